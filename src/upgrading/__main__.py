@@ -1,0 +1,5 @@
+import sys
+
+from upgrading.cli import main
+
+sys.exit(main())

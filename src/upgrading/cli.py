@@ -1,0 +1,54 @@
+"""One entry point, `upgrading <step> ...`, for every rule of the DAG.
+
+Each step lives in its own module and parses its own arguments, so a stage can
+be changed without touching the others. Modules are imported only when their
+step runs: `upgrading ingest` never pays for importing pyfixest.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+# step -> "module:function"; the function takes the remaining argv and returns an exit code.
+STEPS: dict[str, str] = {
+    "synthesize": "upgrading.synth.cli:main",
+    "ingest": "upgrading.asif.cli:ingest_main",
+    "link": "upgrading.asif.cli:link_main",
+    "clean": "upgrading.asif.cli:clean_main",
+    "productivity": "upgrading.productivity.cli:main",
+    "measures": "upgrading.measures.cli:main",
+    "estimate": "upgrading.analysis.cli:estimate_main",
+    "crosscheck": "upgrading.analysis.cli:crosscheck_main",
+    "validate": "upgrading.analysis.cli:validate_main",
+    "montecarlo": "upgrading.analysis.cli:montecarlo_main",
+    "montecarlo-aggregate": "upgrading.analysis.cli:montecarlo_aggregate_main",
+    "table": "upgrading.exhibits.cli:table_main",
+    "figures": "upgrading.exhibits.cli:figures_main",
+    "numbers": "upgrading.exhibits.cli:numbers_main",
+    "exhibit-map": "upgrading.exhibits.cli:exhibit_map_main",
+    "specs-appendix": "upgrading.exhibits.cli:specs_appendix_main",
+    "manifest": "upgrading.exhibits.cli:manifest_main",
+}
+
+
+def _usage() -> str:
+    return "usage: upgrading <step> [options]\nsteps: " + ", ".join(sorted(STEPS))
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in {"-h", "--help"}:
+        print(_usage())
+        return 0 if argv else 2
+    step, rest = argv[0], argv[1:]
+    if step not in STEPS:
+        print(f"upgrading: unknown step {step!r}\n{_usage()}", file=sys.stderr)
+        return 2
+    module_name, func_name = STEPS[step].split(":")
+    func = getattr(importlib.import_module(module_name), func_name)
+    return int(func(rest) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
