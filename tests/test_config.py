@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import REPO, run_snakemake
+from dag_support import REPO, run_snakemake
 
 
 @pytest.mark.parametrize(

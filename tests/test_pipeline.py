@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import copy_repository, run_snakemake
+from dag_support import copy_repository, run_snakemake
 
 pytestmark = pytest.mark.integration
 

@@ -1,0 +1,84 @@
+"""Codebook of analysis.parquet: one row (name, meaning, unit, source) per column."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+_SPILL = "measures stage, upgrading.measures.spillovers (docs/contracts.md formulas)"
+_IY = "2-digit industry x year"
+
+# name -> (meaning, unit, source)
+ENTRIES: dict[str, tuple[str, str, str]] = {
+    "tfp_ols": ("log TFP, y - b_l l - b_k k, OLS elasticities by 2-digit industry", "log", "productivity stage"),
+    "tfp_fe": ("log TFP with within (firm FE) elasticities", "log", "productivity stage"),
+    "tfp_lp": ("log TFP with Levinsohn-Petrin elasticities", "log", "productivity stage"),
+    "tfp_acf": ("log TFP with Ackerberg-Caves-Frazer elasticities", "log", "productivity stage"),
+    "domestic": ("no HMT and no other foreign capital", "bool", "hmt_share == 0 and other_foreign_share == 0"),
+    "horizontal": (f"output-weighted foreign capital share in the firm's {_IY}", "share [0,1]", _SPILL),
+    "horizontal_hmt": (f"output-weighted HMT capital share, {_IY}", "share [0,1]", _SPILL),
+    "horizontal_other": (f"output-weighted other-foreign capital share, {_IY}", "share [0,1]", _SPILL),
+    "backward": ("sum_{k!=j} alpha_jk horizontal_kt: foreign presence in buying industries",
+                 "share-weighted", _SPILL + "; io_table.csv alpha"),
+    "backward_hmt": ("backward with horizontal_hmt", "share-weighted", _SPILL),
+    "backward_other": ("backward with horizontal_other", "share-weighted", _SPILL),
+    "forward": ("sum_{m!=j} sigma_mj x foreign share of m's output sold at home (Y - X)",
+                "share-weighted", _SPILL + "; io_table.csv sigma"),
+    "forward_hmt": ("forward with HMT shares", "share-weighted", _SPILL),
+    "forward_other": ("forward with other-foreign shares", "share-weighted", _SPILL),
+    "horizontal_local": ("output-weighted foreign capital share in city x 2-digit industry x year",
+                         "share [0,1]", _SPILL),
+    "location_quotient": ("(E_cj/E_c)/(E_j/E): employment location quotient, city x 2-digit industry x year",
+                          "ratio", "measures stage, upgrading.measures.clusters"),
+    "n_firms_cell": ("firms in the city x 2-digit industry x year cell", "count",
+                     "measures stage, upgrading.measures.clusters"),
+    "eg_index": ("Ellison-Glaeser concentration index of the 4-digit industry, by year "
+                 "(NaN for single-firm industries)", "index", "measures stage, upgrading.measures.clusters"),
+    "cluster": ("1 if location_quotient >= lq_threshold with >= cluster_min_firms firms "
+                "(and eg_index >= eg_threshold when set)", "0/1", "config measures: + clusters.cluster_indicator"),
+    "new_product_share": ("new product output / gross output", "ratio", "panel new_product, output"),
+    "export_intensity": ("export delivery value / sales", "ratio", "panel exports, sales"),
+    "va_ratio": ("value added / gross output", "ratio", "panel value_added, output"),
+    "tfp_growth": ("tfp_t - tfp_{t-1}, same firm, consecutive years (TFP method: measures.tfp_method)",
+                   "log points", "tfp.parquet"),
+    "absorptive_capacity": ("initial distance to the industry TFP frontier: frontier quantile of TFP in the "
+                            "firm's industry2-year minus firm TFP, in its first year; larger = further behind",
+                            "log points", "tfp.parquet; config measures.frontier_quantile"),
+    "encouraged": ("4-digit industry moved to 'encouraged' in the 2002 FDI Catalogue", "0/1",
+                   "fdi_catalogue_2002.csv"),
+    "post2002": ("year >= measures.post_from_year (Catalogue in force from April 2002)", "0/1", "year"),
+    "encouraged_post": ("encouraged x post2002", "0/1", "fdi_catalogue_2002.csv, year"),
+    "bargaining": ("city government's bargaining strength over FIEs (NaN if cities.csv lacks it)",
+                   "index [0,1]", "cities.csv"),
+    "symmetry": ("symmetry of city government and local business (NaN if cities.csv lacks it)",
+                 "index [0,1]", "cities.csv"),
+    "open_network": ("openness of local inter-firm networks (NaN if cities.csv lacks it)",
+                     "index [0,1]", "cities.csv"),
+}
+
+
+def _panel_entry(name: str) -> tuple[str, str, str] | None:
+    # The cleaning stage documents its own columns; reuse its words for pass-through columns.
+    try:
+        from upgrading.asif.codebook import ENTRIES as PANEL
+    except ImportError:  # pragma: no cover - cleaning stage absent
+        return None
+    if name in PANEL:
+        meaning, unit, _raw, how = PANEL[name][:4]
+        return meaning, unit, "panel.parquet" + (f" ({how})" if how else "")
+    return None
+
+
+def entry(name: str) -> tuple[str, str, str]:
+    if name in ENTRIES:
+        return ENTRIES[name]
+    if name.endswith("_lag1") and name[:-5] in ENTRIES:
+        meaning, unit, source = ENTRIES[name[:-5]]
+        return f"{name[:-5]} of the same cell in year t-1: {meaning}", unit, source
+    found = _panel_entry(name)
+    if found:
+        return found
+    return "passed through from panel.parquet (see the panel codebook)", "", "panel.parquet"
+
+
+def codebook(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame([(c, *entry(c)) for c in columns], columns=["name", "meaning", "unit", "source"])

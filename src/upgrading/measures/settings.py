@@ -1,0 +1,30 @@
+"""The `measures:` section of config/config.yaml, with defaults and checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from upgrading.errors import InputError
+
+
+@dataclass(frozen=True)
+class Config:
+    lq_threshold: float = 1.25  # location quotient that marks an over-represented city-industry
+    cluster_min_firms: int = 5  # a cluster needs at least this many firms in the cell
+    eg_threshold: float | None = None  # if set, the 4-digit industry must be this localised too
+    tfp_method: str = "acf"  # TFP behind tfp_growth and absorptive_capacity
+    frontier_quantile: float = 0.9  # the industry-year TFP frontier
+    post_from_year: int = 2003  # first year of post2002 (the synthetic DGP: year >= 2003)
+
+
+def from_mapping(raw: dict) -> Config:
+    known = {f.name for f in fields(Config)}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise InputError(f"unknown measures setting(s) {unknown}; known: {sorted(known)}")
+    cfg = Config(**raw)
+    if cfg.tfp_method not in ("ols", "fe", "lp", "acf"):
+        raise InputError(f"measures.tfp_method must be ols, fe, lp or acf, not {cfg.tfp_method!r}")
+    if not 0 < cfg.frontier_quantile <= 1:
+        raise InputError("measures.frontier_quantile must be in (0, 1]")
+    return cfg

@@ -1,0 +1,136 @@
+"""Law of motion of productivity: omega_t = g(omega_{t-1}, controls_{t-1}, year_t) + xi_t.
+
+Shared by Levinsohn-Petrin and Ackerberg-Caves-Frazer. g is a polynomial in lagged
+omega; the optional controls (lagged spillover measures) make it the "controlled
+Markov process" of the spillover literature, and year effects absorb aggregate shocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize
+
+from upgrading.productivity.design import (lag_index, ls_coef, polynomial, residual_maker,
+                                          year_dummies)
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """Rows that have the same firm's previous year: current values and lagged values."""
+
+    cur: np.ndarray  # row indices at t
+    lag: np.ndarray  # row indices at t - 1
+    basis: np.ndarray  # orthonormal basis of the regressors of g that do not depend on beta
+    groups: np.ndarray | None = None  # codes of the fixed effects in g (e.g. city), per pair
+    group_n: np.ndarray | None = None  # pairs per code
+    p_obs: np.ndarray | None = None  # Olley-Pakes: Pr(firm observed at t | t-1), per pair
+
+    @property
+    def n(self) -> int:
+        return len(self.cur)
+
+
+def observation_probability(data: dict[str, np.ndarray], lag: np.ndarray) -> np.ndarray:
+    """Olley-Pakes selection: Pr(the firm is in the sample next year | its year-t inputs).
+
+    A linear probability model of "has a row in t+1" on a quadratic in (k, l, m) and year
+    effects, fit on rows before the last sample year; clipped to [0.01, 0.99]. In the ASIF
+    a firm leaves the sample by exit or by falling below the survey threshold, both of
+    which select on productivity; P enters g so that xi is purged of that selection.
+    """
+    has_next = np.zeros(len(lag), dtype=float)
+    has_next[lag[lag >= 0]] = 1.0
+    X = np.column_stack([np.ones_like(data["k"]), polynomial([data["k"], data["l"], data["m"]], 2),
+                         year_dummies(data["year"])])
+    fit = data["year"] < data["year"].max()
+    coef = ls_coef(X[fit], has_next[fit]) if fit.any() else np.zeros(X.shape[1])
+    return np.clip(X @ coef, 0.01, 0.99)
+
+
+def make_pairs(data: dict[str, np.ndarray], controls: tuple[str, ...],
+               year_effects: bool, group: str | None = None, selection: bool = False) -> Pairs:
+    """Pairs (t, t-1) and the fixed part of g: a constant (or `group` fixed effects, e.g.
+    city: a persistent local productivity level), lagged controls, year effects, and with
+    `selection` a cubic in the observation probability P (its interactions with lagged
+    omega depend on beta and are built in `innovation`)."""
+    lag = lag_index(data["firm"], data["year"])
+    cur = np.flatnonzero(lag >= 0)
+    prev = lag[cur]
+    parts = [np.ones((len(cur), 1))]
+    parts += [data[c][prev][:, None] for c in controls]
+    p_obs = None
+    if selection:
+        p_obs = observation_probability(data, lag)[prev]
+        parts += [p_obs[:, None] ** q for q in (1, 2, 3)]
+    if year_effects:
+        parts.append(year_dummies(data["year"][cur]))
+    fixed = np.column_stack(parts)
+    if group is None:
+        return Pairs(cur=cur, lag=prev, basis=orthonormal_basis(fixed), p_obs=p_obs)
+    _, codes = np.unique(data[group][cur], return_inverse=True)
+    n = np.bincount(codes).astype(float)
+    within = _demean(fixed[:, 1:], codes, n)  # the constant is one of the group effects
+    basis = orthonormal_basis(within) if within.shape[1] else np.zeros((len(cur), 0))
+    return Pairs(cur=cur, lag=prev, basis=basis, groups=codes, group_n=n, p_obs=p_obs)
+
+
+def _demean(v: np.ndarray, codes: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """v minus its mean within each code (column by column; O(n))."""
+    if v.ndim == 1:
+        return v - (np.bincount(codes, weights=v, minlength=len(n)) / n)[codes]
+    return np.column_stack([_demean(v[:, i], codes, n) for i in range(v.shape[1])]) \
+        if v.shape[1] else v
+
+
+def orthonormal_basis(X: np.ndarray) -> np.ndarray:
+    """Orthonormal basis of X's column space (rank-safe: collinear controls, e.g. an
+    industry-year control next to year effects, are absorbed, not double-counted)."""
+    u, s, _ = np.linalg.svd(X, full_matrices=False)
+    keep = s > s[0] * 1e-10 if len(s) and s[0] > 0 else np.zeros(len(s), bool)
+    return u[:, keep]
+
+
+def _partial_out(pairs: Pairs, v: np.ndarray) -> np.ndarray:
+    if pairs.groups is not None:
+        v = _demean(v, pairs.groups, pairs.group_n)
+    return v - pairs.basis @ (pairs.basis.T @ v)
+
+
+def innovation(omega: np.ndarray, pairs: Pairs, degree: int) -> np.ndarray:
+    """xi_t: residual of omega_t on the polynomial in omega_{t-1} and the fixed regressors.
+
+    Frisch-Waugh: the fixed regressors are partialled out through their precomputed
+    orthonormal basis, leaving a regression on `degree` columns (cheap per GMM step).
+    """
+    w_lag = omega[pairs.lag]
+    scale = w_lag.std() or 1.0
+    z = (w_lag - w_lag.mean()) / scale
+    terms = [z ** p for p in range(1, degree + 1)]
+    if pairs.p_obs is not None:  # g(omega_{t-1}, P): interactions up to total degree 3
+        P = pairs.p_obs
+        terms += [z * P, z * z * P, z * P * P]
+    powers = np.column_stack(terms)
+    return residual_maker(_partial_out(pairs, powers), _partial_out(pairs, omega[pairs.cur]))
+
+
+def solve_moments(moments, start: np.ndarray) -> tuple[np.ndarray, bool, float]:
+    """Root of an exactly identified moment vector from a fixed start (deterministic).
+
+    Levenberg-Marquardt first; Nelder-Mead on the squared norm if it stalls. Returns
+    (estimate, converged, largest absolute moment at the estimate).
+    """
+    start = np.asarray(start, dtype=float)
+    fit = optimize.least_squares(moments, start, method="lm", xtol=1e-12, ftol=1e-12,
+                                 gtol=1e-12, max_nfev=400)
+    x = fit.x
+    worst = float(np.max(np.abs(moments(x))))
+    if not np.isfinite(worst) or worst > 1e-7:
+        nm = optimize.minimize(lambda b: float(np.sum(moments(b) ** 2)), start,
+                               method="Nelder-Mead",
+                               options={"xatol": 1e-10, "fatol": 1e-16, "maxiter": 4000})
+        nm_worst = float(np.max(np.abs(moments(nm.x))))
+        if nm_worst < worst:
+            x, worst = nm.x, nm_worst
+    return x, bool(worst <= 1e-6), worst

@@ -1,0 +1,114 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from .toys import small_world
+from upgrading import io
+from upgrading.measures.cli import main
+
+CONTRACT = ["firm_id", "year", "city", "province", "region", "industry2", "industry4", "domestic",
+            "foreign_share", "hmt_share", "tfp_ols", "tfp_fe", "tfp_lp", "tfp_acf", "horizontal",
+            "horizontal_hmt", "horizontal_other", "backward", "forward", "horizontal_local",
+            "location_quotient", "cluster", "new_product_share", "export_intensity", "va_ratio",
+            "encouraged", "post2002", "encouraged_post", "bargaining", "symmetry", "open_network",
+            "absorptive_capacity", "tfp_growth", "horizontal_lag1", "backward_lag1", "forward_lag1",
+            "horizontal_local_lag1"]
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("measures")
+    panel, tfp = small_world()
+    io.write_parquet(panel, d / "panel.parquet")
+    io.write_parquet(tfp, d / "tfp.parquet")
+    raw = d / "raw"
+    raw.mkdir()
+    codes = sorted(panel["industry2"].unique())
+    rows = [{"industry2_supplier": s, "industry2_buyer": b, "alpha": 0.1, "sigma": 0.05}
+            for s in codes for b in codes]
+    pd.DataFrame(rows).to_csv(raw / "io_table.csv", index=False)
+    pd.DataFrame({"industry4": [1310, 1320, 1410, 1711],
+                  "status": ["encouraged", "unchanged", "encouraged", "restricted"]}).to_csv(
+        raw / "fdi_catalogue_2002.csv", index=False)
+    cities = pd.DataFrame({"city": [110100, 120100, 310100, 440300], "city_name": list("abcd"),
+                           "province": [11, 12, 31, 44], "bargaining": [0.1, 0.2, 0.3, 0.4],
+                           "symmetry": 0.5, "open_network": 0.6})
+    cities.to_csv(raw / "cities.csv", index=False)
+    return d
+
+
+def run(d, out_dir, cfg=None, raw=None):
+    out, book = out_dir / "analysis.parquet", out_dir / "codebook.csv"
+    code = main(["--panel", str(d / "panel.parquet"), "--tfp", str(d / "tfp.parquet"),
+                 "--raw-dir", str(raw or d / "raw"), "--out", str(out), "--codebook", str(book),
+                 "--config-json", json.dumps(cfg or {})])
+    return code, out, book
+
+
+def test_contract_columns_and_codebook(inputs, tmp_path):
+    code, out, book = run(inputs, tmp_path)
+    assert code == 0
+    a, cb = pd.read_parquet(out), pd.read_csv(book)
+    missing = [c for c in CONTRACT if c not in a.columns]
+    assert not missing
+    assert cb["name"].tolist() == list(a.columns)  # a codebook row for every column
+    assert cb["meaning"].notna().all()
+    panel = pd.read_parquet(inputs / "panel.parquet")
+    assert len(a) == len(panel)  # nothing dropped
+    assert a[["firm_id", "year"]].equals(a[["firm_id", "year"]].sort_values(["firm_id", "year"]))
+    # the encouraged industries 1310/1410 after 2002
+    row = a[(a.industry4 == 1410) & (a.year == 2003)].iloc[0]
+    assert row.encouraged == 1 and row.post2002 == 1 and row.encouraged_post == 1
+    assert (a.loc[a.industry4 == 4011, "encouraged"] == 0).all()  # not in catalogue
+    assert a.loc[a.city == 310100, "bargaining"].eq(0.3).all()
+    # the lag of an industry-year measure is last year's value of the same cell
+    h = a.groupby(["industry2", "year"])[["horizontal", "horizontal_lag1"]].first()
+    assert h.loc[(13, 2002), "horizontal_lag1"] == pytest.approx(h.loc[(13, 2001), "horizontal"])
+    assert a.loc[a.year == 2000, "horizontal_lag1"].isna().all()
+    assert a["domestic"].tolist() == ((a.hmt_share == 0) & (a.other_foreign_share == 0)).tolist()
+
+
+def test_city_traits_nan_when_absent(inputs, tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for f in ("io_table.csv", "fdi_catalogue_2002.csv"):
+        (raw / f).write_bytes((inputs / "raw" / f).read_bytes())
+    pd.read_csv(inputs / "raw" / "cities.csv")[["city", "city_name", "province"]].to_csv(
+        raw / "cities.csv", index=False)
+    code, out, _ = run(inputs, tmp_path, raw=raw)
+    assert code == 0
+    assert pd.read_parquet(out)[["bargaining", "symmetry", "open_network"]].isna().all().all()
+
+
+def test_deterministic_bytes(inputs, tmp_path):
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    run(inputs, tmp_path / "a")
+    run(inputs, tmp_path / "b")
+    for f in ("analysis.parquet", "codebook.csv"):
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
+
+
+def test_missing_tfp_row_is_an_error(inputs, tmp_path, capsys):
+    tfp = pd.read_parquet(inputs / "tfp.parquet").iloc[1:]
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "panel.parquet").write_bytes((inputs / "panel.parquet").read_bytes())
+    io.write_parquet(tfp, d / "tfp.parquet")
+    code, out, book = run(d, tmp_path, raw=inputs / "raw")
+    assert code == 1 and not out.exists() and not book.exists()
+    assert "without a TFP row" in capsys.readouterr().err
+
+
+def test_share_out_of_range_is_an_error(inputs, tmp_path, capsys):
+    panel = pd.read_parquet(inputs / "panel.parquet")
+    panel.loc[7, "hmt_share"] = 1.5
+    d = tmp_path / "in"
+    d.mkdir()
+    io.write_parquet(panel, d / "panel.parquet")
+    (d / "tfp.parquet").write_bytes((inputs / "tfp.parquet").read_bytes())
+    code, out, _ = run(d, tmp_path, raw=inputs / "raw")
+    assert code == 1 and not out.exists()
+    err = capsys.readouterr().err
+    assert "column 'hmt_share'" in err and "row(s) 7" in err

@@ -1,0 +1,63 @@
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from upgrading.measures import clusters
+
+
+def test_location_quotient_hand_computed(toy_firms):
+    lq = clusters.location_quotient(toy_firms).set_index(["city", "industry2"])
+    # city 110100: 50 of 100 workers; industry 13: 40 of 100
+    assert lq.loc[(110100, 13), "location_quotient"] == pytest.approx((10 / 50) / (40 / 100))
+    assert lq.loc[(120100, 13), "location_quotient"] == pytest.approx((30 / 50) / (40 / 100))
+    assert lq.loc[(110100, 14), "location_quotient"] == pytest.approx((40 / 50) / (40 / 100))
+    assert lq.loc[(120100, 15), "location_quotient"] == pytest.approx((20 / 50) / (20 / 100))
+    assert lq.loc[(110100, 14), "n_firms_cell"] == 2
+
+
+def test_ellison_glaeser_hand_computed(toy_firms):
+    eg = clusters.ellison_glaeser(toy_firms).set_index("industry4")["eg_index"]
+    # x = (0.5, 0.5), sum x^2 = 0.5. 1310: s = (.25, .75), G = .125, H = .625
+    assert eg[1310] == pytest.approx((0.125 - 0.5 * 0.625) / (0.5 * 0.375))
+    # 1410: both firms in one city, s = (1, 0), G = .5, H = .5 -> 1
+    assert eg[1410] == pytest.approx(1.0)
+    assert np.isnan(eg[1510])  # a single firm: undefined
+
+
+def test_cluster_indicator():
+    lq = pd.Series([2.0, 2.0, 0.5, np.nan])
+    n = pd.Series([10, 2, 10, 10])
+    eg = pd.Series([0.1, 0.1, 0.1, 0.1])
+    assert clusters.cluster_indicator(lq, n, eg, 1.25, 5, None).tolist() == [1, 0, 0, 0]
+    assert clusters.cluster_indicator(lq, n, eg - 0.2, 1.25, 5, 0.0).tolist() == [0, 0, 0, 0]
+
+
+@given(st.lists(st.tuples(st.sampled_from([1, 2, 3]), st.sampled_from([13, 14]),
+                          st.floats(1.0, 1000.0)), min_size=1, max_size=30))
+@settings(max_examples=30, deadline=None)
+def test_lq_weighted_by_city_employment_averages_to_one(rows):
+    firms = pd.DataFrame(rows, columns=["city", "industry2", "employment"]).assign(year=2000)
+    lq = clusters.location_quotient(firms)
+    e_c = firms.groupby("city")["employment"].sum() / firms["employment"].sum()
+    for _, cell in lq.groupby("industry2"):
+        # sum_c (E_c / E) LQ_cj = sum_c E_cj / E_j = 1 (cities without j have LQ 0)
+        assert (cell["location_quotient"] * cell["city"].map(e_c)).sum() == pytest.approx(1.0)
+
+
+@given(st.lists(st.tuples(st.sampled_from([1, 2, 3]), st.sampled_from([1310, 1320]),
+                          st.floats(1.0, 1000.0)), min_size=2, max_size=30))
+@settings(max_examples=30, deadline=None)
+def test_eg_matches_direct_formula(rows):
+    firms = pd.DataFrame(rows, columns=["city", "industry4", "employment"]).assign(year=2000)
+    eg = clusters.ellison_glaeser(firms).set_index("industry4")["eg_index"]
+    x = firms.groupby("city")["employment"].sum() / firms["employment"].sum()
+    for j, g in firms.groupby("industry4"):
+        s = (g.groupby("city")["employment"].sum() / g["employment"].sum()).reindex(x.index, fill_value=0)
+        G = ((s - x) ** 2).sum()
+        H = ((g["employment"] / g["employment"].sum()) ** 2).sum()
+        if H > 1 - 1e-9 or (x ** 2).sum() > 1 - 1e-9:
+            assert np.isnan(eg[j])  # one firm or one city: undefined
+            continue
+        expect = (G - (1 - (x ** 2).sum()) * H) / ((1 - (x ** 2).sum()) * (1 - H))
+        assert eg[j] == pytest.approx(expect, rel=1e-6, abs=1e-9)
