@@ -1,0 +1,350 @@
+"""Clean: linked raw rows -> one row per firm-year (PROC/panel.parquet), with an audit waterfall.
+
+Every rule is named, switchable and parameterised from the `cleaning:` section
+of config/config.yaml (defaults below); each becomes one row of
+results/audit/cleaning.csv. Rules run in the order of RULE_ORDER; rows leave
+the data only through Waterfall.drop, so rows read = rows kept + rows dropped.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from upgrading.asif import capital, industry, ownership
+from upgrading.asif.audit import Waterfall
+from upgrading.errors import InputError
+
+MONEY = ["output", "value_added", "exports", "new_product", "intermediate", "fixed_assets",
+         "net_fixed_assets", "original_fixed_assets", "depreciation_current",
+         "depreciation_accumulated", "total_assets", "current_assets", "paid_in_capital",
+         "capital_state", "capital_collective", "capital_legal", "capital_individual",
+         "capital_hmt", "capital_foreign", "wage_bill", "sales", "profit", "rd"]
+TRACE = ["firm_id", "year", "source_file", "source_row", "link_stage"]
+
+DEFAULTS: dict = {
+    "exact_duplicates": {"enabled": True},
+    # Same firm-year reported twice with different values: keep the record whose log output is
+    # closest to the median of the firm's other (undisputed) years; without other years, the
+    # record with the most non-missing values; ties go to the earlier raw line (file order).
+    "duplicate_firm_year": {"enabled": True},
+    # A row whose money values are `factor` times too large (reported in yuan, not thousand
+    # yuan). Score = median over SLIP_SIGNALS of log10(value per worker) minus its industry-year
+    # median. A slip: score exceeds the firm's lowest other year by more than firm_log10 and is
+    # above industry_log10_min; or, whatever the firm's history, score above industry_log10.
+    # Repaired by dividing every money column of the row by `factor`.
+    "unit_slips": {"enabled": True, "factor": 1000.0, "firm_log10": 2.0,
+                   "industry_log10_min": 1.5, "industry_log10": 2.5},
+    "missing_key": {"enabled": True, "variables": ["output", "sales", "total_assets",
+                                                   "net_fixed_assets", "fixed_assets",
+                                                   "employment", "intermediate",
+                                                   "original_fixed_assets"]},
+    "non_manufacturing": {"enabled": True},
+    "unknown_city": {"enabled": True},
+    "accounting_identities": {"enabled": True},
+    "min_employment": {"enabled": True, "threshold": 8},
+    "negative_values": {"enabled": True, "variables": ["output", "sales", "intermediate",
+                                                       "exports", "total_assets"]},
+    "invalid_founding_year": {"enabled": True, "earliest": 1800},
+    # log(real VA per worker) more than `mad_multiple` robust SDs (1.4826 MAD) and more than
+    # `min_log_deviation` (natural log) from its industry2-year median.
+    "outliers": {"enabled": True, "mad_multiple": 6.0, "min_log_deviation": 1.5},
+    "nonpositive_production": {"enabled": True},
+    "depreciation_rate": 0.09,
+    "ownership_threshold": 0.25,
+    "soe_state_share": 0.5,
+}
+
+
+def settings(overrides: dict | None) -> dict:
+    """DEFAULTS updated (one level deep) by the config's `cleaning:` section."""
+    out = copy.deepcopy(DEFAULTS)
+    for key, val in (overrides or {}).items():
+        if key not in out:
+            raise KeyError(f"cleaning: unknown setting {key!r}; known: {', '.join(out)}")
+        if isinstance(out[key], dict) and isinstance(val, dict):
+            unknown = set(val) - set(out[key])
+            if unknown:
+                raise KeyError(f"cleaning.{key}: unknown setting(s) {sorted(unknown)}")
+            out[key].update(val)
+        else:
+            out[key] = val
+    return out
+
+
+def _on(cfg, rule):
+    return cfg[rule]["enabled"]
+
+
+def resolve_duplicates(data: pd.DataFrame, wf: Waterfall, cfg: dict) -> pd.DataFrame:
+    """Exact duplicates, then the same firm-year with different values (one copy at the end)."""
+    value_cols = [c for c in data.columns if c not in ("source_file", "source_row", "link_stage")]
+    fy = data[["firm_id", "year"]]
+    exact = np.zeros(len(data), dtype=bool)
+    if _on(cfg, "exact_duplicates"):
+        # hash all value columns only where the firm-year repeats (a few rows), not everywhere
+        same = fy.duplicated(keep=False).to_numpy()
+        exact[same] = data.loc[same].duplicated(subset=value_cols, keep="first").to_numpy()
+    conflict = np.zeros(len(data), dtype=bool)
+    if _on(cfg, "duplicate_firm_year"):
+        alive = ~exact
+        dup = np.zeros(len(data), dtype=bool)
+        dup[alive] = fy.loc[alive].duplicated(keep=False).to_numpy()
+        logy = np.log(data["output"].astype(float).where(data["output"] > 0)).where(alive)
+        ref = logy.where(~dup).groupby(data["firm_id"]).transform("median")
+        distance = (logy - ref).abs().fillna(np.inf).to_numpy()
+        filled = data[value_cols].notna().sum(axis=1).to_numpy()
+        idx = np.flatnonzero(dup)
+        order = idx[np.lexsort((data["source_row"].to_numpy()[idx], -filled[idx], distance[idx],
+                                data["year"].to_numpy()[idx], data["firm_id"].to_numpy()[idx]))]
+        loser = fy.iloc[order].duplicated(keep="first").to_numpy()
+        conflict[order[loser]] = True
+    rules = []
+    if _on(cfg, "exact_duplicates"):
+        rules.append(("exact_duplicates", exact,
+                      "identical rows (same firm-year, every value equal): later copies"))
+    if _on(cfg, "duplicate_firm_year"):
+        rules.append(("duplicate_firm_year", conflict,
+                      "same firm-year twice with different values: kept the record whose log output is "
+                      "closest to the firm's other years (else most non-missing values, else earlier raw line)"))
+    return wf.drop_many(data, rules)
+
+
+SLIP_SIGNALS = ["output", "sales", "intermediate", "total_assets", "fixed_assets", "wage_bill"]
+
+
+def slip_score(data: pd.DataFrame, industry2: pd.Series) -> pd.Series:
+    """Median over several money variables of log10(value per worker) minus its industry2-year
+    median. A row reported in yuan moves every variable by log10(1000) = 3; a typo in one
+    variable (an outlier) barely moves the median."""
+    keys = [industry2, data["year"]]
+    emp = data["employment"].astype(float)
+    devs = []
+    for col in SLIP_SIGNALS:
+        per_worker = data[col].astype(float) / emp
+        r = np.log10(per_worker.where(per_worker > 0))
+        devs.append((r - r.groupby(keys).transform("median")).to_numpy())
+    with warnings.catch_warnings():  # all-missing rows give NaN, which is not a slip
+        warnings.simplefilter("ignore", RuntimeWarning)
+        score = np.nanmedian(np.vstack(devs), axis=0)
+    return pd.Series(score, index=data.index)
+
+
+def _other_rows_min(values: pd.Series, groups: pd.Series) -> np.ndarray:
+    """For each row, the minimum of `values` over the other rows of its group (NaN if none)."""
+    frame = pd.DataFrame({"g": groups.to_numpy(), "v": values.to_numpy()})
+    g = frame.groupby("g")["v"]
+    lowest = g.transform("min").to_numpy()
+    is_lowest = (g.rank(method="first") == 1).to_numpy()
+    second = frame["v"].where(~is_lowest).groupby(frame["g"]).transform("min").to_numpy()
+    return np.where(is_lowest, second, lowest)
+
+
+def repair_unit_slips(data: pd.DataFrame, wf: Waterfall, cfg: dict, industry2: pd.Series) -> pd.DataFrame:
+    c = cfg["unit_slips"]
+    if not c["enabled"]:
+        return data
+    score = slip_score(data, industry2)
+    dev_firm = score.to_numpy() - _other_rows_min(score, data["firm_id"])
+    dev_ind = score.to_numpy()
+    with np.errstate(invalid="ignore"):
+        slip = (((dev_firm > c["firm_log10"]) & (dev_ind > c["industry_log10_min"]))
+                | (dev_ind > c["industry_log10"]))
+    data = data.copy(deep=False)  # copy-on-write: columns edited below are copied, not the rest
+    cols = [m for m in MONEY if m in data.columns]
+    data.loc[slip, cols] = data.loc[slip, cols] / c["factor"]
+    return wf.change(data, slip, "unit_slips",
+                     f"money values {c['factor']:g}x too large: the median over {', '.join(SLIP_SIGNALS)} "
+                     f"of log10(value per worker) is far above the firm's other years and the industry-year "
+                     f"median; every money column divided by {c['factor']:g}")
+
+
+def apply_filters(data: pd.DataFrame, wf: Waterfall, cfg: dict, cities: pd.DataFrame) -> pd.DataFrame:
+    """Row-wise filters on reported values (before deflation), in this order: reporting errors
+    first, then sample selection (employment), so an erroneous row is counted as an error."""
+    rules = []
+    if _on(cfg, "missing_key"):
+        cols = cfg["missing_key"]["variables"]
+        rules.append(("missing_key", data[cols].isna().any(axis=1).to_numpy(),
+                      f"missing any of {', '.join(cols)}"))
+    if _on(cfg, "non_manufacturing"):
+        valid4 = data["industry4_code"].str.fullmatch(r"\d{4}").fillna(False).to_numpy(dtype=bool)
+        rules.append(("non_manufacturing", ~(industry.is_manufacturing(data["industry2"]) & valid4),
+                      "4-digit CIC 2002 code missing or outside manufacturing divisions 13-43 (no 38)"))
+    if _on(cfg, "unknown_city"):
+        rules.append(("unknown_city", ~data["city"].isin(cities["city"]).fillna(False).to_numpy(dtype=bool),
+                      "region code whose prefecture (first 4 digits + 00) is not in cities.csv"))
+    if _on(cfg, "accounting_identities"):
+        ta = data["total_assets"]
+        bad = ((ta < data["current_assets"]) | (ta < data["fixed_assets"])
+               | (ta < data["net_fixed_assets"])).fillna(False).to_numpy()
+        rules.append(("accounting_identities", bad, "total assets below current, fixed or net fixed assets"))
+    if _on(cfg, "negative_values"):
+        cols = cfg["negative_values"]["variables"]
+        rules.append(("negative_values", (data[cols] < 0).fillna(False).any(axis=1).to_numpy(),
+                      f"negative {', '.join(cols)}"))
+    if _on(cfg, "invalid_founding_year"):
+        fy = data["founding_year"].astype("Float64")
+        bad = (fy.isna() | (fy > data["year"]) | (fy < cfg["invalid_founding_year"]["earliest"]))
+        rules.append(("invalid_founding_year", bad.fillna(True).to_numpy(dtype=bool),
+                      f"founding year missing, after the survey year or before "
+                      f"{cfg['invalid_founding_year']['earliest']}"))
+    if _on(cfg, "min_employment"):
+        t = cfg["min_employment"]["threshold"]
+        rules.append(("min_employment", (data["employment"] < t).fillna(False).to_numpy(),
+                      f"employment below {t} persons"))
+    return wf.drop_many(data, rules)
+
+
+def attach_deflators(data: pd.DataFrame, deflators: pd.DataFrame) -> pd.DataFrame:
+    """Output, input and investment deflators by industry2-year (missing where none is listed)."""
+    d = deflators[["industry2", "year", "output_deflator", "input_deflator", "investment_deflator"]]
+    d = d.astype({"industry2": "int64", "year": "int64"}).set_index(["industry2", "year"])
+    key = pd.MultiIndex.from_arrays([data["industry2"].astype("Int64").fillna(-1).astype("int64"),
+                                     data["year"].astype("int64")])
+    looked = d.reindex(key)
+    out = data.copy(deep=False)
+    for col in d.columns:
+        out[col] = looked[col].to_numpy()
+    return out
+
+
+def check_deflators(data: pd.DataFrame) -> None:
+    """Every kept row needs its three deflators: a gap in deflators.csv is bad input."""
+    missing = data[["output_deflator", "input_deflator", "investment_deflator"]].isna().any(axis=1)
+    if missing.any():
+        pairs = data.loc[missing, ["industry2", "year"]].drop_duplicates().head(5).to_numpy().tolist()
+        raise InputError(f"no deflator for industry2-year {pairs}", file="deflators.csv")
+
+
+def attach_capital(data: pd.DataFrame, cfg: dict) -> pd.DataFrame:
+    """Real capital and nominal investment by perpetual inventory over every row that reports
+    fixed assets, before the filters: a row dropped later (say for negative output) still
+    carries the firm's investment of that year into its capital of the next."""
+    ok = (data["net_fixed_assets"].notna() & data["original_fixed_assets"].notna()
+          & data["investment_deflator"].notna()).to_numpy()
+    cols = ["firm_id", "year", "net_fixed_assets", "original_fixed_assets", "investment_deflator"]
+    k, inv = capital.perpetual_inventory(data.loc[ok, cols], cfg["depreciation_rate"])
+    out = data.copy(deep=False)
+    out["capital"], out["investment_nominal"] = np.nan, np.nan
+    out.loc[ok, "capital"], out.loc[ok, "investment_nominal"] = k, inv
+    return out
+
+
+def finish(data: pd.DataFrame, wf: Waterfall, cfg: dict) -> pd.DataFrame:
+    """Panel columns: real values, capital, ownership, shares, logs (NaN where not positive)."""
+    out_defl, in_defl = data["output_deflator"], data["input_deflator"]
+    panel = pd.DataFrame(index=data.index)
+    for col in ["firm_id", "year", "source_file", "source_row", "legal_id", "name", "city",
+                "county", "province", "region", "industry4", "industry2", "reg_type",
+                "founding_year"]:
+        panel[col] = data[col]
+    panel["age"] = (data["year"].astype("int64") - data["founding_year"].astype("int64")).astype("int64")
+    shares = ownership.capital_shares(data)
+    panel["ownership"] = ownership.classify(data["reg_type"], shares, cfg["ownership_threshold"],
+                                            cfg["soe_state_share"])
+    for col in ["foreign_share", "hmt_share", "other_foreign_share", "state_share"]:
+        panel[col] = shares[col]
+    panel["output"] = data["output"] / out_defl
+    panel["intermediate"] = data["intermediate"] / in_defl
+    panel["value_added"] = panel["output"] - panel["intermediate"]
+    panel["va_imputed"] = data["value_added"].isna().to_numpy()
+    # the raw value-added column is only checked against the double-deflated one
+    nominal = data["output"] - data["intermediate"]
+    gap = ((data["value_added"] - nominal).abs() / nominal.abs()).median()
+    wf.log(f"clean: raw value added vs output - intermediate (nominal): median relative gap {gap:.2e}")
+    for col in ["exports", "new_product", "sales", "wage_bill"]:
+        panel[col] = data[col] / out_defl
+    panel["capital"] = data["capital"]
+    panel["investment"] = data["investment_nominal"] / data["investment_deflator"]
+    panel["employment"] = data["employment"].astype(float)
+    panel["exporter"] = (data["exports"].fillna(0) > 0).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        panel["y"] = np.log(panel["value_added"].where(panel["value_added"] > 0))
+        panel["l"] = np.log(panel["employment"].where(panel["employment"] > 0))
+        panel["k"] = np.log(panel["capital"].where(panel["capital"] > 0))
+        panel["m"] = np.log(panel["intermediate"].where(panel["intermediate"] > 0))
+    return panel
+
+
+def _robust_deviation(x: pd.Series, keys: list[pd.Series]) -> tuple[pd.Series, pd.Series]:
+    """(|x - group median|, robust SD = 1.4826 MAD) within industry2-year cells."""
+    med = x.groupby(keys).transform("median")
+    dev = (x - med).abs()
+    return dev, dev.groupby(keys).transform("median") * 1.4826
+
+
+def drop_unusable(panel: pd.DataFrame, wf: Waterfall, cfg: dict) -> pd.DataFrame:
+    """Rows without positive VA, K, M, L (logs undefined), then outliers among the rest.
+
+    Outliers: far from their industry2-year cell in log VA per worker or in log output /
+    intermediate. Output misreported by a large factor (e.g. x20) with inputs right shows up in
+    both; a row is an outlier when either log ratio is more than `mad_multiple` robust SDs and
+    more than `min_log_deviation` log points from its cell median.
+    """
+    rules = []
+    usable = np.ones(len(panel), dtype=bool)
+    if _on(cfg, "nonpositive_production"):
+        usable = ((panel["value_added"] > 0) & (panel["capital"] > 0) & (panel["intermediate"] > 0)
+                  & (panel["employment"] > 0)).fillna(False).to_numpy(dtype=bool)
+        rules.append(("nonpositive_production", ~usable,
+                      "real value added, real capital, real intermediate input or employment not positive "
+                      "(logs undefined)"))
+    if _on(cfg, "outliers"):
+        keys = [panel["industry2"], panel["year"]]
+        k, floor = cfg["outliers"]["mad_multiple"], cfg["outliers"]["min_log_deviation"]
+        bad = np.zeros(len(panel), dtype=bool)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratios = (panel["y"] - panel["l"], np.log(panel["output"] / panel["intermediate"]))
+        for ratio in ratios:
+            dev, sd = _robust_deviation(ratio.where(usable), keys)
+            bad |= ((dev > k * sd) & (dev > floor)).fillna(False).to_numpy(dtype=bool)
+        rules.append(("outliers", bad,
+                      f"log real VA per worker or log real output / intermediate more than {k:g} robust "
+                      f"SDs and more than {floor:g} log points from its industry2-year median"))
+    return wf.drop_many(panel, rules)
+
+
+def geography(data: pd.DataFrame, cities: pd.DataFrame) -> pd.DataFrame:
+    """county (6-digit), city (first 4 digits + 00), province (2 digits), region from cities.csv."""
+    code = data["region_code"].astype("string").str.strip()
+    six = code.str.slice(0, 6)
+    ok = six.str.fullmatch(r"\d{6}").fillna(False)
+    county = industry.digits_to_int(six.where(ok))
+    data = data.assign(county=county,
+                       city=(county // 100 * 100).astype("Int64"),
+                       province=(county // 10000).astype("Int64"))
+    reg = cities.set_index("city")["region"]
+    data["region"] = data["city"].map(reg).astype("string")
+    return data
+
+
+def clean(linked: pd.DataFrame, side: dict[str, pd.DataFrame], cfg: dict,
+          log=print) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The whole clean stage: (panel sorted by firm_id, year; audit waterfall; row trace)."""
+    wf = Waterfall(linked, log)
+    data = linked.reset_index(drop=True)
+    data = resolve_duplicates(data, wf, cfg)
+    # identity columns used only by the linker: not carried through the copies below
+    data = data.drop(columns=["representative", "phone", "main_product", "link_stage"], errors="ignore")
+    data["industry4_code"] = industry.to_cic2002(data["industry_code"], data["year"], side["cic_concordance"])
+    data["industry2"] = industry.industry2_of(data["industry4_code"])
+    data = repair_unit_slips(data, wf, cfg, data["industry2"])
+    data = geography(data, side["cities"])
+    data = attach_deflators(data, side["deflators"])
+    data = attach_capital(data, cfg)
+    data = apply_filters(data, wf, cfg, side["cities"])
+    check_deflators(data)
+    data["industry4"] = industry.digits_to_int(data["industry4_code"]).astype("int64")
+    data = data.astype({"city": "int64", "county": "int64", "province": "int64",
+                        "industry2": "int64", "reg_type": "Int64", "founding_year": "int64"})
+    panel = drop_unusable(finish(data, wf, cfg), wf, cfg)
+    panel = panel.sort_values(["firm_id", "year"], kind="mergesort").reset_index(drop=True)
+    audit = wf.table(len(panel))
+    dup = panel.duplicated(["firm_id", "year"])
+    if dup.any():
+        raise AssertionError(f"{int(dup.sum())} firm-years twice in the panel")
+    return panel, audit, wf.row_trace()

@@ -1,0 +1,145 @@
+"""`upgrading ingest | link | clean`: argument parsing and file I/O around the pure functions.
+
+Outputs are written only after the whole step succeeded (atomic writers), so a
+bad input leaves no partial file; an InputError becomes one message on stderr
+and exit code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from upgrading import io
+from upgrading.errors import InputError
+
+
+def _log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def parse_years(text: str) -> list[int]:
+    """'1998-2007' or '1998,1999' -> list of years."""
+    years: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if "-" in part:
+            a, b = part.split("-")
+            years.extend(range(int(a), int(b) + 1))
+        elif part:
+            years.append(int(part))
+    return years
+
+
+def _run(step, argv) -> int:
+    t0 = time.perf_counter()
+    try:
+        step(argv)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    _log(f"done in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def ingest_main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="upgrading ingest", description="raw ASIF year files -> ingested.parquet")
+    ap.add_argument("--raw-dir", required=True)
+    ap.add_argument("--headers", default="config/asif_headers.yaml")
+    ap.add_argument("--years", required=True, help="e.g. 1998-2007")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--audit", required=True)
+    args = ap.parse_args(argv)
+
+    def step(_):
+        from upgrading.asif.headers import load_header_map
+        from upgrading.asif.ingest import ingest_years
+
+        fields = load_header_map(args.headers)
+        data, audit = ingest_years(args.raw_dir, parse_years(args.years), fields, log=_log)
+        io.write_csv(audit, args.audit)
+        io.write_parquet(data, args.out)
+        _log(f"ingest: {len(data)} rows -> {args.out}")
+
+    return _run(step, argv)
+
+
+def link_main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="upgrading link", description="ingested.parquet -> linked.parquet (firm_id)")
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--audit", required=True)
+    ap.add_argument("--raw-dir", help="folder with cic_concordance.csv: match 4-digit industries "
+                                      "across the 2003 revision (optional)")
+    args = ap.parse_args(argv)
+
+    def step(_):
+        from upgrading.asif import industry
+        from upgrading.asif.link import link_firms
+
+        data = pd.read_parquet(args.data)
+        ind4 = None
+        if args.raw_dir:
+            conc = industry.read_concordance(Path(args.raw_dir) / "cic_concordance.csv")
+            ind4 = industry.to_cic2002(data["industry_code"], data["year"], conc)
+        firm, stage, audit = link_firms(data, ind4, log=_log)
+        data["firm_id"] = firm.astype("int64")
+        data["link_stage"] = pd.Series(stage, dtype="string")
+        io.write_csv(audit, args.audit)
+        io.write_parquet(data, args.out)
+        _log(f"link: {data['firm_id'].nunique()} firms over {len(data)} rows -> {args.out}")
+
+    return _run(step, argv)
+
+
+def read_side_files(raw_dir: str) -> dict[str, pd.DataFrame]:
+    raw = Path(raw_dir)
+    out = {}
+    for name, dtype in [("cities", {"city": "int64", "region": "string"}),
+                        ("deflators", None), ("cic_concordance", {"code_old": "string", "code_new": "string"})]:
+        path = raw / f"{name}.csv"
+        if not path.exists():
+            raise InputError("side file missing", file=str(path))
+        out[name] = pd.read_csv(path, dtype=dtype)
+    return out
+
+
+def clean_main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="upgrading clean", description="linked.parquet -> panel.parquet")
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--raw-dir", required=True, help="folder with cities.csv, deflators.csv, cic_concordance.csv")
+    ap.add_argument("--headers", default="config/asif_headers.yaml")
+    ap.add_argument("--config-json", default="{}", help="the cleaning: section as JSON")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--audit", required=True)
+    ap.add_argument("--codebook", required=True)
+    ap.add_argument("--trace", help="parquet: every dropped or changed raw line with its rule (optional)")
+    args = ap.parse_args(argv)
+
+    def step(_):
+        from upgrading.asif.clean import clean, settings
+        from upgrading.asif.codebook import codebook
+        from upgrading.asif.headers import load_header_map
+
+        try:
+            cfg = settings(json.loads(args.config_json))
+        except (KeyError, json.JSONDecodeError) as exc:
+            raise InputError(f"bad --config-json: {exc}") from None
+        fields = load_header_map(args.headers)
+        side = read_side_files(args.raw_dir)
+        data = pd.read_parquet(args.data)
+        panel, audit, trace = clean(data, side, cfg, log=_log)
+        book = codebook(list(panel.columns), fields)
+        io.write_csv(audit, args.audit)
+        io.write_csv(book, args.codebook)
+        if args.trace:
+            io.write_parquet(trace, args.trace)
+        io.write_parquet(panel, args.out)
+        _log(f"clean: {len(panel)} firm-years -> {args.out}")
+
+    return _run(step, argv)

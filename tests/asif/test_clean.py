@@ -1,0 +1,130 @@
+"""Cleaning on hand-made data: waterfall identity, unit slips, ownership, PIM by hand."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import tiny
+
+from upgrading.asif import capital, ownership
+from upgrading.asif.cli import clean_main, ingest_main, link_main
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tiny")
+    tiny.write_tiny(d / "raw")
+    p = {k: str(d / k) for k in ["ing.parquet", "ing.csv", "link.parquet", "link.csv", "panel.parquet",
+                                 "clean.csv", "cb.csv"]}
+    assert ingest_main(["--raw-dir", str(d / "raw"), "--years", "1998-2000", "--out", p["ing.parquet"],
+                        "--audit", p["ing.csv"]]) == 0
+    assert link_main(["--data", p["ing.parquet"], "--out", p["link.parquet"], "--audit", p["link.csv"],
+                      "--raw-dir", str(d / "raw")]) == 0
+    assert clean_main(["--data", p["link.parquet"], "--raw-dir", str(d / "raw"), "--out", p["panel.parquet"],
+                       "--audit", p["clean.csv"], "--codebook", p["cb.csv"]]) == 0
+    return d, p
+
+
+def test_waterfall_accounts_for_every_row(built):
+    _, p = built
+    audit = pd.read_csv(p["clean.csv"]).set_index("rule")
+    panel = pd.read_parquet(p["panel.parquet"])
+    assert audit.loc["rows_read", "rows_left"] == 27
+    assert audit.loc["exact_duplicates", "dropped"] == 1      # firm H, 1999
+    assert audit.loc["min_employment", "dropped"] == 3        # firm G, 3 years
+    assert audit.loc["unit_slips", "changed"] == 1            # firm I, 2000
+    assert audit.loc["rows_kept", "rows_left"] == len(panel) == 23
+    assert audit.drop(index="rows_kept")["dropped"].sum() + len(panel) == 27
+    assert not panel.duplicated(["firm_id", "year"]).any()
+
+
+def test_unit_slip_repaired_and_deflated(built):
+    _, p = built
+    panel = pd.read_parquet(p["panel.parquet"])
+    i = panel[panel["name"] == "企业I有限公司"].set_index("year")
+    # true nominal output 9000 * 1.1^2 = 10890, output deflator 1.10 in 2000
+    assert i.loc[2000, "output"] == pytest.approx(9000 * 1.21 / 1.10)
+    # double deflation: output / 1.10 - 0.6 * output / 1.10
+    assert i.loc[2000, "value_added"] == pytest.approx(0.4 * 9000 * 1.21 / 1.10)
+
+
+def test_hmt_and_foreign_not_swapped(built):
+    _, p = built
+    panel = pd.read_parquet(p["panel.parquet"]).drop_duplicates("name").set_index("name")
+    assert panel.loc["企业E有限公司", "ownership"] == "foreign"   # reg 310
+    assert panel.loc["企业F有限公司", "ownership"] == "hmt"       # reg 220
+    assert panel.loc["企业F有限公司", "hmt_share"] == pytest.approx(0.7)
+    assert panel.loc["企业F有限公司", "other_foreign_share"] == 0
+    assert panel.loc["企业E有限公司", "other_foreign_share"] == pytest.approx(0.6)
+    assert panel.loc["企业E有限公司", "foreign_share"] == pytest.approx(0.6)
+
+
+def test_ownership_rules():
+    reg = pd.Series([220, 310, 171, 171, 171, 110, 151, 151, 120, 173], dtype="Int64")
+    cap = pd.DataFrame({"paid_in_capital": 100.0, "capital_state": [0, 0, 0, 0, 0, 100, 60, 40, 0, 0],
+                        "capital_collective": 0.0, "capital_legal": 0.0, "capital_individual": 0.0,
+                        "capital_hmt": [0, 0, 30, 10, 20, 0, 0, 0, 0, 0],
+                        "capital_foreign": [0, 0, 0, 30, 25, 0, 0, 0, 0, 0]}, dtype=float)
+    got = ownership.classify(reg, ownership.capital_shares(cap)).tolist()
+    assert got == ["hmt", "foreign", "hmt", "foreign", "foreign", "soe", "soe", "private",
+                   "collective", "private"]
+
+
+def test_pim_by_hand():
+    panel = pd.DataFrame({"firm_id": [1, 1, 1, 2, 2], "year": [1998, 1999, 2000, 1998, 2000],
+                          "net_fixed_assets": [400.0, 0, 0, 300, 0],
+                          "original_fixed_assets": [500.0, 550, 540, 500, 600],
+                          "investment_deflator": [1.0, 1.02, 1.04, 1.0, 1.04]})
+    k, inv = capital.perpetual_inventory(panel.iloc[::-1].reset_index(drop=True), 0.09)
+    k, inv = k[::-1], inv[::-1]
+    k2 = 0.91 * 400 + 50 / 1.02
+    assert k == pytest.approx([400, k2, 0.91 * k2 + 0, 300, 0.91 ** 2 * 300 + 100 / 1.04])
+    assert np.isnan(inv[0]) and inv[1] == 50 and inv[2] == 0 and inv[4] == 100
+
+
+def test_codebook_covers_panel(built):
+    _, p = built
+    book = pd.read_csv(p["cb.csv"])
+    assert list(book["name"]) == list(pd.read_parquet(p["panel.parquet"]).columns)
+    assert "法人代码" in book.set_index("name").loc["legal_id", "source_header"]
+
+
+def test_bad_cleaning_setting(built, capsys, tmp_path):
+    d, p = built
+    code = clean_main(["--data", p["link.parquet"], "--raw-dir", str(d / "raw"), "--out", str(tmp_path / "x"),
+                       "--audit", str(tmp_path / "a"), "--codebook", str(tmp_path / "c"),
+                       "--config-json", json.dumps({"min_employmnt": {"threshold": 10}})])
+    assert code == 1 and "min_employmnt" in capsys.readouterr().err and not (tmp_path / "x").exists()
+
+
+def test_config_changes_threshold(built, tmp_path):
+    d, p = built
+    out = tmp_path / "panel.parquet"
+    assert clean_main(["--data", p["link.parquet"], "--raw-dir", str(d / "raw"), "--out", str(out),
+                       "--audit", str(tmp_path / "a.csv"), "--codebook", str(tmp_path / "c.csv"),
+                       "--config-json", json.dumps({"min_employment": {"threshold": 4}})]) == 0
+    assert len(pd.read_parquet(out)) == 26
+
+
+def test_deterministic_bytes(built, tmp_path):
+    d, p = built
+    out = tmp_path / "panel.parquet"
+    assert clean_main(["--data", p["link.parquet"], "--raw-dir", str(d / "raw"), "--out", str(out),
+                       "--audit", str(tmp_path / "a.csv"), "--codebook", str(tmp_path / "c.csv")]) == 0
+    assert out.read_bytes() == open(p["panel.parquet"], "rb").read()
+
+
+def test_duplicate_rules_by_hand():
+    from upgrading.asif.audit import Waterfall
+    from upgrading.asif.clean import DEFAULTS, resolve_duplicates
+
+    d = pd.DataFrame({"firm_id": [1, 1, 1, 1, 2, 2], "year": [1998, 1999, 1999, 2000, 1998, 1998],
+                      "output": [100.0, 200.0, 105.0, 110.0, 50.0, 50.0],
+                      "source_file": "f", "source_row": [1, 2, 3, 4, 5, 6], "link_stage": "new"})
+    wf = Waterfall(d, log=lambda m: None)
+    out = resolve_duplicates(d, wf, DEFAULTS)
+    # firm 2: exact copy dropped; firm 1, 1999: 105 is closer to the other years (100, 110) than 200
+    assert out["source_row"].tolist() == [1, 3, 4, 5]
+    assert [r["dropped"] for r in wf.rows[1:]] == [1, 1]
+    assert wf.row_trace()["source_row"].tolist() == [2, 6]

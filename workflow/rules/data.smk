@@ -1,0 +1,75 @@
+# Stages 2-4: raw ASIF year files -> ingested -> linked (firm_id) -> cleaned firm panel.
+# Each rule is a thin call of the package CLI (src/upgrading/asif/cli.py).
+import json
+
+
+rule ingest:
+    input:
+        raw=raw_year_files,
+        headers=config["headers"],
+    output:
+        data=f"{PROC}/ingested.parquet",
+        audit=f"{RESULTS}/audit/ingest.csv",
+    params:
+        raw_dir=RAW,
+        years=f"{config['first_year']}-{config['last_year']}",
+    log:
+        f"{LOGS}/ingest.log",
+    benchmark:
+        f"{BENCH}/ingest.tsv"
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    threads: 2
+    shell:
+        "upgrading ingest --raw-dir {params.raw_dir} --headers {input.headers}"
+        " --years {params.years} --out {output.data} --audit {output.audit} > {log} 2>&1"
+
+
+rule link:
+    input:
+        data=f"{PROC}/ingested.parquet",
+        concordance=side_file("cic_concordance.csv"),
+    output:
+        data=f"{PROC}/linked.parquet",
+        audit=f"{RESULTS}/audit/linking.csv",
+    params:
+        raw_dir=RAW,
+    log:
+        f"{LOGS}/link.log",
+    benchmark:
+        f"{BENCH}/link.tsv"
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    shell:
+        "upgrading link --data {input.data} --raw-dir {params.raw_dir}"
+        " --out {output.data} --audit {output.audit} > {log} 2>&1"
+
+
+rule clean:
+    input:
+        data=f"{PROC}/linked.parquet",
+        headers=config["headers"],
+        cities=side_file("cities.csv"),
+        deflators=side_file("deflators.csv"),
+        concordance=side_file("cic_concordance.csv"),
+    output:
+        data=f"{PROC}/panel.parquet",
+        audit=f"{RESULTS}/audit/cleaning.csv",
+        codebook=f"{RESULTS}/codebook/panel.csv",
+        trace=f"{RESULTS}/audit/cleaning_rows.parquet",
+    params:
+        raw_dir=RAW,
+        cleaning=json.dumps(config.get("cleaning", {}), sort_keys=True),
+    log:
+        f"{LOGS}/clean.log",
+    benchmark:
+        f"{BENCH}/clean.tsv"
+    resources:
+        mem_mb=5000,
+        runtime=20,
+    shell:
+        "upgrading clean --data {input.data} --raw-dir {params.raw_dir} --headers {input.headers}"
+        " --config-json '{params.cleaning}' --out {output.data} --audit {output.audit}"
+        " --codebook {output.codebook} --trace {output.trace} > {log} 2>&1"
