@@ -1,9 +1,13 @@
 # Shared paths and helpers for every rule file. Rules call the package CLI
-# (`upgrading <step>`) found beside the Python that runs Snakemake.
+# (`upgrading <step>`), which `make` puts on PATH from .venv/bin.
 import os
-import sys
+import shutil
 
-os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+if shutil.which("upgrading") is None:
+    raise WorkflowError(
+        "the `upgrading` command is not on PATH: run `make reproduce`, or activate the "
+        "environment first (`source .venv/bin/activate`) before calling snakemake"
+    )
 
 RAW = config["raw_dir"]
 PROC = config["processed_dir"]

@@ -1,0 +1,136 @@
+"""Generate the synthetic ASIF world into a folder: raw yearly files, side files, truth."""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from upgrading.synth import mess, records, truth, writer
+from upgrading.synth.geography import CITY_COLUMNS
+from upgrading.synth.world import build_world
+
+YEAR_KEYED = ("firms_per_year", "encodings", "header_era")
+
+
+def normalise_params(p: dict) -> dict:
+    """Integer keys where the config means years or industry codes (JSON turns them to strings)."""
+    p = json.loads(json.dumps(p))  # deep copy
+    for key in YEAR_KEYED + ("industries",):
+        p[key] = {int(k): v for k, v in p[key].items()}
+    p["entrant_age_mean"] = {(k if k == "default" else int(k)): v for k, v in p["entrant_age_mean"].items()}
+    p["rd_years"] = [int(y) for y in p["rd_years"]]
+    return p
+
+
+def _log(msg: str, t0: float) -> None:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MB (Linux reports kB)
+    print(f"[synthesize {time.time() - t0:6.1f}s, peak {peak:6.0f} MB] {msg}", file=sys.stderr, flush=True)
+
+
+def side_tables(world) -> dict[str, pd.DataFrame]:
+    cls = world.classes.merge(world.divisions[["industry2", "industry2_name"]], on="industry2")
+    return {
+        "cities.csv": world.cities[CITY_COLUMNS],
+        "industries.csv": cls[["industry4", "industry2", "industry2_name", "industry4_name"]]
+        .sort_values("industry4"),
+        "cic_concordance.csv": world.concordance,
+        "io_table.csv": world.io,
+        "deflators.csv": world.deflators,
+        "fdi_catalogue_2002.csv": world.catalogue.sort_values("industry4"),
+    }
+
+
+def truth_table(truth_rows: pd.DataFrame, layout: mess.Layout, order: np.ndarray,
+                source_row: np.ndarray) -> pa.Table:
+    """truth/firms.parquet: one row per raw file line, keyed by (source_file, source_row)."""
+    src = layout.src[order]
+    copy = layout.copy[order]
+    year = truth_rows["year"].to_numpy()[src]
+    defect = np.where(copy == 1, mess.DEFECTS.index("duplicate_row"),
+                      np.where(copy == 2, mess.DEFECTS.index("conflict_duplicate"),
+                               truth_rows["defect_code"].to_numpy()[src]))
+    files = np.array([f"asif_{y}.csv" for y in range(int(year.min()), int(year.max()) + 1)])
+    cols = {"source_file": pa.DictionaryArray.from_arrays(pa.array((year - year.min()).astype(np.int32)),
+                                                          pa.array(files)),
+            "source_row": pa.array(source_row.astype(np.int64))}
+    for name in truth_rows.columns:
+        if name == "defect_code":
+            continue
+        s = truth_rows[name]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            codes = s.cat.codes.to_numpy()[src]
+            if name == "duplicated_by":  # only the original line is "duplicated by" its copies
+                codes = np.where(copy == 0, codes, 0)
+            cols[name] = pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)),
+                                                        pa.array([str(c) for c in s.cat.categories]))
+        else:
+            cols[name] = pa.array(s.to_numpy()[src])
+    cols["defect"] = pa.DictionaryArray.from_arrays(pa.array(defect.astype(np.int32)),
+                                                    pa.array(list(mess.DEFECTS)))
+    return pa.Table.from_pydict(cols)
+
+
+def generate(out_dir: str | Path, p: dict, scale: str, seed: int, years: list[int],
+             headers: str | Path) -> dict:
+    """Write everything; returns mess counts. Files appear only if the whole run succeeds."""
+    t0 = time.time()
+    p = normalise_params(p)
+    out_dir = Path(out_dir)
+    spellings = writer.load_spellings(headers)
+    world = build_world(p, scale, seed, years)
+    _log(f"simulated {len(world.panel)} firm-years ({len(world.static['j'])} firms)", t0)
+    rng = np.random.default_rng([seed, 1])  # a second stream: identities and mess
+    raw, truth_rows, ident = records.build_rows(world, rng)
+    world.panel = None  # free the simulation's copy
+    layout, counts = mess.inject(raw, truth_rows, rng, p["mess"])
+    lines_year = raw["year"].to_numpy()[layout.src]
+    order, source_row = writer.file_order(lines_year, raw["region_code"].to_numpy()[layout.src], rng)
+    _log(f"built {len(order)} raw lines with mess", t0)
+    written: list[str] = []
+    with writer.staging(out_dir) as tmp:
+        ordered_year = lines_year[order]
+        for year in years:
+            sel = order[ordered_year == year]
+            cols = writer.year_columns(spellings, year, p["rd_years"])
+            names = writer.year_headers(spellings, year, p["header_era"][year])
+            table = writer.year_table(raw, ident, layout.src[sel], layout.copy[sel],
+                                      layout.money_factor[sel], layout.emp_factor[sel], cols)
+            data = writer.csv_bytes(table, [names[c] for c in cols], p["encodings"][year])
+            (tmp / f"asif_{year}.csv").write_bytes(data)
+            written.append(f"asif_{year}.csv")
+        del raw, ident  # the truth rows are all the oracle needs: keep peak memory down
+        _log("raw year files written", t0)
+        for name, table in side_tables(world).items():
+            table.to_csv(tmp / name, index=False, lineterminator="\n")
+            written.append(name)
+        (tmp / "truth").mkdir()
+        pq.write_table(truth_table(truth_rows, layout, order, source_row),
+                       tmp / "truth" / "firms.parquet", compression="zstd")
+        del layout, order, source_row, lines_year, ordered_year
+        _log("truth table written", t0)
+        oracle, estimands = truth.oracle_and_estimands(truth_rows)
+        _log("oracle regressions done", t0)
+        params = truth.parameters(world, estimands, counts)
+        for name, obj in (("parameters.json", params), ("mess.json", counts), ("oracle.json", oracle)):
+            (tmp / "truth" / name).write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False,
+                                                         default=_json_default) + "\n", encoding="utf-8")
+        written += ["truth/firms.parquet", "truth/parameters.json", "truth/mess.json", "truth/oracle.json"]
+        (tmp / "SHA256SUMS").write_text(writer.sha256sums(tmp, written), encoding="utf-8")
+    _log(f"done: {out_dir}", t0)
+    return counts
+
+
+def _json_default(o):
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o)
+    raise TypeError(type(o))

@@ -1,0 +1,152 @@
+"""Industries of the synthetic world: 4-digit classes, the 2003 code revision, IO table,
+deflators and the 2002 FDI catalogue.
+
+The 30 two-digit divisions and their names are real (GB/T 4754-2002, 13-43 without 38);
+the 4-digit class codes under them are generated plausibly (division + group + class).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def divisions(p: dict) -> pd.DataFrame:
+    """One row per 2-digit division with its DGP traits from the config."""
+    rows = []
+    for code, spec in sorted(p["industries"].items(), key=lambda kv: int(kv[0])):
+        rows.append({"industry2": int(code), "industry2_name": spec["name"], "weight": spec["w"],
+                     "n4": int(spec["n4"]), "va_share": spec["va"], "beta_l": spec["bl"],
+                     "beta_k": spec["bk"], "fie_pull": spec["fie"], "hmt_fraction": spec["hmt"],
+                     "export_pull": spec["exp"]})
+    out = pd.DataFrame(rows)
+    out["weight"] = out["weight"] / out["weight"].sum()
+    return out
+
+
+def classes(div: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """4-digit CIC 2002 classes: code = division*100 + group*10 + class (class 0 = undivided group).
+
+    Class weights (share of the division's firms) are Dirichlet draws.
+    """
+    rows = []
+    for d in div.itertuples(index=False):
+        # Groups 1-8 (group 9 stays free for the old codes of revised classes); a group
+        # with one class has class digit 0, as in CIC.
+        n = d.n4
+        n_groups = min(8, max(1, -(-n // 3)))
+        sizes = 1 + rng.multinomial(n - n_groups, np.full(n_groups, 1.0 / n_groups))
+        if sizes.max() > 9:
+            raise ValueError(f"division {d.industry2}: more than 9 classes in a group")
+        codes = [d.industry2 * 100 + g * 10 + (0 if size == 1 else s)
+                 for g, size in enumerate(sizes, start=1) for s in range(1, size + 1)]
+        w = rng.dirichlet(np.full(n, 2.0))
+        for i, c in enumerate(codes):
+            rows.append({"industry4": c, "industry2": d.industry2, "class_weight": w[i]})
+    out = pd.DataFrame(rows)
+    names = dict(zip(div["industry2"], div["industry2_name"]))
+    out["industry4_name"] = [f"{names[j]} class {c % 100:02d}" for j, c in zip(out["industry2"], out["industry4"])]
+    return out
+
+
+def concordance(cls: pd.DataFrame, rng: np.random.Generator, share: float) -> pd.DataFrame:
+    """Pre-2003 (GB/T 4754-1994) code of every class and the concordance old -> new.
+
+    A `share` of classes is revised: renumbered (one old code -> one new code),
+    merged (two old codes -> one new class; the second old code is an extra row) or
+    split (one old code covered two new classes; the old code maps to the one that
+    holds more firms). Old codes of revised classes use group 9, free in CIC 2002.
+    Returns the class table with `code_old` (what pre-2003 files show) and the
+    concordance table (one row per old code, unrevised codes map to themselves).
+    """
+    cls = cls.copy()
+    cls["code_old"] = cls["industry4"]
+    cls["code_old_alt"] = 0  # merged classes: second old code some firms carry
+    extra_old: list[tuple[int, int]] = []
+    for j, grp in cls.groupby("industry2", sort=True):
+        idx = grp.index.to_numpy()
+        n_rev = int(round(share * len(idx)))
+        if n_rev == 0 or len(idx) < 3:
+            continue
+        chosen = rng.choice(idx, size=n_rev, replace=False)
+        free = iter(j * 100 + 90 + s for s in range(1, 10))
+        for i in sorted(chosen):
+            kind = rng.choice(["renumber", "merge", "split"])
+            try:
+                old = next(free)
+            except StopIteration:
+                break
+            cls.loc[i, "code_old"] = old
+            if kind == "merge":
+                alt = next(free, None)
+                if alt is not None:
+                    cls.loc[i, "code_old_alt"] = alt
+                    extra_old.append((alt, int(cls.loc[i, "industry4"])))
+            elif kind == "split":
+                # The largest other unrevised class of the division shares this old code.
+                partners = [k for k in idx if k != i and cls.loc[k, "code_old"] == cls.loc[k, "industry4"]]
+                if partners:
+                    k = max(partners, key=lambda q: cls.loc[q, "class_weight"])
+                    cls.loc[k, "code_old"] = old
+    rows = []
+    for old, grp in cls.groupby("code_old", sort=True):
+        # A split old code maps to the new class holding most of its firms (output).
+        target = int(grp.sort_values(["class_weight", "industry4"], ascending=[False, True])["industry4"].iloc[0])
+        rows.append((int(old), target))
+    rows += extra_old
+    conc = pd.DataFrame(sorted(rows), columns=["code_old", "code_new"])
+    conc.insert(0, "year_to", 2002)
+    conc.insert(0, "year_from", 1998)
+    return cls, conc
+
+
+# Supplier -> buyer links that carry most intermediate trade between divisions.
+IO_LINKS = {13: [14, 15], 17: [18, 19, 24, 42], 19: [18], 20: [21], 22: [23, 24],
+            25: [26, 28], 26: [27, 28, 29, 30, 22, 17], 28: [17], 31: [34, 37],
+            32: [34, 35, 36, 37, 39], 33: [39, 40, 34], 34: [35, 36, 37], 35: [36, 37],
+            39: [40, 37, 35, 41], 40: [41, 39, 37], 41: [40, 36], 30: [40, 39, 24, 42], 29: [37]}
+
+
+def io_table(codes: list[int], rng: np.random.Generator) -> pd.DataFrame:
+    """All 30x30 pairs: alpha = share of supplier's output sold to buyer, sigma = share of
+    buyer's intermediate inputs bought from supplier (columns sum to 1)."""
+    n = len(codes)
+    pos = {c: i for i, c in enumerate(codes)}
+    flows = rng.gamma(0.6, 0.03, size=(n, n))       # thin background trade
+    flows[np.diag_indices(n)] += rng.uniform(0.10, 0.25, n)  # own-division trade
+    for s, buyers in IO_LINKS.items():
+        for b in buyers:
+            flows[pos[s], pos[b]] += rng.uniform(0.15, 0.35)
+    final = rng.uniform(0.10, 0.30, n)               # final demand share of each supplier's output
+    alpha = flows / flows.sum(axis=1, keepdims=True) * (1 - final[:, None])
+    sigma = flows / flows.sum(axis=0, keepdims=True)
+    sup, buy = np.meshgrid(codes, codes, indexing="ij")
+    return pd.DataFrame({"industry2_supplier": sup.ravel(), "industry2_buyer": buy.ravel(),
+                         "alpha": np.round(alpha.ravel(), 6), "sigma": np.round(sigma.ravel(), 6)})
+
+
+def deflators(codes: list[int], years: list[int], rng: np.random.Generator) -> pd.DataFrame:
+    """Output, input and investment deflators by industry-year, 1998 = 1."""
+    n, t = len(codes), len(years)
+    trend = rng.normal(0.005, 0.02, n)
+    trend[codes.index(40)] = -0.04  # electronics prices fall
+    out_infl = trend[:, None] + rng.normal(0, 0.02, (n, t))
+    in_infl = 0.6 * out_infl + 0.4 * rng.normal(0.01, 0.02, (n, t))
+    inv_infl = np.broadcast_to(rng.normal(0.012, 0.01, t), (n, t)) + rng.normal(0, 0.003, (n, t))
+    rows = []
+    for infl, name in ((out_infl, "output_deflator"), (in_infl, "input_deflator"),
+                       (inv_infl, "investment_deflator")):
+        infl = infl.copy()
+        infl[:, 0] = 0.0
+        rows.append(np.round(np.exp(np.cumsum(infl, axis=1)), 6))
+    j, y = np.meshgrid(codes, years, indexing="ij")
+    return pd.DataFrame({"industry2": j.ravel(), "year": y.ravel(), "output_deflator": rows[0].ravel(),
+                         "input_deflator": rows[1].ravel(), "investment_deflator": rows[2].ravel()})
+
+
+def catalogue(cls: pd.DataFrame, rng: np.random.Generator, shares: dict) -> pd.DataFrame:
+    """Status of every class in the 2002 FDI catalogue change: encouraged / unchanged / restricted."""
+    u = rng.uniform(size=len(cls))
+    status = np.where(u < shares["encouraged"], "encouraged",
+                      np.where(u < shares["encouraged"] + shares["restricted"], "restricted", "unchanged"))
+    return pd.DataFrame({"industry4": cls["industry4"].to_numpy(), "status": status})

@@ -1,0 +1,179 @@
+"""The mess of real ASIF files, injected into the clean synthetic rows with known counts.
+
+Every injected defect stays identifiable in truth/firms.parquet: the row-level kind is in
+`defect` (one kind per row; defects never overlap), ID changes in `id_changed` and
+`id_change_kind`. Layout facts (2003 year-end employment, no value added in 2004,
+pre-2003 industry codes) are counted too.
+
+Duplicates are not copied here: `Layout` lists, for every line of the files, the raw row
+it shows (so an exact duplicate is a row listed twice) and, for conflicting duplicates,
+the factors that make the copy differ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from upgrading.synth.records import MONEY, VARIANT_NEW_CONTACT, VARIANT_RENAMED
+
+ID_CHANGE_KINDS = ("name", "representative_phone", "founding_county_industry")
+ROW_DEFECTS = ("unit_slip", "assets_below_fixed", "negative_output", "missing_key", "outlier")
+DEFECTS = ("",) + ROW_DEFECTS + ("duplicate_row", "conflict_duplicate")
+KEY_FIELDS = ("total_assets", "net_fixed_assets", "sales", "output")
+CONFLICT_MONEY = ("output", "sales", "value_added", "intermediate")
+
+
+@dataclass
+class Layout:
+    """Lines of the raw files: `src` = raw row shown, `copy` = 0 original, 1 exact duplicate,
+    2 conflicting duplicate (money scaled by `money_factor`, employment by `emp_factor`)."""
+    src: np.ndarray
+    copy: np.ndarray
+    money_factor: np.ndarray
+    emp_factor: np.ndarray
+
+
+def change_ids(raw: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Generator, rate: float) -> dict:
+    """Restructuring: from a year on, a firm reports a new legal-person ID.
+
+    What carries over tells the linker how to follow it (BVZ order): `name` keeps the
+    name; `representative_phone` changes the name but keeps representative and phone;
+    `founding_county_industry` changes name, representative and phone and keeps founding
+    year, county, industry and main product.
+    """
+    firm = raw["firm"].to_numpy()
+    year = raw["year"].to_numpy()
+    first = pd.Series(year).groupby(firm).transform("min").to_numpy()
+    count = np.bincount(firm)
+    firms_seen = np.flatnonzero(count > 0)
+    eligible = np.flatnonzero(count >= 2)
+    n = int(round(rate * len(firms_seen)))
+    chosen = np.sort(rng.choice(eligible, size=min(n, len(eligible)), replace=False))
+    kind = np.full(count.size, -1, np.int8)
+    kind[chosen] = rng.integers(0, 3, len(chosen))
+    # Change year: a random observed year after the firm's first.
+    cand = np.flatnonzero((kind[firm] >= 0) & (year > first))
+    r = rng.random(len(cand))
+    order = np.lexsort((r, firm[cand]))
+    cand = cand[order]
+    head = np.r_[True, firm[cand][1:] != firm[cand][:-1]]
+    change_year = np.full(count.size, 9999, np.int64)
+    change_year[firm[cand][head]] = year[cand][head]
+    hit = year >= change_year[firm]
+    k = kind[firm]
+    legal_new = raw.attrs["legal_id_new"]
+    raw["legal_id"] = np.where(hit, legal_new[firm], raw["legal_id"].to_numpy())
+    raw["ident_variant"] = np.where(hit & (k == 1), VARIANT_RENAMED,
+                                    np.where(hit & (k == 2), VARIANT_NEW_CONTACT, 0)).astype(np.int8)
+    truth["id_changed"] = hit
+    truth["id_change_kind"] = pd.Categorical.from_codes(np.where(hit, k + 1, 0),
+                                                         categories=("",) + ID_CHANGE_KINDS)
+    counts = {name: int((kind[chosen] == i).sum()) for i, name in enumerate(ID_CHANGE_KINDS)}
+    return {"total": int(len(chosen)), **counts}
+
+
+def row_defects(raw: pd.DataFrame, rng: np.random.Generator, m: dict) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Disjoint random rows get one defect each. Returns (defect code per row, missing field
+    code per row (0 none, 1.. = KEY_FIELDS), counts)."""
+    rates = {"unit_slip": m["unit_slip_rate"], "assets_below_fixed": m["assets_below_fixed_rate"],
+             "negative_output": m["negative_output_rate"], "missing_key": m["missing_key_rate"],
+             "outlier": m["outlier_rate"]}
+    n = len(raw)
+    code = np.zeros(n, np.int8)
+    missing = np.zeros(n, np.int8)
+    order = rng.permutation(n)
+    counts: dict = {}
+    start = 0
+    for kind in ROW_DEFECTS:
+        size = int(round(rates[kind] * n))
+        idx = np.sort(order[start:start + size])
+        start += size
+        code[idx] = DEFECTS.index(kind)
+        if kind == "unit_slip":  # the whole row's money in yuan
+            for col in MONEY:
+                raw[col] = _scaled(raw[col].to_numpy(), idx, 1000.0)
+        elif kind == "assets_below_fixed":
+            ta = raw["total_assets"].to_numpy().copy()
+            ta[idx] = np.round(raw["fixed_assets"].to_numpy()[idx] * rng.uniform(0.3, 0.8, size), 1)
+            raw["total_assets"] = ta
+        elif kind == "negative_output":
+            raw["output"] = _scaled(raw["output"].to_numpy(), idx, -1.0)
+        elif kind == "missing_key":
+            field = rng.integers(0, len(KEY_FIELDS), size)
+            missing[idx] = field + 1
+            for i, fld in enumerate(KEY_FIELDS):
+                v = raw[fld].to_numpy().copy()
+                v[idx[field == i]] = np.nan
+                raw[fld] = v
+            counts["missing_key_by_field"] = {fld: int((field == i).sum()) for i, fld in enumerate(KEY_FIELDS)}
+        elif kind == "outlier":  # a typo: output and sales twenty times too large
+            for col in ("output", "sales"):
+                raw[col] = _scaled(raw[col].to_numpy(), idx, 20.0)
+        counts[kind] = int(size)
+    return code, missing, counts
+
+
+def _scaled(values: np.ndarray, idx: np.ndarray, factor: float) -> np.ndarray:
+    out = values.astype(float, copy=True)
+    out[idx] = np.round(out[idx] * factor, 1) + 0.0
+    return out
+
+
+def year_end_employment(raw: pd.DataFrame, rng: np.random.Generator, m: dict) -> None:
+    """2003: the employment column is filled from year-end employment (年末从业人员合计人)."""
+    y03 = raw["year"].to_numpy() == 2003
+    emp = raw["employment"].to_numpy().copy()
+    noise = np.exp(rng.normal(0, m["year_end_employment_noise"], int(y03.sum())))
+    emp[y03] = np.maximum(1, np.rint(emp[y03] * noise)).astype(np.int64)
+    raw["employment"] = emp
+
+
+def duplicates(code: np.ndarray, rng: np.random.Generator, m: dict) -> tuple[Layout, np.ndarray, dict]:
+    """Exact and conflicting copies of clean rows. Returns (layout, duplicated_by code per raw
+    row, counts)."""
+    n = len(code)
+    clean = np.flatnonzero(code == 0)
+    n_dup = int(round(m["duplicate_rate"] * n))
+    n_con = int(round(m["conflict_rate"] * n))
+    pick = rng.choice(clean, size=n_dup + n_con, replace=False)
+    dup, con = np.sort(pick[:n_dup]), np.sort(pick[n_dup:])
+    layout = Layout(
+        src=np.concatenate([np.arange(n), dup, con]),
+        copy=np.concatenate([np.zeros(n, np.int8), np.ones(n_dup, np.int8), np.full(n_con, 2, np.int8)]),
+        money_factor=np.concatenate([np.ones(n + n_dup), rng.uniform(0.8, 1.25, n_con)]),
+        emp_factor=np.concatenate([np.ones(n + n_dup), rng.uniform(0.8, 1.25, n_con)]))
+    duplicated_by = np.zeros(n, np.int8)
+    duplicated_by[dup] = 1
+    duplicated_by[con] = 2
+    return layout, duplicated_by, {"duplicate_row": n_dup, "conflict_duplicate": n_con}
+
+
+def layout_facts(raw: pd.DataFrame, truth: pd.DataFrame, layout: Layout) -> dict:
+    """Counts over file lines: 2003 year-end employment, no value added (2004), pre-2003 codes."""
+    year = raw["year"].to_numpy()[layout.src]
+    code = raw["industry_code"].to_numpy()[layout.src]
+    true4 = truth["true_industry4"].to_numpy()[layout.src]
+    recoded = truth["industry4_recoded"].to_numpy()[layout.src]
+    return {"employment_year_end_2003": int((year == 2003).sum()),
+            "value_added_missing_2004": int((year == 2004).sum()),
+            "old_industry_code_rows": int(((year <= 2002) & (code != true4)).sum()),
+            "split_class_rows": int(((year <= 2002) & (recoded != true4)).sum())}
+
+
+def inject(raw: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Generator, m: dict) -> tuple[Layout, dict]:
+    """All of the mess, in a fixed order. Adds `defect`, `missing_field`, `duplicated_by`
+    (per raw row) to truth; returns the file layout and mess.json's counts."""
+    counts = {"id_change": change_ids(raw, truth, rng, m["id_change_rate"])}
+    code, missing, row_counts = row_defects(raw, rng, m)
+    counts.update(row_counts)
+    year_end_employment(raw, rng, m)
+    layout, duplicated_by, dup_counts = duplicates(code, rng, m)
+    counts.update(dup_counts)
+    truth["defect_code"] = code
+    truth["missing_field"] = pd.Categorical.from_codes(missing, categories=("",) + KEY_FIELDS)
+    truth["duplicated_by"] = pd.Categorical.from_codes(duplicated_by, categories=DEFECTS[:1] + DEFECTS[-2:])
+    counts.update(layout_facts(raw, truth, layout))
+    return layout, counts

@@ -1,0 +1,186 @@
+"""Static traits of new firms (location, industry, ownership, capital shares) and the
+production technology that turns productivity and inputs into output.
+
+Everything is vectorised over firms; one numpy Generator feeds every draw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+OWNERSHIPS = ("soe", "collective", "private", "hmt", "foreign")
+# Registration types (docs/contracts.md) and their frequency within each ownership.
+REG_TYPES = {
+    "soe": ([110, 151, 141], [0.7, 0.2, 0.1]),
+    "collective": ([120, 130, 142], [0.75, 0.15, 0.10]),
+    "private": ([171, 172, 173, 159, 160, 151, 190], [0.30, 0.15, 0.15, 0.20, 0.10, 0.08, 0.02]),
+    "hmt": ([210, 220, 230, 240], [0.35, 0.10, 0.45, 0.10]),
+    "foreign": ([310, 320, 330, 340], [0.35, 0.08, 0.50, 0.07]),
+}
+SOLE_OWNED = {230, 330}
+LABOUR_INTENSIVE = {17, 18, 19, 24, 42}  # clusters prone to captive lock-in (FACTS.md, seed 5)
+
+
+@dataclass
+class Tables:
+    """Lookup arrays the draws need, indexed by city position and industry position."""
+    city_code: np.ndarray          # (C,)
+    city_weight: np.ndarray        # (C,) share of firms
+    city_fdi: np.ndarray           # (C,) FDI pull
+    city_hmt_tilt: np.ndarray      # (C,)
+    city_coastal: np.ndarray       # (C,) bool
+    city_traits: np.ndarray        # (C, 3) bargaining, symmetry, open_network
+    city_effect: np.ndarray        # (C,) omega shift
+    county_flat: np.ndarray        # county codes of all cities, city after city
+    county_off: np.ndarray         # (C,) offset of each city's counties in county_flat
+    county_n: np.ndarray           # (C,) number of counties of each city
+    cluster: np.ndarray            # (C, J) bool: cluster cell
+    j_code: np.ndarray             # (J,)
+    j_weight: np.ndarray
+    j_fie: np.ndarray
+    j_hmt: np.ndarray
+    j_exp: np.ndarray
+    j_va: np.ndarray
+    j_bl: np.ndarray
+    j_bk: np.ndarray
+    j_intercept: np.ndarray        # omega level of each industry
+    j_trend: np.ndarray            # trend in FIE entry odds
+    c4_code: np.ndarray            # (N4,) CIC 2002 classes
+    c4_j: np.ndarray               # industry position of each class
+    c4_p: np.ndarray               # probability of a new firm's class
+    c4_status: np.ndarray          # 0 unchanged, 1 encouraged, -1 restricted
+    city_cdf_by_j: np.ndarray      # (J, C) cdf of a firm's city given its industry
+
+
+def _categorical(rng: np.random.Generator, probs: np.ndarray, n: int) -> np.ndarray:
+    return np.minimum(np.searchsorted(np.cumsum(probs) / probs.sum(), rng.random(n)), len(probs) - 1)
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def draw_ownership(rng, tab: Tables, j: np.ndarray, c: np.ndarray, c4: np.ndarray, year: int,
+                   shares: dict, p: dict) -> np.ndarray:
+    """Ownership index (into OWNERSHIPS) given industry, city, class and year.
+
+    The FIE odds rise with the industry's and city's FDI pull, an industry trend and,
+    after 2002, the catalogue status of the class; the intercept is solved so that the
+    expected FIE share equals the target share of this cohort.
+    """
+    n = len(j)
+    post = year >= 2003
+    eff = p["catalogue_effect"]
+    index = (p["fie_pull_power"] * np.log(tab.j_fie[j]) + np.log(tab.city_fdi[c]) + tab.j_trend[j] * (year - 1998)
+             + post * np.where(tab.c4_status[c4] == 1, eff["encouraged"],
+                               np.where(tab.c4_status[c4] == -1, eff["restricted"], 0.0)))
+    target = shares["hmt"] + shares["foreign"]
+    lo, hi = -20.0, 20.0
+    for _ in range(60):  # bisection: mean FIE probability = target
+        mid = (lo + hi) / 2
+        if _sigmoid(mid + index).mean() > target:
+            hi = mid
+        else:
+            lo = mid
+    fie = rng.random(n) < _sigmoid(lo + index)
+    hmt_odds = np.log(tab.j_hmt[j] / (1 - tab.j_hmt[j])) + np.log(tab.city_hmt_tilt[c])
+    is_hmt = rng.random(n) < _sigmoid(hmt_odds)
+    dom = np.array([shares["soe"], shares["collective"], shares["private"]], dtype=float)
+    own = _categorical(rng, dom, n)
+    own = np.where(fie, np.where(is_hmt, 3, 4), own)
+    return own.astype(np.int8)
+
+
+def draw_reg_and_shares(rng, own: np.ndarray, minority_rate: float) -> dict[str, np.ndarray]:
+    """Registration type and paid-in capital shares consistent with the contract's ownership rule."""
+    n = len(own)
+    reg = np.zeros(n, dtype=np.int16)
+    for k, name in enumerate(OWNERSHIPS):
+        m = own == k
+        codes, probs = REG_TYPES[name]
+        reg[m] = np.array(codes)[_categorical(rng, np.array(probs), int(m.sum()))]
+    s = {key: np.zeros(n) for key in ("state", "collective", "legal", "individual", "hmt", "foreign")}
+    u = rng.uniform(size=n)
+    # SOEs: majority state (the contract's soe rule needs state share >= 0.5 for 141/151).
+    m = own == 0
+    s["state"][m] = np.where(reg[m] == 110, 1.0, 0.5 + 0.5 * u[m])
+    s["legal"][m] = 1 - s["state"][m]
+    m = own == 1
+    s["collective"][m] = 0.6 + 0.4 * u[m]
+    s["individual"][m] = 1 - s["collective"][m]
+    m = own == 2
+    s["state"][m] = np.where(reg[m] == 151, 0.3 * u[m], 0.0)
+    s["individual"][m] = (1 - s["state"][m]) * 0.7
+    s["legal"][m] = 1 - s["state"][m] - s["individual"][m]
+    # A few domestic-registered private firms carry a minority (5-20 %) foreign stake:
+    # not domestic (contract), but private by the ownership rule.
+    minority = m & (rng.random(n) < minority_rate)
+    stake = rng.uniform(0.05, 0.20, n)
+    to_hmt = rng.random(n) < 0.5
+    s["hmt"][minority & to_hmt] = stake[minority & to_hmt]
+    s["foreign"][minority & ~to_hmt] = stake[minority & ~to_hmt]
+    s["individual"][minority] -= stake[minority]
+    for k, key in ((3, "hmt"), (4, "foreign")):
+        m = own == k
+        sole = np.isin(reg, list(SOLE_OWNED)) & m
+        s[key][m] = 0.25 + 0.70 * u[m]
+        s[key][sole] = 1.0
+        s["legal"][m] = 1 - s[key][m]
+    return {"reg_type": reg, **{f"share_{k}": v for k, v in s.items()}}
+
+
+def draw_new_firms(rng, tab: Tables, n: int, year: int, shares: dict, p: dict,
+                   entrant: bool) -> dict[str, np.ndarray]:
+    """Static traits of `n` firms that enter the survey in `year`."""
+    c4 = _categorical(rng, tab.c4_p, n)
+    j = tab.c4_j[c4]
+    u = rng.random(n)
+    c = np.empty(n, dtype=np.int64)
+    for jj in np.unique(j):  # city given industry: cluster cells are denser
+        m = j == jj
+        c[m] = np.minimum(np.searchsorted(tab.city_cdf_by_j[jj], u[m]), len(tab.city_code) - 1)
+    own = draw_ownership(rng, tab, j, c, c4, year, shares, p)
+    traits = draw_reg_and_shares(rng, own, p["minority_foreign_rate"])
+    county = tab.county_flat[tab.county_off[c] + rng.integers(0, 1 << 30, n) % tab.county_n[c]]
+    if entrant:
+        mean_age = p["entrant_age_mean"].get(year, p["entrant_age_mean"]["default"])
+        founding = year - np.floor(rng.exponential(mean_age, n)).astype(np.int64)
+    else:
+        mean_age = np.where(own <= 1, 22.0, 7.0)
+        founding = np.maximum(year - np.floor(rng.exponential(mean_age)).astype(np.int64), 1949)
+    premium = np.array([p["size_premium"][o] for o in OWNERSHIPS])[own]
+    shift = np.array([p["omega_ownership"][o] for o in OWNERSHIPS])[own]
+    if entrant:
+        shift = shift + p["omega_entrant"]
+    return {
+        "c4": c4, "j": j, "c": c, "own": own, "county": county,
+        "founding_year": founding.astype(np.int16), "entry_year": np.full(n, year, np.int16),
+        "kbar": p["log_capital_mean"] + premium + rng.normal(0, p["log_capital_sd"], n),
+        "u0": shift + rng.normal(0, p["sd_u_initial"], n),
+        "w0": rng.normal(0, p["sd_wage"], n),
+        "export_effect": rng.normal(0, 1.2, n),
+        "np_effect": rng.normal(0, 1.0, n),
+        **traits,
+    }
+
+
+def produce(omega, k_real, wage_real, beta_l, beta_k, va_share, eps, employment=None):
+    """Value-added Cobb-Douglas with labour chosen after seeing omega (static optimum).
+
+    L = round((beta_l e^omega K^beta_k / w)^(1/(1-beta_l))) >= 1; planned VA uses the
+    rounded L so the production function holds exactly with the reported employment.
+    Intermediates are planned (no eps), so m is a strictly increasing function of omega
+    given k and l (the LP/ACF proxy); eps is a transitory shock to realised VA.
+    Returns employment, real VA (realised), real gross output, real intermediates.
+    """
+    if employment is None:
+        l_star = (np.log(beta_l) + omega + beta_k * np.log(k_real) - np.log(wage_real)) / (1 - beta_l)
+        emp = np.maximum(np.rint(np.exp(np.minimum(l_star, 13.0))), 1.0)
+    else:
+        emp = employment
+    va_plan = np.exp(omega + beta_l * np.log(emp) + beta_k * np.log(k_real))
+    va = va_plan * np.exp(eps)
+    inter = va_plan * (1.0 / va_share - 1.0)
+    return emp, va, va + inter, inter

@@ -1,0 +1,103 @@
+"""Run the synthetic world forward year by year and collect the firm-years that the
+survey observes (the rows of the raw files, before any mess is injected)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from upgrading.synth.dynamics import (NATIONAL, YearModel, _concat, _subset,
+                                      accept_above_threshold, draw_noise, solve_year)
+from upgrading.synth.population import Tables, _sigmoid, draw_new_firms
+
+
+def _zero_measures(n_city: int, n_j: int) -> dict:
+    return {"national": {k: np.zeros(n_j) for k in NATIONAL}, "local": np.zeros((n_city, n_j))}
+
+
+def simulate(tab: Tables, p: dict, io: pd.DataFrame, defl: dict, years: list[int],
+             targets: dict[int, int], rng: np.random.Generator):
+    """Returns (static traits of every firm, observed firm-years as a DataFrame, per-year diagnostics)."""
+    n_city, n_j = len(tab.city_code), len(tab.j_code)
+    static: dict[str, list] = {}
+    n_firms = 0
+    fs: dict = {}
+    st: dict = {}
+    S_prev = _zero_measures(n_city, n_j)
+    records, diag = [], []
+    delta = p["delta"]
+    backward_2002 = None  # industry backward measure in 2002: the anchor of post-2002 learning
+
+    for t, year in enumerate(years):
+        def make_model(f, s, _t=t, _y=year):
+            return YearModel(tab, p, io, defl, _y, _t, s, f, n_city, backward_2002)
+
+        target = int(targets[year])
+        if t > 0:  # survivors move on: productivity, wage shock, capital from last year's decision
+            keep = ~st.pop("exit")
+            fs, st = _subset(fs, keep), _subset(st, keep)
+            n = len(st["u"])
+            st["u"] = p["rho_u"] * st["u"] + rng.normal(0, p["sd_u_innovation"], n)
+            rw = p["rho_wage"]
+            st["w"] = rw * st["w"] + rng.normal(0, p["sd_wage"] * np.sqrt(1 - rw * rw), n)
+            pinv = defl["investment"][fs["j"], t]
+            st["dep"] = delta * st["K"] * pinv
+            st["K"] = (1 - delta) * st["K"] + st["I_next"]
+            st["I_nom"] = st.pop("I_next") * pinv
+            st["OFA"] = st["OFA"] + st["I_nom"]
+            st.update(draw_noise(rng, n, p))
+            n_inc_obs = int(make_model(fs, st).evaluate(S_prev)["observed"].sum())
+            n_new = max(target - n_inc_obs, int(np.ceil(p["min_entry_rate"] * target)))
+            shares = p["ownership_entry"]
+        else:
+            n_new, shares = target, p["ownership_initial"]
+        new = draw_new_firms(rng, tab, n_new, year, shares, p, entrant=t > 0)
+        new["firm"] = np.arange(n_firms, n_firms + n_new)
+        n_firms += n_new
+        for k, v in new.items():
+            static.setdefault(k, []).append(v)
+        st_new = {"u": new["u0"], "w": new["w0"], "K": np.exp(new["kbar"]), **draw_noise(rng, n_new, p)}
+        st_new = accept_above_threshold(make_model, new, st_new, S_prev, p, tab, rng)
+        pinv_new = defl["investment"][new["j"], t]
+        lo, hi = p["book_revaluation"]
+        st_new["OFA"] = st_new["K"] * pinv_new * rng.uniform(lo, hi, n_new)
+        st_new["dep"] = delta * st_new["K"] * pinv_new
+        st_new["I_nom"] = np.full(n_new, np.nan)
+        fs = new if t == 0 else _concat(fs, new)
+        st = st_new if t == 0 else _concat({k: st[k] for k in st_new}, st_new)
+
+        model = make_model(fs, st)
+        out, S, gap, iters = solve_year(model, S_prev, p)
+        m = out["observed"]
+        nat, loc = out["measures"]
+        rec = {"firm": fs["firm"][m], "year": np.full(int(m.sum()), year, np.int16),
+               "u": st["u"][m], "w": st["w"][m], "capital": st["K"][m], "ofa": st["OFA"][m],
+               "nfa": st["K"][m] * defl["investment"][fs["j"][m], t], "dep": st["dep"][m],
+               "investment_nominal": st["I_nom"][m], "va_share": model.va_share[m],
+               "wage": model.wage[m], "eps": st["eps"][m], "sales_noise": st["sales_noise"][m],
+               "cluster": model.cluster[m], "horizontal_local": loc[m]}
+        for k in ("omega", "spill", "employment", "va", "output", "intermediate", "sales",
+                  "exports", "exporter", "new_product"):
+            rec[k] = out[k][m]
+        for k in NATIONAL:
+            rec[k] = nat[k][m]
+        records.append(rec)
+        diag.append({"year": year, "alive": len(m), "observed": int(m.sum()), "entrants": n_new,
+                     "fixed_point_iterations": iters, "fixed_point_gap": gap})
+
+        # Decisions for next year, taken knowing omega_t: investment (capital of t+1), exit.
+        dom_omega = st["u"] + out["spill"]
+        k_target = np.exp(fs["kbar"] + p["capital_growth"] * (year + 1 - 1998) + p["invest_omega"] * dom_omega)
+        st["I_next"] = np.maximum(0.0, p["invest_adjust"] * (k_target - (1 - delta) * st["K"]))
+        # Exit responds to the firm's own productivity u, not to spill: selection on the
+        # spillover term itself would bias the oracle regression away from the estimand.
+        base = np.log(p["exit_base"] / (1 - p["exit_base"]))
+        p_exit = _sigmoid(base - p["exit_omega"] * st["u"]) + p["exit_soe_extra"] * (fs["own"] == 0)
+        st["exit"] = rng.random(len(p_exit)) < p_exit
+        S_prev = S
+        if year == 2002:
+            backward_2002 = S["national"]["backward"].copy()
+
+    static_all = {k: np.concatenate(v) for k, v in static.items()}
+    panel = pd.DataFrame({k: np.concatenate([r[k] for r in records]) for k in records[0]})
+    return static_all, panel, pd.DataFrame(diag)

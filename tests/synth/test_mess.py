@@ -1,0 +1,103 @@
+"""Every kind of injected mess: counted in mess.json, visible in the files, marked in the truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .conftest import money
+
+
+def _merged(raw, truth):
+    return raw.merge(truth, on=["source_file", "source_row", "year"], how="inner", validate="1:1")
+
+
+def test_truth_keys_every_raw_line(raw, truth):
+    assert len(raw) == len(truth)
+    assert not truth.duplicated(["source_file", "source_row"]).any()
+    assert set(zip(raw["source_file"], raw["source_row"])) == set(zip(truth["source_file"], truth["source_row"].astype(int)))
+
+
+def test_row_defect_counts_match_truth(truth, mess_counts):
+    counts = truth["defect"].astype(str).value_counts()
+    for kind in ("unit_slip", "assets_below_fixed", "negative_output", "missing_key", "outlier",
+                 "duplicate_row", "conflict_duplicate"):
+        assert mess_counts[kind] > 0, kind
+        assert counts.get(kind, 0) == mess_counts[kind], kind
+
+
+def test_defects_visible_in_files(raw, truth, mess_counts, world):
+    df = _merged(raw, truth)
+    d = df["defect"].astype(str)
+    out = money(df["output"])
+    assert ((out < 0) == (d == "negative_output")).all()
+    ta, fa = money(df["total_assets"]), money(df["fixed_assets"])
+    assert ((ta < fa) == (d == "assets_below_fixed")).all()
+    blanks = {f: int((df[f] == "").sum()) for f in ("total_assets", "net_fixed_assets", "sales", "output")}
+    assert blanks == mess_counts["missing_key_by_field"]
+    assert sum(blanks.values()) == mess_counts["missing_key"]
+    assert (df.loc[df["missing_field"].astype(str) != "", "defect"].astype(str) == "missing_key").all()
+    defl = pd.read_csv(world / "deflators.csv").set_index(["industry2", "year"])["output_deflator"]
+    nominal = df["true_output"] * defl.reindex(pd.MultiIndex.from_arrays([df["true_industry2"], df["year"]])).to_numpy()
+    ratio = out / nominal
+    clean = d == ""
+    assert np.allclose(ratio[clean], 1, atol=1e-3)
+    assert np.allclose(ratio[d == "unit_slip"], 1000, rtol=1e-3)
+    assert np.allclose(ratio[d == "outlier"], 20, rtol=1e-3)
+
+
+def test_duplicates(raw, truth):
+    df = _merged(raw, truth)
+    d = df["defect"].astype(str)
+    data_cols = [c for c in raw.columns if c not in ("source_file", "source_row")]
+    exact = df.loc[d == "duplicate_row", data_cols]
+    originals = df.loc[df["duplicated_by"].astype(str) == "duplicate_row", data_cols]
+    key = lambda f: sorted(map(tuple, f.astype(str).to_numpy()))  # noqa: E731
+    assert key(exact) == key(originals)
+    con = df.loc[d == "conflict_duplicate"]
+    orig = df.loc[df["duplicated_by"].astype(str) == "conflict_duplicate"]
+    pair = con.merge(orig, on=["legal_id", "year"], suffixes=("_c", "_o"))
+    assert len(pair) == len(con)
+    assert (pair["output_c"] != pair["output_o"]).mean() > 0.95
+
+
+def test_id_changes(raw, truth, mess_counts):
+    df = _merged(raw, truth)
+    changed = df[df["id_changed"]]
+    by_kind = changed.groupby(changed["id_change_kind"].astype(str))["true_firm_id"].nunique().to_dict()
+    ids = mess_counts["id_change"]
+    assert {k: by_kind.get(k, 0) for k in ("name", "representative_phone", "founding_county_industry")} == \
+        {k: ids[k] for k in ("name", "representative_phone", "founding_county_industry")}
+    assert sum(by_kind.values()) == ids["total"] > 0
+    # Each changed firm reports exactly two legal IDs; the carried-over keys match.
+    per = df[df["true_firm_id"].isin(changed["true_firm_id"])]
+    assert (per.groupby("true_firm_id")["legal_id"].nunique() == 2).all()
+    first = per.sort_values("year").groupby("true_firm_id").first()
+    last = per.sort_values("year").groupby("true_firm_id").last()
+    kind = last["id_change_kind"].astype(str)
+    for k, same, differ in (("name", ["name"], []),
+                            ("representative_phone", ["representative", "phone"], ["name"]),
+                            ("founding_county_industry", ["founding_year", "region_code", "main_product"],
+                             ["name", "phone"])):
+        m = kind == k
+        for col in same:
+            assert (first.loc[m, col] == last.loc[m, col]).all(), (k, col)
+        for col in differ:
+            assert (first.loc[m, col] != last.loc[m, col]).all(), (k, col)
+    # Names and legal IDs identify firms otherwise: one name per (firm, variant).
+    assert df.groupby("name")["true_firm_id"].nunique().max() == 1
+    assert (df["legal_id"].str.len() == 9).all()
+
+
+def test_layout_facts(raw, truth, mess_counts):
+    df = _merged(raw, truth)
+    assert mess_counts["value_added_missing_2004"] == int((df["year"] == 2004).sum())
+    assert mess_counts["employment_year_end_2003"] == int((df["year"] == 2003).sum())
+    y03 = df[(df["year"] == 2003) & (df["defect"].astype(str) == "")]
+    emp = pd.to_numeric(y03["employment"])
+    assert (emp != y03["true_employment"]).mean() > 0.3  # year-end count, not the average
+    other = df[(df["year"] != 2003) & (df["defect"].astype(str) == "")]
+    assert (pd.to_numeric(other["employment"]) == other["true_employment"]).all()
+    old = (df["year"] <= 2002) & (df["industry_code"].astype(int) != df["true_industry4"])
+    assert int(old.sum()) == mess_counts["old_industry_code_rows"] > 0
+    assert not ((df["year"] >= 2003) & (df["industry_code"].astype(int) != df["true_industry4"])).any()
