@@ -23,7 +23,7 @@ env: $(VENV)/.synced
 
 $(VENV)/.synced: uv.lock pyproject.toml
 	@bash workflow/scripts/ensure_uv.sh
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
 tex:

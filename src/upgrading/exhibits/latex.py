@@ -1,0 +1,79 @@
+"""Small LaTeX helpers shared by tables, numbers and the registry appendix."""
+
+from __future__ import annotations
+
+import math
+import re
+
+_ESCAPES = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+}
+_ESCAPE_RE = re.compile("|".join(re.escape(k) for k in _ESCAPES))
+
+
+def escape(text) -> str:
+    """Escape every character LaTeX treats specially, so labels from data or YAML compile."""
+    return _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group(0)], str(text))
+
+
+def is_missing(x) -> bool:
+    if x is None:
+        return True
+    try:
+        return bool(math.isnan(float(x)))
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt_float(x, digits: int = 3) -> str:
+    """Fixed decimals; a real minus sign in text mode would need math, so keep ASCII '-'."""
+    if is_missing(x):
+        return ""
+    s = f"{float(x):.{digits}f}"
+    # "-0.000" reads as a sign error; show zero without sign.
+    if float(s) == 0.0:
+        s = s.lstrip("-")
+    return s
+
+
+def fmt_int(n, latex: bool = True) -> str:
+    """Thousands separated by a comma; `{,}` keeps math-mode spacing right if set in math."""
+    if is_missing(n):
+        return ""
+    s = f"{int(round(float(n))):,}"
+    return s.replace(",", "{,}") if latex else s
+
+
+_DIGIT_WORDS = ["Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine"]
+
+
+def macro_name(*parts: str) -> str:
+    """CamelCase letters-only name from ids such as ('baseline', 'fe_firm_year', 'h2').
+
+    TeX control words may hold letters only; digits become words ('2002' -> 'TwoZeroZeroTwo').
+    """
+    out = []
+    for part in parts:
+        for token in re.split(r"[^A-Za-z0-9]+", str(part)):
+            if not token:
+                continue
+            for chunk in re.findall(r"[A-Za-z]+|[0-9]", token):
+                out.append(_DIGIT_WORDS[int(chunk)] if chunk.isdigit() else chunk[0].upper() + chunk[1:])
+    name = "".join(out)
+    if not name:
+        raise ValueError(f"no letters in macro parts {parts!r}")
+    return name
+
+
+MACRO_NAME_RE = re.compile(r"^[A-Za-z]+$")

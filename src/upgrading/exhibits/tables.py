@@ -1,0 +1,320 @@
+"""Regression tables rendered from tidy estimates (docs/contracts.md), as booktabs LaTeX and CSV.
+
+We render ourselves rather than through pyfixest's etable: etable prints every
+fixed-effect row as "-" when the stored names hold spaces and escapes nothing.
+Here each column is one (family, model) of the tidy file; the rows are
+coefficients with the standard error below, fixed-effect indicator rows read
+from the `fixed_effects` string of each model, then N, clusters, R2 and the
+mean of the dependent variable.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from upgrading.errors import InputError
+from upgrading.exhibits.latex import escape, fmt_float, fmt_int, is_missing
+
+# Conventional thresholds; the note under every table states them.
+STAR_LEVELS: tuple[tuple[float, str], ...] = ((0.01, "***"), (0.05, "**"), (0.10, "*"))
+STAR_NOTE = r"$^{*}\,p<0.10$, $^{**}\,p<0.05$, $^{***}\,p<0.01$"
+
+TIDY_COLUMNS = ["family", "model", "term", "estimate", "std_error", "p_value", "nobs",
+                "fixed_effects", "vcov", "depvar"]
+# A table wider than this many model columns is scaled to the text width.
+MAX_NATURAL_COLUMNS = 6
+
+
+def stars(p) -> str:
+    if is_missing(p):
+        return ""
+    for level, mark in STAR_LEVELS:
+        if float(p) < level:
+            return mark
+    return ""
+
+
+def _label(name: str, labels: dict[str, str]) -> str:
+    """LaTeX label of a variable: the configured label, else the escaped column name."""
+    name = str(name)
+    if name in labels:
+        return escape(labels[name])
+    m = re.fullmatch(r"(.+)_lag(\d+)", name)
+    if m and m.group(1) in labels:
+        return escape(labels[m.group(1)]) + f" ($t-{m.group(2)}$)"
+    return escape(name)
+
+
+def term_label(term: str, labels: dict[str, str]) -> str:
+    """Readable label for a pyfixest term: 'a:b' interactions, 'year::2003:enc' event-study dummies."""
+    term = str(term)
+    if term in labels:
+        return escape(labels[term])
+    m = re.fullmatch(r"l\(\s*(\w+)\s*,\s*(\d+)\s*\)", term)
+    if m:
+        return _label(m.group(1), labels) + f" ($t-{m.group(2)}$)"
+    # pyfixest names i(var, x, ref=r) dummies 'var::level:x' (and 'var::level' without x).
+    m = re.fullmatch(r"(\w+)::([^:]+)(?::(.+))?", term)
+    if m:
+        head = f"{_label(m.group(1), labels)} $=$ {escape(m.group(2))}"
+        return head + (r" $\times$ " + term_label(m.group(3), labels) if m.group(3) else "")
+    out = []
+    for piece in (p for p in term.split(":") if p):
+        m = re.fullmatch(r"C\((\w+)[^)]*\)\[T\.([^\]]+)\]", piece)
+        out.append(f"{_label(m.group(1), labels)} $=$ {escape(m.group(2))}" if m else _label(piece, labels))
+    return r" $\times$ ".join(out)
+
+
+def fe_components(fixed_effects) -> list[str]:
+    """'firm_id+city^year' -> ['firm_id', 'city^year']; none / '' / '0' -> []."""
+    if is_missing(fixed_effects):
+        return []
+    text = str(fixed_effects).strip()
+    if text in {"", "0", "none", "None"}:
+        return []
+    return [part.strip() for part in text.split("+") if part.strip()]
+
+
+def fe_label(fe: str, labels: dict[str, str]) -> str:
+    return r" $\times$ ".join(_label(p.strip(), labels) for p in fe.split("^"))
+
+
+def vcov_note(vcov: str, labels: dict[str, str]) -> str:
+    """Human description of a tidy `vcov` string such as 'CRV1:industry2' or 'hetero'."""
+    text = str(vcov)
+    kind, _, rest = text.partition(":")
+    if kind.upper() in {"CRV1", "CRV3"}:
+        vars_ = [v for v in re.split(r"[+,]", rest) if v]
+        who = " and ".join(fe_label(v, labels) for v in vars_)
+        return f"clustered by {who} ({kind.upper()})"
+    if kind.lower() in {"hetero", "hc1", "hc0", "hc2", "hc3"}:
+        return "heteroskedasticity-robust"
+    if kind.lower() == "iid":
+        return "conventional (iid)"
+    if kind.lower().startswith("wild"):
+        return f"wild cluster bootstrap ({escape(rest or kind)})"
+    return escape(text)
+
+
+@dataclass
+class Column:
+    family: str
+    model: str
+    header: str = ""  # optional label printed above the column
+
+
+@dataclass
+class TableSpec:
+    id: str
+    title: str
+    columns: list[Column]
+    labels: dict[str, str] = field(default_factory=dict)
+    notes: str = ""
+    keep: list[str] | None = None  # terms to show (default: every term), in this order
+    drop: list[str] = field(default_factory=lambda: ["Intercept"])
+    digits: int = 3
+
+
+def check_tidy(est: pd.DataFrame, source: str) -> None:
+    missing = [c for c in TIDY_COLUMNS if c not in est.columns]
+    if missing:
+        raise InputError(f"tidy estimates lack column(s) {missing}", file=source, column=missing[0])
+
+
+def _column_rows(est: pd.DataFrame, col: Column) -> pd.DataFrame:
+    rows = est[(est["family"].astype(str) == col.family) & (est["model"].astype(str) == col.model)]
+    if rows.empty:
+        raise InputError(f"no estimates for family {col.family!r} model {col.model!r}",
+                         column="model")
+    return rows
+
+
+def _first(rows: pd.DataFrame, column: str):
+    if column not in rows.columns:
+        return None
+    values = rows[column].dropna()
+    return values.iloc[0] if len(values) else None
+
+
+def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
+    """Assemble the table grid: a list of rows {kind, label, cells} and the notes lines.
+
+    Kinds: 'coef', 'se', 'fe', 'stat', 'header'. Cells hold LaTeX strings; the CSV
+    writer strips the markup.
+    """
+    per_col = [_column_rows(est, c) for c in spec.columns]
+    labels = spec.labels
+
+    # Terms: configured order, else order of first appearance (the tidy file is sorted by term order).
+    if spec.keep:
+        terms = list(spec.keep)
+    else:
+        terms = []
+        for rows in per_col:
+            for t in rows["term"].astype(str):
+                if t not in terms and t not in spec.drop:
+                    terms.append(t)
+
+    grid: list[dict] = []
+    numbers = [f"({i})" for i in range(1, len(spec.columns) + 1)]
+    grid.append({"kind": "header", "label": "", "cells": numbers})
+    depvars = [str(_first(rows, "depvar")) for rows in per_col]
+    grid.append({"kind": "header", "label": "Dependent variable",
+                 "cells": [_label(d, labels) for d in depvars]})
+    # Model labels, except where they only repeat the dependent variable's label.
+    dep_cells = [_label(d, labels) for d in depvars]
+    headers = ["" if escape(c.header) == dep else escape(c.header) for c, dep in zip(spec.columns, dep_cells)]
+    if any(headers):
+        grid.append({"kind": "header", "label": "", "cells": headers})
+
+    for term in terms:
+        coef, se = [], []
+        for rows in per_col:
+            hit = rows[rows["term"].astype(str) == term]
+            if hit.empty:
+                coef.append("")
+                se.append("")
+                continue
+            r = hit.iloc[0]
+            mark = stars(r["p_value"])
+            value = fmt_float(r["estimate"], spec.digits)
+            value = r"\ensuremath{-}" + value[1:] if value.startswith("-") else value
+            coef.append(value + (f"$^{{{mark}}}$" if mark else ""))
+            se.append(f"({fmt_float(r['std_error'], spec.digits)})" if not is_missing(r["std_error"]) else "")
+        grid.append({"kind": "coef", "label": term_label(term, labels), "cells": coef, "term": term})
+        grid.append({"kind": "se", "label": "", "cells": se, "term": term})
+        # Extra inference rows only where some model reports them (wild bootstrap, probit AMEs).
+        for column, (left, right) in (("p_value_wild", ("[", "]")), ("marginal_effect", ("\\{", "\\}"))):
+            cells = []
+            for rows in per_col:
+                hit = rows[rows["term"].astype(str) == term]
+                v = hit[column].iloc[0] if column in hit.columns and len(hit) else None
+                cells.append("" if is_missing(v) else f"{left}{fmt_float(v, spec.digits)}{right}")
+            if any(cells):
+                grid.append({"kind": "se", "label": "", "cells": cells, "term": term, "extra": column})
+
+    # Fixed-effect indicator rows: one per distinct component, Yes/No per column, read
+    # from the model's own fixed_effects string (never guessed from the family name).
+    fes_per_col = [fe_components(_first(rows, "fixed_effects")) for rows in per_col]
+    all_fes: list[str] = []
+    for fes in fes_per_col:
+        for fe in fes:
+            if fe not in all_fes:
+                all_fes.append(fe)
+    for fe in all_fes:
+        grid.append({"kind": "fe", "label": fe_label(fe, labels) + " FE",
+                     "cells": ["Yes" if fe in fes else "No" for fes in fes_per_col]})
+
+    stats = [("Observations", "nobs", lambda v: fmt_int(v)),
+             ("Clusters", "n_clusters", lambda v: fmt_int(v)),
+             ("$R^2$", "r2", lambda v: fmt_float(v, 3)),
+             ("Within $R^2$", "r2_within", lambda v: fmt_float(v, 3)),
+             ("Mean of dep.\\ var.", "depvar_mean", lambda v: fmt_float(v, 3))]
+    for label, column, fmt in stats:
+        cells = [fmt(_first(rows, column)) if _first(rows, column) is not None else ""
+                 for rows in per_col]
+        if any(cells):
+            grid.append({"kind": "stat", "label": label, "cells": cells})
+
+    vcovs = []
+    for rows in per_col:
+        v = _first(rows, "vcov")
+        if v is not None and str(v) not in vcovs:
+            vcovs.append(str(v))
+    notes = []
+    if vcovs:
+        notes.append("Standard errors in parentheses, " + "; ".join(
+            vcov_note(v, labels) for v in vcovs) + ".")
+    extras = {r.get("extra") for r in grid}
+    if "p_value_wild" in extras:
+        notes.append("Wild cluster bootstrap $p$-values in brackets.")
+    if "marginal_effect" in extras:
+        notes.append("Average marginal effects in braces.")
+    notes.append(STAR_NOTE + ".")
+    if spec.notes:
+        notes.append(escape(spec.notes))
+    return grid, notes
+
+
+def render_latex(grid: list[dict], notes: list[str], spec: TableSpec) -> str:
+    ncol = len(spec.columns)
+    # Wide tables go on a landscape page (rotating's sidewaystable); any table still wider
+    # than the text is scaled down, never up (adjustbox's max width).
+    wide = ncol > MAX_NATURAL_COLUMNS
+    env = "sidewaystable" if wide else "table"
+    lines = [
+        f"% Generated by `upgrading table --table {spec.id}` from tidy estimates; do not edit.",
+        "% Needs the packages booktabs, adjustbox and rotating.",
+        rf"\begin{{{env}}}" + ("" if wide else "[htbp]"),
+        r"\centering",
+        r"\small",
+        rf"\caption{{{escape(spec.title)}}}",
+        rf"\label{{tab:{spec.id}}}",
+        r"\begin{adjustbox}{max width=\linewidth}",
+    ]
+    lines.append(r"\begin{tabular}{l" + "c" * ncol + "}")
+    lines.append(r"\toprule")
+    previous = "header"
+    for row in grid:
+        kind = row["kind"]
+        if kind != previous and (previous == "header" or kind in {"fe", "stat"} and previous in {"coef", "se"}):
+            lines.append(r"\midrule")
+        elif kind == "stat" and previous == "fe":
+            lines.append(r"\midrule")
+        lines.append(" & ".join([row["label"]] + row["cells"]) + r" \\")
+        previous = kind
+    lines.append(r"\bottomrule")
+    lines.append(r"\end{tabular}")
+    lines.append(r"\end{adjustbox}")
+    lines.append(r"\par\smallskip")
+    lines.append(r"\begin{minipage}{\linewidth}\footnotesize")
+    lines.append(r"\emph{Notes:} " + " ".join(notes))
+    lines.append(r"\end{minipage}")
+    lines.append(rf"\end{{{env}}}")
+    return "\n".join(lines) + "\n"
+
+
+def _plain(text: str) -> str:
+    """LaTeX cell -> plain text for the CSV twin."""
+    text = re.sub(r"\$\^\{(\*+)\}\$", r"\1", text)
+    text = text.replace(r"\ensuremath{-}", "-").replace(r"$\times$", "x").replace("{,}", ",").replace("$=$", "=")
+    text = text.replace(r"\textbackslash{}", "\\").replace(r"\textasciitilde{}", "~")
+    text = text.replace(r"\textasciicircum{}", "^").replace(r"\textless{}", "<")
+    text = text.replace(r"\textgreater{}", ">").replace("\\ ", " ")
+    text = re.sub(r"\\([&%$#_{}])", r"\1", text)
+    text = text.replace("$R^2$", "R2").replace("$", "")
+    text = re.sub(r"\(\$?t-(\d+)\$?\)", r"(t-\1)", text)
+    return text
+
+
+def render_csv(grid: list[dict], spec: TableSpec) -> pd.DataFrame:
+    names = [f"({i})" for i in range(1, len(spec.columns) + 1)]
+    records = []
+    for row in grid:
+        if row["kind"] == "header" and row["cells"] == names:
+            continue
+        suffix = {"p_value_wild": "wild bootstrap p", "marginal_effect": "marginal effect"}.get(
+            row.get("extra"), "s.e.")
+        label = row["label"] if row["kind"] != "se" else f"{_plain(grid_label(row, grid))} ({suffix})"
+        rec = {"row": _plain(label), "kind": row["kind"], "term": row.get("term", "")}
+        rec.update({n: _plain(c) for n, c in zip(names, row["cells"])})
+        records.append(rec)
+    out = pd.DataFrame.from_records(records, columns=["row", "kind", "term", *names])
+    model_row = {"row": "model", "kind": "header", "term": ""}
+    model_row.update({n: f"{c.family}/{c.model}" for n, c in zip(names, spec.columns)})
+    return pd.concat([pd.DataFrame([model_row]), out], ignore_index=True)
+
+
+def grid_label(row: dict, grid: list[dict]) -> str:
+    for other in grid:
+        if other["kind"] == "coef" and other.get("term") == row.get("term"):
+            return other["label"]
+    return ""
+
+
+def render(est: pd.DataFrame, spec: TableSpec) -> tuple[str, pd.DataFrame]:
+    grid, notes = build(est, spec)
+    return render_latex(grid, notes, spec), render_csv(grid, spec)

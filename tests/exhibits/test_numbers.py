@@ -1,0 +1,88 @@
+"""results/numbers.tex: valid macro names, values formatted once, missing quotes are errors."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from upgrading.errors import InputError
+from upgrading.exhibits import numbers
+from upgrading.exhibits.latex import macro_name
+
+from .fixture_data import FIXTURES
+
+
+def test_macro_names_are_letters_only():
+    assert macro_name("baseline", "firm_year", "horizontal_hmt") == "BaselineFirmYearHorizontalHmt"
+    assert macro_name("event", "year::2002:encouraged") == "EventYearTwoZeroZeroTwoEncouraged"
+    assert macro_name("l(backward, 1)") == "LBackwardOne"
+    assert macro_name("x", "12") == "XOneTwo"
+    with pytest.raises(ValueError):
+        macro_name("__", "")
+
+
+def test_render_sorted_and_rejects_bad_names():
+    text = numbers.render({"Beta": "2", "Alpha": "1"})
+    body = [l for l in text.splitlines() if not l.startswith("%")]
+    assert body == [r"\newcommand{\Alpha}{1}", r"\newcommand{\Beta}{2}"]
+    with pytest.raises(ValueError, match="letters-only"):
+        numbers.render({"Beta2": "2"})
+
+
+def test_signed_uses_math_minus():
+    assert numbers.signed(-0.1234) == r"\ensuremath{-}0.123"
+    assert numbers.signed(0.1236) == "0.124"
+    assert numbers.percent(0.256) == r"25.6\,\%"
+    assert numbers.scientific(1.23e-9) == r"\ensuremath{1.2\times 10^{-9}}"
+    assert numbers.signed(-0.00034) == r"\ensuremath{-}0.00034"  # never a signed zero in the text
+    assert numbers.signed(0.0) == "0.000"
+    assert numbers.power_bound(3.3e-9) == numbers.power_bound(2.4e-9) == r"\ensuremath{<10^{-8}}"
+    assert numbers.pvalue(0.0004) == r"\ensuremath{<}0.001" and numbers.pvalue(0.0123) == "0.012"
+
+
+def test_estimate_numbers_and_missing_quote(baseline_est):
+    got = numbers.estimate_numbers(baseline_est, {
+        "HeadBackward": {"family": "baseline", "model": "firm_year", "term": "backward"},
+        "HeadBackwardSe": {"family": "baseline", "model": "firm_year", "term": "backward", "stat": "std_error"},
+        "HeadN": {"family": "baseline", "model": "firm_cityyear", "stat": "nobs"},
+    })
+    assert got == {"HeadBackward": "0.412", "HeadBackwardSe": "0.100", "HeadN": "12{,}001"}
+    with pytest.raises(InputError, match="no estimate for family 'baseline', model 'firm_year', term 'nope'"):
+        numbers.estimate_numbers(baseline_est, {"X": {"family": "baseline", "model": "firm_year", "term": "nope"}})
+
+
+def test_auto_numbers_cover_every_coefficient(baseline_est):
+    got = numbers.auto_estimate_numbers(baseline_est, "baseline", ["horizontal_hmt", "backward"])
+    assert got["BaselineFirmYearHorizontalHmtCoef"] == r"\ensuremath{-}0.123"
+    assert got["BaselineCityIndYearBackwardSe"] == "0.120"
+    assert got["BaselineFirmCityyearNobs"] == "12{,}001"
+    assert len([k for k in got if k.endswith("Coef")]) == 6
+    assert all(re.fullmatch("[A-Za-z]+", k) for k in got)
+
+
+def test_data_numbers_hand_computed():
+    df = pd.DataFrame({"firm_id": [1, 1, 2, 3], "year": [1998, 1999, 1999, 2000],
+                       "city": [1, 1, 2, 2], "industry2": [13, 13, 14, 13],
+                       "domestic": [True, True, False, True], "output": [1.0, 1.0, 2.0, 0.0]})
+    got = numbers.data_numbers(df)
+    assert got["NumFirmYears"] == "4" and got["NumFirms"] == "3" and got["NumYears"] == "3"
+    assert got["FirstYear"] == "1998" and got["LastYear"] == "2000"
+    assert got["FIEShareOutput"] == r"50.0\,\%"  # 2 of 4 output units are foreign-invested
+    assert got["DomesticShareFirmYears"] == r"75.0\,\%"
+
+
+def test_audit_and_validation_numbers():
+    audit = numbers.audit_numbers(pd.read_csv(FIXTURES / "cleaning.csv"))
+    assert audit == {"RawRows": "10{,}000", "CleanRows": "9{,}500", "DroppedRows": "500",
+                     "NumCleaningRules": "3"}
+    val = numbers.validation_numbers(pd.read_csv(FIXTURES / "validation.csv"))
+    assert val["ValidBaselineFirmYearBackwardTruth"] == "0.400"
+    assert val["ValidBaselineFirmYearBackwardZ"] == "0.12"  # (0.412 - 0.4) / 0.1
+    assert val["ValidNumWithinTwoSe"] == "4" and val["ValidMaxAbsZ"] == "0.47"
+
+
+def test_source_notice_flags_synthetic():
+    assert "synthetic" in numbers.source_notice("synthetic")["DataSourceNotice"]
+    assert numbers.source_notice("asif")["IsSynthetic"] == "0"

@@ -1,0 +1,146 @@
+"""Table rendering: escaping, stars, SE below the coefficient, fixed-effect rows, statistics, CSV twin."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from upgrading.errors import InputError
+from upgrading.exhibits import tables
+from upgrading.exhibits.latex import escape
+
+from .fixture_data import LABELS
+
+
+def _spec(models, **kw):
+    return tables.TableSpec(id="baseline", title=kw.pop("title", "Baseline"),
+                            columns=[tables.Column("baseline", m) for m in models], labels=LABELS, **kw)
+
+
+def _lines(tex):
+    return [line.strip() for line in tex.splitlines()]
+
+
+def test_escape_every_special_character():
+    assert escape("a_b & c% $5 #1 {x} ~ ^ \\") == (
+        r"a\_b \& c\% \$5 \#1 \{x\} \textasciitilde{} \textasciicircum{} \textbackslash{}")
+
+
+@pytest.mark.parametrize("p, mark", [(0.0099, "***"), (0.01, "**"), (0.0499, "**"), (0.05, "*"),
+                                     (0.0999, "*"), (0.10, ""), (0.5, ""), (float("nan"), "")])
+def test_stars_thresholds(p, mark):
+    assert tables.stars(p) == mark
+
+
+def test_coefficient_then_se_below(baseline_est):
+    tex, _ = tables.render(baseline_est, _spec(["firm_year", "firm_cityyear"]))
+    lines = _lines(tex)
+    i = lines.index(r"Backward & 0.412$^{***}$ & 0.390$^{***}$ \\")
+    assert lines[i + 1] == r"& (0.100) & (0.110) \\"
+    # negative estimate: typographic minus, p = 0.02 -> two stars
+    assert r"Horizontal (HMT) & \ensuremath{-}0.123$^{**}$ & \ensuremath{-}0.110$^{**}$ \\" in lines
+    # -0.0005 rounds to zero: shown without a sign
+    tex3, _ = tables.render(baseline_est, _spec(["city_ind_year"]))
+    assert r"Forward & 0.000 \\" in _lines(tex3)
+
+
+def test_fixed_effect_rows_follow_each_model(baseline_est):
+    tex, _ = tables.render(baseline_est, _spec(["firm_year", "firm_cityyear", "city_ind_year"]))
+    lines = _lines(tex)
+    assert r"Firm FE & Yes & Yes & No \\" in lines
+    assert r"Year FE & Yes & No & Yes \\" in lines
+    assert r"City $\times$ Year FE & No & Yes & No \\" in lines
+    assert r"City FE & No & No & Yes \\" in lines
+    assert r"Industry FE & No & No & Yes \\" in lines
+
+
+def test_statistics_rows(baseline_est):
+    tex, _ = tables.render(baseline_est, _spec(["firm_year", "city_ind_year"]))
+    lines = _lines(tex)
+    assert r"Observations & 12{,}345 & 12{,}345 \\" in lines
+    assert r"Clusters & 30 & 30 \\" in lines
+    assert r"$R^2$ & 0.812 & 0.401 \\" in lines
+    assert r"Within $R^2$ & 0.104 &  \\" in lines  # no within R2 without firm FE: blank, not 0
+    assert r"Mean of dep.\ var. & 1.532 & 1.532 \\" in lines
+    # wild bootstrap p in brackets only for the model that has it, and explained in the notes
+    assert r"&  & [0.004] \\" in lines
+    assert "Wild cluster bootstrap $p$-values in brackets." in tex
+    assert "clustered by Industry (CRV1)" in tex
+    assert tables.STAR_NOTE in tex
+
+
+def test_labels_and_title_escaped(baseline_est):
+    spec = _spec(["firm_year"], title="Spillovers & TFP: 100% of firms_x")
+    spec.labels = {**LABELS, "backward": "Backward_linkage & more"}
+    tex, _ = tables.render(baseline_est, spec)
+    assert r"\caption{Spillovers \& TFP: 100\% of firms\_x}" in tex
+    assert r"Backward\_linkage \& more & 0.412$^{***}$ \\" in _lines(tex)
+    # unlabelled variable names are escaped too
+    spec.labels = {}
+    tex, _ = tables.render(baseline_est, spec)
+    assert r"horizontal\_hmt &" in tex
+
+
+def test_event_study_terms_and_order(event_est):
+    spec = tables.TableSpec(id="ev", title="Event", columns=[tables.Column("event_study", "tfp")],
+                            labels=LABELS)
+    tex, _ = tables.render(event_est, spec)
+    labels = [l.split("&")[0].strip() for l in _lines(tex) if l.startswith("Year $=$")]
+    assert labels[0] == r"Year $=$ 1998 $\times$ Encouraged"
+    assert [l.split()[2] for l in labels] == ["1998", "1999", "2000", "2002", "2003", "2004"]
+
+
+def test_keep_selects_and_orders_terms(baseline_est):
+    tex, csv = tables.render(baseline_est, _spec(["firm_year"], keep=["forward", "backward"]))
+    coef_rows = csv[csv["kind"] == "coef"]["term"].tolist()
+    assert coef_rows == ["forward", "backward"]
+
+
+def test_csv_twin_matches_latex(baseline_est):
+    _, csv = tables.render(baseline_est, _spec(["firm_year", "firm_cityyear"]))
+    assert list(csv.columns) == ["row", "kind", "term", "(1)", "(2)"]
+    assert csv.iloc[0].tolist() == ["model", "header", "", "baseline/firm_year", "baseline/firm_cityyear"]
+    hmt = csv[(csv["term"] == "horizontal_hmt") & (csv["kind"] == "coef")].iloc[0]
+    assert (hmt["row"], hmt["(1)"]) == ("Horizontal (HMT)", "-0.123**")
+    se = csv[(csv["term"] == "horizontal_hmt") & (csv["kind"] == "se")].iloc[0]
+    assert (se["row"], se["(2)"]) == ("Horizontal (HMT) (s.e.)", "(0.052)")
+    assert csv[csv["row"] == "Observations"]["(1)"].iloc[0] == "12,345"
+    assert csv[csv["row"] == "City x Year FE"][["(1)", "(2)"]].iloc[0].tolist() == ["No", "Yes"]
+
+
+def test_missing_model_is_an_error(baseline_est):
+    with pytest.raises(InputError, match="no estimates for family 'baseline' model 'nope'"):
+        tables.render(baseline_est, _spec(["firm_year", "nope"]))
+
+
+def test_wide_tables_go_landscape(baseline_est):
+    tex, _ = tables.render(baseline_est, _spec(["firm_year"] * 7))
+    assert tex.count(r"\begin{sidewaystable}") == 1 and tex.count(r"\end{sidewaystable}") == 1
+    narrow = tables.render(baseline_est, _spec(["firm_year"] * 2))[0]
+    assert r"\begin{table}[htbp]" in narrow and "sidewaystable" not in narrow
+    assert r"\begin{adjustbox}{max width=\linewidth}" in narrow  # scaled down only if too wide
+
+
+@pytest.mark.skipif(shutil.which("latexmk") is None, reason="latexmk not installed (TeX Live absent)")
+def test_generated_table_compiles(tmp_path, baseline_est, event_est):
+    import pandas as pd
+
+    est = pd.concat([baseline_est, event_est], ignore_index=True)
+    tex1, _ = tables.render(est, _spec(["firm_year", "firm_cityyear", "city_ind_year"],
+                                       title="Spillovers & 100% _escaped_ #1"))
+    spec2 = tables.TableSpec(id="ev", title="Event", columns=[tables.Column("event_study", "tfp")] * 7,
+                             labels=LABELS)
+    tex2, _ = tables.render(est, spec2)
+    (tmp_path / "t1.tex").write_text(tex1)
+    (tmp_path / "t2.tex").write_text(tex2)
+    (tmp_path / "doc.tex").write_text(
+        "\\documentclass{article}\\usepackage{booktabs,graphicx,adjustbox,rotating}\\begin{document}"
+        "Table~\\ref{tab:baseline}.\\input{t1}\\input{t2}\\end{document}\n")
+    run = subprocess.run(["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    log = (tmp_path / "doc.log").read_text(errors="replace")
+    assert run.returncode == 0, log[-3000:]
+    assert "undefined" not in log.lower().replace("font shape", "")
+    assert (tmp_path / "doc.pdf").stat().st_size > 1000

@@ -1,0 +1,157 @@
+# Exhibits: one `table` job per registry table, one `figures` job, the in-text numbers,
+# the registry appendix and the exhibit map (AEA list of tables and programs).
+# Plans come from the registry at parse time (upgrading.exhibits.plan, pandas-free); each
+# job gets its own plan as a JSON param, so editing one family reruns only its exhibits.
+import os
+
+from upgrading.analysis import registry as _exh_registry
+from upgrading.exhibits import plan as _exh_plan
+
+EXH = _exh_plan.settings(config.get("exhibits"))
+_EXH_SPEC = _exh_registry.load(config["specs"])
+_EXH_FAMILIES = [_exh_registry.resolve_family(_EXH_SPEC, f, source=config["specs"])
+                 for f in _exh_registry.family_ids(_EXH_SPEC)]
+TABLE_PLANS = _exh_plan.tables(_EXH_FAMILIES, config.get("exhibits"))
+FIGURE_PLAN = _exh_plan.figures(_EXH_FAMILIES, config.get("exhibits"), SYNTHETIC)
+TABLES = list(TABLE_PLANS)
+FIGURES = FIGURE_PLAN["names"]
+EXH_EPOCH = str(EXH["source_date_epoch"])
+# Families quoted in the text (numbers.tex): the auto list plus any configured quote.
+NUMBER_FAMILIES = sorted(
+    {f for f in EXH["auto_numbers"] if f in _exh_registry.family_ids(_EXH_SPEC)}
+    | {q["family"] for q in EXH["quotes"].values()}
+)
+
+
+def estimates_file(family):
+    return f"{RESULTS}/estimates/{family}.parquet"
+
+
+def figure_caption(name):
+    """Caption file relative to this rule file: the figure's own, else the generic one."""
+    own = f"workflow/report/figures/{name}.rst"
+    return f"../report/figures/{name}.rst" if os.path.exists(own) else "../report/figure.rst"
+
+
+rule table:
+    input:
+        lambda wc: [estimates_file(f) for f in TABLE_PLANS[wc.table]["families"]],
+    output:
+        tex=f"{RESULTS}/tables/{{table}}.tex",
+        csv=report(f"{RESULTS}/tables/{{table}}.csv", caption="../report/table.rst",
+                   category="Tables", labels=lambda wc: {"table": wc.table}),
+    params:
+        spec=lambda wc: _exh_plan.as_json(TABLE_PLANS[wc.table]["spec"]),
+    wildcard_constraints:
+        table="|".join(TABLES) if TABLES else "no-tables",
+    log:
+        f"{LOGS}/table/{{table}}.log",
+    benchmark:
+        f"{BENCH}/table/{{table}}.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    shell:
+        "upgrading table --table {wildcards.table} --estimates {input} --spec {params.spec:q}"
+        " --out-tex {output.tex} --out-csv {output.csv} > {log} 2>&1"
+
+
+rule figures:
+    input:
+        analysis=f"{PROC}/analysis.parquet",
+        industries=side_file("industries.csv"),
+        estimates=[estimates_file(f) for f in _exh_plan.figure_families(FIGURE_PLAN)],
+        validation=[f"{RESULTS}/estimates/validation.csv"] if SYNTHETIC else [],
+    output:
+        pdf=[f"{RESULTS}/figures/{n}.pdf" for n in FIGURES],
+        png=[report(f"{RESULTS}/figures/{n}.png", caption=figure_caption(n),
+                    category="Figures", labels={"figure": n}) for n in FIGURES],
+    params:
+        plan=_exh_plan.as_json(FIGURE_PLAN),
+        validation=lambda wc, input: f"--validation {input.validation}" if SYNTHETIC else "",
+        epoch=EXH_EPOCH,
+    log:
+        f"{LOGS}/figures.log",
+    benchmark:
+        f"{BENCH}/figures.tsv"
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    shell:
+        "SOURCE_DATE_EPOCH={params.epoch} upgrading figures --analysis {input.analysis}"
+        " --industries {input.industries} --estimates {input.estimates} {params.validation}"
+        " --plan {params.plan:q} --outdir {RESULTS}/figures > {log} 2>&1"
+
+
+rule numbers:
+    input:
+        analysis=f"{PROC}/analysis.parquet",
+        estimates=[estimates_file(f) for f in NUMBER_FAMILIES],
+        audit=f"{RESULTS}/audit/cleaning.csv",
+        crosscheck=f"{RESULTS}/estimates/crosscheck.csv",
+        validation=[f"{RESULTS}/estimates/validation.csv"] if SYNTHETIC else [],
+        # The Monte Carlo reruns the whole chain per seed: quoted only when asked for.
+        coverage=[f"{RESULTS}/montecarlo/coverage.csv"] if SYNTHETIC and EXH["use_montecarlo"] else [],
+    output:
+        f"{RESULTS}/numbers.tex",
+    params:
+        settings=_exh_plan.as_json({k: EXH[k] for k in ("auto_numbers", "quotes", "shock_year")}),
+        validation=lambda wc, input: f"--validation {input.validation}" if SYNTHETIC else "",
+        coverage=lambda wc, input: f"--coverage {input.coverage}" if input.coverage else "",
+        source=config["data_source"],
+    log:
+        f"{LOGS}/numbers.log",
+    benchmark:
+        f"{BENCH}/numbers.tsv"
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    shell:
+        "upgrading numbers --analysis {input.analysis} --estimates {input.estimates}"
+        " --audit {input.audit} --crosscheck {input.crosscheck} {params.validation} {params.coverage}"
+        " --settings {params.settings:q} --data-source {params.source} --out {output} > {log} 2>&1"
+
+
+rule specs_appendix:
+    input:
+        specs=config["specs"],
+        paper="paper/paper.tex",
+    output:
+        appendix=f"{RESULTS}/tables/specs_appendix.tex",
+        additional=f"{RESULTS}/tables/additional.tex",
+    params:
+        tables=_exh_plan.as_json(TABLES),
+        figures=_exh_plan.as_json(FIGURE_PLAN),
+    log:
+        f"{LOGS}/specs_appendix.log",
+    benchmark:
+        f"{BENCH}/specs_appendix.tsv"
+    resources:
+        mem_mb=500,
+        runtime=5,
+    shell:
+        "upgrading specs-appendix --specs {input.specs} --paper {input.paper} --tables {params.tables:q}"
+        " --figures {params.figures:q} --out {output.appendix} --out-additional {output.additional}"
+        " > {log} 2>&1"
+
+
+rule exhibit_map:
+    input:
+        paper="paper/paper.tex",
+    output:
+        csv=f"{RESULTS}/exhibits.csv",
+        md=f"{RESULTS}/exhibits.md",
+    params:
+        tables=_exh_plan.as_json(TABLE_PLANS),
+        figures=_exh_plan.as_json(FIGURE_PLAN),
+    log:
+        f"{LOGS}/exhibit_map.log",
+    benchmark:
+        f"{BENCH}/exhibit_map.tsv"
+    resources:
+        mem_mb=500,
+        runtime=5,
+    shell:
+        "upgrading exhibit-map --tables {params.tables:q} --figures {params.figures:q}"
+        " --paper {input.paper} --results {RESULTS} --analysis {PROC}/analysis.parquet"
+        " --out {output.csv} --out-md {output.md} > {log} 2>&1"

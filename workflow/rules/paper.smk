@@ -1,0 +1,85 @@
+# The paper (latexmk inside the DAG) and the manifest of every input and output hash.
+import os
+
+import yaml
+from snakemake.exceptions import WorkflowError
+
+# The paper finds generated exhibits as tables/X.tex and figures/X.pdf on TEXINPUTS,
+# given relative to paper/ so no absolute path of this checkout ends up in the PDF.
+PAPER_TEXINPUTS = os.path.relpath(RESULTS, "paper")
+# Upstream stages whose every output the manifest hashes (rules defined in the other rule files).
+MANIFEST_STAGES = ["ingest", "link", "clean", "productivity", "measures", "crosscheck", "validate"]
+
+
+def stage_outputs(wildcards):
+    out = []
+    for name in MANIFEST_STAGES:
+        try:
+            rule_ = getattr(rules, name)
+        except WorkflowError:  # stage absent (e.g. `validate` on licensed data)
+            continue
+        out += [f for f in rule_.output if "{" not in f]
+    return out
+
+
+rule paper:
+    input:
+        tex="paper/paper.tex",
+        bib="paper/references.bib",
+        numbers=f"{RESULTS}/numbers.tex",
+        tables=[f"{RESULTS}/tables/{t}.tex" for t in TABLES],
+        appendix=f"{RESULTS}/tables/specs_appendix.tex",
+        additional=f"{RESULTS}/tables/additional.tex",
+        figures=[f"{RESULTS}/figures/{n}.pdf" for n in FIGURES],
+    output:
+        report("paper/paper.pdf", caption="../report/paper.rst", category="Paper"),
+    params:
+        epoch=EXH_EPOCH,
+        texinputs=PAPER_TEXINPUTS,
+    log:
+        f"{LOGS}/paper.log",
+    benchmark:
+        f"{BENCH}/paper.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    shell:
+        # A fresh build directory each time: latexmk's state from an older run cannot leak in.
+        # SOURCE_DATE_EPOCH + FORCE_SOURCE_DATE fix the PDF dates (and \today): same bytes each build.
+        # The log check turns undefined references and citations into a failed job.
+        "rm -rf paper/build && mkdir -p paper/build && cd paper &&"
+        " TEXINPUTS={params.texinputs}: SOURCE_DATE_EPOCH={params.epoch} FORCE_SOURCE_DATE=1"
+        " latexmk -pdf -interaction=nonstopmode -halt-on-error -outdir=build paper.tex > ../{log} 2>&1 &&"
+        " if grep -E '(Reference|Citation) .* undefined|There were undefined' build/paper.log >> ../{log};"
+        " then echo 'paper: undefined references (see above)' >> ../{log}; exit 1; fi &&"
+        " cp build/paper.pdf paper.pdf"
+
+
+rule manifest:
+    input:
+        paper="paper/paper.pdf",
+        exhibits=rules.exhibit_map.output,
+        numbers=f"{RESULTS}/numbers.tex",
+        tables=[f"{RESULTS}/tables/{t}.{ext}" for t in TABLES for ext in ("tex", "csv")],
+        appendix=rules.specs_appendix.output,
+        figures=rules.figures.output,
+        estimates=[estimates_file(f) for f in _exh_registry.family_ids(_EXH_SPEC)],
+        stages=stage_outputs,
+    output:
+        f"{RESULTS}/manifest.json",
+    params:
+        # YAML keeps the integer keys (years) that JSON would turn into strings; verify.sh
+        # rebuilds with exactly this configuration.
+        config=lambda wc: yaml.safe_dump(config, sort_keys=True, allow_unicode=True),
+    log:
+        f"{LOGS}/manifest.log",
+    benchmark:
+        f"{BENCH}/manifest.tsv"
+    resources:
+        mem_mb=500,
+        runtime=10,
+    shell:
+        # Raw inputs: the whole raw directory (yearly files, side files, synthetic truth); it
+        # precedes every job above, so it is complete when this runs.
+        "upgrading manifest --inputs {RAW} --outputs {input:q} --config-yaml {params.config:q}"
+        " --out {output} > {log} 2>&1"
