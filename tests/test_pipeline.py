@@ -72,3 +72,44 @@ def test_panel_traces_to_raw_lines(built):
     assert panel["source_row"].min() >= 1
     assert set(panel["source_file"].str.extract(r"asif_(\d{4})")[0].astype(int)) == set(
         panel["year"].astype(int))
+
+
+def _worked_example_yaml(readme: Path) -> str:
+    """The YAML block between the README's worked-example markers: the test follows the README."""
+    text = readme.read_text(encoding="utf-8")
+    block = text.split("<!-- worked-example:start -->")[1].split("<!-- worked-example:end -->")[0]
+    return block.split("```yaml")[1].split("```")[0]
+
+
+def _planned_jobs(dry_run_output: str) -> dict[str, int]:
+    """Job counts per rule from the 'Job stats' table of a dry run."""
+    stats = dry_run_output.split("Job stats:")[1].split("Reasons:")[0]
+    counts = {}
+    for line in stats.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit() and parts[0] not in {"job", "total"}:
+            counts[parts[0]] = int(parts[1])
+    return counts
+
+
+def test_readme_worked_example_reruns_only_its_family_exhibits_and_paper(built, repo):
+    specs = built / "config" / "specs.yaml"
+    original = specs.read_text(encoding="utf-8")
+    try:
+        snippet = _worked_example_yaml(repo / "README.md")
+        family_id = snippet.split("id:")[1].split()[0]
+        specs.write_text(original.rstrip("\n") + "\n" + snippet, encoding="utf-8")
+        result = run_snakemake(built, "--profile", "profiles/default", "--configfile",
+                               str(TEST_CONFIG), "--dry-run")
+        out = result.stdout + result.stderr
+        assert result.returncode == 0, out[-4000:]
+        jobs = _planned_jobs(out)
+        assert jobs.get("estimate") == 1, jobs
+        assert f"family={family_id}" in out or f"estimates/{family_id}.parquet" in out
+        assert jobs.get("paper") == 1, jobs
+        assert jobs.get("table", 0) >= 1, jobs
+        upstream = {"synthesize", "ingest", "link", "clean", "productivity", "measures", "validate",
+                    "crosscheck"}
+        assert not upstream & set(jobs), jobs
+    finally:
+        specs.write_text(original, encoding="utf-8")

@@ -1,0 +1,156 @@
+"""CLI steps of the analysis stage: estimate, crosscheck, validate, montecarlo, montecarlo-aggregate.
+
+Each function takes argv, returns an exit code; bad input -> message naming file/column/row,
+exit 1, no output written (every writer is atomic).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+
+from upgrading.errors import InputError
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
+                        stream=sys.stderr, force=True)
+
+
+def _run(func, args) -> int:
+    _setup_logging()
+    try:
+        func(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def estimate_main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="upgrading estimate",
+                                description="Estimate one family of the specification registry.")
+    p.add_argument("--data", required=True, help="analysis table (parquet)")
+    p.add_argument("--specs", required=True, help="specification registry (YAML)")
+    p.add_argument("--family", required=True, help="family id")
+    p.add_argument("--spec-json", default=None,
+                   help="the family's resolved spec as passed by the rule; must equal the file's")
+    p.add_argument("--out", required=True, help="tidy estimates (parquet)")
+    p.add_argument("--timings", default=None, help="optional CSV of seconds per pyfixest call")
+    args = p.parse_args(argv)
+
+    def go(a):
+        import pandas as pd
+
+        from upgrading import io
+
+        from . import estimate
+
+        t0 = time.perf_counter()
+        family = estimate.resolve(a.specs, a.family, a.spec_json)
+        df = estimate.read_data(a.data, family)
+        logging.info("%s: read %d rows x %d columns in %.1fs", a.family, len(df), df.shape[1],
+                     time.perf_counter() - t0)
+        est, timings = estimate.estimate_family(df, family, data_file=a.data)
+        io.write_parquet(est, a.out)
+        if a.timings:
+            io.write_csv(pd.DataFrame([{**t, "models": "+".join(t["models"])} for t in timings]), a.timings)
+        logging.info("%s: %d models, %d rows -> %s in %.1fs", a.family, len(family["models"]),
+                     len(est), a.out, time.perf_counter() - t0)
+
+    return _run(go, args)
+
+
+def crosscheck_main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="upgrading crosscheck",
+                                description="Re-estimate headline families with linearmodels and compare.")
+    p.add_argument("--data", required=True)
+    p.add_argument("--specs", required=True)
+    p.add_argument("--estimates", nargs="+", required=True, help="results/estimates/{family}.parquet files")
+    p.add_argument("--out", required=True, help="crosscheck CSV")
+    p.add_argument("--coef-rtol", type=float, default=1e-6)
+    p.add_argument("--se-tol", type=float, default=1e-4)
+    args = p.parse_args(argv)
+    _setup_logging()
+    try:
+        from . import crosscheck
+
+        ok = crosscheck.run(args.data, args.specs, args.estimates, args.out,
+                            coef_rtol=args.coef_rtol, se_tol=args.se_tol)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if not ok:
+        print(f"error: pyfixest and linearmodels disagree beyond tolerance; see {args.out}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def validate_main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="upgrading validate",
+                                description="Compare baseline estimates with the synthetic truth.")
+    p.add_argument("--estimates", nargs="+", required=True,
+                   help="tidy estimates, e.g. results/estimates/{validation,baseline}.parquet")
+    p.add_argument("--truth", required=True, help="truth/parameters.json")
+    p.add_argument("--oracle", default=None, help="truth/oracle.json")
+    p.add_argument("--targets-json", default=None,
+                   help="[{family, model, truth, oracle}] as JSON (config estimation.validation)")
+    p.add_argument("--out", required=True, help="validation CSV")
+    args = p.parse_args(argv)
+
+    def go(a):
+        import json
+
+        from upgrading import io
+
+        from . import validation
+
+        targets = json.loads(a.targets_json) if a.targets_json else None
+        io.write_csv(validation.compare_files(a.estimates, a.truth, a.oracle, targets), a.out,
+                     float_format="%.10g")
+
+    return _run(go, args)
+
+
+def montecarlo_main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="upgrading montecarlo",
+                                description="One Monte Carlo draw: synthesize -> ... -> estimates vs truth.")
+    p.add_argument("--config-json", required=True,
+                   help="config subset as JSON: synth, cleaning, productivity, measures, headers, "
+                        "first_year, last_year, estimation (montecarlo, validation)")
+    p.add_argument("--specs", required=True)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--out", required=True, help="per-seed CSV")
+    p.add_argument("--keep", default=None, help="work in DIR/mc_SEED and keep it (debugging)")
+    args = p.parse_args(argv)
+
+    def go(a):
+        import json
+
+        from upgrading import io
+
+        from . import montecarlo
+
+        io.write_csv(montecarlo.run_draw(json.loads(a.config_json), a.specs, a.seed, keep=a.keep), a.out,
+                     float_format="%.10g")
+
+    return _run(go, args)
+
+
+def montecarlo_aggregate_main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="upgrading montecarlo-aggregate",
+                                description="Coverage of 95% intervals over Monte Carlo draws.")
+    p.add_argument("--draws", nargs="+", required=True)
+    p.add_argument("--out", required=True, help="coverage CSV")
+    args = p.parse_args(argv)
+
+    def go(a):
+        from upgrading import io
+
+        from . import montecarlo
+
+        io.write_csv(montecarlo.coverage(a.draws), a.out)
+
+    return _run(go, args)

@@ -1,0 +1,58 @@
+"""Estimate one family of the registry on one data file: read once, build the design, fit, tidy."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pandas as pd
+
+from upgrading.errors import InputError
+
+from . import design as dsg
+from . import registry, tidy
+
+log = logging.getLogger(__name__)
+
+
+def read_data(path: str, family: dict, extra=()) -> pd.DataFrame:
+    """Only the columns the family needs (and `extra`), after checking they exist (clear error otherwise)."""
+    import pyarrow.parquet as pq
+
+    try:
+        available = pq.read_schema(path).names
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read the analysis table: {exc}", file=path) from exc
+    registry.check_columns(family, available, data_file=path)
+    missing = [c for c in extra if c not in available]
+    if missing:
+        raise InputError(f"column(s) {', '.join(missing)} missing", file=path, column=missing[0])
+    cols = sorted(registry.columns_needed(family) | set(extra))
+    return pd.read_parquet(path, columns=cols)
+
+
+def resolve(specs_path: str, family_id: str, spec_json: str | None = None) -> dict:
+    """The family from the registry file; if the rule passed its params JSON, the two must agree."""
+    spec = registry.load(specs_path)
+    family = registry.resolve_family(spec, family_id, source=specs_path)
+    if spec_json is not None:
+        passed = json.loads(spec_json)
+        if passed != json.loads(json.dumps(family)):
+            raise InputError(f"family {family_id}: the spec passed by the rule differs from the "
+                             "registry file (stale Snakemake params?)", file=specs_path)
+    return family
+
+
+def estimate_family(df: pd.DataFrame, family: dict, data_file: str = "<data>") -> tuple[pd.DataFrame, list]:
+    """Tidy estimates of every model of the family, in model order then term order."""
+    registry.check_columns(family, df.columns, data_file=data_file)
+    design = dsg.build(df, family, data_file=data_file)
+    if family["engine"] == "statsmodels":
+        from . import engine_statsmodels
+
+        rows, timings = engine_statsmodels.estimate(family, design)
+    else:
+        from . import engine_pyfixest
+
+        rows, timings = engine_pyfixest.estimate(family, design)
+    return tidy.frame(rows), timings

@@ -1,0 +1,189 @@
+"""The specification registry: load config/specs.yaml, validate it, resolve each model's settings.
+
+Kept free of pandas/pyfixest imports: the Snakemake rule file imports it to list the
+families and to pass each family's resolved spec as a rerun-triggering param.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+from pathlib import Path
+
+import yaml
+
+from upgrading.errors import InputError
+
+from . import grammar
+
+SCHEMA_PATH = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "specs.schema.yaml"
+DEFAULT_PANEL = {"id": "firm_id", "time": "year"}
+# Settings a model inherits from its family's defaults; missing ones take these values.
+SETTINGS_DEFAULTS = {
+    "outcome": None,
+    "regressors": [],
+    "controls": [],
+    "fixed_effects": [],
+    "vcov": "hetero",
+    "sample": None,
+    "weights": None,
+    "iv": None,
+    "bootstrap": None,
+    "estimator": "ols",
+    "table": None,
+    "figure": None,
+    "label": None,
+}
+
+
+def load(path: str | Path) -> dict:
+    """Read and schema-validate the registry; errors name the file and the offending entry."""
+    path = Path(path)
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError(f"cannot read the specification registry: {exc}", file=str(path)) from exc
+    validate(spec, source=str(path))
+    return spec
+
+
+def validate(spec: dict, source: str = "<specs>") -> None:
+    """JSON-schema validation, then the checks a schema cannot express (grammar, references)."""
+    import jsonschema
+
+    schema = yaml.safe_load(SCHEMA_PATH.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(spec), key=lambda e: list(e.absolute_path))
+    if errors:
+        e = errors[0]
+        where = "/".join(str(p) for p in e.absolute_path) or "(top level)"
+        raise InputError(f"schema violation at {where}: {e.message}", file=source)
+    ids = [f["id"] for f in spec["families"]]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise InputError(f"duplicate family id(s): {', '.join(dup)}", file=source)
+    for fam in spec["families"]:
+        resolved = resolve_family(spec, fam["id"], source=source)
+        mids = [m["id"] for m in resolved["models"]]
+        dup = sorted({i for i in mids if mids.count(i) > 1})
+        if dup:
+            raise InputError(f"family {fam['id']}: duplicate model id(s): {', '.join(dup)}", file=source)
+
+
+def family_ids(spec: dict) -> list[str]:
+    return [f["id"] for f in spec["families"]]
+
+
+def _grid_models(fam: dict) -> list[dict]:
+    """Models of a `grid:` block: the product of its alternatives, with ids built from their index."""
+    grid = fam.get("grid") or {}
+    if not grid:
+        return []
+    keys = [k for k in ("outcome", "fixed_effects", "sample", "vcov", "controls") if k in grid]
+    models = []
+    for combo in itertools.product(*(range(len(grid[k])) for k in keys)):
+        m = {"id": "g" + "_".join(str(i) for i in combo) if combo else "g"}
+        for k, i in zip(keys, combo):
+            m[k] = copy.deepcopy(grid[k][i])
+        models.append(m)
+    return models
+
+
+def resolve_family(spec: dict, family_id: str, source: str = "<specs>") -> dict:
+    """The family with every model's settings filled (model > family defaults > built-in defaults)."""
+    fams = {f["id"]: f for f in spec["families"]}
+    if family_id not in fams:
+        raise InputError(f"no family {family_id!r}; families: {', '.join(fams)}", file=source)
+    fam = fams[family_id]
+    engine = fam.get("engine", "pyfixest")
+    base = {**SETTINGS_DEFAULTS, **copy.deepcopy(fam.get("defaults") or {})}
+    models = []
+    for raw in list(fam.get("models") or []) + _grid_models(fam):
+        m = {**base, **copy.deepcopy(raw)}
+        where = f"family {family_id}, model {m['id']}"
+        if not m["outcome"]:
+            raise InputError(f"{where}: no outcome", file=source)
+        if not m["regressors"] and not m["iv"]:
+            raise InputError(f"{where}: no regressors", file=source)
+        if m["estimator"] != "ols" and engine != "statsmodels":
+            raise InputError(f"{where}: estimator {m['estimator']} needs engine: statsmodels", file=source)
+        if engine == "statsmodels" and (m["iv"] or m["bootstrap"] or m["weights"]):
+            raise InputError(f"{where}: the statsmodels engine takes no iv, bootstrap or weights", file=source)
+        if m["bootstrap"] and (m["iv"] or m["weights"] or not isinstance(m["vcov"], dict)):
+            raise InputError(f"{where}: the wild cluster bootstrap needs a cluster vcov, no iv, no weights",
+                             file=source)
+        if m["sample"] is not None and m["sample"] not in (spec.get("samples") or {}):
+            raise InputError(f"{where}: sample {m['sample']!r} is not defined under samples:", file=source)
+        _check_grammar(m, where, source)
+        models.append(m)
+    samples_used = sorted({m["sample"] for m in models if m["sample"]})
+    return {
+        "id": family_id,
+        "title": fam["title"],
+        "description": fam.get("description", ""),
+        "headline": bool(fam.get("headline", False)),
+        "engine": engine,
+        "panel": {**DEFAULT_PANEL, **(spec.get("panel") or {})},
+        "samples": {s: copy.deepcopy(spec["samples"][s]) for s in samples_used},
+        "models": models,
+    }
+
+
+def family_json(spec: dict, family_id: str) -> str:
+    """Canonical JSON of a resolved family: the Snakemake param that reruns only changed families."""
+    return json.dumps(resolve_family(spec, family_id), sort_keys=True, separators=(",", ":"))
+
+
+def _check_grammar(m: dict, where: str, source: str) -> None:
+    try:
+        grammar.parse_column(m["outcome"])
+        for t in model_terms(m):
+            grammar.parse_term(t)
+        for fe in m["fixed_effects"]:
+            grammar.parse_fixef(fe)
+        for c in cluster_vars(m):
+            grammar.parse_fixef(c)
+        if m["weights"]:
+            grammar.parse_column(m["weights"])
+    except grammar.GrammarError as exc:
+        raise InputError(f"{where}: {exc}", file=source) from exc
+
+
+def model_terms(m: dict) -> list[str]:
+    """Every right-hand-side term of a model, in table order: regressors, endogenous, controls."""
+    iv = m.get("iv") or {}
+    return list(m["regressors"]) + list(iv.get("endog", [])) + list(m["controls"]) + list(iv.get("instruments", []))
+
+
+def cluster_vars(m: dict) -> list[str]:
+    v = m["vcov"]
+    if isinstance(v, dict):
+        c = v["cluster"]
+        return [c] if isinstance(c, str) else list(c)
+    return []
+
+
+def columns_needed(family: dict) -> set[str]:
+    """Every column the resolved family reads (terms, fixed effects, clusters, weights, samples)."""
+    cols = set(family["panel"].values())
+    for m in family["models"]:
+        cols.add(m["outcome"])
+        for t in model_terms(m):
+            cols |= grammar.parse_term(t).columns()
+        for fe in m["fixed_effects"] + cluster_vars(m):
+            cols |= grammar.parse_fixef(fe).columns()
+        if m["weights"]:
+            cols.add(m["weights"])
+    for conds in family["samples"].values():
+        cols |= {c["column"] for c in conds if "column" in c}
+    return cols
+
+
+def check_columns(family: dict, columns, data_file: str = "<data>") -> None:
+    """Reject a family naming columns the data does not have, listing them and where they are used."""
+    missing = sorted(columns_needed(family) - set(columns))
+    if missing:
+        raise InputError(
+            f"family {family['id']} names column(s) not in the data: {', '.join(missing)}",
+            file=data_file, column=missing[0])

@@ -1,0 +1,53 @@
+"""The tidy estimates table (docs/contracts.md, results/estimates/{family}.parquet)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .registry import cluster_vars
+
+COLUMNS = [
+    "family", "model", "term", "estimate", "std_error", "statistic", "p_value", "ci_low", "ci_high",
+    "nobs", "n_missing_dropped", "n_clusters", "r2", "r2_within", "depvar", "depvar_mean",
+    "fixed_effects", "vcov", "engine", "estimator", "sample", "label", "table", "figure",
+    "p_value_wild", "marginal_effect",
+]
+DTYPES = {
+    "estimate": "float64", "std_error": "float64", "statistic": "float64", "p_value": "float64",
+    "ci_low": "float64", "ci_high": "float64", "nobs": "int64", "n_missing_dropped": "int64",
+    "n_clusters": "Int64", "r2": "float64", "r2_within": "float64", "depvar_mean": "float64",
+    "p_value_wild": "float64", "marginal_effect": "float64",
+}
+
+
+def vcov_label(m: dict) -> str:
+    """e.g. CRV1:industry2, CRV1:industry2+year (two-way), HC1, iid."""
+    v = m["vcov"]
+    if isinstance(v, dict):
+        return "CRV1:" + "+".join(cluster_vars(m))
+    return {"hetero": "HC1", "iid": "iid"}[v]
+
+
+def model_meta(family: dict, m: dict) -> dict:
+    return {
+        "family": family["id"], "model": m["id"], "depvar": m["outcome"],
+        "fixed_effects": "+".join(m["fixed_effects"]), "vcov": vcov_label(m),
+        "estimator": m["estimator"], "sample": m["sample"] or "all",
+        "label": m["label"] or m["id"], "table": m["table"] or "", "figure": m["figure"] or "",
+    }
+
+
+def frame(rows: list[dict]) -> pd.DataFrame:
+    """Rows -> the contract's columns and dtypes, in the order given (model order, then term order)."""
+    df = pd.DataFrame(rows)
+    for c in COLUMNS:
+        if c not in df:
+            df[c] = np.nan
+    df = df[COLUMNS]
+    for c, t in DTYPES.items():
+        df[c] = df[c].astype(t)
+    str_cols = [c for c in COLUMNS if c not in DTYPES]
+    for c in str_cols:
+        df[c] = df[c].astype("str")
+    return df.reset_index(drop=True)

@@ -1,0 +1,34 @@
+"""Shared fixtures of the analysis tests: one seeded toy panel per session (built once)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from toy_panel import make_panel  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+SPECS = REPO / "config" / "specs.yaml"
+
+
+@pytest.fixture(scope="session")
+def toy():
+    return make_panel(n_firms=500, seed=11)
+
+
+@pytest.fixture(scope="session")
+def toy_path(toy, tmp_path_factory):
+    p = tmp_path_factory.mktemp("toy") / "analysis.parquet"
+    toy.to_parquet(p)
+    return p
+
+
+@pytest.fixture(scope="session")
+def registry_spec():
+    from upgrading.analysis import registry
+
+    return registry.load(SPECS)

@@ -1,0 +1,144 @@
+"""The CLI steps end to end on the toy panel: outputs, exit codes, no partial output."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from upgrading.analysis import cli, montecarlo, registry, tidy, validation
+
+from conftest import SPECS
+from toy_panel import TRUTH
+
+
+@pytest.fixture(scope="module")
+def baseline_out(toy_path, tmp_path_factory):
+    out = tmp_path_factory.mktemp("est") / "baseline.parquet"
+    spec = registry.family_json(registry.load(SPECS), "baseline")
+    rc = cli.estimate_main(["--data", str(toy_path), "--specs", str(SPECS), "--family", "baseline",
+                            "--spec-json", spec, "--out", str(out)])
+    assert rc == 0
+    return out
+
+
+def test_estimate_writes_tidy_parquet(baseline_out):
+    est = pd.read_parquet(baseline_out)
+    assert list(est.columns) == tidy.COLUMNS
+    assert est["model"].unique().tolist() == ["firm_year", "firm_cityyear", "city_ind_year"]
+    assert set(est["sample"]) == {"domestic"} and set(est["family"]) == {"baseline"}
+
+
+def test_estimate_is_deterministic(toy_path, baseline_out, tmp_path):
+    again = tmp_path / "b.parquet"
+    assert cli.estimate_main(["--data", str(toy_path), "--specs", str(SPECS), "--family", "baseline",
+                              "--out", str(again)]) == 0
+    assert again.read_bytes() == baseline_out.read_bytes()
+
+
+def test_stale_spec_json_refused(toy_path, tmp_path, capsys):
+    spec = json.loads(registry.family_json(registry.load(SPECS), "baseline"))
+    spec["models"][0]["vcov"] = "hetero"
+    out = tmp_path / "x.parquet"
+    rc = cli.estimate_main(["--data", str(toy_path), "--specs", str(SPECS), "--family", "baseline",
+                            "--spec-json", json.dumps(spec), "--out", str(out)])
+    assert rc == 1 and not out.exists()
+    assert "differs from the registry file" in capsys.readouterr().err
+
+
+def test_unknown_column_exits_nonzero_without_output(toy, tmp_path, capsys):
+    data = tmp_path / "a.parquet"
+    toy.drop(columns=["backward"]).to_parquet(data)
+    out = tmp_path / "x.parquet"
+    rc = cli.estimate_main(["--data", str(data), "--specs", str(SPECS), "--family", "baseline", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 1 and not out.exists()
+    assert "a.parquet" in err and "'backward'" in err
+
+
+def test_injection_in_registry_exits_nonzero(toy_path, tmp_path, capsys):
+    bad = tmp_path / "specs.yaml"
+    bad.write_text(SPECS.read_text().replace("regressors: [l, k]",
+                                             "regressors: ['I(__import__(\"os\").system(\"touch pwned\"))']"))
+    rc = cli.estimate_main(["--data", str(toy_path), "--specs", str(bad), "--family", "baseline",
+                            "--out", str(tmp_path / "x.parquet")])
+    assert rc == 1 and "unexpected character" in capsys.readouterr().err
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_crosscheck_cli(toy_path, tmp_path):
+    spec = registry.load(SPECS)
+    paths = []
+    for fam in registry.family_ids(spec):
+        if registry.resolve_family(spec, fam)["headline"]:
+            p = tmp_path / f"{fam}.parquet"
+            assert cli.estimate_main(["--data", str(toy_path), "--specs", str(SPECS), "--family", fam,
+                                      "--out", str(p)]) == 0
+            paths.append(str(p))
+    out = tmp_path / "crosscheck.csv"
+    assert cli.crosscheck_main(["--data", str(toy_path), "--specs", str(SPECS), "--estimates", *paths,
+                                "--out", str(out)]) == 0
+    cc = pd.read_csv(out)
+    assert cc["ok"].all() and cc["family"].nunique() == len(paths)
+    # a missing headline family is an error, not a silent pass
+    assert cli.crosscheck_main(["--data", str(toy_path), "--specs", str(SPECS), "--estimates", paths[0],
+                                "--out", str(tmp_path / "c2.csv")]) == 1
+
+
+def test_validate_against_truth(baseline_out, tmp_path):
+    truth = tmp_path / "parameters.json"
+    truth.write_text(json.dumps({"spillovers": TRUTH, "spillovers_structural": {**TRUTH, "backward_post2002": 0.4},
+                                 "seed": 1}))
+    oracle = tmp_path / "oracle.json"
+    oracle.write_text(json.dumps({"baseline": {"terms": {"backward": {"estimate": 0.49, "std_error": 0.01}}}}))
+    out = tmp_path / "validation.csv"
+    targets = [{"family": "baseline", "model": "firm_year", "truth": "spillovers", "oracle": "baseline"},
+               {"family": "baseline", "model": "city_ind_year", "truth": "spillovers_structural"}]
+    assert cli.validate_main(["--estimates", str(baseline_out), "--truth", str(truth), "--oracle", str(oracle),
+                              "--targets-json", json.dumps(targets), "--out", str(out)]) == 0
+    v = pd.read_csv(out)
+    assert list(v.columns) == validation.COLUMNS
+    assert len(v) == 8 and set(v["param"]) == set(TRUTH)
+    assert v["source"].tolist() == ["spillovers"] * 4 + ["spillovers_structural"] * 4
+    r = v[(v["model"] == "firm_year") & (v["term"] == "backward")].iloc[0]
+    assert r["truth"] == 0.5 and r["oracle_estimate"] == 0.49
+    assert r["z"] == pytest.approx((r["estimate"] - 0.5) / r["std_error"])
+    assert v["covered95"].tolist() == ((v["ci_low"] <= v["truth"]) & (v["truth"] <= v["ci_high"])).tolist()
+
+
+def test_structural_terms_map_to_dgp_parameters():
+    est = pd.DataFrame({"family": "validation", "model": "structural",
+                        "term": ["backward:post2002", "horizontal_hmt:cluster", "forward"],
+                        "estimate": [0.3, 0.5, 0.1], "std_error": 0.1, "ci_low": 0.0, "ci_high": 1.0, "nobs": 10})
+    truth = {"spillovers_structural": {"backward_post2002": 0.4, "cluster_x_horizontal_hmt": 0.4, "forward": 0.05}}
+    v = validation.compare(est, truth, None, [{"family": "validation", "model": "structural",
+                                               "truth": "spillovers_structural"}])
+    assert v["param"].tolist() == ["backward_post2002", "cluster_x_horizontal_hmt", "forward"]
+    np.testing.assert_allclose(v["z"], [-1.0, 1.0, 0.5])
+
+
+def test_montecarlo_chain_mirrors_rules(tmp_path):
+    cfg = {"first_year": 1998, "last_year": 2007, "headers": "config/asif_headers.yaml"}
+    steps = [s for s, _ in montecarlo.chain_argv(cfg, 5, "small", tmp_path)]
+    assert steps == ["synthesize", "ingest", "link", "clean", "productivity", "measures"]
+
+
+def test_coverage_aggregate(tmp_path):
+    rows = []
+    for seed in range(10):
+        for term, truth in [("backward", 0.5), ("forward", 0.1)]:
+            covered = not (term == "forward" and seed < 3)
+            rows.append({"seed": seed, "outcome": "pipeline", "family": "validation", "model": "structural", "term": term,
+                         "param": term, "source": "spillovers", "estimate": truth + 0.01 * (seed - 4.5), "std_error": 0.05,
+                         "ci_low": 0, "ci_high": 1, "truth": truth, "covered95": covered,
+                         "z": 0.2 * (seed - 4.5), "nobs": 100, "seconds": 1.0})
+    paths = []
+    for seed, part in pd.DataFrame(rows).groupby("seed"):
+        p = tmp_path / f"seed_{seed}.csv"
+        part.to_csv(p, index=False)
+        paths.append(str(p))
+    out = tmp_path / "coverage.csv"
+    assert cli.montecarlo_aggregate_main(["--draws", *paths, "--out", str(out)]) == 0
+    cov = pd.read_csv(out).set_index("term")
+    assert cov.loc["backward", "coverage"] == 1.0 and cov.loc["forward", "coverage"] == pytest.approx(0.7)
+    assert cov.loc["backward", "draws"] == 10 and abs(cov.loc["backward", "bias"]) < 1e-12

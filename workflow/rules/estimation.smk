@@ -1,0 +1,149 @@
+# Estimation: one job per registry family, the cross-engine check, validation against the
+# synthetic truth, and the Monte Carlo (one job per seed). See docs/contracts.md.
+#
+# config/specs.yaml is deliberately NOT an input of `estimate`: each job gets its family's
+# resolved spec (with the sample filters it uses) as a JSON param, so Snakemake's params
+# rerun trigger re-estimates only the families whose entry changed. The CLI re-reads the
+# file and refuses to run if it disagrees with the param (a stale DAG).
+import json
+
+from upgrading.analysis import registry as _registry
+
+_SPECS = _registry.load(config["specs"])
+FAMILIES = _registry.family_ids(_SPECS)
+_RESOLVED = {f: _registry.resolve_family(_SPECS, f) for f in FAMILIES}
+HEADLINE_FAMILIES = [f for f in FAMILIES if _RESOLVED[f]["headline"] and _RESOLVED[f]["engine"] == "pyfixest"]
+_EST = config.get("estimation", {}) or {}
+_CROSS = {"coef_rtol": 1e-6, "se_atol": 1e-4, **(_EST.get("crosscheck") or {})}
+_TARGETS = _EST.get("validation") or [
+    {"family": "baseline", "model": "firm_year", "truth": "spillovers", "oracle": "baseline"},
+]
+VALIDATION_FAMILIES = list(dict.fromkeys(t["family"] for t in _TARGETS))
+_MC = {"seeds": 4, "first_seed": 7001, "scale": "small", **(_EST.get("montecarlo") or {})}
+MC_SEEDS = [_MC["first_seed"] + i for i in range(_MC["seeds"])]
+# What a Monte Carlo draw depends on besides the code: the stage settings and the family.
+# (YAML int keys such as years become strings first, so the JSON can be key-sorted.)
+_MC_CONFIG = json.dumps(
+    json.loads(json.dumps(
+        {k: config.get(k) for k in ("synth", "cleaning", "productivity", "measures", "headers",
+                                    "first_year", "last_year")}
+        | {"estimation": {"montecarlo": _MC, "validation": _TARGETS}})),
+    sort_keys=True,
+)
+
+
+def _family_json(wildcards):
+    return _registry.family_json(_SPECS, wildcards.family)
+
+
+rule estimate:
+    input:
+        data=f"{PROC}/analysis.parquet",
+    output:
+        f"{RESULTS}/estimates/{{family}}.parquet",
+    params:
+        specs=config["specs"],
+        spec=_family_json,
+    wildcard_constraints:
+        family="|".join(FAMILIES),
+    log:
+        f"{LOGS}/estimate/{{family}}.log",
+    benchmark:
+        f"{BENCH}/estimate/{{family}}.tsv"
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    shell:
+        "upgrading estimate --data {input.data} --specs {params.specs} --family {wildcards.family}"
+        " --spec-json {params.spec:q} --out {output} > {log} 2>&1"
+
+
+rule crosscheck:
+    input:
+        data=f"{PROC}/analysis.parquet",
+        estimates=expand(f"{RESULTS}/estimates/{{family}}.parquet", family=HEADLINE_FAMILIES),
+    output:
+        f"{RESULTS}/estimates/crosscheck.csv",
+    params:
+        specs=config["specs"],
+        coef_rtol=_CROSS["coef_rtol"],
+        se_atol=_CROSS["se_atol"],
+    log:
+        f"{LOGS}/crosscheck.log",
+    benchmark:
+        f"{BENCH}/crosscheck.tsv"
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    shell:
+        "upgrading crosscheck --data {input.data} --specs {params.specs} --estimates {input.estimates}"
+        " --coef-rtol {params.coef_rtol} --se-tol {params.se_atol} --out {output} > {log} 2>&1"
+
+
+if SYNTHETIC:
+
+    rule validate:
+        input:
+            estimates=expand(f"{RESULTS}/estimates/{{family}}.parquet", family=VALIDATION_FAMILIES),
+            truth=f"{RAW}/truth/parameters.json",
+            oracle=f"{RAW}/truth/oracle.json",
+        output:
+            f"{RESULTS}/estimates/validation.csv",
+        params:
+            targets=json.dumps(_TARGETS, sort_keys=True),
+        log:
+            f"{LOGS}/validate.log",
+        benchmark:
+            f"{BENCH}/validate.tsv"
+        resources:
+            mem_mb=1000,
+            runtime=5,
+        shell:
+            "upgrading validate --estimates {input.estimates} --truth {input.truth}"
+            " --oracle {input.oracle} --targets-json {params.targets:q} --out {output} > {log} 2>&1"
+
+
+rule montecarlo:
+    output:
+        f"{RESULTS}/montecarlo/draws/seed_{{seed}}.csv",
+    params:
+        cfg=_MC_CONFIG,
+        specs=config["specs"],
+        spec="\n".join(_registry.family_json(_SPECS, f) for f in VALIDATION_FAMILIES),
+    wildcard_constraints:
+        seed=r"\d+",
+    log:
+        f"{LOGS}/montecarlo/seed_{{seed}}.log",
+    benchmark:
+        f"{BENCH}/montecarlo/seed_{{seed}}.tsv"
+    resources:
+        mem_mb=6000,
+        runtime=60,
+    shell:
+        "upgrading montecarlo --config-json {params.cfg:q} --specs {params.specs}"
+        " --seed {wildcards.seed} --out {output} > {log} 2>&1"
+
+
+rule montecarlo_aggregate:
+    input:
+        expand(f"{RESULTS}/montecarlo/draws/seed_{{seed}}.csv", seed=MC_SEEDS),
+    output:
+        f"{RESULTS}/montecarlo/coverage.csv",
+    log:
+        f"{LOGS}/montecarlo/aggregate.log",
+    benchmark:
+        f"{BENCH}/montecarlo/aggregate.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    shell:
+        "upgrading montecarlo-aggregate --draws {input} --out {output} > {log} 2>&1"
+
+
+# Every output of this stage (a convenience target: `snakemake estimation_all`).
+rule estimation_all:
+    localrule: True
+    input:
+        expand(f"{RESULTS}/estimates/{{family}}.parquet", family=FAMILIES),
+        f"{RESULTS}/estimates/crosscheck.csv",
+        [f"{RESULTS}/estimates/validation.csv"] if SYNTHETIC else [],
