@@ -32,10 +32,49 @@ def test_backward_and_forward_hand_computed(toy_firms, toy_io):
 
 
 def test_local_horizontal_hand_computed(toy_firms):
-    loc = spillovers.local_horizontal(toy_firms).set_index(["city", "industry2"])["horizontal_local"]
-    assert loc[(110100, 13)] == pytest.approx(0.5)
-    assert loc[(120100, 13)] == pytest.approx(0.0)
-    assert loc[(110100, 14)] == pytest.approx(0.625)
+    # leave-one-out: firm 3 sees only firm 4 (0.25), firm 4 only firm 3 (1.0); firms 1, 2, 5
+    # are alone in their city x industry cells (NaN)
+    loc = spillovers.local_horizontal(toy_firms)
+    assert loc.index.equals(toy_firms.index)
+    assert loc.tolist()[2:4] == pytest.approx([0.25, 1.0])
+    assert loc.isna().tolist() == [True, True, False, False, True]
+
+
+def test_local_horizontal_leaves_the_firm_out_by_hand():
+    firms = pd.DataFrame({"firm_id": [1, 2, 3, 4], "year": 2000, "city": [110100] * 3 + [120100],
+                          "industry2": 13, "output": [100.0, 300.0, 100.0, 80.0],
+                          "foreign_share": [1.0, 0.0, 0.5, 0.3]})
+    loc = spillovers.local_horizontal(firms).tolist()
+    # A: (0 x 300 + 0.5 x 100) / 400; B: (1 x 100 + 0.5 x 100) / 200; C: (1 x 100 + 0) / 400
+    assert loc[:3] == pytest.approx([0.125, 0.75, 0.25])
+    assert np.isnan(loc[3])
+    # the firm's own output and share do not move its own value
+    bigger = firms.assign(output=[1e6, 300.0, 100.0, 80.0], foreign_share=[0.0, 0.0, 0.5, 0.3])
+    assert spillovers.local_horizontal(bigger).tolist()[0] == pytest.approx(0.125)
+
+
+def test_leave_one_out_share_members_and_zero_weights():
+    cell = np.array([0, 0, 0, 1, 1])
+    share = np.array([1.0, 0.0, 0.5, 0.2, 0.9])
+    weight = np.array([100.0, 300.0, 100.0, 50.0, 0.0])
+    member = np.array([True, True, False, True, True])
+    out = spillovers.leave_one_out_share(cell, share, weight, member)
+    # firm 2 is not a member: it sees its whole cell (firms 0, 1); firm 4 has zero weight,
+    # so firm 3 has no other firm with positive weight (NaN); firm 4 sees firm 3
+    assert out[:3] == pytest.approx([0.0, 1.0, 0.25])
+    assert np.isnan(out[3]) and out[4] == pytest.approx(0.2)
+
+
+def test_local_horizontal_lag_excludes_own_previous_row():
+    firms = pd.DataFrame({"firm_id": [1, 2, 3, 1, 4, 5], "year": [2000, 2000, 2000, 2001, 2001, 2001],
+                          "city": [110100, 110100, 120100, 110100, 110100, 120100], "industry2": 13,
+                          "output": [100.0, 300.0, 50.0, 100.0, 100.0, 70.0],
+                          "foreign_share": [1.0, 0.0, 0.4, 1.0, 0.5, 0.0]})
+    lag = spillovers.local_horizontal_lag1(firms).tolist()
+    assert np.isnan(lag[:3]).all()  # no 2000 - 1
+    # firm 1 in 2001: its 2000 cell without itself = firm 2 (0.0); entrant 4: firms 1 and 2
+    # in 2000 (100 / 400); entrant 5 in 120100: firm 3 (0.4)
+    assert lag[3:] == pytest.approx([0.0, 0.25, 0.4])
 
 
 def test_lagged_takes_previous_year_of_same_cell():
@@ -106,3 +145,23 @@ def test_weights_sum_as_they_should(share, seed):
         s = off.loc[off.industry2_buyer == j, "sigma"].sum()
         assert m.loc[j, "backward"] == pytest.approx(share * a, abs=1e-12)
         assert m.loc[j, "forward"] == pytest.approx(share * s, abs=1e-12)
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.floats(0.0, 1.0), st.floats(1e-3, 1e6)),
+                min_size=1, max_size=30), st.floats(0.0, 1.0), st.floats(1e-3, 1e6))
+@settings(max_examples=40, deadline=None)
+def test_leave_one_out_in_unit_interval_and_blind_to_own_values(rows, new_share, new_weight):
+    cell = np.array([r[0] for r in rows])
+    share = np.array([r[1] for r in rows])
+    weight = np.array([r[2] for r in rows])
+    out = spillovers.leave_one_out_share(cell, share, weight)
+    ok = ~np.isnan(out)
+    assert ((out[ok] >= 0) & (out[ok] <= 1)).all()
+    # NaN exactly for firms alone in their cell
+    alone = np.bincount(cell)[cell] == 1
+    assert (np.isnan(out) == alone).all()
+    # changing firm 0's own share and weight leaves its own value unchanged
+    share2, weight2 = share.copy(), weight.copy()
+    share2[0], weight2[0] = new_share, new_weight
+    again = spillovers.leave_one_out_share(cell, share2, weight2)
+    assert np.isclose(again[0], out[0], rtol=1e-6, atol=1e-6) or (np.isnan(again[0]) and np.isnan(out[0]))

@@ -12,6 +12,8 @@ def test_attach_industry_year_and_local_measures():
                           "other_foreign_share": [0.0, 0.0, 0.5, 0.2]})
     out = controls.attach(panel, ("horizontal", "horizontal_local"), None)
     assert len(out) == 4
-    # 2000: (100 + 50) / 500; local 110100: 100 / 400; local 120100: 0.5
+    # 2000: (100 + 50) / 500; local (leave-one-out): firm 1 sees firm 2 (0.0), firm 2 sees
+    # firm 1 (1.0); firms 3 and 4 are alone in their cells (NaN)
     assert out["horizontal"].tolist()[:3] == pytest.approx([0.3, 0.3, 0.3])
-    assert out["horizontal_local"].tolist() == pytest.approx([0.25, 0.25, 0.5, 0.2])
+    assert out["horizontal_local"].tolist()[:2] == pytest.approx([0.0, 1.0])
+    assert out["horizontal_local"].isna().tolist() == [False, False, True, True]

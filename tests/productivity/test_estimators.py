@@ -94,9 +94,19 @@ def test_labour_share_start():
 
     d = {"y": np.log([10.0, 20.0, 40.0]), "l": np.zeros(3), "k": np.array([0.0, 1.0, 2.0]),
          "year": np.array([2000, 2000, 2000]), "labour_share": np.array([0.3, np.nan, 0.5])}
-    s = start_values(d, Config())
+    s = start_values(d, Config(start="labour_share"))
     # beta_l0 = median share 0.4; y - 0.4 l = y rises by log 2 per unit of k
     assert s[0] == pytest.approx(0.4) and s[1] == pytest.approx(np.log(2))
+
+
+def test_default_start_is_fixed():
+    from upgrading.productivity.by_industry import start_values
+    from upgrading.productivity.settings import FIXED_START, Config
+
+    d = {"y": np.log([10.0, 20.0, 40.0]), "l": np.zeros(3), "k": np.array([0.0, 1.0, 2.0]),
+         "year": np.array([2000, 2000, 2000]), "labour_share": np.array([0.3, np.nan, 0.5])}
+    assert Config().start == "fixed"
+    assert start_values(d, Config()).tolist() == list(FIXED_START) == [0.4, 0.3]
 
 
 def test_selection_correction_reduces_threshold_bias():

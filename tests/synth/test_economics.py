@@ -83,9 +83,9 @@ def test_truth_measures_are_the_shared_formulas(truth, world):
     key = pd.MultiIndex.from_arrays([once["true_industry2"], once["year"]])
     for col in ("horizontal", "horizontal_hmt", "horizontal_other", "backward", "forward"):
         assert np.allclose(iy[col].reindex(key).to_numpy(), once[col].to_numpy(), atol=1e-9), col
-    loc = sp.horizontal(firms, ["city", "industry2", "year"])["horizontal"]
-    lkey = pd.MultiIndex.from_arrays([once["true_city"], once["true_industry2"], once["year"]])
-    assert np.allclose(loc.reindex(lkey).to_numpy(), once["horizontal_local"].to_numpy(), atol=1e-9)
+    loc = sp.local_horizontal(firms).to_numpy()  # leave-one-out, NaN for a firm alone in its cell
+    assert np.allclose(loc, once["horizontal_local"].to_numpy(), atol=1e-9, equal_nan=True)
+    assert np.isnan(loc).any() and not np.isnan(loc).all()
 
 
 def test_production_function_holds(clean, world):
@@ -127,8 +127,11 @@ def test_estimands_signs_and_oracle(world, params):
         assert oracle[model]["engine"] == "pyfixest" and oracle[model]["nobs"] > 1000
         assert all(np.isfinite(v["estimate"]) and v["std_error"] > 0 for v in terms.values())
     # National terms: the oracle is within sampling error of the estimand (small scale, and
-    # only 300 industry-years of variation: 5 SE). horizontal_local is not checked: its
-    # measure holds the firm's own output (see parameters.json spillovers_local_note).
+    # only 300 industry-years of variation: 5 SE).
     for t in ("horizontal_hmt", "horizontal_other", "backward", "forward"):
         o = oracle["baseline"]["terms"][t]
         assert abs(o["estimate"] - s[t]) < 5 * o["std_error"] + 0.05, t
+    # horizontal_local is leave-one-out, so a firm's own productivity does not move it: the
+    # oracle recovers its estimand (it did not when the firm's own output was in its cell).
+    o = oracle["local"]["terms"]["horizontal_local"]
+    assert abs(o["estimate"] - p["spillovers_local"]["horizontal_local"]) < 4 * o["std_error"] + 0.02

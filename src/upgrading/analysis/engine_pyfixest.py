@@ -26,7 +26,7 @@ SSC = {"k_adj": True, "k_fixef": "nonnested", "G_adj": True, "G_df": "min"}
 FIXEF_RM = "none"
 # Demeaning tolerance tighter than the 1e-6 default, so the cross-engine check compares
 # estimators (agreement ~1e-10) rather than convergence noise (~1e-6 relative in SEs).
-FIXEF_TOL = 1e-10
+FIXEF_TOL = 1e-12
 
 
 def ssc():

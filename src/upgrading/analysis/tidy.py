@@ -19,6 +19,20 @@ DTYPES = {
     "n_clusters": "Int64", "r2": "float64", "r2_within": "float64", "depvar_mean": "float64",
     "p_value_wild": "float64", "marginal_effect": "float64",
 }
+# pyfixest's demeaner sums in an order that varies between runs (seen at 1e-15 relative with
+# a 1e-12 tolerance), so floats are rounded to 9 significant digits: far below any reported
+# digit and the cross-check tolerances, and enough for the same bytes from run to run.
+SIGNIFICANT_DIGITS = 9
+
+
+def round_significant(values: pd.Series, digits: int = SIGNIFICANT_DIGITS) -> pd.Series:
+    """Round to `digits` significant digits (0, NaN and inf pass through)."""
+    x = values.to_numpy(dtype="float64", copy=True)
+    finite = np.isfinite(x) & (x != 0)
+    scale = np.zeros_like(x)
+    scale[finite] = digits - 1 - np.floor(np.log10(np.abs(x[finite])))
+    x[finite] = np.round(x[finite] * 10.0 ** scale[finite]) / 10.0 ** scale[finite]
+    return pd.Series(x, index=values.index, name=values.name)
 
 
 def vcov_label(m: dict) -> str:
@@ -47,6 +61,8 @@ def frame(rows: list[dict]) -> pd.DataFrame:
     df = df[COLUMNS]
     for c, t in DTYPES.items():
         df[c] = df[c].astype(t)
+        if t == "float64":
+            df[c] = round_significant(df[c])
     str_cols = [c for c in COLUMNS if c not in DTYPES]
     for c in str_cols:
         df[c] = df[c].astype("str")

@@ -95,12 +95,11 @@ def build(panel: pd.DataFrame, io: pd.DataFrame, catalogue: pd.DataFrame, cities
         columns=["industry2", "year"]))
     df = df.merge(iy, on=["industry2", "year"], how="left", validate="many_to_one")
 
-    local = spillovers.local_horizontal(panel)
-    local = local.join(spillovers.lagged(local, ["city", "industry2", "year"], ["horizontal_local"])
-                       [["horizontal_local_lag1"]])
+    # Leave-one-out local presence: a firm's own output is not in its own regressor.
+    df["horizontal_local"] = spillovers.local_horizontal(df).to_numpy()
+    df["horizontal_local_lag1"] = spillovers.local_horizontal_lag1(df).to_numpy()
     lq = clusters.location_quotient(panel)
-    cell = local.merge(lq, on=["city", "industry2", "year"], how="outer", validate="one_to_one")
-    df = df.merge(cell, on=["city", "industry2", "year"], how="left", validate="many_to_one")
+    df = df.merge(lq, on=["city", "industry2", "year"], how="left", validate="many_to_one")
     df = df.merge(clusters.ellison_glaeser(panel), on=["industry4", "year"], how="left",
                   validate="many_to_one")
     df["cluster"] = clusters.cluster_indicator(df["location_quotient"], df["n_firms_cell"],

@@ -25,8 +25,12 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
                 "share-weighted", _SPILL + "; io_table.csv sigma"),
     "forward_hmt": ("forward with HMT shares", "share-weighted", _SPILL),
     "forward_other": ("forward with other-foreign shares", "share-weighted", _SPILL),
-    "horizontal_local": ("output-weighted foreign capital share in city x 2-digit industry x year",
+    "horizontal_local": ("output-weighted foreign capital share of the other firms in the firm's "
+                         "city x 2-digit industry x year (leave-one-out; NaN if alone in the cell)",
                          "share [0,1]", _SPILL),
+    "horizontal_local_lag1": ("horizontal_local of the firm's current city x industry cell in year t-1, "
+                              "the firm's own t-1 row left out (NaN if no other firm there)",
+                              "share [0,1]", _SPILL),
     "location_quotient": ("(E_cj/E_c)/(E_j/E): employment location quotient, city x 2-digit industry x year",
                           "ratio", "measures stage, upgrading.measures.clusters"),
     "n_firms_cell": ("firms in the city x 2-digit industry x year cell", "count",

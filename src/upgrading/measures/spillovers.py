@@ -86,11 +86,74 @@ def industry_year_measures(firms: pd.DataFrame, io: pd.DataFrame,
     return hor.join(back, how="left").join(fwd, how="left").reset_index()
 
 
-def local_horizontal(firms: pd.DataFrame, weight: str = "output") -> pd.DataFrame:
-    """horizontal_local: the horizontal formula within city x 2-digit industry x year."""
-    keys = ["city", "industry2", "year"]
-    return (weighted_share(firms, keys, "foreign_share", weight).rename("horizontal_local")
-            .reset_index())
+def leave_one_out_share(cell: np.ndarray, share: np.ndarray, weight: np.ndarray,
+                        member: np.ndarray | None = None, n_cells: int | None = None) -> np.ndarray:
+    """Per firm: sum(share * weight) / sum(weight) over the *other* member firms of its cell.
+
+    The one implementation of the leave-one-out rule behind `horizontal_local` (the measures
+    stage and the synthetic DGP both call it). `cell`: integer cell codes 0..n_cells-1;
+    `member`: firms that count in the cell sums (default all; a non-member, e.g. a firm
+    below the survey threshold in the DGP, sees its whole cell). The firm's own share and
+    weight are left out of its own value, so its own productivity cannot move its own
+    regressor. NaN where no other member of the cell has a positive weight (a firm alone
+    in its cell has no local neighbours). Values are clipped to [0, 1] against rounding.
+    """
+    cell = np.asarray(cell, dtype=np.int64)
+    share = np.asarray(share, dtype=float)
+    weight = np.asarray(weight, dtype=float)
+    n_cells = int(cell.max()) + 1 if n_cells is None and len(cell) else (n_cells or 0)
+    mem = np.ones(len(cell), bool) if member is None else np.asarray(member, bool)
+    w = np.where(mem, weight, 0.0)
+    sw = w * share
+    pos = (mem & (weight > 0)).astype(float)
+    num = np.bincount(cell, sw, minlength=n_cells)[cell] - sw
+    den = np.bincount(cell, w, minlength=n_cells)[cell] - w
+    others = np.bincount(cell, pos, minlength=n_cells)[cell] - pos
+    ok = (others > 0.5) & (den > 0)
+    out = np.full(len(cell), np.nan)
+    out[ok] = np.clip(num[ok] / den[ok], 0.0, 1.0)
+    return out
+
+
+LOCAL_KEYS = ["city", "industry2", "year"]
+
+
+def local_horizontal(firms: pd.DataFrame, weight: str = "output") -> pd.Series:
+    """horizontal_local per firm-year (aligned to `firms`' index): the output-weighted
+    foreign share of the *other* firms in the firm's city x 2-digit industry x year cell
+    (leave-one-out, `leave_one_out_share`); NaN for a firm alone in its cell."""
+    cell = firms.groupby(LOCAL_KEYS, sort=True).ngroup().to_numpy()
+    values = leave_one_out_share(cell, firms["foreign_share"].to_numpy(dtype=float),
+                                 firms[weight].to_numpy(dtype=float))
+    return pd.Series(values, index=firms.index, name="horizontal_local")
+
+
+def local_horizontal_lag1(firms: pd.DataFrame, weight: str = "output") -> pd.Series:
+    """horizontal_local_lag1 per firm-year: the leave-one-out local share of the firm's
+    current city x industry cell in year - 1, the firm's own year - 1 row left out if it
+    was in that cell (so entrants get a lag too); NaN if no other firm was there.
+    Needs `firm_id` (one row per firm-year)."""
+    f = firms[[*LOCAL_KEYS, "firm_id", "foreign_share", weight]].copy()
+    f["_w"] = f[weight].astype(float)
+    f["_sw"] = f["_w"] * f["foreign_share"].astype(float)
+    f["_pos"] = (f["_w"] > 0).astype(float)
+    cells = f.groupby(LOCAL_KEYS, sort=True)[["_sw", "_w", "_pos"]].sum().reset_index()
+    cells["year"] = cells["year"] + 1
+    cur = f[[*LOCAL_KEYS, "firm_id"]].merge(cells, on=LOCAL_KEYS, how="left", validate="many_to_one")
+    own = f[[*LOCAL_KEYS, "firm_id", "_sw", "_w", "_pos"]].copy()
+    own["year"] = own["year"] + 1
+    own = own.rename(columns={"city": "_city", "industry2": "_ind", "_sw": "_osw", "_w": "_ow",
+                              "_pos": "_opos"})
+    cur = cur.merge(own, on=["firm_id", "year"], how="left", validate="one_to_one")
+    same = ((cur["_city"] == cur["city"]) & (cur["_ind"] == cur["industry2"])).to_numpy()
+    num = cur["_sw"].to_numpy(float) - np.where(same, cur["_osw"].to_numpy(float), 0.0)
+    den = cur["_w"].to_numpy(float) - np.where(same, cur["_ow"].to_numpy(float), 0.0)
+    others = cur["_pos"].to_numpy(float) - np.where(same, cur["_opos"].to_numpy(float), 0.0)
+    ok = np.nan_to_num(others) > 0.5
+    ok &= np.nan_to_num(den) > 0
+    out = np.full(len(cur), np.nan)
+    out[ok] = np.clip(num[ok] / den[ok], 0.0, 1.0)
+    return pd.Series(out, index=firms.index, name="horizontal_local_lag1")
 
 
 def lagged(table: pd.DataFrame, keys: list[str], columns: list[str]) -> pd.DataFrame:

@@ -4,8 +4,9 @@ Stage 1: y on a polynomial in (l, k, m) and year effects -> Phi (output net of n
 Stage 2: for candidate (beta_l, beta_k), omega = Phi - beta_l l - beta_k k; xi is the
 innovation of omega's law of motion (markov.py); GMM sets E[xi (1, k_t, l_{t-1})] = 0.
 The constant moment holds by construction (g has a constant), leaving two moments
-for two parameters. The start is fixed (OLS here; the CLI passes the labour-share start,
-see by_industry.start_values), so the result is the same on every run (prodest #12).
+for two parameters. The start is fixed (OLS here if none is given; the CLI passes
+settings.FIXED_START, see by_industry.start_values: the moments have a second root near OLS),
+so the result is the same on every run (prodest #12).
 Options (Settings): fixed effects in stage 1 (local input shares), lagged controls and
 year effects in g, and the Olley-Pakes observation probability in g (markov.py).
 """

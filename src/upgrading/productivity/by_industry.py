@@ -16,7 +16,7 @@ import pandas as pd
 from upgrading.productivity import acf, lp, ols_fe
 from upgrading.productivity.bootstrap import firm_bootstrap_se, n_firms
 from upgrading.productivity.design import ls_coef, year_dummies
-from upgrading.productivity.settings import FIRST_STAGE_GROUP, METHODS, Config
+from upgrading.productivity.settings import FIRST_STAGE_GROUP, FIXED_START, METHODS, Config
 
 ELASTICITY_COLUMNS = ["industry", "method", "beta_l", "beta_k", "se_l", "se_k", "nobs",
                       "n_firms", "converged"]
@@ -30,11 +30,12 @@ def _arrays(df: pd.DataFrame, extra: tuple[str, ...]) -> dict[str, np.ndarray]:
 
 
 def start_values(data: dict, cfg: Config) -> np.ndarray:
-    """Fixed GMM start. labour_share: beta_l0 = median wage bill / value added (the labour
-    elasticity when labour is a static input), beta_k0 = OLS of y - beta_l0 l on k and years.
-    It keeps the search away from the spurious root near (1, 0) that the ACF moments have when
-    labour is static and wages follow their own Markov process (y - l is then Markov too).
-    ols: OLS of y on l, k and years."""
+    """GMM start. fixed (default): FIXED_START, the same for every industry and run.
+    labour_share: beta_l0 = median wage bill / value added (the labour elasticity if labour
+    were a static input), beta_k0 = OLS of y - beta_l0 l on k and years.
+    ols: OLS of y on l, k and years (near the ACF moments' second root: not advised)."""
+    if cfg.start == "fixed":
+        return np.array(FIXED_START, dtype=float)
     share = data.get("labour_share")
     if cfg.start == "ols" or share is None or not np.isfinite(share).any():
         return acf.ols_start(data)

@@ -29,7 +29,6 @@ def attach(panel: pd.DataFrame, names: tuple[str, ...], io: pd.DataFrame | None)
         out = out.merge(table[["industry2", "year", *iy]], on=["industry2", "year"], how="left",
                         validate="many_to_one")
     if "horizontal_local" in names:
-        local = (spillovers.horizontal(panel, ["city", "industry2", "year"])["horizontal"]
-                 .rename("horizontal_local").reset_index())
-        out = out.merge(local, on=["city", "industry2", "year"], how="left", validate="many_to_one")
+        out = out.copy()
+        out["horizontal_local"] = spillovers.local_horizontal(out).to_numpy()  # leave-one-out
     return out

@@ -10,6 +10,12 @@ from upgrading.productivity.acf import Settings as EstimatorSettings
 
 METHODS = ("ols", "fe", "lp", "acf")
 FIRST_STAGE_GROUP = "fs_group"  # array holding the first-stage fixed-effect codes
+# The fixed start of the LP/ACF GMM search (beta_l, beta_k): the midpoint of typical value-added
+# elasticities (labour 0.3-0.5, capital 0.2-0.4; FACTS.md "Productivity"), the same for every
+# industry, seed and run (prodest issue #12). The ACF moments have a second root near the OLS
+# estimate (labour's elasticity near 1), so the search does not start from OLS by default.
+FIXED_START = (0.4, 0.3)
+STARTS = ("fixed", "labour_share", "ols")
 
 
 @dataclass(frozen=True)
@@ -25,7 +31,7 @@ class Config:
     min_obs: int = 50  # fewer usable firm-years: the industry gets no estimate (logged)
     first_stage_effects: str = "city"  # none | city | city_period: fixed effects in LP/ACF stage 1
     period_split_year: int = 2003  # city_period: periods before / from this year
-    start: str = "labour_share"  # GMM start: labour_share (beta_l = median wL/VA) or ols
+    start: str = "fixed"  # GMM start: fixed (FIXED_START), labour_share (median wL/VA) or ols
     selection: bool = True  # Olley-Pakes: Pr(observed at t | t-1) in the law of motion
 
     @property
@@ -54,8 +60,8 @@ def from_mapping(raw: dict) -> Config:
                          f"known: {list(controls.ALLOWED)}")
     if cfg.first_stage_effects not in ("none", "city", "city_period"):
         raise InputError("productivity.first_stage_effects must be none, city or city_period")
-    if cfg.start not in ("labour_share", "ols"):
-        raise InputError("productivity.start must be labour_share or ols")
+    if cfg.start not in STARTS:
+        raise InputError(f"productivity.start must be one of {list(STARTS)}")
     if cfg.poly_degree < 1 or cfg.markov_degree < 1 or cfg.bootstrap_max_firms < 2:
         raise InputError("productivity: poly_degree, markov_degree >= 1 and "
                          "bootstrap_max_firms >= 2 are required")

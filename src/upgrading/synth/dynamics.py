@@ -21,13 +21,14 @@ from upgrading.synth.population import LABOUR_INTENSIVE, Tables, _sigmoid, produ
 
 NATIONAL = ["horizontal", "horizontal_hmt", "horizontal_other", "backward", "forward"]
 # Firm-year shocks drawn once per year (so every evaluation of the year sees the same ones).
-NOISE = ("eps", "sales_noise", "exp_noise", "int_noise", "np_noise", "nps_noise")
+NOISE = ("eps", "sales_noise", "exp_noise", "int_noise", "np_noise", "nps_noise", "nu")
 
 
 def draw_noise(rng: np.random.Generator, n: int, p: dict) -> dict[str, np.ndarray]:
     return {"eps": rng.normal(0, p["sd_measurement"], n), "sales_noise": rng.normal(-0.02, 0.03, n),
             "exp_noise": rng.normal(0, 0.7, n), "int_noise": rng.normal(0, 1.0, n),
-            "np_noise": rng.normal(0, 0.7, n), "nps_noise": rng.normal(0, 0.8, n)}
+            "np_noise": rng.normal(0, 0.7, n), "nps_noise": rng.normal(0, 0.8, n),
+            "nu": rng.normal(0, p["sd_labour_error"], n)}
 
 
 def spill_component(b: dict, post: bool, nat: dict, loc: np.ndarray, cluster: np.ndarray,
@@ -35,16 +36,19 @@ def spill_component(b: dict, post: bool, nat: dict, loc: np.ndarray, cluster: np
     """Structural spillover term of a domestic firm given its measures (arrays per firm).
 
     The local term is foreign presence in the firm's city beyond the national level,
-    H_local - H_jt: its output-weighted mean within an industry-year is zero, so it does
-    not leak into the national coefficients of the baseline regression, and local presence
-    counts b_local more than national presence (local stronger than national).
+    H_local - H_jt, with H_local the leave-one-out measure (the other firms of the firm's
+    city x industry cell: the firm's own output never moves its own regressor); it is
+    roughly mean zero within an industry-year, so it hardly leaks into the national
+    coefficients of the baseline regression, and local presence counts b_local more than
+    national presence (local stronger than national). A firm alone in its cell has no
+    local neighbours (H_local NaN): its local term is 0.
     Learning after 2002: from 2003 the response to backward presence gained since 2002
     (B_jt - B_j,2002) is stronger by backward_post2002. Anchoring at 2002 avoids an
     industry-specific jump in 2003 that the baseline would load onto other measures; a
     post-2002 regression with firm effects still sees the slope backward + backward_post2002.
     """
     return (b["horizontal_hmt"] * nat["horizontal_hmt"] + b["horizontal_other"] * nat["horizontal_other"]
-            + b["horizontal_local"] * (loc - nat["horizontal"])
+            + b["horizontal_local"] * np.nan_to_num(loc - nat["horizontal"], nan=0.0)
             + b["backward"] * nat["backward"]
             + post * b["backward_post2002"] * (nat["backward"] - backward_2002)
             + b["forward"] * nat["forward"]
@@ -76,7 +80,8 @@ class YearModel:
                                                     + v["captive_labour_intensive"] * (1 - self.open) * li),
                                 0.08, 0.7)
         self.base = tab.j_intercept[j] + tab.city_effect[c] + p["tfp_growth"] * (year - 1998)
-        self.wage = p["wage_mean"] * np.exp(p["wage_growth"] * (year - 1998) + st["w"])
+        self.wage_ref = p["wage_mean"] * np.exp(p["wage_growth"] * (year - 1998))
+        self.wage = self.wage_ref * np.exp(st["w"])
         self.exempt = (fs["own"] == 0) & (year <= p["state_exempt_until"])
         self.n_city = n_city
         # Industry backward level in 2002, per firm (zeros if 2002 was not simulated).
@@ -84,8 +89,14 @@ class YearModel:
         self.backward_2002 = anchor[j]
 
     def firm_measures(self, S: dict) -> tuple[dict, np.ndarray]:
+        """Per-firm measures. S from this year's firms carries the per-firm leave-one-out
+        local measure ("local"); S carried over from the previous year ("local_cells" only,
+        a different set of firms) gives each firm its cell's share then (a starting guess)."""
         j, c = self.fs["j"], self.fs["c"]
-        return {k: S["national"][k][j] for k in NATIONAL}, S["local"][c, j]
+        nat = {k: S["national"][k][j] for k in NATIONAL}
+        if "local" in S:
+            return nat, S["local"]
+        return nat, S["local_cells"][c, j]
 
     def evaluate(self, S: dict, frozen: np.ndarray | None = None,
                  employment: np.ndarray | None = None) -> dict:
@@ -101,8 +112,9 @@ class YearModel:
                                          self.backward_2002), 0.0)
         omega = self.base + spill + st["u"]
         j = fs["j"]
-        emp, va, y, m = produce(omega, st["K"], self.wage, tab.j_bl[j], tab.j_bk[j], self.va_share,
-                                self.eps, employment)
+        emp, va, y, m = produce(omega, st["K"], self.wage, self.wage_ref, tab.j_bl[j], tab.j_bk[j],
+                                self.va_share, self.eps, st["l_prev"], self.nu, p["labour_adjust"],
+                                employment)
         sales = np.round(y * self.pout * np.exp(self.sales_noise), 1)
         eligible = (sales >= p["threshold_sales"]) | self.exempt
         # With a frozen set, membership stays fixed while S converges; solve_year then
@@ -141,12 +153,19 @@ class YearModel:
             "output": out["output"][m], "exports": out["exports"][m]})
         iy = sp.industry_year_measures(df, self.io).set_index("industry2")
         nat = {k: iy[k].reindex(self.tab.j_code).fillna(0.0).to_numpy() for k in NATIONAL}
-        loc = sp.horizontal(df, ["city", "industry2", "year"])["horizontal"]
-        grid = np.zeros((self.n_city, len(self.tab.j_code)))
-        ci = loc.index.get_level_values("city").to_numpy()
-        ji = np.searchsorted(self.tab.j_code, loc.index.get_level_values("industry2").to_numpy())
-        grid[ci, ji] = loc.fillna(0.0).to_numpy()
-        return {"national": nat, "local": grid}
+        cells = sp.horizontal(df, ["city", "industry2", "year"])["horizontal"]
+        grid = np.full((self.n_city, len(self.tab.j_code)), np.nan)
+        ci = cells.index.get_level_values("city").to_numpy()
+        ji = np.searchsorted(self.tab.j_code, cells.index.get_level_values("industry2").to_numpy())
+        grid[ci, ji] = cells.to_numpy()
+        return {"national": nat, "local": self._local(out), "local_cells": grid}
+
+    def _local(self, out: dict) -> np.ndarray:
+        """Leave-one-out horizontal_local of every alive firm over the observed firms of its
+        cell (the shared rule, upgrading.measures.spillovers.leave_one_out_share)."""
+        fs, n_j = self.fs, len(self.tab.j_code)
+        return sp.leave_one_out_share(fs["c"] * n_j + fs["j"], fs["share_hmt"] + fs["share_foreign"],
+                                      out["output"], out["observed"], self.n_city * n_j)
 
     def fast_measures(self, out: dict) -> dict:
         """The same formulas in numpy (bincount), for the fixed-point iterations only.
@@ -172,7 +191,8 @@ class YearModel:
                "backward": self.alpha_off @ hf, "forward": self.sigma_off @ home_f}
         cells = c * n_j + j
         grid = share(y, hmt + oth, cells, self.n_city * n_j).reshape(self.n_city, n_j)
-        return {"national": nat, "local": grid}
+        grid[np.bincount(cells, y, minlength=self.n_city * n_j).reshape(self.n_city, n_j) <= 0] = np.nan
+        return {"national": nat, "local": self._local(out), "local_cells": grid}
 
     @property
     def alpha_off(self) -> np.ndarray:
@@ -192,9 +212,23 @@ class YearModel:
         return self._io_cache
 
 
+def _nan_gap(a: np.ndarray, b: np.ndarray) -> float:
+    """Largest |a - b|; NaN in both = equal, NaN in one only = infinite gap."""
+    if a.shape != b.shape:
+        return float("inf")
+    na, nb = np.isnan(a), np.isnan(b)
+    if (na != nb).any():
+        return float("inf")
+    d = np.abs(a[~na] - b[~na])
+    return float(d.max()) if d.size else 0.0
+
+
 def _gap(a: dict, b: dict) -> float:
     g = max(float(np.max(np.abs(a["national"][k] - b["national"][k]))) for k in NATIONAL)
-    return max(g, float(np.max(np.abs(a["local"] - b["local"]))))
+    la = a["local"] if "local" in a else None
+    if la is None or "local" not in b:
+        return float("inf")
+    return max(g, _nan_gap(la, b["local"]))
 
 
 def solve_year(model: YearModel, S0: dict, p: dict) -> tuple[dict, dict, float, int]:

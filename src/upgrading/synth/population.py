@@ -166,21 +166,35 @@ def draw_new_firms(rng, tab: Tables, n: int, year: int, shares: dict, p: dict,
     }
 
 
-def produce(omega, k_real, wage_real, beta_l, beta_k, va_share, eps, employment=None):
-    """Value-added Cobb-Douglas with labour chosen after seeing omega (static optimum).
+def produce(omega, k_real, wage_real, wage_ref, beta_l, beta_k, va_share, eps, l_prev, nu,
+            adjust, employment=None):
+    """Value-added Cobb-Douglas VA = e^(omega + eps) L^beta_l K^beta_k with a labour friction.
 
-    L = round((beta_l e^omega K^beta_k / w)^(1/(1-beta_l))) >= 1; planned VA uses the
-    rounded L so the production function holds exactly with the reported employment.
-    Intermediates are planned (no eps), so m is a strictly increasing function of omega
-    given k and l (the LP/ACF proxy); eps is a transitory shock to realised VA.
-    Returns employment, real VA (realised), real gross output, real intermediates.
+    Timing (as in Ackerberg, Caves & Frazer 2015, so that both LP and ACF are identified):
+    - the production plan: at t, knowing omega_t and K_t, the firm plans the static optimum
+      at the going (reference) wage, l_plan = (log beta_l + omega + beta_k k - log w_ref)/(1 - beta_l),
+      and orders intermediates for that plan, M = VA_plan (1/va_share - 1). So m is a
+      function of (omega, k) only and strictly increasing in omega (the LP and ACF proxy);
+    - hiring: employment moves only part of the way from last year's level to the static
+      optimum at the firm's own (Markov) wage, l* = (log beta_l + omega + beta_k k - log w)/(1 - beta_l),
+      l = adjust l_{t-1} + (1 - adjust) l* + nu (nu: i.i.d. optimisation error); entrants
+      (l_prev NaN) hire l* + nu. Labour thus varies beyond (omega, k) (LP's first stage) and
+      its share of VA is not tied to the wage (no spurious ACF root at beta_l = 1, beta_k = 0),
+      while it still rises with omega (OLS beta_l biased up).
+    L = round(e^l) >= 1; VA uses the rounded L so the production function holds exactly with
+    the reported employment; eps is a transitory shock to realised VA (not in M).
+    `employment`, if given, is taken as chosen. Returns employment, real VA (realised),
+    real gross output, real intermediates.
     """
+    base = np.log(beta_l) + omega + beta_k * np.log(k_real)
     if employment is None:
-        l_star = (np.log(beta_l) + omega + beta_k * np.log(k_real) - np.log(wage_real)) / (1 - beta_l)
-        emp = np.maximum(np.rint(np.exp(np.minimum(l_star, 13.0))), 1.0)
+        l_star = (base - np.log(wage_real)) / (1 - beta_l)
+        l = np.where(np.isnan(l_prev), l_star, adjust * l_prev + (1 - adjust) * l_star) + nu
+        emp = np.maximum(np.rint(np.exp(np.minimum(l, 13.0))), 1.0)
     else:
         emp = employment
-    va_plan = np.exp(omega + beta_l * np.log(emp) + beta_k * np.log(k_real))
-    va = va_plan * np.exp(eps)
+    l_plan = np.minimum((base - np.log(wage_ref)) / (1 - beta_l), 13.0)
+    va_plan = np.exp(omega + beta_l * l_plan + beta_k * np.log(k_real))
+    va = np.exp(omega + beta_l * np.log(emp) + beta_k * np.log(k_real) + eps)
     inter = va_plan * (1.0 / va_share - 1.0)
     return emp, va, va + inter, inter

@@ -12,7 +12,7 @@ from upgrading.synth.population import Tables, _sigmoid, draw_new_firms
 
 
 def _zero_measures(n_city: int, n_j: int) -> dict:
-    return {"national": {k: np.zeros(n_j) for k in NATIONAL}, "local": np.zeros((n_city, n_j))}
+    return {"national": {k: np.zeros(n_j) for k in NATIONAL}, "local_cells": np.full((n_city, n_j), np.nan)}
 
 
 def simulate(tab: Tables, p: dict, io: pd.DataFrame, defl: dict, years: list[int],
@@ -56,7 +56,8 @@ def simulate(tab: Tables, p: dict, io: pd.DataFrame, defl: dict, years: list[int
         n_firms += n_new
         for k, v in new.items():
             static.setdefault(k, []).append(v)
-        st_new = {"u": new["u0"], "w": new["w0"], "K": np.exp(new["kbar"]), **draw_noise(rng, n_new, p)}
+        st_new = {"u": new["u0"], "w": new["w0"], "K": np.exp(new["kbar"]), "l_prev": np.full(n_new, np.nan),
+                  **draw_noise(rng, n_new, p)}
         st_new = accept_above_threshold(make_model, new, st_new, S_prev, p, tab, rng)
         pinv_new = defl["investment"][new["j"], t]
         lo, hi = p["book_revaluation"]
@@ -85,6 +86,7 @@ def simulate(tab: Tables, p: dict, io: pd.DataFrame, defl: dict, years: list[int
         diag.append({"year": year, "alive": len(m), "observed": int(m.sum()), "entrants": n_new,
                      "fixed_point_iterations": iters, "fixed_point_gap": gap})
 
+        st["l_prev"] = np.log(out["employment"])  # labour adjusts from this year's level
         # Decisions for next year, taken knowing omega_t: investment (capital of t+1), exit.
         dom_omega = st["u"] + out["spill"]
         k_target = np.exp(fs["kbar"] + p["capital_growth"] * (year + 1 - 1998) + p["invest_omega"] * dom_omega)
@@ -94,7 +96,8 @@ def simulate(tab: Tables, p: dict, io: pd.DataFrame, defl: dict, years: list[int
         base = np.log(p["exit_base"] / (1 - p["exit_base"]))
         p_exit = _sigmoid(base - p["exit_omega"] * st["u"]) + p["exit_soe_extra"] * (fs["own"] == 0)
         st["exit"] = rng.random(len(p_exit)) < p_exit
-        S_prev = S
+        # Carried to next year (other firms): national measures and cell shares only.
+        S_prev = {"national": S["national"], "local_cells": S["local_cells"]}
         if year == 2002:
             backward_2002 = S["national"]["backward"].copy()
 

@@ -86,16 +86,17 @@ def parameters(world, estimands: dict, mess_counts: dict) -> dict:
         "firms_per_year_target": {str(k): v for k, v in world.targets.items()},
         "production": production,
         "production_note": "value-added Cobb-Douglas by 2-digit industry: VA = exp(omega + eps) L^beta_l K^beta_k; "
-                           "labour chosen at t given omega_t (static optimum), capital at t-1, "
-                           "intermediates = planned VA (1/va_share - 1) (LP proxy); eps ~ N(0, sd_measurement)",
+                           "capital chosen at t-1; intermediates ordered at t for the plan at the going wage "
+                           "(planned VA (1/va_share - 1), a function of omega_t and k_t: the LP/ACF proxy); "
+                           "log labour = labour_adjust l_{t-1} + (1 - labour_adjust) l*(omega_t, k_t, firm wage) "
+                           "+ N(0, sd_labour_error) (ACF 2015 labour frictions); eps ~ N(0, sd_measurement)",
         "spillovers": estimands["baseline"],
         "spillovers_local": estimands["local"],
         "spillovers_structural": p["spillovers"],
-        "spillovers_local_note": "horizontal_local (contract formula) includes the firm's own output in its "
-                                 "city x industry cell, so a firm's own productivity shock moves its own "
-                                 "regressor: the regression on true omega (oracle.json) is biased for this term "
-                                 "even without sampling error, most where cells are small. The stored value is "
-                                 "the projection of the DGP's spillover term; compare pipeline to oracle for it.",
+        "spillovers_local_note": "horizontal_local is leave-one-out (the other firms of the firm's city x "
+                                 "industry x year cell; NaN, so out of the local regression, for a firm alone "
+                                 "in its cell), so a firm's own productivity does not move its own regressor "
+                                 "and the regression on true omega (oracle.json) estimates this projection.",
         "spillovers_note": "spillovers / spillovers_local: the estimands of the baseline and local regressions "
                            "(projection of the DGP's spillover term on the measures with firm and year effects, "
                            "domestic firms); spillovers_structural: the DGP's parameters (see upgrading.synth.truth)",
