@@ -30,7 +30,7 @@ tex:
 	@bash workflow/scripts/ensure_tex.sh
 
 reproduce: env tex
-	$(SNAKEMAKE) --profile profiles/$(PROFILE) $(CONFIG_FLAG) $(SNAKEMAKE_ARGS)
+	$(SNAKEMAKE) --workflow-profile profiles/$(PROFILE) $(CONFIG_FLAG) $(SNAKEMAKE_ARGS)
 
 test: env tex
 	$(VENV)/bin/pytest
@@ -39,7 +39,7 @@ verify: env tex
 	bash workflow/scripts/verify.sh
 
 report: env
-	$(SNAKEMAKE) --profile profiles/$(PROFILE) $(CONFIG_FLAG) --report results/report.html
+	$(SNAKEMAKE) --workflow-profile profiles/$(PROFILE) $(CONFIG_FLAG) --report results/report.html
 
 lint: env
 	$(SNAKEMAKE) --lint

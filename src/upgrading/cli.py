@@ -8,6 +8,7 @@ step runs: `upgrading ingest` never pays for importing pyfixest.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 # step -> "module:function"; the function takes the remaining argv and returns an exit code.
@@ -36,7 +37,21 @@ def _usage() -> str:
     return "usage: upgrading <step> [options]\nsteps: " + ", ".join(sorted(STEPS))
 
 
+def _fix_hash_seed() -> None:
+    """Re-run this command with PYTHONHASHSEED=0 unless it is already set.
+
+    pyfixest orders variables through Python sets in multiple estimation, so the last digits
+    of estimates depended on the per-process hash seed; a fixed seed gives the same bytes from
+    any caller (make, Snakemake, SLURM, a shell).
+    """
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        env = {**os.environ, "PYTHONHASHSEED": "0"}
+        os.execve(sys.executable, [sys.executable, "-m", "upgrading", *sys.argv[1:]], env)
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        _fix_hash_seed()
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in {"-h", "--help"}:
         print(_usage())

@@ -131,7 +131,7 @@ def test_coverage_aggregate(tmp_path):
             rows.append({"seed": seed, "outcome": "pipeline", "family": "validation", "model": "structural", "term": term,
                          "param": term, "source": "spillovers", "estimate": truth + 0.01 * (seed - 4.5), "std_error": 0.05,
                          "ci_low": 0, "ci_high": 1, "truth": truth, "covered95": covered,
-                         "z": 0.2 * (seed - 4.5), "nobs": 100, "seconds": 1.0})
+                         "z": 0.2 * (seed - 4.5), "nobs": 100})
     paths = []
     for seed, part in pd.DataFrame(rows).groupby("seed"):
         p = tmp_path / f"seed_{seed}.csv"
