@@ -26,7 +26,7 @@ def built(tmp_path_factory) -> Path:
     if shutil.which("latexmk") is None or shutil.which("pdftotext") is None:
         pytest.fail("latexmk and pdftotext are required: run `make tex` (make test does it)")
     work = copy_repository(tmp_path_factory.mktemp("dag") / "repo")
-    result = run_snakemake(work, "--profile", "profiles/default", "--configfile", str(TEST_CONFIG))
+    result = run_snakemake(work, "--workflow-profile", "profiles/default", "--configfile", str(TEST_CONFIG))
     if result.returncode != 0:
         logs = "\n".join(f"--- {p}\n{p.read_text()[-3000:]}" for p in sorted((work / "logs").rglob("*.log"))
                          if "rror" in p.read_text())
@@ -50,7 +50,7 @@ def test_paper_is_built_and_quotes_the_estimate(built):
 
 
 def test_second_run_has_nothing_to_do(built):
-    result = run_snakemake(built, "--profile", "profiles/default", "--configfile", str(TEST_CONFIG),
+    result = run_snakemake(built, "--workflow-profile", "profiles/default", "--configfile", str(TEST_CONFIG),
                            "--dry-run")
     assert result.returncode == 0, result.stderr
     assert "Nothing to be done" in result.stdout + result.stderr
@@ -99,7 +99,7 @@ def test_readme_worked_example_reruns_only_its_family_exhibits_and_paper(built, 
         snippet = _worked_example_yaml(repo / "README.md")
         family_id = snippet.split("id:")[1].split()[0]
         specs.write_text(original.rstrip("\n") + "\n" + snippet, encoding="utf-8")
-        result = run_snakemake(built, "--profile", "profiles/default", "--configfile",
+        result = run_snakemake(built, "--workflow-profile", "profiles/default", "--configfile",
                                str(TEST_CONFIG), "--dry-run")
         out = result.stdout + result.stderr
         assert result.returncode == 0, out[-4000:]

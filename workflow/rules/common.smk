@@ -3,6 +3,9 @@
 import os
 import shutil
 
+from snakemake.exceptions import WorkflowError
+from upgrading.analysis import registry as spec_registry
+
 if shutil.which("upgrading") is None:
     raise WorkflowError(
         "the `upgrading` command is not on PATH: run `make reproduce`, or activate the "
@@ -47,3 +50,37 @@ def raw_year_files(wildcards=None):
 
 def side_file(name):
     return f"{RAW}/{name}"
+
+
+# The specification registry, read once at parse time: its families are wildcards of the
+# estimation and exhibit rules.
+SPECS = spec_registry.load(config["specs"])
+FAMILIES = spec_registry.family_ids(SPECS)
+RESOLVED = {f: spec_registry.resolve_family(SPECS, f, source=config["specs"]) for f in FAMILIES}
+
+
+def family_json(wildcards):
+    """A family's resolved spec as a param: editing one family reruns only its jobs."""
+    return spec_registry.family_json(SPECS, wildcards.family)
+
+
+def estimates_file(family):
+    return f"{RESULTS}/estimates/{family}.parquet"
+
+
+def figure_caption(name):
+    """Caption file (relative to workflow/rules) for a figure, its own if it has one, else the generic one."""
+    own = f"workflow/report/figures/{name}.rst"
+    return f"../report/figures/{name}.rst" if os.path.exists(own) else "../report/figure.rst"
+
+
+def stage_outputs(wildcards):
+    """Every output of the upstream stages the manifest hashes (absent stages skipped)."""
+    out = []
+    for name in MANIFEST_STAGES:
+        try:
+            rule_ = getattr(rules, name)
+        except WorkflowError:  # stage absent (e.g. `validate` on licensed data)
+            continue
+        out += [f for f in rule_.output if "{" not in f]
+    return out

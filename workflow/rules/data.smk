@@ -1,6 +1,7 @@
 # Stages 2-4: raw ASIF year files -> ingested -> linked (firm_id) -> cleaned firm panel.
 # Each rule is a thin call of the package CLI (src/upgrading/asif/cli.py).
 import json
+import os
 
 
 rule ingest:
@@ -34,7 +35,7 @@ rule link:
         data=f"{PROC}/linked.parquet",
         audit=f"{RESULTS}/audit/linking.csv",
     params:
-        raw_dir=RAW,
+        raw_dir=lambda wc, input: os.path.dirname(input.concordance),
     log:
         f"{LOGS}/link.log",
     benchmark:
@@ -60,7 +61,7 @@ rule clean:
         codebook=f"{RESULTS}/codebook/panel.csv",
         trace=f"{RESULTS}/audit/cleaning_rows.parquet",
     params:
-        raw_dir=RAW,
+        raw_dir=lambda wc, input: os.path.dirname(input.cities),
         cleaning=json.dumps(config.get("cleaning", {}), sort_keys=True),
     log:
         f"{LOGS}/clean.log",

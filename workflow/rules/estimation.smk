@@ -7,12 +7,7 @@
 # file and refuses to run if it disagrees with the param (a stale DAG).
 import json
 
-from upgrading.analysis import registry as _registry
-
-_SPECS = _registry.load(config["specs"])
-FAMILIES = _registry.family_ids(_SPECS)
-_RESOLVED = {f: _registry.resolve_family(_SPECS, f) for f in FAMILIES}
-HEADLINE_FAMILIES = [f for f in FAMILIES if _RESOLVED[f]["headline"] and _RESOLVED[f]["engine"] == "pyfixest"]
+HEADLINE_FAMILIES = [f for f in FAMILIES if RESOLVED[f]["headline"] and RESOLVED[f]["engine"] == "pyfixest"]
 _EST = config.get("estimation", {}) or {}
 _CROSS = {"coef_rtol": 1e-6, "se_atol": 1e-4, **(_EST.get("crosscheck") or {})}
 _TARGETS = _EST.get("validation") or [
@@ -32,10 +27,6 @@ _MC_CONFIG = json.dumps(
 )
 
 
-def _family_json(wildcards):
-    return _registry.family_json(_SPECS, wildcards.family)
-
-
 rule estimate:
     input:
         data=f"{PROC}/analysis.parquet",
@@ -43,7 +34,7 @@ rule estimate:
         f"{RESULTS}/estimates/{{family}}.parquet",
     params:
         specs=config["specs"],
-        spec=_family_json,
+        spec=family_json,
     wildcard_constraints:
         family="|".join(FAMILIES),
     log:
@@ -109,7 +100,7 @@ rule montecarlo:
     params:
         cfg=_MC_CONFIG,
         specs=config["specs"],
-        spec="\n".join(_registry.family_json(_SPECS, f) for f in VALIDATION_FAMILIES),
+        spec="\n".join(spec_registry.family_json(SPECS, f) for f in VALIDATION_FAMILIES),
     wildcard_constraints:
         seed=r"\d+",
     log:

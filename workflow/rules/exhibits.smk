@@ -4,13 +4,10 @@
 # job gets its own plan as a JSON param, so editing one family reruns only its exhibits.
 import os
 
-from upgrading.analysis import registry as _exh_registry
 from upgrading.exhibits import plan as _exh_plan
 
 EXH = _exh_plan.settings(config.get("exhibits"))
-_EXH_SPEC = _exh_registry.load(config["specs"])
-_EXH_FAMILIES = [_exh_registry.resolve_family(_EXH_SPEC, f, source=config["specs"])
-                 for f in _exh_registry.family_ids(_EXH_SPEC)]
+_EXH_FAMILIES = [RESOLVED[f] for f in FAMILIES]
 TABLE_PLANS = _exh_plan.tables(_EXH_FAMILIES, config.get("exhibits"))
 FIGURE_PLAN = _exh_plan.figures(_EXH_FAMILIES, config.get("exhibits"), SYNTHETIC)
 TABLES = list(TABLE_PLANS)
@@ -18,19 +15,9 @@ FIGURES = FIGURE_PLAN["names"]
 EXH_EPOCH = str(EXH["source_date_epoch"])
 # Families quoted in the text (numbers.tex): the auto list plus any configured quote.
 NUMBER_FAMILIES = sorted(
-    {f for f in EXH["auto_numbers"] if f in _exh_registry.family_ids(_EXH_SPEC)}
+    {f for f in EXH["auto_numbers"] if f in FAMILIES}
     | {q["family"] for q in EXH["quotes"].values()}
 )
-
-
-def estimates_file(family):
-    return f"{RESULTS}/estimates/{family}.parquet"
-
-
-def figure_caption(name):
-    """Caption file relative to this rule file: the figure's own, else the generic one."""
-    own = f"workflow/report/figures/{name}.rst"
-    return f"../report/figures/{name}.rst" if os.path.exists(own) else "../report/figure.rst"
 
 
 rule table:
@@ -70,6 +57,7 @@ rule figures:
         plan=_exh_plan.as_json(FIGURE_PLAN),
         validation=lambda wc, input: f"--validation {input.validation}" if SYNTHETIC else "",
         epoch=EXH_EPOCH,
+        outdir=lambda wc, output: os.path.dirname(output.pdf[0]),
     log:
         f"{LOGS}/figures.log",
     benchmark:
@@ -80,7 +68,7 @@ rule figures:
     shell:
         "SOURCE_DATE_EPOCH={params.epoch} upgrading figures --analysis {input.analysis}"
         " --industries {input.industries} --estimates {input.estimates} {params.validation}"
-        " --plan {params.plan:q} --outdir {RESULTS}/figures > {log} 2>&1"
+        " --plan {params.plan:q} --outdir {params.outdir} > {log} 2>&1"
 
 
 rule numbers:
@@ -138,12 +126,14 @@ rule specs_appendix:
 rule exhibit_map:
     input:
         paper="paper/paper.tex",
+        analysis=f"{PROC}/analysis.parquet",
     output:
         csv=f"{RESULTS}/exhibits.csv",
         md=f"{RESULTS}/exhibits.md",
     params:
         tables=_exh_plan.as_json(TABLE_PLANS),
         figures=_exh_plan.as_json(FIGURE_PLAN),
+        results=lambda wc, output: os.path.dirname(output.csv),
     log:
         f"{LOGS}/exhibit_map.log",
     benchmark:
@@ -153,5 +143,5 @@ rule exhibit_map:
         runtime=5,
     shell:
         "upgrading exhibit-map --tables {params.tables:q} --figures {params.figures:q}"
-        " --paper {input.paper} --results {RESULTS} --analysis {PROC}/analysis.parquet"
+        " --paper {input.paper} --results {params.results} --analysis {input.analysis}"
         " --out {output.csv} --out-md {output.md} > {log} 2>&1"

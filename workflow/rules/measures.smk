@@ -2,6 +2,7 @@
 # outcomes, 2002 catalogue treatment, city traits) and its codebook.
 # Thin call of src/upgrading/measures/cli.py.
 import json
+import os
 
 
 rule measures:
@@ -15,7 +16,7 @@ rule measures:
         data=f"{PROC}/analysis.parquet",
         codebook=f"{RESULTS}/codebook/analysis.csv",
     params:
-        raw_dir=RAW,
+        raw_dir=lambda wc, input: os.path.dirname(input.cities),
         cfg=json.dumps(config.get("measures", {}) or {}, sort_keys=True),
     log:
         f"{LOGS}/measures.log",

@@ -2,24 +2,12 @@
 import os
 
 import yaml
-from snakemake.exceptions import WorkflowError
 
 # The paper finds generated exhibits as tables/X.tex and figures/X.pdf on TEXINPUTS,
 # given relative to paper/ so no absolute path of this checkout ends up in the PDF.
 PAPER_TEXINPUTS = os.path.relpath(RESULTS, "paper")
 # Upstream stages whose every output the manifest hashes (rules defined in the other rule files).
 MANIFEST_STAGES = ["ingest", "link", "clean", "productivity", "measures", "crosscheck", "validate"]
-
-
-def stage_outputs(wildcards):
-    out = []
-    for name in MANIFEST_STAGES:
-        try:
-            rule_ = getattr(rules, name)
-        except WorkflowError:  # stage absent (e.g. `validate` on licensed data)
-            continue
-        out += [f for f in rule_.output if "{" not in f]
-    return out
 
 
 rule paper:
@@ -63,7 +51,7 @@ rule manifest:
         tables=[f"{RESULTS}/tables/{t}.{ext}" for t in TABLES for ext in ("tex", "csv")],
         appendix=rules.specs_appendix.output,
         figures=rules.figures.output,
-        estimates=[estimates_file(f) for f in _exh_registry.family_ids(_EXH_SPEC)],
+        estimates=[estimates_file(f) for f in FAMILIES],
         stages=stage_outputs,
     output:
         f"{RESULTS}/manifest.json",
@@ -71,6 +59,7 @@ rule manifest:
         # YAML keeps the integer keys (years) that JSON would turn into strings; verify.sh
         # rebuilds with exactly this configuration.
         config=lambda wc: yaml.safe_dump(config, sort_keys=True, allow_unicode=True),
+        raw_dir=RAW,
     log:
         f"{LOGS}/manifest.log",
     benchmark:
@@ -81,5 +70,5 @@ rule manifest:
     shell:
         # Raw inputs: the whole raw directory (yearly files, side files, synthetic truth); it
         # precedes every job above, so it is complete when this runs.
-        "upgrading manifest --inputs {RAW} --outputs {input:q} --config-yaml {params.config:q}"
+        "upgrading manifest --inputs {params.raw_dir} --outputs {input:q} --config-yaml {params.config:q}"
         " --out {output} > {log} 2>&1"

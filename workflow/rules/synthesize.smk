@@ -3,6 +3,7 @@
 # and RAW/SHA256SUMS. All DGP parameters come from config["synth"] (params: changing
 # any of them, the scale or the seed reruns this job and everything downstream).
 import json
+import os
 
 SYNTH_MEM_MB = {"small": 1500, "medium": 2500, "full": 5000}
 SYNTH_RUNTIME = {"small": 5, "medium": 10, "full": 20}
@@ -25,7 +26,7 @@ if SYNTHETIC:
             last_year=YEARS[-1],
             # JSON keys are strings: round-trip first so year/industry keys sort with "default".
             synth=json.dumps(json.loads(json.dumps(config["synth"])), sort_keys=True, ensure_ascii=False),
-            out=RAW,
+            out=lambda wc, output: os.path.dirname(output.sums),
         log:
             f"{LOGS}/synthesize.log",
         benchmark:

@@ -35,9 +35,13 @@ def classes(div: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
         # with one class has class digit 0, as in CIC.
         n = d.n4
         n_groups = min(8, max(1, -(-n // 3)))
-        sizes = 1 + rng.multinomial(n - n_groups, np.full(n_groups, 1.0 / n_groups))
+        # Even split in random order: a multinomial draw could exceed the 9 class digits
+        # available in a group (it did for division 39, 33 classes, with some seeds).
+        sizes = np.full(n_groups, n // n_groups)
+        sizes[: n % n_groups] += 1
+        rng.shuffle(sizes)
         if sizes.max() > 9:
-            raise ValueError(f"division {d.industry2}: more than 9 classes in a group")
+            raise ValueError(f"division {d.industry2}: {n} classes do not fit 8 groups of 9")
         codes = [d.industry2 * 100 + g * 10 + (0 if size == 1 else s)
                  for g, size in enumerate(sizes, start=1) for s in range(1, size + 1)]
         w = rng.dirichlet(np.full(n, 2.0))
