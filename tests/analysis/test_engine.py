@@ -171,3 +171,16 @@ def test_probit_family_recovers_latent_model(toy):
     truth = {"horizontal_other": 1.0, "backward": 0.5}  # latent index of the toy panel
     z = (est["estimate"] - est["term"].map(truth)) / est["std_error"]
     assert (z.abs() < 3).all(), est[["term", "estimate", "std_error"]]
+
+
+def test_groups_with_constant_binary_outcome_are_dropped_before_probit():
+    """Hand-made toy: industry 4 never exports (separation), so its row goes; then no group is constant."""
+    from upgrading.analysis.engine_statsmodels import _drop_separated
+
+    frame = pd.DataFrame({"y": [0, 0, 1, 0, 1, 1, 0, 0], "g": [1, 1, 1, 2, 2, 3, 3, 4],
+                          "h": [1, 2, 1, 2, 1, 2, 1, 2]})
+    kept, dropped = _drop_separated(frame, "y", ["g", "h"])
+    assert dropped == 1
+    assert kept["g"].tolist() == [1, 1, 1, 2, 2, 3, 3]
+    # a second pass can be needed: dropping group 4 must not leave another constant group
+    assert (kept.groupby("h")["y"].nunique() == 2).all()

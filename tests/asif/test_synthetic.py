@@ -82,8 +82,10 @@ def test_audit_accounts_for_every_injected_defect(world):
     natural problem, e.g. employment below 8, may go to that rule first: allowed for 1 %)."""
     audit = pd.read_csv(world["p"]["clean.csv"]).set_index("rule")
     trace = pd.read_parquet(world["p"]["trace.parquet"])
-    t = world["truth"].merge(trace[["source_file", "source_row", "rule"]], on=["source_file", "source_row"],
-                             how="left")
+    # A row repaired by one rule (e.g. a unit slip) may be dropped by a later one: it is
+    # counted once, under the first rule of the waterfall that touched it.
+    first_rule = trace[["source_file", "source_row", "rule"]].drop_duplicates(["source_file", "source_row"])
+    t = world["truth"].merge(first_rule, on=["source_file", "source_row"], how="left")
     mess = world["mess"]
     for defect, rule in DEFECT_RULE.items():
         n = mess[defect]
@@ -107,7 +109,8 @@ def test_audit_accounts_for_every_injected_defect(world):
 def test_unit_slips_repaired(world):
     j = world["joined"]
     slips = j[j["defect"] == "unit_slip"]
-    assert len(slips) == world["mess"]["unit_slip"]
+    # every injected slip is in the panel, repaired, unless a later rule dropped its row (<= 1 %)
+    assert 0.99 * world["mess"]["unit_slip"] <= len(slips) <= world["mess"]["unit_slip"]
     np.testing.assert_allclose(slips["output"], slips["true_output"], rtol=1e-3)
 
 

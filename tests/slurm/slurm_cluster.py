@@ -1,6 +1,6 @@
 """Start and stop a real single-node SLURM cluster (Debian slurm-wlm + munge) for tests.
 
-Used by tests/slurm/test_slurm_executor.py and by hand (docs/cluster.md):
+Used by tests/slurm/test_slurm_executor.py and by hand (README.md, "Running on a cluster (SLURM)"):
 
     python tests/slurm/slurm_cluster.py start    # as root: install if needed, write config, start, wait idle
     python tests/slurm/slurm_cluster.py status

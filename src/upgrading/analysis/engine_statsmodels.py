@@ -10,12 +10,33 @@ reported beside the index coefficients.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from . import design as dsg
 from .tidy import model_meta
+
+log = logging.getLogger(__name__)
+
+
+def _drop_separated(frame: pd.DataFrame, y: str, fe_cols: list[str]) -> tuple[pd.DataFrame, int]:
+    """Drop rows of fixed-effect groups whose 0/1 outcome is constant, until none is left.
+
+    Such a group's dummy has no finite maximum-likelihood estimate, so the fit cannot converge.
+    """
+    n0 = len(frame)
+    while True:
+        keep = np.ones(len(frame), dtype=bool)
+        for fe in fe_cols:
+            by_group = frame.groupby(fe, sort=False)[y]
+            spread = by_group.transform("max") - by_group.transform("min")
+            keep &= (spread > 0).to_numpy()
+        if keep.all():
+            return frame.reset_index(drop=True), n0 - len(frame)
+        frame = frame.loc[keep]
 
 
 def _dummies(frame: pd.DataFrame, fe_cols: list[str]) -> pd.DataFrame:
@@ -35,6 +56,11 @@ def estimate(family: dict, design: dsg.Design) -> tuple[list[dict], list[dict]]:
         cols = dsg.model_columns(design, m)
         used, n_missing = dsg.model_rows(design, m)
         data = design.frame.loc[used].reset_index(drop=True)
+        data, n_separated = _drop_separated(data, cols["y"], cols["fe"])
+        if n_separated:
+            log.warning("%s/%s: %d rows dropped in fixed-effect groups whose outcome never varies "
+                        "(perfect separation; fixest's feglm drops them too)", family["id"], m["id"],
+                        n_separated)
         y = data[cols["y"]]
         bad = ~y.isin([0.0, 1.0])
         if bad.any():
@@ -66,7 +92,7 @@ def estimate(family: dict, design: dsg.Design) -> tuple[list[dict], list[dict]]:
             rows.append({
                 **meta, "term": label, "estimate": b, "std_error": se, "statistic": b / se,
                 "p_value": float(fit.pvalues[name]), "ci_low": b - z * se, "ci_high": b + z * se,
-                "nobs": int(fit.nobs), "n_missing_dropped": n_missing, "n_clusters": G,
+                "nobs": int(fit.nobs), "n_missing_dropped": n_missing + n_separated, "n_clusters": G,
                 "r2": float(fit.prsquared), "r2_within": np.nan, "depvar_mean": float(y.mean()),
                 "engine": "statsmodels", "marginal_effect": float(ame_by_name[name]),
             })
