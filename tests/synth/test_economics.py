@@ -135,3 +135,16 @@ def test_estimands_signs_and_oracle(world, params):
     # oracle recovers its estimand (it did not when the firm's own output was in its cell).
     o = oracle["local"]["terms"]["horizontal_local"]
     assert abs(o["estimate"] - p["spillovers_local"]["horizontal_local"]) < 4 * o["std_error"] + 0.02
+
+
+def test_structural_coefficients_write_out_the_relative_local_term():
+    """b_local (H_local - H_hmt - H_other): the national coefficients lose b_local, the rest stay."""
+    from upgrading.synth.truth import structural_coefficients
+
+    dgp = {"horizontal_hmt": -0.5, "horizontal_other": 0.4, "horizontal_local": 0.35, "backward": 0.6,
+           "backward_post2002": 0.4, "forward": 0.05, "cluster_x_horizontal_hmt": 0.4}
+    got = structural_coefficients(dgp)
+    assert got["horizontal_hmt"] == pytest.approx(-0.85) and got["horizontal_other"] == pytest.approx(0.05)
+    assert {k: got[k] for k in dgp if not k.startswith("horizontal_")} == {
+        k: v for k, v in dgp.items() if not k.startswith("horizontal_")}
+    assert got["horizontal_local"] == 0.35

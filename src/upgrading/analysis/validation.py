@@ -36,7 +36,8 @@ COLUMNS = ["family", "model", "term", "param", "source", "estimate", "std_error"
 # Which estimates are compared with which part of the truth (config estimation.validation):
 # `spillovers` / `spillovers_local` hold the estimands of the baseline and local regressions
 # (the DGP's spillover term projected on their regressors, see upgrading.synth.truth);
-# `spillovers_structural` the DGP's own parameters, matched by the structural model.
+# `spillovers_structural` the coefficients the structural model estimates (the DGP's parameters
+# with its local term written out: upgrading.synth.truth.structural_coefficients).
 DEFAULT_TARGETS = [
     {"family": "baseline", "model": "firm_year", "truth": "spillovers", "oracle": "baseline"},
     {"family": "validation", "model": "local", "truth": "spillovers_local", "oracle": "local"},

@@ -92,14 +92,17 @@ def parameters(world, estimands: dict, mess_counts: dict) -> dict:
                            "+ N(0, sd_labour_error) (ACF 2015 labour frictions); eps ~ N(0, sd_measurement)",
         "spillovers": estimands["baseline"],
         "spillovers_local": estimands["local"],
-        "spillovers_structural": p["spillovers"],
+        "spillovers_structural": structural_coefficients(p["spillovers"]),
+        "spillovers_dgp": p["spillovers"],
         "spillovers_local_note": "horizontal_local is leave-one-out (the other firms of the firm's city x "
                                  "industry x year cell; NaN, so out of the local regression, for a firm alone "
                                  "in its cell), so a firm's own productivity does not move its own regressor "
                                  "and the regression on true omega (oracle.json) estimates this projection.",
         "spillovers_note": "spillovers / spillovers_local: the estimands of the baseline and local regressions "
                            "(projection of the DGP's spillover term on the measures with firm and year effects, "
-                           "domestic firms); spillovers_structural: the DGP's parameters (see upgrading.synth.truth)",
+                           "domestic firms); spillovers_dgp: the DGP's parameters; spillovers_structural: the coefficients "
+                           "the structural regression (every measure of the DGP's spillover term) estimates "
+                           "(structural_coefficients in upgrading.synth.truth)",
         "omega": {"industry_intercept": {str(c): float(v) for c, v in zip(tab.j_code, tab.j_intercept)},
                   "rho_u": p["rho_u"], "sd_u_innovation": p["sd_u_innovation"],
                   "tfp_growth": p["tfp_growth"], "sd_measurement": p["sd_measurement"],
@@ -113,3 +116,17 @@ def parameters(world, estimands: dict, mess_counts: dict) -> dict:
         "mess": mess_counts,
         "config": json.loads(json.dumps(p)),  # string keys, as in JSON
     }
+
+
+def structural_coefficients(dgp: dict) -> dict:
+    """DGP parameters -> coefficients of a regression on H_hmt, H_other, H_local, B, F, ...
+
+    The DGP writes the local term as b_local * (H_local - H) with H = H_hmt + H_other (local
+    presence counts b_local more than national), so a regression with H_hmt, H_other and
+    H_local as separate regressors estimates b_hmt - b_local and b_other - b_local on the
+    national terms; every other coefficient is the DGP's own.
+    """
+    out = dict(dgp)
+    out["horizontal_hmt"] = dgp["horizontal_hmt"] - dgp["horizontal_local"]
+    out["horizontal_other"] = dgp["horizontal_other"] - dgp["horizontal_local"]
+    return out
