@@ -73,19 +73,14 @@ def crosscheck_main(argv: list[str]) -> int:
     p.add_argument("--coef-rtol", type=float, default=1e-6)
     p.add_argument("--se-tol", type=float, default=1e-4)
     args = p.parse_args(argv)
-    _setup_logging()
-    try:
+
+    def go(a):
         from . import crosscheck
 
-        ok = crosscheck.run(args.data, args.specs, args.estimates, args.out,
-                            coef_rtol=args.coef_rtol, se_tol=args.se_tol)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    if not ok:
-        print(f"error: pyfixest and linearmodels disagree beyond tolerance; see {args.out}", file=sys.stderr)
-        return 1
-    return 0
+        if not crosscheck.run(a.data, a.specs, a.estimates, a.out, coef_rtol=a.coef_rtol, se_tol=a.se_tol):
+            raise InputError(f"pyfixest and linearmodels disagree beyond tolerance; see {a.out}")
+
+    return _run(go, args)
 
 
 def validate_main(argv: list[str]) -> int:
