@@ -193,26 +193,26 @@ class _Parser:
         return Var(self.name())
 
 
-def parse_term(text: str) -> Term:
+def _separated(text: str, separator: str, item) -> tuple:
+    """item (sep item)* over the whole text; `item` reads one element from the parser."""
     p = _Parser(text)
-    factors = [p.factor()]
-    while p.at(":"):
-        p.take("punct", ":")
-        factors.append(p.factor())
+    items = [item(p)]
+    while p.at(separator):
+        p.take("punct", separator)
+        items.append(item(p))
     p.done()
+    return tuple(items)
+
+
+def parse_term(text: str) -> Term:
+    factors = _separated(text, ":", _Parser.factor)
     if sum(isinstance(f, Indicator) for f in factors) > 1:
         raise GrammarError(f"at most one i() per interaction in {text!r}")
-    return Term(tuple(factors))
+    return Term(factors)
 
 
 def parse_fixef(text: str) -> FixedEffect:
-    p = _Parser(text)
-    names = [p.name()]
-    while p.at("^"):
-        p.take("punct", "^")
-        names.append(p.name())
-    p.done()
-    return FixedEffect(tuple(names))
+    return FixedEffect(_separated(text, "^", _Parser.name))
 
 
 def parse_column(text: str) -> str:

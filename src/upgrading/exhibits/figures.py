@@ -28,25 +28,27 @@ def _weighted_share(df: pd.DataFrame, share: str, weight: str, by: list[str]) ->
     return num / den
 
 
+def _year_lines(ax, wide: pd.DataFrame, labels: dict, title: str, ylabel: str) -> None:
+    """One line per column of `wide` (index: year), in the order and with the names of `labels`."""
+    for key in [k for k in labels if k in wide.columns]:
+        ax.plot(wide.index, wide[key], marker="o", ms=2.5, label=labels[key])
+    ax.set_title(title)
+    ax.set_xlabel("Year")
+    ax.set_ylabel(ylabel)
+    ax.legend(frameon=False, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=7)
+
+
 def foreign_presence(analysis: pd.DataFrame):
     """(a) output-weighted foreign capital share by region; (b) firm shares by ownership."""
     fig, (ax1, ax2) = style.figure(height=3.6, ncols=2)
     fig.subplots_adjust(wspace=0.35)
     by_region = _weighted_share(analysis, "foreign_share", "output", ["region", "year"]).unstack("region")
-    for region in [r for r in REGION_LABELS if r in by_region.columns]:
-        ax1.plot(by_region.index, by_region[region], marker="o", ms=2.5, label=REGION_LABELS[region])
-    ax1.set_title("(a) Foreign share of output, by region")
-    ax1.set_xlabel("Year")
-    ax1.set_ylabel("Output-weighted foreign capital share")
-    ax1.legend(frameon=False, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=7)
+    _year_lines(ax1, by_region, REGION_LABELS, "(a) Foreign share of output, by region",
+                "Output-weighted foreign capital share")
     counts = analysis.groupby(["year", "ownership"]).size().unstack("ownership").fillna(0)
     shares = counts.div(counts.sum(axis=1), axis=0)
-    for own in [o for o in OWNERSHIP_ORDER if o in shares.columns]:
-        ax2.plot(shares.index, shares[own], marker="o", ms=2.5, label=OWNERSHIP_LABELS[own])
-    ax2.set_title("(b) Share of firms, by ownership")
-    ax2.set_xlabel("Year")
-    ax2.set_ylabel("Share of firms")
-    ax2.legend(frameon=False, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=7)
+    _year_lines(ax2, shares, {o: OWNERSHIP_LABELS[o] for o in OWNERSHIP_ORDER},
+                "(b) Share of firms, by ownership", "Share of firms")
     for ax in (ax1, ax2):
         ax.xaxis.get_major_locator().set_params(integer=True)
     fig.tight_layout()
