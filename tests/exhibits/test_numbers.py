@@ -86,3 +86,19 @@ def test_audit_and_validation_numbers():
 def test_source_notice_flags_synthetic():
     assert "synthetic" in numbers.source_notice("synthetic")["DataSourceNotice"]
     assert numbers.source_notice("asif")["IsSynthetic"] == "0"
+
+
+def test_coverage_macros_name_outcome_model_and_term():
+    cov = pd.DataFrame({"outcome": ["pipeline", "true_omega", "pipeline"],
+                        "family": ["baseline", "baseline", "validation"],
+                        "model": ["firm_year", "firm_year", "structural"],
+                        "term": ["backward", "backward", "backward:post2002"],
+                        "coverage": [0.95, 0.925, 0.9], "draws": [40, 40, 38], "bias": [0.01, -0.02, 0.0]})
+    out = numbers.coverage_numbers(cov)
+    assert out["CoveragePipelineBaselineFirmYearBackward"] == numbers.percent(0.95)
+    assert out["CoverageTrueOmegaBaselineFirmYearBackward"] == numbers.percent(0.925)  # no collision
+    assert out["CoveragePipelineValidationStructuralBackwardPostTwoZeroZeroTwo"] == numbers.percent(0.9)
+    assert out["CoveragePipelineBaselineFirmYearBackwardBias"] == numbers.signed(0.01)
+    assert out["CoverageDraws"] == "40"
+    with pytest.raises(InputError):
+        numbers.coverage_numbers(cov.drop(columns="outcome"))

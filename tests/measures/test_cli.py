@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from .toys import small_world
+from upgrading.measures import spillovers
 from upgrading import io
 from upgrading.measures.cli import main
 
@@ -63,9 +64,12 @@ def test_contract_columns_and_codebook(inputs, tmp_path):
     assert row.encouraged == 1 and row.post2002 == 1 and row.encouraged_post == 1
     assert (a.loc[a.industry4 == 4011, "encouraged"] == 0).all()  # not in catalogue
     assert a.loc[a.city == 310100, "bargaining"].eq(0.3).all()
-    # the lag of an industry-year measure is last year's value of the same cell
-    h = a.groupby(["industry2", "year"])[["horizontal", "horizontal_lag1"]].first()
-    assert h.loc[(13, 2002), "horizontal_lag1"] == pytest.approx(h.loc[(13, 2001), "horizontal"])
+    # the lag of an industry-year measure is last year's value of the same cell (the
+    # industry share; the firm-level horizontal leaves the firm's own output out)
+    h = a.groupby(["industry2", "year"])[["backward", "backward_lag1", "horizontal_lag1"]].first()
+    assert h.loc[(13, 2002), "backward_lag1"] == pytest.approx(h.loc[(13, 2001), "backward"])
+    share = spillovers.horizontal(panel).loc[(13, 2001), "horizontal"]
+    assert h.loc[(13, 2002), "horizontal_lag1"] == pytest.approx(share)
     assert a.loc[a.year == 2000, "horizontal_lag1"].isna().all()
     assert a["domestic"].tolist() == ((a.hmt_share == 0) & (a.other_foreign_share == 0)).tolist()
 

@@ -165,3 +165,20 @@ def test_leave_one_out_in_unit_interval_and_blind_to_own_values(rows, new_share,
     share2[0], weight2[0] = new_share, new_weight
     again = spillovers.leave_one_out_share(cell, share2, weight2)
     assert np.isclose(again[0], out[0], rtol=1e-6, atol=1e-6) or (np.isnan(again[0]) and np.isnan(out[0]))
+
+
+def test_own_excluded_horizontal_leaves_the_firm_out_by_hand():
+    """Industry 13 in 2000: outputs 100 (domestic), 300 (domestic), 100 (HMT 0.5). The domestic
+    firm of output 100 sees the others: (0.5 x 100) / (300 + 100); the HMT firm sees none."""
+    firms = pd.DataFrame({"industry2": [13, 13, 13, 14], "year": [2000] * 4,
+                          "output": [100.0, 300.0, 100.0, 50.0],
+                          "hmt_share": [0.0, 0.0, 0.5, 0.0], "other_foreign_share": [0.0, 0.0, 0.0, 0.2],
+                          "foreign_share": [0.0, 0.0, 0.5, 0.2]})
+    h = spillovers.own_excluded_horizontal(firms)
+    assert h.loc[0, "horizontal"] == pytest.approx(50 / 400)
+    assert h.loc[1, "horizontal_hmt"] == pytest.approx(50 / 200)
+    assert h.loc[2, "horizontal"] == pytest.approx(0.0)
+    assert h.loc[0, "horizontal_other"] == pytest.approx(0.0)
+    assert np.isnan(h.loc[3, "horizontal"])  # alone in its industry-year: no other firm
+    # the industry share (firm included) is what a firm of zero weight would see
+    assert spillovers.horizontal(firms).loc[(13, 2000), "horizontal"] == pytest.approx(50 / 500)

@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -12,8 +13,11 @@ def test_attach_industry_year_and_local_measures():
                           "other_foreign_share": [0.0, 0.0, 0.5, 0.2]})
     out = controls.attach(panel, ("horizontal", "horizontal_local"), None)
     assert len(out) == 4
-    # 2000: (100 + 50) / 500; local (leave-one-out): firm 1 sees firm 2 (0.0), firm 2 sees
-    # firm 1 (1.0); firms 3 and 4 are alone in their cells (NaN)
-    assert out["horizontal"].tolist()[:3] == pytest.approx([0.3, 0.3, 0.3])
+    # 2000, the firm's own output left out: firm 1 sees (0 x 300 + 0.5 x 100) / 400, firm 2
+    # (100 + 50) / 200, firm 3 100 / 400; firm 4 is alone in its industry-year (NaN).
+    # Local (leave-one-out): firm 1 sees firm 2 (0.0), firm 2 sees firm 1 (1.0); firms 3 and 4
+    # are alone in their cells (NaN)
+    assert out["horizontal"].tolist()[:3] == pytest.approx([0.125, 0.75, 0.25])
+    assert np.isnan(out["horizontal"].iloc[3])
     assert out["horizontal_local"].tolist()[:2] == pytest.approx([0.0, 1.0])
     assert out["horizontal_local"].isna().tolist() == [False, False, True, True]

@@ -1,24 +1,37 @@
 """Calibration moments inside the tolerances stated beside each FACTS.md target.
 
-Tested at small scale (the moments are shares and dispersions, so they do not depend on
-scale beyond sampling noise); medium scale is run by hand as a benchmark
-(`upgrading synthesize --scale medium ...` then `--describe`)."""
+Checked where the issue asks, at medium scale (~40k firms a year, ~15 s to generate), on every
+moment of the table (upgrading.synth.describe.TARGETS); the small world of the other tests is
+checked on the firm counts and the census jump."""
 
 from __future__ import annotations
 
-from upgrading.synth.describe import moments
+import pytest
 
-# Moments whose FACTS.md source uses another normalisation or a different population:
-# reported in the table, not required here (see describe.TARGETS).
-REPORTED_ONLY = {"horizontal_sd", "backward_mean", "backward_sd", "forward_mean", "forward_sd"}
+from upgrading.synth.cli import load_synth_params
+from upgrading.synth.describe import TARGETS, moments
+from upgrading.synth.generate import generate
+
+from .conftest import CONFIG, HEADERS, YEARS
+
+MEDIUM_SEED = 31  # not a seed the calibration was tuned on
 
 
-def test_moments_within_tolerance(world):
-    per_year, table = moments(world)
-    checked = table[~table["moment"].isin(REPORTED_ONLY)]
-    bad = checked[~checked["ok"]]
+@pytest.fixture(scope="module")
+def medium_world(tmp_path_factory):
+    out = tmp_path_factory.mktemp("synth_medium") / "raw"
+    generate(out, load_synth_params(str(CONFIG), None), "medium", MEDIUM_SEED, YEARS, HEADERS)
+    return out
+
+
+def test_every_moment_within_tolerance_at_medium_scale(medium_world):
+    per_year, table = moments(medium_world)
+    assert set(table["moment"]) == set(TARGETS)  # every FACTS.md target is in the table
+    judged = table[table["tolerance"].notna()]
+    assert len(judged) >= 13  # only the two normalisation-dependent vertical means are not judged
+    bad = judged[judged["ok"] != True]  # noqa: E712
     assert bad.empty, bad.to_string()
-    assert len(checked) >= 9
+    assert 35_000 < per_year.loc[1998, "firms"] < 45_000  # medium: ~40k firms in 1998
 
 
 def test_firm_counts_grow_with_the_2004_census_jump(world):

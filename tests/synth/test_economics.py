@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from .conftest import money
+from .conftest import YEARS, money
 from upgrading.measures import spillovers as sp
 
 
@@ -81,8 +81,13 @@ def test_truth_measures_are_the_shared_formulas(truth, world):
     io = pd.read_csv(world / "io_table.csv")
     iy = sp.industry_year_measures(firms, io).set_index(["industry2", "year"])
     key = pd.MultiIndex.from_arrays([once["true_industry2"], once["year"]])
-    for col in ("horizontal", "horizontal_hmt", "horizontal_other", "backward", "forward"):
+    for col in ("backward", "forward"):
         assert np.allclose(iy[col].reindex(key).to_numpy(), once[col].to_numpy(), atol=1e-9), col
+    own_out = sp.own_excluded_horizontal(firms)  # the firm's own output left out of its horizontal
+    for col in ("horizontal", "horizontal_hmt", "horizontal_other"):
+        assert np.allclose(own_out[col].to_numpy(), once[col].to_numpy(), atol=1e-9, equal_nan=True), col
+        # ... which differs from the industry share only by the firm's own weight (small for most firms)
+        assert np.nanmedian(np.abs(own_out[col].to_numpy() - iy[col].reindex(key).to_numpy())) < 1e-3, col
     loc = sp.local_horizontal(firms).to_numpy()  # leave-one-out, NaN for a firm alone in its cell
     assert np.allclose(loc, once["horizontal_local"].to_numpy(), atol=1e-9, equal_nan=True)
     assert np.isnan(loc).any() and not np.isnan(loc).all()
@@ -122,29 +127,46 @@ def test_estimands_signs_and_oracle(world, params):
     assert st["horizontal_local"] > 0 and st["backward_post2002"] > 0 and st["cluster_x_horizontal_hmt"] > 0
     assert p["fixed_point"]["max_gap"] < 1e-8
     oracle = json.loads((world / "truth" / "oracle.json").read_text())
-    for model in ("baseline", "local"):
+    for model in ("baseline", "local", "structural"):
         terms = oracle[model]["terms"]
         assert oracle[model]["engine"] == "pyfixest" and oracle[model]["nobs"] > 1000
         assert all(np.isfinite(v["estimate"]) and v["std_error"] > 0 for v in terms.values())
-    # National terms: the oracle is within sampling error of the estimand (small scale, and
-    # only 300 industry-years of variation: 5 SE).
-    for t in ("horizontal_hmt", "horizontal_other", "backward", "forward"):
-        o = oracle["baseline"]["terms"][t]
-        assert abs(o["estimate"] - s[t]) < 5 * o["std_error"] + 0.05, t
-    # horizontal_local is leave-one-out, so a firm's own productivity does not move it: the
-    # oracle recovers its estimand (it did not when the firm's own output was in its cell).
-    o = oracle["local"]["terms"]["horizontal_local"]
-    assert abs(o["estimate"] - p["spillovers_local"]["horizontal_local"]) < 4 * o["std_error"] + 0.02
+        assert oracle[model]["vcov"] == "CRV1:industry2"
+    # Every term: the oracle is within sampling error of the estimand (one small world; the
+    # Monte Carlo over seeds measures coverage).
+    for model, key in (("baseline", "spillovers"), ("local", "spillovers_local")):
+        for t, o in oracle[model]["terms"].items():
+            assert abs(o["estimate"] - p[key][t]) < 4 * o["std_error"], (model, t)
 
 
-def test_structural_coefficients_write_out_the_relative_local_term():
-    """b_local (H_local - H_hmt - H_other): the national coefficients lose b_local, the rest stay."""
-    from upgrading.synth.truth import structural_coefficients
+def test_estimand_is_projection_plus_selection(world, params):
+    """The structural model is correctly specified, so its projection part is exactly the DGP's
+    parameters; the survey threshold adds a selection part, and the estimand is their sum
+    (upgrading.synth.truth)."""
+    p = json.loads((world / "truth" / "parameters.json").read_text())
+    parts = p["estimand_parts"]
+    assert parts["structural"]["projection"] == pytest.approx(params["spillovers"], abs=1e-6)
+    assert p["spillovers_dgp"] == params["spillovers"]
+    for model, key in (("baseline", "spillovers"), ("local", "spillovers_local"),
+                       ("structural", "spillovers_structural")):
+        proj, sel = parts[model]["projection"], parts[model]["selection"]
+        assert p[key] == pytest.approx({t: proj[t] + sel[t] for t in proj}, abs=1e-7)
+        # the threshold drops some alive domestic firm-years, so the selection part is not zero
+        assert parts[model]["nobs_alive"] > parts[model]["nobs_surveyed"]
+        assert max(abs(v) for v in sel.values()) > 1e-4
 
-    dgp = {"horizontal_hmt": -0.5, "horizontal_other": 0.4, "horizontal_local": 0.35, "backward": 0.6,
-           "backward_post2002": 0.4, "forward": 0.05, "cluster_x_horizontal_hmt": 0.4}
-    got = structural_coefficients(dgp)
-    assert got["horizontal_hmt"] == pytest.approx(-0.85) and got["horizontal_other"] == pytest.approx(0.05)
-    assert {k: got[k] for k in dgp if not k.startswith("horizontal_")} == {
-        k: v for k, v in dgp.items() if not k.startswith("horizontal_")}
-    assert got["horizontal_local"] == 0.35
+
+def test_unsurveyed_firms_are_below_the_threshold_and_domestic(world, params):
+    """The alive firm-years the survey misses (the selection part's extra rows) are domestic
+    non-state firms: no raw row, and each firm's ID is a true firm ID."""
+    from upgrading.synth.generate import normalise_params
+    from upgrading.synth.world import build_world
+
+    w = build_world(normalise_params(params), "small", 3, YEARS[:4])
+    miss = w.unsurveyed
+    assert len(miss) > 0
+    keys = set(zip(w.panel["firm"], w.panel["year"]))
+    assert not any((f, y) in keys for f, y in zip(miss["firm"], miss["year"]))
+    own = w.static["own"][miss["firm"].to_numpy()]
+    assert (own != 0).all()  # state firms are surveyed whatever their sales through 2006
+    assert (w.static["share_hmt"][miss["firm"].to_numpy()] == 0).all()

@@ -94,6 +94,14 @@ def _formula(ys: list[str], rhs: list[str], cols: dict) -> str:
     return fml
 
 
+def _call_columns(call: dict) -> list[str]:
+    cols = []
+    for _, c in call["members"]:
+        cols += [c["y"], *c["exog"], *c["endog"], *c["instruments"], *c["fe"], *c["cluster"]]
+        cols += [c["weights"]] if c["weights"] else []
+    return list(dict.fromkeys(cols))
+
+
 def _fitted_models(fit) -> list:
     from pyfixest.estimation.FixestMulti_ import FixestMulti
 
@@ -127,7 +135,9 @@ def estimate(family: dict, design: dsg.Design) -> tuple[list[dict], list[dict]]:
     for call in plan_calls(family["models"], design):
         m0, cols0 = call["members"][0]
         in_sample = design.samples[m0["sample"]] if m0["sample"] else np.ones(len(design.frame), bool)
-        data = design.frame.loc[in_sample].reset_index(drop=True)
+        # Only the call's columns: pyfixest copies and reindexes the frame once per model, so a
+        # narrow frame roughly halves the cost of each extra model in a multiple estimation.
+        data = design.frame.loc[in_sample, _call_columns(call)].reset_index(drop=True)
         t0 = time.perf_counter()
         fit = pf.feols(call["fml"], data=data, vcov=pf_vcov(cols0, m0), ssc=ssc(),
                        fixef_rm=FIXEF_RM, fixef_tol=FIXEF_TOL, weights=cols0["weights"], copy_data=False)

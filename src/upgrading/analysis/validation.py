@@ -34,14 +34,14 @@ COLUMNS = ["family", "model", "term", "param", "source", "estimate", "std_error"
 
 
 # Which estimates are compared with which part of the truth (config estimation.validation):
-# `spillovers` / `spillovers_local` hold the estimands of the baseline and local regressions
-# (the DGP's spillover term projected on their regressors, see upgrading.synth.truth);
-# `spillovers_structural` the coefficients the structural model estimates (the DGP's parameters
-# with its local term written out: upgrading.synth.truth.structural_coefficients).
+# `spillovers` / `spillovers_local` / `spillovers_structural` hold the estimands of the baseline,
+# local and structural regressions: the DGP's spillover term projected on their regressors plus
+# the survey threshold's selection term (upgrading.synth.truth); the structural projection is
+# the DGP's parameters themselves (the structural model has every term of the DGP).
 DEFAULT_TARGETS = [
     {"family": "baseline", "model": "firm_year", "truth": "spillovers", "oracle": "baseline"},
     {"family": "validation", "model": "local", "truth": "spillovers_local", "oracle": "local"},
-    {"family": "validation", "model": "structural", "truth": "spillovers_structural"},
+    {"family": "validation", "model": "structural", "truth": "spillovers_structural", "oracle": "structural"},
 ]
 
 

@@ -235,14 +235,17 @@ def validation_numbers(val: pd.DataFrame) -> dict[str, str]:
 
 
 def coverage_numbers(cov: pd.DataFrame) -> dict[str, str]:
-    """Monte Carlo coverage of 95% intervals (results/montecarlo/coverage.csv: term, coverage, draws)."""
-    out = {}
-    cover_col = next((c for c in ("coverage", "coverage95") if c in cov.columns), None)
-    if cover_col is None or "term" not in cov.columns:
-        raise InputError("coverage table needs columns term and coverage", file="coverage.csv")
+    """Monte Carlo coverage of 95% intervals (results/montecarlo/coverage.csv), one macro per
+    outcome, model and term: \\CoveragePipelineBaselineFirmYearBackward is the coverage of the
+    pipeline's baseline/firm_year backward coefficient; TrueOmega the same model on true omega.
+    With the bias and the ratio of the spread of the estimates to the mean standard error."""
+    need = {"outcome", "family", "model", "term", "coverage", "draws"}
+    if not need <= set(cov.columns):
+        raise InputError(f"coverage table needs columns {sorted(need)}", file="coverage.csv")
+    out = {"CoverageDraws": fmt_int(cov["draws"].max())}
     for _, r in cov.iterrows():
-        out[macro_name("Coverage", r["term"])] = percent(r[cover_col])
-    draws = next((c for c in ("draws", "n_draws", "n_seeds", "seeds") if c in cov.columns), None)
-    if draws:
-        out["CoverageDraws"] = fmt_int(cov[draws].max())
+        base = macro_name("Coverage", r["outcome"], r["family"], r["model"], r["term"])
+        out[base] = percent(r["coverage"])
+        if "bias" in cov.columns:
+            out[base + "Bias"] = signed(r["bias"])
     return out

@@ -14,9 +14,14 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
     "tfp_lp": ("log TFP with Levinsohn-Petrin elasticities", "log", "productivity stage"),
     "tfp_acf": ("log TFP with Ackerberg-Caves-Frazer elasticities", "log", "productivity stage"),
     "domestic": ("no HMT and no other foreign capital", "bool", "hmt_share == 0 and other_foreign_share == 0"),
-    "horizontal": (f"output-weighted foreign capital share in the firm's {_IY}", "share [0,1]", _SPILL),
-    "horizontal_hmt": (f"output-weighted HMT capital share, {_IY}", "share [0,1]", _SPILL),
-    "horizontal_other": (f"output-weighted other-foreign capital share, {_IY}", "share [0,1]", _SPILL),
+    "horizontal": (f"output-weighted foreign capital share of the other firms in the firm's {_IY} "
+                   "(own output left out)", "share [0,1]", _SPILL),
+    "horizontal_hmt": (f"output-weighted HMT capital share of the other firms, {_IY}", "share [0,1]", _SPILL),
+    "horizontal_other": (f"output-weighted other-foreign capital share of the other firms, {_IY}",
+                         "share [0,1]", _SPILL),
+    **{f"{h}_lag1": (f"output-weighted {w} capital share of all firms in the firm's 2-digit industry "
+                     "in year t-1 (industry-year value)", "share [0,1]", _SPILL)
+       for h, w in (("horizontal", "foreign"), ("horizontal_hmt", "HMT"), ("horizontal_other", "other-foreign"))},
     "backward": ("sum_{k!=j} alpha_jk horizontal_kt: foreign presence in buying industries",
                  "share-weighted", _SPILL + "; io_table.csv alpha"),
     "backward_hmt": ("backward with horizontal_hmt", "share-weighted", _SPILL),

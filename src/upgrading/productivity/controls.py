@@ -28,6 +28,10 @@ def attach(panel: pd.DataFrame, names: tuple[str, ...], io: pd.DataFrame | None)
             table = spillovers.horizontal(panel, ["industry2", "year"]).reset_index()
         out = out.merge(table[["industry2", "year", *iy]], on=["industry2", "year"], how="left",
                         validate="many_to_one")
+        own = [n for n in iy if n in spillovers.SHARE_COLUMNS]
+        if own:  # firm-level horizontal: the firm's own output left out, as in the measures stage
+            horizontal = spillovers.own_excluded_horizontal(out)
+            out = out.assign(**{n: horizontal[n].to_numpy() for n in own})
     if "horizontal_local" in names:
         out = out.copy()
         out["horizontal_local"] = spillovers.local_horizontal(out).to_numpy()  # leave-one-out

@@ -13,7 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-# moment -> (target, tolerance (absolute), source in FACTS.md)
+# moment -> (target, tolerance (absolute), source in FACTS.md). Tolerance None: the level
+# depends on the source study's normalisation of its IO weights, which it does not state (its
+# vertical means exceed its horizontal mean, impossible with our shares-of-shares weights, which
+# sum to at most 1), so the moment is reported beside its target but not judged.
 TARGETS = {
     "fie_share_firms": (0.175, 0.05, "FIE share of firms 17-18 % (2000-08) [V, derived]"),
     "fie_share_output": (0.285, 0.08, "FIE share of gross output 27-30 % [V, derived]"),
@@ -24,9 +27,9 @@ TARGETS = {
     "sd_tfp_2005": (0.63, 0.12, "SD log TFPR 2005 [R] Hsieh & Klenow 2009"),
     "horizontal_mean": (0.220, 0.08, "industry-level horizontal FDI mean 0.220 [V] one China FDI study"),
     "horizontal_sd": (0.267, 0.15, "industry-level horizontal FDI sd 0.267 [V]"),
-    "backward_mean": (0.260, 0.15, "upstream 0.260 [V] (the study's own normalisation; ours excludes own-sector and final demand)"),
+    "backward_mean": (0.260, None, "upstream 0.260 [V] (the study's own normalisation; ours excludes own-sector and final demand)"),
     "backward_sd": (0.133, 0.10, "upstream sd 0.133 [V]"),
-    "forward_mean": (0.307, 0.20, "downstream 0.307 [V] (the study's own normalisation)"),
+    "forward_mean": (0.307, None, "downstream 0.307 [V] (the study's own normalisation; ours excludes own-sector)"),
     "forward_sd": (0.128, 0.10, "downstream sd 0.128 [V]"),
     "entry_rate": (0.241, 0.10, "entry rate 0.241 [V] one China FDI study"),
     "firms_per_year_ratio": (1.0, 0.10, "firms per year / target (NBS Yearbook [V] 2000-01, [R] others)"),
@@ -60,7 +63,11 @@ def moments(out_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     ids = {y: set(g) for y, g in df.groupby("year")["true_firm_id"]}
     per_year["entry_rate"] = [np.nan] + [len(ids[y] - ids[p]) / len(ids[y]) for p, y in zip(years, years[1:])]
     per_year["exit_rate"] = [len(ids[p] - ids[y]) / len(ids[p]) for p, y in zip(years, years[1:])] + [np.nan]
-    iy = df.groupby(["true_industry2", "year"])[["horizontal", "backward", "forward"]].first()
+    # Industry-level presence (the firm-level regressor leaves the firm's own output out).
+    iy = df.groupby(["true_industry2", "year"])[["backward", "forward"]].first()
+    df["_foreign_output"] = (df["true_hmt_share"] + df["true_other_foreign_share"]) * df["true_output"]
+    sums = df.groupby(["true_industry2", "year"])[["_foreign_output", "true_output"]].sum()
+    iy["horizontal"] = sums["_foreign_output"] / sums["true_output"]
     values = {
         "fie_share_firms": per_year["fie_share_firms"].mean(),
         "fie_share_output": per_year["fie_share_output"].mean(),
@@ -81,7 +88,7 @@ def moments(out_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
             continue
         v = float(values[name])
         rows.append({"moment": name, "value": v, "target": target, "tolerance": tol,
-                     "ok": abs(v - target) <= tol, "source": source})
+                     "ok": None if tol is None else bool(abs(v - target) <= tol), "source": source})
     return per_year, pd.DataFrame(rows)
 
 
@@ -94,5 +101,6 @@ def describe(out_dir: str | Path) -> str:
              table.to_string(index=False, float_format=lambda x: f"{x:.3f}"), "",
              "Spillover truth (estimand of the baseline regression): "
              + ", ".join(f"{k} {v:.3f}" for k, v in sorted(params["spillovers"].items())),
-             f"{int((~table['ok']).sum())} of {len(table)} moments outside tolerance."]
+             f"{int((table['ok'] == False).sum())} of {int(table['ok'].notna().sum())} judged moments "  # noqa: E712
+             "outside tolerance (tolerance None: reported, not judged)."]
     return "\n".join(lines)

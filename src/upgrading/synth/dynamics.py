@@ -5,7 +5,8 @@ Productivity of firm i in industry j, city c, year t:
     omega_it = a_j + city_c + g (t - 1998) + spill_it + u_it,   u_it = rho u_i,t-1 + e_it,
 where spill_it (domestic firms only) is a known function of the spillover measures
 S_jt, computed with the shared formulas (upgrading.measures.spillovers) on the true
-values of the firms that appear in the raw files. Because S depends on output
+values of the firms that appear in the raw files (horizontal presence per firm, its own
+output left out, as the measures stage computes it). Because S depends on output
 weights and output on omega, each year solves the fixed point S = measures(outputs(S))
 by iteration (the map is a contraction: spill moves domestic output only a little);
 the gap left is reported in parameters.json.
@@ -31,35 +32,34 @@ def draw_noise(rng: np.random.Generator, n: int, p: dict) -> dict[str, np.ndarra
             "nu": rng.normal(0, p["sd_labour_error"], n)}
 
 
-def spill_component(b: dict, post: bool, nat: dict, loc: np.ndarray, cluster: np.ndarray,
-                    backward_2002: np.ndarray) -> np.ndarray:
+def spill_component(b: dict, post: bool, nat: dict, loc: np.ndarray, cluster: np.ndarray) -> np.ndarray:
     """Structural spillover term of a domestic firm given its measures (arrays per firm).
 
-    The local term is foreign presence in the firm's city beyond the national level,
-    H_local - H_jt, with H_local the leave-one-out measure (the other firms of the firm's
-    city x industry cell: the firm's own output never moves its own regressor); it is
-    roughly mean zero within an industry-year, so it hardly leaks into the national
-    coefficients of the baseline regression, and local presence counts b_local more than
-    national presence (local stronger than national). A firm alone in its cell has no
-    local neighbours (H_local NaN): its local term is 0.
-    Learning after 2002: from 2003 the response to backward presence gained since 2002
-    (B_jt - B_j,2002) is stronger by backward_post2002. Anchoring at 2002 avoids an
-    industry-specific jump in 2003 that the baseline would load onto other measures; a
-    post-2002 regression with firm effects still sees the slope backward + backward_post2002.
+    Every term is one regressor of the structural model (config/specs.yaml, family
+    validation), so that model is correctly specified and its projection part of the
+    estimand is the DGP's parameters (upgrading.synth.truth). The local term adds foreign
+    presence in the firm's own city x industry cell, H_local, the leave-one-out measure
+    (the firm's own output never moves its own regressor), on top of national presence: a
+    foreign firm next door counts far more than one elsewhere in the country (local
+    stronger than national). A firm alone in its cell (H_local NaN) has no local term; a
+    firm alone in its industry-year (horizontal NaN) sees no foreign presence.
+    Learning after 2002: from 2003 the response to backward presence is stronger by
+    backward_post2002 (B_jt x post, the regressor `backward:post2002`).
     """
-    return (b["horizontal_hmt"] * nat["horizontal_hmt"] + b["horizontal_other"] * nat["horizontal_other"]
-            + b["horizontal_local"] * np.nan_to_num(loc - nat["horizontal"], nan=0.0)
+    hor = {k: np.nan_to_num(nat[k], nan=0.0) for k in ("horizontal", "horizontal_hmt", "horizontal_other")}
+    return (b["horizontal_hmt"] * hor["horizontal_hmt"] + b["horizontal_other"] * hor["horizontal_other"]
+            + b["horizontal_local"] * np.nan_to_num(loc, nan=0.0)
             + b["backward"] * nat["backward"]
-            + post * b["backward_post2002"] * (nat["backward"] - backward_2002)
+            + post * b["backward_post2002"] * nat["backward"]
             + b["forward"] * nat["forward"]
-            + b["cluster_x_horizontal_hmt"] * cluster * nat["horizontal_hmt"])
+            + b["cluster_x_horizontal_hmt"] * cluster * hor["horizontal_hmt"])
 
 
 class YearModel:
     """Outcomes of the alive firms of one year given the spillover measures S."""
 
     def __init__(self, tab: Tables, p: dict, io: pd.DataFrame, defl: dict, year: int, t: int,
-                 st: dict, fs: dict, n_city: int, backward_2002: np.ndarray | None = None):
+                 st: dict, fs: dict, n_city: int):
         self.tab, self.p, self.io, self.year, self.t = tab, p, io, year, t
         self.st, self.fs = st, fs  # state arrays of alive firms, static traits of alive firms
         j, c = fs["j"], fs["c"]
@@ -84,17 +84,16 @@ class YearModel:
         self.wage = self.wage_ref * np.exp(st["w"])
         self.exempt = (fs["own"] == 0) & (year <= p["state_exempt_until"])
         self.n_city = n_city
-        # Industry backward level in 2002, per firm (zeros if 2002 was not simulated).
-        anchor = np.zeros(len(tab.j_code)) if backward_2002 is None else backward_2002
-        self.backward_2002 = anchor[j]
 
     def firm_measures(self, S: dict) -> tuple[dict, np.ndarray]:
         """Per-firm measures. S from this year's firms carries the per-firm leave-one-out
-        local measure ("local"); S carried over from the previous year ("local_cells" only,
-        a different set of firms) gives each firm its cell's share then (a starting guess)."""
+        horizontal ("firm") and local ("local") measures; S carried over from the previous
+        year (national and "local_cells" only, a different set of firms) gives each firm its
+        industry's and cell's shares then (a starting guess)."""
         j, c = self.fs["j"], self.fs["c"]
         nat = {k: S["national"][k][j] for k in NATIONAL}
         if "local" in S:
+            nat.update(S["firm"])
             return nat, S["local"]
         return nat, S["local_cells"][c, j]
 
@@ -108,8 +107,7 @@ class YearModel:
         p, fs, st, tab = self.p, self.fs, self.st, self.tab
         nat, loc = self.firm_measures(S)
         spill = np.where(self.domestic,
-                         spill_component(p["spillovers"], self.post, nat, loc, self.cluster,
-                                         self.backward_2002), 0.0)
+                         spill_component(p["spillovers"], self.post, nat, loc, self.cluster), 0.0)
         omega = self.base + spill + st["u"]
         j = fs["j"]
         emp, va, y, m = produce(omega, st["K"], self.wage, self.wage_ref, tab.j_bl[j], tab.j_bk[j],
@@ -153,12 +151,24 @@ class YearModel:
             "output": out["output"][m], "exports": out["exports"][m]})
         iy = sp.industry_year_measures(df, self.io).set_index("industry2")
         nat = {k: iy[k].reindex(self.tab.j_code).fillna(0.0).to_numpy() for k in NATIONAL}
+        firm = self._own_excluded(out)  # alive firms below the threshold see their whole industry
+        shared = sp.own_excluded_horizontal(df)
+        for k in sp.SHARE_COLUMNS:
+            firm[k][m] = shared[k].to_numpy()
         cells = sp.horizontal(df, ["city", "industry2", "year"])["horizontal"]
         grid = np.full((self.n_city, len(self.tab.j_code)), np.nan)
         ci = cells.index.get_level_values("city").to_numpy()
         ji = np.searchsorted(self.tab.j_code, cells.index.get_level_values("industry2").to_numpy())
         grid[ci, ji] = cells.to_numpy()
-        return {"national": nat, "local": self._local(out), "local_cells": grid}
+        return {"national": nat, "firm": firm, "local": self._local(out), "local_cells": grid}
+
+    def _own_excluded(self, out: dict) -> dict[str, np.ndarray]:
+        """Firm-level horizontal, HMT and other shares of every alive firm over the *other*
+        observed firms of its industry (the shared rule, leave_one_out_share)."""
+        fs, n_j = self.fs, len(self.tab.j_code)
+        hmt, oth = fs["share_hmt"], fs["share_foreign"]
+        return {k: sp.leave_one_out_share(fs["j"], s, out["output"], out["observed"], n_j)
+                for k, s in (("horizontal", hmt + oth), ("horizontal_hmt", hmt), ("horizontal_other", oth))}
 
     def _local(self, out: dict) -> np.ndarray:
         """Leave-one-out horizontal_local of every alive firm over the observed firms of its
@@ -192,7 +202,7 @@ class YearModel:
         cells = c * n_j + j
         grid = share(y, hmt + oth, cells, self.n_city * n_j).reshape(self.n_city, n_j)
         grid[np.bincount(cells, y, minlength=self.n_city * n_j).reshape(self.n_city, n_j) <= 0] = np.nan
-        return {"national": nat, "local": self._local(out), "local_cells": grid}
+        return {"national": nat, "firm": self._own_excluded(out), "local": self._local(out), "local_cells": grid}
 
     @property
     def alpha_off(self) -> np.ndarray:
@@ -228,6 +238,7 @@ def _gap(a: dict, b: dict) -> float:
     la = a["local"] if "local" in a else None
     if la is None or "local" not in b:
         return float("inf")
+    g = max([g, *(_nan_gap(a["firm"][k], b["firm"][k]) for k in a["firm"])])
     return max(g, _nan_gap(la, b["local"]))
 
 

@@ -116,9 +116,9 @@ def generate(out_dir: str | Path, p: dict, scale: str, seed: int, years: list[in
                        tmp / "truth" / "firms.parquet", compression="zstd")
         del layout, order, source_row, lines_year, ordered_year
         _log("truth table written", t0)
-        oracle, estimands = truth.oracle_and_estimands(truth_rows)
+        oracle, estimands, parts = truth.oracle_and_estimands(truth_rows, world.unsurveyed)
         _log("oracle regressions done", t0)
-        params = truth.parameters(world, estimands, counts)
+        params = truth.parameters(world, estimands, parts, counts)
         for name, obj in (("parameters.json", params), ("mess.json", counts), ("oracle.json", oracle)):
             (tmp / "truth" / name).write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False,
                                                          default=_json_default) + "\n", encoding="utf-8")

@@ -17,20 +17,20 @@ def _zero_measures(n_city: int, n_j: int) -> dict:
 
 def simulate(tab: Tables, p: dict, io: pd.DataFrame, defl: dict, years: list[int],
              targets: dict[int, int], rng: np.random.Generator):
-    """Returns (static traits of every firm, observed firm-years as a DataFrame, per-year diagnostics)."""
+    """Returns (static traits of every firm, observed firm-years as a DataFrame, per-year
+    diagnostics, unsurveyed firm-years: domestic firms alive but below the survey threshold)."""
     n_city, n_j = len(tab.city_code), len(tab.j_code)
     static: dict[str, list] = {}
     n_firms = 0
     fs: dict = {}
     st: dict = {}
     S_prev = _zero_measures(n_city, n_j)
-    records, diag = [], []
+    records, diag, unsurveyed = [], [], []
     delta = p["delta"]
-    backward_2002 = None  # industry backward measure in 2002: the anchor of post-2002 learning
 
     for t, year in enumerate(years):
         def make_model(f, s, _t=t, _y=year):
-            return YearModel(tab, p, io, defl, _y, _t, s, f, n_city, backward_2002)
+            return YearModel(tab, p, io, defl, _y, _t, s, f, n_city)
 
         target = int(targets[year])
         if t > 0:  # survivors move on: productivity, wage shock, capital from last year's decision
@@ -83,6 +83,12 @@ def simulate(tab: Tables, p: dict, io: pd.DataFrame, defl: dict, years: list[int
         for k in NATIONAL:
             rec[k] = nat[k][m]
         records.append(rec)
+        # Alive domestic firms the survey misses (below the threshold): the truth needs them to
+        # separate the threshold's selection from sampling error (upgrading.synth.truth).
+        gone = ~m & model.domestic
+        unsurveyed.append({"firm": fs["firm"][gone], "year": np.full(int(gone.sum()), year, np.int16),
+                           "u": st["u"][gone], "cluster": model.cluster[gone], "horizontal_local": loc[gone],
+                           **{k: nat[k][gone] for k in NATIONAL}})
         diag.append({"year": year, "alive": len(m), "observed": int(m.sum()), "entrants": n_new,
                      "fixed_point_iterations": iters, "fixed_point_gap": gap})
 
@@ -98,9 +104,8 @@ def simulate(tab: Tables, p: dict, io: pd.DataFrame, defl: dict, years: list[int
         st["exit"] = rng.random(len(p_exit)) < p_exit
         # Carried to next year (other firms): national measures and cell shares only.
         S_prev = {"national": S["national"], "local_cells": S["local_cells"]}
-        if year == 2002:
-            backward_2002 = S["national"]["backward"].copy()
 
     static_all = {k: np.concatenate(v) for k, v in static.items()}
     panel = pd.DataFrame({k: np.concatenate([r[k] for r in records]) for k in records[0]})
-    return static_all, panel, pd.DataFrame(diag)
+    missed = pd.DataFrame({k: np.concatenate([r[k] for r in unsurveyed]) for k in unsurveyed[0]})
+    return static_all, panel, pd.DataFrame(diag), missed

@@ -32,6 +32,7 @@ class World:
     panel: pd.DataFrame           # observed true firm-years
     diagnostics: pd.DataFrame
     targets: dict
+    unsurveyed: pd.DataFrame      # alive domestic firm-years below the survey threshold (truth only)
 
 
 def year_targets(p: dict, scale: str, years: list[int]) -> dict[int, int]:
@@ -99,6 +100,6 @@ def build_world(p: dict, scale: str, seed: int, years: list[int]) -> World:
     d = {name: defl.pivot(index="industry2", columns="year", values=f"{name}_deflator")
          .reindex(index=codes, columns=years).to_numpy() for name in ("output", "input", "investment")}
     targets = year_targets(p, scale, years)
-    static, panel, diag = simulate(tab, p, io, d, years, targets, rng)
+    static, panel, diag, unsurveyed = simulate(tab, p, io, d, years, targets, rng)
     return World(p, scale, seed, years, cities, div, cls, conc, io, defl, cat, tab, static, panel,
-                 diag, targets)
+                 diag, targets, unsurveyed)
