@@ -129,7 +129,7 @@ def test_estimands_signs_and_oracle(world, params):
     oracle = json.loads((world / "truth" / "oracle.json").read_text())
     for model in ("baseline", "local", "structural"):
         terms = oracle[model]["terms"]
-        assert oracle[model]["engine"] == "pyfixest" and oracle[model]["nobs"] > 1000
+        assert "upgrading.synth.fwl" in oracle[model]["engine"] and oracle[model]["nobs"] > 1000
         assert all(np.isfinite(v["estimate"]) and v["std_error"] > 0 for v in terms.values())
         assert oracle[model]["vcov"] == "CRV1:industry2"
     # Every term: the oracle is within sampling error of the estimand (one small world; the

@@ -37,9 +37,8 @@ MODELS = {
 MEASURES = ["horizontal_hmt", "horizontal_other", "horizontal_local", "backward", "forward", "cluster"]
 POST_FROM = 2003  # the DGP's post-2002 learning (upgrading.synth.dynamics.YearModel.post)
 # The oracle follows the baseline spec's inference (config/specs.yaml: cluster by industry2)
-# with the engine's conventions (upgrading.analysis.engine_pyfixest), so its intervals are
-# the pipeline's intervals on true omega.
-VCOV = {"CRV1": "true_industry2"}
+# with the engine's conventions (upgrading.synth.fwl), so its intervals are the pipeline's
+# intervals on true omega.
 
 
 def _column(term: str) -> str:
@@ -82,51 +81,39 @@ def _sig(x: float, digits: int = 8) -> float:
     return float(f"{x:.{digits}g}")
 
 
-def _fit(df: pd.DataFrame, depvars: list[str], terms: list[str]) -> dict[str, dict]:
-    """One pyfixest call for every depvar: {depvar: {"nobs", "terms": {term: {estimate, std_error}}}}."""
-    import warnings
-
-    import pyfixest as pf
-
-    from upgrading.analysis.engine_pyfixest import FIXEF_RM, FIXEF_TOL, ssc
-
-    cols = [_column(t) for t in terms]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        multi = pf.feols(f"{' + '.join(depvars)} ~ {' + '.join(cols)} | true_firm_id + year",
-                         data=df, vcov=VCOV, ssc=ssc(), fixef_rm=FIXEF_RM, fixef_tol=FIXEF_TOL)
-    fits = multi.all_fitted_models.values() if len(depvars) > 1 else [multi]
-    out = {}
-    for fit in fits:
-        tidy = fit.tidy()
-        out[fit._depvar] = {"nobs": int(fit._N), "terms": {
-            t: {"estimate": _sig(tidy.loc[c, "Estimate"]), "std_error": _sig(tidy.loc[c, "Std. Error"])}
-            for t, c in zip(terms, cols)}}
-    return out
-
-
-def _coefs(fit: dict) -> dict[str, float]:
-    return {t: v["estimate"] for t, v in fit["terms"].items()}
-
-
 def oracle_and_estimands(truth: pd.DataFrame, unsurveyed: pd.DataFrame) -> tuple[dict, dict, dict]:
     """(oracle.json content, estimands {model: {term: value}}, their parts {model: {projection, selection}})."""
+    from upgrading.synth.fwl import Within
+
     surveyed = regression_sample(truth)
     alive = alive_sample(surveyed, unsurveyed)
     oracle = {"sample": "domestic firms (hmt_share == 0 and other_foreign_share == 0), every true firm-year "
                         "in the raw files once; vcov CRV1 by industry2, singletons kept (the engine's conventions)"}
     estimands, parts = {}, {}
+    # Two row sets: complete for the baseline regressors, and complete with horizontal_local too
+    # (NaN for a firm alone in its cell); each sample is demeaned once per row set.
+    within: dict = {}
     for model, terms in MODELS.items():
-        fits = _fit(surveyed, ["true_omega", "true_spill", "true_u"], terms)
-        u_alive = _coefs(_fit(alive, ["true_u"], terms)["true_u"])
-        projection, u_surveyed = _coefs(fits["true_spill"]), _coefs(fits["true_u"])
-        selection = {t: _sig(u_surveyed[t] - u_alive[t]) for t in terms}
+        cols = [_column(t) for t in terms]
+        rows = "with_local" if "horizontal_local" in terms else "baseline"
+        if rows not in within:
+            need = [_column(t) for t in (MODELS["structural"] if rows == "with_local" else MODELS["baseline"])]
+            s_rows, a_rows = surveyed.dropna(subset=need), alive.dropna(subset=need)
+            within[rows] = (Within(s_rows, ["true_omega", "true_spill", "true_u", *need], cluster="true_industry2"),
+                            Within(a_rows, ["true_u", *need]))
+        on_surveyed, on_alive = within[rows]
+        fit = on_surveyed.coef(["true_spill", "true_u"], cols)
+        u_alive = on_alive.coef(["true_u"], cols)["true_u"]
+        projection = {t: _sig(v) for t, v in zip(terms, fit["true_spill"])}
+        selection = {t: _sig(a - b) for t, a, b in zip(terms, fit["true_u"], u_alive)}
         estimands[model] = {t: _sig(projection[t] + selection[t]) for t in terms}
         parts[model] = {"projection": projection, "selection": selection,
-                        "nobs_surveyed": fits["true_u"]["nobs"], "nobs_alive": len(alive)}
+                        "nobs_surveyed": on_surveyed.nobs, "nobs_alive": on_alive.nobs}
+        beta, se = on_surveyed.crv1("true_omega", cols)
         oracle[model] = {"depvar": "true_omega", "fixed_effects": "firm_id+year", "vcov": "CRV1:industry2",
-                         "engine": "pyfixest", "nobs": fits["true_omega"]["nobs"],
-                         "terms": fits["true_omega"]["terms"]}
+                         "engine": "numpy within (pyfixest demeaner; upgrading.synth.fwl)",
+                         "nobs": on_surveyed.nobs,
+                         "terms": {t: {"estimate": _sig(b), "std_error": _sig(e)} for t, b, e in zip(terms, beta, se)}}
     return oracle, estimands, parts
 
 
