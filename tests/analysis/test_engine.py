@@ -184,3 +184,18 @@ def test_groups_with_constant_binary_outcome_are_dropped_before_probit():
     assert kept["g"].tolist() == [1, 1, 1, 2, 2, 3, 3]
     # a second pass can be needed: dropping group 4 must not leave another constant group
     assert (kept.groupby("h")["y"].nunique() == 2).all()
+
+
+@pytest.mark.parametrize("estimator", ["probit", "logit"])
+def test_average_marginal_effects_match_statsmodels(toy, estimator):
+    import statsmodels.api as sm
+
+    from upgrading.analysis.engine_statsmodels import average_marginal_effects
+
+    d = toy.dropna(subset=["exporter", "horizontal_other", "backward"])
+    X = sm.add_constant(d[["horizontal_other", "backward"]].astype(float), has_constant="add")
+    model = sm.Probit if estimator == "probit" else sm.Logit
+    fit = model(d["exporter"].astype(float), X).fit(disp=0)
+    ours = average_marginal_effects(fit.params, X, estimator)
+    theirs = dict(zip(X.columns[1:], fit.get_margeff(at="overall", method="dydx").margeff))
+    assert ours == pytest.approx(theirs, rel=1e-10)
