@@ -225,7 +225,7 @@ def spec_curve(est: pd.DataFrame, term: str, label: str):
 
 
 def recovery(validation: pd.DataFrame, labels: dict[str, str]):
-    """Each validated estimate with its 95% interval, and the true parameter (x) beside it."""
+    """Each validated estimate with its 95% interval, and its estimand from the truth (x) beside it."""
     v = validation.dropna(subset=["estimate", "truth"]).reset_index(drop=True)
     se = v["std_error"].fillna(0.0) if "std_error" in v.columns else pd.Series(0.0, index=v.index)
     fam = v["family"].astype(str) if "family" in v.columns else pd.Series("", index=v.index)
@@ -241,7 +241,7 @@ def recovery(validation: pd.DataFrame, labels: dict[str, str]):
         m = np.array([(f, mm) == g for f, mm in zip(fam, mod)])
         ax.errorbar(v.loc[m, "estimate"], y[m], xerr=Z95 * se[m], fmt="o", ms=3.5, capsize=2,
                     color=style.PALETTE[k % len(style.PALETTE)], label=f"estimate: {g[0]}/{g[1]}")
-    ax.scatter(v["truth"], y, marker="x", s=30, color="black", zorder=4, label="true parameter")
+    ax.scatter(v["truth"], y, marker="x", s=30, color="black", zorder=4, label="estimand (truth)")
     ax.axvline(0, color="0.6", lw=0.6)
     ax.set_yticks(y)
     ax.set_yticklabels(rows, fontsize=6.5)
