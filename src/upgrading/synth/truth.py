@@ -1,5 +1,5 @@
 """The truth of the synthetic world: parameters.json (with the spillover estimands) and
-oracle.json (the validation regressions run with pyfixest on the true omega and measures).
+oracle.json (the validation regressions on the true omega and measures, upgrading.synth.fwl).
 
 Estimand. The DGP's spillover term is heterogeneous (backward stronger after 2002, the HMT
 effect offset in clusters, a local term), and the survey keeps a non-state firm only while
@@ -13,8 +13,8 @@ with P_s the regression on the surveyed firm-years (the raw files) and P_a the s
 regression on every alive domestic firm-year, surveyed or not. P_s(spill) is the projection
 of the spillover term on the regressors (heterogeneity); the bracket is the selection term:
 a firm whose spillovers fall stays in the survey only with a high own shock u. Without the
-threshold u is independent of the measures (exit depends on u alone), so P_a(u) is mean-zero
-sampling error, and the oracle P_s(omega) minus the estimand is P_a(u): sampling error with
+threshold u is independent of the measures (exit depends on u alone; but see the feedback
+below), so P_a(u) is mean-zero sampling error, and the oracle P_s(omega) minus the estimand is P_a(u): sampling error with
 the spread of the oracle's own SE (measured: oracle bias on the HMT term +0.066 over 60 seeds
 against the selection-free estimand, ~0 with the threshold switched off).
 `spillovers*` hold the estimands; `estimand_parts` their projection and selection parts;
@@ -45,6 +45,7 @@ POST_FROM = 2003  # the DGP's post-2002 learning (upgrading.synth.dynamics.YearM
 # The oracle follows the baseline spec's inference (config/specs.yaml: cluster by industry2)
 # with the engine's conventions (upgrading.synth.fwl), so its intervals are the pipeline's
 # intervals on true omega.
+ORACLE_CLUSTER = "true_industry2"
 
 
 def _column(term: str) -> str:
@@ -105,7 +106,7 @@ def oracle_and_estimands(truth: pd.DataFrame, unsurveyed: pd.DataFrame) -> tuple
         if rows not in within:
             need = [_column(t) for t in (MODELS["structural"] if rows == "with_local" else MODELS["baseline"])]
             s_rows, a_rows = surveyed.dropna(subset=need), alive.dropna(subset=need)
-            within[rows] = (Within(s_rows, ["true_omega", "true_spill", "true_u", *need], cluster="true_industry2"),
+            within[rows] = (Within(s_rows, ["true_omega", "true_spill", "true_u", *need], cluster=ORACLE_CLUSTER),
                             Within(a_rows, ["true_u", *need]))
         on_surveyed, on_alive = within[rows]
         fit = on_surveyed.coef(["true_spill", "true_u"], cols)
