@@ -96,9 +96,7 @@ def build(panel: pd.DataFrame, io: pd.DataFrame, catalogue: pd.DataFrame, cities
     df = df.merge(iy, on=["industry2", "year"], how="left", validate="many_to_one")
     # Firm-level horizontal presence leaves the firm's own output out (module docstring of
     # spillovers); the *_lag1 columns stay industry-year values of t - 1.
-    horizontal = spillovers.own_excluded_horizontal(df)
-    for col in horizontal.columns:
-        df[col] = horizontal[col].to_numpy()
+    df = spillovers.with_own_excluded_horizontal(df)
 
     # Leave-one-out local presence: a firm's own output is not in its own regressor.
     df["horizontal_local"] = spillovers.local_horizontal(df).to_numpy()

@@ -55,6 +55,14 @@ def own_excluded_horizontal(firms: pd.DataFrame, weight: str = "output") -> pd.D
                          for name, share in SHARE_COLUMNS.items()}, index=firms.index)
 
 
+def with_own_excluded_horizontal(firms: pd.DataFrame, names=tuple(SHARE_COLUMNS)) -> pd.DataFrame:
+    """`firms` with the columns `names` (some of horizontal, horizontal_hmt, horizontal_other)
+    set to their firm-level, own-output-excluded values: the one step the measures stage and
+    the productivity controls share after merging the industry-year table."""
+    values = own_excluded_horizontal(firms)
+    return firms.assign(**{n: values[n].to_numpy() for n in names})
+
+
 def _off_diagonal(io: pd.DataFrame, row: str, col: str, value: str) -> pd.DataFrame:
     """Square matrix io[row, col] = value with a zero diagonal (own-sector flows excluded)."""
     mat = io.pivot(index=row, columns=col, values=value).fillna(0.0)
@@ -113,7 +121,8 @@ def leave_one_out_share(cell: np.ndarray, share: np.ndarray, weight: np.ndarray,
     """Per firm: sum(share * weight) / sum(weight) over the *other* member firms of its cell.
 
     The one implementation of the leave-one-out rule behind `horizontal_local` and the
-    firm-level `horizontal*` (the measures stage and the synthetic DGP both call it). `cell`: integer cell codes 0..n_cells-1;
+    firm-level `horizontal*` (the measures stage and the synthetic DGP both call it).
+    `cell`: integer cell codes 0..n_cells-1;
     `member`: firms that count in the cell sums (default all; a non-member, e.g. a firm
     below the survey threshold in the DGP, sees its whole cell). The firm's own share and
     weight are left out of its own value, so its own productivity cannot move its own

@@ -30,8 +30,7 @@ def attach(panel: pd.DataFrame, names: tuple[str, ...], io: pd.DataFrame | None)
                         validate="many_to_one")
         own = [n for n in iy if n in spillovers.SHARE_COLUMNS]
         if own:  # firm-level horizontal: the firm's own output left out, as in the measures stage
-            horizontal = spillovers.own_excluded_horizontal(out)
-            out = out.assign(**{n: horizontal[n].to_numpy() for n in own})
+            out = spillovers.with_own_excluded_horizontal(out, own)
     if "horizontal_local" in names:
         out = out.copy()
         out["horizontal_local"] = spillovers.local_horizontal(out).to_numpy()  # leave-one-out

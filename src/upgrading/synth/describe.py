@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from upgrading.measures import spillovers
+
 # moment -> (target, tolerance (absolute), source in FACTS.md). Tolerance None: the level
 # depends on the source study's normalisation of its IO weights, which it does not state (its
 # vertical means exceed its horizontal mean, impossible with our shares-of-shares weights, which
@@ -65,9 +67,10 @@ def moments(out_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     per_year["exit_rate"] = [len(ids[p] - ids[y]) / len(ids[p]) for p, y in zip(years, years[1:])] + [np.nan]
     # Industry-level presence (the firm-level regressor leaves the firm's own output out).
     iy = df.groupby(["true_industry2", "year"])[["backward", "forward"]].first()
-    df["_foreign_output"] = (df["true_hmt_share"] + df["true_other_foreign_share"]) * df["true_output"]
-    sums = df.groupby(["true_industry2", "year"])[["_foreign_output", "true_output"]].sum()
-    iy["horizontal"] = sums["_foreign_output"] / sums["true_output"]
+    firms = pd.DataFrame({"industry2": df["true_industry2"], "year": df["year"], "output": df["true_output"],
+                          "foreign_share": df["true_hmt_share"] + df["true_other_foreign_share"],
+                          "hmt_share": df["true_hmt_share"], "other_foreign_share": df["true_other_foreign_share"]})
+    iy["horizontal"] = spillovers.horizontal(firms)["horizontal"].to_numpy()
     values = {
         "fie_share_firms": per_year["fie_share_firms"].mean(),
         "fie_share_output": per_year["fie_share_output"].mean(),

@@ -151,20 +151,17 @@ class YearModel:
             "output": out["output"][m], "exports": out["exports"][m]})
         iy = sp.industry_year_measures(df, self.io).set_index("industry2")
         nat = {k: iy[k].reindex(self.tab.j_code).fillna(0.0).to_numpy() for k in NATIONAL}
-        firm = self._own_excluded(out)  # alive firms below the threshold see their whole industry
-        shared = sp.own_excluded_horizontal(df)
-        for k in sp.SHARE_COLUMNS:
-            firm[k][m] = shared[k].to_numpy()
         cells = sp.horizontal(df, ["city", "industry2", "year"])["horizontal"]
         grid = np.full((self.n_city, len(self.tab.j_code)), np.nan)
         ci = cells.index.get_level_values("city").to_numpy()
         ji = np.searchsorted(self.tab.j_code, cells.index.get_level_values("industry2").to_numpy())
         grid[ci, ji] = cells.to_numpy()
-        return {"national": nat, "firm": firm, "local": self._local(out), "local_cells": grid}
+        return {"national": nat, "firm": self._own_excluded(out), "local": self._local(out), "local_cells": grid}
 
     def _own_excluded(self, out: dict) -> dict[str, np.ndarray]:
         """Firm-level horizontal, HMT and other shares of every alive firm over the *other*
-        observed firms of its industry (the shared rule, leave_one_out_share)."""
+        observed firms of its industry (the shared rule, leave_one_out_share, as in
+        spillovers.own_excluded_horizontal; a firm below the threshold sees its whole industry)."""
         fs, n_j = self.fs, len(self.tab.j_code)
         hmt, oth = fs["share_hmt"], fs["share_foreign"]
         return {k: sp.leave_one_out_share(fs["j"], s, out["output"], out["observed"], n_j)
