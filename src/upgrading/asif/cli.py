@@ -80,6 +80,7 @@ def inspect_main(argv: list[str]) -> int:
                                  description="what ingest would make of each raw year file (header and a sample)")
     ap.add_argument("raw_dir")
     ap.add_argument("--headers", default="config/asif_headers.yaml")
+    ap.add_argument("--file-pattern", default="asif_{year}", help="yearly file name, as for ingest")
     ap.add_argument("--rows", type=int, default=2000, help="rows sampled per file")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
@@ -88,9 +89,9 @@ def inspect_main(argv: list[str]) -> int:
         from upgrading.asif.inspect import format_report, inspect_file, ok, year_files
 
         fields = load_header_map(args.headers)
-        files = year_files(args.raw_dir)
+        files = year_files(args.raw_dir, args.file_pattern)
         if not files:
-            raise InputError("no year files (csv, csv.gz, dta, parquet with a year in the name)",
+            raise InputError(f"no yearly files named {args.file_pattern} (.csv, .csv.gz, .dta, .parquet)",
                              file=args.raw_dir)
         reports = [inspect_file(p, fields, args.rows) for p in files]
     except InputError as exc:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from upgrading.asif.headers import Field, HeaderPlan, closest_unmapped, plan_headers
 from upgrading.asif.ingest import coerce_column
-from upgrading.asif.readers import EXTENSIONS, file_format, read_raw
+from upgrading.asif.readers import DEFAULT_PATTERN, EXTENSIONS, file_format, read_raw, year_file_name
 from upgrading.errors import InputError
 
 SAMPLE_ROWS = 2000
@@ -28,13 +28,12 @@ class FileReport:
     problems: tuple[str, ...]
 
 
-def year_files(raw_dir: str | Path) -> list[Path]:
-    """Every file of a supported format whose name holds a year 1990-2029 (side files have none)."""
-    out = []
-    for p in sorted(Path(raw_dir).iterdir()):
-        if p.is_file() and file_format(p.name) and re.search(r"(19[9]\d|20[0-2]\d)", p.name):
-            out.append(p)
-    return out
+def year_files(raw_dir: str | Path, pattern: str = DEFAULT_PATTERN) -> list[Path]:
+    """Every file of a supported format whose name fits the yearly file pattern."""
+    year_file_name(pattern, 2000)  # checks the pattern
+    stem = re.escape(pattern).replace(re.escape("{year}"), r"(19|20)\d\d")
+    regex = re.compile(stem if file_format(pattern) else stem + r"\.(csv|csv\.gz|dta|parquet)")
+    return [p for p in sorted(Path(raw_dir).iterdir()) if p.is_file() and regex.fullmatch(p.name)]
 
 
 def inspect_file(path: Path, fields: dict[str, Field], nrows: int = SAMPLE_ROWS) -> FileReport:

@@ -185,7 +185,7 @@ def read_stata(path: Path, nrows: int | None = None) -> tuple[pd.DataFrame, dict
         frame = reader.read(nrows=nrows) if nrows else reader.read()
     if release >= 118:
         return frame, labels, "utf-8"
-    text_cols = [c for c in frame.columns if frame[c].dtype == object]
+    text_cols = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c].dtype)]
     sample = [str(c) for c in frame.columns] + list(labels.values())
     for c in text_cols:
         sample += [v for v in frame[c].head(2000) if isinstance(v, str)]
