@@ -304,3 +304,17 @@ def test_missing_required_lists_closest_unmapped(raw, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 1 and "asif_1999.csv" in err and "output" in err and "工业总产出现行价" in err
     assert not out.exists() and not audit.exists()
+
+
+def test_inspect_raw_names_what_would_stop_ingest(raw, tmp_path, capsys):
+    from upgrading.asif.cli import inspect_main
+
+    d = copy_raw(raw, tmp_path)
+    _rewrite_1999(d, BAD_INPUTS["missing_required"][0])
+    _rewrite_1999(d, lambda t: t.replace(",171,", ",外星企业,", 1).encode())
+    assert inspect_main([str(d)]) == 1
+    out = capsys.readouterr().out
+    assert "3 files inspected" in out and "1 would stop ingest: asif_1999.csv" in out
+    block = out.split("asif_1999.csv  [")[1].split("\n\n")[0]
+    assert "MISSING REQUIRED: legal_id" in block and "外星企业" in block
+    assert "[csv, gbk/gb18030" in out  # the 2000 file's encoding

@@ -56,6 +56,18 @@ def inspect_file(path: Path, fields: dict[str, Field], nrows: int = SAMPLE_ROWS)
     return FileReport(raw.file, raw.fmt, raw.encoding, len(raw.frame), plan, tuple(notes), tuple(problems))
 
 
+def _wrap(title: str, items: list[str], sep: str = "; ", width: int = 100) -> str:
+    """'  title: a; b; ...' broken between items, never inside one."""
+    lines, line = [], f"  {title}: "
+    for i, item in enumerate(items or ["none"]):
+        piece = item + (sep if i < len(items) - 1 else "")
+        if len(line) + len(piece.rstrip()) > width and line.strip():
+            lines.append(line.rstrip())
+            line = "      "
+        line += piece
+    return "\n".join(lines + [line.rstrip()])
+
+
 def format_report(rep: FileReport, fields: dict[str, Field]) -> str:
     head = f"{rep.file}  [{rep.fmt}, {rep.encoding}, {rep.rows_sampled} rows sampled"
     if rep.plan is None:
@@ -68,24 +80,24 @@ def format_report(rep: FileReport, fields: dict[str, Field]) -> str:
         if not cols:
             continue
         c = cols[0]
-        tag = f" [{c.unit} x{c.factor:g}]" if c.factor != 1.0 else (f" [{c.unit}]" if c.unit else "")
+        tag = f" [{c.unit} x{c.factor:g}]" if c.factor != 1.0 else ""
         via = f" (label {c.label})" if c.matched_by == "label" else ""
         used.append(f"{c.header}{via} -> {name}{tag}")
-    lines.append(f"  mapped ({len(used)}): " + "; ".join(used))
+    lines.append(_wrap(f"mapped ({len(used)})", used))
     alts = [f"{name}: {' > '.join(c.header for c in cols)}" for name, cols in plan.by_variable.items()
             if len(cols) > 1]
-    lines.append(f"  several columns, first used ({len(alts)}): " + ("; ".join(alts) or "none"))
+    lines.append(_wrap(f"several columns, first used ({len(alts)})", alts))
     un = plan.unmapped
-    lines.append(f"  unmapped, left out ({len(un)}): "
-                 + (", ".join(c.header + (f" ({c.label})" if c.label else "") for c in un) or "none"))
+    lines.append(_wrap(f"unmapped, left out ({len(un)})", [
+        c.header + (f" ({c.label})" if c.label and c.label != c.header else "") for c in un], ", "))
     if plan.missing_required:
         miss = [f"{m} (closest unmapped: {', '.join(closest_unmapped(plan, fields[m])) or 'none'})"
                 for m in plan.missing_required]
-        lines.append("  MISSING REQUIRED: " + "; ".join(miss))
+        lines.append(_wrap("MISSING REQUIRED", miss))
     else:
         lines.append("  missing required: none")
     optional = [f for f, fld in fields.items() if not fld.required and f not in plan.by_variable]
-    lines.append("  optional absent: " + (", ".join(optional) or "none"))
+    lines.append(_wrap("optional absent", optional, ", "))
     units = sorted({c.unit for c in plan.columns if c.variable and fields[c.variable].kind == "money"} - {""})
     lines.append("  money units in headers: " + (", ".join(units) if units else "none stated (thousand yuan assumed)"))
     for n in rep.value_notes:
