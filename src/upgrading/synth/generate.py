@@ -104,7 +104,7 @@ def generate(out_dir: str | Path, p: dict, scale: str, seed: int, years: list[in
         ordered_year = lines_year[order]
         for year in years:
             sel = order[ordered_year == year]
-            cols = writer.year_columns(spellings, year, p["rd_years"])
+            cols = writer.year_columns(spellings, year, p["rd_years"], list(raw.columns))
             names = writer.year_headers(spellings, year, p["header_era"][year])
             table = writer.year_table(raw, ident, layout.src[sel], layout.copy[sel],
                                       layout.money_factor[sel], layout.emp_factor[sel], cols)

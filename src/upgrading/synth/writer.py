@@ -31,6 +31,7 @@ import yaml
 
 from upgrading.synth.mess import CONFLICT_MONEY
 
+IDENTITY_COLUMNS = ("name", "representative", "phone", "main_product")  # looked up per firm
 YEAR_END_EMPLOYMENT = "年末"  # the 2003 employment header is the year-end count
 
 
@@ -69,10 +70,11 @@ def year_headers(spellings: dict[str, list[str]], year: int, era: int) -> dict[s
     return out
 
 
-def year_columns(spellings: dict[str, list[str]], year: int, rd_years: list[int]) -> list[str]:
-    """Canonical columns present in a year's file: no value added in 2004, R&D some years;
-    variables the world does not draw (constant-price output, operating revenue) never."""
-    cols = [c for c in spellings if c not in NOT_DRAWN]
+def year_columns(spellings: dict[str, list[str]], year: int, rd_years: list[int],
+                 drawn: list[str]) -> list[str]:
+    """Canonical columns present in a year's file: those the world draws (`drawn` rows and
+    the identity strings), without value added in 2004, with R&D some years."""
+    cols = [c for c in spellings if c in drawn or c in IDENTITY_COLUMNS]
     if year == 2004:
         cols.remove("value_added")
     if year not in rd_years and "rd" in cols:
@@ -171,7 +173,6 @@ def file_order(year: np.ndarray, region: np.ndarray, rng: np.random.Generator) -
 
 # --- real and pinyin layouts ------------------------------------------------------------
 
-NOT_DRAWN = ("output_constant_price", "operating_revenue")
 REAL_TRAITS_FORMAT = {2004: ".dta", 2006: ".dta", 2007: ".csv.gz"}
 OLD_STATA_YEARS = {"real_traits": (2004,), "pinyin": (1998, 1999, 2000, 2001, 2002, 2003)}
 TEXT_REG_TYPE_YEARS = (2005, 2006)
@@ -271,8 +272,8 @@ def layout_frame(table: pa.Table, layout: str, year: int, spellings: dict[str, l
         if file_format_of(year_file(layout, year)) == "csv":
             frame["region_code"] = frame["region_code"].astype(str)
     if layout == "pinyin":
-        names = {c: PINYIN[c] for c in cols}
-        labels = {PINYIN[c]: spellings[c][0] for c in cols}
+        names = {c: PINYIN.get(c, spellings[c][0]) for c in cols}
+        labels = {names[c]: spellings[c][0] for c in cols}
         out = frame.rename(columns=names)
         extra = _extras(n, rng, frame["output"].to_numpy())
         out["yzbm"] = extra["邮政编码"]
