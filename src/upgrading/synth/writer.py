@@ -14,12 +14,14 @@ Every layout shows the same lines with the same values, so ingest gives the same
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import os
 import shutil
 import tempfile
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import yaml
 
+from upgrading.asif.readers import file_format
 from upgrading.synth.mess import CONFLICT_MONEY
 
 IDENTITY_COLUMNS = ("name", "representative", "phone", "main_product")  # looked up per firm
@@ -179,11 +182,12 @@ TEXT_REG_TYPE_YEARS = (2005, 2006)
 LONG_REGION_FROM = 2004            # 12-digit region codes from this year
 YUAN_10K_YEAR, YUAN_10K_HEADER = 2007, "工业总产值现价万元"
 BOTH_EMPLOYMENT_YEAR = 2006        # annual average and year-end headcount in one file
-STATA_TIME = __import__("datetime").datetime(2008, 1, 1)
+STATA_TIME = datetime(2008, 1, 1)  # fixed, so the same world gives the same bytes
 
-# Headers of the real files by period (../shared notes: dBase-truncated names 2000-2007,
-# Stata-name forms in merged panels, full-width label forms). A variable not listed keeps
-# the first spelling of the header map.
+# Headers of the real files by period, as public ASIF cleaning code reads them: full names in
+# 1998-1999, dBase-truncated names (at most five characters) later, Stata-name forms of merged
+# panels (2006), full-width label forms (2007). A variable not listed keeps the first spelling
+# of the header map.
 REAL_HEADERS: dict[tuple[int, int], dict[str, str]] = {
     (1998, 1999): {"name": "企业名称", "output": "工业总产值(现价)(新规定)", "employment": "从业人数",
                    "net_fixed_assets": "固定资产净值年平均余额", "region_code": "省地县码"},
@@ -248,6 +252,7 @@ def _to_10k_yuan(values: np.ndarray) -> pa.Array:
 
 
 def _extras(n: int, rng: np.random.Generator, output: np.ndarray) -> dict[str, np.ndarray]:
+    """Values of the unused columns: plausible forms, not part of the world."""
     size = np.array(["大型", "中型", "小型"])[np.minimum(2, rng.integers(0, 6, n) // 2)]
     return {"邮政编码": np.char.zfill(rng.integers(100000, 860000, n).astype(str), 6),
             "隶属关系": rng.choice(np.array(["10", "20", "40", "50", "61", "62", "63", "71", "72", "90"]), n),
@@ -269,7 +274,7 @@ def layout_frame(table: pa.Table, layout: str, year: int, spellings: dict[str, l
     if year >= LONG_REGION_FROM and layout != "plain":  # county code + 6-digit township code
         town = rng.integers(1, 400, n) * 1000
         frame["region_code"] = frame["region_code"].astype("int64") * 1_000_000 + town
-        if file_format_of(year_file(layout, year)) == "csv":
+        if file_format(year_file(layout, year)) == "csv":
             frame["region_code"] = frame["region_code"].astype(str)
     if layout == "pinyin":
         names = {c: PINYIN.get(c, spellings[c][0]) for c in cols}
@@ -282,23 +287,18 @@ def layout_frame(table: pa.Table, layout: str, year: int, spellings: dict[str, l
         labels.update(PINYIN_EXTRA)
         return out, labels
     names = real_headers(spellings, year, cols)
+    extra = _extras(n, rng, frame["output"].to_numpy())
     if year in TEXT_REG_TYPE_YEARS:
         frame["reg_type"] = frame["reg_type"].map(reg_names)
     if year == YUAN_10K_YEAR:
         frame["output"] = _to_10k_yuan(frame["output"].to_numpy()).to_pandas()
     out = frame.rename(columns=names)
-    if year == BOTH_EMPLOYMENT_YEAR:  # year-end headcount beside the annual average (S17)
+    if year == BOTH_EMPLOYMENT_YEAR:  # year-end headcount beside the annual average, as in merged panels
         emp = frame["employment"].to_numpy()
         out["年末从业人员合计人"] = np.maximum(1, np.rint(emp * np.exp(rng.normal(0, 0.05, n)))).astype(np.int64)
-    extra = _extras(n, rng, frame["output"].astype("float64").to_numpy() if year != YUAN_10K_YEAR
-                    else table.column("output").to_numpy(zero_copy_only=False))
     for k in EXTRA_COLUMNS[: 3 + (year - 1998) % 5]:
         out[k] = extra[k]
     return out, labels
-
-
-def file_format_of(name: str) -> str:
-    return "csv.gz" if name.endswith(".csv.gz") else name.rsplit(".", 1)[-1]
 
 
 def stata_bytes(frame: pd.DataFrame, labels: dict[str, str], old: bool) -> bytes:
@@ -348,14 +348,13 @@ def write_year(out_dir: Path, layout: str, year: int, table: pa.Table, header: l
         return name
     rng = np.random.default_rng([seed, 2, year])  # layout-only draws: the world is the same in every layout
     frame, labels = layout_frame(table, layout, year, spellings, reg_names, rng)
-    fmt = file_format_of(name)
+    fmt = file_format(name)
     if fmt == "dta":
         data = stata_bytes(frame, labels, old=year in OLD_STATA_YEARS[layout])
     else:
         t = pa.Table.from_pandas(frame, preserve_index=False)
         data = csv_bytes(t, list(frame.columns), "gbk" if year < 2004 else "utf-8")
         if fmt == "csv.gz":
-            import gzip
             data = gzip.compress(data, mtime=0)
     (out_dir / name).write_bytes(data)
     return name
