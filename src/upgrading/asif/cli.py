@@ -86,7 +86,7 @@ def inspect_main(argv: list[str]) -> int:
     t0 = time.perf_counter()
     try:
         from upgrading.asif.headers import load_header_map
-        from upgrading.asif.inspect import format_report, inspect_file, ok, year_files
+        from upgrading.asif.inspect import format_report, inspect_file, ok, several_per_year, year_files
 
         fields = load_header_map(args.headers)
         files = year_files(args.raw_dir, args.file_pattern)
@@ -100,6 +100,9 @@ def inspect_main(argv: list[str]) -> int:
     for rep in reports:
         print(format_report(rep, fields) + "\n")
     bad = [r.file for r in reports if not ok(r)]
+    for year, names in several_per_year(files, args.file_pattern).items():
+        print(f"year {year}: several files ({', '.join(names)}); ingest reads one file per year")
+        bad += names
     print(f"{len(reports)} files inspected in {time.perf_counter() - t0:.1f} s; "
           + (f"{len(bad)} would stop ingest: {', '.join(bad)}" if bad else "all would ingest"))
     return 1 if bad else 0

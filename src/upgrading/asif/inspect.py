@@ -31,9 +31,19 @@ class FileReport:
 def year_files(raw_dir: str | Path, pattern: str = DEFAULT_PATTERN) -> list[Path]:
     """Every file of a supported format whose name fits the yearly file pattern."""
     year_file_name(pattern, 2000)  # checks the pattern
-    stem = re.escape(pattern).replace(re.escape("{year}"), r"(19|20)\d\d")
+    stem = re.escape(pattern).replace(re.escape("{year}"), r"((?:19|20)\d\d)")
     regex = re.compile(stem if file_format(pattern) else stem + r"\.(csv|csv\.gz|dta|parquet)")
     return [p for p in sorted(Path(raw_dir).iterdir()) if p.is_file() and regex.fullmatch(p.name)]
+
+
+def several_per_year(files: list[Path], pattern: str = DEFAULT_PATTERN) -> dict[str, list[str]]:
+    """year -> file names, for years with more than one file (ingest would stop there)."""
+    stem = re.escape(pattern).replace(re.escape("{year}"), r"((?:19|20)\d\d)")
+    by_year: dict[str, list[str]] = {}
+    for p in files:
+        m = re.match(stem, p.name)
+        by_year.setdefault(m.group(1) if m else p.name, []).append(p.name)
+    return {y: names for y, names in by_year.items() if len(names) > 1}
 
 
 def inspect_file(path: Path, fields: dict[str, Field], nrows: int = SAMPLE_ROWS) -> FileReport:
