@@ -2,9 +2,10 @@
 #   make reproduce [SCALE=small|medium|full] [SEED=N] [PROFILE=default|slurm] [SNAKEMAKE_ARGS=...]
 #   make test      the test suite (unit, property, whole-DAG integration at small scale)
 #   make verify    rebuild in a temporary copy and compare every hash with results/manifest.json
+#   make inspect-raw RAW=/path/to/asif [RAW_FILES=gy{year}.dta]   what ingest would make of licensed files
 SHELL := /bin/bash
 .DEFAULT_GOAL := reproduce
-.PHONY: env tex reproduce test verify report lint clean
+.PHONY: env tex reproduce test verify report lint clean inspect-raw
 
 VENV := .venv
 UV := .tools/bin/uv
@@ -34,6 +35,11 @@ reproduce: env tex
 
 test: env tex
 	$(VENV)/bin/pytest
+
+RAW ?= data/raw
+RAW_FILES ?= asif_{year}
+inspect-raw: env
+	$(VENV)/bin/upgrading inspect-raw "$(RAW)" --file-pattern '$(RAW_FILES)'
 
 verify: env tex
 	bash workflow/scripts/verify.sh

@@ -15,6 +15,7 @@ import sys
 STEPS: dict[str, str] = {
     "synthesize": "upgrading.synth.cli:main",
     "ingest": "upgrading.asif.cli:ingest_main",
+    "inspect-raw": "upgrading.asif.cli:inspect_main",
     "link": "upgrading.asif.cli:link_main",
     "clean": "upgrading.asif.cli:clean_main",
     "productivity": "upgrading.productivity.cli:main",

@@ -14,7 +14,7 @@ from upgrading.asif.link import link_firms
 def linked(tmp_path_factory):
     d = tmp_path_factory.mktemp("raw")
     truth = tiny.write_tiny(d)
-    data, _ = ingest_years(str(d), tiny.YEARS, load_header_map("config/asif_headers.yaml"), log=lambda m: None)
+    data = ingest_years(str(d), tiny.YEARS, load_header_map("config/asif_headers.yaml"), log=lambda m: None)[0]
     firm, stage, audit = link_firms(data, log=lambda m: None)
     data["firm_id"], data["link_stage"] = firm, stage
     data["true"] = [truth[(y, r)] for y, r in zip(data["year"], data["source_row"])]

@@ -19,7 +19,9 @@ YEARS = list(range(1998, 2008))
 
 
 def make_world(out: Path, seed: int = SEED) -> Path:
-    generate(out, load_synth_params(str(CONFIG), None), "small", seed, YEARS, HEADERS)
+    """The plain csv layout: these tests read the raw values directly (the other layouts
+    are tested through ingest in tests/asif/test_layouts.py)."""
+    generate(out, {**load_synth_params(str(CONFIG), None), "layout": "plain"}, "small", seed, YEARS, HEADERS)
     return out
 
 
@@ -54,7 +56,7 @@ def raw(world, params) -> pd.DataFrame:
         enc = {"gbk": "gbk", "utf-8": "utf-8", "utf-8-sig": "utf-8-sig"}[params["encodings"][y]]
         df = pd.read_csv(world / f"asif_{y}.csv", encoding=enc, dtype=str, keep_default_na=False)
         df = df.rename(columns=index)
-        df.insert(0, "source_file", f"asif_{y}.csv")
+        df.insert(0, "source_file", f"asif_{y}")
         df.insert(1, "source_row", range(1, len(df) + 1))
         df.insert(2, "year", y)
         frames.append(df)

@@ -5,6 +5,8 @@ import shutil
 
 from snakemake.exceptions import WorkflowError
 from upgrading.analysis import registry as spec_registry
+from upgrading.asif import readers as asif_readers
+from upgrading.synth import writer as synth_writer
 
 if shutil.which("upgrading") is None:
     raise WorkflowError(
@@ -32,19 +34,26 @@ SIDE_FILES = [
 ]
 
 
+RAW_FILES = config.get("raw_files", "asif_{year}")
+
+
 def raw_year_files(wildcards=None):
-    """Yearly raw files: csv for the synthetic world; whatever extension exists for licensed data."""
+    """Yearly raw files: those the synthetic layout writes; for licensed data, the file the
+    `raw_files` pattern names (with or without extension)."""
     if SYNTHETIC:
-        return [f"{RAW}/asif_{y}.csv" for y in YEARS]
+        layout = config["synth"].get("layout", "real_traits")
+        return [f"{RAW}/{synth_writer.year_file(layout, y)}" for y in YEARS]
     found = []
     for y in YEARS:
-        for ext in (".csv", ".csv.gz", ".dta", ".parquet"):
-            if os.path.exists(f"{RAW}/asif_{y}{ext}"):
-                found.append(f"{RAW}/asif_{y}{ext}")
+        name = asif_readers.year_file_name(RAW_FILES, y)
+        exts = [""] if asif_readers.file_format(name) else asif_readers.EXTENSIONS
+        for ext in exts:
+            if os.path.exists(f"{RAW}/{name}{ext}"):
+                found.append(f"{RAW}/{name}{ext}")
                 break
         else:
             # Listed anyway so Snakemake stops with "missing input" naming the year's file.
-            found.append(f"{RAW}/asif_{y}.csv")
+            found.append(f"{RAW}/{name}{exts[0] or ''}")
     return found
 
 

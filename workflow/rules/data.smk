@@ -11,8 +11,10 @@ rule ingest:
     output:
         data=f"{PROC}/ingested.parquet",
         audit=f"{RESULTS}/audit/ingest.csv",
+        columns=f"{RESULTS}/audit/ingest_columns.csv",
     params:
         raw_dir=RAW,
+        file_pattern=lambda wc: "asif_{year}" if SYNTHETIC else RAW_FILES,
         years=f"{config['first_year']}-{config['last_year']}",
     log:
         f"{LOGS}/ingest.log",
@@ -24,7 +26,8 @@ rule ingest:
     threads: 2
     shell:
         "upgrading ingest --raw-dir {params.raw_dir} --headers {input.headers}"
-        " --years {params.years} --out {output.data} --audit {output.audit} > {log} 2>&1"
+        " --years {params.years} --file-pattern {params.file_pattern:q} --out {output.data}"
+        " --audit {output.audit} --columns-audit {output.columns} > {log} 2>&1"
 
 
 rule link:

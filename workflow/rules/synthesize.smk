@@ -14,7 +14,7 @@ if SYNTHETIC:
         input:
             headers=config["headers"],
         output:
-            raw=[f"{RAW}/asif_{y}.csv" for y in YEARS],
+            raw=raw_year_files(),
             side=[side_file(name) for name in SIDE_FILES],
             truth=[f"{RAW}/truth/{name}" for name in
                    ("parameters.json", "firms.parquet", "mess.json", "oracle.json")],

@@ -52,8 +52,11 @@ def ingest_main(argv: list[str]) -> int:
     ap.add_argument("--raw-dir", required=True)
     ap.add_argument("--headers", default="config/asif_headers.yaml")
     ap.add_argument("--years", required=True, help="e.g. 1998-2007")
+    ap.add_argument("--file-pattern", default="asif_{year}",
+                    help="yearly file name, {year} filled in; with or without extension (e.g. gy{year}.dta)")
     ap.add_argument("--out", required=True)
-    ap.add_argument("--audit", required=True)
+    ap.add_argument("--audit", required=True, help="per-file audit (csv)")
+    ap.add_argument("--columns-audit", help="per-column audit: used, alternative, unmapped (csv)")
     args = ap.parse_args(argv)
 
     def step(_):
@@ -61,12 +64,48 @@ def ingest_main(argv: list[str]) -> int:
         from upgrading.asif.ingest import ingest_years
 
         fields = load_header_map(args.headers)
-        data, audit = ingest_years(args.raw_dir, parse_years(args.years), fields, log=_log)
+        data, audit, columns = ingest_years(args.raw_dir, parse_years(args.years), fields,
+                                            args.file_pattern, log=_log)
         io.write_csv(audit, args.audit)
+        if args.columns_audit:
+            io.write_csv(columns, args.columns_audit)
         io.write_parquet(data, args.out)
         _log(f"ingest: {len(data)} rows -> {args.out}")
 
     return _run(step, argv)
+
+
+def inspect_main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="upgrading inspect-raw",
+                                 description="what ingest would make of each raw year file (header and a sample)")
+    ap.add_argument("raw_dir")
+    ap.add_argument("--headers", default="config/asif_headers.yaml")
+    ap.add_argument("--file-pattern", default="asif_{year}", help="yearly file name, as for ingest")
+    ap.add_argument("--rows", type=int, default=2000, help="rows sampled per file")
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    try:
+        from upgrading.asif.headers import load_header_map
+        from upgrading.asif.inspect import format_report, inspect_file, ok, several_per_year, year_files
+
+        fields = load_header_map(args.headers)
+        files = year_files(args.raw_dir, args.file_pattern)
+        if not files:
+            raise InputError(f"no yearly files named {args.file_pattern} (.csv, .csv.gz, .dta, .parquet)",
+                             file=args.raw_dir)
+        reports = [inspect_file(p, fields, args.rows) for p in files]
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for rep in reports:
+        print(format_report(rep, fields) + "\n")
+    bad = [r.file for r in reports if not ok(r)]
+    for year, names in several_per_year(files, args.file_pattern).items():
+        print(f"year {year}: several files ({', '.join(names)}); ingest reads one file per year")
+        bad += names
+    print(f"{len(reports)} files inspected in {time.perf_counter() - t0:.1f} s; "
+          + (f"{len(bad)} would stop ingest: {', '.join(bad)}" if bad else "all would ingest"))
+    return 1 if bad else 0
 
 
 def link_main(argv: list[str]) -> int:

@@ -3,6 +3,10 @@
 CSV text is decoded here (UTF-8 with or without BOM, or GBK via its superset
 GB18030) and handed to pyarrow's multithreaded parser with every column read as
 text, so that types are decided once, by `coerce`, with row-level errors.
+Stata files before release 118 (Stata 13 and older) do not record their code page and
+pandas reads their names, labels and strings as latin-1; real ASIF files hold GB18030
+bytes there, so that text is decoded again (`read_stata`). Variable labels are kept:
+in some distributions the names are pinyin codes and the labels the Chinese headers.
 """
 
 from __future__ import annotations
@@ -10,16 +14,19 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 from upgrading.errors import InputError
 
 EXTENSIONS = (".csv", ".csv.gz", ".dta", ".parquet")
+DEFAULT_PATTERN = "asif_{year}"
+SAMPLE_BYTES = 1 << 20  # what inspect reads of a text file
 
 
 @dataclass
@@ -28,15 +35,40 @@ class RawTable:
     file: str            # file name without directory
     fmt: str
     encoding: str
+    labels: dict[str, str] = field(default_factory=dict)  # Stata variable labels
 
 
-def find_year_file(raw_dir: str | Path, year: int) -> Path:
-    """The one file asif_{year}.{csv,csv.gz,dta,parquet} in raw_dir; error if none or several."""
-    found = [Path(raw_dir) / f"asif_{year}{ext}" for ext in EXTENSIONS
-             if (Path(raw_dir) / f"asif_{year}{ext}").exists()]
+def year_file_name(pattern: str, year: int) -> str:
+    """The pattern with {year} filled in (plain text replacement, nothing evaluated)."""
+    if pattern.count("{year}") != 1 or "/" in pattern:
+        raise InputError(f"raw file pattern {pattern!r} must hold {{year}} exactly once and no '/'")
+    return pattern.replace("{year}", str(year))
+
+
+def file_format(name: str) -> str | None:
+    """'csv', 'csv.gz', 'dta', 'parquet' from the file name, or None."""
+    for ext in sorted(EXTENSIONS, key=len, reverse=True):
+        if name.endswith(ext):
+            return ext[1:]
+    return None
+
+
+def source_name(file: str) -> str:
+    """The file name without its format extension: the same raw data converted to another
+    format keeps its trace (one file per year, so the stem names the file)."""
+    fmt = file_format(file)
+    return file[: -len(fmt) - 1] if fmt else file
+
+
+def find_year_file(raw_dir: str | Path, year: int, pattern: str = DEFAULT_PATTERN) -> Path:
+    """The one file for `year` named by the pattern (e.g. asif_{year}, gy{year}.dta): with an
+    extension, that file; without, the one file of a supported format; error if none or several."""
+    name = year_file_name(pattern, year)
+    candidates = [name] if file_format(name) else [name + ext for ext in EXTENSIONS]
+    found = [Path(raw_dir) / c for c in candidates if (Path(raw_dir) / c).exists()]
     if not found:
-        raise InputError(f"no raw file for year {year}: expected one of "
-                         + ", ".join(f"asif_{year}{e}" for e in EXTENSIONS), file=str(raw_dir))
+        raise InputError(f"no raw file for year {year}: expected "
+                         + (" or ".join(candidates)) + f" (file pattern {pattern!r})", file=str(raw_dir))
     if len(found) > 1:
         raise InputError(f"several raw files for year {year}: "
                          + ", ".join(p.name for p in found), file=str(raw_dir))
@@ -120,27 +152,86 @@ def read_csv_bytes(data: bytes, file: str) -> tuple[pd.DataFrame, str]:
     return frame, "gbk/gb18030" if encoding == "gb18030" else encoding
 
 
-def read_raw(path: str | Path) -> RawTable:
-    """One raw year file as a RawTable; format from the extension."""
+def stata_release(path: Path) -> int:
+    """The .dta format number (113-115 old binary, 117 Stata 13, 118/119 Stata 14+ UTF-8)."""
+    with open(path, "rb") as fh:
+        head = fh.read(64)
+    if head.startswith(b"<stata_dta>"):
+        return int(head.split(b"<release>", 1)[1][:3])
+    return head[0]
+
+
+def detect_legacy_text(samples: list[str]) -> str:
+    """Encoding of pre-Stata-14 text that pandas decoded as latin-1: the file does not record
+    its code page; Chinese files are GB18030 (or UTF-8 when written by a converter)."""
+    data = "".join(samples).encode("latin-1")
+    if data.isascii():
+        return "ascii"
+    for enc in ("utf-8", "gb18030"):
+        try:
+            data.decode(enc)
+            return enc
+        except UnicodeDecodeError:
+            pass
+    return "latin-1"
+
+
+def read_stata(path: Path, nrows: int | None = None) -> tuple[pd.DataFrame, dict[str, str], str]:
+    """(frame, variable labels, text encoding). Stata 14+ is UTF-8; older files are decoded
+    from GB18030 (or UTF-8) where pandas' latin-1 reading would leave mojibake."""
+    release = stata_release(path)
+    with pd.read_stata(path, convert_categoricals=False, preserve_dtypes=True, iterator=True) as reader:
+        labels = reader.variable_labels()
+        frame = reader.read(nrows=nrows) if nrows else reader.read()
+    if release >= 118:
+        return frame, labels, "utf-8"
+    text_cols = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c].dtype)]
+    sample = [str(c) for c in frame.columns] + list(labels.values())
+    for c in text_cols:
+        sample += [v for v in frame[c].head(2000) if isinstance(v, str)]
+    enc = detect_legacy_text(sample)
+    if enc in ("ascii", "latin-1"):
+        return frame, labels, enc
+
+    def fix(s):
+        return s.encode("latin-1").decode(enc) if isinstance(s, str) else s
+
+    frame = frame.rename(columns=fix)
+    labels = {fix(k): fix(v) for k, v in labels.items()}
+    for c in text_cols:
+        frame[fix(c)] = frame[fix(c)].map(fix)
+    return frame, labels, enc
+
+
+def read_raw(path: str | Path, nrows: int | None = None) -> RawTable:
+    """One raw year file as a RawTable; format from the extension. With `nrows`, only the
+    header and about that many leading rows (text files: the first SAMPLE_BYTES)."""
     path = Path(path)
     file = path.name
+    fmt = file_format(file)
+    if fmt is None:
+        raise InputError(f"unsupported file type; expected one of {', '.join(EXTENSIONS)}", file=file)
     if path.stat().st_size == 0:
         raise InputError("empty file (0 bytes)", file=file)
-    if file.endswith(".csv.gz"):
-        with gzip.open(path, "rb") as fh:
-            frame, enc = read_csv_bytes(fh.read(), file)
-        return RawTable(frame, file, "csv.gz", enc)
-    if file.endswith(".csv"):
-        frame, enc = read_csv_bytes(path.read_bytes(), file)
-        return RawTable(frame, file, "csv", enc)
-    if file.endswith(".dta"):
-        frame = pd.read_stata(path, convert_categoricals=False, preserve_dtypes=True)
-        fmt = "dta"
-    elif file.endswith(".parquet"):
-        frame = pd.read_parquet(path)
-        fmt = "parquet"
+    if fmt in ("csv", "csv.gz"):
+        opener = gzip.open if fmt == "csv.gz" else open
+        with opener(path, "rb") as fh:
+            data = fh.read(SAMPLE_BYTES) if nrows else fh.read()
+        if nrows and len(data) == SAMPLE_BYTES:
+            data = data[: data.rfind(b"\n") + 1]  # whole lines only
+        frame, enc = read_csv_bytes(data, file)
+        return RawTable(frame.head(nrows) if nrows else frame, file, fmt, enc)
+    labels: dict[str, str] = {}
+    if fmt == "dta":
+        frame, labels, enc = read_stata(path, nrows)
     else:
-        raise InputError(f"unsupported file type; expected one of {', '.join(EXTENSIONS)}", file=file)
+        pf = pq.ParquetFile(path)
+        if nrows:
+            batch = next(pf.iter_batches(batch_size=nrows), None)
+            frame = (batch.to_pandas() if batch is not None else pf.schema_arrow.empty_table().to_pandas())
+        else:
+            frame = pf.read().to_pandas()
+        enc = "binary"
     if len(frame) == 0:
         raise InputError("empty file (no data rows)", file=file)
-    return RawTable(frame.reset_index(drop=True), file, fmt, "binary")
+    return RawTable(frame.reset_index(drop=True), file, fmt, enc, labels)

@@ -57,7 +57,8 @@ def truth_table(truth_rows: pd.DataFrame, layout: mess.Layout, order: np.ndarray
     defect = np.where(copy == 1, mess.DEFECTS.index("duplicate_row"),
                       np.where(copy == 2, mess.DEFECTS.index("conflict_duplicate"),
                                truth_rows["defect_code"].to_numpy()[src]))
-    files = np.array([f"asif_{y}.csv" for y in range(int(year.min()), int(year.max()) + 1)])
+    # source_file = the year file's name without its format extension, as ingest records it
+    files = np.array([f"asif_{y}" for y in range(int(year.min()), int(year.max()) + 1)])
     cols = {"source_file": pa.DictionaryArray.from_arrays(pa.array((year - year.min()).astype(np.int32)),
                                                           pa.array(files)),
             "source_row": pa.array(source_row.astype(np.int64))}
@@ -85,6 +86,10 @@ def generate(out_dir: str | Path, p: dict, scale: str, seed: int, years: list[in
     p = normalise_params(p)
     out_dir = Path(out_dir)
     spellings = writer.load_spellings(headers)
+    reg_names = writer.reg_type_names(headers)
+    layout_name = p.get("layout", "real_traits")
+    if layout_name not in writer.LAYOUTS:
+        raise ValueError(f"synth.layout {layout_name!r} is not one of {', '.join(writer.LAYOUTS)}")
     world = build_world(p, scale, seed, years)
     _log(f"simulated {len(world.panel)} firm-years ({len(world.static['j'])} firms)", t0)
     rng = np.random.default_rng([seed, 1])  # a second stream: identities and mess
@@ -99,13 +104,12 @@ def generate(out_dir: str | Path, p: dict, scale: str, seed: int, years: list[in
         ordered_year = lines_year[order]
         for year in years:
             sel = order[ordered_year == year]
-            cols = writer.year_columns(spellings, year, p["rd_years"])
+            cols = writer.year_columns(spellings, year, p["rd_years"], list(raw.columns))
             names = writer.year_headers(spellings, year, p["header_era"][year])
             table = writer.year_table(raw, ident, layout.src[sel], layout.copy[sel],
                                       layout.money_factor[sel], layout.emp_factor[sel], cols)
-            data = writer.csv_bytes(table, [names[c] for c in cols], p["encodings"][year])
-            (tmp / f"asif_{year}.csv").write_bytes(data)
-            written.append(f"asif_{year}.csv")
+            written.append(writer.write_year(tmp, layout_name, year, table, [names[c] for c in cols],
+                                             spellings, reg_names, p["encodings"][year], seed))
         del raw, ident  # the truth rows are all the oracle needs: keep peak memory down
         _log("raw year files written", t0)
         for name, table in side_tables(world).items():
