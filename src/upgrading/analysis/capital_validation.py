@@ -7,9 +7,9 @@ change of e between a firm's consecutive years (the error in capital growth). Re
 rows, the firm's first panel year (where the deflation of the historical-cost stock acts) and
 later years (where the perpetual inventory carries that error forward and adds its own).
 
-beta_k: per 2-digit industry, pooled OLS and firm fixed effects of y on (l, k) with the pipeline's
-capital and, on the same rows, with the true capital; the difference is the effect of the
-capital error on beta_k for these estimators. The stage's own elasticities (LP, ACF with the
+beta_k: per 2-digit industry, OLS with year effects and firm + year fixed effects of y on (l, k)
+with the pipeline's capital and, on the same rows, with the true capital; the difference is the
+effect of the capital error on beta_k for these estimators. The stage's own elasticities (LP, ACF with the
 pipeline's capital) are set beside the truth.
 """
 
@@ -62,7 +62,7 @@ def recovery(joined: pd.DataFrame) -> pd.DataFrame:
 
 
 def _beta_k(df: pd.DataFrame, k: str, fe: bool) -> float:
-    fml = f"y ~ l + {k}" + (" | firm_id" if fe else "")
+    fml = f"y ~ l + {k} | " + ("firm_id + year" if fe else "year")
     fit = pf.feols(fml, data=df, vcov="iid", fixef_rm="none")
     return float(fit.coef()[k])
 
