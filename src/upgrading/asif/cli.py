@@ -113,7 +113,8 @@ def read_side_files(raw_dir: str) -> dict[str, pd.DataFrame]:
 def clean_main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="upgrading clean", description="linked.parquet -> panel.parquet")
     ap.add_argument("--data", required=True)
-    ap.add_argument("--raw-dir", required=True, help="folder with cities.csv, deflators.csv, investment_prices.csv, cic_concordance.csv")
+    ap.add_argument("--raw-dir", required=True,
+                    help="folder with cities.csv, deflators.csv, investment_prices.csv, cic_concordance.csv")
     ap.add_argument("--headers", default="config/asif_headers.yaml")
     ap.add_argument("--config-json", default="{}", help="the cleaning: section as JSON")
     ap.add_argument("--out", required=True)

@@ -245,8 +245,9 @@ def capital_numbers(recovery: pd.DataFrame, beta_k: pd.DataFrame) -> dict[str, s
                 raise InputError("capital validation table lacks a column", file=name, column=col)
     rec = recovery.set_index(["measure", "sample"])
     out = {}
-    for (measure, sample), stem in ((("level", "all"), "CapitalLevel"), (("level", "first_year"), "CapitalFirstYear"),
-                                    (("growth", "all"), "CapitalGrowth")):
+    stems = {("level", "all"): "CapitalLevel", ("level", "first_year"): "CapitalFirstYear",
+             ("growth", "all"): "CapitalGrowth"}
+    for (measure, sample), stem in stems.items():
         if (measure, sample) in rec.index:
             r = rec.loc[(measure, sample)]
             out[stem + "ErrorMean"] = signed(r["mean_log_error"])
