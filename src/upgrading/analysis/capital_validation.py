@@ -43,6 +43,20 @@ def join_truth(panel: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     return j
 
 
+def with_true_capital(panel: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """The panel with its capital replaced by the true capital (same rows), for running the
+    productivity stage on it: the difference in its elasticities is the effect of the capital
+    error on LP and ACF."""
+    t = truth[[*TRACE, "true_capital"]].astype({"source_file": "string"})
+    out = panel.merge(t, on=TRACE, how="left", validate="one_to_one")
+    missing = out["true_capital"].isna()
+    if missing.any():
+        raise ValueError(f"{int(missing.sum())} panel rows have no true capital")
+    out["capital"] = out.pop("true_capital")
+    out["k"] = np.log(out["capital"].where(out["capital"] > 0))
+    return out
+
+
 def _row(measure: str, sample: str, e: pd.Series) -> dict:
     e = e.dropna()
     return {"measure": measure, "sample": sample, "n": int(len(e)),

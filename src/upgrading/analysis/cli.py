@@ -119,6 +119,8 @@ def validate_capital_main(argv: list[str]) -> int:
     p.add_argument("--elasticities", default=None, help="production_elasticities.csv (LP, ACF beside the truth)")
     p.add_argument("--recovery", required=True, help="CSV: log error of capital, level and growth")
     p.add_argument("--beta-k", required=True, help="CSV: beta_k with the pipeline's and the true capital")
+    p.add_argument("--panel-true-capital", default=None,
+                   help="also write the panel with true capital (run `upgrading productivity` on it by hand)")
     args = p.parse_args(argv)
 
     def go(a):
@@ -138,8 +140,18 @@ def validate_capital_main(argv: list[str]) -> int:
         if joined.empty:
             raise InputError("no panel row matches a truth row on (source_file, source_row)", file=a.truth_firms)
         elast = pd.read_csv(a.elasticities) if a.elasticities else None
-        io.write_csv(cv.recovery(joined), a.recovery, float_format="%.6g")
-        io.write_csv(cv.beta_k_effect(joined, truth["production"], elast), a.beta_k, float_format="%.6g")
+        recovery = cv.recovery(joined)
+        beta_k = cv.beta_k_effect(joined, truth["production"], elast)
+        swapped = None
+        if a.panel_true_capital:
+            try:
+                swapped = cv.with_true_capital(pd.read_parquet(a.panel), firms)
+            except ValueError as exc:
+                raise InputError(str(exc), file=a.truth_firms) from None
+        io.write_csv(recovery, a.recovery, float_format="%.6g")
+        io.write_csv(beta_k, a.beta_k, float_format="%.6g")
+        if swapped is not None:
+            io.write_parquet(swapped, a.panel_true_capital)
 
     return _run(go, args)
 
