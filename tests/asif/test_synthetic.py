@@ -195,12 +195,17 @@ def test_validate_capital_step_is_deterministic(world):
     outs = []
     for run in ("a", "b"):
         rec, beta = d / f"rec_{run}.csv", d / f"beta_{run}.csv"
+        extra = ["--panel-true-capital", str(d / "panel_true_capital.parquet")] if run == "a" else []
         assert validate_capital_main(["--panel", str(world["p"]["panel.parquet"]),
                                       "--truth-firms", str(raw / "truth" / "firms.parquet"),
                                       "--truth", str(raw / "truth" / "parameters.json"),
-                                      "--recovery", str(rec), "--beta-k", str(beta)]) == 0
+                                      "--recovery", str(rec), "--beta-k", str(beta), *extra]) == 0
         outs.append((rec.read_bytes(), beta.read_bytes()))
     assert outs[0] == outs[1]
+    swapped = pd.read_parquet(d / "panel_true_capital.parquet")
+    truth = swapped.merge(world["truth"], on=["source_file", "source_row"], suffixes=("", "_t"))
+    assert list(swapped.columns) == list(world["panel"].columns) and len(truth) == len(world["panel"])
+    np.testing.assert_allclose(truth["k"], np.log(truth["true_capital"]))
     b = pd.read_csv(d / "beta_a.csv")
     means = b[b["industry"] == "mean"].set_index("method")
     assert set(means.index) == {"ols", "fe"}
