@@ -29,9 +29,6 @@ import pandas as pd
 
 from upgrading.synth.population import Tables
 
-STOCKS = ("OFA", "NBV", "ACC", "dep", "I_nom")
-
-
 def national_prices(cfg: dict, first_sample_year: int) -> pd.DataFrame:
     """National investment price index from cfg['first_year'] to the first sample year (= 1 there).
 
@@ -51,7 +48,7 @@ def national_prices(cfg: dict, first_sample_year: int) -> pd.DataFrame:
     return pd.DataFrame({"year": years, "investment_price": np.round(np.exp(log_p), 6)})
 
 
-def price_table(national: pd.DataFrame, inv_defl: np.ndarray, years: list[int]) -> tuple[np.ndarray, int]:
+def price_table(national: pd.DataFrame, inv_defl: np.ndarray) -> tuple[np.ndarray, int]:
     """(P[j, s - y0], y0): investment price of each industry in every year from the national index's
     first year to the last sample year; before the sample the national index chained to the
     industry's deflator of the first sample year."""
@@ -116,8 +113,8 @@ class Ledger:
 
     @classmethod
     def build(cls, rng: np.random.Generator, cfg: dict, delta: float, tab: Tables,
-              national: pd.DataFrame, inv_defl: np.ndarray, years: list[int]) -> "Ledger":
-        prices, y0 = price_table(national, inv_defl, years)
+              national: pd.DataFrame, inv_defl: np.ndarray) -> "Ledger":
+        prices, y0 = price_table(national, inv_defl)
         prov_pos, cell_dev = cell_growth(rng, tab, cfg["growth_cell_sd"])
         return cls(rng, cfg, delta, prices, y0, prov_pos, cell_dev)
 

@@ -104,7 +104,7 @@ def build_world(p: dict, scale: str, seed: int, years: list[int]) -> World:
     national = books.national_prices(p["book_values"], years[0])
     # Book values draw from their own stream ([seed, 2]; identities and mess use [seed, 1]).
     ledger = books.Ledger.build(np.random.default_rng([seed, 2]), p["book_values"], p["delta"], tab,
-                                national, d["investment"], years)
+                                national, d["investment"])
     static, panel, diag, unsurveyed = simulate(tab, p, io, d, years, targets, rng, ledger)
     return World(p, scale, seed, years, cities, div, cls, conc, io, defl, national, cat, tab, static,
                  panel, diag, targets, unsurveyed)
