@@ -23,6 +23,7 @@ STEPS: dict[str, str] = {
     "estimate": "upgrading.analysis.cli:estimate_main",
     "crosscheck": "upgrading.analysis.cli:crosscheck_main",
     "validate": "upgrading.analysis.cli:validate_main",
+    "validate-capital": "upgrading.analysis.cli:validate_capital_main",
     "montecarlo": "upgrading.analysis.cli:montecarlo_main",
     "montecarlo-aggregate": "upgrading.analysis.cli:montecarlo_aggregate_main",
     "table": "upgrading.exhibits.cli:table_main",

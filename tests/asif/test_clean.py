@@ -71,18 +71,6 @@ def test_ownership_rules():
                    "collective", "private"]
 
 
-def test_pim_by_hand():
-    panel = pd.DataFrame({"firm_id": [1, 1, 1, 2, 2], "year": [1998, 1999, 2000, 1998, 2000],
-                          "net_fixed_assets": [400.0, 0, 0, 300, 0],
-                          "original_fixed_assets": [500.0, 550, 540, 500, 600],
-                          "investment_deflator": [1.0, 1.02, 1.04, 1.0, 1.04]})
-    k, inv = capital.perpetual_inventory(panel.iloc[::-1].reset_index(drop=True), 0.09)
-    k, inv = k[::-1], inv[::-1]
-    k2 = 0.91 * 400 + 50 / 1.02
-    assert k == pytest.approx([400, k2, 0.91 * k2 + 0, 300, 0.91 ** 2 * 300 + 100 / 1.04])
-    assert np.isnan(inv[0]) and inv[1] == 50 and inv[2] == 0 and inv[4] == 100
-
-
 def test_codebook_covers_panel(built):
     _, p = built
     book = pd.read_csv(p["cb.csv"])

@@ -87,6 +87,8 @@ def write_side_files(raw: Path) -> None:
         f = 1 + 0.05 * (y - 1998)
         lines.append(f"17,{y},{f:.2f},{f:.2f},{1 + 0.02 * (y - 1998):.2f}")
     (raw / "deflators.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    prices = ["year,investment_price"] + [f"{y},{1.03 ** (y - 1998):.6f}" for y in range(1980, 1999)]
+    (raw / "investment_prices.csv").write_text("\n".join(prices) + "\n", encoding="utf-8")
 
 
 def write_tiny(raw: Path) -> dict[tuple[int, int], str]:

@@ -102,3 +102,19 @@ def test_coverage_macros_name_outcome_model_and_term():
     assert out["CoverageDraws"] == "40"
     with pytest.raises(InputError):
         numbers.coverage_numbers(cov.drop(columns="outcome"))
+
+
+def test_capital_numbers_by_hand():
+    rec = pd.DataFrame({"measure": ["level", "level", "growth"], "sample": ["all", "first_year", "all"],
+                        "mean_log_error": [-0.03, -0.04, 0.005], "sd_log_error": [0.086, 0.1, 0.019],
+                        "share_within_10pct": [0.9, 0.82, 0.99]})
+    beta = pd.DataFrame({"industry": ["13", "mean", "mean", "mean"], "method": ["fe", "fe", "ols", "acf"],
+                         "effect": [0.01, -0.003, 0.0007, None], "abs_error": [0.05, 0.06, 0.25, 0.04]})
+    out = numbers.capital_numbers(rec, beta)
+    assert out["CapitalLevelErrorSd"] == "0.086"
+    assert out["CapitalFirstYearErrorMean"] == r"\ensuremath{-}0.040"
+    assert out["CapitalGrowthWithinTenPct"] == r"99.0\,\%"
+    assert out["CapitalBetaKFeEffect"] == r"\ensuremath{-}0.003"
+    assert out["CapitalBetaKAcfAbsError"] == "0.040" and "CapitalBetaKAcfEffect" not in out
+    with pytest.raises(InputError, match="capital_beta_k.csv"):
+        numbers.capital_numbers(rec, beta.drop(columns="effect"))

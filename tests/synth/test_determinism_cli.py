@@ -21,7 +21,7 @@ def test_same_seed_same_bytes(world, tmp_path):
     again = make_world(tmp_path / "again")
     first, second = _digests(world), _digests(again)
     assert first == second
-    assert len(first) == 10 + 6 + 4 + 1  # years, side files, truth, SHA256SUMS
+    assert len(first) == 10 + 7 + 4 + 1  # years, side files, truth, SHA256SUMS
 
 
 def test_other_seed_other_world(world, tmp_path):

@@ -44,19 +44,37 @@ def test_double_deflation_gives_true_value_added(clean, deflators):
                        money(clean.loc[has_va, "output"]) - money(clean.loc[has_va, "intermediate"]), atol=0.11)
 
 
-def test_perpetual_inventory_gives_true_capital(clean, deflators):
+def test_book_values_follow_accounting_identities(clean, deflators, params):
+    """Original value - accumulated depreciation = net value; accumulated depreciation grows by the
+    year's depreciation = accounting rate x last year's net value; original value grows by nominal
+    investment, which deflated is the change in true real capital (perpetual inventory)."""
     df = clean.sort_values(["true_firm_id", "year"]).copy()
-    df["pinv"] = _defl(df, deflators, "investment_deflator")
-    nfa, ofa = money(df["net_fixed_assets"]), money(df["original_fixed_assets"])
-    first = np.allclose(nfa / df["pinv"], df["true_capital"], rtol=1e-4, atol=0.1)
-    assert first
+    ofa, nfa = money(df["original_fixed_assets"]), money(df["net_fixed_assets"])
+    acc, dep = money(df["depreciation_accumulated"]), money(df["depreciation_current"])
+    assert np.allclose(ofa - acc, nfa, atol=0.051)
+    assert (acc >= 0).all() and (nfa > 0).all() and (ofa >= nfa).all()
     prev = df.groupby("true_firm_id").shift(1)
     consecutive = (prev["year"] == df["year"] - 1).to_numpy()
-    k_prev = prev["true_capital"].to_numpy()
-    inv = np.maximum(ofa.to_numpy() - money(prev["original_fixed_assets"].fillna("")).to_numpy(), 0)
-    k = 0.91 * k_prev + inv / df["pinv"].to_numpy()
     assert consecutive.sum() > 1000
-    assert np.allclose(k[consecutive], df["true_capital"].to_numpy()[consecutive], rtol=1e-4, atol=0.2)
+    p_ofa, p_nfa, p_acc = (money(prev[c].fillna("")).to_numpy()[consecutive]
+                           for c in ("original_fixed_assets", "net_fixed_assets", "depreciation_accumulated"))
+    d = params["book_values"]["depreciation_rate"]
+    assert np.allclose(acc.to_numpy()[consecutive], p_acc + dep.to_numpy()[consecutive], atol=0.16)
+    assert np.allclose(dep.to_numpy()[consecutive], d * p_nfa, rtol=1e-6, atol=0.06)
+    inv = ofa.to_numpy()[consecutive] - p_ofa
+    assert (inv >= -0.1).all()  # no retirements: the original value never falls
+    pinv = _defl(df, deflators, "investment_deflator")[consecutive]
+    k, k_prev = df["true_capital"].to_numpy()[consecutive], prev["true_capital"].to_numpy()[consecutive]
+    assert np.allclose((1 - params["delta"]) * k_prev + inv / pinv, k, rtol=1e-4, atol=0.2)
+
+
+def test_book_values_are_at_historical_cost(clean, deflators):
+    """The net value at today's price is not real capital: old vintages were bought cheaper."""
+    pinv = _defl(clean, deflators, "investment_deflator")
+    gap = np.log(money(clean["net_fixed_assets"]) / pinv / clean["true_capital"])
+    age = clean["year"] - pd.to_numeric(clean["founding_year"])
+    assert gap.std() > 0.03
+    assert gap[age >= 20].mean() < gap[age <= 2].mean() - 0.05
 
 
 def test_ownership_rule_recovers_true_ownership(clean):
@@ -170,3 +188,23 @@ def test_unsurveyed_firms_are_below_the_threshold_and_domestic(world, params):
     own = w.static["own"][miss["firm"].to_numpy()]
     assert (own != 0).all()  # state firms are surveyed whatever their sales through 2006
     assert (w.static["share_hmt"][miss["firm"].to_numpy()] == 0).all()
+
+
+def test_opening_books_by_hand():
+    """A firm founded two years before its first year: the depreciated real history sums to its
+    capital, the nominal history to its original value, declining balance to its net value."""
+    from upgrading.synth import books
+
+    cfg = {"growth_mean": 0.1, "growth_firm_sd": 0.0, "lumpiness_sd": 0.0, "depreciation_rate": 0.08}
+    prices = np.array([[0.8, 0.9, 1.0]])  # y0 = 1996
+    got = books.opening_books(np.random.default_rng(0), np.array([1000.0]), np.array([1996]), 1998,
+                              np.array([0]), np.array([0.0]), prices, 1996, cfg, 0.09)
+    w = np.exp(0.1 * np.arange(3))          # real investment 1996, 1997, 1998 (relative)
+    c = 1000 / (w @ 0.91 ** np.array([2, 1, 0]))
+    nominal = c * w * prices[0]
+    assert got["OFA"][0] == pytest.approx(nominal.sum())
+    nbv = nominal @ 0.92 ** np.array([2, 1, 0])
+    assert got["NBV"][0] == pytest.approx(nbv)
+    assert got["ACC"][0] == pytest.approx(nominal.sum() - nbv)
+    assert got["dep"][0] == pytest.approx(0.08 * (nominal[:2] @ 0.92 ** np.array([1, 0])))
+    assert got["I_nom"][0] == pytest.approx(nominal[2])

@@ -30,6 +30,7 @@ SIDE_FILES = [
     "cic_concordance.csv",
     "io_table.csv",
     "deflators.csv",
+    "investment_prices.csv",
     "fdi_catalogue_2002.csv",
 ]
 

@@ -57,6 +57,7 @@ rule clean:
         headers=config["headers"],
         cities=side_file("cities.csv"),
         deflators=side_file("deflators.csv"),
+        investment_prices=side_file("investment_prices.csv"),
         concordance=side_file("cic_concordance.csv"),
     output:
         data=f"{PROC}/panel.parquet",

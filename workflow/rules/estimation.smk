@@ -94,6 +94,30 @@ if SYNTHETIC:
             " --oracle {input.oracle} --targets-json {params.targets:q} --out {output} > {log} 2>&1"
 
 
+if SYNTHETIC:
+
+    rule validate_capital:
+        input:
+            panel=f"{PROC}/panel.parquet",
+            firms=f"{RAW}/truth/firms.parquet",
+            truth=f"{RAW}/truth/parameters.json",
+            elasticities=f"{PROC}/production_elasticities.csv",
+        output:
+            recovery=f"{RESULTS}/estimates/capital_recovery.csv",
+            beta_k=f"{RESULTS}/estimates/capital_beta_k.csv",
+        log:
+            f"{LOGS}/validate_capital.log",
+        benchmark:
+            f"{BENCH}/validate_capital.tsv"
+        resources:
+            mem_mb=3000,
+            runtime=10,
+        shell:
+            "upgrading validate-capital --panel {input.panel} --truth-firms {input.firms}"
+            " --truth {input.truth} --elasticities {input.elasticities}"
+            " --recovery {output.recovery} --beta-k {output.beta_k} > {log} 2>&1"
+
+
 rule montecarlo:
     output:
         f"{RESULTS}/montecarlo/draws/seed_{{seed}}.csv",
@@ -138,3 +162,4 @@ rule estimation_all:
         expand(f"{RESULTS}/estimates/{{family}}.parquet", family=FAMILIES),
         f"{RESULTS}/estimates/crosscheck.csv",
         [f"{RESULTS}/estimates/validation.csv"] if SYNTHETIC else [],
+        [f"{RESULTS}/estimates/capital_recovery.csv"] if SYNTHETIC else [],

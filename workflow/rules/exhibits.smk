@@ -78,6 +78,8 @@ rule numbers:
         audit=f"{RESULTS}/audit/cleaning.csv",
         crosscheck=f"{RESULTS}/estimates/crosscheck.csv",
         validation=[f"{RESULTS}/estimates/validation.csv"] if SYNTHETIC else [],
+        capital=[f"{RESULTS}/estimates/capital_recovery.csv", f"{RESULTS}/estimates/capital_beta_k.csv"]
+        if SYNTHETIC else [],
         # The Monte Carlo reruns the whole chain per seed: quoted only when asked for.
         coverage=[f"{RESULTS}/montecarlo/coverage.csv"] if SYNTHETIC and EXH["use_montecarlo"] else [],
     output:
@@ -86,6 +88,7 @@ rule numbers:
         settings=_exh_plan.as_json({k: EXH[k] for k in ("auto_numbers", "quotes", "shock_year")}),
         validation=lambda wc, input: f"--validation {input.validation}" if SYNTHETIC else "",
         coverage=lambda wc, input: f"--coverage {input.coverage}" if input.coverage else "",
+        capital=lambda wc, input: f"--capital {input.capital}" if input.capital else "",
         source=config["data_source"],
     log:
         f"{LOGS}/numbers.log",
@@ -97,6 +100,7 @@ rule numbers:
     shell:
         "upgrading numbers --analysis {input.analysis} --estimates {input.estimates}"
         " --audit {input.audit} --crosscheck {input.crosscheck} {params.validation} {params.coverage}"
+        " {params.capital}"
         " --settings {params.settings:q} --data-source {params.source} --out {output} > {log} 2>&1"
 
 

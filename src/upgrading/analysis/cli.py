@@ -1,4 +1,5 @@
-"""CLI steps of the analysis stage: estimate, crosscheck, validate, montecarlo, montecarlo-aggregate.
+"""CLI steps of the analysis stage: estimate, crosscheck, validate, validate-capital, montecarlo,
+montecarlo-aggregate.
 
 Each function takes argv, returns an exit code; bad input -> message naming file/column/row,
 exit 1, no output written (every writer is atomic).
@@ -105,6 +106,52 @@ def validate_main(argv: list[str]) -> int:
         targets = json.loads(a.targets_json) if a.targets_json else None
         io.write_csv(validation.compare_files(a.estimates, a.truth, a.oracle, targets), a.out,
                      float_format="%.10g")
+
+    return _run(go, args)
+
+
+def validate_capital_main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="upgrading validate-capital",
+                                description="Real capital of the panel against the synthetic truth.")
+    p.add_argument("--panel", required=True, help="data/processed/panel.parquet")
+    p.add_argument("--truth-firms", required=True, help="truth/firms.parquet")
+    p.add_argument("--truth", required=True, help="truth/parameters.json (true elasticities)")
+    p.add_argument("--elasticities", default=None, help="production_elasticities.csv (LP, ACF beside the truth)")
+    p.add_argument("--recovery", required=True, help="CSV: log error of capital, level and growth")
+    p.add_argument("--beta-k", required=True, help="CSV: beta_k with the pipeline's and the true capital")
+    p.add_argument("--panel-true-capital", default=None,
+                   help="also write the panel with true capital (run `upgrading productivity` on it by hand)")
+    args = p.parse_args(argv)
+
+    def go(a):
+        import pandas as pd
+
+        from upgrading import io
+
+        from . import capital_validation as cv
+        from .validation import read_json
+
+        truth = read_json(a.truth, "truth")
+        if "production" not in truth:
+            raise InputError("no 'production' (true elasticities) in the truth", file=a.truth)
+        panel = pd.read_parquet(a.panel, columns=[*cv.TRACE, "firm_id", "year", "industry2", "y", "l", "k"])
+        firms = pd.read_parquet(a.truth_firms, columns=[*cv.TRACE, "true_firm_id", "true_capital"])
+        joined = cv.join_truth(panel, firms)
+        if joined.empty:
+            raise InputError("no panel row matches a truth row on (source_file, source_row)", file=a.truth_firms)
+        elast = pd.read_csv(a.elasticities) if a.elasticities else None
+        recovery = cv.recovery(joined)
+        beta_k = cv.beta_k_effect(joined, truth["production"], elast)
+        swapped = None
+        if a.panel_true_capital:
+            try:
+                swapped = cv.with_true_capital(pd.read_parquet(a.panel), firms)
+            except ValueError as exc:
+                raise InputError(str(exc), file=a.truth_firms) from None
+        io.write_csv(recovery, a.recovery, float_format="%.6g")
+        io.write_csv(beta_k, a.beta_k, float_format="%.6g")
+        if swapped is not None:
+            io.write_parquet(swapped, a.panel_true_capital)
 
     return _run(go, args)
 

@@ -53,7 +53,15 @@ DEFAULTS: dict = {
     # `min_log_deviation` (natural log) from its industry2-year median.
     "outliers": {"enabled": True, "mad_multiple": 6.0, "min_log_deviation": 1.5},
     "nonpositive_production": {"enabled": True},
+    # Economic depreciation of real capital (BVZ 2012 use 9 %).
     "depreciation_rate": 0.09,
+    # Real capital from book values at historical cost (upgrading.asif.capital): the first year's
+    # original value is deflated with the firm's age and the growth of nominal capital in its
+    # province x industry (the median yearly change in log original value there; a cell with fewer
+    # than min_pairs changes uses its industry, then all firms; clipped to [growth_floor,
+    # growth_cap]); later years add the change in original value, negative changes floored at 0
+    # (negative_investment: floor) or kept (keep).
+    "capital": {"min_pairs": 30, "growth_floor": 0.0, "growth_cap": 0.3, "negative_investment": "floor"},
     "ownership_threshold": 0.25,
     "soe_state_share": 0.5,
 }
@@ -72,6 +80,9 @@ def settings(overrides: dict | None) -> dict:
             out[key].update(val)
         else:
             out[key] = val
+    if out["capital"]["negative_investment"] not in ("floor", "keep"):
+        raise KeyError(f"cleaning.capital.negative_investment: 'floor' or 'keep', "
+                       f"not {out['capital']['negative_investment']!r}")
     return out
 
 
@@ -220,17 +231,43 @@ def check_deflators(data: pd.DataFrame) -> None:
         raise InputError(f"no deflator for industry2-year {pairs}", file="deflators.csv")
 
 
-def attach_capital(data: pd.DataFrame, cfg: dict) -> pd.DataFrame:
-    """Real capital and nominal investment by perpetual inventory over every row that reports
-    fixed assets, before the filters: a row dropped later (say for negative output) still
-    carries the firm's investment of that year into its capital of the next."""
-    ok = (data["net_fixed_assets"].notna() & data["original_fixed_assets"].notna()
-          & data["investment_deflator"].notna()).to_numpy()
-    cols = ["firm_id", "year", "net_fixed_assets", "original_fixed_assets", "investment_deflator"]
-    k, inv = capital.perpetual_inventory(data.loc[ok, cols], cfg["depreciation_rate"])
+CAPITAL_FLAGS = {
+    "no_original_value": "no capital: no original value of fixed assets (or no investment deflator) "
+                         "reported in this or an earlier year of the firm",
+    "original_value_gap": "original value missing after the firm's first year: no investment added; "
+                          "the next reported change spans the gap",
+    "negative_investment": "original value fell since the previous report (disposal or revaluation): "
+                           "investment {negative}",
+    "age_unknown": "first year of capital with founding year missing or after the year: the book is "
+                   "valued as bought that year (age 0)",
+    "age_capped": "first year of capital founded before the investment price index starts: older "
+                  "vintages valued as bought in the index's first year",
+    "growth_fallback": "first year of capital whose province x industry cell has fewer than {min_pairs} "
+                       "yearly changes of original value: the industry's (or all firms') growth used",
+    "growth_clipped": "first year of capital whose nominal capital growth lies outside "
+                      "[{growth_floor:g}, {growth_cap:g}]: clipped",
+}
+
+
+def attach_capital(data: pd.DataFrame, wf: Waterfall, cfg: dict, side: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Real capital and nominal investment (upgrading.asif.capital) over every row, before the
+    filters: a row dropped later (say for negative output) still carries the firm's investment of
+    that year into its capital of the next. Edge cases are counted in the audit (rows changed)."""
+    c = cfg["capital"]
+    prices = capital.price_table(side["deflators"], side["investment_prices"])
+    cols = ["firm_id", "year", "founding_year", "province", "industry2", "original_fixed_assets",
+            "investment_deflator"]
+    res = capital.real_capital(data[cols], prices, cfg["depreciation_rate"], c["min_pairs"],
+                               c["growth_floor"], c["growth_cap"], c["negative_investment"])
     out = data.copy(deep=False)
-    out["capital"], out["investment_nominal"] = np.nan, np.nan
-    out.loc[ok, "capital"], out.loc[ok, "investment_nominal"] = k, inv
+    out["capital"], out["investment_nominal"] = res.capital, res.investment
+    negative = "floored at 0" if c["negative_investment"] == "floor" else "kept negative"
+    for flag, text in CAPITAL_FLAGS.items():
+        wf.change(out, res.flags[flag], f"capital_{flag}", text.format(negative=negative, **c))
+    used = res.growth[res.growth["changes"] >= c["min_pairs"]]["growth"]
+    if len(used):
+        wf.log(f"clean: nominal capital growth over {len(used)} province x industry cells: "
+               f"median {used.median():.3f}, 10-90% {used.quantile(0.1):.3f} to {used.quantile(0.9):.3f}")
     return out
 
 
@@ -335,7 +372,7 @@ def clean(linked: pd.DataFrame, side: dict[str, pd.DataFrame], cfg: dict,
     data = repair_unit_slips(data, wf, cfg, data["industry2"])
     data = geography(data, side["cities"])
     data = attach_deflators(data, side["deflators"])
-    data = attach_capital(data, cfg)
+    data = attach_capital(data, wf, cfg, side)
     data = apply_filters(data, wf, cfg, side["cities"])
     check_deflators(data)
     data["industry4"] = industry.digits_to_int(data["industry4_code"]).astype("int64")

@@ -140,7 +140,8 @@ def read_side_files(raw_dir: str) -> dict[str, pd.DataFrame]:
     raw = Path(raw_dir)
     out = {}
     for name, dtype in [("cities", {"city": "int64", "region": "string"}),
-                        ("deflators", None), ("cic_concordance", {"code_old": "string", "code_new": "string"})]:
+                        ("deflators", None), ("investment_prices", None),
+                        ("cic_concordance", {"code_old": "string", "code_new": "string"})]:
         path = raw / f"{name}.csv"
         if not path.exists():
             raise InputError("side file missing", file=str(path))
@@ -151,7 +152,8 @@ def read_side_files(raw_dir: str) -> dict[str, pd.DataFrame]:
 def clean_main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="upgrading clean", description="linked.parquet -> panel.parquet")
     ap.add_argument("--data", required=True)
-    ap.add_argument("--raw-dir", required=True, help="folder with cities.csv, deflators.csv, cic_concordance.csv")
+    ap.add_argument("--raw-dir", required=True,
+                    help="folder with cities.csv, deflators.csv, investment_prices.csv, cic_concordance.csv")
     ap.add_argument("--headers", default="config/asif_headers.yaml")
     ap.add_argument("--config-json", default="{}", help="the cleaning: section as JSON")
     ap.add_argument("--out", required=True)

@@ -45,10 +45,11 @@ ENTRIES: dict[str, tuple[str, str, str | None, str]] = {
     "new_product": ("new product output, real", "thousand 1998 yuan", "new_product", "/ output_deflator"),
     "sales": ("sales revenue, real", "thousand 1998 yuan", "sales", "/ output_deflator"),
     "wage_bill": ("wage bill, real", "thousand 1998 yuan", "wage_bill", "/ output_deflator"),
-    "capital": ("real capital stock, perpetual inventory (delta 0.09)", "thousand 1998 yuan",
-                "original_fixed_assets", "K = (1-delta) K_prev + I / investment_deflator; first year "
-                "net_fixed_assets / investment_deflator"),
-    "investment": ("real investment: change in fixed assets at original price, floored at 0",
+    "capital": ("real capital stock from book values at historical cost (Brandt, Van Biesebroeck & "
+                "Zhang 2012)", "thousand 1998 yuan", "original_fixed_assets, founding_year",
+                "first year: original value deflated with the firm's age and its province x industry "
+                "nominal capital growth; then K = (1-delta)^gap K_prev + I / investment_deflator"),
+    "investment": ("real investment: change in fixed assets at original price (floored at 0 by default)",
                    "thousand 1998 yuan", "original_fixed_assets", "/ investment_deflator"),
     "employment": ("average employment", "persons", "employment", ""),
     "exporter": ("exports > 0", "bool", "exports", "derived"),

@@ -155,6 +155,8 @@ def numbers_main(argv: list[str]) -> int:
     ap.add_argument("--audit", help="results/audit/cleaning.csv")
     ap.add_argument("--validation", help="results/estimates/validation.csv")
     ap.add_argument("--coverage", help="results/montecarlo/coverage.csv")
+    ap.add_argument("--capital", nargs=2, metavar=("RECOVERY", "BETA_K"),
+                    help="results/estimates/capital_recovery.csv and capital_beta_k.csv")
     ap.add_argument("--crosscheck", help="results/estimates/crosscheck.csv")
     ap.add_argument("--settings", required=True, help="exhibits settings as JSON")
     ap.add_argument("--data-source", required=True, choices=["synthetic", "asif"])
@@ -186,6 +188,8 @@ def numbers_main(argv: list[str]) -> int:
             out.update(numbers.validation_numbers(pd.read_csv(args.validation)))
         if args.coverage:
             out.update(numbers.coverage_numbers(pd.read_csv(args.coverage)))
+        if args.capital:
+            out.update(numbers.capital_numbers(pd.read_csv(args.capital[0]), pd.read_csv(args.capital[1])))
         if args.crosscheck:
             out.update(numbers.crosscheck_numbers(pd.read_csv(args.crosscheck)))
         text = numbers.render(out, header=f"data source: {args.data_source}")

@@ -234,6 +234,34 @@ def validation_numbers(val: pd.DataFrame) -> dict[str, str]:
     return out
 
 
+def capital_numbers(recovery: pd.DataFrame, beta_k: pd.DataFrame) -> dict[str, str]:
+    """Capital against the synthetic truth (results/estimates/capital_{recovery,beta_k}.csv):
+    log error of capital (level, first year, growth) and the mean effect on beta_k per method."""
+    for frame, name, cols in ((recovery, "capital_recovery.csv", ["measure", "sample", "mean_log_error",
+                                                                  "sd_log_error", "share_within_10pct"]),
+                              (beta_k, "capital_beta_k.csv", ["industry", "method", "effect", "abs_error"])):
+        for col in cols:
+            if col not in frame.columns:
+                raise InputError("capital validation table lacks a column", file=name, column=col)
+    rec = recovery.set_index(["measure", "sample"])
+    out = {}
+    stems = {("level", "all"): "CapitalLevel", ("level", "first_year"): "CapitalFirstYear",
+             ("growth", "all"): "CapitalGrowth"}
+    for (measure, sample), stem in stems.items():
+        if (measure, sample) in rec.index:
+            r = rec.loc[(measure, sample)]
+            out[stem + "ErrorMean"] = signed(r["mean_log_error"])
+            out[stem + "ErrorSd"] = signed(r["sd_log_error"])
+            out[stem + "WithinTenPct"] = percent(r["share_within_10pct"])
+    means = beta_k[beta_k["industry"].astype(str) == "mean"].set_index("method")
+    for method in means.index:
+        name = macro_name("CapitalBetaK", method)
+        if not is_missing(means.loc[method, "effect"]):
+            out[name + "Effect"] = signed(means.loc[method, "effect"])
+        out[name + "AbsError"] = signed(means.loc[method, "abs_error"])
+    return out
+
+
 def coverage_numbers(cov: pd.DataFrame) -> dict[str, str]:
     """Monte Carlo coverage of 95% intervals (results/montecarlo/coverage.csv), one macro per
     outcome, model and term: \\CoveragePipelineBaselineFirmYearBackward is the coverage of the

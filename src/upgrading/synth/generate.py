@@ -27,6 +27,7 @@ def normalise_params(p: dict) -> dict:
         p[key] = {int(k): v for k, v in p[key].items()}
     p["entrant_age_mean"] = {(k if k == "default" else int(k)): v for k, v in p["entrant_age_mean"].items()}
     p["rd_years"] = [int(y) for y in p["rd_years"]]
+    p["book_values"]["investment_inflation"] = {int(k): v for k, v in p["book_values"]["investment_inflation"].items()}
     return p
 
 
@@ -44,6 +45,7 @@ def side_tables(world) -> dict[str, pd.DataFrame]:
         "cic_concordance.csv": world.concordance,
         "io_table.csv": world.io,
         "deflators.csv": world.deflators,
+        "investment_prices.csv": world.investment_prices,
         "fdi_catalogue_2002.csv": world.catalogue.sort_values("industry4"),
     }
 

@@ -1,10 +1,10 @@
 """Turn the observed true firm-years into raw ASIF rows (canonical column names, money in
 thousand yuan at current prices) and their truth columns.
 
-Book values follow the contract's conventions so that the cleaning recovers the truth:
-net fixed assets = true real capital x investment deflator (first-year capital), the
-original value of fixed assets grows by nominal investment (perpetual inventory), and
-the raw value-added column = nominal output - nominal intermediate inputs.
+Fixed assets are book values at historical cost (upgrading.synth.books): original value =
+sum of nominal investments since founding, accumulated depreciation at the accounting rate,
+net value = original - accumulated depreciation; the truth keeps real capital. The raw
+value-added column = nominal output - nominal intermediate inputs.
 
 Rows stay numeric (IDs, codes as integers) to keep full scale light; identity strings
 live once per firm (`Identities`) and are looked up when a year's file is written.
@@ -94,8 +94,9 @@ def build_rows(world, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFr
 
     output = _r(pn["output"].to_numpy() * pout)
     intermediate = _r(pn["intermediate"].to_numpy() * pin)
-    nfa = _r(pn["nfa"])
     ofa = _r(pn["ofa"])
+    acc = _r(pn["acc"])
+    nfa = _r(ofa - acc)  # the identity holds exactly in the rounded values
     fixed = _r(nfa * rng.uniform(1.0, 1.12, n))
     ca_ratio = rng.uniform(0.35, 0.6, n)
     other_ratio = rng.uniform(0.0, 0.1, n)
@@ -122,7 +123,7 @@ def build_rows(world, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFr
         "employment": pn["employment"].to_numpy().astype(np.int64),
         "intermediate": intermediate, "fixed_assets": fixed, "net_fixed_assets": nfa,
         "original_fixed_assets": ofa, "depreciation_current": dep,
-        "depreciation_accumulated": _r(np.maximum(ofa - nfa, dep)),
+        "depreciation_accumulated": acc,
         "total_assets": total, "current_assets": _r(total * ca_ratio), "paid_in_capital": paid_in,
         **{f"capital_{k}": v for k, v in caps.items()},
         "wage_bill": wage_bill, "sales": sales,

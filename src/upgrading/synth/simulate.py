@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from upgrading.synth.books import Ledger
 from upgrading.synth.dynamics import (NATIONAL, YearModel, _concat, _subset,
                                       accept_above_threshold, draw_noise, solve_year)
 from upgrading.synth.population import Tables, _sigmoid, draw_new_firms
@@ -16,7 +17,7 @@ def _zero_measures(n_city: int, n_j: int) -> dict:
 
 
 def simulate(tab: Tables, p: dict, io: pd.DataFrame, defl: dict, years: list[int],
-             targets: dict[int, int], rng: np.random.Generator):
+             targets: dict[int, int], rng: np.random.Generator, ledger: Ledger):
     """Returns (static traits of every firm, observed firm-years as a DataFrame, per-year
     diagnostics, unsurveyed firm-years: domestic firms alive but below the survey threshold)."""
     n_city, n_j = len(tab.city_code), len(tab.j_code)
@@ -40,11 +41,8 @@ def simulate(tab: Tables, p: dict, io: pd.DataFrame, defl: dict, years: list[int
             st["u"] = p["rho_u"] * st["u"] + rng.normal(0, p["sd_u_innovation"], n)
             rw = p["rho_wage"]
             st["w"] = rw * st["w"] + rng.normal(0, p["sd_wage"] * np.sqrt(1 - rw * rw), n)
-            pinv = defl["investment"][fs["j"], t]
-            st["dep"] = delta * st["K"] * pinv
             st["K"] = (1 - delta) * st["K"] + st["I_next"]
-            st["I_nom"] = st.pop("I_next") * pinv
-            st["OFA"] = st["OFA"] + st["I_nom"]
+            ledger.roll(st, st.pop("I_next") * defl["investment"][fs["j"], t])
             st.update(draw_noise(rng, n, p))
             n_inc_obs = int(make_model(fs, st).evaluate(S_prev)["observed"].sum())
             n_new = max(target - n_inc_obs, int(np.ceil(p["min_entry_rate"] * target)))
@@ -59,11 +57,7 @@ def simulate(tab: Tables, p: dict, io: pd.DataFrame, defl: dict, years: list[int
         st_new = {"u": new["u0"], "w": new["w0"], "K": np.exp(new["kbar"]), "l_prev": np.full(n_new, np.nan),
                   **draw_noise(rng, n_new, p)}
         st_new = accept_above_threshold(make_model, new, st_new, S_prev, p, tab, rng)
-        pinv_new = defl["investment"][new["j"], t]
-        lo, hi = p["book_revaluation"]
-        st_new["OFA"] = st_new["K"] * pinv_new * rng.uniform(lo, hi, n_new)
-        st_new["dep"] = delta * st_new["K"] * pinv_new
-        st_new["I_nom"] = np.full(n_new, np.nan)
+        st_new.update(ledger.open(st_new["K"], new["founding_year"], year, new["j"], new["c"]))
         fs = new if t == 0 else _concat(fs, new)
         st = st_new if t == 0 else _concat({k: st[k] for k in st_new}, st_new)
 
@@ -73,8 +67,7 @@ def simulate(tab: Tables, p: dict, io: pd.DataFrame, defl: dict, years: list[int
         nat, loc = out["measures"]
         rec = {"firm": fs["firm"][m], "year": np.full(int(m.sum()), year, np.int16),
                "u": st["u"][m], "w": st["w"][m], "capital": st["K"][m], "ofa": st["OFA"][m],
-               "nfa": st["K"][m] * defl["investment"][fs["j"][m], t], "dep": st["dep"][m],
-               "investment_nominal": st["I_nom"][m], "va_share": model.va_share[m],
+               "acc": st["ACC"][m], "dep": st["dep"][m], "investment_nominal": st["I_nom"][m], "va_share": model.va_share[m],
                "wage": model.wage[m], "eps": st["eps"][m], "sales_noise": st["sales_noise"][m],
                "cluster": model.cluster[m], "horizontal_local": loc[m]}
         for k in ("omega", "spill", "employment", "va", "output", "intermediate", "sales",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from upgrading.synth import geography, industries
+from upgrading.synth import books, geography, industries
 from upgrading.synth.population import Tables
 from upgrading.synth.simulate import simulate
 
@@ -26,6 +26,7 @@ class World:
     concordance: pd.DataFrame
     io: pd.DataFrame
     deflators: pd.DataFrame
+    investment_prices: pd.DataFrame  # national investment price index before the sample (side file)
     catalogue: pd.DataFrame
     tab: Tables
     static: dict                  # traits of every firm ever drawn
@@ -100,6 +101,10 @@ def build_world(p: dict, scale: str, seed: int, years: list[int]) -> World:
     d = {name: defl.pivot(index="industry2", columns="year", values=f"{name}_deflator")
          .reindex(index=codes, columns=years).to_numpy() for name in ("output", "input", "investment")}
     targets = year_targets(p, scale, years)
-    static, panel, diag, unsurveyed = simulate(tab, p, io, d, years, targets, rng)
-    return World(p, scale, seed, years, cities, div, cls, conc, io, defl, cat, tab, static, panel,
-                 diag, targets, unsurveyed)
+    national = books.national_prices(p["book_values"], years[0])
+    # Book values draw from their own stream ([seed, 2]; identities and mess use [seed, 1]).
+    ledger = books.Ledger.build(np.random.default_rng([seed, 2]), p["book_values"], p["delta"], tab,
+                                national, d["investment"])
+    static, panel, diag, unsurveyed = simulate(tab, p, io, d, years, targets, rng, ledger)
+    return World(p, scale, seed, years, cities, div, cls, conc, io, defl, national, cat, tab, static,
+                 panel, diag, targets, unsurveyed)
