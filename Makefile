@@ -44,5 +44,6 @@ report: env
 lint: env
 	$(SNAKEMAKE) --lint
 
+# Generated files only: tracked files (the READMEs of data/processed and results) stay.
 clean:
-	rm -rf data/processed/* results/* logs paper/paper.pdf .snakemake
+	@bash workflow/scripts/clean.sh
