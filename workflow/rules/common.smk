@@ -5,6 +5,8 @@ import shutil
 
 from snakemake.exceptions import WorkflowError
 from upgrading.analysis import registry as spec_registry
+from upgrading.errors import InputError
+from upgrading.measures.codebook import analysis_columns
 
 if shutil.which("upgrading") is None:
     raise WorkflowError(
@@ -53,8 +55,13 @@ def side_file(name):
 
 
 # The specification registry, read once at parse time: its families are wildcards of the
-# estimation and exhibit rules.
-SPECS = spec_registry.load(config["specs"])
+# estimation and exhibit rules. Every column and fixed effect it names is checked against the
+# analysis-table contract here, so a misspelt name stops the run before any job rewrites output.
+try:
+    SPECS = spec_registry.load(config["specs"])
+    spec_registry.check_contract(SPECS, analysis_columns(), source=config["specs"])
+except InputError as exc:
+    raise WorkflowError(str(exc)) from None
 FAMILIES = spec_registry.family_ids(SPECS)
 RESOLVED = {f: spec_registry.resolve_family(SPECS, f, source=config["specs"]) for f in FAMILIES}
 
