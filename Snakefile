@@ -29,6 +29,7 @@ include: "workflow/rules/measures.smk"
 include: "workflow/rules/estimation.smk"
 include: "workflow/rules/exhibits.smk"
 include: "workflow/rules/paper.smk"
+include: "workflow/rules/trail.smk"
 
 
 rule all:

@@ -174,21 +174,37 @@ def numbers_main(argv: list[str]) -> int:
                  if c in have]
         analysis = _read_analysis(args.analysis, cols)
         out = numbers.data_numbers(analysis, int(s.get("shock_year", 2002)))
+        # Where each number comes from: "file: column or estimate row" (a comment in numbers.tex).
+        sources = {k: f"{args.analysis}: {v}" for k, v in numbers.DATA_SOURCES.items() if k in out}
+        sources["ShockYear"] = "config exhibits.shock_year"
         out.update(numbers.source_notice(args.data_source))
+        sources.update({k: "config data_source" for k in numbers.source_notice(args.data_source)})
         if args.audit:
             out.update(numbers.audit_numbers(pd.read_csv(args.audit)))
+            sources.update({k: f"{args.audit}: {v}" for k, v in numbers.AUDIT_SOURCES.items()})
         est = _read_estimates(args.estimates)
         src = ",".join(args.estimates)
+        est_sources: dict[str, str] = {}
         for fam in s.get("auto_numbers") or []:
-            out.update(numbers.auto_estimate_numbers(est, fam, list(est["term"].astype(str).unique())))
-        out.update(numbers.estimate_numbers(est, s.get("quotes") or {}, src))
-        if args.validation:
-            out.update(numbers.validation_numbers(pd.read_csv(args.validation)))
-        if args.coverage:
-            out.update(numbers.coverage_numbers(pd.read_csv(args.coverage)))
+            out.update(numbers.auto_estimate_numbers(est, fam, list(est["term"].astype(str).unique()),
+                                                     est_sources))
+        out.update(numbers.estimate_numbers(est, s.get("quotes") or {}, src, est_sources))
+        # The estimate rows name results/estimates/<family>.parquet; use the file actually read.
+        by_family = {Path(p).stem: p for p in args.estimates}
+        for k, v in est_sources.items():
+            fam_file, _, what = v.partition(": ")
+            sources[k] = f"{by_family.get(Path(fam_file).stem, fam_file)}: {what}"
+        for flag, fn in (("validation", numbers.validation_numbers), ("coverage", numbers.coverage_numbers)):
+            path = getattr(args, flag)
+            if path:
+                part: dict[str, str] = {}
+                out.update(fn(pd.read_csv(path), part))
+                sources.update({k: f"{path}: {v}" for k, v in part.items()})
         if args.crosscheck:
             out.update(numbers.crosscheck_numbers(pd.read_csv(args.crosscheck)))
-        text = numbers.render(out, header=f"data source: {args.data_source}")
+            sources.update({k: f"{args.crosscheck}: {v}" for k, v in numbers.CROSSCHECK_SOURCES.items()})
+        text = numbers.render(out, header=f"data source: {args.data_source}",
+                              sources={k: v for k, v in sources.items() if k in out})
     except (InputError, KeyError, ValueError, json.JSONDecodeError) as exc:
         return _fail("numbers", exc)
     io.write_text(text, args.out)
