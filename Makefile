@@ -2,9 +2,12 @@
 #   make reproduce [SCALE=small|medium|full] [SEED=N] [PROFILE=default|slurm] [SNAKEMAKE_ARGS=...]
 #   make test      the test suite (unit, property, whole-DAG integration at small scale)
 #   make verify    rebuild in a temporary copy and compare every hash with results/manifest.json
+#   make audit NUMBER='\FIEShareOutput' | TABLE=baseline ROW=backward COLUMN=1 |
+#              FIGURE=spec_curve [POINT=family/model/term] | EXHIBIT='Table 2' | FILE=path
+#                  the chain of one number, cell, figure point or exhibit back to the raw files
 SHELL := /bin/bash
 .DEFAULT_GOAL := reproduce
-.PHONY: env tex reproduce test verify report lint clean
+.PHONY: env tex reproduce test verify report lint clean audit
 
 VENV := .venv
 UV := .tools/bin/uv
@@ -40,6 +43,10 @@ verify: env tex
 
 report: env
 	$(SNAKEMAKE) --workflow-profile profiles/$(PROFILE) $(CONFIG_FLAG) --report results/report.html
+
+AUDIT_ARGS := $(foreach v,NUMBER TABLE ROW COLUMN FIGURE POINT EXHIBIT FILE,$(if $($(v)),--$(shell echo $(v) | tr A-Z a-z) '$($(v))'))
+audit: env
+	$(VENV)/bin/upgrading audit --trail '$(or $(TRAIL),results/trail.json)' $(AUDIT_ARGS)
 
 lint: env
 	$(SNAKEMAKE) --lint

@@ -22,6 +22,7 @@ validate(config, CONFIG_SCHEMA)
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/trail.smk"
 include: "workflow/rules/synthesize.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/productivity.smk"
@@ -29,7 +30,6 @@ include: "workflow/rules/measures.smk"
 include: "workflow/rules/estimation.smk"
 include: "workflow/rules/exhibits.smk"
 include: "workflow/rules/paper.smk"
-include: "workflow/rules/trail.smk"
 
 
 rule all:

@@ -79,15 +79,3 @@ def figure_caption(name):
     """Caption file (relative to workflow/rules) for a figure, its own if it has one, else the generic one."""
     own = f"workflow/report/figures/{name}.rst"
     return f"../report/figures/{name}.rst" if os.path.exists(own) else "../report/figure.rst"
-
-
-def stage_outputs(wildcards):
-    """Every output of the upstream stages the manifest hashes (absent stages skipped)."""
-    out = []
-    for name in MANIFEST_STAGES:
-        try:
-            rule_ = getattr(rules, name)
-        except WorkflowError:  # stage absent (e.g. `validate` on licensed data)
-            continue
-        out += [f for f in rule_.output if "{" not in f]
-    return out

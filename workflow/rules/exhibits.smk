@@ -128,6 +128,7 @@ rule exhibit_map:
     input:
         paper="paper/paper.tex",
         analysis=f"{PROC}/analysis.parquet",
+        trail=f"{RESULTS}/trail.json",
     output:
         csv=f"{RESULTS}/exhibits.csv",
         md=f"{RESULTS}/exhibits.md",
@@ -135,6 +136,7 @@ rule exhibit_map:
         tables=_exh_plan.as_json(TABLE_PLANS),
         figures=_exh_plan.as_json(FIGURE_PLAN),
         results=lambda wc, output: os.path.dirname(output.csv),
+        settings=_exh_plan.as_json({k: EXH[k] for k in ("auto_numbers", "quotes", "shock_year", "use_montecarlo")}),
     log:
         f"{LOGS}/exhibit_map.log",
     benchmark:
@@ -145,4 +147,5 @@ rule exhibit_map:
     shell:
         "upgrading exhibit-map --tables {params.tables:q} --figures {params.figures:q}"
         " --paper {input.paper:q} --results {params.results:q} --analysis {input.analysis:q}"
+        " --trail {input.trail:q} --settings {params.settings:q}"
         " --out {output.csv:q} --out-md {output.md:q} > {log:q} 2>&1"

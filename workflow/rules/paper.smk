@@ -6,8 +6,6 @@ import yaml
 # The paper finds generated exhibits as tables/X.tex and figures/X.pdf on TEXINPUTS,
 # given relative to paper/ so no absolute path of this checkout ends up in the PDF.
 PAPER_TEXINPUTS = os.path.relpath(RESULTS, "paper")
-# Upstream stages whose every output the manifest hashes (rules defined in the other rule files).
-MANIFEST_STAGES = ["ingest", "link", "clean", "productivity", "measures", "crosscheck", "validate"]
 
 
 rule paper:
@@ -52,7 +50,10 @@ rule manifest:
         appendix=rules.specs_appendix.output,
         figures=rules.figures.output,
         estimates=[estimates_file(f) for f in FAMILIES],
-        stages=stage_outputs,
+        trail=f"{RESULTS}/trail.json",
+        # Every file of the paper's chain, from the DAG (workflow/rules/trail.smk): stage outputs,
+        # estimates, the Monte Carlo draws and coverage the text quotes.
+        chain=paper_chain_outputs,
     output:
         f"{RESULTS}/manifest.json",
     params:

@@ -27,10 +27,10 @@ def _producer(path):
     return found[0] if found else None
 
 
-def dag_trail_json(wildcards=None):
-    """The DAG from rule `all`'s inputs back to the files no rule makes, as canonical JSON."""
+def _dag_jobs(targets):
+    """Every job the targets need, resolved by Snakemake's own rules, and the files no rule makes."""
     jobs, sources, seen = {}, set(), set()
-    todo = [str(f) for f in rules.all.input]
+    todo = [str(f) for f in targets]
     while todo:
         path = todo.pop()
         if path in seen:
@@ -55,9 +55,22 @@ def dag_trail_json(wildcards=None):
             "outputs": sorted(outputs),
         }
         todo.extend(inputs)
+    return [jobs[k] for k in sorted(jobs)], sorted(sources)
+
+
+def dag_trail_json(wildcards=None):
+    """The whole DAG (from rule `all`'s inputs back to the files no rule makes) as canonical JSON."""
+    jobs, sources = _dag_jobs(rules.all.input)
     return json.dumps({"schema": "upgrading-trail/1", "raw_dir": RAW, "results_dir": RESULTS,
-                       "jobs": [jobs[k] for k in sorted(jobs)], "sources": sorted(sources)},
-                      indent=1, sort_keys=True, ensure_ascii=False)
+                       "jobs": jobs, "sources": sources}, indent=1, sort_keys=True, ensure_ascii=False)
+
+
+def paper_chain_outputs(wildcards=None):
+    """Every file a job makes on the way to the paper (estimates, Monte Carlo draws and coverage,
+    audits, tables, figures, numbers), except the raw folder, which the manifest hashes whole."""
+    jobs, _ = _dag_jobs(["paper/paper.pdf"])
+    raw = RAW.rstrip("/") + "/"
+    return sorted({f for j in jobs for f in j["outputs"] if not f.startswith(raw)})
 
 
 rule dag_trail:
