@@ -53,7 +53,7 @@ def test_chain_text_prints_each_job_once_down_to_raw(dag_trail):
     assert "<- rule figures: upgrading figures" in text
     assert "<- rule synthesize: upgrading synthesize" in text
     assert text.count("<- rule measures:") == 1  # shared subtrees are not repeated
-    assert "data/raw/asif_2007.csv  [raw input, synthesized]" in text
+    assert "data/raw/asif_2007.csv  [raw data, written by rule synthesize]" in text
     assert text.splitlines()[-1].startswith("raw files (")
 
 

@@ -86,10 +86,11 @@ def chain_text(trail: Trail, path: str) -> str:
         pad = "  " * depth
         job = trail.producer(f)
         raw = trail.is_raw(f)
+        in_raw_dir = f.startswith(trail.raw_dir.rstrip("/") + "/")
         if job is None or (raw and job["rule"] != "synthesize"):
-            lines.append(f"{pad}{f}  [raw input]")
+            lines.append(f"{pad}{f}  [{'raw data' if in_raw_dir else 'source file, made by no rule'}]")
             return
-        tag = "  [raw input, synthesized]" if raw else ""
+        tag = f"  [raw data, written by rule {job['rule']}]" if raw else ""
         key = job_label(job)
         if key in shown:
             lines.append(f"{pad}{f}{tag}  <- {key} (above)")
