@@ -81,7 +81,7 @@ def test_exhibit_map_rows_carry_the_full_chain(dag_trail, tmp_path):
     assert not (df[["rule", "program", "inputs", "upstream", "raw_inputs"]] == "").any().any()
     base = df[df["output"].str.startswith("results/tables/baseline.tex")].iloc[0]
     assert base["rule"] == "table[table=baseline]" and "estimate[family=baseline]" in base["upstream"]
-    assert "baseline/firm_year" in base["spec"] and "data/raw/asif_1998.csv" in base["raw_inputs"]
+    assert "baseline/firm_year+firm_cityyear+city_ind_year" in base["spec"] and "data/raw/asif_1998.csv" in base["raw_inputs"]
     numbers = df.loc["In-text numbers"]
     for f in ("crosscheck.csv", "validation.csv", "montecarlo/coverage.csv"):
         assert f in numbers["inputs"]

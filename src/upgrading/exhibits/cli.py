@@ -236,7 +236,13 @@ def exhibit_map_main(argv: list[str]) -> int:
         paper_tex = Path(args.paper).read_text(encoding="utf-8")
         r = args.results
         def models(pairs) -> str:
-            return "config/specs.yaml: " + "; ".join(f"{f}/{m}" for f, m in pairs)
+            """config/specs.yaml family/model list; a family with many models is counted."""
+            by_family: dict[str, list[str]] = {}
+            for f, m in pairs:
+                by_family.setdefault(f, []).append(m)
+            return "config/specs.yaml: " + "; ".join(
+                f"{f}/{'+'.join(ms)}" if len(ms) <= 4 else f"{f} ({len(ms)} models)"
+                for f, ms in by_family.items())
 
         tables = {t: {"title": p["spec"]["title"],
                       "spec": models((c["family"], c["model"]) for c in p["spec"]["columns"]),
