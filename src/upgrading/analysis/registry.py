@@ -226,6 +226,8 @@ def check_contract(spec: dict, columns, source: str = "<specs>") -> None:
     (the Snakefile calls this at parse time, so an invalid spec rewrites no output)."""
     lines = [line for fid in family_ids(spec)
              for line in unknown_columns(resolve_family(spec, fid, source=source), columns)]
+    if len(lines) > 12:  # a misspelt family default repeats in every model: show the first few
+        lines = lines[:12] + [f"... and {len(lines) - 12} more"]
     if lines:
         raise InputError("the specification registry names unknown column(s):\n  " + "\n  ".join(lines)
                          + "\n(the analysis table's columns: docs/contracts.md, results/codebook/analysis.csv)",
