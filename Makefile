@@ -5,6 +5,7 @@
 #   make audit NUMBER='\FIEShareOutput' | TABLE=baseline ROW=backward COLUMN=1 |
 #              FIGURE=spec_curve [POINT=family/model/term] | EXHIBIT='Table 2' | FILE=path
 #                  the chain of one number, cell, figure point or exhibit back to the raw files
+#   make clean     remove generated files (data/processed, results, logs, the PDF); tracked files and data/raw stay
 SHELL := /bin/bash
 .DEFAULT_GOAL := reproduce
 .PHONY: env tex reproduce test verify report lint clean audit
