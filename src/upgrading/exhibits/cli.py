@@ -253,6 +253,10 @@ def exhibit_map_main(argv: list[str]) -> int:
                                     "program": "upgrading specs-appendix (src/upgrading/exhibits/specs_appendix.py)",
                                     "spec": "config/specs.yaml: every family",
                                     "inputs": ["config/specs.yaml"]}
+        trail = Trail.read(args.trail) if args.trail else None
+        # Data figures read the analysis table and side files of the raw folder (industry names).
+        fig_job = trail.producer(f"{r}/figures/{fplan['names'][0]}.pdf") if trail and fplan["names"] else None
+        raw_figure_inputs = [f for f in (fig_job or {}).get("inputs", []) if trail.is_raw(f)]
         figs = {}
         for name in fplan["names"]:
             if name in fplan["registry"]:
@@ -265,7 +269,7 @@ def exhibit_map_main(argv: list[str]) -> int:
                 inputs = [f"{r}/estimates/validation.csv"]
                 spec = "config estimation.validation (families compared with the synthetic truth)"
             else:
-                inputs = [args.analysis]
+                inputs = [args.analysis] + raw_figure_inputs
                 spec = "figure plan (config exhibits), columns of the analysis table"
             figs[name] = {"title": fplan["titles"][name], "inputs": inputs, "spec": spec}
         settings = json.loads(args.settings)
@@ -282,7 +286,6 @@ def exhibit_map_main(argv: list[str]) -> int:
              "inputs": f"paper/paper.tex;paper/references.bib;{r}/tables/*.tex;{r}/figures/*.pdf;{r}/numbers.tex",
              "output": "paper/paper.pdf"},
         ]
-        trail = Trail.read(args.trail) if args.trail else None
         df = exhibit_map.build(tables, figs, paper_tex, r, extras, trail)
     except (InputError, KeyError, OSError, json.JSONDecodeError) as exc:
         return _fail("exhibit-map", exc)

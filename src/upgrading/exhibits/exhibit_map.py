@@ -77,7 +77,13 @@ def build(tables: dict[str, dict], figures: dict[str, dict], paper_tex: str,
             row.setdefault("raw_inputs", NOT_TRACED)
             continue
         chain = trail_module.chain_columns(trail, row["output"].split(";")[0])
-        row.update({k: chain[k] for k in ("rule", "program", "inputs", "upstream", "raw_inputs")})
+        # One job may make several exhibits (all figures): keep an exhibit's own inputs when
+        # they are among its job's, else list the job's.
+        own = [f for f in row.get("inputs", "").split(";") if f]
+        job_inputs = chain["inputs"].split(";")
+        keep_own = bool(own) and set(own) <= set(job_inputs)
+        row.update({k: chain[k] for k in ("rule", "program", "upstream", "raw_inputs")})
+        row["inputs"] = ";".join(own) if keep_own else chain["inputs"]
         row["spec"] = row.get("spec") or f"params: {chain['settings']}"
     return pd.DataFrame(rows, columns=COLUMNS).fillna("")
 
