@@ -2,6 +2,7 @@
 # files), resolved by Snakemake itself from the rules' own input/output declarations, written
 # to RESULTS/trail.json. The exhibit map and `make audit` walk it back to the raw files.
 import json
+import os
 import re
 
 from upgrading.cli import STEPS as _CLI_STEPS
@@ -17,7 +18,7 @@ def _program(rule_):
         return f"upgrading {m.group(1)} ({_CLI_STEPS[m.group(1)]})"
     if "latexmk" in shell:
         return "latexmk (pdflatex, bibtex)"
-    return "snakemake (no command)"
+    return f"Python run block ({os.path.relpath(rule_.snakefile)})"
 
 
 def _producer(path):

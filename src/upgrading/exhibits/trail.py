@@ -7,6 +7,7 @@ which job made a file, which jobs lie upstream of it, and which raw files it res
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from dataclasses import dataclass, field
@@ -138,8 +139,6 @@ def number_source(numbers_tex: str, name: str) -> tuple[str, str, str]:
             file, _, what = m.group(3).partition(": ")
             return m.group(2), file.strip(), what.strip()
     known = [m.group(1) for m in map(_MACRO_RE.match, numbers_tex.splitlines()) if m]
-    import difflib
-
     near = difflib.get_close_matches(name, known, n=3)
     hint = f" (did you mean {', '.join(near)}?)" if near else ""
     raise InputError(f"no macro \\{name} in numbers.tex{hint}", file="numbers.tex")
