@@ -3,9 +3,13 @@
 #   make test      the test suite (unit, property, whole-DAG integration at small scale)
 #   make verify    rebuild in a temporary copy and compare every hash with results/manifest.json
 #   make inspect-raw RAW=/path/to/asif [RAW_FILES=gy{year}.dta]   what ingest would make of licensed files
+#   make audit NUMBER='\FIEShareOutput' | TABLE=baseline ROW=backward COLUMN=1 |
+#              FIGURE=spec_curve [POINT=family/model/term] | EXHIBIT='Table 2' | FILE=path
+#                  the chain of one number, cell, figure point or exhibit back to the raw files
+#   make clean     remove generated files (data/processed, results, logs, the PDF); tracked files and data/raw stay
 SHELL := /bin/bash
 .DEFAULT_GOAL := reproduce
-.PHONY: env tex reproduce test verify report lint clean inspect-raw
+.PHONY: env tex reproduce test verify report lint clean audit inspect-raw
 
 VENV := .venv
 UV := .tools/bin/uv
@@ -47,8 +51,13 @@ verify: env tex
 report: env
 	$(SNAKEMAKE) --workflow-profile profiles/$(PROFILE) $(CONFIG_FLAG) --report results/report.html
 
+AUDIT_ARGS := $(foreach v,NUMBER TABLE ROW COLUMN FIGURE POINT EXHIBIT FILE,$(if $($(v)),--$(shell echo $(v) | tr A-Z a-z) '$($(v))'))
+audit: env
+	$(VENV)/bin/upgrading audit --trail '$(or $(TRAIL),results/trail.json)' $(AUDIT_ARGS)
+
 lint: env
 	$(SNAKEMAKE) --lint
 
+# Generated files only: tracked files (the READMEs of data/processed and results) stay.
 clean:
-	rm -rf data/processed/* results/* logs paper/paper.pdf .snakemake
+	@bash workflow/scripts/clean.sh

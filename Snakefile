@@ -1,6 +1,9 @@
 # FDI spillovers and local industrial upgrading in Chinese manufacturing.
 # One command (`make reproduce`) runs this DAG from raw ASIF-layout files to paper/paper.pdf.
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
+
+from upgrading import config_check
 
 min_version("9.0")
 
@@ -8,10 +11,18 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
+# A short message naming the key, its value and what is allowed (snakemake's own validate would
+# print the whole schema and configuration); validate then fills the schema defaults.
+CONFIG_SCHEMA = "workflow/schemas/config.schema.yaml"
+_config_problems = config_check.problems(config, CONFIG_SCHEMA)
+if _config_problems:
+    raise WorkflowError(f"invalid configuration (checked against {CONFIG_SCHEMA}):\n  "
+                        + "\n  ".join(_config_problems))
+validate(config, CONFIG_SCHEMA)
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/trail.smk"
 include: "workflow/rules/synthesize.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/productivity.smk"

@@ -33,3 +33,23 @@ def test_good_config_plans_the_whole_dag():
     assert result.returncode == 0, result.stdout + result.stderr
     for rule in ("ingest", "link", "clean", "productivity", "measures", "estimate", "paper"):
         assert rule in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("scale=huge", ["scale = 'huge'", "allowed: small, medium, full"]),
+        ("seed=abc", ["seed = 'abc'", "integer"]),
+        ("raw_dirr=x", ["raw_dirr", "did you mean 'raw_dir'?", "allowed keys here:"]),
+        ("first_year=1990", ["first_year = 1990", "minimum is 1998"]),
+    ],
+)
+def test_bad_config_message_is_short_and_names_key_value_and_allowed(override, expected):
+    result = run_snakemake(REPO, "--dry-run", "--cores", "1", "--config", override, timeout=120)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    for text in expected:
+        assert text in out, out
+    # A few lines, not the schema and the configuration dumped.
+    assert len(out.splitlines()) < 12, out
+    assert "Failed validating" not in out and "'$schema'" not in out

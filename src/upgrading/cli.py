@@ -32,6 +32,7 @@ STEPS: dict[str, str] = {
     "exhibit-map": "upgrading.exhibits.cli:exhibit_map_main",
     "specs-appendix": "upgrading.exhibits.cli:specs_appendix_main",
     "manifest": "upgrading.exhibits.cli:manifest_main",
+    "audit": "upgrading.exhibits.cli:audit_main",
 }
 
 

@@ -8,6 +8,7 @@ import yaml
 
 from upgrading.analysis import registry
 from upgrading.errors import InputError
+from upgrading.measures.codebook import analysis_columns
 
 from conftest import SPECS
 
@@ -88,7 +89,7 @@ def test_bad_specs_are_rejected_with_a_clear_error(mutate, message):
 
 def test_unknown_column_rejected_naming_it():
     fam = registry.resolve_family(_minimal(), "fam")
-    with pytest.raises(InputError, match=r"column 'backward'.*not in the data: backward"):
+    with pytest.raises(InputError, match=r"(?s)column 'backward'.*model a, term 'backward': no column 'backward'"):
         registry.check_columns(fam, ["tfp_acf", "firm_id", "year", "industry2", "domestic"], data_file="a.parquet")
 
 
@@ -100,3 +101,24 @@ def test_load_names_the_file(tmp_path):
     with pytest.raises(InputError, match=r"file .*specs.yaml: family fam, model a: unexpected character"):
         registry.load(p)
     assert registry.load(SPECS)["families"]
+
+
+def test_the_repository_registry_meets_the_analysis_contract():
+    registry.check_contract(registry.load(SPECS), analysis_columns(), source=str(SPECS))
+
+
+@pytest.mark.parametrize(("mutate", "expected"), [
+    (lambda f: f["defaults"]["regressors"].__setitem__(0, "horizontl_hmt"),
+     "family baseline, model firm_year, term 'horizontl_hmt': no column 'horizontl_hmt' in the analysis "
+     "table (did you mean 'horizontal_hmt'"),
+    (lambda f: f["models"][1].__setitem__("fixed_effects", ["firm_id", "cty^year"]),
+     "family baseline, model firm_cityyear, fixed effect 'cty^year': no column 'cty' in the analysis "
+     "table (did you mean 'city'"),
+])
+def test_contract_names_family_model_term_and_suggests(mutate, expected):
+    spec = registry.load(SPECS)
+    mutate(next(f for f in spec["families"] if f["id"] == "baseline"))
+    with pytest.raises(InputError) as err:
+        registry.check_contract(spec, analysis_columns(), source="specs.yaml")
+    assert expected in str(err.value)
+    assert str(err.value).startswith("file specs.yaml")

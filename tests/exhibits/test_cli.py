@@ -53,3 +53,37 @@ def test_numbers_cli_missing_analysis_column(tmp_path, capsys, analysis):
                            "--out", str(out)])
     err = capsys.readouterr().err
     assert rc == 1 and "analysis.parquet" in err and "'domestic'" in err and not out.exists()
+
+
+def test_numbers_tex_names_the_source_of_every_macro(tmp_path, analysis):
+    """Each macro line carries `% source: FILE: column or estimate row`."""
+    import re
+
+    from upgrading.exhibits.trail import number_source
+
+    est = _parquet(tmp_path, pd.read_csv(FIXTURES / "estimates_baseline.csv"))
+    ana = _parquet(tmp_path, analysis, "analysis.parquet")
+    audit = tmp_path / "cleaning.csv"
+    pd.DataFrame({"rule": ["a", "b"], "dropped": [5, 3], "rows_left": [95, 92]}).to_csv(audit, index=False)
+    cross = tmp_path / "crosscheck.csv"
+    pd.DataFrame({"family": ["baseline"], "coef_rel_diff": [1e-9], "se_abs_diff": [1e-7]}).to_csv(cross, index=False)
+    cov = tmp_path / "coverage.csv"
+    pd.DataFrame({"outcome": ["pipeline"], "family": ["baseline"], "model": ["firm_year"], "term": ["backward"],
+                  "coverage": [0.95], "draws": [8], "bias": [0.01]}).to_csv(cov, index=False)
+    settings = {"auto_numbers": ["baseline"], "shock_year": 2002,
+                "quotes": {"HeadlineBackward": {"family": "baseline", "model": "firm_year", "term": "backward"}}}
+    out = tmp_path / "numbers.tex"
+    assert cli.numbers_main(["--analysis", ana, "--estimates", est, "--audit", str(audit),
+                             "--crosscheck", str(cross), "--coverage", str(cov),
+                             "--settings", json.dumps(settings), "--data-source", "synthetic",
+                             "--out", str(out)]) == 0
+    text = out.read_text()
+    macros = [line for line in text.splitlines() if line.startswith(r"\newcommand")]
+    assert len(macros) > 30
+    assert all(re.search(r"\}% source: \S", line) for line in macros), [m for m in macros if "source" not in m]
+    assert number_source(text, r"\FIEShareOutput")[1:] == (
+        ana, "output-weighted share of rows with domestic false (columns domestic, output)")
+    value, file, what = number_source(text, "HeadlineBackward")
+    assert file == est and what == "row family=baseline, model=firm_year, term=backward; column estimate"
+    assert number_source(text, "CleanRows")[1:] == (str(audit), "rows_left of the last rule")
+    assert number_source(text, "CoveragePipelineBaselineFirmYearBackward")[1].endswith("coverage.csv")

@@ -31,7 +31,7 @@ def test_build_numbers_in_paper_order_and_lists_unplaced():
     assert df.loc[0, "output"] == "results/tables/b.tex;results/tables/b.csv"
     assert df.loc[0, "rule"] == "table" and df.loc[3, "output"].startswith("results/figures/f2.pdf")
     md = exhibit_map.to_markdown(df).splitlines()
-    assert md[0] == "| exhibit | title | rule | program | inputs | output |" and len(md) == 2 + len(df)
+    assert md[0] == "| exhibit | title | rule | program | spec | output |" and len(md) == 2 + len(df)
     assert "results/tables/b.tex<br>results/tables/b.csv" in md[2]
 
 

@@ -7,6 +7,8 @@ from snakemake.exceptions import WorkflowError
 from upgrading.analysis import registry as spec_registry
 from upgrading.asif import readers as asif_readers
 from upgrading.synth import writer as synth_writer
+from upgrading.errors import InputError
+from upgrading.measures.codebook import analysis_columns
 
 if shutil.which("upgrading") is None:
     raise WorkflowError(
@@ -63,8 +65,13 @@ def side_file(name):
 
 
 # The specification registry, read once at parse time: its families are wildcards of the
-# estimation and exhibit rules.
-SPECS = spec_registry.load(config["specs"])
+# estimation and exhibit rules. Every column and fixed effect it names is checked against the
+# analysis-table contract here, so a misspelt name stops the run before any job rewrites output.
+try:
+    SPECS = spec_registry.load(config["specs"])
+    spec_registry.check_contract(SPECS, analysis_columns(), source=config["specs"])
+except InputError as exc:
+    raise WorkflowError(str(exc)) from None
 FAMILIES = spec_registry.family_ids(SPECS)
 RESOLVED = {f: spec_registry.resolve_family(SPECS, f, source=config["specs"]) for f in FAMILIES}
 
@@ -82,15 +89,3 @@ def figure_caption(name):
     """Caption file (relative to workflow/rules) for a figure, its own if it has one, else the generic one."""
     own = f"workflow/report/figures/{name}.rst"
     return f"../report/figures/{name}.rst" if os.path.exists(own) else "../report/figure.rst"
-
-
-def stage_outputs(wildcards):
-    """Every output of the upstream stages the manifest hashes (absent stages skipped)."""
-    out = []
-    for name in MANIFEST_STAGES:
-        try:
-            rule_ = getattr(rules, name)
-        except WorkflowError:  # stage absent (e.g. `validate` on licensed data)
-            continue
-        out += [f for f in rule_.output if "{" not in f]
-    return out

@@ -25,9 +25,9 @@ rule ingest:
         runtime=20,
     threads: 2
     shell:
-        "upgrading ingest --raw-dir {params.raw_dir} --headers {input.headers}"
-        " --years {params.years} --file-pattern {params.file_pattern:q} --out {output.data}"
-        " --audit {output.audit} --columns-audit {output.columns} > {log} 2>&1"
+        "upgrading ingest --raw-dir {params.raw_dir:q} --headers {input.headers:q}"
+        " --years {params.years} --file-pattern {params.file_pattern:q} --out {output.data:q}"
+        " --audit {output.audit:q} --columns-audit {output.columns:q} > {log:q} 2>&1"
 
 
 rule link:
@@ -47,8 +47,8 @@ rule link:
         mem_mb=4000,
         runtime=20,
     shell:
-        "upgrading link --data {input.data} --raw-dir {params.raw_dir}"
-        " --out {output.data} --audit {output.audit} > {log} 2>&1"
+        "upgrading link --data {input.data:q} --raw-dir {params.raw_dir:q}"
+        " --out {output.data:q} --audit {output.audit:q} > {log:q} 2>&1"
 
 
 rule clean:
@@ -75,6 +75,6 @@ rule clean:
         mem_mb=5000,
         runtime=20,
     shell:
-        "upgrading clean --data {input.data} --raw-dir {params.raw_dir} --headers {input.headers}"
-        " --config-json '{params.cleaning}' --out {output.data} --audit {output.audit}"
-        " --codebook {output.codebook} --trace {output.trace} > {log} 2>&1"
+        "upgrading clean --data {input.data:q} --raw-dir {params.raw_dir:q} --headers {input.headers:q}"
+        " --config-json {params.cleaning:q} --out {output.data:q} --audit {output.audit:q}"
+        " --codebook {output.codebook:q} --trace {output.trace:q} > {log:q} 2>&1"

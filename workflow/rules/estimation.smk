@@ -45,8 +45,8 @@ rule estimate:
         mem_mb=8000,
         runtime=60,
     shell:
-        "upgrading estimate --data {input.data} --specs {params.specs} --family {wildcards.family}"
-        " --spec-json {params.spec:q} --out {output} > {log} 2>&1"
+        "upgrading estimate --data {input.data:q} --specs {params.specs:q} --family {wildcards.family}"
+        " --spec-json {params.spec:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule crosscheck:
@@ -67,8 +67,8 @@ rule crosscheck:
         mem_mb=8000,
         runtime=60,
     shell:
-        "upgrading crosscheck --data {input.data} --specs {params.specs} --estimates {input.estimates}"
-        " --coef-rtol {params.coef_rtol} --se-tol {params.se_atol} --out {output} > {log} 2>&1"
+        "upgrading crosscheck --data {input.data:q} --specs {params.specs:q} --estimates {input.estimates:q}"
+        " --coef-rtol {params.coef_rtol} --se-tol {params.se_atol} --out {output:q} > {log:q} 2>&1"
 
 
 if SYNTHETIC:
@@ -90,8 +90,8 @@ if SYNTHETIC:
             mem_mb=1000,
             runtime=5,
         shell:
-            "upgrading validate --estimates {input.estimates} --truth {input.truth}"
-            " --oracle {input.oracle} --targets-json {params.targets:q} --out {output} > {log} 2>&1"
+            "upgrading validate --estimates {input.estimates:q} --truth {input.truth:q}"
+            " --oracle {input.oracle:q} --targets-json {params.targets:q} --out {output:q} > {log:q} 2>&1"
 
 
 if SYNTHETIC:
@@ -113,9 +113,9 @@ if SYNTHETIC:
             mem_mb=3000,
             runtime=10,
         shell:
-            "upgrading validate-capital --panel {input.panel} --truth-firms {input.firms}"
-            " --truth {input.truth} --elasticities {input.elasticities}"
-            " --recovery {output.recovery} --beta-k {output.beta_k} > {log} 2>&1"
+            "upgrading validate-capital --panel {input.panel:q} --truth-firms {input.firms:q}"
+            " --truth {input.truth:q} --elasticities {input.elasticities:q}"
+            " --recovery {output.recovery:q} --beta-k {output.beta_k:q} > {log:q} 2>&1"
 
 
 rule montecarlo:
@@ -135,8 +135,8 @@ rule montecarlo:
         mem_mb=6000,
         runtime=60,
     shell:
-        "upgrading montecarlo --config-json {params.cfg:q} --specs {params.specs}"
-        " --seed {wildcards.seed} --out {output} > {log} 2>&1"
+        "upgrading montecarlo --config-json {params.cfg:q} --specs {params.specs:q}"
+        " --seed {wildcards.seed} --out {output:q} > {log:q} 2>&1"
 
 
 rule montecarlo_aggregate:
@@ -152,7 +152,7 @@ rule montecarlo_aggregate:
         mem_mb=1000,
         runtime=5,
     shell:
-        "upgrading montecarlo-aggregate --draws {input} --out {output} > {log} 2>&1"
+        "upgrading montecarlo-aggregate --draws {input:q} --out {output:q} > {log:q} 2>&1"
 
 
 # Every output of this stage (a convenience target: `snakemake estimation_all`).

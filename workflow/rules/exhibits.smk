@@ -3,6 +3,7 @@
 # Plans come from the registry at parse time (upgrading.exhibits.plan, pandas-free); each
 # job gets its own plan as a JSON param, so editing one family reruns only its exhibits.
 import os
+import shlex
 
 from upgrading.exhibits import plan as _exh_plan
 
@@ -39,8 +40,8 @@ rule table:
         mem_mb=1000,
         runtime=5,
     shell:
-        "upgrading table --table {wildcards.table} --estimates {input} --spec {params.spec:q}"
-        " --out-tex {output.tex} --out-csv {output.csv} > {log} 2>&1"
+        "upgrading table --table {wildcards.table} --estimates {input:q} --spec {params.spec:q}"
+        " --out-tex {output.tex:q} --out-csv {output.csv:q} > {log:q} 2>&1"
 
 
 rule figures:
@@ -55,7 +56,7 @@ rule figures:
                     category="Figures", labels={"figure": n}) for n in FIGURES],
     params:
         plan=_exh_plan.as_json(FIGURE_PLAN),
-        validation=lambda wc, input: f"--validation {input.validation}" if SYNTHETIC else "",
+        validation=lambda wc, input: f"--validation {shlex.quote(str(input.validation))}" if SYNTHETIC else "",
         epoch=EXH_EPOCH,
         outdir=lambda wc, output: os.path.dirname(output.pdf[0]),
     log:
@@ -66,9 +67,9 @@ rule figures:
         mem_mb=4000,
         runtime=20,
     shell:
-        "SOURCE_DATE_EPOCH={params.epoch} upgrading figures --analysis {input.analysis}"
-        " --industries {input.industries} --estimates {input.estimates} {params.validation}"
-        " --plan {params.plan:q} --outdir {params.outdir} > {log} 2>&1"
+        "SOURCE_DATE_EPOCH={params.epoch} upgrading figures --analysis {input.analysis:q}"
+        " --industries {input.industries:q} --estimates {input.estimates:q} {params.validation}"
+        " --plan {params.plan:q} --outdir {params.outdir:q} > {log:q} 2>&1"
 
 
 rule numbers:
@@ -86,9 +87,10 @@ rule numbers:
         f"{RESULTS}/numbers.tex",
     params:
         settings=_exh_plan.as_json({k: EXH[k] for k in ("auto_numbers", "quotes", "shock_year")}),
-        validation=lambda wc, input: f"--validation {input.validation}" if SYNTHETIC else "",
-        coverage=lambda wc, input: f"--coverage {input.coverage}" if input.coverage else "",
-        capital=lambda wc, input: f"--capital {input.capital}" if input.capital else "",
+        validation=lambda wc, input: f"--validation {shlex.quote(str(input.validation))}" if SYNTHETIC else "",
+        coverage=lambda wc, input: f"--coverage {shlex.quote(str(input.coverage))}" if input.coverage else "",
+        capital=lambda wc, input: (
+            "--capital " + " ".join(shlex.quote(str(f)) for f in input.capital) if input.capital else ""),
         source=config["data_source"],
     log:
         f"{LOGS}/numbers.log",
@@ -98,10 +100,9 @@ rule numbers:
         mem_mb=4000,
         runtime=10,
     shell:
-        "upgrading numbers --analysis {input.analysis} --estimates {input.estimates}"
-        " --audit {input.audit} --crosscheck {input.crosscheck} {params.validation} {params.coverage}"
-        " {params.capital}"
-        " --settings {params.settings:q} --data-source {params.source} --out {output} > {log} 2>&1"
+        "upgrading numbers --analysis {input.analysis:q} --estimates {input.estimates:q}"
+        " --audit {input.audit:q} --crosscheck {input.crosscheck:q} {params.validation} {params.coverage}"
+        " {params.capital} --settings {params.settings:q} --data-source {params.source} --out {output:q} > {log:q} 2>&1"
 
 
 rule specs_appendix:
@@ -122,15 +123,16 @@ rule specs_appendix:
         mem_mb=500,
         runtime=5,
     shell:
-        "upgrading specs-appendix --specs {input.specs} --paper {input.paper} --tables {params.tables:q}"
-        " --figures {params.figures:q} --out {output.appendix} --out-additional {output.additional}"
-        " > {log} 2>&1"
+        "upgrading specs-appendix --specs {input.specs:q} --paper {input.paper:q} --tables {params.tables:q}"
+        " --figures {params.figures:q} --out {output.appendix:q} --out-additional {output.additional:q}"
+        " > {log:q} 2>&1"
 
 
 rule exhibit_map:
     input:
         paper="paper/paper.tex",
         analysis=f"{PROC}/analysis.parquet",
+        trail=f"{RESULTS}/trail.json",
     output:
         csv=f"{RESULTS}/exhibits.csv",
         md=f"{RESULTS}/exhibits.md",
@@ -138,6 +140,7 @@ rule exhibit_map:
         tables=_exh_plan.as_json(TABLE_PLANS),
         figures=_exh_plan.as_json(FIGURE_PLAN),
         results=lambda wc, output: os.path.dirname(output.csv),
+        settings=_exh_plan.as_json({k: EXH[k] for k in ("auto_numbers", "quotes", "shock_year", "use_montecarlo")}),
     log:
         f"{LOGS}/exhibit_map.log",
     benchmark:
@@ -147,5 +150,6 @@ rule exhibit_map:
         runtime=5,
     shell:
         "upgrading exhibit-map --tables {params.tables:q} --figures {params.figures:q}"
-        " --paper {input.paper} --results {params.results} --analysis {input.analysis}"
-        " --out {output.csv} --out-md {output.md} > {log} 2>&1"
+        " --paper {input.paper:q} --results {params.results:q} --analysis {input.analysis:q}"
+        " --trail {input.trail:q} --settings {params.settings:q}"
+        " --out {output.csv:q} --out-md {output.md:q} > {log:q} 2>&1"

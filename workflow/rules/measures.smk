@@ -26,6 +26,6 @@ rule measures:
         mem_mb=8000,
         runtime=20,
     shell:
-        "upgrading measures --panel {input.panel} --tfp {input.tfp} --raw-dir {params.raw_dir}"
-        " --out {output.data} --codebook {output.codebook} --config-json '{params.cfg}'"
-        " > {log} 2>&1"
+        "upgrading measures --panel {input.panel:q} --tfp {input.tfp:q} --raw-dir {params.raw_dir:q}"
+        " --out {output.data:q} --codebook {output.codebook:q} --config-json {params.cfg:q}"
+        " > {log:q} 2>&1"

@@ -6,8 +6,6 @@ import yaml
 # The paper finds generated exhibits as tables/X.tex and figures/X.pdf on TEXINPUTS,
 # given relative to paper/ so no absolute path of this checkout ends up in the PDF.
 PAPER_TEXINPUTS = os.path.relpath(RESULTS, "paper")
-# Upstream stages whose every output the manifest hashes (rules defined in the other rule files).
-MANIFEST_STAGES = ["ingest", "link", "clean", "productivity", "measures", "crosscheck", "validate"]
 
 
 rule paper:
@@ -36,10 +34,10 @@ rule paper:
         # SOURCE_DATE_EPOCH + FORCE_SOURCE_DATE fix the PDF dates (and \today): same bytes each build.
         # The log check turns undefined references and citations into a failed job.
         "rm -rf paper/build && mkdir -p paper/build && cd paper &&"
-        " TEXINPUTS={params.texinputs}: SOURCE_DATE_EPOCH={params.epoch} FORCE_SOURCE_DATE=1"
-        " latexmk -pdf -interaction=nonstopmode -halt-on-error -outdir=build paper.tex > ../{log} 2>&1 &&"
-        " if grep -E '(Reference|Citation) .* undefined|There were undefined' build/paper.log >> ../{log};"
-        " then echo 'paper: undefined references (see above)' >> ../{log}; exit 1; fi &&"
+        " TEXINPUTS={params.texinputs:q}: SOURCE_DATE_EPOCH={params.epoch} FORCE_SOURCE_DATE=1"
+        " latexmk -pdf -interaction=nonstopmode -halt-on-error -outdir=build paper.tex > ../{log:q} 2>&1 &&"
+        " if grep -E '(Reference|Citation) .* undefined|There were undefined' build/paper.log >> ../{log:q};"
+        " then echo 'paper: undefined references (see above)' >> ../{log:q}; exit 1; fi &&"
         " cp build/paper.pdf paper.pdf"
 
 
@@ -52,7 +50,10 @@ rule manifest:
         appendix=rules.specs_appendix.output,
         figures=rules.figures.output,
         estimates=[estimates_file(f) for f in FAMILIES],
-        stages=stage_outputs,
+        trail=f"{RESULTS}/trail.json",
+        # Every file of the paper's chain, from the DAG (workflow/rules/trail.smk): stage outputs,
+        # estimates, the Monte Carlo draws and coverage the text quotes.
+        chain=paper_chain_outputs,
     output:
         f"{RESULTS}/manifest.json",
     params:
@@ -70,5 +71,5 @@ rule manifest:
     shell:
         # Raw inputs: the whole raw directory (yearly files, side files, synthetic truth); it
         # precedes every job above, so it is complete when this runs.
-        "upgrading manifest --inputs {params.raw_dir} --outputs {input:q} --config-yaml {params.config:q}"
-        " --out {output} > {log} 2>&1"
+        "upgrading manifest --inputs {params.raw_dir:q} --outputs {input:q} --config-yaml {params.config:q}"
+        " --out {output:q} > {log:q} 2>&1"

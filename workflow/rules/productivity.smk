@@ -22,6 +22,6 @@ rule productivity:
         mem_mb=6000,
         runtime=20,
     shell:
-        "upgrading productivity --panel {input.panel} --io-table {input.io_table}"
-        " --out {output.tfp} --elasticities {output.elasticities} --config-json '{params.cfg}'"
-        " > {log} 2>&1"
+        "upgrading productivity --panel {input.panel:q} --io-table {input.io_table:q}"
+        " --out {output.tfp:q} --elasticities {output.elasticities:q} --config-json {params.cfg:q}"
+        " > {log:q} 2>&1"

@@ -35,6 +35,6 @@ if SYNTHETIC:
             mem_mb=SYNTH_MEM_MB.get(config["scale"], 5000),
             runtime=SYNTH_RUNTIME.get(config["scale"], 20),
         shell:
-            "upgrading synthesize --scale {params.scale} --seed {params.seed} --out {params.out} "
+            "upgrading synthesize --scale {params.scale} --seed {params.seed} --out {params.out:q} "
             "--first-year {params.first_year} --last-year {params.last_year} "
-            "--headers {input.headers} --synth-json {params.synth:q} > {log} 2>&1"
+            "--headers {input.headers:q} --synth-json {params.synth:q} > {log:q} 2>&1"

@@ -38,10 +38,11 @@ if not text.strip() or text.strip() == "{}":
     sys.exit(f"verify: {sys.argv[1]} records no configuration")
 open(sys.argv[2], "w", encoding="utf-8").write(text)
 EOF
-read -r DATA_SOURCE RAW_DIR RESULTS_DIR PROC_DIR < <("$PY" -c '
+# One value per line: folder names may hold spaces.
+{ read -r DATA_SOURCE; read -r RAW_DIR; read -r RESULTS_DIR; read -r PROC_DIR; } < <("$PY" -c '
 import sys, yaml
 c = yaml.safe_load(open(sys.argv[1]))
-print(c["data_source"], c["raw_dir"].rstrip("/"), c["results_dir"].rstrip("/"), c["processed_dir"].rstrip("/"))
+print(c["data_source"], c["raw_dir"].rstrip("/"), c["results_dir"].rstrip("/"), c["processed_dir"].rstrip("/"), sep="\n")
 ' "$TMP/verify-config.yaml")
 
 # Copy the sources. Generated folders keep only their README files.

@@ -7,6 +7,7 @@ families and to pass each family's resolved spec as a rerun-triggering param.
 from __future__ import annotations
 
 import copy
+import difflib
 import itertools
 import json
 from pathlib import Path
@@ -180,10 +181,62 @@ def columns_needed(family: dict) -> set[str]:
     return cols
 
 
+def named_columns(family: dict) -> list[tuple[str, str, str]]:
+    """(model, where, column) for every column a resolved family names, in registry order;
+    `where` is the setting that names it: "outcome", "term 'x:y'", "fixed effect 'a^b'", ..."""
+    out = [("(panel)", f"panel {key}", col) for key, col in family["panel"].items()]
+    for m in family["models"]:
+        named = [("outcome", m["outcome"])]
+        for t in model_terms(m):
+            named += [(f"term {t!r}", c) for c in sorted(grammar.parse_term(t).columns())]
+        for fe in m["fixed_effects"]:
+            named += [(f"fixed effect {fe!r}", c) for c in sorted(grammar.parse_fixef(fe).columns())]
+        for cl in cluster_vars(m):
+            named += [(f"cluster {cl!r}", c) for c in sorted(grammar.parse_fixef(cl).columns())]
+        if m["weights"]:
+            named.append(("weights", m["weights"]))
+        if m["sample"]:
+            for cond in family["samples"][m["sample"]]:
+                if "column" in cond:
+                    named.append((f"sample {m['sample']!r}", cond["column"]))
+        out += [(m["id"], where, col) for where, col in named]
+    return out
+
+
+def unknown_columns(family: dict, columns, table: str = "the analysis table") -> list[str]:
+    """One line per column the family names that `columns` lacks: family, model, the setting
+    naming it and the closest column names (difflib), e.g. "family baseline, model firm_year,
+    term 'backwrd': no column 'backwrd' in the analysis table (did you mean 'backward'?)"."""
+    known = sorted(set(columns))
+    lines = []
+    for model, where, col in named_columns(family):
+        if col in known:
+            continue
+        near = difflib.get_close_matches(col, known, n=3, cutoff=0.6)
+        hint = f" (did you mean {' or '.join(repr(n) for n in near)}?)" if near else ""
+        model_part = "" if model == "(panel)" else f", model {model}"
+        line = f"family {family['id']}{model_part}, {where}: no column {col!r} in {table}{hint}"
+        if line not in lines:
+            lines.append(line)
+    return lines
+
+
+def check_contract(spec: dict, columns, source: str = "<specs>") -> None:
+    """Reject a registry naming a column the analysis-table contract lacks, before any job runs
+    (the Snakefile calls this at parse time, so an invalid spec rewrites no output)."""
+    lines = [line for fid in family_ids(spec)
+             for line in unknown_columns(resolve_family(spec, fid, source=source), columns)]
+    if len(lines) > 12:  # a misspelt family default repeats in every model: show the first few
+        lines = lines[:12] + [f"... and {len(lines) - 12} more"]
+    if lines:
+        raise InputError("the specification registry names unknown column(s):\n  " + "\n  ".join(lines)
+                         + "\n(the analysis table's columns: docs/contracts.md, results/codebook/analysis.csv)",
+                         file=source)
+
+
 def check_columns(family: dict, columns, data_file: str = "<data>") -> None:
-    """Reject a family naming columns the data does not have, listing them and where they are used."""
-    missing = sorted(columns_needed(family) - set(columns))
-    if missing:
-        raise InputError(
-            f"family {family['id']} names column(s) not in the data: {', '.join(missing)}",
-            file=data_file, column=missing[0])
+    """Reject a family naming columns the data does not have, naming model, setting and column."""
+    lines = unknown_columns(family, columns, table=data_file)
+    if lines:
+        missing = sorted(columns_needed(family) - set(columns))
+        raise InputError("\n  ".join(["unknown column(s):"] + lines), file=data_file, column=missing[0])

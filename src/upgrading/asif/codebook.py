@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
 from upgrading.asif.headers import Field
 
 # name -> (meaning, unit, raw variable it comes from or None, derivation if not a raw column)
@@ -60,8 +58,10 @@ ENTRIES: dict[str, tuple[str, str, str | None, str]] = {
 }
 
 
-def codebook(columns: list[str], fields: dict[str, Field]) -> pd.DataFrame:
+def codebook(columns: list[str], fields: dict[str, Field]):
     """One row per panel column, in panel order; every column must have an entry."""
+    import pandas as pd  # here, so the entries load at parse time without pandas
+
     missing = [c for c in columns if c not in ENTRIES]
     if missing:
         raise KeyError(f"codebook has no entry for {missing}")

@@ -176,23 +176,45 @@ def numbers_main(argv: list[str]) -> int:
                  if c in have]
         analysis = _read_analysis(args.analysis, cols)
         out = numbers.data_numbers(analysis, int(s.get("shock_year", 2002)))
+        # Where each number comes from: "file: column or estimate row" (a comment in numbers.tex).
+        sources = {k: f"{args.analysis}: {v}" for k, v in numbers.DATA_SOURCES.items() if k in out}
+        sources["ShockYear"] = "config exhibits.shock_year"
         out.update(numbers.source_notice(args.data_source))
+        sources.update({k: "config data_source" for k in numbers.source_notice(args.data_source)})
         if args.audit:
             out.update(numbers.audit_numbers(pd.read_csv(args.audit)))
+            sources.update({k: f"{args.audit}: {v}" for k, v in numbers.AUDIT_SOURCES.items()})
         est = _read_estimates(args.estimates)
         src = ",".join(args.estimates)
+        est_sources: dict[str, str] = {}
         for fam in s.get("auto_numbers") or []:
-            out.update(numbers.auto_estimate_numbers(est, fam, list(est["term"].astype(str).unique())))
-        out.update(numbers.estimate_numbers(est, s.get("quotes") or {}, src))
-        if args.validation:
-            out.update(numbers.validation_numbers(pd.read_csv(args.validation)))
-        if args.coverage:
-            out.update(numbers.coverage_numbers(pd.read_csv(args.coverage)))
+            out.update(numbers.auto_estimate_numbers(est, fam, list(est["term"].astype(str).unique()),
+                                                     est_sources))
+        out.update(numbers.estimate_numbers(est, s.get("quotes") or {}, src, est_sources))
+        # The estimate rows name results/estimates/<family>.parquet; use the file actually read.
+        by_family = {Path(p).stem: p for p in args.estimates}
+        for k, v in est_sources.items():
+            fam_file, _, what = v.partition(": ")
+            sources[k] = f"{by_family.get(Path(fam_file).stem, fam_file)}: {what}"
+        for flag, fn in (("validation", numbers.validation_numbers), ("coverage", numbers.coverage_numbers)):
+            path = getattr(args, flag)
+            if path:
+                part: dict[str, str] = {}
+                out.update(fn(pd.read_csv(path), part))
+                sources.update({k: f"{path}: {v}" for k, v in part.items()})
         if args.capital:
-            out.update(numbers.capital_numbers(pd.read_csv(args.capital[0]), pd.read_csv(args.capital[1])))
+            recovery_path, beta_k_path = args.capital
+            capital = numbers.capital_numbers(pd.read_csv(recovery_path), pd.read_csv(beta_k_path))
+            out.update(capital)
+            sources.update({k: (f"{beta_k_path}: industry 'mean' row, columns effect and abs_error by method"
+                                if k.startswith("CapitalBetaK") else
+                                f"{recovery_path}: row measure x sample, columns mean_log_error, sd_log_error,"
+                                " share_within_10pct") for k in capital})
         if args.crosscheck:
             out.update(numbers.crosscheck_numbers(pd.read_csv(args.crosscheck)))
-        text = numbers.render(out, header=f"data source: {args.data_source}")
+            sources.update({k: f"{args.crosscheck}: {v}" for k, v in numbers.CROSSCHECK_SOURCES.items()})
+        text = numbers.render(out, header=f"data source: {args.data_source}",
+                              sources={k: v for k, v in sources.items() if k in out})
     except (InputError, KeyError, ValueError, json.JSONDecodeError) as exc:
         return _fail("numbers", exc)
     io.write_text(text, args.out)
@@ -211,43 +233,70 @@ def exhibit_map_main(argv: list[str]) -> int:
     ap.add_argument("--analysis", default="data/processed/analysis.parquet")
     ap.add_argument("--out", required=True)
     ap.add_argument("--out-md", help="the same list as a Markdown table (README)")
+    ap.add_argument("--trail", help="RESULTS/trail.json (the DAG's jobs): chains back to the raw files")
+    ap.add_argument("--settings", default="{}", help="the exhibits settings the numbers rule uses (JSON)")
     args = ap.parse_args(argv)
     from upgrading import io
     from upgrading.exhibits import exhibit_map
+    from upgrading.exhibits.trail import Trail
 
     try:
         tplan = json.loads(args.tables)
         fplan = json.loads(args.figures)
         paper_tex = Path(args.paper).read_text(encoding="utf-8")
         r = args.results
+        def models(pairs) -> str:
+            """config/specs.yaml family/model list; a family with many models is counted."""
+            by_family: dict[str, list[str]] = {}
+            for f, m in pairs:
+                by_family.setdefault(f, []).append(m)
+            return "config/specs.yaml: " + "; ".join(
+                f"{f}/{'+'.join(ms)}" if len(ms) <= 4 else f"{f} ({len(ms)} models)"
+                for f, ms in by_family.items())
+
         tables = {t: {"title": p["spec"]["title"],
+                      "spec": models((c["family"], c["model"]) for c in p["spec"]["columns"]),
                       "inputs": [f"{r}/estimates/{f}.parquet" for f in p["families"]]}
                   for t, p in tplan.items()}
         tables["specs_appendix"] = {"title": "The specification registry (appendix)",
                                     "rule": "specs_appendix",
                                     "program": "upgrading specs-appendix (src/upgrading/exhibits/specs_appendix.py)",
+                                    "spec": "config/specs.yaml: every family",
                                     "inputs": ["config/specs.yaml"]}
+        trail = Trail.read(args.trail) if args.trail else None
+        # Data figures read the analysis table and side files of the raw folder (industry names).
+        fig_job = trail.producer(f"{r}/figures/{fplan['names'][0]}.pdf") if trail and fplan["names"] else None
+        raw_figure_inputs = [f for f in (fig_job or {}).get("inputs", []) if trail.is_raw(f)]
         figs = {}
         for name in fplan["names"]:
             if name in fplan["registry"]:
                 inputs = [f"{r}/estimates/{f}.parquet" for f in fplan["registry"][name]["families"]]
+                spec = models(fplan["registry"][name]["models"])
             elif name == "spec_curve":
                 inputs = [f"{r}/estimates/{f}.parquet" for f in fplan["curve_families"]]
+                spec = models(fplan["curve_models"]) + f" (term {fplan['headline_term']})"
             elif name == "recovery":
                 inputs = [f"{r}/estimates/validation.csv"]
+                spec = "config estimation.validation (families compared with the synthetic truth)"
             else:
-                inputs = [args.analysis]
-            figs[name] = {"title": fplan["titles"][name], "inputs": inputs}
+                inputs = [args.analysis] + raw_figure_inputs
+                spec = "figure plan (config exhibits), columns of the analysis table"
+            figs[name] = {"title": fplan["titles"][name], "inputs": inputs, "spec": spec}
+        settings = json.loads(args.settings)
         extras = [
             {"exhibit": "In-text numbers", "title": "Every number quoted in the text (LaTeX macros)",
              "rule": "numbers", "program": "upgrading numbers (src/upgrading/exhibits/numbers.py)",
+             "spec": "config exhibits: " + ", ".join(f"{k}={json.dumps(v, sort_keys=True)}"
+                                                     for k, v in sorted(settings.items()))
+                     + "; each macro's source file and column: comments in numbers.tex",
              "inputs": f"{args.analysis};{r}/estimates/*.parquet;{r}/audit/cleaning.csv",
              "output": f"{r}/numbers.tex"},
             {"exhibit": "Paper", "title": "The article", "rule": "paper", "program": "latexmk (pdflatex, bibtex)",
+             "spec": "paper/paper.tex",
              "inputs": f"paper/paper.tex;paper/references.bib;{r}/tables/*.tex;{r}/figures/*.pdf;{r}/numbers.tex",
              "output": "paper/paper.pdf"},
         ]
-        df = exhibit_map.build(tables, figs, paper_tex, r, extras)
+        df = exhibit_map.build(tables, figs, paper_tex, r, extras, trail)
     except (InputError, KeyError, OSError, json.JSONDecodeError) as exc:
         return _fail("exhibit-map", exc)
     io.write_csv(df, args.out)
@@ -311,3 +360,113 @@ def manifest_main(argv: list[str]) -> int:
     io.write_json(m, args.out)
     print(f"manifest: {len(m['inputs'])} inputs, {len(m['outputs'])} outputs -> {args.out}")
     return 0
+
+
+# --------------------------------------------------------------------------- audit
+def audit_main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(
+        prog="upgrading audit",
+        description="Print the chain of one number, table cell, figure point, exhibit or file back to the "
+                    "raw files (from RESULTS/trail.json, the DAG's jobs).")
+    ap.add_argument("--trail", default="results/trail.json")
+    what = ap.add_mutually_exclusive_group(required=True)
+    what.add_argument("--number", help=r"a macro of numbers.tex, e.g. \FIEShareOutput")
+    what.add_argument("--table", help="a table id (results/tables/ID.csv); with --row and --column")
+    what.add_argument("--figure", help="a figure name; with --point FAMILY/MODEL/TERM for an estimate")
+    what.add_argument("--exhibit", help='a row of results/exhibits.csv, e.g. "Table 2" or "In-text numbers"')
+    what.add_argument("--file", help="any file of the DAG")
+    ap.add_argument("--row", help="table row: the term (e.g. backward) or the row label")
+    ap.add_argument("--column", help="table column: its number, e.g. 2 for (2)")
+    ap.add_argument("--point", help="figure point: FAMILY/MODEL/TERM of the plotted estimate")
+    args = ap.parse_args(argv)
+    import pandas as pd
+
+    from upgrading.exhibits import trail as tr
+
+    try:
+        trail = tr.Trail.read(args.trail)
+        r = trail.results_dir
+        out: list[str] = []
+        if args.number:
+            numbers_file = f"{r}/numbers.tex"
+            value, source, detail = tr.number_source(Path(numbers_file).read_text(encoding="utf-8"), args.number)
+            out += [f"\\{args.number.lstrip(chr(92))} = {value}", f"  in {numbers_file} (rule numbers)",
+                    f"  from {source}: {detail}", ""]
+            target = source if trail.producer(source) or Path(source).is_file() else numbers_file
+        elif args.table:
+            csv = f"{r}/tables/{args.table}.csv"
+            if not Path(csv).is_file():
+                raise InputError("no such table (build it first)", file=csv)
+            target = csv
+            if args.row or args.column:
+                out += _table_cell(pd.read_csv(csv, dtype=str).fillna(""), csv, args.row, args.column, r)
+        elif args.figure:
+            job = next((j for j in trail.jobs if f"{r}/figures/{args.figure}.pdf" in j["outputs"]), None)
+            if job is None:
+                raise InputError(f"no figure {args.figure!r} in the DAG", file=args.trail)
+            target = f"{r}/figures/{args.figure}.pdf"
+            if args.point:
+                out += _figure_point(job, args.point, args.figure)
+        elif args.exhibit:
+            df = pd.read_csv(f"{r}/exhibits.csv", dtype=str).fillna("")
+            row = df[df["exhibit"].str.lower() == args.exhibit.lower()]
+            if row.empty:
+                raise InputError(f"no exhibit {args.exhibit!r}; exhibits: {', '.join(df['exhibit'])}",
+                                 file=f"{r}/exhibits.csv")
+            rec = row.iloc[0]
+            out += [f"{k}: {rec[k]}" for k in ("exhibit", "title", "spec") if k in rec] + [""]
+            target = rec["output"].split(";")[0]
+        else:
+            target = args.file
+        out.append(tr.chain_text(trail, target))
+    except (InputError, OSError, KeyError) as exc:
+        return _fail("audit", exc)
+    print("\n".join(out))
+    return 0
+
+
+def _estimate_row(path: str, family: str, model: str, term: str) -> list[str]:
+    """The tidy-estimates row a cell or point shows, read from the file the DAG made."""
+    import pandas as pd
+
+    est = pd.read_parquet(path)
+    rows = est[(est["family"].astype(str) == family) & (est["model"].astype(str) == model)
+               & (est["term"].astype(str) == term)]
+    if rows.empty:
+        raise InputError(f"no estimate row family={family}, model={model}, term={term}", file=path)
+    rec = rows.iloc[0]
+    cols = [c for c in ("estimate", "std_error", "p_value", "nobs", "fixed_effects", "vcov", "sample", "engine")
+            if c in rec.index]
+    return [f"  estimate row: {path}: family={family}, model={model}, term={term}",
+            "    " + ", ".join(f"{c}={rec[c]}" for c in cols)]
+
+
+def _table_cell(df, csv: str, row: str | None, column: str | None, results: str) -> list[str]:
+    if not (row and column):
+        raise InputError("a table cell needs both --row (term or label) and --column (number)", file=csv)
+    col = column if column.startswith("(") else f"({column})"
+    if col not in df.columns:
+        raise InputError(f"no column {col}; columns: {', '.join(c for c in df.columns if c.startswith('('))}",
+                         file=csv)
+    hits = df[((df["term"] == row) | (df["row"] == row)) & (df["kind"] != "se")]
+    if hits.empty:
+        raise InputError(f"no row {row!r} (terms: {', '.join(t for t in df['term'].unique() if t)})", file=csv)
+    rec = hits.iloc[0]
+    family, _, model = df.loc[df["row"] == "model", col].iloc[0].partition("/")
+    lines = [f"table cell {csv}: row {rec['row']!r}, column {col} = {rec[col]}",
+             f"  model: config/specs.yaml family {family}, model {model}"]
+    if rec["term"]:
+        lines += _estimate_row(f"{results}/estimates/{family}.parquet", family, model, rec["term"])
+    return lines + [""]
+
+
+def _figure_point(job: dict, point: str, figure: str) -> list[str]:
+    parts = point.split("/")
+    if len(parts) != 3:
+        raise InputError(f"--point is FAMILY/MODEL/TERM, not {point!r}")
+    family, model, term = parts
+    path = next((f for f in job["inputs"] if Path(f).name == f"{family}.parquet"), None)
+    if path is None:
+        raise InputError(f"figure {figure}: family {family} is not among its inputs "
+                         f"({', '.join(Path(f).name for f in job['inputs'])})")
+    return [f"figure {figure}: point {point}"] + _estimate_row(path, family, model, term) + [""]

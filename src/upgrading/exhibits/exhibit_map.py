@@ -1,4 +1,6 @@
-"""results/exhibits.csv, the AEA "List of tables and programs": exhibit, rule, program, inputs, output.
+"""results/exhibits.csv, the AEA "List of tables and programs": for each exhibit and the in-text
+numbers, the rule and program that make it, its spec or settings, its inputs, the upstream jobs
+and the raw files it rests on (from RESULTS/trail.json, Snakemake's resolution of the DAG).
 
 Exhibit numbers follow the order in which paper/paper.tex \\input's tables and
 \\includegraphics figures (LaTeX numbers floats the same way); registry tables the
@@ -11,7 +13,10 @@ import re
 
 import pandas as pd
 
-COLUMNS = ["exhibit", "title", "rule", "program", "inputs", "output"]
+from upgrading.exhibits import trail as trail_module
+
+COLUMNS = ["exhibit", "title", "rule", "program", "spec", "inputs", "upstream", "raw_inputs", "output"]
+NOT_TRACED = "not traced (no --trail)"
 _TABLE_RE = re.compile(r"\\input\{[^}]*tables/([A-Za-z0-9_\-]+)(?:\.tex)?\}")
 _FIGURE_RE = re.compile(r"\\includegraphics(?:\[[^\]]*\])?\{[^}]*figures/([A-Za-z0-9_\-]+)(?:\.pdf)?\}")
 
@@ -36,8 +41,10 @@ def additional_tables_tex(registry_tables: list[str], paper_tables: list[str]) -
 
 
 def build(tables: dict[str, dict], figures: dict[str, dict], paper_tex: str,
-          results: str, extras: list[dict] | None = None) -> pd.DataFrame:
-    """tables: {id: {title, inputs}}; figures: {name: {title, inputs}}; numbered by paper order."""
+          results: str, extras: list[dict] | None = None, trail=None) -> pd.DataFrame:
+    """tables: {id: {title, inputs[, spec, rule, program]}}; figures: {name: {title, inputs[, spec]}};
+    numbered by paper order. With a trail (upgrading.exhibits.trail.Trail) each row's rule,
+    program, inputs, upstream jobs and raw files come from the DAG itself."""
     paper_tables, paper_figures = placed(paper_tex)
     rows = []
     order = [t for t in paper_tables if t in tables] + [t for t in tables if t not in paper_tables]
@@ -48,6 +55,7 @@ def build(tables: dict[str, dict], figures: dict[str, dict], paper_tex: str,
             "title": tables[t]["title"],
             "rule": tables[t].get("rule", "table"),
             "program": tables[t].get("program", "upgrading table (src/upgrading/exhibits/tables.py)"),
+            "spec": tables[t].get("spec", ""),
             "inputs": ";".join(tables[t]["inputs"]),
             "output": f"{results}/tables/{t}.tex" + ("" if special else f";{results}/tables/{t}.csv"),
         })
@@ -58,11 +66,30 @@ def build(tables: dict[str, dict], figures: dict[str, dict], paper_tex: str,
             "title": figures[f]["title"],
             "rule": "figures",
             "program": "upgrading figures (src/upgrading/exhibits/figures.py)",
+            "spec": figures[f].get("spec", ""),
             "inputs": ";".join(figures[f]["inputs"]),
             "output": f"{results}/figures/{f}.pdf;{results}/figures/{f}.png",
         })
     rows.extend(extras or [])
-    return pd.DataFrame(rows, columns=COLUMNS)
+    for row in rows:
+        if trail is None:
+            row.setdefault("upstream", NOT_TRACED)
+            row.setdefault("raw_inputs", NOT_TRACED)
+            continue
+        chain = trail_module.chain_columns(trail, row["output"].split(";")[0])
+        # One job may make several exhibits (all figures): keep an exhibit's own inputs when
+        # they are among its job's, else list the job's.
+        own = [f for f in row.get("inputs", "").split(";") if f]
+        job_inputs = chain["inputs"].split(";")
+        keep_own = bool(own) and set(own) <= set(job_inputs)
+        row.update({k: chain[k] for k in ("rule", "program", "upstream", "raw_inputs")})
+        row["inputs"] = ";".join(own) if keep_own else chain["inputs"]
+        row["spec"] = row.get("spec") or f"params: {chain['settings']}"
+    return pd.DataFrame(rows, columns=COLUMNS).fillna("")
+
+
+# The Markdown list (README) keeps the columns a reader scans; the CSV has the whole chain.
+MARKDOWN_COLUMNS = ["exhibit", "title", "rule", "program", "spec", "output"]
 
 
 def to_markdown(df: pd.DataFrame) -> str:
@@ -70,6 +97,7 @@ def to_markdown(df: pd.DataFrame) -> str:
     def cell(x) -> str:
         return str(x).replace("|", "\\|").replace(";", "<br>")
 
+    df = df[[c for c in MARKDOWN_COLUMNS if c in df.columns]]
     lines = ["| " + " | ".join(df.columns) + " |", "|" + "---|" * len(df.columns)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
     return "\n".join(lines) + "\n"

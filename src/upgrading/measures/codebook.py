@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
 _SPILL = "measures stage, upgrading.measures.spillovers (docs/contracts.md formulas)"
 _IY = "2-digit industry x year"
 
@@ -77,6 +75,16 @@ def _panel_entry(name: str) -> tuple[str, str, str] | None:
     return None
 
 
+def analysis_columns() -> list[str]:
+    """Every column analysis.parquet has by its contract (docs/contracts.md): the panel columns,
+    the measures of this codebook, and the t-1 value (`*_lag1`) of each spillover measure."""
+    from upgrading.asif.codebook import ENTRIES as PANEL
+
+    lags = {f"{name}_lag1" for name, (_, _, source) in ENTRIES.items()
+            if source.startswith(_SPILL) and not name.endswith("_lag1")}
+    return sorted(set(PANEL) | set(ENTRIES) | lags)
+
+
 def entry(name: str) -> tuple[str, str, str]:
     if name in ENTRIES:
         return ENTRIES[name]
@@ -89,5 +97,7 @@ def entry(name: str) -> tuple[str, str, str]:
     return "passed through from panel.parquet (see the panel codebook)", "", "panel.parquet"
 
 
-def codebook(columns: list[str]) -> pd.DataFrame:
+def codebook(columns: list[str]):
+    import pandas as pd  # here, so the contract loads at parse time without pandas
+
     return pd.DataFrame([(c, *entry(c)) for c in columns], columns=["name", "meaning", "unit", "source"])

@@ -1,0 +1,80 @@
+"""Short messages for a configuration that breaks workflow/schemas/config.schema.yaml.
+
+Snakemake's own `validate` reports a violation with the whole schema and the whole
+configuration (a thousand lines for this project); the Snakefile calls `problems` first
+and stops with one line per offending key: where it is, what it holds, what is allowed.
+Kept free of pandas: the Snakefile imports it at parse time.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import yaml
+
+MAX_PROBLEMS = 10
+_MAX_VALUE = 60
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 3] + "..."
+
+
+def _key(path) -> str:
+    return ".".join(str(p) for p in path) or "(top level)"
+
+
+def _schema_at(schema: dict, path) -> dict:
+    """The sub-schema describing `path` (properties / additionalProperties / items), best effort."""
+    node = schema
+    for part in path:
+        props = node.get("properties") or {}
+        if isinstance(part, str) and part in props:
+            node = props[part]
+        elif isinstance(node.get("additionalProperties"), dict):
+            node = node["additionalProperties"]
+        elif isinstance(node.get("items"), dict):
+            node = node["items"]
+        else:
+            return {}
+    return node
+
+
+def _describe(error, schema: dict) -> str:
+    path = list(error.absolute_path)
+    if error.validator == "additionalProperties":
+        allowed = sorted((_schema_at(schema, path).get("properties") or {}))
+        extra = sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
+        lines = []
+        for key in extra:
+            near = difflib.get_close_matches(key, allowed, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            lines.append(f"config key {_key(path + [key])}: unknown key{hint}; allowed keys here: "
+                         f"{', '.join(allowed)}")
+        return "\n".join(lines) or f"config key {_key(path)}: {error.message}"
+    where = f"config key {_key(path)} = {_short(error.instance)}"
+    if error.validator == "enum":
+        return f"{where}: not an allowed value; allowed: {', '.join(map(str, error.validator_value))}"
+    if error.validator == "type":
+        return f"{where}: must be of type {error.validator_value}"
+    if error.validator in {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}:
+        return f"{where}: {error.validator} is {error.validator_value}"
+    if error.validator == "required":
+        return f"config key {_key(path)}: {error.message}"
+    # Any other rule: jsonschema's one-line message, never the schema dump.
+    return f"{where}: {error.message.splitlines()[0][:200]}"
+
+
+def problems(config: dict, schema_path: str | Path) -> list[str]:
+    """One line per schema violation of `config` (empty when it is valid), in key order."""
+    import jsonschema
+
+    schema = yaml.safe_load(Path(schema_path).read_text(encoding="utf-8"))
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
+    lines = [_describe(e, schema) for e in errors]
+    if len(lines) > MAX_PROBLEMS:
+        lines = lines[:MAX_PROBLEMS] + [f"... and {len(lines) - MAX_PROBLEMS} more"]
+    return lines

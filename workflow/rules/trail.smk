@@ -1,0 +1,93 @@
+# The audit trail: every job of this DAG (rule, wildcards, program, settings, input and output
+# files), resolved by Snakemake itself from the rules' own input/output declarations, written
+# to RESULTS/trail.json. The exhibit map and `make audit` walk it back to the raw files.
+import json
+import os
+import re
+
+from upgrading.cli import STEPS as _CLI_STEPS
+
+_STEP_RE = re.compile(r"\bupgrading ([a-z][a-z-]*)")
+
+
+def _program(rule_):
+    """`upgrading <step>` (module:function) from the rule's shell command, or its first tool."""
+    shell = rule_.shellcmd or ""
+    m = _STEP_RE.search(shell)
+    if m and m.group(1) in _CLI_STEPS:
+        return f"upgrading {m.group(1)} ({_CLI_STEPS[m.group(1)]})"
+    if "latexmk" in shell:
+        return "latexmk (pdflatex, bibtex)"
+    return f"Python run block ({os.path.relpath(rule_.snakefile)})"
+
+
+def _producer(path):
+    found = [r for r in workflow.rules if r.name != "all" and r.output and r.is_producer(path)]
+    if len(found) > 1:
+        raise WorkflowError(f"trail: {path} matches rules {[r.name for r in found]}")
+    return found[0] if found else None
+
+
+def _dag_jobs(targets):
+    """Every job the targets need, resolved by Snakemake's own rules, and the files no rule makes."""
+    jobs, sources, seen = {}, set(), set()
+    todo = [str(f) for f in targets]
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        rule_ = _producer(path)
+        if rule_ is None:
+            sources.add(path)
+            continue
+        wc = rule_.get_wildcards(path)
+        key = json.dumps([rule_.name, wc], sort_keys=True)
+        if key in jobs:
+            continue
+        inputs = [str(f) for f in rule_.expand_input(wc)[0]]
+        outputs = [str(f) for f in rule_.expand_output(wc)[0]]
+        jobs[key] = {
+            "rule": rule_.name,
+            "wildcards": dict(sorted(wc.items())),
+            "program": _program(rule_),
+            "settings": sorted(rule_.params._names),
+            "inputs": sorted(dict.fromkeys(inputs)),
+            "outputs": sorted(outputs),
+        }
+        todo.extend(inputs)
+    return [jobs[k] for k in sorted(jobs)], sorted(sources)
+
+
+def dag_trail_json(wildcards=None):
+    """The whole DAG (from rule `all`'s inputs back to the files no rule makes) as canonical JSON."""
+    jobs, sources = _dag_jobs(rules.all.input)
+    return json.dumps({"schema": "upgrading-trail/1", "raw_dir": RAW, "results_dir": RESULTS,
+                       "jobs": jobs, "sources": sources}, indent=1, sort_keys=True, ensure_ascii=False)
+
+
+def paper_chain_outputs(wildcards=None):
+    """Every file a job makes on the way to the paper (estimates, Monte Carlo draws and coverage,
+    audits, tables, figures, numbers), except the raw folder, which the manifest hashes whole."""
+    jobs, _ = _dag_jobs(["paper/paper.pdf"])
+    raw = RAW.rstrip("/") + "/"
+    return sorted({f for j in jobs for f in j["outputs"] if not f.startswith(raw)})
+
+
+rule dag_trail:
+    # The JSON is the param: a change of the DAG (a rule's files, a family) rewrites the file.
+    localrule: True
+    output:
+        f"{RESULTS}/trail.json",
+    params:
+        dag=dag_trail_json,
+    log:
+        f"{LOGS}/dag_trail.log",
+    benchmark:
+        f"{BENCH}/dag_trail.tsv"
+    run:
+        from upgrading import io
+
+        io.write_text(params.dag + "\n", output[0])
+        with open(log[0], "w") as fh:
+            fh.write(f"trail: {len(json.loads(params.dag)['jobs'])} jobs -> {output[0]}\n")
