@@ -16,6 +16,7 @@ STEPS: dict[str, str] = {
     "synthesize": "upgrading.synth.cli:main",
     "ingest": "upgrading.asif.cli:ingest_main",
     "link": "upgrading.asif.cli:link_main",
+    "link-truth": "upgrading.asif.cli:link_truth_main",
     "clean": "upgrading.asif.cli:clean_main",
     "productivity": "upgrading.productivity.cli:main",
     "measures": "upgrading.measures.cli:main",
