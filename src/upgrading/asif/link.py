@@ -9,8 +9,12 @@ sequence then runs against t-2 for firms absent in t-1. Keys are factorised to
 integers once, so every step is a vectorised merge of integer columns.
 
 Within a year, records with the same legal-person ID and the same name are one
-firm-year reported twice (duplicates): they share a firm_id and the clean
-stage resolves them.
+firm-year reported twice (duplicates): they share a firm_id and the clean stage resolves them.
+
+Names and IDs are compared in their normal forms (upgrading.asif.names: width, blanks,
+(集团), 有限责任公司, province and city prefixes; ID case, hyphen, "NULL" and all-zero
+placeholders). The audit adds per-year counts of missing, all-zero and malformed IDs,
+IDs failing the GB 11714 check character, and missing names (stages `key_*`).
 """
 
 from __future__ import annotations
@@ -101,10 +105,9 @@ def link_firms(data: pd.DataFrame, industry4: pd.Series | None = None,
     legal_id, name = normalise_legal_ids(data["legal_id"]), normalise_names(data["name"])
     keys = link_keys(data, industry4, legal_id, name)
     keys["year"] = data["year"].to_numpy()
-    # One entity per firm-year: rows sharing year + legal_id + name (county + name when the
-    # ID is missing) collapse to the first row.
-    where = legal_id.fillna("county:" + data["region_code"].astype("string"))
-    dup_key = _codes(where, name)
+    # One entity per firm-year: rows sharing year + legal_id + name collapse to the first row
+    # (without an ID, two rows are never taken for one firm).
+    dup_key = _codes(legal_id, name)
     keys["dup"] = np.where(dup_key >= 0, dup_key, -1 - np.arange(len(keys)))
     order = np.lexsort((np.arange(len(keys)), keys["dup"].to_numpy(), keys["year"].to_numpy()))
     first = keys.iloc[order].groupby(["year", "dup"], sort=False).cumcount().to_numpy() == 0
