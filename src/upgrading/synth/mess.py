@@ -2,7 +2,10 @@
 
 Every injected defect stays identifiable in truth/firms.parquet: the row-level kind is in
 `defect` (one kind per row; defects never overlap), ID changes in `id_changed` and
-`id_change_kind`. Layout facts (2003 year-end employment, no value added in 2004,
+`id_change_kind`, renames that keep the ID in `renamed`, the form in which a line writes
+the firm's name (`name_form`, bits of upgrading.synth.identity.NAME_*) and legal-person ID
+(`id_form`). Name and ID forms are drawn per firm-year (a duplicate copy repeats its
+original's form) and counted in mess.json under `name_form` and `id_form`. Layout facts (2003 year-end employment, no value added in 2004,
 pre-2003 industry codes) are counted too.
 
 Duplicates are not copied here: `Layout` lists, for every line of the files, the raw row
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from upgrading.synth import identity
 from upgrading.synth.records import MONEY, VARIANT_NEW_CONTACT, VARIANT_RENAMED
 
 ID_CHANGE_KINDS = ("name", "representative_phone", "founding_county_industry")
@@ -73,6 +77,73 @@ def change_ids(raw: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Generator,
                                                          categories=("",) + ID_CHANGE_KINDS)
     counts = {name: int((kind[chosen] == i).sum()) for i, name in enumerate(ID_CHANGE_KINDS)}
     return {"total": int(len(chosen)), **counts}
+
+
+def renames(raw: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Generator, rate: float) -> int:
+    """From a year on, a firm reports a genuinely different name under the same legal-person
+    ID (representative and phone kept). Firms whose ID changes are left out."""
+    firm = raw["firm"].to_numpy()
+    year = raw["year"].to_numpy()
+    count = np.bincount(firm)
+    changed = np.zeros(count.size, bool)
+    changed[firm[truth["id_changed"].to_numpy()]] = True
+    eligible = np.flatnonzero((count >= 2) & ~changed)
+    n = min(int(round(rate * np.count_nonzero(count))), len(eligible))
+    chosen = np.zeros(count.size, bool)
+    chosen[rng.choice(eligible, size=n, replace=False)] = True
+    first = pd.Series(year).groupby(firm).transform("min").to_numpy()
+    cand = np.flatnonzero(chosen[firm] & (year > first))
+    order = np.lexsort((rng.random(len(cand)), firm[cand]))
+    cand = cand[order]
+    head = np.r_[True, firm[cand][1:] != firm[cand][:-1]] if len(cand) else np.zeros(0, bool)
+    from_year = np.full(count.size, 9999, np.int64)
+    from_year[firm[cand][head]] = year[cand][head]
+    hit = year >= from_year[firm]
+    raw["ident_variant"] = np.where(hit, VARIANT_RENAMED, raw["ident_variant"].to_numpy()).astype(np.int8)
+    truth["renamed"] = hit
+    return int(n)
+
+
+NAME_FORM_RATES = (("prefix", "name_prefix_rate"), ("legal_form", "name_legal_form_rate"),
+                   ("group", "name_group_rate"), ("space", "name_space_rate"), ("null", "name_null_rate"))
+
+
+def identity_forms(raw: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Generator, m: dict) -> dict:
+    """Per firm-year forms of the name (independent bits) and of the legal-person ID (one
+    form per row, disjoint rows). Returns mess.json's `name_form` and `id_form` counts."""
+    n = len(raw)
+    form = np.zeros(n, np.int16)
+    prefix = rng.random(n) < m["name_prefix_rate"]
+    form[prefix] |= rng.integers(1, 4, int(prefix.sum())).astype(np.int16)  # none, city, province + city
+    legal = rng.random(n) < m["name_legal_form_rate"]
+    form[legal] |= identity.NAME_LEGAL_FORM
+    group = rng.random(n) < m["name_group_rate"]
+    wide = rng.random(n) < 0.5
+    form[group] |= identity.NAME_GROUP
+    form[group & wide] |= identity.NAME_GROUP_FULL_WIDTH
+    space = rng.random(n) < m["name_space_rate"]
+    ideographic = rng.random(n) < 0.5
+    form[space] |= identity.NAME_SPACE
+    form[space & ideographic] |= identity.NAME_SPACE_IDEOGRAPHIC
+    null = rng.random(n) < m["name_null_rate"]
+    form[null] |= identity.NAME_NULL
+    name_counts = {"prefix": int(prefix.sum()), "legal_form": int(legal.sum()), "group": int(group.sum()),
+                   "group_full_width": int((group & wide).sum()), "space": int(space.sum()),
+                   "space_ideographic": int((space & ideographic).sum()), "null": int(null.sum())}
+    id_form = np.zeros(n, np.int8)
+    order = rng.permutation(n)
+    start = 0
+    id_counts = {}
+    for i, kind in enumerate(identity.ID_FORMS[1:], start=1):
+        size = int(round(m[f"id_{kind}_rate"] * n))
+        id_form[order[start:start + size]] = i
+        start += size
+        id_counts[kind] = size
+    raw["name_form"] = form
+    raw["id_form"] = id_form
+    truth["name_form"] = form
+    truth["id_form"] = pd.Categorical.from_codes(id_form, categories=identity.ID_FORMS)
+    return {"name_form": name_counts, "id_form": id_counts}
 
 
 def row_defects(raw: pd.DataFrame, rng: np.random.Generator, m: dict) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -167,6 +238,10 @@ def inject(raw: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Generator, m: 
     """All of the mess, in a fixed order. Adds `defect`, `missing_field`, `duplicated_by`
     (per raw row) to truth; returns the file layout and mess.json's counts."""
     counts = {"id_change": change_ids(raw, truth, rng, m["id_change_rate"])}
+    # Renames and name/ID forms draw from child streams: the defects below stay where they were.
+    name_rng, form_rng = rng.spawn(2)
+    counts["rename"] = renames(raw, truth, name_rng, m["rename_rate"])
+    counts.update(identity_forms(raw, truth, form_rng, m))
     code, missing, row_counts = row_defects(raw, rng, m)
     counts.update(row_counts)
     year_end_employment(raw, rng, m)

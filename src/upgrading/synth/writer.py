@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import yaml
 
+from upgrading.synth import identity
 from upgrading.synth.mess import CONFLICT_MONEY
 
 YEAR_END_EMPLOYMENT = "年末"  # the 2003 employment header is the year-end count
@@ -66,12 +67,15 @@ def year_table(raw: pd.DataFrame, ident, lines: np.ndarray, copy: np.ndarray,
     renamed = pa.array(variant >= 1)
     new_contact = pa.array(variant >= 2)
     conflict = copy == 2
+    row_salt = identity.salt(raw["firm"].to_numpy()[lines], raw["year"].to_numpy()[lines])
     arrays = []
     for col in cols:
         if col == "legal_id":
-            arr = pc.utf8_lpad(_strings(raw["legal_id"].to_numpy()[lines]), 9, "0")
+            arr = identity.legal_id_text(raw["legal_id"].to_numpy()[lines], raw["id_form"].to_numpy()[lines],
+                                         row_salt)
         elif col == "name":
-            arr = pc.if_else(renamed, ident.name_new.take(firm), ident.name.take(firm))
+            arr = identity.display_names(ident, raw["firm"].to_numpy()[lines], variant >= 1,
+                                         raw["name_form"].to_numpy()[lines], row_salt)
         elif col in ("representative", "phone"):
             arr = pc.if_else(new_contact, getattr(ident, f"{col}_new").take(firm), getattr(ident, col).take(firm))
         elif col == "main_product":
