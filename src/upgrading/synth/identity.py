@@ -88,8 +88,10 @@ def _chinese_number(i: int) -> str:
 
 
 def make_unique(names: pa.Array) -> pa.Array:
-    """Append 第一分厂, 第二分厂, ... to repeated names (in order), so every name is unique."""
-    s = pd.Series(names, dtype=pd.ArrowDtype(pa.string()))
+    """Append 第一分厂, 第二分厂, ... to repeated names (in order), so every name is unique,
+    also once 有限责任公司 and 有限公司 are taken for one legal form."""
+    key = pc.replace_substring(names, "有限责任公司", "有限公司")
+    s = pd.Series(key, dtype=pd.ArrowDtype(pa.string()))
     k = s.groupby(s, sort=False).cumcount().to_numpy()
     if not (k > 0).any():
         return names
