@@ -41,7 +41,7 @@ NULL_TOKENS = ("NULL", "NONE", "NAN", "N/A", "NA", "-", "--", "无")
 ORG_CODE_WEIGHTS = np.array([3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)  # GB 11714-1997, 2.1.2
 ORG_CODE_LENGTH = 9
 _ETHNIC = "蒙古|藏|羌|彝|白|哈尼|壮|苗|傣|景颇|傈僳|回|朝鲜|布依|侗|土家|柯尔克孜|哈萨克|维吾尔"
-_PROVINCE_FORM = re.compile(rf"(?:(?:{_ETHNIC})族?)*(?:自治区|特别行政区|省|市)$")
+_PROVINCE_FORM = re.compile(r"(?:壮族|回族|维吾尔)?(?:自治区|特别行政区|省|市)$")  # 内蒙古 keeps its 蒙古
 _PREFECTURE_FORM = re.compile(rf"(?:(?:{_ETHNIC})族?)*(?:自治州|地区|盟|市)$")
 _NOT_PLACES = {"市辖区", "县", "市"}
 
