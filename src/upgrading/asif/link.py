@@ -63,7 +63,9 @@ def link_keys(data: pd.DataFrame, industry4: pd.Series | None = None,
     name = normalise_names(data["name"]) if name is None else name
     return pd.DataFrame({
         "legal_id": _codes(legal_id),
-        "name": _codes(name),
+        # The place a name drops comes back from the region code: the name key is
+        # per prefecture (first four digits), so equal names in two cities stay apart.
+        "name": _codes(name, _digits(data["region_code"]).str.slice(0, 4).fillna("")),
         "representative_phone": _codes(_norm_text(data["representative"]), _digits(data["phone"])),
         "founding_county_industry": _codes(data["founding_year"].astype("string"),
                                            data["region_code"].astype("string"),
@@ -78,6 +80,21 @@ def _unique_pairs(prev: pd.DataFrame, cur: pd.DataFrame, key: str) -> pd.DataFra
     a = a[~a[key].duplicated(keep=False)]
     b = b[~b[key].duplicated(keep=False)]
     return a.merge(b, on=key, suffixes=("_prev", "_cur"))[["ent_prev", "ent_cur"]]
+
+
+def _same_firm_year(keys: pd.DataFrame) -> np.ndarray:
+    """A code per row; rows of one year with one code are one firm-year reported twice.
+
+    With an ID and a name, rows sharing both are one; with either missing, rows sharing
+    every key (ID or name, representative + phone, founding year + county + industry +
+    product) are one if representative + phone are present. Other rows stand alone
+    (negative codes): without a contact, two nameless rows are never taken for one firm."""
+    k = keys[STAGES].copy()
+    full = (k["legal_id"] >= 0) & (k["name"] >= 0)
+    k.loc[full, ["representative_phone", "founding_county_industry"]] = -2
+    ok = (full | ((k["representative_phone"] >= 0) & ((k["legal_id"] >= 0) | (k["name"] >= 0)))).to_numpy()
+    code = k.groupby(STAGES, sort=False).ngroup().to_numpy().astype(np.int64)
+    return np.where(ok, code, -1 - np.arange(len(k), dtype=np.int64))
 
 
 def key_quality(data: pd.DataFrame, legal_id: pd.Series, name: pd.Series) -> pd.DataFrame:
@@ -105,10 +122,7 @@ def link_firms(data: pd.DataFrame, industry4: pd.Series | None = None,
     legal_id, name = normalise_legal_ids(data["legal_id"]), normalise_names(data["name"])
     keys = link_keys(data, industry4, legal_id, name)
     keys["year"] = data["year"].to_numpy()
-    # One entity per firm-year: rows sharing year + legal_id + name collapse to the first row
-    # (without an ID, two rows are never taken for one firm).
-    dup_key = _codes(legal_id, name)
-    keys["dup"] = np.where(dup_key >= 0, dup_key, -1 - np.arange(len(keys)))
+    keys["dup"] = _same_firm_year(keys)
     order = np.lexsort((np.arange(len(keys)), keys["dup"].to_numpy(), keys["year"].to_numpy()))
     first = keys.iloc[order].groupby(["year", "dup"], sort=False).cumcount().to_numpy() == 0
     ent_of_row_sorted = np.cumsum(first) - 1

@@ -10,7 +10,7 @@ bracketed (集团) or （集团）, full- or half-width characters, stray spaces
 3. "NULL", "NONE", "NAN", "N/A", "-" and empty -> missing;
 4. a bracketed 集团 removed ((集团), [集团]);
 5. 有限责任公司 -> 有限公司 (the same legal form; 股份有限公司 stays apart);
-6. a leading province name, then a leading prefecture name, removed, in full or short
+6. a leading province name, then leading prefecture names, removed, in full or short
    form (广东省 / 广东, 广州市 / 广州, 延边朝鲜族自治州 / 延边), from the GB/T 2260
    names of every revision the `gb2260` package ships. County names are left alone:
    too many of them are also common words in firm names.
@@ -99,15 +99,18 @@ def place_names() -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 @lru_cache(maxsize=1)
 def _prefix_pattern() -> str:
-    """^(province)?(prefecture)? with the longer form first, so 广州市 wins over 广州.
+    """^(province)?(prefecture)* with the longer form first, so 广州市 wins over 广州.
     Municipalities are provinces and cities at once (北京市北京市...): the second group
-    takes province names too."""
+    takes province names too. It repeats so that a brand that is also a place name goes
+    whether or not the file wrote the firm's own city before it (济南泰安化工厂 and
+    泰安化工厂 both give 化工厂); the linking key adds the prefecture of the firm's region
+    code, so such short keys stay apart across cities."""
     provinces, prefectures = place_names()
     prefectures = set(prefectures) | set(provinces)
 
     def alt(names):
         return "|".join(re.escape(n) for n in sorted(names, key=lambda n: (-len(n), n)))
-    return rf"^(?:{alt(provinces)})?(?:{alt(prefectures)})?"
+    return rf"^(?:{alt(provinces)})?(?:{alt(prefectures)})*"
 
 
 def normalise_names(s: pd.Series) -> pd.Series:

@@ -114,18 +114,23 @@ def identities(rng: np.random.Generator, firm_j: np.ndarray, firm_city_name: np.
     # Local numbers: 8 digits, unique across firms, behind the city's area code.
     local = rng.choice(90_000_000, size=n, replace=False) + 10_000_000
     phone = _cat(pa.array(firm_city_area, pa.string()), pc.cast(pa.array(local), pa.string()))
-    product = _cat(word, _pick(rng, PRODUCT, n))
+    product_idx = rng.integers(0, len(PRODUCT), n)
+    products = pa.array(PRODUCT, pa.string())
+    product = _cat(word, products.take(pa.array(product_idx)))
     # A rename: new brand and legal form drawn afresh; stems unique over old and new names.
     stem_new = _cat(_pick(extra, BRAND, n), _pick(extra, BRAND, n), word, _pick(extra, SUFFIX, n))
     stems = make_unique(pa.concat_arrays([stem, stem_new]))
     ids = unique_ids(extra, 2 * n, letter_share)
+    # After a restructuring that keeps nothing: another product of the industry.
+    product_new = _cat(word, products.take(pa.array((product_idx + extra.integers(1, len(PRODUCT), n))
+                                                    % len(PRODUCT))))
     city = pd.Series(firm_city_name, dtype=object)
     short = city.map({c: short_place_name(c, "prefecture") for c in city.unique()})
     return {"legal_id": ids[:n], "legal_id_new": ids[n:], "stem": stems.slice(0, n),
             "stem_new": stems.slice(n), "city_short": pa.array(short.to_numpy(), pa.string()),
             "city_full": pa.array(city.to_numpy(), pa.string()),
             "province_full": pa.array(np.asarray(firm_province_name, dtype=object), pa.string()),
-            "representative": rep, "phone": phone, "main_product": product}
+            "representative": rep, "phone": phone, "main_product": product, "main_product_new": product_new}
 
 
 def area_codes(rng: np.random.Generator, n_city: int) -> np.ndarray:
@@ -137,6 +142,31 @@ def area_codes(rng: np.random.Generator, n_city: int) -> np.ndarray:
 def new_representatives(rng: np.random.Generator, n: int) -> pa.Array:
     """Representatives after a restructuring that changed the contact person."""
     return _cat(_pick(rng, SURNAME, n), _pick(rng, GIVEN, n), _pick(rng, GIVEN, n))
+
+
+# Identity variants per firm-year (which of a firm's identities a line shows):
+VARIANT_RENAMED = 1       # new name; representative and phone kept
+VARIANT_NEW_CONTACT = 2   # new name, representative and phone (founding year, county, industry kept)
+VARIANT_CONTACT = 3       # new representative and phone only
+VARIANT_NOTHING_KEPT = 4  # new name, representative, phone and main product
+
+
+def line_identities(ident, raw: pd.DataFrame, lines: np.ndarray) -> dict[str, pa.Array]:
+    """Identity columns of file lines showing raw rows `lines`, in each row's variant and forms."""
+    firm = raw["firm"].to_numpy()[lines]
+    f = pa.array(firm)
+    variant = raw["ident_variant"].to_numpy()[lines]
+    renamed = np.isin(variant, (VARIANT_RENAMED, VARIANT_NEW_CONTACT, VARIANT_NOTHING_KEPT))
+    contact = pa.array(np.isin(variant, (VARIANT_NEW_CONTACT, VARIANT_CONTACT, VARIANT_NOTHING_KEPT)))
+    row_salt = salt(firm, raw["year"].to_numpy()[lines])
+    return {
+        "legal_id": legal_id_text(raw["legal_id"].to_numpy()[lines], raw["id_form"].to_numpy()[lines], row_salt),
+        "name": display_names(ident, firm, renamed, raw["name_form"].to_numpy()[lines], row_salt),
+        "representative": pc.if_else(contact, ident.representative_new.take(f), ident.representative.take(f)),
+        "phone": pc.if_else(contact, ident.phone_new.take(f), ident.phone.take(f)),
+        "main_product": pc.if_else(pa.array(variant == VARIANT_NOTHING_KEPT), ident.main_product_new.take(f),
+                                   ident.main_product.take(f)),
+    }
 
 
 # Name forms in a year's file: a bit mask per firm-year (drawn in upgrading.synth.mess).

@@ -21,9 +21,10 @@ import numpy as np
 import pandas as pd
 
 from upgrading.synth import identity
-from upgrading.synth.records import MONEY, VARIANT_NEW_CONTACT, VARIANT_RENAMED
+from upgrading.synth.identity import VARIANT_CONTACT, VARIANT_NEW_CONTACT, VARIANT_NOTHING_KEPT, VARIANT_RENAMED
+from upgrading.synth.records import MONEY
 
-ID_CHANGE_KINDS = ("name", "representative_phone", "founding_county_industry")
+ID_CHANGE_KINDS = ("name", "representative_phone", "founding_county_industry", "nothing")
 ROW_DEFECTS = ("unit_slip", "assets_below_fixed", "negative_output", "missing_key", "outlier")
 DEFECTS = ("",) + ROW_DEFECTS + ("duplicate_row", "conflict_duplicate")
 KEY_FIELDS = ("total_assets", "net_fixed_assets", "sales", "output")
@@ -40,13 +41,15 @@ class Layout:
     emp_factor: np.ndarray
 
 
-def change_ids(raw: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Generator, rate: float) -> dict:
+def change_ids(raw: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Generator, rate: float,
+               nothing_rng: np.random.Generator, nothing_share: float) -> dict:
     """Restructuring: from a year on, a firm reports a new legal-person ID.
 
     What carries over tells the linker how to follow it (BVZ order): `name` keeps the
     name; `representative_phone` changes the name but keeps representative and phone;
     `founding_county_industry` changes name, representative and phone and keeps founding
-    year, county, industry and main product.
+    year, county, industry and main product; `nothing` (a share `nothing_share` of the
+    changes, drawn from `nothing_rng`) also changes the main product: no key follows it.
     """
     firm = raw["firm"].to_numpy()
     year = raw["year"].to_numpy()
@@ -58,6 +61,7 @@ def change_ids(raw: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Generator,
     chosen = np.sort(rng.choice(eligible, size=min(n, len(eligible)), replace=False))
     kind = np.full(count.size, -1, np.int8)
     kind[chosen] = rng.integers(0, 3, len(chosen))
+    kind[chosen[nothing_rng.random(len(chosen)) < nothing_share]] = 3
     # Change year: a random observed year after the firm's first.
     cand = np.flatnonzero((kind[firm] >= 0) & (year > first))
     r = rng.random(len(cand))
@@ -70,8 +74,8 @@ def change_ids(raw: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Generator,
     k = kind[firm]
     legal_new = raw.attrs["legal_id_new"]
     raw["legal_id"] = np.where(hit, legal_new[firm], raw["legal_id"].to_numpy())
-    raw["ident_variant"] = np.where(hit & (k == 1), VARIANT_RENAMED,
-                                    np.where(hit & (k == 2), VARIANT_NEW_CONTACT, 0)).astype(np.int8)
+    variant = np.array([0, VARIANT_RENAMED, VARIANT_NEW_CONTACT, VARIANT_NOTHING_KEPT], np.int8)
+    raw["ident_variant"] = np.where(hit, variant[np.maximum(k, 0)], 0).astype(np.int8)
     truth["id_changed"] = hit
     truth["id_change_kind"] = pd.Categorical.from_codes(np.where(hit, k + 1, 0),
                                                          categories=("",) + ID_CHANGE_KINDS)
@@ -79,29 +83,72 @@ def change_ids(raw: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Generator,
     return {"total": int(len(chosen)), **counts}
 
 
-def renames(raw: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Generator, rate: float) -> int:
-    """From a year on, a firm reports a genuinely different name under the same legal-person
-    ID (representative and phone kept). Firms whose ID changes are left out."""
+def _from_a_year(raw: pd.DataFrame, rng: np.random.Generator, rate: float, taken: np.ndarray) -> np.ndarray:
+    """Rows of a share `rate` of firms (seen at least twice, not in `taken`) from a random
+    observed year after their first on."""
     firm = raw["firm"].to_numpy()
     year = raw["year"].to_numpy()
     count = np.bincount(firm)
-    changed = np.zeros(count.size, bool)
-    changed[firm[truth["id_changed"].to_numpy()]] = True
-    eligible = np.flatnonzero((count >= 2) & ~changed)
+    seen_before = np.zeros(count.size, bool)
+    seen_before[firm[taken]] = True
+    eligible = np.flatnonzero((count >= 2) & ~seen_before)
     n = min(int(round(rate * np.count_nonzero(count))), len(eligible))
     chosen = np.zeros(count.size, bool)
     chosen[rng.choice(eligible, size=n, replace=False)] = True
     first = pd.Series(year).groupby(firm).transform("min").to_numpy()
     cand = np.flatnonzero(chosen[firm] & (year > first))
-    order = np.lexsort((rng.random(len(cand)), firm[cand]))
-    cand = cand[order]
+    cand = cand[np.lexsort((rng.random(len(cand)), firm[cand]))]
     head = np.r_[True, firm[cand][1:] != firm[cand][:-1]] if len(cand) else np.zeros(0, bool)
     from_year = np.full(count.size, 9999, np.int64)
     from_year[firm[cand][head]] = year[cand][head]
-    hit = year >= from_year[firm]
-    raw["ident_variant"] = np.where(hit, VARIANT_RENAMED, raw["ident_variant"].to_numpy()).astype(np.int8)
-    truth["renamed"] = hit
-    return int(n)
+    return year >= from_year[firm]
+
+
+def renames_and_contacts(raw: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Generator, m: dict) -> dict:
+    """From a year on, a firm reports a genuinely different name under the same legal-person
+    ID (representative and phone kept), or a new representative and phone (name and ID
+    kept). Disjoint firms; firms whose ID changes are left out."""
+    taken = truth["id_changed"].to_numpy()
+    renamed = _from_a_year(raw, rng, m["rename_rate"], taken)
+    contact = _from_a_year(raw, rng, m["contact_change_rate"], taken | renamed)
+    variant = raw["ident_variant"].to_numpy()
+    raw["ident_variant"] = np.where(renamed, VARIANT_RENAMED,
+                                    np.where(contact, VARIANT_CONTACT, variant)).astype(np.int8)
+    truth["renamed"] = renamed
+    truth["contact_changed"] = contact
+    firm = raw["firm"].to_numpy()
+    return {"rename": int(np.unique(firm[renamed]).size), "contact_change": int(np.unique(firm[contact]).size)}
+
+
+def reuse_ids(raw: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Generator, rate: float) -> int:
+    """A share `rate` of entrants report the legal-person ID of a firm that left the survey
+    the year before (a code reassigned after a takeover): distinct firms, one ID. Neither
+    firm's ID changes otherwise. Returns the number of such pairs."""
+    firm = raw["firm"].to_numpy()
+    year = raw["year"].to_numpy()
+    g = pd.DataFrame({"firm": firm, "year": year}).groupby("firm")["year"]
+    first, last = g.min(), g.max()
+    changed = np.zeros(np.bincount(firm).size, bool)
+    changed[firm[truth["id_changed"].to_numpy()]] = True
+    y0, y1 = int(year.min()), int(year.max())
+    to_id = np.arange(changed.size)  # whose ID each firm reports
+    pairs = 0
+    for t in range(y0 + 1, y1 + 1):
+        entrants = first.index[(first == t).to_numpy() & ~changed[first.index]].to_numpy()
+        leavers = last.index[(last == t - 1).to_numpy() & ~changed[last.index]].to_numpy()
+        n = min(int(round(rate * len(entrants))), len(leavers))
+        if n == 0:
+            continue
+        takers = np.sort(rng.choice(entrants, size=n, replace=False))
+        givers = rng.choice(leavers, size=n, replace=False)
+        to_id[takers] = givers
+        pairs += n
+    reused = to_id[firm] != firm
+    code = raw["legal_id"].to_numpy()
+    last_code = pd.Series(code).groupby(firm).last()
+    raw["legal_id"] = np.where(reused, last_code.reindex(to_id[firm]).to_numpy(), code)
+    truth["id_reused"] = reused
+    return pairs
 
 
 NAME_FORM_RATES = (("prefix", "name_prefix_rate"), ("legal_form", "name_legal_form_rate"),
@@ -237,10 +284,13 @@ def layout_facts(raw: pd.DataFrame, truth: pd.DataFrame, layout: Layout) -> dict
 def inject(raw: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Generator, m: dict) -> tuple[Layout, dict]:
     """All of the mess, in a fixed order. Adds `defect`, `missing_field`, `duplicated_by`
     (per raw row) to truth; returns the file layout and mess.json's counts."""
-    counts = {"id_change": change_ids(raw, truth, rng, m["id_change_rate"])}
-    # Renames and name/ID forms draw from child streams: the defects below stay where they were.
-    name_rng, form_rng = rng.spawn(2)
-    counts["rename"] = renames(raw, truth, name_rng, m["rename_rate"])
+    # Identity draws beyond the ID changes come from child streams: the defects below stay
+    # where they were.
+    nothing_rng, name_rng, reuse_rng, form_rng = rng.spawn(4)
+    counts = {"id_change": change_ids(raw, truth, rng, m["id_change_rate"], nothing_rng,
+                                      m["id_change_nothing_kept_share"])}
+    counts.update(renames_and_contacts(raw, truth, name_rng, m))
+    counts["id_reuse"] = reuse_ids(raw, truth, reuse_rng, m["id_reuse_rate"])
     counts.update(identity_forms(raw, truth, form_rng, m))
     code, missing, row_counts = row_defects(raw, rng, m)
     counts.update(row_counts)

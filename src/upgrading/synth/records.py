@@ -27,9 +27,6 @@ MONEY = ["output", "value_added", "exports", "new_product", "intermediate", "fix
          "depreciation_accumulated", "total_assets", "current_assets", "paid_in_capital",
          "capital_state", "capital_collective", "capital_legal", "capital_individual",
          "capital_hmt", "capital_foreign", "wage_bill", "sales", "profit", "rd"]
-# Identity variants: 0 original; 1 renamed (representative and phone kept);
-# 2 renamed with a new representative and phone (founding year, county, industry kept).
-VARIANT_RENAMED, VARIANT_NEW_CONTACT = 1, 2
 
 
 @dataclass
@@ -46,6 +43,7 @@ class Identities:
     phone: pa.Array
     phone_new: pa.Array
     main_product: pa.Array
+    main_product_new: pa.Array
 
 
 def _r(x) -> np.ndarray:
@@ -72,7 +70,8 @@ def make_identities(world, rng: np.random.Generator,
                        city_full=ids["city_full"], province_full=ids["province_full"],
                        representative=ids["representative"],
                        representative_new=identity.new_representatives(rng, n), phone=ids["phone"],
-                       phone_new=phone_new, main_product=ids["main_product"])
+                       phone_new=phone_new, main_product=ids["main_product"],
+                       main_product_new=ids["main_product_new"])
     return ident, ids["legal_id"], ids["legal_id_new"]
 
 
