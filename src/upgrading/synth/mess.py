@@ -135,7 +135,9 @@ def reuse_ids(raw: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Generator, 
     pairs = 0
     for t in range(y0 + 1, y1 + 1):
         entrants = first.index[(first == t).to_numpy() & ~changed[first.index]].to_numpy()
-        leavers = last.index[(last == t - 1).to_numpy() & ~changed[last.index]].to_numpy()
+        # A firm that took another's ID does not pass it on: every reassigned ID has two firms.
+        leavers = last.index[(last == t - 1).to_numpy() & ~changed[last.index]
+                             & (to_id[last.index] == last.index)].to_numpy()
         n = min(int(round(rate * len(entrants))), len(leavers))
         if n == 0:
             continue
