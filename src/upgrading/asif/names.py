@@ -98,30 +98,63 @@ def place_names() -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 @lru_cache(maxsize=1)
-def _prefix_pattern() -> str:
-    """^(province)?(prefecture)* with the longer form first, so 广州市 wins over 广州.
-    Municipalities are provinces and cities at once (北京市北京市...): the second group
-    takes province names too. It repeats so that a brand that is also a place name goes
-    whether or not the file wrote the firm's own city before it (济南泰安化工厂 and
-    泰安化工厂 both give 化工厂); the linking key adds the prefecture of the firm's region
-    code, so such short keys stay apart across cities."""
+def _places_by_length() -> tuple[dict[int, pa.Array], dict[int, pa.Array]]:
+    """Province and prefecture names grouped by length (in characters). Municipalities are
+    provinces and cities at once (北京市北京市...): the prefecture set takes province
+    names too."""
     provinces, prefectures = place_names()
-    prefectures = set(prefectures) | set(provinces)
 
-    def alt(names):
-        return "|".join(re.escape(n) for n in sorted(names, key=lambda n: (-len(n), n)))
-    return rf"^(?:{alt(provinces)})?(?:{alt(prefectures)})*"
+    def by_length(names):
+        out: dict[int, list[str]] = {}
+        for n in names:
+            out.setdefault(len(n), []).append(n)
+        return {k: pa.array(sorted(v), pa.string()) for k, v in out.items()}
+    return by_length(provinces), by_length(set(prefectures) | set(provinces))
+
+
+def _strip_leading(arr, names: dict[int, pa.Array]):
+    """Remove one leading name of `names` (the longest that matches, so 广州市 wins over 广州)."""
+    out, done = arr, pa.array(np.zeros(len(arr), dtype=bool))
+    for length in sorted(names, reverse=True):
+        head = pc.utf8_slice_codeunits(arr, 0, length)
+        hit = pc.and_(pc.fill_null(pc.is_in(head, value_set=names[length]), False), pc.invert(done))
+        out = pc.if_else(hit, pc.utf8_slice_codeunits(arr, length, 1 << 30), out)
+        done = pc.or_(done, hit)
+    return out, done
+
+
+def strip_places(arr) -> pa.Array:
+    """A leading province name, then leading prefecture names, removed. The prefecture step
+    repeats so that a brand that is also a place name goes whether or not the file wrote the
+    firm's own city before it (济南泰安化工厂 and 泰安化工厂 both give 化工厂); the linking key
+    adds the prefecture of the firm's region code, so such short keys stay apart across
+    cities. A name that is nothing but a place keeps its place."""
+    provinces, prefectures = _places_by_length()
+    arr = pa.chunked_array([arr]) if isinstance(arr, pa.Array) else arr
+    arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    out, _ = _strip_leading(arr, provinces)
+    rows = np.arange(len(out))
+    for _ in range(4):  # each pass only over the names the last pass shortened
+        part, hit = _strip_leading(out.take(pa.array(rows)), prefectures)
+        hit = hit.to_numpy(zero_copy_only=False)
+        if not hit.any():
+            break
+        pos = np.full(len(out), -1, np.int64)
+        pos[rows[hit]] = np.arange(int(hit.sum()))
+        out = pc.if_else(pa.array(pos >= 0), part.filter(pa.array(hit)).take(pa.array(np.maximum(pos, 0))), out)
+        rows = rows[hit]
+    return pc.if_else(pc.equal(out, ""), arr, out)
 
 
 def normalise_names(s: pd.Series) -> pd.Series:
-    """The linking key of a firm name (see the module docstring); missing stays missing."""
-    arr = _null_tokens(_squeeze(_arrow(s)))
+    """The linking key of a firm name (see the module docstring); missing stays missing.
+    Computed once per distinct name."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    arr = _null_tokens(_squeeze(_arrow(pd.Series(uniques, dtype="string"))))
     arr = pc.replace_substring_regex(arr, r"[\(\[]集团[\)\]]", "")
     arr = pc.replace_substring(arr, "有限责任公司", "有限公司")
-    stripped = pc.replace_substring_regex(arr, _prefix_pattern(), "", max_replacements=1)
-    # A name that is nothing but a place keeps its place.
-    arr = pc.if_else(pc.equal(stripped, ""), arr, stripped)
-    return _from_arrow(arr, s.index)
+    out = strip_places(arr).take(pa.array(codes, mask=codes < 0))
+    return _from_arrow(pa.chunked_array([out]), s.index)
 
 
 def clean_legal_ids(s: pd.Series) -> pd.Series:
