@@ -8,8 +8,10 @@ still-unmatched records on both sides (ambiguous keys are not linked). The same
 sequence then runs against t-2 for firms absent in t-1. Keys are factorised to
 integers once, so every step is a vectorised merge of integer columns.
 
-Within a year, records with the same legal-person ID and the same name are one
-firm-year reported twice (duplicates): they share a firm_id and the clean stage resolves them.
+Within a year, records with the same legal-person ID and the same name (with either
+missing: the same values on every key, representative and phone among them) are one
+firm-year reported twice (duplicates): they share a firm_id and the clean stage
+resolves them.
 
 Names and IDs are compared in their normal forms (upgrading.asif.names: width, blanks,
 (集团), 有限责任公司, province and city prefixes; ID case, hyphen, "NULL" and all-zero
@@ -23,8 +25,8 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from upgrading.asif.names import (_arrow, _from_arrow, _squeeze, check_digit_valid, clean_legal_ids,
-                                  legal_id_format_ok, normalise_legal_ids, normalise_names)
+from upgrading.asif.names import (arrow_strings, check_digit_valid, clean_legal_ids, legal_id_format_ok,
+                                  normalise_legal_ids, normalise_names, pandas_strings, squeeze_text)
 
 STAGES = ["legal_id", "name", "representative_phone", "founding_county_industry"]
 MAX_GAP = 2  # years: a firm absent one year is still linked
@@ -32,11 +34,11 @@ MAX_GAP = 2  # years: a firm absent one year is still linked
 
 def _norm_text(s: pd.Series) -> pd.Series:
     """NFKC, no blanks: the same text typed with full-width or spaced characters matches."""
-    return _from_arrow(_squeeze(_arrow(s)), s.index)
+    return pandas_strings(squeeze_text(arrow_strings(s)), s.index)
 
 
 def _digits(s: pd.Series) -> pd.Series:
-    return _from_arrow(pc.replace_substring_regex(_arrow(s), r"\D", ""), s.index)
+    return pandas_strings(pc.replace_substring_regex(arrow_strings(s), r"\D", ""), s.index)
 
 
 def _codes(*cols: pd.Series) -> np.ndarray:

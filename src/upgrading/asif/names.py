@@ -20,9 +20,9 @@ letters and a check character) come upper- or lower-case, with or without a hyph
 before the check character, full-width, as "NULL" or all zeros. `normalise_legal_ids`
 applies NFKC, drops blanks and hyphens, upper-cases, and sets to missing every value
 that is not nine characters of 0-9/A-Z or is all zeros (a placeholder several firms
-share). A wrong check character does not make an ID missing: old and locally issued
-codes often fail it, and a firm that reports the same wrong code every year is still
-followed by it; `check_digit_valid` flags them for the audit.
+share). A wrong check character does not make an ID missing: it may be a typo of one
+year or a code written that way every year, and in the second case the ID still
+follows the firm; `check_digit_valid` flags them for the audit.
 
 All functions work on whole columns (pyarrow string kernels), never row by row.
 """
@@ -46,7 +46,7 @@ _PREFECTURE_FORM = re.compile(rf"(?:(?:{_ETHNIC})族?)*(?:自治州|地区|盟|�
 _NOT_PLACES = {"市辖区", "县", "市"}
 
 
-def _arrow(s: pd.Series) -> pa.ChunkedArray:
+def arrow_strings(s: pd.Series) -> pa.ChunkedArray:
     """The column as a pyarrow string array (zero-copy for pyarrow-backed strings)."""
     if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
         arr = s.array.__arrow_array__()
@@ -55,14 +55,14 @@ def _arrow(s: pd.Series) -> pa.ChunkedArray:
                                       type=pa.string())])
 
 
-def _from_arrow(arr: pa.ChunkedArray, index) -> pd.Series:
+def pandas_strings(arr: pa.ChunkedArray, index) -> pd.Series:
     """Back to a pandas string column; empty strings become missing."""
     out = pd.Series(arr.to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow")), dtype="string")
     out.index = index
     return out.mask(out == "")
 
 
-def _squeeze(arr) -> pa.ChunkedArray:
+def squeeze_text(arr) -> pa.ChunkedArray:
     """NFKC and no whitespace (NFKC turns the ideographic space into a plain one first)."""
     return pc.replace_substring_regex(pc.utf8_normalize(arr, "NFKC"), r"\s+", "")
 
@@ -150,23 +150,23 @@ def normalise_names(s: pd.Series) -> pd.Series:
     """The linking key of a firm name (see the module docstring); missing stays missing.
     Computed once per distinct name."""
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    arr = _null_tokens(_squeeze(_arrow(pd.Series(uniques, dtype="string"))))
+    arr = _null_tokens(squeeze_text(arrow_strings(pd.Series(uniques, dtype="string"))))
     arr = pc.replace_substring_regex(arr, r"[\(\[]集团[\)\]]", "")
     arr = pc.replace_substring(arr, "有限责任公司", "有限公司")
     out = strip_places(arr).take(pa.array(codes, mask=codes < 0))
-    return _from_arrow(pa.chunked_array([out]), s.index)
+    return pandas_strings(pa.chunked_array([out]), s.index)
 
 
 def clean_legal_ids(s: pd.Series) -> pd.Series:
     """Upper-case, NFKC, no blanks or hyphens; placeholders -> missing (format not checked)."""
-    arr = pc.utf8_upper(_squeeze(_arrow(s)))
+    arr = pc.utf8_upper(squeeze_text(arrow_strings(s)))
     arr = pc.replace_substring_regex(arr, r"[-‐‑‒–—_]", "")
-    return _from_arrow(_null_tokens(arr), s.index)
+    return pandas_strings(_null_tokens(arr), s.index)
 
 
 def legal_id_format_ok(cleaned: pd.Series) -> np.ndarray:
     """Nine characters of 0-9/A-Z, not all zeros."""
-    arr = _arrow(cleaned.fillna(""))
+    arr = arrow_strings(cleaned.fillna(""))
     ok = pc.match_substring_regex(arr, r"^[0-9A-Z]{9}$")
     zeros = pc.match_substring_regex(arr, r"^0+$")
     return pc.and_(ok, pc.invert(zeros)).to_numpy(zero_copy_only=False)
