@@ -76,7 +76,7 @@ def make_identities(world, rng: np.random.Generator,
 
 
 def build_rows(world, rng: np.random.Generator,
-               id_letter_share: float = 0.0) -> tuple[pd.DataFrame, pd.DataFrame, Identities]:
+               id_letter_share: float) -> tuple[pd.DataFrame, pd.DataFrame, Identities]:
     """(raw rows, truth columns, identities): one row per observed true firm-year, aligned."""
     pn, st, tab = world.panel, world.static, world.tab
     f = pn["firm"].to_numpy()
