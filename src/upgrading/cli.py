@@ -17,6 +17,7 @@ STEPS: dict[str, str] = {
     "ingest": "upgrading.asif.cli:ingest_main",
     "inspect-raw": "upgrading.asif.cli:inspect_main",
     "link": "upgrading.asif.cli:link_main",
+    "link-truth": "upgrading.asif.cli:link_truth_main",
     "clean": "upgrading.asif.cli:clean_main",
     "productivity": "upgrading.productivity.cli:main",
     "measures": "upgrading.measures.cli:main",

@@ -32,13 +32,17 @@ def test_links_match_truth_exactly(linked):
 def test_stages(linked):
     data, audit = linked
     st = data.set_index(["true", "year"])["link_stage"]
-    assert st[("A", 1998)] == "new" and st[("A", 1999)] == "legal_id"
+    # A reports the placeholder ID 000000000: a missing ID, so its name links it
+    assert st[("A", 1998)] == "new" and st[("A", 1999)] == "name"
+    assert st[("E", 1998)] == "new" and st[("E", 1999)] == "legal_id"
     assert st[("B", 2000)] == "name"
     assert st[("C", 2000)] == "representative_phone"
     assert st[("D", 2000)] == "legal_id"  # across the 1999 gap
     gap = audit[(audit["year"] == 2000) & (audit["from_year"] == 1998) & (audit["stage"] == "legal_id")]
     assert gap["links"].item() == 1
     assert audit.loc[audit["stage"] == "same_firm_year_rows", "links"].item() == 1
+    zeros = audit[audit["stage"] == "key_legal_id_zeros"].set_index("year")["links"]
+    assert zeros.to_dict() == {1998: 1, 1999: 1, 2000: 1}
 
 
 def test_ambiguous_keys_are_not_linked():

@@ -51,6 +51,26 @@ rule link:
         " --out {output.data:q} --audit {output.audit:q} > {log:q} 2>&1"
 
 
+if SYNTHETIC:
+
+    # Link precision and recall against the synthetic truth (the link stage never reads it).
+    rule link_truth:
+        input:
+            data=f"{PROC}/linked.parquet",
+            truth=f"{RAW}/truth/firms.parquet",
+        output:
+            f"{RESULTS}/audit/linking_truth.csv",
+        log:
+            f"{LOGS}/link_truth.log",
+        benchmark:
+            f"{BENCH}/link_truth.tsv"
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        shell:
+            "upgrading link-truth --data {input.data:q} --truth {input.truth:q} --out {output:q} > {log:q} 2>"upgrading link-truth --data {input.data} --truth {input.truth} --out {output} > {log} 2>&1"1"
+
+
 rule clean:
     input:
         data=f"{PROC}/linked.parquet",

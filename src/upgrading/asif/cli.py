@@ -136,6 +136,37 @@ def link_main(argv: list[str]) -> int:
     return _run(step, argv)
 
 
+def link_truth_main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="upgrading link-truth",
+                                 description="linked.parquet + synthetic truth -> link precision and recall")
+    ap.add_argument("--data", required=True, help="linked.parquet")
+    ap.add_argument("--truth", required=True, help="truth/firms.parquet of the synthetic world")
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args(argv)
+
+    def step(_):
+        from upgrading.asif.link import link_scores
+
+        keys = ["source_file", "source_row"]
+        linked = pd.read_parquet(args.data, columns=[*keys, "year", "firm_id", "link_stage"])
+        truth = pd.read_parquet(args.truth, columns=[*keys, "true_firm_id"])
+        truth["source_file"] = truth["source_file"].astype(str)
+        linked["source_file"] = linked["source_file"].astype(str)
+        t = linked.merge(truth, on=keys, how="left", validate="one_to_one")
+        if t["true_firm_id"].isna().any():
+            bad = t.loc[t["true_firm_id"].isna(), keys].iloc[0]
+            raise InputError(f"{int(t['true_firm_id'].isna().sum())} linked row(s) absent from the truth",
+                             file=args.truth, column="source_row", rows=[int(bad["source_row"])])
+        scores = link_scores(t["firm_id"].to_numpy(), t["link_stage"].astype(str).to_numpy(),
+                             t["true_firm_id"].to_numpy(), t["year"].to_numpy())
+        io.write_csv(scores, args.out)
+        s = scores.iloc[0]
+        _log(f"link-truth: precision {s['precision']:.4f} recall {s['recall']:.4f} "
+             f"over {s['true_pairs']} true pairs -> {args.out}")
+
+    return _run(step, argv)
+
+
 def read_side_files(raw_dir: str) -> dict[str, pd.DataFrame]:
     raw = Path(raw_dir)
     out = {}

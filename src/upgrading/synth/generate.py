@@ -95,7 +95,7 @@ def generate(out_dir: str | Path, p: dict, scale: str, seed: int, years: list[in
     world = build_world(p, scale, seed, years)
     _log(f"simulated {len(world.panel)} firm-years ({len(world.static['j'])} firms)", t0)
     rng = np.random.default_rng([seed, 1])  # a second stream: identities and mess
-    raw, truth_rows, ident = records.build_rows(world, rng)
+    raw, truth_rows, ident = records.build_rows(world, rng, p["mess"]["id_letter_share"])
     world.panel = None  # free the simulation's copy
     layout, counts = mess.inject(raw, truth_rows, rng, p["mess"])
     lines_year = raw["year"].to_numpy()[layout.src]

@@ -27,21 +27,23 @@ MONEY = ["output", "value_added", "exports", "new_product", "intermediate", "fix
          "depreciation_accumulated", "total_assets", "current_assets", "paid_in_capital",
          "capital_state", "capital_collective", "capital_legal", "capital_individual",
          "capital_hmt", "capital_foreign", "wage_bill", "sales", "profit", "rd"]
-# Identity variants: 0 original; 1 renamed (representative and phone kept);
-# 2 renamed with a new representative and phone (founding year, county, industry kept).
-VARIANT_RENAMED, VARIANT_NEW_CONTACT = 1, 2
 
 
 @dataclass
 class Identities:
-    """Identity strings per firm (index = true firm id), as pyarrow string arrays."""
-    name: pa.Array
-    name_new: pa.Array
+    """Identity strings per firm (index = true firm id), as pyarrow string arrays; a name is
+    a place prefix + its stem (upgrading.synth.identity.display_names)."""
+    stem: pa.Array
+    stem_new: pa.Array
+    city_short: pa.Array
+    city_full: pa.Array
+    province_full: pa.Array
     representative: pa.Array
     representative_new: pa.Array
     phone: pa.Array
     phone_new: pa.Array
     main_product: pa.Array
+    main_product_new: pa.Array
 
 
 def _r(x) -> np.ndarray:
@@ -49,27 +51,32 @@ def _r(x) -> np.ndarray:
     return np.round(np.asarray(x, dtype=float), 1) + 0.0
 
 
-def make_identities(world, rng: np.random.Generator) -> tuple[Identities, np.ndarray, np.ndarray]:
-    """(identity strings, legal-person ID per firm, new legal-person ID per firm)."""
-    st, tab = world.static, world.tab
+def make_identities(world, rng: np.random.Generator,
+                    letter_share: float) -> tuple[Identities, np.ndarray, np.ndarray]:
+    """(identity strings, legal-person ID code per firm, new legal-person ID code per firm)."""
+    st = world.static
     city_names = world.cities["city_name"].to_numpy()
+    province_names = world.cities["province_name"].to_numpy()
     area = identity.area_codes(rng, len(city_names))
-    ids = identity.identities(rng, tab.j_code[st["j"]], city_names[st["c"]], area[st["c"]])
+    ids = identity.identities(rng, world.tab.j_code[st["j"]], city_names[st["c"]], province_names[st["c"]],
+                              area[st["c"]], letter_share)
     n = len(st["j"])
-    # New names must be unique among all names, old and new (old ones come first, unchanged).
-    both = identity.make_unique(pa.concat_arrays([ids["name"], identity.renamed(ids["name"])]))
     local = rng.choice(90_000_000, size=n, replace=False) + 10_000_000
     phone_new = identity._cat(pa.array(area[st["c"]], pa.string()), pc.cast(pa.array(local), pa.string()))
     # A new phone number must not repeat any old one.
     clash = pc.is_in(phone_new, value_set=ids["phone"])
     phone_new = pc.if_else(clash, identity._cat(phone_new, pa.array(["9"] * n, pa.string())), phone_new)
-    ident = Identities(name=both.slice(0, n), name_new=both.slice(n), representative=ids["representative"],
+    ident = Identities(stem=ids["stem"], stem_new=ids["stem_new"], city_short=ids["city_short"],
+                       city_full=ids["city_full"], province_full=ids["province_full"],
+                       representative=ids["representative"],
                        representative_new=identity.new_representatives(rng, n), phone=ids["phone"],
-                       phone_new=phone_new, main_product=ids["main_product"])
+                       phone_new=phone_new, main_product=ids["main_product"],
+                       main_product_new=ids["main_product_new"])
     return ident, ids["legal_id"], ids["legal_id_new"]
 
 
-def build_rows(world, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame, Identities]:
+def build_rows(world, rng: np.random.Generator,
+               id_letter_share: float) -> tuple[pd.DataFrame, pd.DataFrame, Identities]:
     """(raw rows, truth columns, identities): one row per observed true firm-year, aligned."""
     pn, st, tab = world.panel, world.static, world.tab
     f = pn["firm"].to_numpy()
@@ -82,7 +89,7 @@ def build_rows(world, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFr
     pout = defl["output_deflator"].reindex(key).to_numpy()
     pin = defl["input_deflator"].reindex(key).to_numpy()
 
-    ident, legal_id, legal_id_new = make_identities(world, rng)
+    ident, legal_id, legal_id_new = make_identities(world, rng, id_letter_share)
     cls = world.classes.set_index("industry4")
     c4_code = tab.c4_code[st["c4"]]
     old = cls["code_old"].reindex(c4_code).to_numpy()

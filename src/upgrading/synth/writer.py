@@ -32,6 +32,7 @@ import pyarrow.csv as pacsv
 import yaml
 
 from upgrading.asif.readers import file_format
+from upgrading.synth import identity
 from upgrading.synth.mess import CONFLICT_MONEY
 
 IDENTITY_COLUMNS = ("name", "representative", "phone", "main_product")  # looked up per firm
@@ -93,21 +94,12 @@ def year_table(raw: pd.DataFrame, ident, lines: np.ndarray, copy: np.ndarray,
                money_factor: np.ndarray, emp_factor: np.ndarray, cols: list[str]) -> pa.Table:
     """The lines of one year's file (raw row `lines[i]`, conflicting copies rescaled) as text
     and numbers in canonical column order."""
-    firm = pa.array(raw["firm"].to_numpy()[lines])
-    variant = raw["ident_variant"].to_numpy()[lines]
-    renamed = pa.array(variant >= 1)
-    new_contact = pa.array(variant >= 2)
     conflict = copy == 2
+    idents = identity.line_identities(ident, raw, lines)
     arrays = []
     for col in cols:
-        if col == "legal_id":
-            arr = pc.utf8_lpad(_strings(raw["legal_id"].to_numpy()[lines]), 9, "0")
-        elif col == "name":
-            arr = pc.if_else(renamed, ident.name_new.take(firm), ident.name.take(firm))
-        elif col in ("representative", "phone"):
-            arr = pc.if_else(new_contact, getattr(ident, f"{col}_new").take(firm), getattr(ident, col).take(firm))
-        elif col == "main_product":
-            arr = ident.main_product.take(firm)
+        if col in idents:
+            arr = idents[col]
         elif col in ("region_code", "industry_code"):
             arr = _strings(raw[col].to_numpy()[lines])
         elif col == "employment":
