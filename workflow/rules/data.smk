@@ -68,7 +68,7 @@ if SYNTHETIC:
             mem_mb=2000,
             runtime=10,
         shell:
-            "upgrading link-truth --data {input.data:q} --truth {input.truth:q} --out {output:q} > {log:q} 2>"upgrading link-truth --data {input.data} --truth {input.truth} --out {output} > {log} 2>&1"1"
+            "upgrading link-truth --data {input.data:q} --truth {input.truth:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule clean:
