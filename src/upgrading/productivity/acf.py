@@ -86,8 +86,8 @@ def first_stage(data: dict[str, np.ndarray], degree: int, group: str | None = No
     absorb local differences in the intermediate-input share that would otherwise make
     m a function of omega *and* the location, breaking the scalar-unobservable proxy.
     """
-    parts = [np.ones_like(data["y"]),
-             polynomial([*(data[f] for f in free), data["k"], data["m"]], degree)]
+    names = dict.fromkeys([*free, "k", "m"])  # gross output: m is both an input and the proxy
+    parts = [np.ones_like(data["y"]), polynomial([data[c] for c in names], degree)]
     if year_effects:
         parts.append(year_dummies(data["year"]))
     X = np.column_stack(parts)
