@@ -12,6 +12,7 @@ rule productivity:
     output:
         tfp=f"{PROC}/tfp.parquet",
         elasticities=f"{PROC}/production_elasticities.csv",
+        audit=f"{RESULTS}/audit/productivity.csv",
     params:
         cfg=json.dumps(config.get("productivity", {}) or {}, sort_keys=True),
     log:
@@ -23,5 +24,6 @@ rule productivity:
         runtime=20,
     shell:
         "upgrading productivity --panel {input.panel} --io-table {input.io_table}"
-        " --out {output.tfp} --elasticities {output.elasticities} --config-json '{params.cfg}'"
+        " --out {output.tfp} --elasticities {output.elasticities} --audit {output.audit}"
+        " --config-json '{params.cfg}'"
         " > {log} 2>&1"
