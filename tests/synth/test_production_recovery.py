@@ -16,7 +16,6 @@ import pytest
 
 from upgrading.productivity import acf, lp
 from upgrading.productivity.acf import Settings
-from upgrading.productivity.settings import FIXED_START
 
 MIN_ROWS = 2000  # small scale: only industries with enough firm-years carry signal
 
@@ -39,8 +38,8 @@ def recovery(truth, world) -> pd.DataFrame:
         X = np.column_stack([np.ones(len(d)), data["l"], data["k"],
                              pd.get_dummies(data["year"], drop_first=True).to_numpy(float)])
         ols = np.linalg.lstsq(X, data["y"], rcond=None)[0]
-        a = acf.estimate(data, settings, start=np.array(FIXED_START))
-        b = lp.estimate(data, settings, start=np.array(FIXED_START))
+        a = acf.estimate(data, settings)
+        b = lp.estimate(data, settings)
         rows.append({"j": j, "bl": prod[str(j)]["beta_l"], "bk": prod[str(j)]["beta_k"],
                      "ols_l": ols[1], "acf_l": a["beta_l"], "acf_k": a["beta_k"],
                      "lp_l": b["beta_l"], "lp_k": b["beta_k"], "converged": a["converged"]})

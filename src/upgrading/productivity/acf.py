@@ -6,8 +6,11 @@ innovation of omega's law of motion (markov.py); GMM sets E[xi (1, free_{t-1}, k
 The constant moment holds by construction (g has a constant), leaving one moment per
 parameter. The moments have several roots and a flat valley, so the solution comes from a
 multi-start search (search.py): a seeded Sobol set plus the OLS and within estimates and the
-fixed start; among the admissible roots the one that best meets the further moments the
-timing implies (xi orthogonal to k_{t-1} and m_{t-1}) is chosen, deterministically.
+fixed start. Exact roots all have criterion zero, so the criterion cannot choose among them:
+among the admissible roots (positive elasticities) the one whose labour elasticities lie
+nearest LP's first-stage estimate (lp.first_stage: identified without the second-stage
+moments, and unique) is chosen, and the presence of a second root is reported. The spurious
+root this guards against sits near labour 1, capital 0 (omega = value added per worker).
 Options (Settings): fixed effects in stage 1 (local input shares), lagged controls and
 year effects in g, and the Olley-Pakes observation probability in g (markov.py).
 """
@@ -128,12 +131,9 @@ def estimate(data: dict[str, np.ndarray], settings: Settings = Settings(),
     pairs = make_pairs(data, settings.markov_controls, settings.markov_year_effects,
                        settings.markov_group, settings.selection)
     X = inputs(data, free)
-    # Instruments centred and scaled so that every moment weighs alike: free_{t-1}, k_t; and
-    # for the choice among roots also k_{t-1}, m_{t-1} (in the firm's information set at t-1).
+    # Instruments centred and scaled so that every moment weighs alike: free_{t-1}, k_t.
     Z = np.column_stack([_standardised(data[f][pairs.lag]) for f in free]
                         + [_standardised(data["k"][pairs.cur])])
-    Z_over = np.column_stack([Z, _standardised(data["k"][pairs.lag]),
-                              _standardised(data["m"][pairs.lag])])
 
     def xi(beta: np.ndarray) -> np.ndarray:
         return innovation(phi - X @ beta, pairs, settings.markov_degree)
@@ -141,13 +141,18 @@ def estimate(data: dict[str, np.ndarray], settings: Settings = Settings(),
     def moments(beta: np.ndarray) -> np.ndarray:
         return Z.T @ xi(beta) / pairs.n
 
-    def over_identified(beta: np.ndarray) -> float:
-        g = Z_over.T @ xi(beta) / pairs.n
-        return float(g @ g)
+    from upgrading.productivity import lp  # lp builds on this module's settings and starts
+
+    labour = tuple(f for f in free if f != "m")  # gross output: m is the proxy in LP's stage 1
+    reference = lp.first_stage(data, settings.poly_degree, settings.first_stage_group, labour,
+                               settings.first_stage_year_effects)[0]
+
+    def nearest_lp(beta: np.ndarray) -> float:
+        return float(np.sum((beta[:len(labour)] - reference) ** 2))
 
     if starts is None:
         starts = default_starts(data, free, search_settings)
-    res = search.run(moments, starts, "root", search_settings, rank=over_identified)
+    res = search.run(moments, starts, "root", search_settings, rank=nearest_lp)
     return result_dict(res, free, pairs.n)
 
 
