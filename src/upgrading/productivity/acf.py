@@ -129,7 +129,7 @@ def estimate(data: dict[str, np.ndarray], settings: Settings = Settings(),
     phi = first_stage(data, settings.poly_degree, settings.first_stage_group, free,
                       settings.first_stage_year_effects)
     pairs = make_pairs(data, settings.markov_controls, settings.markov_year_effects,
-                       settings.markov_group, settings.selection)
+                       settings.markov_group, settings.selection, free)
     X = inputs(data, free)
     # Instruments centred and scaled so that every moment weighs alike: free_{t-1}, k_t.
     Z = np.column_stack([_standardised(data[f][pairs.lag]) for f in free]

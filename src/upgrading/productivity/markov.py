@@ -32,17 +32,19 @@ class Pairs:
         return len(self.cur)
 
 
-def observation_probability(data: dict[str, np.ndarray], lag: np.ndarray) -> np.ndarray:
+def observation_probability(data: dict[str, np.ndarray], lag: np.ndarray,
+                            free: tuple[str, ...] = ("l",)) -> np.ndarray:
     """Olley-Pakes selection: Pr(the firm is in the sample next year | its year-t inputs).
 
-    A linear probability model of "has a row in t+1" on a quadratic in (k, l, m) and year
+    A linear probability model of "has a row in t+1" on a quadratic in (k, free, m) and year
     effects, fit on rows before the last sample year; clipped to [0.01, 0.99]. In the ASIF
     a firm leaves the sample by exit or by falling below the survey threshold, both of
     which select on productivity; P enters g so that xi is purged of that selection.
     """
     has_next = np.zeros(len(lag), dtype=float)
     has_next[lag[lag >= 0]] = 1.0
-    X = np.column_stack([np.ones_like(data["k"]), polynomial([data["k"], data["l"], data["m"]], 2),
+    names = dict.fromkeys(["k", *free, "m"])
+    X = np.column_stack([np.ones_like(data["k"]), polynomial([data[c] for c in names], 2),
                          year_dummies(data["year"])])
     fit = data["year"] < data["year"].max()
     coef = ls_coef(X[fit], has_next[fit]) if fit.any() else np.zeros(X.shape[1])
@@ -50,7 +52,8 @@ def observation_probability(data: dict[str, np.ndarray], lag: np.ndarray) -> np.
 
 
 def make_pairs(data: dict[str, np.ndarray], controls: tuple[str, ...],
-               year_effects: bool, group: str | None = None, selection: bool = False) -> Pairs:
+               year_effects: bool, group: str | None = None, selection: bool = False,
+               free: tuple[str, ...] = ("l",)) -> Pairs:
     """Pairs (t, t-1) and the fixed part of g: a constant (or `group` fixed effects, e.g.
     city: a persistent local productivity level), lagged controls, year effects, and with
     `selection` a cubic in the observation probability P (its interactions with lagged
@@ -62,7 +65,7 @@ def make_pairs(data: dict[str, np.ndarray], controls: tuple[str, ...],
     parts += [data[c][prev][:, None] for c in controls]
     p_obs = None
     if selection:
-        p_obs = observation_probability(data, lag)[prev]
+        p_obs = observation_probability(data, lag, free)[prev]
         parts += [p_obs[:, None] ** q for q in (1, 2, 3)]
     if year_effects:
         parts.append(year_dummies(data["year"][cur]))
