@@ -18,6 +18,7 @@ STEPS: dict[str, str] = {
     "link": "upgrading.asif.cli:link_main",
     "clean": "upgrading.asif.cli:clean_main",
     "productivity": "upgrading.productivity.cli:main",
+    "production-tables": "upgrading.exhibits.production:main",
     "measures": "upgrading.measures.cli:main",
     "estimate": "upgrading.analysis.cli:estimate_main",
     "crosscheck": "upgrading.analysis.cli:crosscheck_main",

@@ -27,3 +27,26 @@ rule productivity:
         " --out {output.tfp} --elasticities {output.elasticities} --audit {output.audit}"
         " --config-json '{params.cfg}'"
         " > {log} 2>&1"
+
+
+# The production function behind TFP in the paper: elasticities beside the truth (synthetic)
+# and the search diagnostics of every industry.
+rule production_tables:
+    input:
+        elasticities=f"{PROC}/production_elasticities.csv",
+        truth=[f"{RAW}/truth/parameters.json"] if SYNTHETIC else [],
+    output:
+        tex=[f"{RESULTS}/tables/production_{t}.tex" for t in ("elasticities", "search")],
+        csv=[f"{RESULTS}/tables/production_{t}.csv" for t in ("elasticities", "search")],
+    params:
+        truth=lambda wc, input: f"--truth {input.truth}" if input.truth else "",
+        tfp_method=(config.get("measures") or {}).get("tfp_method", "acf"),
+        outdir=f"{RESULTS}/tables",
+    log:
+        f"{LOGS}/production_tables.log",
+    resources:
+        mem_mb=500,
+        runtime=5,
+    shell:
+        "upgrading production-tables --elasticities {input.elasticities} {params.truth}"
+        " --tfp-method {params.tfp_method} --outdir {params.outdir:q} > {log} 2>&1"

@@ -144,11 +144,13 @@ def estimate(data: dict[str, np.ndarray], settings: Settings = Settings(),
     from upgrading.productivity import lp  # lp builds on this module's settings and starts
 
     labour = tuple(f for f in free if f != "m")  # gross output: m is the proxy in LP's stage 1
-    reference = lp.first_stage(data, settings.poly_degree, settings.first_stage_group, labour,
-                               settings.first_stage_year_effects)[0]
+    reference: list[np.ndarray] = []  # computed once, and only when roots need ranking
 
     def nearest_lp(beta: np.ndarray) -> float:
-        return float(np.sum((beta[:len(labour)] - reference) ** 2))
+        if not reference:
+            reference.append(lp.first_stage(data, settings.poly_degree, settings.first_stage_group,
+                                            labour, settings.first_stage_year_effects)[0])
+        return float(np.sum((beta[:len(labour)] - reference[0]) ** 2))
 
     if starts is None:
         starts = default_starts(data, free, search_settings)

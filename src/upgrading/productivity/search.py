@@ -87,7 +87,8 @@ def run(fun: Callable[[np.ndarray], np.ndarray], starts: np.ndarray, kind: Kind,
         if all(np.max(np.abs(x - d[0])) > settings.distinct for d in distinct):
             distinct.append((x, crit))
     score = (lambda s: rank(s[0])) if rank is not None else (lambda s: s[1])
-    good = sorted([s for s in distinct if np.all(s[0] > 0)], key=score)
+    good = [s for s in distinct if np.all(s[0] > 0)]
+    good = sorted(good, key=score) if len(good) > 1 else good
     others = sorted([s for s in distinct if not np.all(s[0] > 0)], key=lambda s: s[1])
     ordered = good + others
     solutions = tuple(tuple(float(v) for v in s[0]) for s in ordered)
@@ -135,7 +136,8 @@ def _solve(fun, x0: np.ndarray, kind: Kind, settings: SearchSettings) -> tuple[n
     # The forward-difference Jacobian leaves LM ~1e-5 from a flat minimum: a few Newton steps
     # on the criterion with central differences finish the job (cheap: 1 + 2d + 2d^2 calls).
     x, h = fit.x, 1e-4
-    for _ in range(4):
+    grad0 = _derivatives(mean_square, x, h, hessian=False)[0]
+    for _ in range(4 if np.max(np.abs(grad0)) > settings.grad_tol else 0):
         grad, hess = _derivatives(mean_square, x, h)
         try:
             step = np.linalg.solve(hess, grad)
@@ -151,14 +153,17 @@ def _solve(fun, x0: np.ndarray, kind: Kind, settings: SearchSettings) -> tuple[n
     return x, crit, bool(np.isfinite(crit) and grad <= settings.grad_tol)
 
 
-def _derivatives(f, x: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray]:
-    """Central-difference gradient and Hessian of a scalar function."""
+def _derivatives(f, x: np.ndarray, h: float,
+                 hessian: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """Central-difference gradient and (optionally) Hessian of a scalar function."""
     d = len(x)
-    f0 = f(x)
     eye = np.eye(d) * h
     plus = np.array([f(x + e) for e in eye])
     minus = np.array([f(x - e) for e in eye])
     grad = (plus - minus) / (2 * h)
+    if not hessian:
+        return grad, None
+    f0 = f(x)
     hess = np.diag((plus - 2 * f0 + minus) / h ** 2)
     for i in range(d):
         for j in range(i + 1, d):
