@@ -76,14 +76,13 @@ def elasticity_table(el: pd.DataFrame, truth: dict | None, tfp_method: str) -> t
             rf"TFP used downstream: {escape(tfp_method.upper())}. "
             rf"{len(flagged)} of {len(el)} industry-method cells are marked.")
     tex = "\n".join([
-        r"\begingroup\footnotesize\setlength{\tabcolsep}{3pt}",
+        r"\begingroup\footnotesize\setlength{\tabcolsep}{2.2pt}",
         rf"\begin{{longtable}}{{ll{'r' * (ncol - 2)}}}",
         r"\caption{The production function behind TFP: elasticities by industry}"
         r"\label{tab:production_elasticities}\\",
         r"\toprule", head1 + r" \\", " ".join(rules), sub + r" \\", r"\midrule\endhead",
-        *lines, r"\bottomrule",
-        rf"\multicolumn{{{ncol}}}{{p{{0.95\linewidth}}}}{{\footnotesize {note}}}",
-        r"\end{longtable}", r"\endgroup", ""])
+        *lines, r"\bottomrule", r"\end{longtable}",
+        rf"\par\noindent {note}\par", r"\endgroup", ""])
     return tex, pd.DataFrame(rows)
 
 
@@ -110,14 +109,13 @@ def search_table(el: pd.DataFrame) -> tuple[str, pd.DataFrame]:
             r"the declared fallback is used (Table~\ref{tab:production_elasticities}).")
     tex = "\n".join([
         r"\begingroup\footnotesize",
-        r"\begin{longtable}{llrrrrlp{0.38\linewidth}}",
+        r"\begin{longtable}{llrrrrlp{0.3\linewidth}}",
         r"\caption{Production-function search diagnostics by industry}"
         r"\label{tab:production_search}\\",
         r"\toprule",
         r"Industry & Method & Starts & Converged & Solutions & Criterion & Band & Solutions found \\",
-        r"\midrule\endhead", *lines, r"\bottomrule",
-        rf"\multicolumn{{8}}{{p{{0.95\linewidth}}}}{{\footnotesize {note}}}",
-        r"\end{longtable}", r"\endgroup", ""])
+        r"\midrule\endhead", *lines, r"\bottomrule", r"\end{longtable}",
+        rf"\par\noindent {note}\par", r"\endgroup", ""])
     keep = ["industry", "method", "status", "reason", "starts", "starts_converged", "roots",
             "criterion", "second_root_in_band", "solutions"]
     return tex, structural[keep].reset_index(drop=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
 
 from upgrading.productivity.design import (lag_index, ls_coef, polynomial, residual_maker,
                                           year_dummies)
@@ -116,24 +115,3 @@ def innovation(omega: np.ndarray, pairs: Pairs, degree: int) -> np.ndarray:
         terms += [z * P, z * z * P, z * P * P]
     powers = np.column_stack(terms)
     return residual_maker(_partial_out(pairs, powers), _partial_out(pairs, omega[pairs.cur]))
-
-
-def solve_moments(moments, start: np.ndarray) -> tuple[np.ndarray, bool, float]:
-    """Root of an exactly identified moment vector from a fixed start (deterministic).
-
-    Levenberg-Marquardt first; Nelder-Mead on the squared norm if it stalls. Returns
-    (estimate, converged, largest absolute moment at the estimate).
-    """
-    start = np.asarray(start, dtype=float)
-    fit = optimize.least_squares(moments, start, method="lm", xtol=1e-12, ftol=1e-12,
-                                 gtol=1e-12, max_nfev=400)
-    x = fit.x
-    worst = float(np.max(np.abs(moments(x))))
-    if not np.isfinite(worst) or worst > 1e-7:
-        nm = optimize.minimize(lambda b: float(np.sum(moments(b) ** 2)), start,
-                               method="Nelder-Mead",
-                               options={"xatol": 1e-10, "fatol": 1e-16, "maxiter": 4000})
-        nm_worst = float(np.max(np.abs(moments(nm.x))))
-        if nm_worst < worst:
-            x, worst = nm.x, nm_worst
-    return x, bool(worst <= 1e-6), worst
