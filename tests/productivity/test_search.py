@@ -87,3 +87,15 @@ def test_chilean_parity_with_prodest():
         assert est["converged"]
         assert est["beta_l"] == pytest.approx(ref[0], abs=1e-3)
         assert est["beta_k"] == pytest.approx(ref[1], abs=1e-3)
+
+
+def test_settings_reject_what_cannot_be_estimated():
+    from upgrading.errors import InputError
+    from upgrading.productivity.settings import from_mapping
+
+    with pytest.raises(InputError, match="gross_output"):
+        from_mapping({"output": "gross_output"})  # LP is among the default methods
+    cfg = from_mapping({"output": "gross_output", "methods": ["ols", "acf"]})
+    assert cfg.free == ("l", "m")
+    with pytest.raises(InputError, match="fallback.acf"):
+        from_mapping({"fallback": {"acf": "lp"}})
