@@ -48,12 +48,12 @@ def recovery(truth, world) -> pd.DataFrame:
 
 def test_acf_and_lp_recover_elasticities(recovery):
     r = recovery
-    # Exactly identified moments need not have a root in a small sample: at seed 7 one
-    # industry's only root has beta_k near 0, and the solver keeps the closer local minimum
-    # (converged False, still near the truth); the rest must converge.
-    assert len(r) >= 8 and (~r["converged"]).sum() <= 1
-    assert abs((r["acf_l"] - r["bl"]).mean()) < 0.08
-    assert abs((r["acf_k"] - r["bk"]).mean()) < 0.08
+    # The multi-start search finds a root with positive elasticities in every industry here;
+    # the root's capital elasticity is biased down at small scale (mean -0.08 at seed 7, one
+    # industry at 0.01 against 0.20: a genuine root of the moments, not a solver artefact).
+    assert len(r) >= 8 and r["converged"].all()
+    assert abs((r["acf_l"] - r["bl"]).mean()) < 0.03
+    assert abs((r["acf_k"] - r["bk"]).mean()) < 0.1
     assert (r["lp_l"] - r["bl"]).abs().mean() < 0.03  # LP's first stage: labour is identified
     assert abs((r["lp_k"] - r["bk"]).mean()) < 0.1
 
