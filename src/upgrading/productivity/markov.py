@@ -109,9 +109,18 @@ def innovation(omega: np.ndarray, pairs: Pairs, degree: int) -> np.ndarray:
     w_lag = omega[pairs.lag]
     scale = w_lag.std() or 1.0
     z = (w_lag - w_lag.mean()) / scale
-    terms = [z ** p for p in range(1, degree + 1)]
-    if pairs.p_obs is not None:  # g(omega_{t-1}, P): interactions up to total degree 3
+    extra = 3 if pairs.p_obs is not None else 0
+    # One n x (degree + extra + 1) block: the powers of z, the selection interactions and
+    # omega_t, partialled out together (one pass over the fixed basis per GMM step).
+    block = np.empty((len(z), degree + extra + 1))
+    block[:, 0] = z
+    for p in range(1, degree):
+        np.multiply(block[:, p - 1], z, out=block[:, p])
+    if extra:  # g(omega_{t-1}, P): interactions up to total degree 3
         P = pairs.p_obs
-        terms += [z * P, z * z * P, z * P * P]
-    powers = np.column_stack(terms)
-    return residual_maker(_partial_out(pairs, powers), _partial_out(pairs, omega[pairs.cur]))
+        np.multiply(z, P, out=block[:, degree])
+        np.multiply(block[:, degree], z, out=block[:, degree + 1])
+        np.multiply(block[:, degree], P, out=block[:, degree + 2])
+    block[:, -1] = omega[pairs.cur]
+    block = _partial_out(pairs, block)
+    return residual_maker(block[:, :-1], block[:, -1])
