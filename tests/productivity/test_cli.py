@@ -101,7 +101,7 @@ def test_column_map_and_two_free_inputs(tmp_path):
     assert acf_row.status == "estimated" and acf_row.industry == 0  # no industry column: one
     assert abs(acf_row.beta_l1 - 0.25) < 0.04 and abs(acf_row.beta_l2 - 0.2) < 0.04
     assert abs(acf_row.beta_k - 0.3) < 0.04
-    assert acf_row.starts == 18 and acf_row.roots >= 1  # 16 Sobol + OLS + within
+    assert acf_row.starts == 10 and acf_row.roots >= 1  # 8 Sobol + OLS + within
     assert len(pd.read_csv(audit)) == 2
 
 

@@ -33,7 +33,7 @@ Kind = Literal["root", "minimum"]
 
 @dataclass(frozen=True)
 class SearchSettings:
-    n_sobol: int = 16  # quasi-random starts (a power of two keeps Sobol balanced)
+    n_sobol: int = 8  # quasi-random starts (a power of two keeps Sobol balanced)
     seed: int = 20240601
     free_box: tuple[float, float] = (0.0, 1.5)  # start box of each free-input elasticity
     state_box: tuple[float, float] = (0.0, 1.0)  # start box of capital's elasticity

@@ -98,7 +98,7 @@ class Config:
     selection: bool = True  # Olley-Pakes: Pr(observed at t | t-1) in the law of motion
     lp_second_stage: Literal["nlls", "gmm"] = "nlls"
     output: Literal["value_added", "gross_output"] = "value_added"
-    starts: int = 16  # Sobol starts of the LP/ACF search (plus OLS, within and fixed starts)
+    starts: int = 8  # Sobol starts of the LP/ACF search (plus OLS, within and fixed starts)
     root_tol: float = 1e-7
     criterion_band: float = 1e-6
     fallback: dict = field(default_factory=dict)  # lp/acf -> none | ols | fe
