@@ -160,3 +160,14 @@ def test_fe_keeps_singletons(panel_path):
     one = df.groupby("firm_id").head(1).head(5)  # five firms seen once each: singletons
     sample = pd.concat([df[~df.firm_id.isin(one.firm_id)], one])
     assert ols_fe.estimate(sample, "fe")["nobs"] == len(sample)
+
+
+def test_fallback_list_takes_the_first_with_positive_elasticities(panel_path, tmp_path):
+    from upgrading.productivity.settings import from_mapping
+
+    assert from_mapping({"fallback": {"acf": ["fe", "ols"], "lp": "none"}}).fallback == {
+        "acf": ("fe", "ols"), "lp": ()}
+    code, _, el = run(panel_path, tmp_path, {"methods": ["acf"], "root_tol": 1e-40,
+                                             "bootstrap_reps": 0, "fallback": {"acf": ["ols"]}})
+    assert code == 0
+    assert set(pd.read_csv(el).query("industry != 43")["status"]) == {"fallback_ols"}

@@ -6,8 +6,8 @@ estimator (missing y, inputs or m) are counted in the audit, never hidden.
 
 No silent failure: an LP or ACF search that finds no admissible solution (a root or minimum
 within the stated tolerance with positive elasticities) stops the stage with a message naming
-industry, method and criterion, unless `productivity.fallback.<method>` declares ols or fe;
-the row then carries that estimate with status `fallback_<ols|fe>` and the reason, which the
+industry, method and criterion, unless `productivity.fallback.<method>` declares ols or fe (or a list, tried in order; the
+first with positive elasticities is used); the row then carries that estimate with status `fallback_<ols|fe>` and the reason, which the
 elasticities table, the audit and the paper's production-function table show. An OLS or
 within estimate with a non-positive elasticity gets status `wrong_sign`, and a fallback
 never lands on one.
@@ -126,19 +126,20 @@ def estimate_industry(df: pd.DataFrame, industry: int, cfg: Config,
             else:
                 reason = (f"{est['message']}; {est['starts_converged']} of {est['starts']} "
                           f"starts converged, criterion {est['criterion']:.3g}")
-                fallback = cfg.fallback_for(method)
-                if fallback == "none":
+                chain = cfg.fallback_for(method)
+                if not chain:
                     raise EstimationError(
                         f"industry {industry}, {method.upper()}: {reason}. Try "
                         f"productivity.first_stage_effects: none or a lower poly_degree, more "
                         f"starts (productivity.starts), or declare a fallback "
-                        f"(productivity.fallback.{method}: fe or ols) to use that estimate, "
-                        f"marked, for this industry")
-                sub = linear(fallback)
-                if not _positive(sub, inputs):
+                        f"(productivity.fallback.{method}: fe or ols, or a list) to use that "
+                        f"estimate, marked, for this industry")
+                fallback = next((f for f in chain if _positive(linear(f), inputs)), None)
+                if fallback is None:
                     raise EstimationError(f"industry {industry}, {method.upper()}: {reason}; the "
-                                          f"declared fallback {fallback} has a non-positive "
-                                          f"elasticity too")
+                                          f"declared fallback(s) {'/'.join(chain)} have a "
+                                          f"non-positive elasticity too")
+                sub = linear(fallback)
                 record(method, est | {k: v for k, v in sub.items() if k in nan_row},
                        f"fallback_{fallback}", reason)
         shown = " ".join(f"{c}={est.get(c, np.nan):.4f}" for c in (f"beta_{x}" for x in inputs))

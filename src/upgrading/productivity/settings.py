@@ -101,7 +101,7 @@ class Config:
     starts: int = 8  # Sobol starts of the LP/ACF search (plus OLS, within and fixed starts)
     root_tol: float = 1e-7
     criterion_band: float = 1e-6
-    fallback: dict = field(default_factory=dict)  # lp/acf -> none | ols | fe
+    fallback: dict = field(default_factory=dict)  # lp/acf -> tuple of ols/fe, tried in order
     columns: ColumnMap = ColumnMap()
 
     @property
@@ -121,8 +121,9 @@ class Config:
         return SearchSettings(n_sobol=self.starts, seed=self.seed, root_tol=self.root_tol,
                               band=self.criterion_band)
 
-    def fallback_for(self, method: str) -> str:
-        return self.fallback.get(method, "none")
+    def fallback_for(self, method: str) -> tuple[str, ...]:
+        """The declared fallbacks of a method, in the order they are tried (empty: none)."""
+        return self.fallback.get(method, ())
 
 
 def from_mapping(raw: dict, columns: str | None = None) -> Config:
@@ -139,7 +140,14 @@ def from_mapping(raw: dict, columns: str | None = None) -> Config:
     if columns:
         mapping.update(parse_columns(columns))
     values["columns"] = column_map(mapping)
-    values["fallback"] = dict(values.get("fallback") or {})
+    fallback = {}
+    for method, value in (values.get("fallback") or {}).items():
+        chain = (value,) if isinstance(value, str) else tuple(value)
+        if method not in STRUCTURAL or not chain or any(v not in FALLBACKS for v in chain):
+            raise InputError(f"productivity.fallback.{method}: {value!r}; methods "
+                             f"{list(STRUCTURAL)}, values {list(FALLBACKS)} or a list of ols/fe")
+        fallback[method] = tuple(v for v in chain if v != "none")
+    values["fallback"] = fallback
     cfg = Config(**values)
     bad = [m for m in cfg.methods if m not in METHODS]
     if bad:
@@ -158,10 +166,6 @@ def from_mapping(raw: dict, columns: str | None = None) -> Config:
         raise InputError("productivity.output gross_output: LP's first stage cannot separate the "
                          "intermediates' elasticity from the proxy; drop lp from "
                          "productivity.methods")
-    for method, value in cfg.fallback.items():
-        if method not in STRUCTURAL or value not in FALLBACKS:
-            raise InputError(f"productivity.fallback.{method}: {value!r}; methods {list(STRUCTURAL)}"
-                             f", values {list(FALLBACKS)}")
     if cfg.poly_degree < 1 or cfg.markov_degree < 1 or cfg.bootstrap_max_firms < 2:
         raise InputError("productivity: poly_degree, markov_degree >= 1 and "
                          "bootstrap_max_firms >= 2 are required")
