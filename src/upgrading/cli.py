@@ -20,6 +20,7 @@ STEPS: dict[str, str] = {
     "link-truth": "upgrading.asif.cli:link_truth_main",
     "clean": "upgrading.asif.cli:clean_main",
     "productivity": "upgrading.productivity.cli:main",
+    "production-tables": "upgrading.exhibits.production:main",
     "measures": "upgrading.measures.cli:main",
     "estimate": "upgrading.analysis.cli:estimate_main",
     "crosscheck": "upgrading.analysis.cli:crosscheck_main",

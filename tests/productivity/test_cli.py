@@ -71,3 +71,103 @@ def test_unknown_setting_is_an_error(panel_path, tmp_path, capsys):
     code, out, _ = run(panel_path, tmp_path, {"bootstrap_repz": 3})
     assert code == 1 and not out.exists()
     assert "bootstrap_repz" in capsys.readouterr().err
+
+
+def two_labour_inputs(seed=41) -> pd.DataFrame:
+    """Skilled and unskilled labour (elasticities 0.25, 0.2), with the prodest column names."""
+    df = simulate(1500, 7, seed=seed)
+    rng = np.random.default_rng(seed)
+    df["fX1"] = df["l"] + rng.normal(0, 0.3, len(df))
+    df["fX2"] = 0.8 * df["l"] + rng.normal(0, 0.3, len(df))
+    df["Y"] = (0.25 * df["fX1"] + 0.2 * df["fX2"] + 0.3 * df["k"] + df["true_omega"]
+               + rng.normal(0, 0.1, len(df)))
+    return df.rename(columns={"k": "sX", "m": "pX", "firm_id": "idvar", "year": "timevar"})[
+        ["Y", "fX1", "fX2", "sX", "pX", "idvar", "timevar"]]
+
+
+def test_column_map_and_two_free_inputs(tmp_path):
+    path = tmp_path / "plants.csv"
+    two_labour_inputs().to_csv(path, index=False)
+    out, el, audit = tmp_path / "tfp.parquet", tmp_path / "el.csv", tmp_path / "audit.csv"
+    code = main(["--panel", str(path), "--out", str(out), "--elasticities", str(el),
+                 "--audit", str(audit), "--columns",
+                 "y=Y, l=fX1+fX2, k=sX, m=pX, firm_id=idvar, year=timevar",
+                 "--config-json", json.dumps({"first_stage_effects": "none", "bootstrap_reps": 0,
+                                              "methods": ["ols", "acf"]})])
+    assert code == 0
+    els = pd.read_csv(el)
+    assert {"beta_l1", "beta_l2", "beta_k", "se_l1"} <= set(els.columns)
+    acf_row = els[els.method == "acf"].iloc[0]
+    assert acf_row.status == "estimated" and acf_row.industry == 0  # no industry column: one
+    assert abs(acf_row.beta_l1 - 0.25) < 0.04 and abs(acf_row.beta_l2 - 0.2) < 0.04
+    assert abs(acf_row.beta_k - 0.3) < 0.04
+    assert acf_row.starts == 10 and acf_row.roots >= 1  # 8 Sobol + OLS + within
+    assert len(pd.read_csv(audit)) == 2
+
+
+def test_column_map_grammar_is_not_evaluated():
+    from upgrading.errors import InputError
+    from upgrading.productivity.settings import from_mapping, parse_columns
+
+    assert parse_columns("y=Y,l=fX1+fX2") == {"y": "Y", "l": ["fX1", "fX2"]}
+    for bad in ("y=__import__('os').system('x')", "y=Y;k=K", "y", "q=Y", "k=a+b"):
+        with pytest.raises(InputError):
+            from_mapping({}, bad)
+    cfg = from_mapping({"columns": {"l": ["a", "b"], "k": "K"}}, "y=V")
+    assert cfg.columns.l == ("a", "b") and cfg.columns.y == "V" and cfg.free == ("l1", "l2")
+
+
+def test_missing_column_names_the_setting(panel_path, tmp_path, capsys):
+    df = pd.read_parquet(panel_path).drop(columns="city")
+    bad = tmp_path / "nocity.parquet"
+    io.write_parquet(df, bad)
+    code, out, _ = run(bad, tmp_path, {"first_stage_effects": "city_period"})
+    err = capsys.readouterr().err
+    assert code == 1 and not out.exists()
+    assert "column 'city'" in err and "productivity.first_stage_effects" in err
+
+
+def test_no_root_stops_the_stage(panel_path, tmp_path, capsys):
+    # no start can meet a tolerance below rounding: the search fails in every industry
+    code, out, el = run(panel_path, tmp_path, {"methods": ["acf"], "root_tol": 1e-40})
+    err = capsys.readouterr().err
+    assert code == 1 and not out.exists() and not el.exists()
+    assert "industry 17, ACF" in err and "criterion" in err and "productivity.fallback.acf" in err
+
+
+def test_declared_fallback_is_marked(panel_path, tmp_path):
+    audit = tmp_path / "audit.csv"
+    out, el = tmp_path / "tfp.parquet", tmp_path / "el.csv"
+    code = main(["--panel", str(panel_path), "--out", str(out), "--elasticities", str(el),
+                 "--audit", str(audit), "--config-json",
+                 json.dumps({"methods": ["fe", "acf"], "root_tol": 1e-40, "bootstrap_reps": 0,
+                             "fallback": {"acf": "fe"}})])
+    assert code == 0
+    els = pd.read_csv(el).set_index(["industry", "method"])
+    row, fe = els.loc[(17, "acf")], els.loc[(17, "fe")]
+    assert row.status == "fallback_fe" and not row.converged and "no start" in row.reason
+    assert (row.beta_l, row.beta_k) == (fe.beta_l, fe.beta_k)
+    assert els.loc[(43, "acf")].status == "too_few_obs"
+    a = pd.read_csv(audit).set_index(["industry", "method"])
+    assert a.loc[(17, "acf")].status == "fallback_fe" and a.loc[(43, "acf")].rows_used < 50
+
+
+def test_fe_keeps_singletons(panel_path):
+    from upgrading.productivity import ols_fe
+
+    df = pd.read_parquet(panel_path)
+    df = df[(df.industry2 == 17) & df.y.notna()]
+    one = df.groupby("firm_id").head(1).head(5)  # five firms seen once each: singletons
+    sample = pd.concat([df[~df.firm_id.isin(one.firm_id)], one])
+    assert ols_fe.estimate(sample, "fe")["nobs"] == len(sample)
+
+
+def test_fallback_list_takes_the_first_with_positive_elasticities(panel_path, tmp_path):
+    from upgrading.productivity.settings import from_mapping
+
+    assert from_mapping({"fallback": {"acf": ["fe", "ols"], "lp": "none"}}).fallback == {
+        "acf": ("fe", "ols"), "lp": ()}
+    code, _, el = run(panel_path, tmp_path, {"methods": ["acf"], "root_tol": 1e-40,
+                                             "bootstrap_reps": 0, "fallback": {"acf": ["ols"]}})
+    assert code == 0
+    assert set(pd.read_csv(el).query("industry != 43")["status"]) == {"fallback_ols"}

@@ -52,7 +52,7 @@ def test_bootstrap_se_seeded_and_plausible(data):
     start = np.array([TRUE_L, TRUE_K])
 
     def est(sample):
-        return acf.estimate(sample, start=start)
+        return acf.estimate(sample, starts=start[None, :])
 
     se1 = firm_bootstrap_se(data, est, 8, 500, np.random.default_rng(1))
     se2 = firm_bootstrap_se(data, est, 8, 500, np.random.default_rng(1))
@@ -88,27 +88,6 @@ def test_within_fit_equals_dummy_regression():
     np.testing.assert_allclose(acf.fitted_with_effects(X, y, g), expect, atol=1e-9)
 
 
-def test_labour_share_start():
-    from upgrading.productivity.by_industry import start_values
-    from upgrading.productivity.settings import Config
-
-    d = {"y": np.log([10.0, 20.0, 40.0]), "l": np.zeros(3), "k": np.array([0.0, 1.0, 2.0]),
-         "year": np.array([2000, 2000, 2000]), "labour_share": np.array([0.3, np.nan, 0.5])}
-    s = start_values(d, Config(start="labour_share"))
-    # beta_l0 = median share 0.4; y - 0.4 l = y rises by log 2 per unit of k
-    assert s[0] == pytest.approx(0.4) and s[1] == pytest.approx(np.log(2))
-
-
-def test_default_start_is_fixed():
-    from upgrading.productivity.by_industry import start_values
-    from upgrading.productivity.settings import FIXED_START, Config
-
-    d = {"y": np.log([10.0, 20.0, 40.0]), "l": np.zeros(3), "k": np.array([0.0, 1.0, 2.0]),
-         "year": np.array([2000, 2000, 2000]), "labour_share": np.array([0.3, np.nan, 0.5])}
-    assert Config().start == "fixed"
-    assert start_values(d, Config()).tolist() == list(FIXED_START) == [0.4, 0.3]
-
-
 def test_selection_correction_reduces_threshold_bias():
     # a survey threshold on current value added selects on omega_t given k_t: plain ACF
     # understates beta_k; the Olley-Pakes observation probability in g removes most of it
@@ -116,8 +95,8 @@ def test_selection_correction_reduces_threshold_bias():
     df = df[df["y"] >= np.quantile(df["y"], 0.15)]
     d = to_arrays(df)
     start = np.array([TRUE_L, TRUE_K])
-    plain = acf.estimate(d, start=start)
-    corrected = acf.estimate(d, acf.Settings(selection=True), start=start)
+    plain = acf.estimate(d, starts=start[None, :])
+    corrected = acf.estimate(d, acf.Settings(selection=True), starts=start[None, :])
     assert plain["beta_k"] - TRUE_K < -0.08  # the bias the correction targets
     assert abs(corrected["beta_k"] - TRUE_K) < 0.06
     assert abs(corrected["beta_l"] - TRUE_L) < 0.03

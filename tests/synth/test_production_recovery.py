@@ -16,7 +16,6 @@ import pytest
 
 from upgrading.productivity import acf, lp
 from upgrading.productivity.acf import Settings
-from upgrading.productivity.settings import FIXED_START
 
 MIN_ROWS = 2000  # small scale: only industries with enough firm-years carry signal
 
@@ -39,8 +38,8 @@ def recovery(truth, world) -> pd.DataFrame:
         X = np.column_stack([np.ones(len(d)), data["l"], data["k"],
                              pd.get_dummies(data["year"], drop_first=True).to_numpy(float)])
         ols = np.linalg.lstsq(X, data["y"], rcond=None)[0]
-        a = acf.estimate(data, settings, start=np.array(FIXED_START))
-        b = lp.estimate(data, settings, start=np.array(FIXED_START))
+        a = acf.estimate(data, settings)
+        b = lp.estimate(data, settings)
         rows.append({"j": j, "bl": prod[str(j)]["beta_l"], "bk": prod[str(j)]["beta_k"],
                      "ols_l": ols[1], "acf_l": a["beta_l"], "acf_k": a["beta_k"],
                      "lp_l": b["beta_l"], "lp_k": b["beta_k"], "converged": a["converged"]})
@@ -49,12 +48,12 @@ def recovery(truth, world) -> pd.DataFrame:
 
 def test_acf_and_lp_recover_elasticities(recovery):
     r = recovery
-    # Exactly identified moments need not have a root in a small sample: at seed 7 one
-    # industry's only root has beta_k near 0, and the solver keeps the closer local minimum
-    # (converged False, still near the truth); the rest must converge.
-    assert len(r) >= 8 and (~r["converged"]).sum() <= 1
-    assert abs((r["acf_l"] - r["bl"]).mean()) < 0.08
-    assert abs((r["acf_k"] - r["bk"]).mean()) < 0.08
+    # The multi-start search finds a root with positive elasticities in every industry here;
+    # the root's capital elasticity is biased down at small scale (mean -0.08 at seed 7, one
+    # industry at 0.01 against 0.20: a genuine root of the moments, not a solver artefact).
+    assert len(r) >= 8 and r["converged"].all()
+    assert abs((r["acf_l"] - r["bl"]).mean()) < 0.03
+    assert abs((r["acf_k"] - r["bk"]).mean()) < 0.1
     assert (r["lp_l"] - r["bl"]).abs().mean() < 0.03  # LP's first stage: labour is identified
     assert abs((r["lp_k"] - r["bk"]).mean()) < 0.1
 

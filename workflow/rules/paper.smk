@@ -14,6 +14,7 @@ rule paper:
         bib="paper/references.bib",
         numbers=f"{RESULTS}/numbers.tex",
         tables=[f"{RESULTS}/tables/{t}.tex" for t in TABLES],
+        production=rules.production_tables.output.tex,
         appendix=f"{RESULTS}/tables/specs_appendix.tex",
         additional=f"{RESULTS}/tables/additional.tex",
         figures=[f"{RESULTS}/figures/{n}.pdf" for n in FIGURES],

@@ -3,6 +3,7 @@
 # IO table (used when the law of motion includes backward/forward), so the DAG has no cycle
 # with measures.
 import json
+import shlex
 
 
 rule productivity:
@@ -12,6 +13,7 @@ rule productivity:
     output:
         tfp=f"{PROC}/tfp.parquet",
         elasticities=f"{PROC}/production_elasticities.csv",
+        audit=f"{RESULTS}/audit/productivity.csv",
     params:
         cfg=json.dumps(config.get("productivity", {}) or {}, sort_keys=True),
     log:
@@ -23,5 +25,28 @@ rule productivity:
         runtime=20,
     shell:
         "upgrading productivity --panel {input.panel:q} --io-table {input.io_table:q}"
-        " --out {output.tfp:q} --elasticities {output.elasticities:q} --config-json {params.cfg:q}"
-        " > {log:q} 2>&1"
+        " --out {output.tfp:q} --elasticities {output.elasticities:q} --audit {output.audit:q}"
+        " --config-json {params.cfg:q} > {log:q} 2>&1"
+
+
+# The production function behind TFP in the paper: elasticities beside the truth (synthetic)
+# and the search diagnostics of every industry.
+rule production_tables:
+    input:
+        elasticities=f"{PROC}/production_elasticities.csv",
+        truth=[f"{RAW}/truth/parameters.json"] if SYNTHETIC else [],
+    output:
+        tex=[f"{RESULTS}/tables/production_{t}.tex" for t in ("elasticities", "search")],
+        csv=[f"{RESULTS}/tables/production_{t}.csv" for t in ("elasticities", "search")],
+    params:
+        truth=lambda wc, input: f"--truth {shlex.quote(str(input.truth))}" if input.truth else "",
+        tfp_method=(config.get("measures") or {}).get("tfp_method", "acf"),
+        outdir=f"{RESULTS}/tables",
+    log:
+        f"{LOGS}/production_tables.log",
+    resources:
+        mem_mb=500,
+        runtime=5,
+    shell:
+        "upgrading production-tables --elasticities {input.elasticities:q} {params.truth}"
+        " --tfp-method {params.tfp_method} --outdir {params.outdir:q} > {log:q} 2>&1"

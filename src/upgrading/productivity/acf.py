@@ -1,12 +1,16 @@
 """Ackerberg, Caves & Frazer (2015) value-added production function.
 
-Stage 1: y on a polynomial in (l, k, m) and year effects -> Phi (output net of noise).
-Stage 2: for candidate (beta_l, beta_k), omega = Phi - beta_l l - beta_k k; xi is the
-innovation of omega's law of motion (markov.py); GMM sets E[xi (1, k_t, l_{t-1})] = 0.
-The constant moment holds by construction (g has a constant), leaving two moments
-for two parameters. The start is fixed (OLS here if none is given; the CLI passes
-settings.FIXED_START, see by_industry.start_values: the moments have a second root near OLS),
-so the result is the same on every run (prodest #12).
+Stage 1: y on a polynomial in (free inputs, k, m) and year effects -> Phi (output net of
+noise). Stage 2: for candidate elasticities b, omega = Phi - b_free . free - b_k k; xi is the
+innovation of omega's law of motion (markov.py); GMM sets E[xi (1, free_{t-1}, k_t)] = 0.
+The constant moment holds by construction (g has a constant), leaving one moment per
+parameter. The moments have several roots and a flat valley, so the solution comes from a
+multi-start search (search.py): a seeded Sobol set plus the OLS and within estimates and the
+fixed start. Exact roots all have criterion zero, so the criterion cannot choose among them:
+among the admissible roots (positive elasticities) the one whose labour elasticities lie
+nearest LP's first-stage estimate (lp.first_stage: identified without the second-stage
+moments, and unique) is chosen, and the presence of a second root is reported. The spurious
+root this guards against sits near labour 1, capital 0 (omega = value added per worker).
 Options (Settings): fixed effects in stage 1 (local input shares), lagged controls and
 year effects in g, and the Olley-Pakes observation probability in g (markov.py).
 """
@@ -14,11 +18,17 @@ year effects in g, and the Olley-Pakes observation probability in g (markov.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
+from upgrading.productivity import search
 from upgrading.productivity.design import least_squares_fit, ls_coef, polynomial, year_dummies
-from upgrading.productivity.markov import innovation, make_pairs, solve_moments
+from upgrading.productivity.markov import innovation, make_pairs
+
+# The fixed start (beta_l, beta_k): the midpoint of typical value-added elasticities (labour
+# 0.3-0.5, capital 0.2-0.4; FACTS.md "Productivity"), one of the starts of every search.
+FIXED_START = (0.4, 0.3)
 
 
 @dataclass(frozen=True)
@@ -30,24 +40,60 @@ class Settings:
     markov_group: str | None = None  # fixed effects in the law of motion (e.g. "city")
     first_stage_group: str | None = None  # fixed effects in the first stage (e.g. "city_period")
     selection: bool = False  # Olley-Pakes: observation probability in the law of motion
+    first_stage_year_effects: bool = True
+    free: tuple[str, ...] = ("l",)  # free (labour) inputs, each with its own elasticity
+    lp_second_stage: Literal["nlls", "gmm"] = "nlls"  # LP only (lp.py)
 
 
-def ols_start(data: dict[str, np.ndarray]) -> np.ndarray:
-    """OLS (beta_l, beta_k) of y on l, k and year effects: the fixed start of the GMM search."""
-    X = np.column_stack([np.ones_like(data["y"]), data["l"], data["k"], year_dummies(data["year"])])
-    return ls_coef(X, data["y"])[1:3]
+def inputs(data: dict[str, np.ndarray], free: tuple[str, ...]) -> np.ndarray:
+    """n x (free..., k): the inputs whose elasticities are estimated."""
+    return np.column_stack([data[f] for f in free] + [data["k"]])
 
 
-def first_stage(data: dict[str, np.ndarray], degree: int, group: str | None = None) -> np.ndarray:
-    """Phi: fitted y on a constant, the polynomial in (l, k, m) and year effects.
+def ols_start(data: dict[str, np.ndarray], free: tuple[str, ...] = ("l",)) -> np.ndarray:
+    """OLS elasticities (free..., k) of y on the inputs and year effects."""
+    X = np.column_stack([np.ones_like(data["y"]), inputs(data, free), year_dummies(data["year"])])
+    return ls_coef(X, data["y"])[1:2 + len(free)]
+
+
+def within_start(data: dict[str, np.ndarray], free: tuple[str, ...] = ("l",)) -> np.ndarray:
+    """Within-firm elasticities (free..., k) with year effects (Frisch-Waugh, O(n))."""
+    X = np.column_stack([inputs(data, free), year_dummies(data["year"])])
+    Xw = X - _firm_means(X, data["firm"])
+    yw = data["y"] - _firm_means(data["y"][:, None], data["firm"])[:, 0]
+    return ls_coef(Xw, yw)[:1 + len(free)]
+
+
+def _firm_means(X: np.ndarray, firm: np.ndarray) -> np.ndarray:
+    _, codes = np.unique(firm, return_inverse=True)
+    n = np.bincount(codes).astype(float)
+    return np.column_stack([(np.bincount(codes, weights=X[:, j]) / n)[codes]
+                            for j in range(X.shape[1])])
+
+
+def default_starts(data: dict[str, np.ndarray], free: tuple[str, ...],
+                   settings: search.SearchSettings) -> np.ndarray:
+    """Sobol starts, then OLS, within and (one free input) the fixed start."""
+    rows = [search.sobol_starts(len(free), settings), ols_start(data, free)[None, :],
+            within_start(data, free)[None, :]]
+    if len(free) == 1:
+        rows.append(np.array([FIXED_START]))
+    return np.vstack(rows)
+
+
+def first_stage(data: dict[str, np.ndarray], degree: int, group: str | None = None,
+                free: tuple[str, ...] = ("l",), year_effects: bool = True) -> np.ndarray:
+    """Phi: fitted y on a constant, the polynomial in (free, k, m) and year effects.
 
     With `group`, also that column's fixed effects (within transformation, O(n)): they
     absorb local differences in the intermediate-input share that would otherwise make
     m a function of omega *and* the location, breaking the scalar-unobservable proxy.
     """
-    X = np.column_stack([np.ones_like(data["y"]),
-                         polynomial([data["l"], data["k"], data["m"]], degree),
-                         year_dummies(data["year"])])
+    names = dict.fromkeys([*free, "k", "m"])  # gross output: m is both an input and the proxy
+    parts = [np.ones_like(data["y"]), polynomial([data[c] for c in names], degree)]
+    if year_effects:
+        parts.append(year_dummies(data["year"]))
+    X = np.column_stack(parts)
     if group is None:
         return least_squares_fit(X, data["y"])
     return fitted_with_effects(X[:, 1:], data["y"], data[group])
@@ -67,23 +113,58 @@ def fitted_with_effects(X: np.ndarray, y: np.ndarray, group: np.ndarray) -> np.n
     return xb + mean(y - xb)
 
 
+def _standardised(v: np.ndarray) -> np.ndarray:
+    return (v - v.mean()) / (v.std() or 1.0)
+
+
 def estimate(data: dict[str, np.ndarray], settings: Settings = Settings(),
-             start: np.ndarray | None = None) -> dict:
-    """(beta_l, beta_k) by ACF on one industry's arrays; also the number of GMM pairs."""
-    phi = first_stage(data, settings.poly_degree, settings.first_stage_group)
+             starts: np.ndarray | None = None,
+             search_settings: search.SearchSettings = search.SearchSettings()) -> dict:
+    """Elasticities by ACF on one industry's arrays, with the search diagnostics.
+
+    `starts` (rows of (free..., k)) replaces the default multi-start set (the bootstrap
+    passes the full-sample estimate).
+    """
+    free = settings.free
+    phi = first_stage(data, settings.poly_degree, settings.first_stage_group, free,
+                      settings.first_stage_year_effects)
     pairs = make_pairs(data, settings.markov_controls, settings.markov_year_effects,
-                       settings.markov_group, settings.selection)
-    l, k = data["l"], data["k"]
-    k_cur, l_lag = k[pairs.cur], l[pairs.lag]
-    # Instruments are centred and scaled so that both moments weigh alike in the solver.
-    z1 = (k_cur - k_cur.mean()) / (k_cur.std() or 1.0)
-    z2 = (l_lag - l_lag.mean()) / (l_lag.std() or 1.0)
+                       settings.markov_group, settings.selection, free)
+    X = inputs(data, free)
+    # Instruments centred and scaled so that every moment weighs alike: free_{t-1}, k_t.
+    Z = np.column_stack([_standardised(data[f][pairs.lag]) for f in free]
+                        + [_standardised(data["k"][pairs.cur])])
+
+    def xi(beta: np.ndarray) -> np.ndarray:
+        return innovation(phi - X @ beta, pairs, settings.markov_degree)
 
     def moments(beta: np.ndarray) -> np.ndarray:
-        xi = innovation(phi - beta[0] * l - beta[1] * k, pairs, settings.markov_degree)
-        return np.array([np.mean(xi * z1), np.mean(xi * z2)])
+        return Z.T @ xi(beta) / pairs.n
 
-    x0 = ols_start(data) if start is None else np.asarray(start, dtype=float)
-    beta, converged, worst = solve_moments(moments, x0)
-    return {"beta_l": float(beta[0]), "beta_k": float(beta[1]), "nobs": pairs.n,
-            "converged": converged, "max_moment": worst}
+    from upgrading.productivity import lp  # lp builds on this module's settings and starts
+
+    labour = tuple(f for f in free if f != "m")  # gross output: m is the proxy in LP's stage 1
+    reference: list[np.ndarray] = []  # computed once, and only when roots need ranking
+
+    def nearest_lp(beta: np.ndarray) -> float:
+        if not reference:
+            reference.append(lp.first_stage(data, settings.poly_degree, settings.first_stage_group,
+                                            labour, settings.first_stage_year_effects)[0])
+        return float(np.sum((beta[:len(labour)] - reference[0]) ** 2))
+
+    if starts is None:
+        starts = default_starts(data, free, search_settings)
+    res = search.run(moments, starts, "root", search_settings, rank=nearest_lp)
+    return result_dict(res, free, pairs.n)
+
+
+def result_dict(res: search.Result, free: tuple[str, ...], nobs: int) -> dict:
+    """The estimate as the by-industry table wants it: one beta per input plus diagnostics."""
+    out = {f"beta_{f}": float(b) for f, b in zip(free, res.beta[:-1])}
+    out.update({"beta_k": float(res.beta[-1]), "nobs": nobs, "converged": res.converged,
+                "criterion": res.criterion, "starts": res.starts,
+                "starts_converged": res.starts_converged, "roots": len(res.solutions),
+                "second_root_in_band": res.second_in_band,
+                "solutions": "; ".join("/".join(f"{v:.4f}" for v in s) for s in res.solutions),
+                "message": res.message})
+    return out

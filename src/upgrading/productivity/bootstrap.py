@@ -1,4 +1,4 @@
-"""Seeded firm-clustered bootstrap of an estimator's (beta_l, beta_k).
+"""Seeded firm-clustered bootstrap of an estimator's elasticities.
 
 Whole firms are drawn with replacement, so serial correlation within a firm is kept.
 To stay cheap at full ASIF scale it is an m-out-of-n bootstrap: at most `max_firms`
@@ -22,18 +22,23 @@ def n_firms(data: dict[str, np.ndarray]) -> int:
 
 
 def firm_bootstrap_se(data: dict[str, np.ndarray], estimator: Callable[[dict], dict],
-                      reps: int, max_firms: int, rng: np.random.Generator) -> tuple[float, float]:
-    """(se_l, se_k): sd over replications of the estimator, rescaled to the full sample."""
+                      reps: int, max_firms: int, rng: np.random.Generator,
+                      inputs: tuple[str, ...] = ("l", "k")) -> tuple[float, ...]:
+    """SE of beta_<input> for each input: sd over replications, rescaled to the full sample.
+
+    A replication whose search finds no admissible solution is left out of the sd.
+    """
+    nan = tuple(float("nan") for _ in inputs)
     if reps < 2:
-        return float("nan"), float("nan")
+        return nan
     n = n_firms(data)
     m = min(n, max_firms)
-    draws = np.empty((reps, 2))
+    draws = np.empty((reps, len(inputs)))
     for r in range(reps):
         est = estimator(resample_firms(data, rng, m))
-        draws[r] = est["beta_l"], est["beta_k"]
+        draws[r] = [est[f"beta_{x}"] if est.get("converged", True) else np.nan for x in inputs]
     ok = np.isfinite(draws).all(axis=1)
     if ok.sum() < 2:
-        return float("nan"), float("nan")
+        return nan
     sd = draws[ok].std(axis=0, ddof=1) * np.sqrt(m / n)
-    return float(sd[0]), float(sd[1])
+    return tuple(float(v) for v in sd)

@@ -1,4 +1,8 @@
-"""`upgrading productivity`: panel.parquet -> tfp.parquet + production_elasticities.csv."""
+"""`upgrading productivity`: panel -> tfp.parquet + production_elasticities.csv (+ audit).
+
+The panel is the pipeline's panel.parquet or any firm-year panel (parquet or CSV) whose
+columns are mapped to roles with --columns or productivity.columns.
+"""
 
 from __future__ import annotations
 
@@ -20,55 +24,78 @@ import pyarrow.parquet as pq  # noqa: E402
 from upgrading import io  # noqa: E402
 from upgrading.errors import InputError
 from upgrading.productivity import controls
-from upgrading.productivity.by_industry import estimate_all
+from upgrading.productivity.by_industry import EstimationError, estimate_all
 from upgrading.productivity.settings import FIRST_STAGE_GROUP, from_mapping  # noqa: E402
 
-KEYS = ["firm_id", "year", "industry2"]
-INPUTS = ["y", "l", "k", "m"]
 # Panel columns the spillover controls are built from (only read when asked for).
 CONTROL_INPUTS = ["output", "foreign_share", "hmt_share", "other_foreign_share"]
 
 
-def read_panel(path: str, cfg_controls: tuple[str, ...], cfg=None) -> pd.DataFrame:
-    wanted = KEYS + INPUTS
-    if cfg is not None and cfg.first_stage_effects != "none":
-        wanted.append("city")
-    if cfg is not None and cfg.start == "labour_share":
-        wanted += ["wage_bill", "value_added"]
+def _schema(path: str) -> list[str]:
+    if str(path).endswith(".csv"):
+        return list(pd.read_csv(path, nrows=0).columns)
+    return pq.read_schema(path).names
+
+
+def read_panel(path: str, cfg_controls: tuple[str, ...], cfg) -> pd.DataFrame:
+    """The panel with the roles of `cfg.columns` under their internal names (y, l or l1.., k,
+    m, firm_id, year, industry2, city). No industry column: one industry (code 0)."""
+    present = set(_schema(path))
+    cmap = cfg.columns
+    wanted: dict[str, str] = {}  # input column -> internal name
+
+    def need(role: str, why: str) -> None:
+        for src, internal in zip(cmap.source(role), cmap.free if role == "l" else (role,)):
+            if src not in present:
+                raise InputError(f"required column is missing (role {role}, needed by {why}; "
+                                 f"map it with --columns {role}=NAME or productivity.columns)",
+                                 file=path, column=src)
+            wanted[src] = internal
+
+    for role in ("firm_id", "year", "y", "l", "k", "m"):
+        need(role, "every production function")
+    if cfg.first_stage_effects != "none":
+        need("city", f"productivity.first_stage_effects: {cfg.first_stage_effects}; set it to "
+                     "none for data without a city")
+    one_industry = cmap.industry2 not in present and cmap.industry2 == "industry2"
+    if not one_industry:
+        need("industry2", "estimation by industry")
     if cfg_controls:
-        wanted += CONTROL_INPUTS
-        if "forward" in cfg_controls:
-            wanted.append("exports")
+        for col in CONTROL_INPUTS + (["exports"] if "forward" in cfg_controls else []):
+            if col not in present:
+                raise InputError("required column is missing (needed by "
+                                 "productivity.markov_controls)", file=path, column=col)
+            wanted.setdefault(col, col)
         if "horizontal_local" in cfg_controls:
-            wanted.append("city")
-    present = set(pq.read_schema(path).names)
-    wanted = list(dict.fromkeys(wanted))
-    for col in wanted:
-        if col not in present:
-            raise InputError("required column is missing", file=path, column=col)
-    panel = pd.read_parquet(path, columns=wanted)
+            need("city", "productivity.markov_controls: horizontal_local")
+    if len(set(wanted.values())) != len(wanted):
+        raise InputError(f"productivity.columns: two roles share an internal name ({wanted})")
+    cols = list(wanted)
+    raw = pd.read_csv(path, usecols=cols) if str(path).endswith(".csv") \
+        else pd.read_parquet(path, columns=cols)
+    panel = raw.rename(columns=wanted)[list(wanted.values())]
+    if one_industry:
+        panel["industry2"] = 0
     for col in ("firm_id", "year", "industry2"):
         bad = np.flatnonzero(panel[col].isna().to_numpy())
         if len(bad):
-            raise InputError("missing key values", file=path, column=col, rows=bad.tolist())
+            src = next((s for s, i in wanted.items() if i == col), col)
+            raise InputError("missing key values", file=path, column=src, rows=bad.tolist())
     dup = np.flatnonzero(panel.duplicated(["firm_id", "year"], keep=False).to_numpy())
     if len(dup):
-        raise InputError("duplicate firm_id-year rows (0-based panel rows)", file=path,
-                         column="firm_id", rows=dup.tolist())
+        raise InputError("duplicate firm-year rows (0-based rows)", file=path,
+                         column=cmap.firm_id, rows=dup.tolist())
     return panel
 
 
 def add_estimation_columns(panel: pd.DataFrame, cfg) -> pd.DataFrame:
-    """fs_group (first-stage fixed-effect codes) and labour_share (wage bill / value added)."""
+    """fs_group: the first-stage fixed-effect codes (city, or city x period)."""
     out = panel.copy()
     if cfg.first_stage_effects == "city":
-        out[FIRST_STAGE_GROUP] = out["city"].astype(float)
+        out[FIRST_STAGE_GROUP] = pd.factorize(out["city"])[0].astype(float)
     elif cfg.first_stage_effects == "city_period":
-        out[FIRST_STAGE_GROUP] = (out["city"].astype(float) * 2
+        out[FIRST_STAGE_GROUP] = (pd.factorize(out["city"])[0].astype(float) * 2
                                   + (out["year"] >= cfg.period_split_year).astype(float))
-    if cfg.start == "labour_share":
-        va = out["value_added"].astype(float)
-        out["labour_share"] = out["wage_bill"].astype(float) / va.where(va > 0)
     return out
 
 
@@ -79,6 +106,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--elasticities", required=True, help="production_elasticities.csv")
     p.add_argument("--config-json", default="{}", help="the productivity: section as JSON")
     p.add_argument("--io-table", help="io_table.csv; needed only for backward/forward controls")
+    p.add_argument("--audit", help="audit CSV: rows used and dropped, status and reason per "
+                                   "industry and method")
+    p.add_argument("--columns", help="column map, e.g. y=Y,l=fX1+fX2,k=sX,m=pX,firm_id=idvar,"
+                                     "year=timevar (overrides productivity.columns)")
     return p.parse_args(argv)
 
 
@@ -86,7 +117,7 @@ def main(argv: list[str]) -> int:
     args = parse(argv)
     t0 = time.perf_counter()
     try:
-        cfg = from_mapping(json.loads(args.config_json))
+        cfg = from_mapping(json.loads(args.config_json), args.columns)
         panel = read_panel(args.panel, cfg.markov_controls, cfg)
         panel = add_estimation_columns(panel, cfg)
         io_table = None
@@ -102,11 +133,17 @@ def main(argv: list[str]) -> int:
     panel = panel.sort_values(["industry2", "firm_id", "year"], kind="stable").reset_index(drop=True)
     print(f"read {len(panel)} firm-years, {panel['industry2'].nunique()} industries "
           f"({time.perf_counter() - t0:.1f}s); settings {cfg}", flush=True)
-    tfp, elasticities = estimate_all(panel, cfg)
+    try:
+        tfp, elasticities, audit = estimate_all(panel, cfg)
+    except EstimationError as err:
+        print(f"upgrading productivity: {err}", file=sys.stderr, flush=True)
+        return 1
     tfp["firm_id"] = tfp["firm_id"].astype("int64")
     tfp["year"] = tfp["year"].astype("int16")
     io.write_parquet(tfp, args.out)
     io.write_csv(elasticities, args.elasticities, float_format="%.12g")
+    if args.audit:
+        io.write_csv(audit, args.audit)
     print(f"wrote {args.out} ({len(tfp)} rows) and {args.elasticities} "
           f"({len(elasticities)} rows) in {time.perf_counter() - t0:.1f}s", flush=True)
     return 0

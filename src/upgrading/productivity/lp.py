@@ -1,61 +1,95 @@
 """Levinsohn & Petrin (2003) value-added production function.
 
-Stage 1 (partially linear): y on l, a polynomial in (k, m) and year effects gives
-beta_l and phi = fitted - beta_l l (intermediates proxy for omega given k).
-Stage 2: omega = phi - beta_k k; GMM sets E[xi k_t] = 0 with xi the innovation of
-omega's law of motion (markov.py). One moment, one parameter; the CLI's fixed start.
-With first-stage fixed effects (Settings.first_stage_group) the first stage is the same
-partially linear fit within groups (as ACF's: local input shares).
+Stage 1 (partially linear): y on the free inputs, a polynomial in (k, m) and (optionally)
+year effects gives the free elasticities and phi = fitted - b_free . free (intermediates
+proxy for omega given k); eps = y - fitted is the first-stage residual.
+Stage 2, as published (`lp_second_stage: nlls`, the default): b_k minimises the sum of
+squared residuals of y - b_free . free - b_k k - g(phi_{t-1} - b_k k_{t-1}), with g the
+least-squares fit of omega_t = phi_t - b_k k_t on its law of motion (markov.py), which is
+the residual eps_t + xi_t. This is the estimator of Levinsohn and Petrin (2003) and of
+prodest's prodestLP. `lp_second_stage: gmm` instead sets E[xi k_t] = 0 (the ACF-style
+moment). Both search from a seeded Sobol set of starts plus the OLS and within estimates
+(search.py). With first-stage fixed effects (Settings.first_stage_group) the first stage is
+the same partially linear fit within groups (as ACF's: local input shares).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from upgrading.productivity.acf import Settings, ols_start
+from upgrading.productivity import search
+from upgrading.productivity.acf import Settings, ols_start, result_dict, within_start
 from upgrading.productivity.design import ls_coef, polynomial, year_dummies
-from upgrading.productivity.markov import innovation, make_pairs, solve_moments
+from upgrading.productivity.markov import innovation, make_pairs
 
 
-def first_stage(data: dict[str, np.ndarray], degree: int,
-                group: str | None = None) -> tuple[float, np.ndarray]:
-    """beta_l and phi(k, m, year) from the partially linear first stage; with `group`, also
-    that column's fixed effects (as in ACF's first stage: local input shares)."""
-    X = np.column_stack([np.ones_like(data["y"]), data["l"],
-                         polynomial([data["k"], data["m"]], degree),
-                         year_dummies(data["year"])])
+def first_stage(data: dict[str, np.ndarray], degree: int, group: str | None = None,
+                free: tuple[str, ...] = ("l",),
+                year_effects: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(free elasticities, phi(k, m, year), first-stage residual); with `group`, also that
+    column's fixed effects (as in ACF's first stage: local input shares)."""
+    F = np.column_stack([data[f] for f in free])
+    parts = [np.ones_like(data["y"]), F, polynomial([data["k"], data["m"]], degree)]
+    if year_effects:
+        parts.append(year_dummies(data["year"]))
+    X = np.column_stack(parts)
+    nf = len(free)
     if group is None:
         coef = ls_coef(X, data["y"])
-        beta_l = float(coef[1])
-        return beta_l, X @ coef - beta_l * data["l"]
-    _, codes = np.unique(data[group], return_inverse=True)
-    n = np.bincount(codes).astype(float)
+        fitted = X @ coef
+        b_free = coef[1:1 + nf]
+    else:
+        _, codes = np.unique(data[group], return_inverse=True)
+        n = np.bincount(codes).astype(float)
 
-    def mean(v):
-        return (np.bincount(codes, weights=v, minlength=len(n)) / n)[codes]
+        def mean(v):
+            return (np.bincount(codes, weights=v, minlength=len(n)) / n)[codes]
 
-    Xw = X[:, 1:] - np.column_stack([mean(X[:, i]) for i in range(1, X.shape[1])])
-    coef = ls_coef(Xw, data["y"] - mean(data["y"]))
-    beta_l = float(coef[0])
-    fitted = X[:, 1:] @ coef
-    fitted = fitted + mean(data["y"] - fitted)
-    return beta_l, fitted - beta_l * data["l"]
+        Xw = X[:, 1:] - np.column_stack([mean(X[:, i]) for i in range(1, X.shape[1])])
+        coef = ls_coef(Xw, data["y"] - mean(data["y"]))
+        fitted = X[:, 1:] @ coef
+        fitted = fitted + mean(data["y"] - fitted)
+        b_free = coef[:nf]
+    return b_free, fitted - F @ b_free, data["y"] - fitted
 
 
 def estimate(data: dict[str, np.ndarray], settings: Settings = Settings(),
-             start: np.ndarray | None = None) -> dict:
-    beta_l, phi = first_stage(data, settings.poly_degree, settings.first_stage_group)
+             starts: np.ndarray | None = None,
+             search_settings: search.SearchSettings = search.SearchSettings()) -> dict:
+    """Elasticities by LP on one industry's arrays, with the second stage's search diagnostics.
+
+    `starts`: rows of (free..., k) (only k is searched; the bootstrap passes the estimate).
+    """
+    free = settings.free
+    b_free, phi, eps = first_stage(data, settings.poly_degree, settings.first_stage_group, free,
+                                   settings.first_stage_year_effects)
     pairs = make_pairs(data, settings.markov_controls, settings.markov_year_effects,
-                       settings.markov_group, settings.selection)
+                       settings.markov_group, settings.selection, free)
     k = data["k"]
-    k_cur = k[pairs.cur]
-    z = (k_cur - k_cur.mean()) / (k_cur.std() or 1.0)
+    eps_cur = eps[pairs.cur]
 
-    def moments(beta: np.ndarray) -> np.ndarray:
-        xi = innovation(phi - beta[0] * k, pairs, settings.markov_degree)
-        return np.array([np.mean(xi * z)])
+    def xi(beta: np.ndarray) -> np.ndarray:
+        return innovation(phi - beta[0] * k, pairs, settings.markov_degree)
 
-    x0 = ols_start(data)[1:] if start is None else np.asarray(start, dtype=float)[1:]
-    beta, converged, worst = solve_moments(moments, x0)
-    return {"beta_l": beta_l, "beta_k": float(beta[0]), "nobs": pairs.n,
-            "converged": converged, "max_moment": worst}
+    if settings.lp_second_stage == "nlls":
+        def fun(beta):
+            return eps_cur + xi(beta)
+        kind = "minimum"
+    else:
+        z = (k[pairs.cur] - k[pairs.cur].mean()) / (k[pairs.cur].std() or 1.0)
+
+        def fun(beta):
+            return np.array([np.mean(xi(beta) * z)])
+        kind = "root"
+    if starts is None:
+        starts = np.vstack([search.sobol_starts(len(free), search_settings),
+                            ols_start(data, free)[None, :], within_start(data, free)[None, :]])
+    res = search.run(fun, np.atleast_2d(starts)[:, -1:], kind, search_settings)
+    full = search.Result(np.r_[b_free, res.beta], res.converged and bool(np.all(b_free > 0)),
+                         res.criterion, res.starts, res.starts_converged,
+                         tuple((*b_free, *s) for s in res.solutions), res.second_in_band,
+                         res.admissible and bool(np.all(b_free > 0)),
+                         res.message or ("" if np.all(b_free > 0) else
+                                         "the first stage gives a non-positive free-input "
+                                         f"elasticity ({', '.join(f'{b:.4f}' for b in b_free)})"))
+    return result_dict(full, free, pairs.n)

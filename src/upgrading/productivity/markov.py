@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
 
 from upgrading.productivity.design import (lag_index, ls_coef, polynomial, residual_maker,
                                           year_dummies)
@@ -32,17 +31,19 @@ class Pairs:
         return len(self.cur)
 
 
-def observation_probability(data: dict[str, np.ndarray], lag: np.ndarray) -> np.ndarray:
+def observation_probability(data: dict[str, np.ndarray], lag: np.ndarray,
+                            free: tuple[str, ...] = ("l",)) -> np.ndarray:
     """Olley-Pakes selection: Pr(the firm is in the sample next year | its year-t inputs).
 
-    A linear probability model of "has a row in t+1" on a quadratic in (k, l, m) and year
+    A linear probability model of "has a row in t+1" on a quadratic in (k, free, m) and year
     effects, fit on rows before the last sample year; clipped to [0.01, 0.99]. In the ASIF
     a firm leaves the sample by exit or by falling below the survey threshold, both of
     which select on productivity; P enters g so that xi is purged of that selection.
     """
     has_next = np.zeros(len(lag), dtype=float)
     has_next[lag[lag >= 0]] = 1.0
-    X = np.column_stack([np.ones_like(data["k"]), polynomial([data["k"], data["l"], data["m"]], 2),
+    names = dict.fromkeys(["k", *free, "m"])
+    X = np.column_stack([np.ones_like(data["k"]), polynomial([data[c] for c in names], 2),
                          year_dummies(data["year"])])
     fit = data["year"] < data["year"].max()
     coef = ls_coef(X[fit], has_next[fit]) if fit.any() else np.zeros(X.shape[1])
@@ -50,7 +51,8 @@ def observation_probability(data: dict[str, np.ndarray], lag: np.ndarray) -> np.
 
 
 def make_pairs(data: dict[str, np.ndarray], controls: tuple[str, ...],
-               year_effects: bool, group: str | None = None, selection: bool = False) -> Pairs:
+               year_effects: bool, group: str | None = None, selection: bool = False,
+               free: tuple[str, ...] = ("l",)) -> Pairs:
     """Pairs (t, t-1) and the fixed part of g: a constant (or `group` fixed effects, e.g.
     city: a persistent local productivity level), lagged controls, year effects, and with
     `selection` a cubic in the observation probability P (its interactions with lagged
@@ -62,7 +64,7 @@ def make_pairs(data: dict[str, np.ndarray], controls: tuple[str, ...],
     parts += [data[c][prev][:, None] for c in controls]
     p_obs = None
     if selection:
-        p_obs = observation_probability(data, lag)[prev]
+        p_obs = observation_probability(data, lag, free)[prev]
         parts += [p_obs[:, None] ** q for q in (1, 2, 3)]
     if year_effects:
         parts.append(year_dummies(data["year"][cur]))
@@ -107,30 +109,18 @@ def innovation(omega: np.ndarray, pairs: Pairs, degree: int) -> np.ndarray:
     w_lag = omega[pairs.lag]
     scale = w_lag.std() or 1.0
     z = (w_lag - w_lag.mean()) / scale
-    terms = [z ** p for p in range(1, degree + 1)]
-    if pairs.p_obs is not None:  # g(omega_{t-1}, P): interactions up to total degree 3
+    extra = 3 if pairs.p_obs is not None else 0
+    # One n x (degree + extra + 1) block: the powers of z, the selection interactions and
+    # omega_t, partialled out together (one pass over the fixed basis per GMM step).
+    block = np.empty((len(z), degree + extra + 1))
+    block[:, 0] = z
+    for p in range(1, degree):
+        np.multiply(block[:, p - 1], z, out=block[:, p])
+    if extra:  # g(omega_{t-1}, P): interactions up to total degree 3
         P = pairs.p_obs
-        terms += [z * P, z * z * P, z * P * P]
-    powers = np.column_stack(terms)
-    return residual_maker(_partial_out(pairs, powers), _partial_out(pairs, omega[pairs.cur]))
-
-
-def solve_moments(moments, start: np.ndarray) -> tuple[np.ndarray, bool, float]:
-    """Root of an exactly identified moment vector from a fixed start (deterministic).
-
-    Levenberg-Marquardt first; Nelder-Mead on the squared norm if it stalls. Returns
-    (estimate, converged, largest absolute moment at the estimate).
-    """
-    start = np.asarray(start, dtype=float)
-    fit = optimize.least_squares(moments, start, method="lm", xtol=1e-12, ftol=1e-12,
-                                 gtol=1e-12, max_nfev=400)
-    x = fit.x
-    worst = float(np.max(np.abs(moments(x))))
-    if not np.isfinite(worst) or worst > 1e-7:
-        nm = optimize.minimize(lambda b: float(np.sum(moments(b) ** 2)), start,
-                               method="Nelder-Mead",
-                               options={"xatol": 1e-10, "fatol": 1e-16, "maxiter": 4000})
-        nm_worst = float(np.max(np.abs(moments(nm.x))))
-        if nm_worst < worst:
-            x, worst = nm.x, nm_worst
-    return x, bool(worst <= 1e-6), worst
+        np.multiply(z, P, out=block[:, degree])
+        np.multiply(block[:, degree], z, out=block[:, degree + 1])
+        np.multiply(block[:, degree], P, out=block[:, degree + 2])
+    block[:, -1] = omega[pairs.cur]
+    block = _partial_out(pairs, block)
+    return residual_maker(block[:, :-1], block[:, -1])

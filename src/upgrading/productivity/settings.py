@@ -2,20 +2,83 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import re
+from dataclasses import dataclass, field, fields
+from typing import Literal
 
 from upgrading.errors import InputError
 from upgrading.productivity import controls
 from upgrading.productivity.acf import Settings as EstimatorSettings
+from upgrading.productivity.search import SearchSettings
 
 METHODS = ("ols", "fe", "lp", "acf")
+STRUCTURAL = ("lp", "acf")
+FALLBACKS = ("none", "ols", "fe")
 FIRST_STAGE_GROUP = "fs_group"  # array holding the first-stage fixed-effect codes
-# The fixed start of the LP/ACF GMM search (beta_l, beta_k): the midpoint of typical value-added
-# elasticities (labour 0.3-0.5, capital 0.2-0.4; FACTS.md "Productivity"), the same for every
-# industry, seed and run (prodest issue #12). The ACF moments have a second root near the OLS
-# estimate (labour's elasticity near 1), so the search does not start from OLS by default.
-FIXED_START = (0.4, 0.3)
-STARTS = ("fixed", "labour_share", "ols")
+ROLES = ("y", "l", "k", "m", "firm_id", "year", "industry2", "city")
+OPTIONAL_ROLES = ("industry2", "city")  # industry2 absent: one industry; city: see first_stage_effects
+_NAME = r"[A-Za-z_][A-Za-z0-9_.]*"
+_ITEM = re.compile(rf"\s*({_NAME})\s*=\s*({_NAME}(?:\s*\+\s*{_NAME})*)\s*")
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Which input columns hold each role; `l` may name several free (labour) inputs."""
+
+    y: str = "y"
+    l: tuple[str, ...] = ("l",)  # noqa: E741 (the role's name in the production function)
+    k: str = "k"
+    m: str = "m"
+    firm_id: str = "firm_id"
+    year: str = "year"
+    industry2: str = "industry2"
+    city: str = "city"
+
+    @property
+    def free(self) -> tuple[str, ...]:
+        """Internal names of the free inputs: l, or l1, l2, ... when there are several."""
+        return ("l",) if len(self.l) == 1 else tuple(f"l{i + 1}" for i in range(len(self.l)))
+
+    def source(self, role: str) -> tuple[str, ...]:
+        value = getattr(self, role)
+        return value if isinstance(value, tuple) else (value,)
+
+
+def parse_columns(text: str) -> dict[str, str | list[str]]:
+    """`y=Y,l=fX1+fX2,k=sX,m=pX`: role=column, several free inputs joined by +.
+
+    A small grammar (role names, column names of letters, digits, _ and .), never evaluated.
+    """
+    out: dict[str, str | list[str]] = {}
+    for i, item in enumerate(text.split(",")):
+        match = _ITEM.fullmatch(item)
+        if not match:
+            raise InputError(f"--columns item {i + 1} {item!r}: expected role=column or "
+                             f"l=col1+col2 (roles {list(ROLES)})")
+        role, cols = match.group(1), [c.strip() for c in match.group(2).split("+")]
+        if role in out:
+            raise InputError(f"--columns: role {role!r} given twice")
+        out[role] = cols if role == "l" else _single(role, cols)
+    return out
+
+
+def _single(role: str, cols: list[str]) -> str:
+    if len(cols) != 1:
+        raise InputError(f"columns: role {role!r} takes one column, got {cols}")
+    return cols[0]
+
+
+def column_map(raw: dict) -> ColumnMap:
+    bad = sorted(set(raw) - set(ROLES))
+    if bad:
+        raise InputError(f"productivity.columns: unknown role(s) {bad}; known: {list(ROLES)}")
+    values = {}
+    for role, value in raw.items():
+        cols = [value] if isinstance(value, str) else list(value)
+        if not cols or not all(isinstance(c, str) and re.fullmatch(_NAME, c) for c in cols):
+            raise InputError(f"productivity.columns.{role}: column names expected, got {value!r}")
+        values[role] = tuple(cols) if role == "l" else _single(role, cols)
+    return ColumnMap(**values)
 
 
 @dataclass(frozen=True)
@@ -25,23 +88,46 @@ class Config:
     markov_degree: int = 3  # law of motion: polynomial in lagged omega
     markov_controls: tuple[str, ...] = ()  # lagged spillover measures in the law of motion
     markov_year_effects: bool = True
+    first_stage_year_effects: bool = True
     bootstrap_reps: int = 20
     bootstrap_max_firms: int = 1000  # m-out-of-n bootstrap above this many firms
     seed: int = 20240601
-    min_obs: int = 50  # fewer usable firm-years: the industry gets no estimate (logged)
+    min_obs: int = 50  # fewer usable firm-years: the industry gets no estimate (marked)
     first_stage_effects: str = "city"  # none | city | city_period: fixed effects in LP/ACF stage 1
     period_split_year: int = 2003  # city_period: periods before / from this year
-    start: str = "fixed"  # GMM start: fixed (FIXED_START), labour_share (median wL/VA) or ols
     selection: bool = True  # Olley-Pakes: Pr(observed at t | t-1) in the law of motion
+    lp_second_stage: Literal["nlls", "gmm"] = "nlls"
+    output: Literal["value_added", "gross_output"] = "value_added"
+    starts: int = 8  # Sobol starts of the LP/ACF search (plus OLS, within and fixed starts)
+    root_tol: float = 1e-7
+    criterion_band: float = 1e-6
+    fallback: dict = field(default_factory=dict)  # lp/acf -> tuple of ols/fe, tried in order
+    columns: ColumnMap = ColumnMap()
+
+    @property
+    def free(self) -> tuple[str, ...]:
+        """Inputs with an elasticity besides capital (gross output: intermediates too)."""
+        return self.columns.free + (("m",) if self.output == "gross_output" else ())
 
     @property
     def estimator(self) -> EstimatorSettings:
         group = None if self.first_stage_effects == "none" else FIRST_STAGE_GROUP
         return EstimatorSettings(self.poly_degree, self.markov_degree, self.markov_controls,
-                                 self.markov_year_effects, None, group, self.selection)
+                                 self.markov_year_effects, None, group, self.selection,
+                                 self.first_stage_year_effects, self.free, self.lp_second_stage)
+
+    @property
+    def search(self) -> SearchSettings:
+        return SearchSettings(n_sobol=self.starts, seed=self.seed, root_tol=self.root_tol,
+                              band=self.criterion_band)
+
+    def fallback_for(self, method: str) -> tuple[str, ...]:
+        """The declared fallbacks of a method, in the order they are tried (empty: none)."""
+        return self.fallback.get(method, ())
 
 
-def from_mapping(raw: dict) -> Config:
+def from_mapping(raw: dict, columns: str | None = None) -> Config:
+    """The config section as a Config; `columns` (the CLI's --columns) overrides its map."""
     known = {f.name for f in fields(Config)}
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -50,6 +136,18 @@ def from_mapping(raw: dict) -> Config:
     for key in ("methods", "markov_controls"):
         if key in values:
             values[key] = tuple(values[key])
+    mapping = dict(values.get("columns") or {})
+    if columns:
+        mapping.update(parse_columns(columns))
+    values["columns"] = column_map(mapping)
+    fallback = {}
+    for method, value in (values.get("fallback") or {}).items():
+        chain = (value,) if isinstance(value, str) else tuple(value)
+        if method not in STRUCTURAL or not chain or any(v not in FALLBACKS for v in chain):
+            raise InputError(f"productivity.fallback.{method}: {value!r}; methods "
+                             f"{list(STRUCTURAL)}, values {list(FALLBACKS)} or a list of ols/fe")
+        fallback[method] = tuple(v for v in chain if v != "none")
+    values["fallback"] = fallback
     cfg = Config(**values)
     bad = [m for m in cfg.methods if m not in METHODS]
     if bad:
@@ -60,9 +158,17 @@ def from_mapping(raw: dict) -> Config:
                          f"known: {list(controls.ALLOWED)}")
     if cfg.first_stage_effects not in ("none", "city", "city_period"):
         raise InputError("productivity.first_stage_effects must be none, city or city_period")
-    if cfg.start not in STARTS:
-        raise InputError(f"productivity.start must be one of {list(STARTS)}")
+    if cfg.lp_second_stage not in ("nlls", "gmm"):
+        raise InputError("productivity.lp_second_stage must be nlls or gmm")
+    if cfg.output not in ("value_added", "gross_output"):
+        raise InputError("productivity.output must be value_added or gross_output")
+    if cfg.output == "gross_output" and "lp" in cfg.methods:
+        raise InputError("productivity.output gross_output: LP's first stage cannot separate the "
+                         "intermediates' elasticity from the proxy; drop lp from "
+                         "productivity.methods")
     if cfg.poly_degree < 1 or cfg.markov_degree < 1 or cfg.bootstrap_max_firms < 2:
         raise InputError("productivity: poly_degree, markov_degree >= 1 and "
                          "bootstrap_max_firms >= 2 are required")
+    if cfg.starts < 0 or cfg.root_tol <= 0 or cfg.criterion_band < 0:
+        raise InputError("productivity: starts >= 0, root_tol > 0 and criterion_band >= 0")
     return cfg

@@ -1,0 +1,35 @@
+"""The paper's production-function tables mark fallbacks, wrong signs and missing estimates."""
+
+import pandas as pd
+
+from upgrading.exhibits.production import elasticity_table, search_table
+
+
+def frame():
+    base = {"nobs": 500, "n_firms": 100, "reason": "", "starts": 19, "starts_converged": 12,
+            "roots": 2, "criterion": 1e-30, "second_root_in_band": True,
+            "solutions": "0.4000/0.3000; 0.9500/0.0200", "se_l": 0.01, "se_k": 0.02}
+    rows = [
+        {"industry": 13, "method": "ols", "beta_l": 0.9, "beta_k": 0.05, "status": "estimated"},
+        {"industry": 13, "method": "fe", "beta_l": 0.8, "beta_k": -0.01, "status": "wrong_sign"},
+        {"industry": 13, "method": "acf", "beta_l": 0.4, "beta_k": 0.3, "status": "estimated"},
+        {"industry": 14, "method": "ols", "beta_l": 0.9, "beta_k": 0.1, "status": "estimated"},
+        {"industry": 14, "method": "fe", "beta_l": 0.7, "beta_k": 0.1, "status": "estimated"},
+        {"industry": 14, "method": "acf", "beta_l": 0.7, "beta_k": 0.1, "status": "fallback_fe"},
+    ]
+    return pd.DataFrame([base | r for r in rows])
+
+
+def test_marks_and_truth():
+    tex, csv = elasticity_table(frame(), {"13": {"beta_l": 0.35, "beta_k": 0.3},
+                                          "14": {"beta_l": 0.4, "beta_k": 0.3}}, "acf")
+    assert r"0.800$^{\ddagger}$" in tex and r"0.700$^{\dagger}$" in tex
+    assert "TFP used downstream: ACF" in tex and "2 of 6" in tex
+    assert csv.loc[csv.industry == 13, "truth_l"].item() == 0.35
+    assert csv.loc[csv.industry == 14, "acf_status"].item() == "fallback_fe"
+    assert "Truth" not in elasticity_table(frame(), None, "lp")[0]
+
+
+def test_search_table_lists_every_structural_row():
+    tex, csv = search_table(frame())
+    assert len(csv) == 2 and "0.4000/0.3000; 0.9500/0.0200" in tex and r"$^{\dagger}$" in tex
