@@ -30,7 +30,7 @@ def built(tmp_path_factory):
     shutil.copytree(REPO / "paper", root / "paper",
                     ignore=shutil.ignore_patterns("build", "*.pdf", "*.aux", "*.log", "*.fls", "*.fdb_latexmk"))
     ex = cfg.get("exhibits")
-    tplan = plan.tables(ctx["families"], ex)
+    tplan = plan.tables(ctx["families"], ex, ctx["spec"].get("samples"))
     fplan = plan.figures(ctx["families"], ex, synthetic=True)
     r = root / "results"
     for t, p in tplan.items():
@@ -41,6 +41,7 @@ def built(tmp_path_factory):
     os.environ["SOURCE_DATE_EPOCH"] = "1704067200"
     assert cli.figures_main(["--analysis", str(root / "data/processed/analysis.parquet"),
                              "--industries", str(root / "data/raw/industries.csv"),
+                             "--cities", str(root / "data/raw/cities.csv"),
                              "--estimates", *[str(r / "estimates" / f"{f}.parquet")
                                               for f in plan.figure_families(fplan)],
                              "--validation", str(r / "estimates/validation.csv"),

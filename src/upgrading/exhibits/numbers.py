@@ -234,6 +234,13 @@ def validation_numbers(val: pd.DataFrame) -> dict[str, str]:
     return out
 
 
+def coverage_mc_se(share: float, draws: int) -> str:
+    """Monte Carlo standard error of a coverage share, in percentage points (one decimal)."""
+    if draws <= 0:
+        raise InputError(f"coverage over {draws} draws", file="coverage.csv", column="draws")
+    return fmt_float(100 * math.sqrt(float(share) * (1 - float(share)) / draws), 1)
+
+
 def coverage_numbers(cov: pd.DataFrame) -> dict[str, str]:
     """Monte Carlo coverage of 95% intervals (results/montecarlo/coverage.csv), one macro per
     outcome, model and term: \\CoveragePipelineBaselineFirmYearBackward is the coverage of the
@@ -242,10 +249,15 @@ def coverage_numbers(cov: pd.DataFrame) -> dict[str, str]:
     need = {"outcome", "family", "model", "term", "coverage", "draws"}
     if not need <= set(cov.columns):
         raise InputError(f"coverage table needs columns {sorted(need)}", file="coverage.csv")
-    out = {"CoverageDraws": fmt_int(cov["draws"].max())}
+    draws = int(cov["draws"].max())
+    # A share of n draws is known to about sqrt(p(1-p)/n): at the nominal 95 % and 8 draws that
+    # is 7.7 points, so shares print as whole percents beside their Monte Carlo standard error.
+    out = {"CoverageDraws": fmt_int(draws),
+           "CoverageMcSe": coverage_mc_se(0.95, draws)}
     for _, r in cov.iterrows():
         base = macro_name("Coverage", r["outcome"], r["family"], r["model"], r["term"])
-        out[base] = percent(r["coverage"])
+        out[base] = percent(r["coverage"], 0)
+        out[base + "McSe"] = coverage_mc_se(r["coverage"], int(r["draws"]))
         if "bias" in cov.columns:
             out[base + "Bias"] = signed(r["bias"])
     return out
