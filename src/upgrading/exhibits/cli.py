@@ -291,13 +291,18 @@ def specs_appendix_main(argv: list[str]) -> int:
         fams = [registry.resolve_family(spec, f, source=args.specs) for f in registry.family_ids(spec)]
         tex = specs_appendix.render(fams, spec.get("samples") or {})
         paper_tables, paper_figures = exhibit_map.placed(Path(args.paper).read_text(encoding="utf-8"))
-        add, _ = exhibit_map.additional_tables_tex(json.loads(args.tables), paper_tables)
+        add, extra = exhibit_map.additional_tables_tex(json.loads(args.tables), paper_tables)
         fplan = json.loads(args.figures)
-        for name in fplan["names"]:
-            if name not in paper_figures:
-                add += (r"\begin{figure}[htbp]\centering"
-                        rf"\includegraphics[width=\linewidth]{{figures/{name}.pdf}}"
-                        rf"\caption{{{escape(fplan['titles'][name])}}}\label{{fig:{name}}}\end{{figure}}" "\n")
+        extra_figures = [n for n in fplan["names"] if n not in paper_figures]
+        for name in extra_figures:
+            add += (r"\begin{figure}[htbp]\centering"
+                    rf"\includegraphics[width=\linewidth]{{figures/{name}.pdf}}"
+                    rf"\caption{{{escape(fplan['titles'][name])}}}\label{{fig:{name}}}\end{{figure}}" "\n")
+        if extra or extra_figures:
+            # Their own appendix, so they never float into the references.
+            add = (r"\FloatBarrier" "\n" r"\section{Additional exhibits}\label{app:additional}" "\n"
+                   "Exhibits of registry entries that the text above does not discuss, in registry order.\n"
+                   + add)
     except (InputError, KeyError, OSError, json.JSONDecodeError) as exc:
         return _fail("specs-appendix", exc)
     io.write_text(tex, args.out)
