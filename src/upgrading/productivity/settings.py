@@ -11,7 +11,7 @@ from upgrading.productivity.acf import Settings as EstimatorSettings
 METHODS = ("ols", "fe", "lp", "acf")
 FIRST_STAGE_GROUP = "fs_group"  # array holding the first-stage fixed-effect codes
 # The fixed start of the LP/ACF GMM search (beta_l, beta_k): the midpoint of typical value-added
-# elasticities (labour 0.3-0.5, capital 0.2-0.4; FACTS.md "Productivity"), the same for every
+# elasticities (labour 0.3-0.5, capital 0.2-0.4; docs/calibration.md, industries), the same for every
 # industry, seed and run (prodest issue #12). The ACF moments have a second root near the OLS
 # estimate (labour's elasticity near 1), so the search does not start from OLS by default.
 FIXED_START = (0.4, 0.3)
