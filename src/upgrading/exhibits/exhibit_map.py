@@ -59,7 +59,7 @@ def build(tables: dict[str, dict], figures: dict[str, dict], paper_tex: str,
             "rule": "figures",
             "program": "upgrading figures (src/upgrading/exhibits/figures.py)",
             "inputs": ";".join(figures[f]["inputs"]),
-            "output": f"{results}/figures/{f}.pdf;{results}/figures/{f}.png",
+            "output": f"{results}/figures/{f}.pdf;{results}/figures/{f}.png;{results}/figures/{f}.csv",
         })
     rows.extend(extras or [])
     return pd.DataFrame(rows, columns=COLUMNS)
