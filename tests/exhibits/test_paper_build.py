@@ -16,6 +16,8 @@ import yaml
 
 from upgrading.exhibits import cli, plan
 
+from placeholders import find_placeholders
+
 from .fake_results import write_all
 from .fixture_data import REPO
 
@@ -87,6 +89,8 @@ def test_paper_compiles_without_undefined_references_and_repeats(built):
         assert "Built on synthetic data" in text
         for t in tplan.values():  # every registry table appears, by its caption
             assert t["spec"]["title"].split(" (")[0][:30] in text.replace("\n", " ")
+        hits = find_placeholders(text)  # no "?", None, nan, Python syntax or working notes
+        assert not hits, "\n".join(hits)
 
 
 def test_exhibit_map_lists_every_output(built):
