@@ -272,8 +272,11 @@ def sample_notes(per_col: list[pd.DataFrame], spec: TableSpec) -> list[str]:
     missing = [_first(rows, "n_missing_dropped") for rows in per_col]
     if any(not is_missing(m) and int(m) > 0 for m in missing):
         counts = [f"{fmt_int(m)} in ({i + 1})" for i, m in enumerate(missing) if not is_missing(m) and int(m) > 0]
-        notes.append("Firm-years of the sample with a missing value of a model variable (a lag in a "
-                     "firm's first year, TFP where it could not be estimated) are left out: "
+        likelihood = any(str(_first(rows, "estimator") or "").lower() in {"probit", "logit"} for rows in per_col)
+        why = "a missing value of a model variable, such as a lag in a firm's first year"
+        if likelihood:
+            why += ", or, in probit and logit models, a fixed-effect group whose outcome never varies"
+        notes.append(f"Firm-years of the sample left out of the estimation ({why}): "
                      + ", ".join(counts) + ".")
     return notes
 
