@@ -174,10 +174,11 @@ def test_notes_state_samples_missing_rows_and_dropped_regressors(baseline_est):
                           terms=["backward", "absorptive_capacity"]),
             tables.Column("baseline", "firm_cityyear", sample="domestic_balanced", terms=["backward"])]
     spec = tables.TableSpec(id="t", title="T", columns=cols, labels={**LABELS, "absorptive_capacity": "Absorptive capacity"},
-                            samples={"domestic": "domestic is yes",
-                                     "domestic_balanced": "domestic is yes and firms observed in every year"})
+                            samples={"domestic": "domestic = yes",
+                                     "domestic_balanced": "domestic = yes and firms observed in every year"})
     grid, notes = tables.build(est, spec)
     text = " ".join(notes)
-    assert "Sample: domestic is yes in column (1); domestic is yes and firms observed in every year in column (2)." in text
+    assert ("Samples: domestic (firm-years with domestic = yes) in column (1); domestic\\_balanced "
+            "(firm-years with domestic = yes and firms observed in every year) in column (2).") in text
     assert "1{,}234 in (1)" in text and "in (2)" not in text.split("left out")[1]
     assert "Absorptive capacity in column (1) is collinear" in text

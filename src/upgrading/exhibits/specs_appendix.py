@@ -102,7 +102,7 @@ def _condition(c) -> str:
         return "firms observed in every remaining year (balanced panel)"
     col = c["column"]
     if "equals" in c:
-        return f"{col} is {_value(c['equals'])}"
+        return f"{col} = {_value(c['equals'])}"
     if "not_equals" in c:
         return f"{col} is not {_value(c['not_equals'])}"
     if "in" in c:

@@ -264,20 +264,21 @@ def sample_notes(per_col: list[pd.DataFrame], spec: TableSpec) -> list[str]:
         groups.setdefault(c.sample, []).append(i)
     parts = []
     for name, idx in groups.items():
-        what = spec.samples.get(name) if name else "every firm-year of the analysis table"
-        what = what or name
+        if name:
+            what = f"{name} (firm-years with {spec.samples[name]})" if name in spec.samples else name
+        else:
+            what = "every firm-year of the analysis table"
         scope = "" if len(groups) == 1 else f" in {_columns_phrase(idx)}"
         parts.append(f"{escape(what)}{scope}")
-    notes = ["Sample: " + "; ".join(parts) + "."]
+    notes = [("Sample: " if len(groups) == 1 else "Samples: ") + "; ".join(parts) + "."]
     missing = [_first(rows, "n_missing_dropped") for rows in per_col]
     if any(not is_missing(m) and int(m) > 0 for m in missing):
         counts = [f"{fmt_int(m)} in ({i + 1})" for i, m in enumerate(missing) if not is_missing(m) and int(m) > 0]
         likelihood = any(str(_first(rows, "estimator") or "").lower() in {"probit", "logit"} for rows in per_col)
-        why = "a missing value of a model variable, such as a lag in a firm's first year"
+        why = "a variable of the model is missing for them (results/codebook/analysis.csv says when)"
         if likelihood:
-            why += ", or, in probit and logit models, a fixed-effect group whose outcome never varies"
-        notes.append(f"Firm-years of the sample left out of the estimation ({why}): "
-                     + ", ".join(counts) + ".")
+            why += " or, in probit and logit models, their fixed-effect group's outcome never varies"
+        notes.append(f"Firm-years of the sample left out because {why}: " + ", ".join(counts) + ".")
     return notes
 
 
