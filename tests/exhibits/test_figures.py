@@ -77,7 +77,7 @@ def test_smile_curve_names_industries_whole_and_panel_b_varies(analysis):
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     joined = [lab.replace("\n", " ") for lab in labels]
     assert f"40 {long_name}" in joined  # wrapped at spaces, nothing cut
-    assert all(len(line) <= 30 for lab in labels for line in lab.split("\n"))
+    assert all(len(line) <= 40 for lab in labels for line in lab.split("\n"))
     b = data[data["panel"].str.startswith("(b)")]
     groups = b.groupby("group")["value"].mean()
     assert len(groups) == 4

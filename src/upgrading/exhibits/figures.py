@@ -89,8 +89,8 @@ def smile_curve(analysis: pd.DataFrame, industry_names: dict[int, str] | None = 
     industry_names = industry_names or {}
     df = analysis[np.isfinite(analysis["va_ratio"])]
     n_ind = df["industry2"].nunique()
-    fig, (ax1, ax2) = style.figure(height=max(4.2, 0.21 * n_ind + 0.8), ncols=2,
-                                   gridspec_kw={"width_ratios": [1.25, 1]})
+    fig, (ax1, ax2) = style.figure(height=max(4.2, 0.26 * n_ind + 1.0), ncols=2,
+                                   gridspec_kw={"width_ratios": [1.2, 1]})
     dom = df["domestic"].astype(bool)
     by_ind = pd.DataFrame({
         "Domestic": df[dom].groupby("industry2")["va_ratio"].mean(),
@@ -100,7 +100,7 @@ def smile_curve(analysis: pd.DataFrame, industry_names: dict[int, str] | None = 
     ax1.scatter(by_ind["Domestic"], y, s=12, label="Domestic", zorder=3)
     ax1.scatter(by_ind["Foreign-invested"], y, s=12, marker="D", label="Foreign-invested", zorder=3)
     ax1.set_yticks(y)
-    ax1.set_yticklabels([_wrap(f"{int(i)} {industry_names.get(int(i), '')}".strip(), 30)
+    ax1.set_yticklabels([_wrap(f"{int(i)} {industry_names.get(int(i), '')}".strip(), 40)
                          for i in by_ind.index], fontsize=5.5, linespacing=0.95)
     ax1.set_ylim(-0.6, len(by_ind) - 0.4)
     ax1.set_xlabel("Mean value added / output")
@@ -130,7 +130,8 @@ def smile_curve(analysis: pd.DataFrame, industry_names: dict[int, str] | None = 
     ax2.set_ylabel("Mean value added / output (domestic firms)")
     ax2.set_title("(b) Labour-intensive industries over time")
     ax2.xaxis.get_major_locator().set_params(integer=True)
-    ax2.legend(frameon=False, fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=1)
+    ax2.legend(frameon=False, fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=1,
+               handlelength=3.5)
     fig.tight_layout()
     a = by_ind.rename_axis(index="industry2").reset_index().melt(
         id_vars="industry2", var_name="group", value_name="value")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from upgrading.analysis import grammar
 from upgrading.exhibits.figures_meta import DATA_FIGURES, FIGURE_TITLES, SYNTHETIC_FIGURES
 from upgrading.exhibits.specs_appendix import describe_sample
 
@@ -50,7 +51,9 @@ def _expected_terms(m: dict) -> list[str]:
     expand into levels and are left out. A term absent from the estimates was dropped."""
     iv = m.get("iv") or {}
     terms = list(m.get("regressors") or []) + list(m.get("controls") or []) + list(iv.get("endog") or [])
-    return [t for t in dict.fromkeys(terms) if not t.startswith("i(")]
+    # The tidy file labels each term by its canonical spelling ("l(x, 1)" -> "l(x,1)").
+    canonical = [str(grammar.parse_term(t)) for t in terms if not t.replace(" ", "").startswith("i(")]
+    return list(dict.fromkeys(canonical))
 
 
 def tables(resolved_families: list[dict], cfg: dict, samples: dict | None = None) -> dict[str, dict]:
