@@ -140,6 +140,7 @@ def smile_curve(analysis: pd.DataFrame, industry_names: dict[int, str] | None = 
     b = by_year.rename_axis(index="year", columns="group").stack().rename("value").reset_index()
     b.insert(0, "panel", "(b) mean va_ratio of domestic firms by year")
     data = pd.concat([a, b], ignore_index=True)[["panel", "group", "industry2", "industry_name", "year", "value"]]
+    data = data.astype({"industry2": "Int64", "year": "Int64"})  # blank, not 40.0, where a panel has none
     return fig, data
 
 
