@@ -24,6 +24,8 @@ STAR_NOTE = r"$^{*}\,p<0.10$, $^{**}\,p<0.05$, $^{***}\,p<0.01$"
 
 TIDY_COLUMNS = ["family", "model", "term", "estimate", "std_error", "p_value", "nobs",
                 "fixed_effects", "vcov", "depvar"]
+# Estimators whose tidy `r2` is McFadden's pseudo R2 and that drop perfectly predicted groups.
+LIKELIHOOD_ESTIMATORS = {"probit", "logit"}
 # A table wider than this many model columns is scaled to the text width.
 MAX_NATURAL_COLUMNS = 6
 
@@ -210,9 +212,9 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
                      "cells": ["Yes" if fe in fes else "No" for fes in fes_per_col]})
 
     # Probit and logit report McFadden's pseudo R2 in the same tidy column as OLS's R2.
-    likelihood = ["probit", "logit"]
     estimators = [str(_first(rows, "estimator") or "ols").lower() for rows in per_col]
-    r2_rows = [("$R^2$", lambda e: e not in likelihood), ("Pseudo $R^2$", lambda e: e in likelihood)]
+    r2_rows = [("$R^2$", lambda e: e not in LIKELIHOOD_ESTIMATORS),
+               ("Pseudo $R^2$", lambda e: e in LIKELIHOOD_ESTIMATORS)]
     stats = [("Observations", "nobs", lambda v: fmt_int(v), None),
              ("Clusters", "n_clusters", lambda v: fmt_int(v), None)]
     stats += [(label, "r2", lambda v: fmt_float(v, 3), keep) for label, keep in r2_rows]
@@ -274,8 +276,8 @@ def sample_notes(per_col: list[pd.DataFrame], spec: TableSpec) -> list[str]:
     missing = [_first(rows, "n_missing_dropped") for rows in per_col]
     if any(not is_missing(m) and int(m) > 0 for m in missing):
         counts = [f"{fmt_int(m)} in ({i + 1})" for i, m in enumerate(missing) if not is_missing(m) and int(m) > 0]
-        likelihood = any(str(_first(rows, "estimator") or "").lower() in {"probit", "logit"} for rows in per_col)
-        why = "a variable of the model is missing for them (results/codebook/analysis.csv says when)"
+        likelihood = any(str(_first(rows, "estimator") or "").lower() in LIKELIHOOD_ESTIMATORS for rows in per_col)
+        why = "a variable of the model is missing for them"
         if likelihood:
             why += " or, in probit and logit models, their fixed-effect group's outcome never varies"
         notes.append(f"Firm-years of the sample left out because {why}: " + ", ".join(counts) + ".")
