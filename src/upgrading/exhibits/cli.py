@@ -87,7 +87,7 @@ def table_main(argv: list[str]) -> int:
 # --------------------------------------------------------------------------- figures
 ANALYSIS_COLUMNS = ["firm_id", "year", "city", "region", "industry2", "ownership", "domestic",
                     "foreign_share", "output", "va_ratio", "location_quotient"]
-# Read when present: a licensed build without city traits draws the smile curve without the split.
+# Read when present; the smile curve's panel (b) says so in its title when it is absent or empty.
 OPTIONAL_ANALYSIS_COLUMNS = ["open_network"]
 
 

@@ -128,7 +128,9 @@ def smile_curve(analysis: pd.DataFrame, industry_names: dict[int, str] | None = 
     ax2.axvline(shock_year - 0.5, color="0.4", lw=0.8, ls=":")
     ax2.set_xlabel("Year")
     ax2.set_ylabel("Mean value added / output (domestic firms)")
-    ax2.set_title("(b) Labour-intensive industries over time")
+    # Without city network data (cities.csv lacks open_network) the split is not drawn: say so.
+    ax2.set_title("(b) Labour-intensive industries over time"
+                  + ("" if has_network else "\n(no city network data: cities not split)"))
     ax2.xaxis.get_major_locator().set_params(integer=True)
     ax2.legend(frameon=False, fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=1,
                handlelength=3.5)
