@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from dag_support import copy_repository, run_snakemake
+from placeholders import find_placeholders
 
 pytestmark = pytest.mark.integration
 
@@ -47,6 +48,13 @@ def test_paper_is_built_and_quotes_the_estimate(built):
     row = _headline(built)
     quoted = f"{row['estimate']:.3f}".replace("-", "")
     assert quoted in text.replace("−", "").replace("-", ""), (row["term"], quoted)
+
+
+def test_paper_text_has_no_placeholders(built):
+    text = subprocess.run(["pdftotext", str(built / "paper" / "paper.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    hits = find_placeholders(text)
+    assert not hits, "\n".join(hits)
 
 
 def test_second_run_has_nothing_to_do(built):

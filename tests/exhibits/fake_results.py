@@ -77,4 +77,7 @@ def write_all(root: Path, specs: Path) -> dict:
     raw.mkdir(parents=True, exist_ok=True)
     pd.DataFrame({"industry4": [1711], "industry2": [17], "industry2_name": ["Textiles"],
                   "industry4_name": ["Cotton"]}).to_csv(raw / "industries.csv", index=False)
+    pd.DataFrame({"city": [440100, 440300, 310100, 320500, 110100, 420100, 510100],
+                  "city_name": ["广州市", "深圳市", "上海市", "苏州市", "北京市", "武汉市", "成都市"]}).to_csv(
+        raw / "cities.csv", index=False)
     return {"families": fams, "spec": spec}

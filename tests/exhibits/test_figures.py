@@ -1,7 +1,9 @@
-"""Every figure draws from contract-shaped inputs, and saving twice gives identical bytes."""
+"""Every figure draws from contract-shaped inputs, saving twice gives identical bytes, and the
+plotted numbers come back as a table with readable names."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from upgrading.exhibits import figures, style
@@ -12,10 +14,11 @@ from .fixture_data import FIXTURES, LABELS
 def _save_twice(fig_fn, tmp_path, name):
     paths = []
     for k in (1, 2):
-        fig = fig_fn()
+        fig, data = fig_fn()
+        assert isinstance(data, pd.DataFrame) and len(data), f"{name}: no plotted data"
         pdf, png = tmp_path / f"{name}{k}.pdf", tmp_path / f"{name}{k}.png"
         style.savefig(fig, pdf, png)
-        paths.append((pdf.read_bytes(), png.read_bytes()))
+        paths.append((pdf.read_bytes(), png.read_bytes(), data.to_csv(index=False)))
     assert paths[0] == paths[1], f"{name}: output bytes differ between two saves"
     assert paths[0][0].startswith(b"%PDF") and paths[0][1].startswith(b"\x89PNG")
     assert b"CreationDate" not in paths[0][0]
@@ -37,6 +40,60 @@ def test_estimate_figures(tmp_path, baseline_est, event_est):
 
 
 def test_event_study_includes_reference_year(event_est):
-    fig = figures.event_study(event_est, ref_year=2001)
+    fig, data = figures.event_study(event_est, ref_year=2001)
     xs = sorted(round(x) for x in fig.axes[0].lines[0].get_xdata())
     assert xs == [1998, 1999, 2000, 2001, 2002, 2003, 2004]
+    ref = data[data["reference_year"]]
+    assert list(ref["year"].unique()) == [2001] and (ref["estimate"] == 0).all()
+
+
+def test_city_names_are_pinyin_without_admin_suffix():
+    assert figures.city_name_en("广州市") == "Guangzhou"
+    assert figures.city_name_en("西安市") == "Xi'an"  # apostrophe before a syllable starting with a vowel
+    assert figures.city_name_en("延边朝鲜族自治州") == "Yanbian"
+    assert figures.city_name_en("长治市") == "Changzhi"  # polyphone read as in the place name
+    cities = pd.DataFrame({"city": [440300, 320500], "city_name": ["深圳市", "苏州市"]})
+    assert figures.city_names_en(cities) == {440300: "Shenzhen", 320500: "Suzhou"}
+
+
+def test_clusters_label_cities_by_name_and_write_them(analysis):
+    names = {440100: "Guangzhou", 440300: "Shenzhen", 310100: "Shanghai", 320500: "Suzhou",
+             110100: "Beijing", 420100: "Wuhan", 510100: "Chengdu"}
+    fig, data = figures.clusters(analysis, 5, names, {17: "Textiles"})
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert ticks and set(ticks) <= set(names.values())
+    assert set(data["city_name"]) <= set(names.values())
+    assert {"city", "industry2", "location_quotient"} <= set(data.columns)
+
+
+def test_smile_curve_names_industries_whole_and_panel_b_varies(analysis):
+    long_name = "Communication equipment computers and other electronic equipment"
+    df = analysis.copy()
+    # Labour-intensive industries in captive-network cities have a lower ratio (as in the DGP).
+    df["open_network"] = np.where(df["city"].isin([440100, 310100, 110100]), 0.8, 0.2)
+    li = df["industry2"].isin(figures.LABOUR_INTENSIVE_CIC)
+    df.loc[li & (df["open_network"] < 0.5), "va_ratio"] -= 0.08
+    fig, data = figures.smile_curve(df, {40: long_name, 17: "Textiles"})
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    joined = [lab.replace("\n", " ") for lab in labels]
+    assert f"40 {long_name}" in joined  # wrapped at spaces, nothing cut
+    assert all(len(line) <= 40 for lab in labels for line in lab.split("\n"))
+    b = data[data["panel"].str.startswith("(b)")]
+    groups = b.groupby("group")["value"].mean()
+    assert len(groups) == 4
+    captive_li = groups[[g for g in groups.index if g.startswith("Textiles") and "captive" in g]].iloc[0]
+    assert captive_li < groups.drop(groups.index[groups.index.str.contains("captive") &
+                                                  groups.index.str.startswith("Textiles")]).min()
+
+
+def test_recovery_rows_are_readable_terms_not_ids():
+    val = pd.DataFrame({"family": ["validation"] * 2, "model": ["structural"] * 2,
+                        "term": ["backward", "backward:post2002"], "estimate": [0.5, 0.3],
+                        "std_error": [0.1, 0.1], "truth": [0.6, 0.4]})
+    labels = {"backward": "Backward", "post2002": "post-2002"}
+    fig, data = figures.recovery(val, labels, {"validation/structural": "Validation: Structural"})
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert ticks == ["Backward", "Backward \u00d7 post-2002"]
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "Validation: Structural" in legend and not any("/" in t for t in ticks + legend)
+    assert list(data["truth"]) == [0.6, 0.4]

@@ -95,9 +95,13 @@ def test_coverage_macros_name_outcome_model_and_term():
                         "term": ["backward", "backward", "backward:post2002"],
                         "coverage": [0.95, 0.925, 0.9], "draws": [40, 40, 38], "bias": [0.01, -0.02, 0.0]})
     out = numbers.coverage_numbers(cov)
-    assert out["CoveragePipelineBaselineFirmYearBackward"] == numbers.percent(0.95)
-    assert out["CoverageTrueOmegaBaselineFirmYearBackward"] == numbers.percent(0.925)  # no collision
-    assert out["CoveragePipelineValidationStructuralBackwardPostTwoZeroZeroTwo"] == numbers.percent(0.9)
+    assert out["CoveragePipelineBaselineFirmYearBackward"] == r"95\,\%"
+    assert out["CoverageTrueOmegaBaselineFirmYearBackward"] == r"92\,\%"  # no collision; whole percents
+    assert out["CoveragePipelineValidationStructuralBackwardPostTwoZeroZeroTwo"] == r"90\,\%"
+    # Monte Carlo standard errors in points: sqrt(0.95 * 0.05 / 40) = 3.4, sqrt(0.9 * 0.1 / 38) = 4.9.
+    assert out["CoverageMcSe"] == "3.4"
+    assert out["CoveragePipelineBaselineFirmYearBackwardMcSe"] == "3.4"
+    assert out["CoveragePipelineValidationStructuralBackwardPostTwoZeroZeroTwoMcSe"] == "4.9"
     assert out["CoveragePipelineBaselineFirmYearBackwardBias"] == numbers.signed(0.01)
     assert out["CoverageDraws"] == "40"
     with pytest.raises(InputError):

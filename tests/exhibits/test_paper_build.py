@@ -16,6 +16,8 @@ import yaml
 
 from upgrading.exhibits import cli, plan
 
+from placeholders import find_placeholders
+
 from .fake_results import write_all
 from .fixture_data import REPO
 
@@ -30,7 +32,7 @@ def built(tmp_path_factory):
     shutil.copytree(REPO / "paper", root / "paper",
                     ignore=shutil.ignore_patterns("build", "*.pdf", "*.aux", "*.log", "*.fls", "*.fdb_latexmk"))
     ex = cfg.get("exhibits")
-    tplan = plan.tables(ctx["families"], ex)
+    tplan = plan.tables(ctx["families"], ex, ctx["spec"].get("samples"))
     fplan = plan.figures(ctx["families"], ex, synthetic=True)
     r = root / "results"
     for t, p in tplan.items():
@@ -41,6 +43,7 @@ def built(tmp_path_factory):
     os.environ["SOURCE_DATE_EPOCH"] = "1704067200"
     assert cli.figures_main(["--analysis", str(root / "data/processed/analysis.parquet"),
                              "--industries", str(root / "data/raw/industries.csv"),
+                             "--cities", str(root / "data/raw/cities.csv"),
                              "--estimates", *[str(r / "estimates" / f"{f}.parquet")
                                               for f in plan.figure_families(fplan)],
                              "--validation", str(r / "estimates/validation.csv"),
@@ -86,6 +89,8 @@ def test_paper_compiles_without_undefined_references_and_repeats(built):
         assert "Built on synthetic data" in text
         for t in tplan.values():  # every registry table appears, by its caption
             assert t["spec"]["title"].split(" (")[0][:30] in text.replace("\n", " ")
+        hits = find_placeholders(text)  # no "?", None, nan, Python syntax or working notes
+        assert not hits, "\n".join(hits)
 
 
 def test_exhibit_map_lists_every_output(built):

@@ -49,3 +49,14 @@ def test_figure_plan():
     assert fp["curve_models"] == [["a", "m1"], ["a", "m2"], ["b", "m1"], ["c", "g"]]
     assert "recovery" in plan.figures(FAMS, {}, synthetic=True)["names"]
     assert plan.figure_families(fp) == ["a", "b", "c"]
+
+
+def test_table_columns_carry_sample_and_canonical_terms():
+    fam = {"id": "r", "title": "R", "models": [
+        {"id": "lags", "table": "t", "sample": "domestic", "label": "",
+         "regressors": ["l(backward, 1)", "i(year, encouraged, ref=2001)"], "controls": ["absorptive_capacity"]}]}
+    plans = plan.tables([fam], {}, {"domestic": [{"column": "domestic", "equals": True}]})
+    col = plans["t"]["spec"]["columns"][0]
+    assert col["sample"] == "domestic"
+    assert col["terms"] == ["l(backward,1)", "absorptive_capacity"]  # as the tidy file names them
+    assert plans["t"]["spec"]["samples"] == {"domestic": "domestic = yes"}

@@ -144,3 +144,41 @@ def test_generated_table_compiles(tmp_path, baseline_est, event_est):
     assert run.returncode == 0, log[-3000:]
     assert "undefined" not in log.lower().replace("font shape", "")
     assert (tmp_path / "doc.pdf").stat().st_size > 1000
+
+
+def _probit_rows(baseline_est):
+    est = baseline_est[baseline_est["model"] == "firm_year"].copy()
+    est["family"], est["model"], est["estimator"] = "export_probit", "probit", "probit"
+    est["marginal_effect"] = -est["estimate"] / 4
+    return est
+
+
+def test_probit_reports_pseudo_r2_and_minus_signs_in_marginal_effects(baseline_est):
+    est = _probit_rows(baseline_est)
+    spec = tables.TableSpec(id="p", title="Probit", columns=[tables.Column("export_probit", "probit")],
+                            labels=LABELS)
+    tex, csv = tables.render(est, spec)
+    lines = _lines(tex)
+    assert any(line.startswith("Pseudo $R^2$ &") for line in lines)
+    assert not any(line.startswith("$R^2$ &") for line in lines)
+    # Backward 0.412 -> marginal effect -0.103, typeset with a minus sign inside the braces.
+    assert r"& \{\ensuremath{-}0.103\} \\" in lines
+    assert not any("{-" in line and "ensuremath" not in line for line in lines)
+    assert "Pseudo R2" in set(csv["row"])
+
+
+def test_notes_state_samples_missing_rows_and_dropped_regressors(baseline_est):
+    est = baseline_est[baseline_est["model"].isin(["firm_year", "firm_cityyear"])].copy()
+    est["n_missing_dropped"] = est["model"].map({"firm_year": 1234, "firm_cityyear": 0})
+    cols = [tables.Column("baseline", "firm_year", sample="domestic",
+                          terms=["backward", "absorptive_capacity"]),
+            tables.Column("baseline", "firm_cityyear", sample="domestic_balanced", terms=["backward"])]
+    spec = tables.TableSpec(id="t", title="T", columns=cols, labels={**LABELS, "absorptive_capacity": "Absorptive capacity"},
+                            samples={"domestic": "domestic = yes",
+                                     "domestic_balanced": "domestic = yes and firms observed in every year"})
+    grid, notes = tables.build(est, spec)
+    text = " ".join(notes)
+    assert ("Samples: domestic (firm-years with domestic = yes) in column (1); domestic\\_balanced "
+            "(firm-years with domestic = yes and firms observed in every year) in column (2).") in text
+    assert "1{,}234 in (1)" in text and "in (2)" not in text.split("left out")[1]
+    assert "Absorptive capacity in column (1) is collinear" in text

@@ -1,4 +1,4 @@
-"""Calibration moments inside the tolerances stated beside each FACTS.md target.
+"""Calibration moments inside the tolerances stated beside each target of docs/calibration.md.
 
 Checked where the issue asks, at medium scale (~40k firms a year, ~15 s to generate), on every
 moment of the table (upgrading.synth.describe.TARGETS); the small world of the other tests is
@@ -26,7 +26,7 @@ def medium_world(tmp_path_factory):
 
 def test_every_moment_within_tolerance_at_medium_scale(medium_world):
     per_year, table = moments(medium_world)
-    assert set(table["moment"]) == set(TARGETS)  # every FACTS.md target is in the table
+    assert set(table["moment"]) == set(TARGETS)  # every published target is in the table
     judged = table[table["tolerance"].notna()]
     assert len(judged) >= 13  # only the two normalisation-dependent vertical means are not judged
     bad = judged[judged["ok"] != True]  # noqa: E712

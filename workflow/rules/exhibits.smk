@@ -9,7 +9,7 @@ from upgrading.exhibits import plan as _exh_plan
 
 EXH = _exh_plan.settings(config.get("exhibits"))
 _EXH_FAMILIES = [RESOLVED[f] for f in FAMILIES]
-TABLE_PLANS = _exh_plan.tables(_EXH_FAMILIES, config.get("exhibits"))
+TABLE_PLANS = _exh_plan.tables(_EXH_FAMILIES, config.get("exhibits"), SPECS.get("samples"))
 FIGURE_PLAN = _exh_plan.figures(_EXH_FAMILIES, config.get("exhibits"), SYNTHETIC)
 TABLES = list(TABLE_PLANS)
 FIGURES = FIGURE_PLAN["names"]
@@ -48,12 +48,15 @@ rule figures:
     input:
         analysis=f"{PROC}/analysis.parquet",
         industries=side_file("industries.csv"),
+        cities=side_file("cities.csv"),
         estimates=[estimates_file(f) for f in _exh_plan.figure_families(FIGURE_PLAN)],
         validation=[f"{RESULTS}/estimates/validation.csv"] if SYNTHETIC else [],
     output:
         pdf=[f"{RESULTS}/figures/{n}.pdf" for n in FIGURES],
         png=[report(f"{RESULTS}/figures/{n}.png", caption=figure_caption(n),
                     category="Figures", labels={"figure": n}) for n in FIGURES],
+        # The plotted numbers of each figure, beside it.
+        csv=[f"{RESULTS}/figures/{n}.csv" for n in FIGURES],
     params:
         plan=_exh_plan.as_json(FIGURE_PLAN),
         validation=lambda wc, input: f"--validation {shlex.quote(str(input.validation))}" if SYNTHETIC else "",
@@ -68,7 +71,7 @@ rule figures:
         runtime=20,
     shell:
         "SOURCE_DATE_EPOCH={params.epoch} upgrading figures --analysis {input.analysis:q}"
-        " --industries {input.industries:q} --estimates {input.estimates:q} {params.validation}"
+        " --industries {input.industries:q} --cities {input.cities:q} --estimates {input.estimates:q} {params.validation}"
         " --plan {params.plan:q} --outdir {params.outdir:q} > {log:q} 2>&1"
 
 

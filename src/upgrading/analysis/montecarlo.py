@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from upgrading.errors import InputError
@@ -128,4 +129,6 @@ def coverage(paths: list[str]) -> pd.DataFrame:
                 mean_std_error=("std_error", "mean"), within_2se=("z", lambda z: (z.abs() <= 2).mean()))
     out = out.reset_index()
     out["bias"] = out["mean_estimate"] - out["truth"]
+    # A coverage share of n draws is itself an estimate, known to about sqrt(p (1 - p) / n).
+    out["coverage_mc_se"] = np.sqrt(out["coverage"] * (1 - out["coverage"]) / out["draws"])
     return out

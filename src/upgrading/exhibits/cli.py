@@ -70,7 +70,7 @@ def table_main(argv: list[str]) -> int:
             columns=[tables.Column(**c) for c in plan["columns"]],
             labels=plan.get("labels") or {}, notes=plan.get("notes") or "",
             keep=plan.get("keep"), drop=plan.get("drop") or ["Intercept"],
-            digits=int(plan.get("digits", 3)))
+            digits=int(plan.get("digits", 3)), samples=plan.get("samples") or {})
         est = _read_estimates(args.estimates)
         try:
             tex, csv = tables.render(est, spec)
@@ -87,34 +87,49 @@ def table_main(argv: list[str]) -> int:
 # --------------------------------------------------------------------------- figures
 ANALYSIS_COLUMNS = ["firm_id", "year", "city", "region", "industry2", "ownership", "domestic",
                     "foreign_share", "output", "va_ratio", "location_quotient"]
+# Read when present; the smile curve's panel (b) says so in its title when it is absent or empty.
+OPTIONAL_ANALYSIS_COLUMNS = ["open_network"]
 
 
 def figures_main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="upgrading figures", description="Draw every figure (PDF + PNG).")
+    ap = argparse.ArgumentParser(prog="upgrading figures",
+                                 description="Draw every figure (PDF + PNG) and write its plotted numbers (CSV).")
     ap.add_argument("--analysis", required=True)
     ap.add_argument("--estimates", nargs="*", default=[])
     ap.add_argument("--validation", help="results/estimates/validation.csv (synthetic only)")
     ap.add_argument("--industries", help="RAW/industries.csv (industry names)")
+    ap.add_argument("--cities", help="RAW/cities.csv (city names, GB/T 2260)")
     ap.add_argument("--plan", required=True, help="figure plan as JSON (from exhibits.plan.figures)")
     ap.add_argument("--outdir", required=True)
     args = ap.parse_args(argv)
     import pandas as pd
+    import pyarrow.parquet as pq
 
+    from upgrading import io
     from upgrading.exhibits import figures, style
 
     try:
         plan = json.loads(args.plan)
         labels = plan.get("labels") or {}
-        analysis = _read_analysis(args.analysis, ANALYSIS_COLUMNS)
+        have = set(pq.read_schema(args.analysis).names)
+        analysis = _read_analysis(args.analysis, ANALYSIS_COLUMNS
+                                  + [c for c in OPTIONAL_ANALYSIS_COLUMNS if c in have])
         est = _read_estimates(args.estimates)
         names = {}
         if args.industries:
             ind = pd.read_csv(args.industries)
             names = dict(zip(ind["industry2"].astype(int), ind["industry2_name"].astype(str)))
+        cities = {}
+        if args.cities:
+            cty = pd.read_csv(args.cities)
+            missing = [c for c in ("city", "city_name") if c not in cty.columns]
+            if missing:
+                raise InputError(f"cities file lacks column(s) {missing}", file=args.cities, column=missing[0])
+            cities = figures.city_names_en(cty)
         made = {}
         made["foreign_presence"] = lambda: figures.foreign_presence(analysis)
         made["smile_curve"] = lambda: figures.smile_curve(analysis, names, plan["shock_year"])
-        made["clusters"] = lambda: figures.clusters(analysis, plan["cluster_cities"])
+        made["clusters"] = lambda: figures.clusters(analysis, plan["cluster_cities"], cities, names)
         for key, entry in plan["registry"].items():
             pairs = {tuple(p) for p in entry["models"]}
             sub = est[[(f, m) in pairs for f, m in zip(est["family"], est["model"])]]
@@ -131,17 +146,19 @@ def figures_main(argv: list[str]) -> int:
         if (curve["term"] == term).sum() == 0:
             raise InputError(f"spec curve: no estimate of term {term!r}", file=",".join(args.estimates),
                              column="term")
-        made["spec_curve"] = lambda: figures.spec_curve(curve, term, labels.get(term, term))
+        made["spec_curve"] = lambda: figures.spec_curve(curve, term, labels.get(term, term),
+                                                        plan.get("family_titles"))
         if "recovery" in plan["names"]:
             if not args.validation:
                 raise InputError("the recovery figure needs --validation")
             val = pd.read_csv(args.validation)
-            made["recovery"] = lambda: figures.recovery(val, labels)
+            made["recovery"] = lambda: figures.recovery(val, labels, plan.get("model_labels"))
         for name in plan["names"]:
-            fig = made[name]()
+            fig, data = made[name]()
             pdf, png = style.out_paths(args.outdir, name)
             style.savefig(fig, pdf, png)
-            print(f"figure {name} -> {pdf}", flush=True)
+            io.write_csv(data, Path(args.outdir) / f"{name}.csv")
+            print(f"figure {name} -> {pdf} (+ .png, .csv)", flush=True)
     except (InputError, KeyError, json.JSONDecodeError) as exc:
         return _fail("figures", exc)
     return 0
@@ -327,13 +344,18 @@ def specs_appendix_main(argv: list[str]) -> int:
         fams = [registry.resolve_family(spec, f, source=args.specs) for f in registry.family_ids(spec)]
         tex = specs_appendix.render(fams, spec.get("samples") or {})
         paper_tables, paper_figures = exhibit_map.placed(Path(args.paper).read_text(encoding="utf-8"))
-        add, _ = exhibit_map.additional_tables_tex(json.loads(args.tables), paper_tables)
+        add, extra = exhibit_map.additional_tables_tex(json.loads(args.tables), paper_tables)
         fplan = json.loads(args.figures)
-        for name in fplan["names"]:
-            if name not in paper_figures:
-                add += (r"\begin{figure}[htbp]\centering"
-                        rf"\includegraphics[width=\linewidth]{{figures/{name}.pdf}}"
-                        rf"\caption{{{escape(fplan['titles'][name])}}}\label{{fig:{name}}}\end{{figure}}" "\n")
+        extra_figures = [n for n in fplan["names"] if n not in paper_figures]
+        for name in extra_figures:
+            add += (r"\begin{figure}[htbp]\centering"
+                    rf"\includegraphics[width=\linewidth]{{figures/{name}.pdf}}"
+                    rf"\caption{{{escape(fplan['titles'][name])}}}\label{{fig:{name}}}\end{{figure}}" "\n")
+        if extra or extra_figures:
+            # Their own appendix, so they never float into the references.
+            add = (r"\FloatBarrier" "\n" r"\section{Additional exhibits}\label{app:additional}" "\n"
+                   "Exhibits of registry entries that the text above does not discuss, in registry order.\n"
+                   + add)
     except (InputError, KeyError, OSError, json.JSONDecodeError) as exc:
         return _fail("specs-appendix", exc)
     io.write_text(tex, args.out)

@@ -68,7 +68,7 @@ def build(tables: dict[str, dict], figures: dict[str, dict], paper_tex: str,
             "program": "upgrading figures (src/upgrading/exhibits/figures.py)",
             "spec": figures[f].get("spec", ""),
             "inputs": ";".join(figures[f]["inputs"]),
-            "output": f"{results}/figures/{f}.pdf;{results}/figures/{f}.png",
+            "output": f"{results}/figures/{f}.pdf;{results}/figures/{f}.png;{results}/figures/{f}.csv",
         })
     rows.extend(extras or [])
     for row in rows:

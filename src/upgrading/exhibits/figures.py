@@ -1,12 +1,14 @@
-"""The paper's figures, each a pure function of data frames -> matplotlib Figure.
+"""The paper's figures, each a pure function of data frames -> (matplotlib Figure, plotted data).
 
 The CLI (`upgrading figures`) reads the inputs once, calls each function and saves
-PDF + PNG through style.savefig (fixed metadata, so bytes repeat).
+PDF + PNG through style.savefig (fixed metadata, so bytes repeat) and the plotted
+numbers as a CSV beside them, so a reader can check every point without the code.
 """
 
 from __future__ import annotations
 
 import re
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -52,15 +54,43 @@ def foreign_presence(analysis: pd.DataFrame):
     for ax in (ax1, ax2):
         ax.xaxis.get_major_locator().set_params(integer=True)
     fig.tight_layout()
-    return fig
+    data = pd.concat([
+        _long(by_region.rename(columns=REGION_LABELS), "(a) output-weighted foreign share", "region"),
+        _long(shares.rename(columns=OWNERSHIP_LABELS), "(b) share of firms", "ownership"),
+    ], ignore_index=True)
+    return fig, data
+
+
+def _long(wide: pd.DataFrame, panel: str, group: str) -> pd.DataFrame:
+    """Year x group table -> long rows (panel, year, group, value) for the figure's CSV."""
+    out = wide.rename_axis(index="year", columns="group").stack().rename("value").reset_index()
+    out.insert(0, "panel", panel)
+    out["group_kind"] = group
+    return out[["panel", "group_kind", "group", "year", "value"]]
+
+
+# Textiles, apparel, leather and footwear: the labour-intensive clusters of hypothesis H5.
+LABOUR_INTENSIVE_CIC = (17, 18, 19)
+
+
+def _wrap(text: str, width: int) -> str:
+    """Break at spaces only, never inside a word."""
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False))
 
 
 def smile_curve(analysis: pd.DataFrame, industry_names: dict[int, str] | None = None,
                 shock_year: int = 2002):
-    """Value added / output: (a) by industry and domestic vs foreign; (b) by ownership, before/after."""
+    """Value added / output: (a) by industry, domestic vs foreign-invested; (b) over time for the
+    labour-intensive industries of H5 against the others, in cities with open and captive networks.
+
+    Panel (b) does not split by ownership: in the data-generating process (and in the ASIF) the
+    value-added ratio is an industry and local trait, so ownership means differ by a few thousandths.
+    """
     industry_names = industry_names or {}
     df = analysis[np.isfinite(analysis["va_ratio"])]
-    fig, (ax1, ax2) = style.figure(height=4.2, ncols=2, gridspec_kw={"width_ratios": [1.6, 1]})
+    n_ind = df["industry2"].nunique()
+    fig, (ax1, ax2) = style.figure(height=max(4.2, 0.26 * n_ind + 1.0), ncols=2,
+                                   gridspec_kw={"width_ratios": [1.2, 1]})
     dom = df["domestic"].astype(bool)
     by_ind = pd.DataFrame({
         "Domestic": df[dom].groupby("industry2")["va_ratio"].mean(),
@@ -70,30 +100,98 @@ def smile_curve(analysis: pd.DataFrame, industry_names: dict[int, str] | None = 
     ax1.scatter(by_ind["Domestic"], y, s=12, label="Domestic", zorder=3)
     ax1.scatter(by_ind["Foreign-invested"], y, s=12, marker="D", label="Foreign-invested", zorder=3)
     ax1.set_yticks(y)
-    ax1.set_yticklabels([f"{int(i)} {industry_names.get(int(i), '')}"[:28] for i in by_ind.index],
-                        fontsize=5.5)
+    ax1.set_yticklabels([_wrap(f"{int(i)} {industry_names.get(int(i), '')}".strip(), 40)
+                         for i in by_ind.index], fontsize=5.5, linespacing=0.95)
+    ax1.set_ylim(-0.6, len(by_ind) - 0.4)
     ax1.set_xlabel("Mean value added / output")
-    ax1.set_title("(a) By 2-digit industry")
-    ax1.legend(frameon=False, loc="lower right")
-    period = np.where(df["year"] < shock_year, f"before {shock_year}", f"{shock_year} and after")
-    by_own = df.groupby([df["ownership"], period])["va_ratio"].mean().unstack()
-    owners = [o for o in OWNERSHIP_ORDER if o in by_own.index]
-    x = np.arange(len(owners))
-    width = 0.38
-    for j, col in enumerate(sorted(by_own.columns, key=lambda c: c.startswith(str(shock_year)))):
-        ax2.bar(x + (j - 0.5) * width, by_own.loc[owners, col], width, label=col)
-    ax2.set_xticks(x)
-    ax2.set_xticklabels([OWNERSHIP_LABELS[o] for o in owners], rotation=30, ha="right")
-    ax2.set_ylabel("Mean value added / output")
-    ax2.set_title("(b) By ownership and period", pad=18)
-    ax2.legend(frameon=False, ncol=2, loc="lower center", bbox_to_anchor=(0.5, 1.0), fontsize=7)
+    ax1.set_title("(a) By 2-digit industry (CIC)")
+    ax1.legend(frameon=False, loc="lower right", fontsize=7)
+
+    li = df["industry2"].astype(int).isin(LABOUR_INTENSIVE_CIC)
+    kind = np.where(li, "Textiles, apparel, footwear (CIC 17-19)", "Other industries")
+    has_network = "open_network" in df.columns and df["open_network"].notna().any()
+    if has_network:
+        # Split at the median city (not firm-year), so each half holds half of the cities.
+        median = df.groupby("city")["open_network"].first().median()
+        network = np.where(df["open_network"] > median, "open networks", "captive networks")
+        group = pd.Series(kind, index=df.index) + ", " + pd.Series(network, index=df.index)
+    else:
+        group = pd.Series(kind, index=df.index)
+    dom_df = df[dom]
+    by_year = dom_df.groupby([dom_df["year"], group[dom]])["va_ratio"].mean().unstack()
+    styles = {"open networks": "-", "captive networks": "--"}
+    for k, col in enumerate(sorted(by_year.columns)):
+        ls = next((v for key, v in styles.items() if col.endswith(key)), "-")
+        color = style.PALETTE[1] if col.startswith("Textiles") else style.PALETTE[0]
+        ax2.plot(by_year.index, by_year[col], ls=ls, marker="o", ms=2.5, color=color,
+                 label=_wrap(col, 34))
+    ax2.axvline(shock_year - 0.5, color="0.4", lw=0.8, ls=":")
+    ax2.set_xlabel("Year")
+    ax2.set_ylabel("Mean value added / output (domestic firms)")
+    # Without city network data (cities.csv lacks open_network) the split is not drawn: say so.
+    ax2.set_title("(b) Labour-intensive industries over time"
+                  + ("" if has_network else "\n(no city network data: cities not split)"))
+    ax2.xaxis.get_major_locator().set_params(integer=True)
+    ax2.legend(frameon=False, fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=1,
+               handlelength=3.5)
     fig.tight_layout()
-    return fig
+    a = by_ind.rename_axis(index="industry2").reset_index().melt(
+        id_vars="industry2", var_name="group", value_name="value")
+    a.insert(0, "panel", "(a) mean va_ratio by industry")
+    a["industry_name"] = a["industry2"].map(lambda i: industry_names.get(int(i), ""))
+    b = by_year.rename_axis(index="year", columns="group").stack().rename("value").reset_index()
+    b.insert(0, "panel", "(b) mean va_ratio of domestic firms by year")
+    data = pd.concat([a, b], ignore_index=True)[["panel", "group", "industry2", "industry_name", "year", "value"]]
+    data = data.astype({"industry2": "Int64", "year": "Int64"})  # blank, not 40.0, where a panel has none
+    return fig, data
 
 
-def clusters(analysis: pd.DataFrame, n_cities: int = 20, city_names: dict[int, str] | None = None):
+# Hanyu pinyin of GB/T 2260 prefecture names (cities.csv `city_name`), for the English figures.
+# Suffixes of the administrative type and of autonomous prefectures' ethnic groups are left out
+# (延边朝鲜族自治州 -> Yanbian); the few characters pypinyin reads in their other sound are set here.
+_ADMIN_SUFFIXES = ("自治州", "地区", "市", "盟")
+_ETHNIC = ("朝鲜族", "土家族", "苗族", "藏族", "羌族", "彝族", "布依族", "侗族", "哈尼族", "壮族",
+           "傣族", "白族", "景颇族", "傈僳族", "回族", "蒙古族", "蒙古", "哈萨克", "柯尔克孜")
+_READINGS = {"长治": "Changzhi", "朝阳": "Chaoyang", "漯河": "Luohe", "锡林郭勒": "Xilinguole",
+             "昌都": "Changdu", "阿勒泰": "Aletai", "克孜勒苏": "Kezilesu", "重庆": "Chongqing"}
+
+
+def city_name_en(name: str) -> str:
+    """'广州市' -> 'Guangzhou', '西安市' -> "Xi'an" (pinyin, apostrophe before a, o, e syllables)."""
+    from pypinyin import lazy_pinyin
+
+    base = str(name).strip()
+    for suffix in _ADMIN_SUFFIXES:
+        if base.endswith(suffix) and len(base) > len(suffix) + 1:
+            base = base[: -len(suffix)]
+            break
+    stripped = True
+    while stripped:
+        stripped = False
+        for e in _ETHNIC:
+            if base.endswith(e) and len(base) > len(e) + 1:
+                base, stripped = base[: -len(e)], True
+    if base in _READINGS:
+        return _READINGS[base]
+    syllables = [s for s in lazy_pinyin(base, errors="ignore") if s]
+    if not syllables:
+        return str(name)
+    out = syllables[0]
+    for s in syllables[1:]:
+        out += ("'" if s[0] in "aoe" else "") + s
+    return out[:1].upper() + out[1:]
+
+
+def city_names_en(cities: pd.DataFrame) -> dict[int, str]:
+    """cities.csv (docs/contracts.md) -> {city code: English (pinyin) name}."""
+    return {int(c): city_name_en(n) for c, n in zip(cities["city"], cities["city_name"])}
+
+
+def clusters(analysis: pd.DataFrame, n_cities: int = 20, city_names: dict[int, str] | None = None,
+             industry_names: dict[int, str] | None = None):
     """Location quotients of the largest cities (by output) across 2-digit industries, last year."""
     city_names = city_names or {}
+    industry_names = industry_names or {}
     last = analysis[analysis["year"] == analysis["year"].max()]
     top = last.groupby("city")["output"].sum().nlargest(n_cities).index
     sub = last[last["city"].isin(top)]
@@ -102,22 +200,35 @@ def clusters(analysis: pd.DataFrame, n_cities: int = 20, city_names: dict[int, s
     lq = lq.reindex(top)
     raw = lq.to_numpy(dtype=float)
     values = np.log2(np.where(raw > 0, raw, np.nan))  # no firms (0 or missing) stays blank
-    fig, ax = style.figure(height=3.8)
+    fig, ax = style.figure(height=max(3.8, 0.16 * len(lq) + 1.6))
     lim = np.nanmax(np.abs(values)) if np.isfinite(values).any() else 1.0
     im = ax.imshow(values, aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
     ax.set_xticks(range(lq.shape[1]))
     ax.set_xticklabels([str(int(c)) for c in lq.columns], fontsize=6)
     ax.set_yticks(range(lq.shape[0]))
-    ax.set_yticklabels([f"{int(c)}" + (f" {city_names[int(c)]}" if int(c) in city_names else "")
-                        for c in lq.index], fontsize=6)
-    ax.set_xlabel("2-digit industry (CIC)")
+    ax.set_yticklabels([city_names.get(int(c), str(int(c))) for c in lq.index], fontsize=6)
+    ax.set_xlabel("2-digit industry (CIC 2002 code)")
     ax.set_ylabel("City (largest by output)")
     ax.grid(False)
     cbar = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02)
     cbar.set_label(r"$\log_2$ location quotient")
-    ax.set_title(f"Location quotients, {int(analysis['year'].max())}; blank = no firms")
+    year = int(analysis["year"].max())
+    ax.set_title(f"Location quotients, {year}; blank = no firms")
     fig.tight_layout()
-    return fig
+    data = lq.rename_axis(index="city", columns="industry2").stack().rename(
+        "location_quotient").reset_index()
+    data.insert(0, "year", year)
+    data.insert(2, "city_name", data["city"].map(lambda c: city_names.get(int(c), "")))
+    data["industry_name"] = data["industry2"].map(lambda i: industry_names.get(int(i), ""))
+    return fig, data
+
+
+def _interval_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """Estimate, standard error and the plotted 95% bounds of each row, for the figures' CSVs."""
+    out = rows[["family", "model", "term", "estimate", "std_error"]].copy()
+    out["ci_low"] = out["estimate"] - Z95 * out["std_error"]
+    out["ci_high"] = out["estimate"] + Z95 * out["std_error"]
+    return out.reset_index(drop=True)
 
 
 def coefficients(est: pd.DataFrame, terms: list[str], labels: dict[str, str]):
@@ -142,12 +253,19 @@ def coefficients(est: pd.DataFrame, terms: list[str], labels: dict[str, str]):
                     capsize=2, label=label)
     ax.axvline(0, color="0.4", lw=0.8)
     ax.set_yticks(range(len(terms)))
-    ax.set_yticklabels([labels.get(t, t) for t in terms])
+    ax.set_yticklabels([term_label(t, labels) for t in terms])
     ax.invert_yaxis()
     ax.set_xlabel("Coefficient and 95% confidence interval")
     ax.legend(frameon=False, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
-    return fig
+    data = _interval_rows(sub[sub["term"].isin(terms)])
+    data["model_label"] = [_model_label(est, f, m) for f, m in zip(data["family"], data["model"])]
+    return fig, data
+
+
+def term_label(term: str, labels: dict[str, str]) -> str:
+    """'backward:post2002' -> 'Backward × post-2002' with the configured labels (plain text)."""
+    return " \u00d7 ".join(labels.get(p, p.replace("_", " ")) for p in str(term).split(":"))
 
 
 def _model_label(est: pd.DataFrame, fam: str, mod: str) -> str:
@@ -170,6 +288,7 @@ def event_study(est: pd.DataFrame, ref_year: int | None = None, shock_year: int 
     """Event-study coefficients (pyfixest 'year::YYYY:x' terms) with 95% intervals, one line per model."""
     fig, ax = style.figure(height=2.8)
     models = list(dict.fromkeys(zip(est["family"], est["model"])))
+    records = []
     for k, (fam, mod) in enumerate(models):
         rows = est[(est["family"] == fam) & (est["model"] == mod)]
         pts = []
@@ -184,24 +303,29 @@ def event_study(est: pd.DataFrame, ref_year: int | None = None, shock_year: int 
             continue
         years, b, se = (np.array(v, dtype=float) for v in zip(*pts))
         shift = (k - (len(models) - 1) / 2) * 0.12
-        ax.errorbar(years + shift, b, yerr=Z95 * se, fmt="-o", ms=3, capsize=2,
-                    label=_model_label(est, fam, mod))
+        label = _model_label(est, fam, mod)
+        ax.errorbar(years + shift, b, yerr=Z95 * se, fmt="-o", ms=3, capsize=2, label=label)
+        records += [{"family": fam, "model": mod, "model_label": label, "year": int(yr),
+                     "estimate": e, "std_error": s_, "ci_low": e - Z95 * s_, "ci_high": e + Z95 * s_,
+                     "reference_year": int(yr) == ref_year}
+                    for yr, e, s_ in zip(years, b, se)]
     ax.axhline(0, color="0.4", lw=0.8)
     ax.axvline(shock_year - 0.5, color="0.4", lw=0.8, ls="--")
     ax.set_xlabel("Year")
-    ax.set_ylabel("Encouraged x year coefficient")
+    ax.set_ylabel("Encouraged \u00d7 year coefficient")
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.legend(frameon=False, fontsize=7)
     fig.tight_layout()
-    return fig
+    return fig, pd.DataFrame.from_records(records)
 
 
-def spec_curve(est: pd.DataFrame, term: str, label: str):
+def spec_curve(est: pd.DataFrame, term: str, label: str, family_titles: dict[str, str] | None = None):
     """Every estimate of `term` in the registry, sorted, with 95% intervals; families marked below."""
+    family_titles = family_titles or {}
     sub = est[est["term"] == term].sort_values(["estimate", "family", "model"]).reset_index(drop=True)
     fams = list(dict.fromkeys(sorted(sub["family"])))
-    fig, (ax1, ax2) = style.figure(height=3.8, nrows=2, sharex=True,
-                                   gridspec_kw={"height_ratios": [2.2, max(1.0, 0.18 * len(fams))]})
+    fig, (ax1, ax2) = style.figure(height=3.4 + 0.2 * len(fams), nrows=2, sharex=True,
+                                   gridspec_kw={"height_ratios": [2.2, max(1.0, 0.22 * len(fams))]})
     x = np.arange(len(sub))
     sig = (sub["estimate"].abs() > Z95 * sub["std_error"]).to_numpy()
     ax1.vlines(x, sub["estimate"] - Z95 * sub["std_error"], sub["estimate"] + Z95 * sub["std_error"],
@@ -215,39 +339,50 @@ def spec_curve(est: pd.DataFrame, term: str, label: str):
     ax1.legend(frameon=False, fontsize=7)
     ax2.scatter(x, [fams.index(f) for f in sub["family"]], marker="|", s=40, color="0.2")
     ax2.set_yticks(range(len(fams)))
-    ax2.set_yticklabels(fams, fontsize=6)
+    ax2.set_yticklabels([_wrap(family_titles.get(f, f.replace("_", " ")), 45) for f in fams],
+                        fontsize=5.5, linespacing=0.9)
     ax2.set_ylim(-0.5, len(fams) - 0.5)
     ax2.invert_yaxis()
     ax2.set_xlabel(f"Specification (sorted by estimate; {len(sub)} models)")
     ax2.grid(False)
     fig.tight_layout()
-    return fig
+    data = _interval_rows(sub)
+    data.insert(0, "rank", np.arange(1, len(data) + 1))
+    data["family_title"] = data["family"].map(lambda f: family_titles.get(f, ""))
+    return fig, data
 
 
-def recovery(validation: pd.DataFrame, labels: dict[str, str]):
-    """Each validated estimate with its 95% interval, and its estimand from the truth (x) beside it."""
+def recovery(validation: pd.DataFrame, labels: dict[str, str], model_labels: dict[str, str] | None = None):
+    """Each validated estimate with its 95% interval, and its estimand from the truth (x) beside it.
+
+    Rows are named by the term; the model each belongs to is the legend entry of its colour.
+    """
+    model_labels = model_labels or {}
     v = validation.dropna(subset=["estimate", "truth"]).reset_index(drop=True)
     se = v["std_error"].fillna(0.0) if "std_error" in v.columns else pd.Series(0.0, index=v.index)
     fam = v["family"].astype(str) if "family" in v.columns else pd.Series("", index=v.index)
     mod = v["model"].astype(str) if "model" in v.columns else pd.Series("", index=v.index)
-    def term(t: str) -> str:
-        return " x ".join(labels.get(p, p) for p in t.split(":"))
-
-    rows = [f"{f}/{m}: {term(t)}".lstrip("/: ") for f, m, t in zip(fam, mod, v["term"].astype(str))]
-    fig, ax = style.figure(height=max(2.6, 0.24 * len(v) + 1.0))
+    rows = [term_label(t, labels) for t in v["term"].astype(str)]
+    fig, ax = style.figure(height=max(2.6, 0.24 * len(v) + 1.4))
     y = np.arange(len(v))
     groups = list(dict.fromkeys(zip(fam, mod)))
+    names = {g: model_labels.get(f"{g[0]}/{g[1]}", f"{g[0]} {g[1]}".replace("_", " ")) for g in groups}
     for k, g in enumerate(groups):
         m = np.array([(f, mm) == g for f, mm in zip(fam, mod)])
         ax.errorbar(v.loc[m, "estimate"], y[m], xerr=Z95 * se[m], fmt="o", ms=3.5, capsize=2,
-                    color=style.PALETTE[k % len(style.PALETTE)], label=f"estimate: {g[0]}/{g[1]}")
-    ax.scatter(v["truth"], y, marker="x", s=30, color="black", zorder=4, label="estimand (truth)")
+                    color=style.PALETTE[k % len(style.PALETTE)], label=names[g])
+        if k:
+            ax.axhline(np.flatnonzero(m)[0] - 0.5, color="0.8", lw=0.6)
+    ax.scatter(v["truth"], y, marker="x", s=30, color="black", zorder=4, label="Estimand (truth)")
     ax.axvline(0, color="0.6", lw=0.6)
     ax.set_yticks(y)
     ax.set_yticklabels(rows, fontsize=6.5)
     ax.invert_yaxis()
-    ax.set_xlabel("Estimate with 95% CI, and the truth of the synthetic world")
+    ax.set_xlabel("Estimate with 95% confidence interval, and the estimand of the synthetic world")
     ax.legend(frameon=False, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.15 * 10 / max(10, len(v)) - 0.08),
               ncol=2)
     fig.tight_layout()
-    return fig
+    data = _interval_rows(v.assign(family=fam, model=mod))
+    data["model_label"] = [names[g] for g in zip(fam, mod)]
+    data["truth"] = v["truth"].to_numpy()
+    return fig, data

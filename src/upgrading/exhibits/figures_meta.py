@@ -4,7 +4,7 @@ DATA_FIGURES = ["foreign_presence", "smile_curve", "clusters"]
 SYNTHETIC_FIGURES = ["recovery"]
 FIGURE_TITLES = {
     "foreign_presence": "Foreign presence over time, by region and ownership",
-    "smile_curve": "Value added per unit of output by industry, ownership and period (the smile curve)",
+    "smile_curve": "Value added per unit of output by industry, and over time in labour-intensive industries (the smile curve)",
     "clusters": "City by industry location quotients (cluster view)",
     "spec_curve": "Specification curve: every registry estimate of the headline coefficient",
     "recovery": "Pipeline validation: estimates against the synthetic truth",

@@ -320,6 +320,13 @@ def capital_numbers(recovery: pd.DataFrame, beta_k: pd.DataFrame) -> dict[str, s
     return out
 
 
+def coverage_mc_se(share: float, draws: int) -> str:
+    """Monte Carlo standard error of a coverage share, in percentage points (one decimal)."""
+    if draws <= 0:
+        raise InputError(f"coverage over {draws} draws", file="coverage.csv", column="draws")
+    return fmt_float(100 * math.sqrt(float(share) * (1 - float(share)) / draws), 1)
+
+
 def coverage_numbers(cov: pd.DataFrame, sources: dict[str, str] | None = None) -> dict[str, str]:
     """Monte Carlo coverage of 95% intervals (results/montecarlo/coverage.csv), one macro per
     outcome, model and term: \\CoveragePipelineBaselineFirmYearBackward is the coverage of the
@@ -328,15 +335,22 @@ def coverage_numbers(cov: pd.DataFrame, sources: dict[str, str] | None = None) -
     need = {"outcome", "family", "model", "term", "coverage", "draws"}
     if not need <= set(cov.columns):
         raise InputError(f"coverage table needs columns {sorted(need)}", file="coverage.csv")
-    out = {"CoverageDraws": fmt_int(cov["draws"].max())}
+    draws = int(cov["draws"].max())
+    # A share of n draws is known to about sqrt(p(1-p)/n): at the nominal 95 % and 8 draws that
+    # is 7.7 points, so shares print as whole percents beside their Monte Carlo standard error.
+    out = {"CoverageDraws": fmt_int(draws),
+           "CoverageMcSe": coverage_mc_se(0.95, draws)}
     if sources is not None:
         sources["CoverageDraws"] = "max of draws"
+        sources["CoverageMcSe"] = "sqrt(0.95 x 0.05 / max of draws), in points"
     for _, r in cov.iterrows():
         base = macro_name("Coverage", r["outcome"], r["family"], r["model"], r["term"])
-        out[base] = percent(r["coverage"])
+        out[base] = percent(r["coverage"], 0)
+        out[base + "McSe"] = coverage_mc_se(r["coverage"], int(r["draws"]))
         if sources is not None:
             row = "row " + ", ".join(f"{c}={r[c]}" for c in ("outcome", "family", "model", "term"))
-            sources.update({base: f"{row}; column coverage", base + "Bias": f"{row}; column bias"})
+            sources.update({base: f"{row}; column coverage", base + "Bias": f"{row}; column bias",
+                            base + "McSe": f"{row}; sqrt(coverage (1 - coverage) / draws)"})
         if "bias" in cov.columns:
             out[base + "Bias"] = signed(r["bias"])
     return out

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 
+from upgrading.analysis import grammar
 from upgrading.exhibits.figures_meta import DATA_FIGURES, FIGURE_TITLES, SYNTHETIC_FIGURES
+from upgrading.exhibits.specs_appendix import describe_sample
 
 DEFAULTS = {
     "headline_term": "backward",
@@ -44,7 +46,17 @@ def _models(resolved_families: list[dict]):
 RESERVED_TABLES = {"specs_appendix", "additional"}
 
 
-def tables(resolved_families: list[dict], cfg: dict) -> dict[str, dict]:
+def _expected_terms(m: dict) -> list[str]:
+    """Terms the model asks for, as tidy estimates name them; event-study dummies (i(...))
+    expand into levels and are left out. A term absent from the estimates was dropped."""
+    iv = m.get("iv") or {}
+    terms = list(m.get("regressors") or []) + list(m.get("controls") or []) + list(iv.get("endog") or [])
+    # The tidy file labels each term by its canonical spelling ("l(x, 1)" -> "l(x,1)").
+    canonical = [str(grammar.parse_term(t)) for t in terms if not t.replace(" ", "").startswith("i(")]
+    return list(dict.fromkeys(canonical))
+
+
+def tables(resolved_families: list[dict], cfg: dict, samples: dict | None = None) -> dict[str, dict]:
     """{table_id: {families, spec}} in registry order; spec is what `upgrading table` renders."""
     s = settings(cfg)
     out: dict[str, dict] = {}
@@ -58,7 +70,8 @@ def tables(resolved_families: list[dict], cfg: dict) -> dict[str, dict]:
         entry = out.setdefault(t, {"families": [], "columns": [], "first_title": fam["title"]})
         if fam["id"] not in entry["families"]:
             entry["families"].append(fam["id"])
-        entry["columns"].append({"family": fam["id"], "model": m["id"], "header": m.get("label") or ""})
+        entry["columns"].append({"family": fam["id"], "model": m["id"], "header": m.get("label") or "",
+                                 "sample": m.get("sample") or "", "terms": _expected_terms(m)})
     plans = {}
     for t, entry in out.items():
         custom = s["tables"].get(t, {})
@@ -73,6 +86,9 @@ def tables(resolved_families: list[dict], cfg: dict) -> dict[str, dict]:
                 "keep": custom.get("keep"),
                 "drop": custom.get("drop", ["Intercept"]),
                 "digits": custom.get("digits", 3),
+                # Prose definitions of the samples the table's columns use (for its notes).
+                "samples": {c["sample"]: describe_sample((samples or {})[c["sample"]])
+                            for c in entry["columns"] if c["sample"] and c["sample"] in (samples or {})},
             },
         }
     return plans
@@ -114,7 +130,16 @@ def figures(resolved_families: list[dict], cfg: dict, synthetic: bool) -> dict:
         "curve_families": curve_families,
         "curve_models": curve_models,
         "labels": s["labels"],
+        # Readable names for legends and axes (the ids stay in the figures' CSVs).
+        "family_titles": {f["id"]: f["title"] for f in resolved_families},
+        "model_labels": {f"{f['id']}/{m['id']}": _model_name(f, m) for f, m in _models(resolved_families)},
     }
+
+
+def _model_name(fam: dict, m: dict) -> str:
+    """'Validation: Structural, firm and year effects' from the family id and the model's label."""
+    family = fam["id"].replace("_", " ")
+    return f"{family[:1].upper()}{family[1:]}: {m.get('label') or m['id'].replace('_', ' ')}"
 
 
 def figure_families(fig_plan: dict) -> list[str]:

@@ -77,23 +77,48 @@ def render(families: list[dict], samples: dict[str, list]) -> str:
     lines.append(r"\end{longtable}")
     if samples:
         lines.append(r"\noindent Samples: " + "; ".join(
-            rf"\texttt{{{escape(name)}}} = " + _cell(_describe_filter(conds))
+            rf"\texttt{{{escape(name)}}}: " + _cell(describe_sample(conds))
             for name, conds in sorted(samples.items())) + ".")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def _describe_filter(conds) -> str:
+def _value(v) -> str:
+    """One condition value as a reader sees it: booleans as yes/no, numbers and text as written."""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    return str(v)
+
+
+def _list(values) -> str:
+    """[a, b, c] -> 'a, b or c' (prose, never Python's list syntax)."""
+    items = [_value(v) for v in values]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def _condition(c) -> str:
+    """One registry sample condition (workflow/schemas/specs.schema.yaml) as a phrase."""
+    if c.get("balanced"):
+        return "firms observed in every remaining year (balanced panel)"
+    col = c["column"]
+    if "equals" in c:
+        return f"{col} = {_value(c['equals'])}"
+    if "not_equals" in c:
+        return f"{col} is not {_value(c['not_equals'])}"
+    if "in" in c:
+        return f"{col} is {_list(c['in'])}"
+    if "between" in c:
+        lo, hi = c["between"]
+        return f"{col} from {_value(lo)} to {_value(hi)}"
+    if "at_least" in c:
+        return f"{col} at least {_value(c['at_least'])}"
+    if "at_most" in c:
+        return f"{col} at most {_value(c['at_most'])}"
+    raise ValueError(f"sample condition {c!r} has no known operator")
+
+
+def describe_sample(conds) -> str:
     if not isinstance(conds, list):
         conds = [conds]
-    parts = []
-    for c in conds:
-        if not isinstance(c, dict):
-            parts.append(str(c))
-            continue
-        col = c.get("column", "?")
-        for op, val in c.items():
-            if op == "column":
-                continue
-            parts.append(f"{col} {op} {val}")
+    parts = [_condition(c) for c in conds]
     return " and ".join(parts) if parts else "all rows"

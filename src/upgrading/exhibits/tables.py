@@ -24,6 +24,8 @@ STAR_NOTE = r"$^{*}\,p<0.10$, $^{**}\,p<0.05$, $^{***}\,p<0.01$"
 
 TIDY_COLUMNS = ["family", "model", "term", "estimate", "std_error", "p_value", "nobs",
                 "fixed_effects", "vcov", "depvar"]
+# Estimators whose tidy `r2` is McFadden's pseudo R2 and that drop perfectly predicted groups.
+LIKELIHOOD_ESTIMATORS = {"probit", "logit"}
 # A table wider than this many model columns is scaled to the text width.
 MAX_NATURAL_COLUMNS = 6
 
@@ -104,6 +106,8 @@ class Column:
     family: str
     model: str
     header: str = ""  # optional label printed above the column
+    sample: str = ""  # registry sample name ("" = every row of the analysis table)
+    terms: list[str] = field(default_factory=list)  # terms the model asks for (dropped ones get a note)
 
 
 @dataclass
@@ -116,6 +120,7 @@ class TableSpec:
     keep: list[str] | None = None  # terms to show (default: every term), in this order
     drop: list[str] = field(default_factory=lambda: ["Intercept"])
     digits: int = 3
+    samples: dict[str, str] = field(default_factory=dict)  # sample name -> prose definition
 
 
 def check_tidy(est: pd.DataFrame, source: str) -> None:
@@ -180,9 +185,7 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
                 continue
             r = hit.iloc[0]
             mark = stars(r["p_value"])
-            value = fmt_float(r["estimate"], spec.digits)
-            value = r"\ensuremath{-}" + value[1:] if value.startswith("-") else value
-            coef.append(value + (f"$^{{{mark}}}$" if mark else ""))
+            coef.append(minus(fmt_float(r["estimate"], spec.digits)) + (f"$^{{{mark}}}$" if mark else ""))
             se.append(f"({fmt_float(r['std_error'], spec.digits)})" if not is_missing(r["std_error"]) else "")
         grid.append({"kind": "coef", "label": term_label(term, labels), "cells": coef, "term": term})
         grid.append({"kind": "se", "label": "", "cells": se, "term": term})
@@ -192,7 +195,7 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
             for rows in per_col:
                 hit = rows[rows["term"].astype(str) == term]
                 v = hit[column].iloc[0] if column in hit.columns and len(hit) else None
-                cells.append("" if is_missing(v) else f"{left}{fmt_float(v, spec.digits)}{right}")
+                cells.append("" if is_missing(v) else f"{left}{minus(fmt_float(v, spec.digits))}{right}")
             if any(cells):
                 grid.append({"kind": "se", "label": "", "cells": cells, "term": term, "extra": column})
 
@@ -208,14 +211,18 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
         grid.append({"kind": "fe", "label": fe_label(fe, labels) + " FE",
                      "cells": ["Yes" if fe in fes else "No" for fes in fes_per_col]})
 
-    stats = [("Observations", "nobs", lambda v: fmt_int(v)),
-             ("Clusters", "n_clusters", lambda v: fmt_int(v)),
-             ("$R^2$", "r2", lambda v: fmt_float(v, 3)),
-             ("Within $R^2$", "r2_within", lambda v: fmt_float(v, 3)),
-             ("Mean of dep.\\ var.", "depvar_mean", lambda v: fmt_float(v, 3))]
-    for label, column, fmt in stats:
-        cells = [fmt(_first(rows, column)) if _first(rows, column) is not None else ""
-                 for rows in per_col]
+    # Probit and logit report McFadden's pseudo R2 in the same tidy column as OLS's R2.
+    estimators = [str(_first(rows, "estimator") or "ols").lower() for rows in per_col]
+    r2_rows = [("$R^2$", lambda e: e not in LIKELIHOOD_ESTIMATORS),
+               ("Pseudo $R^2$", lambda e: e in LIKELIHOOD_ESTIMATORS)]
+    stats = [("Observations", "nobs", lambda v: fmt_int(v), None),
+             ("Clusters", "n_clusters", lambda v: fmt_int(v), None)]
+    stats += [(label, "r2", lambda v: fmt_float(v, 3), keep) for label, keep in r2_rows]
+    stats += [("Within $R^2$", "r2_within", lambda v: fmt_float(v, 3), None),
+              ("Mean of dep.\\ var.", "depvar_mean", lambda v: minus(fmt_float(v, 3)), None)]
+    for label, column, fmt, keep in stats:
+        cells = [fmt(_first(rows, column)) if _first(rows, column) is not None
+                 and (keep is None or keep(e)) else "" for rows, e in zip(per_col, estimators)]
         if any(cells):
             grid.append({"kind": "stat", "label": label, "cells": cells})
 
@@ -234,9 +241,60 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
     if "marginal_effect" in extras:
         notes.append("Average marginal effects in braces.")
     notes.append(STAR_NOTE + ".")
+    notes += sample_notes(per_col, spec)
+    notes += dropped_notes(per_col, spec)
     if spec.notes:
         notes.append(escape(spec.notes))
     return grid, notes
+
+
+def minus(value: str) -> str:
+    """A typeset minus sign (not a hyphen) in front of a negative number of a cell."""
+    return r"\ensuremath{-}" + value[1:] if value.startswith("-") else value
+
+
+def _columns_phrase(idx: list[int]) -> str:
+    cols = [f"({i + 1})" for i in idx]
+    return ("column " if len(cols) == 1 else "columns ") + (
+        cols[0] if len(cols) == 1 else ", ".join(cols[:-1]) + " and " + cols[-1])
+
+
+def sample_notes(per_col: list[pd.DataFrame], spec: TableSpec) -> list[str]:
+    """Which firm-years each column uses, and how many a missing model variable leaves out."""
+    groups: dict[str, list[int]] = {}
+    for i, c in enumerate(spec.columns):
+        groups.setdefault(c.sample, []).append(i)
+    parts = []
+    for name, idx in groups.items():
+        if name:
+            what = f"{name} (firm-years with {spec.samples[name]})" if name in spec.samples else name
+        else:
+            what = "every firm-year of the analysis table"
+        scope = "" if len(groups) == 1 else f" in {_columns_phrase(idx)}"
+        parts.append(f"{escape(what)}{scope}")
+    notes = [("Sample: " if len(groups) == 1 else "Samples: ") + "; ".join(parts) + "."]
+    missing = [_first(rows, "n_missing_dropped") for rows in per_col]
+    if any(not is_missing(m) and int(m) > 0 for m in missing):
+        counts = [f"{fmt_int(m)} in ({i + 1})" for i, m in enumerate(missing) if not is_missing(m) and int(m) > 0]
+        likelihood = any(str(_first(rows, "estimator") or "").lower() in LIKELIHOOD_ESTIMATORS for rows in per_col)
+        why = "a variable of the model is missing for them"
+        if likelihood:
+            why += " or, in probit and logit models, their fixed-effect group's outcome never varies"
+        notes.append(f"Firm-years of the sample left out because {why}: " + ", ".join(counts) + ".")
+    return notes
+
+
+def dropped_notes(per_col: list[pd.DataFrame], spec: TableSpec) -> list[str]:
+    """A term the model asks for but the estimates lack was dropped by the estimator as collinear."""
+    dropped: dict[str, list[int]] = {}
+    for i, (rows, c) in enumerate(zip(per_col, spec.columns)):
+        have = set(rows["term"].astype(str))
+        for t in c.terms:
+            if t not in have and t not in spec.drop:
+                dropped.setdefault(t, []).append(i)
+    return [f"{term_label(t, spec.labels)} in {_columns_phrase(idx)} is collinear with the fixed "
+            "effects or the other regressors and is dropped by the estimator (no coefficient)."
+            for t, idx in dropped.items()]
 
 
 def render_latex(grid: list[dict], notes: list[str], spec: TableSpec) -> str:

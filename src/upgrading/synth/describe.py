@@ -1,8 +1,8 @@
-"""Calibration table of a written synthetic world: its moments beside FACTS.md targets.
+"""Calibration table of a written synthetic world: its moments beside the published targets of docs/calibration.md.
 
 Moments come from the truth (one row per true firm-year, the injected duplicates left
 out), so they describe the world, not the cleaning. Each target has a tolerance; `ok`
-says whether the moment falls inside it. Targets marked [R] in FACTS.md are ballparks.
+says whether the moment falls inside it. Targets marked [R] are ballparks (docs/calibration.md).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pandas as pd
 
 from upgrading.measures import spillovers
 
-# moment -> (target, tolerance (absolute), source in FACTS.md). Tolerance None: the level
+# moment -> (target, tolerance (absolute), source, docs/calibration.md). Tolerance None: the level
 # depends on the source study's normalisation of its IO weights, which it does not state (its
 # vertical means exceed its horizontal mean, impossible with our shares-of-shares weights, which
 # sum to at most 1), so the moment is reported beside its target but not judged.
@@ -100,7 +100,7 @@ def describe(out_dir: str | Path) -> str:
     params = json.loads((Path(out_dir) / "truth" / "parameters.json").read_text(encoding="utf-8"))
     lines = [f"Synthetic ASIF world in {out_dir}: scale {params['scale']}, seed {params['seed']}",
              "", "Per year:", per_year.to_string(float_format=lambda x: f"{x:.3f}"), "",
-             "Calibration (value vs FACTS.md target +- tolerance):",
+             "Calibration (value vs docs/calibration.md target +- tolerance):",
              table.to_string(index=False, float_format=lambda x: f"{x:.3f}"), "",
              "Spillover truth (estimand of the baseline regression): "
              + ", ".join(f"{k} {v:.3f}" for k, v in sorted(params["spillovers"].items())),

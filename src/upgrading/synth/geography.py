@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from gb2260.data import data as GB2260
 
-REVISION = 2002  # 344 prefecture-level codes [V, FACTS.md]
+REVISION = 2002  # 344 prefecture-level codes [V, docs/calibration.md]
 EXCLUDED_PROVINCES = {71, 81, 82}  # Taiwan, Hong Kong, Macao: not in the ASIF
 
 # Region of each province; PRD and YRD are the core cities of the two deltas.
@@ -84,7 +84,7 @@ def prefectures() -> tuple[pd.DataFrame, dict[int, np.ndarray]]:
 
 
 def city_traits(cities: pd.DataFrame, rng: np.random.Generator, p: dict) -> pd.DataFrame:
-    """Add FDI pull, firm weight and the three relations of the seed texts (each in [0, 1])."""
+    """Add FDI pull, firm weight and the three local relations of the case studies (each in [0, 1])."""
     n = len(cities)
     out = cities.copy()
     region = out["region"].to_numpy()

@@ -112,7 +112,7 @@ IO_LINKS = {13: [14, 15, 16], 17: [18, 19, 24, 42], 19: [18], 20: [21], 22: [23,
             30: [40, 39, 24, 42, 37, 21, 14], 29: [37]}
 # Nearly every division has a main supplier besides itself and background trade is thin, so
 # Forward (the foreign presence of a buyer's suppliers) follows a few supplier divisions
-# rather than an average of all 29 (its sd across industry-years: 0.128 [V], FACTS.md).
+# rather than an average of all 29 (its sd across industry-years: 0.128 [V], docs/calibration.md).
 
 
 def io_table(codes: list[int], rng: np.random.Generator) -> pd.DataFrame:
