@@ -40,6 +40,7 @@ def built(tmp_path_factory):
                                *[str(r / "estimates" / f"{f}.parquet") for f in p["families"]],
                                "--spec", plan.as_json(p["spec"]), "--out-tex", str(r / "tables" / f"{t}.tex"),
                                "--out-csv", str(r / "tables" / f"{t}.csv")]) == 0
+    _production_tables(root)
     os.environ["SOURCE_DATE_EPOCH"] = "1704067200"
     assert cli.figures_main(["--analysis", str(root / "data/processed/analysis.parquet"),
                              "--industries", str(root / "data/raw/industries.csv"),
@@ -65,6 +66,24 @@ def built(tmp_path_factory):
                                  "--paper", str(root / "paper/paper.tex"), "--results", "results",
                                  "--out", str(r / "exhibits.csv")]) == 0
     return root, tplan, fplan
+
+
+def _production_tables(root):
+    """The production-function tables from a small elasticities file (two industries, four methods)."""
+    import pandas as pd
+
+    from upgrading.exhibits import production
+
+    base = {"nobs": 500, "n_firms": 100, "reason": "", "starts": 11, "starts_converged": 7, "roots": 1,
+            "criterion": 1e-30, "second_root_in_band": False, "solutions": "0.4000/0.3000", "se_l": 0.01,
+            "se_k": 0.02, "status": "estimated"}
+    rows = [base | {"industry": ind, "method": m, "beta_l": bl, "beta_k": bk}
+            for ind in (13, 14) for m, bl, bk in (("ols", 0.9, 0.1), ("fe", 0.7, 0.1),
+                                                  ("lp", 0.4, 0.3), ("acf", 0.41, 0.29))]
+    path = root / "data/processed/production_elasticities.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    assert production.main(["--elasticities", str(path), "--tfp-method", "acf",
+                            "--outdir", str(root / "results/tables")]) == 0
 
 
 def _latexmk(paper_dir):

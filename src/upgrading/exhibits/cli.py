@@ -275,11 +275,7 @@ def exhibit_map_main(argv: list[str]) -> int:
                       "spec": models((c["family"], c["model"]) for c in p["spec"]["columns"]),
                       "inputs": [f"{r}/estimates/{f}.parquet" for f in p["families"]]}
                   for t, p in tplan.items()}
-        tables["specs_appendix"] = {"title": "The specification registry (appendix)",
-                                    "rule": "specs_appendix",
-                                    "program": "upgrading specs-appendix (src/upgrading/exhibits/specs_appendix.py)",
-                                    "spec": "config/specs.yaml: every family",
-                                    "inputs": ["config/specs.yaml"]}
+        tables.update({t: dict(v) for t, v in exhibit_map.STAGE_TABLES.items()})
         trail = Trail.read(args.trail) if args.trail else None
         # Data figures read the analysis table and side files of the raw folder (industry names).
         fig_job = trail.producer(f"{r}/figures/{fplan['names'][0]}.pdf") if trail and fplan["names"] else None

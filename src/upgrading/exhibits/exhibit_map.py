@@ -15,6 +15,23 @@ import pandas as pd
 
 from upgrading.exhibits import trail as trail_module
 
+# Tables a stage writes itself, not from a registry family: id -> what the exhibit map says of it.
+STAGE_TABLES = {
+    "specs_appendix": {"title": "The specification registry (appendix)", "rule": "specs_appendix",
+                       "program": "upgrading specs-appendix (src/upgrading/exhibits/specs_appendix.py)",
+                       "spec": "config/specs.yaml: every family", "inputs": ["config/specs.yaml"]},
+    "production_elasticities": {"title": "The production function behind TFP: elasticities by industry",
+                                "rule": "production_tables",
+                                "program": "upgrading production-tables (src/upgrading/exhibits/production.py)",
+                                "spec": "config productivity (methods, search, fallback); measures.tfp_method",
+                                "inputs": ["data/processed/production_elasticities.csv"]},
+    "production_search": {"title": "Production-function search diagnostics by industry",
+                          "rule": "production_tables",
+                          "program": "upgrading production-tables (src/upgrading/exhibits/production.py)",
+                          "spec": "config productivity (starts, root_tol, criterion_band)",
+                          "inputs": ["data/processed/production_elasticities.csv"]},
+}
+NO_CSV_TABLES = {"specs_appendix"}
 COLUMNS = ["exhibit", "title", "rule", "program", "spec", "inputs", "upstream", "raw_inputs", "output"]
 NOT_TRACED = "not traced (no --trail)"
 _TABLE_RE = re.compile(r"\\input\{[^}]*tables/([A-Za-z0-9_\-]+)(?:\.tex)?\}")
@@ -49,7 +66,7 @@ def build(tables: dict[str, dict], figures: dict[str, dict], paper_tex: str,
     rows = []
     order = [t for t in paper_tables if t in tables] + [t for t in tables if t not in paper_tables]
     for i, t in enumerate(order, start=1):
-        special = t in {"specs_appendix"}
+        special = t in NO_CSV_TABLES
         rows.append({
             "exhibit": f"Table {i}" + ("" if t in paper_tables else " (additional)"),
             "title": tables[t]["title"],
