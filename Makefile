@@ -2,9 +2,12 @@
 #   make reproduce [SCALE=small|medium|full] [SEED=N] [PROFILE=default|slurm] [SNAKEMAKE_ARGS=...]
 #   make test      the test suite (unit, property, whole-DAG integration at small scale)
 #   make verify    rebuild in a temporary copy and compare every hash with results/manifest.json
+#   make bench-estimate [BENCH_DIR=../shared/bench] [REPEATS=3]
+#                  time the estimation engine on the bench panel; writes results/benchmarks/summary.csv
+#                  and docs/benchmarks.md
 SHELL := /bin/bash
 .DEFAULT_GOAL := reproduce
-.PHONY: env tex reproduce test verify report lint clean
+.PHONY: env tex reproduce test verify report lint clean bench-estimate
 
 VENV := .venv
 UV := .tools/bin/uv
@@ -13,6 +16,8 @@ SCALE ?=
 SEED ?=
 PROFILE ?= default
 SNAKEMAKE_ARGS ?=
+BENCH_DIR ?= ../shared/bench
+REPEATS ?= 3
 CONFIG_OVERRIDES := $(strip $(if $(SCALE),scale=$(SCALE)) $(if $(SEED),seed=$(SEED)))
 CONFIG_FLAG := $(if $(CONFIG_OVERRIDES),--config $(CONFIG_OVERRIDES))
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -37,6 +42,10 @@ test: env tex
 
 verify: env tex
 	bash workflow/scripts/verify.sh
+
+bench-estimate: env
+	@test -d "$(BENCH_DIR)" || { echo "error: $(BENCH_DIR) not found: bench-estimate needs the bench folder (gen_panel.py, specs_speed.yaml); set BENCH_DIR=..." >&2; exit 2; }
+	$(VENV)/bin/python workflow/scripts/bench_estimate.py --bench-dir "$(BENCH_DIR)" --repeats $(REPEATS)
 
 report: env
 	$(SNAKEMAKE) --workflow-profile profiles/$(PROFILE) $(CONFIG_FLAG) --report results/report.html
