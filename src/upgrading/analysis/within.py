@@ -87,14 +87,15 @@ class Fit:
 
     def tidy(self, alpha: float = 0.05) -> pd.DataFrame:
         """Estimate, SE, t, p and confidence interval per coefficient, as pyfixest's Feols.tidy()."""
-        from scipy.stats import t as student
+        # Student t from scipy.special (what scipy.stats.t calls), without scipy.stats' import cost
+        from scipy.special import stdtr, stdtrit
 
         se = self.se
         tstat = self.coef / se
-        z = abs(student.ppf(alpha / 2, self.df_t))
+        z = abs(stdtrit(self.df_t, alpha / 2))
         return pd.DataFrame({
             "Estimate": self.coef, "Std. Error": se, "t value": tstat,
-            "Pr(>|t|)": 2 * (1 - student.cdf(np.abs(tstat), self.df_t)),
+            "Pr(>|t|)": 2 * (1 - stdtr(self.df_t, np.abs(tstat))),
             f"{100 * alpha / 2:g}%": self.coef - z * se, f"{100 * (1 - alpha / 2):g}%": self.coef + z * se,
         }, index=pd.Index(self.coefnames, name="Coefficient"))
 
