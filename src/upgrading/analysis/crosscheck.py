@@ -33,7 +33,7 @@ def compare_family(df: pd.DataFrame, family: dict, est: pd.DataFrame, coef_rtol:
     for m in family["models"]:
         if m["estimator"] != "ols":
             continue
-        lm = estimate_model(design, m, absorbed)
+        lm = estimate_model(design, m, absorbed, panel=family["panel"])
         pf_rows = est[est["model"] == m["id"]]
         if pf_rows.empty:
             raise InputError(f"no pyfixest estimates for model {m['id']}", column="model")

@@ -9,7 +9,10 @@ pyfixest: ssc(adj=TRUE, fixef.K="nested", cluster.adj=TRUE, cluster.df="min"):
     HC1    : V * N / (N - df_k)
     iid    : V * N / (N - df_k)            (linearmodels' s2 divides by N)
 
-Absorbed effects: the columns of every model that shares rows (sample and complete cases),
+Entity and time effects of the panel (firm + year), no IV, no weights, at most one cluster
+variable (PanelOLS's two-way clustering is not fixest's): PanelOLS, which
+demeans by firm exactly and partials out the year dummies (no iteration). Other absorbed
+effects: the columns of every model that shares rows (sample and complete cases),
 fixed effects and weights are residualized on the effects once, with pyhdfe (the HDFE path of
 linearmodels' AbsorbingLS: pyhdfe.create(..., drop_singletons=False).residualize), then each
 model is linearmodels' IV2SLS on the residualized columns (Frisch-Waugh-Lovell; OLS when it has
@@ -83,11 +86,13 @@ class Absorbed:
         return have[names]
 
 
-def estimate_model(design: dsg.Design, m: dict, absorbed: Absorbed | None = None) -> dict:
+def estimate_model(design: dsg.Design, m: dict, absorbed: Absorbed | None = None,
+                   panel: dict | None = None) -> dict:
     """{coefficient column: (estimate, std_error)}, plus nobs and the applied factor.
 
     absorbed: residualized columns shared between the models of a family (one absorption per
-    set of rows and effects); a fresh one is used if not given.
+    set of rows and effects); a fresh one is used if not given. panel: the family's
+    {"id", "time"}; a model with exactly these two effects is fitted with PanelOLS.
     """
     from linearmodels.iv import IV2SLS
     from linearmodels.iv.absorbing import AbsorbingLS
@@ -112,6 +117,20 @@ def estimate_model(design: dsg.Design, m: dict, absorbed: Absorbed | None = None
         values.columns = names
         values = values.div(np.sqrt(weights.to_numpy()), axis=0)  # IV2SLS applies the weights again
         exog = values[cols["exog"]]
+    elif panel and not cols["endog"] and len(cols["cluster"]) < 2 \
+            and sorted(m["fixed_effects"]) == sorted([panel["id"], panel["time"]]):
+        from linearmodels import PanelOLS
+
+        unit, period = design.fe_cols[panel["id"]], design.fe_cols[panel["time"]]
+        index = pd.MultiIndex.from_arrays([fe[unit], fe[period]])
+        if index.is_unique:
+            kw = {"clusters": cov_kw["clusters"].set_axis(index)} if cov_kw else {}
+            res = PanelOLS(data[cols["y"]].set_axis(index), data[cols["exog"]].set_axis(index),
+                           entity_effects=True, time_effects=True).fit(
+                cov_type=cov_type, debiased=False, auto_df=False, count_effects=False, **kw)  # raw sandwich
+            return _result(res, N, fe, clusters if cov_type == "clustered" else None, cov_type, G)
+        values, weights = (absorbed or Absorbed()).columns(design, m, rows, names), None
+        exog = values[cols["exog"]]
     else:
         values, weights = (absorbed or Absorbed()).columns(design, m, rows, names), None
         exog = values[cols["exog"]]
@@ -119,8 +138,13 @@ def estimate_model(design: dsg.Design, m: dict, absorbed: Absorbed | None = None
     instr = values[cols["instruments"]] if cols["instruments"] else None
     res = IV2SLS(values[cols["y"]], exog, endog, instr, weights=weights).fit(
         cov_type=cov_type, debiased=False, **cov_kw)
+    return _result(res, N, fe, clusters if cov_type == "clustered" else None, cov_type, G)
+
+
+def _result(res, N: int, fe, clusters, cov_type: str, G: int | None) -> dict:
+    """linearmodels' raw sandwich times fixest's small-sample factor."""
     k = len(res.params)
-    df_k = fixest_df_k(k, fe, clusters if cov_type == "clustered" else None)
+    df_k = fixest_df_k(k, fe, clusters)
     factor = fixest_factor("cluster" if cov_type == "clustered" else "other", N, df_k, G)
     se = np.sqrt(np.diag(res.cov.to_numpy()) * factor)
     out = {name: (float(res.params[name]), float(s)) for name, s in zip(res.params.index, se)}

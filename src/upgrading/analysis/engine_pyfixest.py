@@ -174,16 +174,22 @@ def _fit_within(group: dict, design: dsg.Design) -> tuple[dict, list[dict]]:
     cols0 = members[0][1]
     names = list(dict.fromkeys(n for _, c in members for n in [c["y"], *c["exog"]]))
     frame = design.frame
-    weights = frame[cols0["weights"]].to_numpy()[rows] if cols0["weights"] else None
-    fe = np.column_stack([codes(frame[f].to_numpy()[rows]) for f in cols0["fe"]])
-    within = Within(frame[names].to_numpy()[rows], names, fe, weights)
+    every_row = bool(rows.all())
+
+    def take(col: str) -> np.ndarray:  # numpy arrays of the needed columns only, copied once
+        values = frame[col].to_numpy()
+        return values if every_row else values[rows]
+
+    weights = take(cols0["weights"]) if cols0["weights"] else None
+    fe = np.column_stack([codes(take(f)) for f in cols0["fe"]])
+    within = Within(np.column_stack([take(n) for n in names]), names, fe, weights)
     clusters: dict = {}
     fits, collinear = {}, []
     for m, cols in members:
         vcov = pf_vcov(cols, m)
         for c in cols["cluster"]:
             if c not in clusters:
-                clusters[c] = codes(frame[c].to_numpy()[rows])
+                clusters[c] = codes(take(c))
         kind = "CRV1" if isinstance(vcov, dict) else vcov
         try:
             fits[m["id"]] = within.fit(cols["y"], cols["exog"], kind, [clusters[c] for c in cols["cluster"]])
