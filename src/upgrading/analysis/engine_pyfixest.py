@@ -206,7 +206,7 @@ class _WithinView:
         self.fit = fit
         self._N, self._G = fit.nobs, fit.n_clusters
         self._r2, self._r2_within = fit.r2, fit.r2_within
-        self._coefnames, self._X, self._Y = fit.coefnames, fit.X, fit.Y
+        self._coefnames = fit.coefnames
 
     def tidy(self):
         return self.fit.tidy()

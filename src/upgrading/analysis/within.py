@@ -78,8 +78,6 @@ class Fit:
     n_clusters: int | None
     r2: float
     r2_within: float
-    X: np.ndarray  # demeaned (and sqrt-weighted) regressors, as pyfixest's Feols._X
-    Y: np.ndarray  # demeaned (and sqrt-weighted) outcome, as pyfixest's Feols._Y
 
     @property
     def se(self) -> np.ndarray:
@@ -190,4 +188,4 @@ class Within:
         ssr = u @ u
         i = self.position[outcome]
         return Fit(list(regressors), beta, V, df_k, df_t, N, n_clusters,
-                   r2=float(1 - ssr / self._tss[i]), r2_within=float(1 - ssr / (y @ y)), X=X, Y=y[:, None])
+                   r2=float(1 - ssr / self._tss[i]), r2_within=float(1 - ssr / (y @ y)))
