@@ -7,9 +7,12 @@
 #              FIGURE=spec_curve [POINT=family/model/term] | EXHIBIT='Table 2' | FILE=path
 #                  the chain of one number, cell, figure point or exhibit back to the raw files
 #   make clean     remove generated files (data/processed, results, logs, the PDF); tracked files and data/raw stay
+#   make bench-estimate [BENCH_DIR=../shared/bench] [REPEATS=3]
+#                  time the estimation engine on the bench panel; writes results/benchmarks/summary.csv
+#                  and docs/benchmarks.md
 SHELL := /bin/bash
 .DEFAULT_GOAL := reproduce
-.PHONY: env tex reproduce test verify report lint clean audit inspect-raw
+.PHONY: env tex reproduce test verify report lint clean audit inspect-raw bench-estimate
 
 VENV := .venv
 UV := .tools/bin/uv
@@ -18,6 +21,8 @@ SCALE ?=
 SEED ?=
 PROFILE ?= default
 SNAKEMAKE_ARGS ?=
+BENCH_DIR ?= ../shared/bench
+REPEATS ?= 3
 CONFIG_OVERRIDES := $(strip $(if $(SCALE),scale=$(SCALE)) $(if $(SEED),seed=$(SEED)))
 CONFIG_FLAG := $(if $(CONFIG_OVERRIDES),--config $(CONFIG_OVERRIDES))
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -47,6 +52,10 @@ inspect-raw: env
 
 verify: env tex
 	bash workflow/scripts/verify.sh
+
+bench-estimate: env
+	@test -d "$(BENCH_DIR)" || { echo "error: $(BENCH_DIR) not found: bench-estimate needs the bench folder (gen_panel.py, specs_speed.yaml); set BENCH_DIR=..." >&2; exit 2; }
+	$(VENV)/bin/python workflow/scripts/bench_estimate.py --bench-dir "$(BENCH_DIR)" --repeats $(REPEATS)
 
 report: env
 	$(SNAKEMAKE) --workflow-profile profiles/$(PROFILE) $(CONFIG_FLAG) --report results/report.html

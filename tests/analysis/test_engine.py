@@ -70,7 +70,7 @@ def test_tidy_columns_order_and_types(toy):
     assert est["term"].tolist() == REGS + ["backward", "forward", "horizontal"]
     assert est["nobs"].dtype == "int64" and est["estimate"].dtype == "float64"
     assert set(est["fixed_effects"]) == {"firm_id+year"} and set(est["vcov"]) == {"CRV1:industry2"}
-    assert set(est["engine"]) == {"pyfixest"} and (est["n_clusters"] == 30).all()
+    assert set(est["engine"]) == {engine_pyfixest.WITHIN_ENGINE} and (est["n_clusters"] == 30).all()
     assert ((est["ci_low"] < est["estimate"]) & (est["estimate"] < est["ci_high"])).all()
 
 
@@ -92,8 +92,12 @@ def test_multiple_estimation_groups_models_sharing_effects(toy):
     assert fmls[0].startswith("tfp_acf + tfp_lp + tfp_fe + tfp_ols ~ horizontal_hmt")
     assert len(calls) == 4  # 4 outcomes in one call; two other right-hand sides; other effects
     assert sum(len(c["members"]) for c in calls) == len(fam["models"])
-    est, timings = estimate.estimate_family(toy, fam)
+    _, timings = engine_pyfixest.estimate(fam, d, within=False)
     assert len(timings) == len(calls) < len(fam["models"])
+    # one demeaning per set of rows and effects: the four outcomes and sw1 share theirs
+    _, timings = engine_pyfixest.estimate(fam, d)
+    assert [len(t["models"]) for t in timings] == [5, 1, 1]
+    est, _ = estimate.estimate_family(toy, fam)
     # each model estimated jointly equals the model estimated alone
     alone, _ = estimate.estimate_family(toy, _family([{"id": "tfp_lp", "outcome": "tfp_lp"}]))
     np.testing.assert_allclose(est.loc[est["model"] == "tfp_lp", "estimate"], alone["estimate"], rtol=1e-10)

@@ -39,7 +39,7 @@ def estimate_main(argv: list[str]) -> int:
     p.add_argument("--spec-json", default=None,
                    help="the family's resolved spec as passed by the rule; must equal the file's")
     p.add_argument("--out", required=True, help="tidy estimates (parquet)")
-    p.add_argument("--timings", default=None, help="optional CSV of seconds per pyfixest call")
+    p.add_argument("--timings", default=None, help="optional CSV of wall and CPU seconds per demeaning or pyfixest call")
     args = p.parse_args(argv)
 
     def go(a):

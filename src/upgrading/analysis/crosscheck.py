@@ -16,7 +16,7 @@ from upgrading.errors import InputError
 
 from . import design as dsg
 from . import registry
-from .engine_linearmodels import estimate_model
+from .engine_linearmodels import Absorbed, estimate_model
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +28,12 @@ COLUMNS = ["family", "model", "term", "estimate_pyfixest", "estimate_linearmodel
 def compare_family(df: pd.DataFrame, family: dict, est: pd.DataFrame, coef_rtol: float,
                    se_tol: float, data_file: str = "<data>") -> pd.DataFrame:
     design = dsg.build(df, family, data_file=data_file)
+    absorbed = Absorbed()  # models sharing rows and effects share one absorption
     rows = []
     for m in family["models"]:
         if m["estimator"] != "ols":
             continue
-        lm = estimate_model(design, m)
+        lm = estimate_model(design, m, absorbed, panel=family["panel"])
         pf_rows = est[est["model"] == m["id"]]
         if pf_rows.empty:
             raise InputError(f"no pyfixest estimates for model {m['id']}", column="model")

@@ -188,7 +188,7 @@ def model_rows(design: Design, m: dict) -> tuple[np.ndarray, int]:
     in_sample = design.samples[m["sample"]] if m["sample"] else np.ones(len(design.frame), dtype=bool)
     complete = design.frame[used].notna().all(axis=1).to_numpy()
     if cols["weights"]:
-        complete &= (design.frame[cols["weights"]] > 0).to_numpy()
+        complete = complete & (design.frame[cols["weights"]] > 0).to_numpy()
     rows = in_sample & complete
     return rows, int(in_sample.sum() - rows.sum())
 

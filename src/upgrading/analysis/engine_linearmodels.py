@@ -9,8 +9,17 @@ pyfixest: ssc(adj=TRUE, fixef.K="nested", cluster.adj=TRUE, cluster.df="min"):
     HC1    : V * N / (N - df_k)
     iid    : V * N / (N - df_k)            (linearmodels' s2 divides by N)
 
-OLS with absorbed effects: AbsorbingLS. IV with absorbed effects: the variables are first
-residualized on the effects with AbsorbingLS (Frisch-Waugh-Lovell), then IV2SLS.
+Entity and time effects of the panel (firm + year), no IV, no weights, at most one cluster
+variable (PanelOLS's two-way clustering is not fixest's): PanelOLS, which
+demeans by firm exactly and partials out the year dummies (no iteration). Other absorbed
+effects: the columns of every model that shares rows (sample and complete cases),
+fixed effects and weights are residualized on the effects once, with pyhdfe (the HDFE path of
+linearmodels' AbsorbingLS: pyhdfe.create(..., drop_singletons=False).residualize), then each
+model is linearmodels' IV2SLS on the residualized columns (Frisch-Waugh-Lovell; OLS when it has
+no instruments). Fitting AbsorbingLS per model instead builds the sparse dummy matrix of every
+effect and absorbs again for each model: at full scale that made the cross-check the longest job.
+Weighted models with effects use AbsorbingLS's LSMR path (HDFE takes no weights there).
+Models without effects: IV2SLS with a constant.
 """
 
 from __future__ import annotations
@@ -20,9 +29,10 @@ import pandas as pd
 
 from . import design as dsg
 
-# Tight tolerance for iterative absorption, so engine differences are rounding, not convergence.
+# Tight tolerances for iterative absorption, so engine differences are rounding, not convergence.
 ABSORB_OPTIONS = {"compute_degrees": False, "residualize_method": "map",
                   "options": {"tol": 1e-14, "iteration_limit": 100_000}}
+LSMR_OPTIONS = {"atol": 1e-14, "btol": 1e-14}
 
 
 def fixest_df_k(k: int, fe: pd.DataFrame, clusters: pd.DataFrame | None) -> int:
@@ -54,8 +64,36 @@ def _cov_args(cols: dict, data: pd.DataFrame, m: dict) -> tuple[str, dict, int |
     return ("robust" if m["vcov"] == "hetero" else "unadjusted"), {}, None
 
 
-def estimate_model(design: dsg.Design, m: dict) -> dict:
-    """{coefficient column: (estimate, std_error)}, plus nobs and the applied factor."""
+class Absorbed:
+    """Residualized columns of one set of rows on its fixed effects, computed once and shared."""
+
+    def __init__(self):
+        self._cache: dict = {}
+
+    def columns(self, design: dsg.Design, m: dict, rows: np.ndarray, names: list[str]) -> pd.DataFrame:
+        cols = dsg.model_columns(design, m)
+        key = (np.packbits(rows).tobytes(), tuple(cols["fe"]))
+        have = self._cache.get(key)
+        if have is None or not set(names) <= set(have.columns):
+            import pyhdfe
+
+            wanted = list(dict.fromkeys([*(have.columns if have is not None else []), *names]))
+            ids = design.frame.loc[rows, cols["fe"]].to_numpy(dtype="int64")
+            algo = pyhdfe.create(ids, drop_singletons=False, **ABSORB_OPTIONS)
+            values = algo.residualize(design.frame.loc[rows, wanted].to_numpy(dtype=float))
+            have = pd.DataFrame(values, columns=wanted)
+            self._cache[key] = have
+        return have[names]
+
+
+def estimate_model(design: dsg.Design, m: dict, absorbed: Absorbed | None = None,
+                   panel: dict | None = None) -> dict:
+    """{coefficient column: (estimate, std_error)}, plus nobs and the applied factor.
+
+    absorbed: residualized columns shared between the models of a family (one absorption per
+    set of rows and effects); a fresh one is used if not given. panel: the family's
+    {"id", "time"}; a model with exactly these two effects is fitted with PanelOLS.
+    """
     from linearmodels.iv import IV2SLS
     from linearmodels.iv.absorbing import AbsorbingLS
 
@@ -63,34 +101,50 @@ def estimate_model(design: dsg.Design, m: dict) -> dict:
     rows, _ = dsg.model_rows(design, m)
     data = design.frame.loc[rows].reset_index(drop=True)
     N = len(data)
-    y = data[cols["y"]]
-    exog = data[cols["exog"]]
-    weights = data[cols["weights"]] if cols["weights"] else None
     fe = data[cols["fe"]].astype("int64") if cols["fe"] else None
     cov_type, cov_kw, G = _cov_args(cols, data, m)
     clusters = data[cols["cluster"]].astype("int64") if cols["cluster"] else None
+    names = [cols["y"], *cols["exog"], *cols["endog"], *cols["instruments"]]
 
     if fe is None:
-        exog = exog.assign(Intercept=1.0)
-    absorb = fe.astype("category") if fe is not None else None
-    if not cols["endog"]:
-        if absorb is not None:
-            mod = AbsorbingLS(y, exog, absorb=absorb, weights=weights)
-            res = mod.fit(cov_type=cov_type, debiased=False, absorb_options=ABSORB_OPTIONS, **cov_kw)
-        else:
-            res = IV2SLS(y, exog, None, None, weights=weights).fit(cov_type=cov_type, debiased=False, **cov_kw)
+        values, weights = data[names], (data[cols["weights"]] if cols["weights"] else None)
+        exog = values[cols["exog"]].assign(Intercept=1.0)
+    elif cols["weights"]:
+        weights = data[cols["weights"]]
+        mod = AbsorbingLS(data[cols["y"]], data[names[1:]], absorb=fe.astype("category"), weights=weights)
+        mod.fit(cov_type="unadjusted", method="lsmr", absorb_options=LSMR_OPTIONS)
+        values = pd.concat([mod.absorbed_dependent, mod.absorbed_exog], axis=1)
+        values.columns = names
+        values = values.div(np.sqrt(weights.to_numpy()), axis=0)  # IV2SLS applies the weights again
+        exog = values[cols["exog"]]
+    elif panel and not cols["endog"] and len(cols["cluster"]) < 2 \
+            and sorted(m["fixed_effects"]) == sorted([panel["id"], panel["time"]]):
+        from linearmodels import PanelOLS
+
+        unit, period = design.fe_cols[panel["id"]], design.fe_cols[panel["time"]]
+        index = pd.MultiIndex.from_arrays([fe[unit], fe[period]])
+        if index.is_unique:
+            kw = {"clusters": cov_kw["clusters"].set_axis(index)} if cov_kw else {}
+            res = PanelOLS(data[cols["y"]].set_axis(index), data[cols["exog"]].set_axis(index),
+                           entity_effects=True, time_effects=True).fit(
+                cov_type=cov_type, debiased=False, auto_df=False, count_effects=False, **kw)  # raw sandwich
+            return _result(res, N, fe, clusters if cov_type == "clustered" else None, cov_type, G)
+        values, weights = (absorbed or Absorbed()).columns(design, m, rows, names), None
+        exog = values[cols["exog"]]
     else:
-        endog, instr = data[cols["endog"]], data[cols["instruments"]]
-        if absorb is not None:
-            allx = pd.concat([exog, endog, instr], axis=1)
-            mod = AbsorbingLS(y, allx, absorb=absorb, weights=weights)
-            mod.fit(cov_type="unadjusted", absorb_options=ABSORB_OPTIONS)
-            y_t, x_t = mod.absorbed_dependent, mod.absorbed_exog
-            y, exog = y_t.iloc[:, 0].rename(cols["y"]), x_t[list(exog.columns)]
-            endog, instr = x_t[cols["endog"]], x_t[cols["instruments"]]
-        res = IV2SLS(y, exog, endog, instr, weights=weights).fit(cov_type=cov_type, debiased=False, **cov_kw)
+        values, weights = (absorbed or Absorbed()).columns(design, m, rows, names), None
+        exog = values[cols["exog"]]
+    endog = values[cols["endog"]] if cols["endog"] else None
+    instr = values[cols["instruments"]] if cols["instruments"] else None
+    res = IV2SLS(values[cols["y"]], exog, endog, instr, weights=weights).fit(
+        cov_type=cov_type, debiased=False, **cov_kw)
+    return _result(res, N, fe, clusters if cov_type == "clustered" else None, cov_type, G)
+
+
+def _result(res, N: int, fe, clusters, cov_type: str, G: int | None) -> dict:
+    """linearmodels' raw sandwich times fixest's small-sample factor."""
     k = len(res.params)
-    df_k = fixest_df_k(k, fe, clusters if cov_type == "clustered" else None)
+    df_k = fixest_df_k(k, fe, clusters)
     factor = fixest_factor("cluster" if cov_type == "clustered" else "other", N, df_k, G)
     se = np.sqrt(np.diag(res.cov.to_numpy()) * factor)
     out = {name: (float(res.params[name]), float(s)) for name, s in zip(res.params.index, se)}

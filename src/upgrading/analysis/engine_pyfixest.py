@@ -5,9 +5,15 @@ small-sample correction ssc(k_adj=TRUE, fixef.K="nested" [pyfixest: "nonnested"]
 G_adj=TRUE, G_df="min"), written out explicitly so a change of pyfixest defaults cannot move
 a standard error; singletons are kept (fixef_rm="none") as the issue's convention asks.
 
-Models that share sample, fixed effects, vcov, weights and IV setup are estimated in one
-pf.feols call (several outcomes and/or sw() over one varying term), so pyfixest demeans the
-shared variables once.
+Models with fixed effects that share their rows (sample and complete cases), fixed effects and
+weights are fitted from one demeaning of the union of their columns (upgrading.analysis.within:
+pyfixest's demeaner, then least squares and fixest's iid / HC1 / CRV1 per model); their tidy
+rows say engine "pyfixest-within". pf.feols fits the rest (engine "pyfixest"): IV, models without
+fixed effects, any other vcov, the wild bootstrap, and regressors collinear with the others or
+the fixed effects (pyfixest drops them); each such model is logged with its reason. pf.feols
+calls group models sharing sample, fixed effects, vcov, weights and IV setup (several outcomes
+and/or sw() over one varying term). tests/analysis/test_within.py fits every registry model both
+ways.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from collections import OrderedDict
 import numpy as np
 
 from . import design as dsg
+from .within import TOL
 from .tidy import model_meta
 
 log = logging.getLogger(__name__)
@@ -26,7 +33,7 @@ SSC = {"k_adj": True, "k_fixef": "nonnested", "G_adj": True, "G_df": "min"}
 FIXEF_RM = "none"
 # Demeaning tolerance tighter than the 1e-6 default, so the cross-engine check compares
 # estimators (agreement ~1e-10) rather than convergence noise (~1e-6 relative in SEs).
-FIXEF_TOL = 1e-12
+FIXEF_TOL = TOL
 
 
 def ssc():
@@ -124,27 +131,126 @@ def _match(fits: list, m: dict, cols: dict):
     raise RuntimeError(f"pyfixest returned no model for {m['id']} ({cols['y']} ~ {sorted(want)})")
 
 
-def estimate(family: dict, design: dsg.Design) -> tuple[list[dict], list[dict]]:
-    """Fit every model of the family; returns (tidy rows, timing rows per call)."""
+WITHIN_ENGINE = "pyfixest-within"
+
+
+def _within_reason(m: dict, cols: dict) -> str | None:
+    """Why model m cannot be fitted from a shared demeaning (None if it can)."""
+    vcov = pf_vcov(cols, m)
+    if not cols["fe"]:
+        return "no fixed effects"
+    if cols["endog"]:
+        return "instrumental variables"
+    if m["bootstrap"]:
+        return "wild bootstrap"
+    if not (vcov in ("hetero", "iid") or (isinstance(vcov, dict) and list(vcov) == ["CRV1"])):
+        return f"vcov {vcov}"
+    return None
+
+
+def _within_groups(models: list[dict], design: dsg.Design) -> tuple[list[dict], list[dict]]:
+    """(groups sharing rows, fixed effects and weights: {"rows", "members"}, models left to pf.feols)."""
+    groups: OrderedDict = OrderedDict()
+    rest = []
+    for m in models:
+        cols = dsg.model_columns(design, m)
+        reason = _within_reason(m, cols)
+        if reason:
+            log.info("%s: pf.feols (%s)", m["id"], reason)
+            rest.append(m)
+            continue
+        rows, _ = dsg.model_rows(design, m)
+        key = (np.packbits(rows).tobytes(), tuple(cols["fe"]), cols["weights"])
+        groups.setdefault(key, {"rows": rows, "members": []})["members"].append((m, cols))
+    return list(groups.values()), rest
+
+
+def _fit_within(group: dict, design: dsg.Design) -> tuple[dict, list[dict]]:
+    """Fits {model id: within.Fit} of one group from one demeaning; models whose regressors are
+    collinear are returned for pf.feols."""
+    from .within import Collinear, Within, codes
+
+    rows, members = group["rows"], group["members"]
+    cols0 = members[0][1]
+    names = list(dict.fromkeys(n for _, c in members for n in [c["y"], *c["exog"]]))
+    frame = design.frame
+    every_row = bool(rows.all())
+
+    def take(col: str) -> np.ndarray:  # numpy arrays of the needed columns only, copied once
+        values = frame[col].to_numpy()
+        return values if every_row else values[rows]
+
+    weights = take(cols0["weights"]) if cols0["weights"] else None
+    fe = np.column_stack([codes(take(f)) for f in cols0["fe"]])
+    within = Within(np.column_stack([take(n) for n in names]), names, fe, weights)
+    clusters: dict = {}
+    fits, collinear = {}, []
+    for m, cols in members:
+        vcov = pf_vcov(cols, m)
+        for c in cols["cluster"]:
+            if c not in clusters:
+                clusters[c] = codes(take(c))
+        kind = "CRV1" if isinstance(vcov, dict) else vcov
+        try:
+            fits[m["id"]] = within.fit(cols["y"], cols["exog"], kind, [clusters[c] for c in cols["cluster"]])
+        except Collinear as exc:
+            log.info("%s: pf.feols (%s)", m["id"], exc)
+            collinear.append(m)
+    return fits, collinear
+
+
+class _WithinView:
+    """A within.Fit seen through the attributes _tidy_rows reads from a pyfixest model."""
+
+    def __init__(self, fit):
+        self.fit = fit
+        self._N, self._G = fit.nobs, fit.n_clusters
+        self._r2, self._r2_within = fit.r2, fit.r2_within
+        self._coefnames = fit.coefnames
+
+    def tidy(self):
+        return self.fit.tidy()
+
+
+def estimate(family: dict, design: dsg.Design, within: bool = True) -> tuple[list[dict], list[dict]]:
+    """Fit every model of the family; returns (tidy rows, timing rows per demeaning or pf.feols call).
+
+    within=False fits every model with pf.feols (the reference the parity test compares with).
+    """
     import time
 
     import pyfixest as pf
 
     rows_by_model: dict[str, list[dict]] = {}
     timings = []
-    for call in plan_calls(family["models"], design):
+    groups, rest = _within_groups(family["models"], design) if within else ([], list(family["models"]))
+    for group in groups:
+        t0, c0 = time.perf_counter(), time.process_time()
+        fits, collinear = _fit_within(group, design)
+        rest += collinear
+        seconds = time.perf_counter() - t0
+        ids = [m["id"] for m, _ in group["members"] if m["id"] in fits]
+        fml = "within: " + " + ".join(group["members"][0][1]["fe"])
+        timings.append({"fml": fml, "models": ids, "seconds": seconds, "cpu_seconds": time.process_time() - c0})
+        log.info("%s: %d model(s) from one demeaning in %.2fs: %s", family["id"], len(ids), seconds, fml)
+        for m, cols in group["members"]:
+            if m["id"] in fits:
+                rows_by_model[m["id"]] = _tidy_rows(family, m, cols, _WithinView(fits[m["id"]]), design,
+                                                    engine=WITHIN_ENGINE)
+    rest = [m for m in family["models"] if m in rest]  # registry order
+    for call in plan_calls(rest, design):
         m0, cols0 = call["members"][0]
         in_sample = design.samples[m0["sample"]] if m0["sample"] else np.ones(len(design.frame), bool)
         # Only the call's columns: pyfixest copies and reindexes the frame once per model, so a
         # narrow frame roughly halves the cost of each extra model in a multiple estimation.
         data = design.frame.loc[in_sample, _call_columns(call)].reset_index(drop=True)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fit = pf.feols(call["fml"], data=data, vcov=pf_vcov(cols0, m0), ssc=ssc(),
                        fixef_rm=FIXEF_RM, fixef_tol=FIXEF_TOL, weights=cols0["weights"], copy_data=False)
         fits = _fitted_models(fit)
         seconds = time.perf_counter() - t0
         timings.append({"fml": call["fml"], "models": [m["id"] for m, _ in call["members"]],
-                        "seconds": seconds})
+                        "seconds": seconds, "cpu_seconds": time.process_time() - c0})
         log.info("%s: %d model(s) in %.2fs: %s", family["id"], len(fits), seconds, call["fml"])
         for m, cols in call["members"]:
             f = _match(fits, m, cols)
@@ -153,7 +259,7 @@ def estimate(family: dict, design: dsg.Design) -> tuple[list[dict], list[dict]]:
     return rows, timings
 
 
-def _tidy_rows(family, m, cols, f, design) -> list[dict]:
+def _tidy_rows(family, m, cols, f, design, engine: str = "pyfixest") -> list[dict]:
     rows_used, n_missing = dsg.model_rows(design, m)
     if int(f._N) != int(rows_used.sum()):
         raise RuntimeError(f"{family['id']}/{m['id']}: pyfixest used {f._N} rows, the design "
@@ -178,7 +284,7 @@ def _tidy_rows(family, m, cols, f, design) -> list[dict]:
             "ci_high": r["97.5%"], "nobs": int(f._N), "n_missing_dropped": n_missing,
             "n_clusters": n_clusters, "r2": float(f._r2) if f._r2 is not None else np.nan,
             "r2_within": float(r2_within) if r2_within is not None else np.nan,
-            "depvar_mean": float(y.mean()), "engine": "pyfixest", "p_value_wild": wild.get(name, np.nan),
+            "depvar_mean": float(y.mean()), "engine": engine, "p_value_wild": wild.get(name, np.nan),
         })
     return out
 
