@@ -121,30 +121,34 @@ def renames_and_contacts(raw: pd.DataFrame, truth: pd.DataFrame, rng: np.random.
 
 
 def reuse_ids(raw: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Generator, rate: float) -> int:
-    """A share `rate` of entrants report the legal-person ID of a firm that left the survey
-    the year before (a code reassigned after a takeover): distinct firms, one ID. Neither
-    firm's ID changes otherwise. Returns the number of such pairs."""
+    """A share `rate` of entrants report the legal-person ID of a firm of their 2-digit
+    industry that left the survey the year before (a plant taken over, its code kept):
+    distinct firms, one ID. Neither firm's ID changes otherwise. Returns the number of
+    such pairs (an entrant without a leaver of its industry keeps its own ID)."""
     firm = raw["firm"].to_numpy()
     year = raw["year"].to_numpy()
-    g = pd.DataFrame({"firm": firm, "year": year}).groupby("firm")["year"]
-    first, last = g.min(), g.max()
+    per_firm = pd.DataFrame({"firm": firm, "year": year, "industry": truth["true_industry2"].to_numpy()})
+    g = per_firm.groupby("firm")
+    first, last, industry = g["year"].min(), g["year"].max(), g["industry"].first()
     changed = np.zeros(np.bincount(firm).size, bool)
     changed[firm[truth["id_changed"].to_numpy()]] = True
-    y0, y1 = int(year.min()), int(year.max())
     to_id = np.arange(changed.size)  # whose ID each firm reports
     pairs = 0
-    for t in range(y0 + 1, y1 + 1):
+    for t in range(int(year.min()) + 1, int(year.max()) + 1):
         entrants = first.index[(first == t).to_numpy() & ~changed[first.index]].to_numpy()
         # A firm that took another's ID does not pass it on: every reassigned ID has two firms.
         leavers = last.index[(last == t - 1).to_numpy() & ~changed[last.index]
                              & (to_id[last.index] == last.index)].to_numpy()
-        n = min(int(round(rate * len(entrants))), len(leavers))
-        if n == 0:
+        n = int(round(rate * len(entrants)))
+        if n == 0 or len(leavers) == 0:
             continue
-        takers = np.sort(rng.choice(entrants, size=n, replace=False))
-        givers = rng.choice(leavers, size=n, replace=False)
-        to_id[takers] = givers
-        pairs += n
+        pool = {j: list(rng.permutation(leavers[industry[leavers].to_numpy() == j]))
+                for j in np.unique(industry[leavers].to_numpy())}
+        for taker in np.sort(rng.choice(entrants, size=n, replace=False)):
+            options = pool.get(industry[taker], [])
+            if options:
+                to_id[taker] = options.pop()
+                pairs += 1
     reused = to_id[firm] != firm
     code = raw["legal_id"].to_numpy()
     last_code = pd.Series(code).groupby(firm).last()
