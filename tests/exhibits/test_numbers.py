@@ -122,3 +122,12 @@ def test_capital_numbers_by_hand():
     assert out["CapitalBetaKAcfAbsError"] == "0.040" and "CapitalBetaKAcfEffect" not in out
     with pytest.raises(InputError, match="capital_beta_k.csv"):
         numbers.capital_numbers(rec, beta.drop(columns="effect"))
+
+
+def test_linking_numbers_read_the_overall_row():
+    scores = pd.DataFrame({"stage": ["all", "legal_id"], "precision": [0.998765, 0.9995],
+                           "recall": [0.991234, None], "true_pairs": [41234, None]})
+    out = numbers.linking_numbers(scores)
+    assert out == {"LinkPrecision": "0.9988", "LinkRecall": "0.9912", "LinkTruePairs": "41{,}234"}
+    with pytest.raises(InputError, match="stage=all"):
+        numbers.linking_numbers(scores[scores["stage"] != "all"])

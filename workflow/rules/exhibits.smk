@@ -84,6 +84,7 @@ rule numbers:
         validation=[f"{RESULTS}/estimates/validation.csv"] if SYNTHETIC else [],
         capital=[f"{RESULTS}/estimates/capital_recovery.csv", f"{RESULTS}/estimates/capital_beta_k.csv"]
         if SYNTHETIC else [],
+        linking_truth=[f"{RESULTS}/audit/linking_truth.csv"] if SYNTHETIC else [],
         # The Monte Carlo reruns the whole chain per seed: quoted only when asked for.
         coverage=[f"{RESULTS}/montecarlo/coverage.csv"] if SYNTHETIC and EXH["use_montecarlo"] else [],
     output:
@@ -94,6 +95,8 @@ rule numbers:
         coverage=lambda wc, input: f"--coverage {shlex.quote(str(input.coverage))}" if input.coverage else "",
         capital=lambda wc, input: (
             "--capital " + " ".join(shlex.quote(str(f)) for f in input.capital) if input.capital else ""),
+        linking_truth=lambda wc, input: (
+            f"--linking-truth {shlex.quote(str(input.linking_truth))}" if input.linking_truth else ""),
         source=config["data_source"],
     log:
         f"{LOGS}/numbers.log",
@@ -105,7 +108,7 @@ rule numbers:
     shell:
         "upgrading numbers --analysis {input.analysis:q} --estimates {input.estimates:q}"
         " --audit {input.audit:q} --crosscheck {input.crosscheck:q} {params.validation} {params.coverage}"
-        " {params.capital} --settings {params.settings:q} --data-source {params.source} --out {output:q} > {log:q} 2>&1"
+        " {params.capital} {params.linking_truth} --settings {params.settings:q} --data-source {params.source} --out {output:q} > {log:q} 2>&1"
 
 
 rule specs_appendix:

@@ -172,6 +172,7 @@ def numbers_main(argv: list[str]) -> int:
     ap.add_argument("--audit", help="results/audit/cleaning.csv")
     ap.add_argument("--validation", help="results/estimates/validation.csv")
     ap.add_argument("--coverage", help="results/montecarlo/coverage.csv")
+    ap.add_argument("--linking-truth", help="results/audit/linking_truth.csv (synthetic only)")
     ap.add_argument("--capital", nargs=2, metavar=("RECOVERY", "BETA_K"),
                     help="results/estimates/capital_recovery.csv and capital_beta_k.csv")
     ap.add_argument("--crosscheck", help="results/estimates/crosscheck.csv")
@@ -219,6 +220,12 @@ def numbers_main(argv: list[str]) -> int:
                 part: dict[str, str] = {}
                 out.update(fn(pd.read_csv(path), part))
                 sources.update({k: f"{path}: {v}" for k, v in part.items()})
+        if args.linking_truth:
+            linking = numbers.linking_numbers(pd.read_csv(args.linking_truth))
+            out.update(linking)
+            sources.update({k: f"{args.linking_truth}: row stage=all, column "
+                               f"{ {'LinkPrecision': 'precision', 'LinkRecall': 'recall'}.get(k, 'true_pairs')}"
+                            for k in linking})
         if args.capital:
             recovery_path, beta_k_path = args.capital
             capital = numbers.capital_numbers(pd.read_csv(recovery_path), pd.read_csv(beta_k_path))

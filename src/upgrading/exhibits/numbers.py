@@ -292,6 +292,22 @@ def validation_numbers(val: pd.DataFrame, sources: dict[str, str] | None = None)
     return out
 
 
+def linking_numbers(scores: pd.DataFrame) -> dict[str, str]:
+    """Link precision and recall against the synthetic truth (results/audit/linking_truth.csv,
+    row stage=all): the share of predicted consecutive-year pairs that are one true firm, and
+    the share of true pairs the links find."""
+    for col in ("stage", "precision", "recall", "true_pairs"):
+        if col not in scores.columns:
+            raise InputError("linking truth table lacks a column", file="linking_truth.csv", column=col)
+    overall = scores[scores["stage"].astype(str) == "all"]
+    if len(overall) != 1:
+        raise InputError("linking truth table needs one row stage=all", file="linking_truth.csv",
+                         column="stage")
+    r = overall.iloc[0]
+    return {"LinkPrecision": fmt_float(r["precision"], 4), "LinkRecall": fmt_float(r["recall"], 4),
+            "LinkTruePairs": fmt_int(r["true_pairs"])}
+
+
 def capital_numbers(recovery: pd.DataFrame, beta_k: pd.DataFrame) -> dict[str, str]:
     """Capital against the synthetic truth (results/estimates/capital_{recovery,beta_k}.csv):
     log error of capital (level, first year, growth) and the mean effect on beta_k per method."""
