@@ -121,13 +121,15 @@ def renames_and_contacts(raw: pd.DataFrame, truth: pd.DataFrame, rng: np.random.
 
 
 def reuse_ids(raw: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Generator, rate: float) -> int:
-    """A share `rate` of entrants report the legal-person ID of a firm of their 2-digit
-    industry that left the survey the year before (a plant taken over, its code kept):
+    """A share `rate` of entrants report the legal-person ID of a firm of their city and
+    2-digit industry that left the survey the year before (a plant taken over, its code kept;
+    within one city and industry, so a false link never joins fixed-effect groups):
     distinct firms, one ID. Neither firm's ID changes otherwise. Returns the number of
     such pairs (an entrant without a leaver of its industry keeps its own ID)."""
     firm = raw["firm"].to_numpy()
     year = raw["year"].to_numpy()
-    per_firm = pd.DataFrame({"firm": firm, "year": year, "industry": truth["true_industry2"].to_numpy()})
+    cell = truth["true_city"].to_numpy().astype(np.int64) * 100 + truth["true_industry2"].to_numpy()
+    per_firm = pd.DataFrame({"firm": firm, "year": year, "industry": cell})
     g = per_firm.groupby("firm")
     first, last, industry = g["year"].min(), g["year"].max(), g["industry"].first()
     changed = np.zeros(np.bincount(firm).size, bool)
