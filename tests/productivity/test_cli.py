@@ -152,6 +152,23 @@ def test_declared_fallback_is_marked(panel_path, tmp_path):
     assert a.loc[(17, "acf")].status == "fallback_fe" and a.loc[(43, "acf")].rows_used < 50
 
 
+def test_declared_exclusion_leaves_the_industry_out_marked(panel_path, tmp_path):
+    audit, out, el = tmp_path / "audit.csv", tmp_path / "tfp.parquet", tmp_path / "el.csv"
+    code = main(["--panel", str(panel_path), "--out", str(out), "--elasticities", str(el),
+                 "--audit", str(audit), "--config-json",
+                 json.dumps({"methods": ["fe", "acf"], "root_tol": 1e-40, "bootstrap_reps": 0,
+                             "fallback": {"acf": ["exclude"]}})])
+    assert code == 0
+    els = pd.read_csv(el).set_index(["industry", "method"])
+    row = els.loc[(17, "acf")]
+    assert row.status == "excluded" and np.isnan(row.beta_l) and np.isnan(row.beta_k)
+    assert "industry excluded, TFP missing" in row.reason and row.starts > 0
+    panel, tfp = pd.read_parquet(panel_path), pd.read_parquet(out)
+    in17 = (panel.industry2 == 17).to_numpy()
+    assert tfp.loc[in17, "tfp_acf"].isna().all() and tfp.loc[in17, "tfp_fe"].notna().any()
+    assert pd.read_csv(audit).set_index(["industry", "method"]).loc[(17, "acf")].status == "excluded"
+
+
 def test_fe_keeps_singletons(panel_path):
     from upgrading.productivity import ols_fe
 

@@ -33,3 +33,11 @@ def test_marks_and_truth():
 def test_search_table_lists_every_structural_row():
     tex, csv = search_table(frame())
     assert len(csv) == 2 and "0.4000/0.3000; 0.9500/0.0200" in tex and r"$^{\dagger}$" in tex
+
+
+def test_excluded_industry_is_marked_not_printed():
+    f = frame()
+    f.loc[(f.industry == 14) & (f.method == "acf"), ["status", "beta_l", "beta_k"]] = ["excluded", None, None]
+    tex, csv = elasticity_table(f, None, "acf")
+    assert r"--$^{\S}$" in tex and "excluded (declared)" in tex
+    assert csv.loc[csv.industry == 14, "acf_status"].item() == "excluded"

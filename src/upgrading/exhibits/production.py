@@ -22,7 +22,7 @@ from upgrading import io
 from upgrading.exhibits.latex import escape, fmt_float, fmt_int
 
 METHODS = [("ols", "OLS"), ("fe", "Within"), ("lp", "LP"), ("acf", "ACF")]
-MARKS = {"fallback_fe": r"$^{\dagger}$", "fallback_ols": r"$^{\dagger}$",
+MARKS = {"fallback_fe": r"$^{\dagger}$", "fallback_ols": r"$^{\dagger}$", "excluded": r"$^{\S}$",
          "wrong_sign": r"$^{\ddagger}$"}
 
 
@@ -50,7 +50,8 @@ def elasticity_table(el: pd.DataFrame, truth: dict | None, tfp_method: str) -> t
             mark = MARKS.get(r["status"], "")
             for x in inputs:
                 row[f"{m}_{x}"], row[f"{m}_se_{x}"] = r[f"beta_{x}"], r[f"se_{x}"]
-                est_line.append("--" if r["status"] == "too_few_obs" else fmt_float(r[f"beta_{x}"]) + mark)
+                est_line.append("--" + mark if r["status"] in ("too_few_obs", "excluded")
+                                else fmt_float(r[f"beta_{x}"]) + mark)
                 se = fmt_float(r[f"se_{x}"])
                 se_line.append(f"({se})" if se else "")
             row[f"{m}_status"] = r["status"]
@@ -72,7 +73,9 @@ def elasticity_table(el: pd.DataFrame, truth: dict | None, tfp_method: str) -> t
             r"(LP, ACF). LP: NLLS second stage \citep{levinsohn2003estimating}; ACF: the root "
             r"chosen by the multi-start search (Table~\ref{tab:production_search}). "
             r"$^{\dagger}$: no admissible LP/ACF solution; the declared fallback (within or OLS) "
-            r"is shown and used. $^{\ddagger}$: a non-positive elasticity. --: too few firm-years. "
+            r"is shown and used. $^{\S}$: no admissible solution and no admissible fallback; the industry "
+            r"is excluded (declared), its firms have no TFP. $^{\ddagger}$: a non-positive elasticity. "
+            r"--: too few firm-years. "
             rf"TFP used downstream: {escape(tfp_method.upper())}. "
             rf"{len(flagged)} of {len(el)} industry-method cells are marked.")
     tex = "\n".join([
@@ -97,7 +100,8 @@ def search_table(el: pd.DataFrame) -> tuple[str, pd.DataFrame]:
                      fmt_int(r["starts_converged"]), fmt_int(r["roots"]),
                      f"{float(r['criterion']):.1e}", "yes" if str(r["second_root_in_band"]) == "True" else "no",
                      escape(str(r["solutions"]).replace("nan", "")) + (
-                         r" $^{\dagger}$" if str(r["status"]).startswith("fallback") else "")]
+                         r" $^{\dagger}$" if str(r["status"]).startswith("fallback")
+                         else MARKS.get(str(r["status"]), ""))]
         lines.append(" & ".join(cells) + r" \\")
     note = (r"Starts: a seeded Sobol set of elasticities plus the OLS, within and fixed "
             r"(0.4, 0.3) starts. Converged: ACF, the largest standardised moment below the root "

@@ -23,7 +23,7 @@ import pandas as pd
 
 from upgrading.productivity import acf, lp, ols_fe
 from upgrading.productivity.bootstrap import firm_bootstrap_se, n_firms
-from upgrading.productivity.settings import FIRST_STAGE_GROUP, METHODS, Config
+from upgrading.productivity.settings import EXCLUDE, EXCLUDED, FIRST_STAGE_GROUP, METHODS, Config
 
 DIAGNOSTIC_COLUMNS = ["status", "reason", "starts", "starts_converged", "roots", "criterion",
                       "second_root_in_band", "solutions"]
@@ -134,14 +134,24 @@ def estimate_industry(df: pd.DataFrame, industry: int, cfg: Config,
                         f"starts (productivity.starts), or declare a fallback "
                         f"(productivity.fallback.{method}: fe or ols, or a list) to use that "
                         f"estimate, marked, for this industry")
-                fallback = next((f for f in chain if _positive(linear(f), inputs)), None)
-                if fallback is None:
+                estimates = [f for f in chain if f != EXCLUDE]
+                fallback = next((f for f in estimates if _positive(linear(f), inputs)), None)
+                if fallback is not None:
+                    sub = linear(fallback)
+                    record(method, est | {k: v for k, v in sub.items() if k in nan_row},
+                           f"fallback_{fallback}", reason)
+                elif EXCLUDE in chain:
+                    # Declared: the industry gets no elasticity and its rows no TFP of this method.
+                    why = (f"{reason}; " + (f"fallback(s) {'/'.join(estimates)} non-positive too; "
+                                            if estimates else "")
+                           + f"industry excluded, TFP missing for its {len(df)} rows")
+                    record(method, {k: v for k, v in est.items() if k not in nan_row}, EXCLUDED, why)
+                else:
                     raise EstimationError(f"industry {industry}, {method.upper()}: {reason}; the "
                                           f"declared fallback(s) {'/'.join(chain)} have a "
-                                          f"non-positive elasticity too")
-                sub = linear(fallback)
-                record(method, est | {k: v for k, v in sub.items() if k in nan_row},
-                       f"fallback_{fallback}", reason)
+                                          f"non-positive elasticity too; add exclude to "
+                                          f"productivity.fallback.{method} to leave the industry "
+                                          f"out, marked")
         shown = " ".join(f"{c}={est.get(c, np.nan):.4f}" for c in (f"beta_{x}" for x in inputs))
         print(f"industry {industry} {method}: {shown} nobs={est.get('nobs')} "
               f"status={rows[-1]['status']} starts={est.get('starts', '-')} "

@@ -13,7 +13,9 @@ from upgrading.productivity.search import SearchSettings
 
 METHODS = ("ols", "fe", "lp", "acf")
 STRUCTURAL = ("lp", "acf")
-FALLBACKS = ("none", "ols", "fe")
+EXCLUDE = "exclude"  # declared last resort: the industry is left out, marked (status EXCLUDED)
+EXCLUDED = "excluded"
+FALLBACKS = ("none", "ols", "fe", EXCLUDE)
 FIRST_STAGE_GROUP = "fs_group"  # array holding the first-stage fixed-effect codes
 ROLES = ("y", "l", "k", "m", "firm_id", "year", "industry2", "city")
 OPTIONAL_ROLES = ("industry2", "city")  # industry2 absent: one industry; city: see first_stage_effects
@@ -145,7 +147,7 @@ def from_mapping(raw: dict, columns: str | None = None) -> Config:
         chain = (value,) if isinstance(value, str) else tuple(value)
         if method not in STRUCTURAL or not chain or any(v not in FALLBACKS for v in chain):
             raise InputError(f"productivity.fallback.{method}: {value!r}; methods "
-                             f"{list(STRUCTURAL)}, values {list(FALLBACKS)} or a list of ols/fe")
+                             f"{list(STRUCTURAL)}, values {list(FALLBACKS)} or a list of ols/fe/exclude")
         fallback[method] = tuple(v for v in chain if v != "none")
     values["fallback"] = fallback
     cfg = Config(**values)
