@@ -18,6 +18,7 @@ from collections import OrderedDict
 import numpy as np
 
 from . import design as dsg
+from . import inference
 from .tidy import model_meta
 
 log = logging.getLogger(__name__)
@@ -159,7 +160,7 @@ def _tidy_rows(family, m, cols, f, design) -> list[dict]:
         raise RuntimeError(f"{family['id']}/{m['id']}: pyfixest used {f._N} rows, the design "
                            f"{int(rows_used.sum())}: missing-value handling differs")
     tab = f.tidy()
-    wild = _wild_pvalues(f, m, cols, design)
+    few = _few_cluster(f, m, cols, design)
     y = design.frame.loc[rows_used, cols["y"]]
     g = getattr(f, "_G", None)
     n_clusters = int(np.min(g)) if cols["cluster"] and g is not None else None
@@ -178,24 +179,23 @@ def _tidy_rows(family, m, cols, f, design) -> list[dict]:
             "ci_high": r["97.5%"], "nobs": int(f._N), "n_missing_dropped": n_missing,
             "n_clusters": n_clusters, "r2": float(f._r2) if f._r2 is not None else np.nan,
             "r2_within": float(r2_within) if r2_within is not None else np.nan,
-            "depvar_mean": float(y.mean()), "engine": "pyfixest", "p_value_wild": wild.get(name, np.nan),
+            "depvar_mean": float(y.mean()), "engine": "pyfixest", "inference": inference.label(inference.settings(m)),
+            **few[name],
         })
     return out
 
 
-def _wild_pvalues(f, m, cols, design) -> dict:
-    """Wild cluster restricted bootstrap p-values on pyfixest's demeaned X and y, seeded by the spec."""
-    from .bootstrap import wcr_pvalue
-
-    boot = m["bootstrap"]
-    if not boot:
-        return {}
-    rows_used, _ = dsg.model_rows(design, m)
-    clusters = design.frame.loc[rows_used, cols["cluster"][0]].to_numpy()
+def _few_cluster(f, m, cols, design) -> dict:
+    """CRV3 and wild cluster bootstrap columns of the model's rows (upgrading.analysis.inference)."""
+    s = inference.settings(m)
     names = list(f._coefnames)
-    out = {}
-    for t in boot.get("terms") or m["regressors"]:
-        for _, name in design.labels[t]:
-            p, t0 = wcr_pvalue(f._X, f._Y, clusters, names.index(name), int(boot["reps"]), int(boot["seed"]))
-            out[name] = p
-    return out
+    wild_names = []
+    if s.wild:
+        terms = s.wild_terms or m["regressors"]
+        wild_names = [name for t in terms for _, name in design.labels[t] if name in names]
+    clusters = None
+    if s.wild and cols["cluster"]:
+        rows_used, _ = dsg.model_rows(design, m)
+        clusters = design.frame.loc[rows_used, cols["cluster"][0]].to_numpy()
+    cluster_col = cols["cluster"][0] if len(cols["cluster"]) == 1 else None
+    return inference.model_rows(f, m, cluster_col, clusters, wild_names)
