@@ -45,7 +45,7 @@ def fake_estimates(family: dict, seed: int = 1) -> pd.DataFrame:
                 "r2_within": 0.05 if "firm_id" in fe else np.nan, "depvar": m["outcome"],
                 "depvar_mean": 1.2, "fixed_effects": fe, "vcov": vcov, "engine": family["engine"],
                 "sample": m["sample"] or "all",
-                "p_value_wild": 0.04 if m.get("bootstrap") else np.nan,
+                "p_value_wild": 0.04 if (m.get("inference") or {}).get("wild") else np.nan,
                 "marginal_effect": b / 3 if family["engine"] == "statsmodels" else np.nan,
             })
     return pd.DataFrame(rows)
