@@ -65,7 +65,10 @@ def render(families: list[dict], samples: dict[str, list]) -> str:
             extra = []
             if m.get("weights"):
                 extra.append(f"weights {m['weights']}")
-            wild = (m.get("inference") or {}).get("wild")
+            inf = m.get("inference") or {}
+            if inf.get("crv3"):
+                extra.append("CRV3")
+            wild = inf.get("wild")
             if wild:
                 extra.append(f"wild bootstrap {wild['reps']} reps, {wild.get('weights', 'rademacher')} weights")
             if m.get("estimator") and m.get("estimator") != "ols":
