@@ -196,6 +196,31 @@ def numbers_main(argv: list[str]) -> int:
     return 0
 
 
+def coverage_table_main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="upgrading coverage-table",
+                                 description="Write the Monte Carlo coverage table (CRV1, CRV3, WCR).")
+    ap.add_argument("--coverage", required=True, help="results/montecarlo/coverage.csv")
+    ap.add_argument("--labels", default="{}", help="term labels as JSON")
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args(argv)
+    import pandas as pd
+
+    from upgrading import io
+    from upgrading.exhibits import coverage_table
+
+    try:
+        try:
+            cov = pd.read_csv(args.coverage)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read the coverage table: {exc}", file=args.coverage) from exc
+        text = coverage_table.render(cov, json.loads(args.labels))
+    except (InputError, ValueError, json.JSONDecodeError) as exc:
+        return _fail("coverage-table", exc)
+    io.write_text(text, args.out)
+    print(f"coverage-table: {len(cov)} rows -> {args.out}")
+    return 0
+
+
 # --------------------------------------------------------------------------- exhibit map
 def exhibit_map_main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="upgrading exhibit-map",
