@@ -248,6 +248,11 @@ def exhibit_map_main(argv: list[str]) -> int:
                                     "rule": "specs_appendix",
                                     "program": "upgrading specs-appendix (src/upgrading/exhibits/specs_appendix.py)",
                                     "inputs": ["config/specs.yaml"]}
+        if "coverage" in exhibit_map.placed(paper_tex)[0]:
+            tables["coverage"] = {"title": "Monte Carlo coverage of CRV1, CRV3 and WCR intervals (appendix)",
+                                  "rule": "coverage_table",
+                                  "program": "upgrading coverage-table (src/upgrading/exhibits/coverage_table.py)",
+                                  "inputs": [f"{r}/montecarlo/coverage.csv"]}
         figs = {}
         for name in fplan["names"]:
             if name in fplan["registry"]:

@@ -42,7 +42,7 @@ def build(tables: dict[str, dict], figures: dict[str, dict], paper_tex: str,
     rows = []
     order = [t for t in paper_tables if t in tables] + [t for t in tables if t not in paper_tables]
     for i, t in enumerate(order, start=1):
-        special = t in {"specs_appendix"}
+        special = t in {"specs_appendix", "coverage"}  # LaTeX only, no CSV twin
         rows.append({
             "exhibit": f"Table {i}" + ("" if t in paper_tables else " (additional)"),
             "title": tables[t]["title"],
