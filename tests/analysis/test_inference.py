@@ -165,3 +165,32 @@ def test_seeded_inference_is_byte_stable_and_in_the_tidy_table(toy):
     assert not np.array_equal(other["ci_low_wild"], a["ci_low_wild"])
     plain = estimate.estimate_family(toy, _family(None))[0]
     assert plain["p_value_wild"].isna().all() and (plain["inference"] == "").all()
+
+
+def test_iv_first_stage_f_and_anderson_rubin_set_against_direct_regressions():
+    import pyfixest as pf
+    from scipy import stats
+
+    rng = np.random.default_rng(5)
+    n, groups = 600, 12
+    g = rng.integers(0, groups, n)
+    t = rng.integers(0, 5, n)
+    z = rng.normal(size=n) + 0.3 * rng.normal(size=groups)[g]
+    w = rng.normal(size=n)
+    e = rng.normal(size=n) + 0.5 * rng.normal(size=groups)[g]
+    x = 0.25 * z + 0.5 * e + rng.normal(size=n)
+    df = pd.DataFrame({"y": 0.8 * x + 0.3 * w + e, "x": x, "z": z, "w": w, "t": t, "g": g})
+    fit = pf.feols("y ~ w | t | x ~ z", data=df, vcov={"CRV1": "g"})
+    d = inference.iv_diagnostics(fit, df["g"].to_numpy())["x"]
+    first = pf.feols("x ~ z + w | t", data=df, vcov={"CRV1": "g"})
+    assert d["first_stage_f"] == pytest.approx(float(first.tstat()["z"]) ** 2, rel=1e-8)
+    crit = stats.t.ppf(0.975, groups - 1)
+    assert d["ar_ci_low"] < float(fit.coef()["x"]) < d["ar_ci_high"]
+    for b, inside in ((d["ar_ci_low"] - 1e-4, False), (d["ar_ci_low"] + 1e-4, True),
+                      (d["ar_ci_high"] - 1e-4, True), (d["ar_ci_high"] + 1e-4, False)):
+        ar = pf.feols("y_b ~ z + w | t", data=df.assign(y_b=df["y"] - b * df["x"]), vcov={"CRV1": "g"})
+        assert (abs(float(ar.tstat()["z"])) <= crit) == inside, b
+    # a useless instrument: the set is unbounded, never a spuriously tight interval
+    weak = pf.feols("y ~ w | t | x ~ u", data=df.assign(u=rng.normal(size=n)), vcov={"CRV1": "g"})
+    dw = inference.iv_diagnostics(weak, df["g"].to_numpy())["x"]
+    assert dw["first_stage_f"] < 10 and dw["ar_ci_high"] == np.inf and "inf" in dw["ar_set"]

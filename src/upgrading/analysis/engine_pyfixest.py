@@ -198,4 +198,10 @@ def _few_cluster(f, m, cols, design) -> dict:
         rows_used, _ = dsg.model_rows(design, m)
         clusters = design.frame.loc[rows_used, cols["cluster"][0]].to_numpy()
     cluster_col = cols["cluster"][0] if len(cols["cluster"]) == 1 else None
-    return inference.model_rows(f, m, cluster_col, clusters, wild_names)
+    out = inference.model_rows(f, m, cluster_col, clusters, wild_names)
+    if cols["endog"] and cluster_col and len(cols["endog"]) == 1 and len(cols["instruments"]) == 1:
+        rows_used, _ = dsg.model_rows(design, m)
+        clusters = design.frame.loc[rows_used, cluster_col].to_numpy()
+        for name, diag in inference.iv_diagnostics(f, clusters).items():
+            out[name].update(diag)
+    return out

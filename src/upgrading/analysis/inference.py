@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .bootstrap import WildSettings, wcr
+from .bootstrap import factorize as bootstrap_factorize
 
 # Columns each inference adds to the tidy table (docs/contracts.md).
 CRV3_COLUMNS = ["std_error_crv3", "ci_low_crv3", "ci_high_crv3"]
@@ -120,3 +121,65 @@ def model_rows(f, m: dict, cluster_col: str | None, cluster_values, wild_names: 
         for name, cols in wild(f, np.asarray(cluster_values), wild_names, s.wild).items():
             out[name].update(cols)
     return out
+
+
+# Columns of the weak-instrument diagnostics (one endogenous regressor, one instrument).
+IV_COLUMNS = ["first_stage_f", "ar_ci_low", "ar_ci_high", "ar_set"]
+
+
+def _fmt_end(x: float) -> str:
+    return "inf" if x == math.inf else "-inf" if x == -math.inf else f"{x:.3f}"
+
+
+def iv_diagnostics(f, clusters, level: float = 0.95) -> dict:
+    """First-stage F and the Anderson-Rubin set of a just-identified IV fit with one endogenous term.
+
+    F is the squared cluster-robust t of the instrument in the first stage: with one instrument it
+    is the Kleibergen-Paap and the effective (Montiel Olea-Pflueger) F. The Anderson-Rubin test of
+    beta = b regresses y - b x on the instruments and exogenous terms and tests the instrument's
+    coefficient, gamma - b pi, with the joint CRV1 covariance of the reduced form and the first
+    stage, so its acceptance region {b : (gamma - b pi)^2 <= c^2 V(b)} solves a quadratic: an
+    interval, two rays or the whole line (a weak instrument), whatever the strength of the
+    instrument. Same small-sample factor and t(G-1) critical value as the fit's CRV1.
+    """
+    from scipy import stats
+
+    xnames, znames = list(f._coefnames), list(f._coefnames_z)
+    endog = [n for n in xnames if n not in znames]
+    instr = [n for n in znames if n not in xnames]
+    if len(endog) != 1 or len(instr) != 1:
+        raise ValueError(f"weak-IV diagnostics need one endogenous term and one instrument, got {endog}, {instr}")
+    Z = np.asarray(f._Z, dtype=float)
+    x = np.asarray(f._X, dtype=float)[:, xnames.index(endog[0])]
+    y = np.asarray(f._Y, dtype=float).ravel()
+    codes, _ = bootstrap_factorize(clusters)
+    G = int(codes.max()) + 1
+    ZZinv = np.linalg.inv(Z.T @ Z)
+    coef = ZZinv @ Z.T @ np.column_stack([y, x])  # reduced form, first stage
+    resid = np.column_stack([y, x]) - Z @ coef
+    a = ZZinv[znames.index(instr[0])]
+    # per-cluster influence of the instrument's coefficient in both equations: (G, 2)
+    infl = np.zeros((G, 2))
+    np.add.at(infl, codes, (Z @ a)[:, None] * resid)
+    ssc = float(np.ravel(f._ssc)[0])
+    V = ssc * infl.T @ infl  # [[V_gg, V_gp], [V_gp, V_pp]]
+    gamma, pi = coef[znames.index(instr[0])]
+    F = pi ** 2 / V[1, 1]
+    c2 = float(stats.t.ppf(0.5 + level / 2, G - 1)) ** 2
+    A = pi ** 2 - c2 * V[1, 1]
+    B = -2.0 * (gamma * pi - c2 * V[0, 1])
+    C = gamma ** 2 - c2 * V[0, 0]
+    disc = B * B - 4 * A * C
+    if A > 0:  # bounded interval (contains the 2SLS estimate, so disc >= 0)
+        r = np.sqrt(max(disc, 0.0))
+        lo, hi = sorted(((-B - r) / (2 * A), (-B + r) / (2 * A)))
+        text = f"[{_fmt_end(lo)}, {_fmt_end(hi)}]"
+    elif disc > 0:  # two rays: the complement of the rejected interval between the roots
+        r = np.sqrt(disc)
+        r1, r2 = sorted(((-B - r) / (2 * A), (-B + r) / (2 * A)))
+        lo, hi = -math.inf, math.inf
+        text = f"(-inf, {_fmt_end(r1)}] U [{_fmt_end(r2)}, inf)"
+    else:
+        lo, hi = -math.inf, math.inf
+        text = "(-inf, inf)"
+    return {endog[0]: {"first_stage_f": float(F), "ar_ci_low": float(lo), "ar_ci_high": float(hi), "ar_set": text}}
