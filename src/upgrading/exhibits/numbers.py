@@ -168,6 +168,17 @@ def auto_estimate_numbers(est: pd.DataFrame, family: str, terms: list[str]) -> d
         # Words for the text, so a sentence stays true whatever the estimate turns out to be.
         out[base + "Sign"] = "positive" if float(r["estimate"]) > 0 else "negative"
         out[base + "Signif"] = significance_words(r["p_value"])
+        if "p_value_wild" in r and not is_missing(r["p_value_wild"]):
+            out[base + "PvalWild"] = pvalue(r["p_value_wild"])
+            out[base + "CiWild"] = f"[{signed(r['ci_low_wild'])}, {signed(r['ci_high_wild'])}]"
+        if "first_stage_f" in r and not is_missing(r["first_stage_f"]):
+            out[base + "FirstStageF"] = fmt_float(r["first_stage_f"], 2)
+            out[base + "ArSet"] = escape(str(r["ar_set"])).replace("inf", r"\ensuremath{\infty}") \
+                .replace(" U ", r" \ensuremath{\cup} ")
+            # Stock-Yogo's rule of thumb; an unbounded Anderson-Rubin set says the same without it.
+            weak = float(r["first_stage_f"]) < 10 or not (math.isfinite(r["ar_ci_low"]) and math.isfinite(r["ar_ci_high"]))
+            out[base + "InstrumentStrength"] = ("weak: the data do not pin down the coefficient" if weak
+                                               else "not weak by the usual rule of thumb (F above 10)")
     for (fam, mod), g in est[est["family"].astype(str) == family].groupby(["family", "model"], sort=False):
         base = macro_name(fam, mod)
         out[base + "Nobs"] = fmt_int(g["nobs"].iloc[0])

@@ -221,9 +221,13 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
              ("Clusters", "n_clusters", lambda v: fmt_int(v)),
              ("$R^2$", "r2", lambda v: fmt_float(v, 3)),
              ("Within $R^2$", "r2_within", lambda v: fmt_float(v, 3)),
-             ("Mean of dep.\\ var.", "depvar_mean", lambda v: fmt_float(v, 3))]
+             ("Mean of dep.\\ var.", "depvar_mean", lambda v: fmt_float(v, 3)),
+             # 2SLS with one instrument: weak-instrument diagnostics (upgrading.analysis.inference)
+             ("First-stage $F$ (cluster-robust)", "first_stage_f", lambda v: fmt_float(v, 2)),
+             ("Anderson--Rubin 95\\,\\% set", "ar_set", lambda v: escape(str(v)).replace("inf", r"$\infty$")
+              .replace(" U ", r" $\cup$ "))]
     for label, column, fmt in stats:
-        cells = [fmt(_first(rows, column)) if _first(rows, column) is not None else ""
+        cells = [fmt(_first(rows, column)) if _first(rows, column) not in (None, "") else ""
                  for rows in per_col]
         if any(cells):
             grid.append({"kind": "stat", "label": label, "cells": cells})
@@ -240,6 +244,10 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
     extras = {r.get("extra") for r in grid}
     if "p_value_wild" in extras or "ci_wild" in extras:
         notes.append(_wild_note(per_col, extras))
+    if any(_first(rows, "first_stage_f") is not None for rows in per_col):
+        notes.append("First-stage $F$: squared cluster-robust $t$ of the instrument (with one instrument, "
+                     "the Kleibergen--Paap and effective $F$); the Anderson--Rubin set is robust to a weak "
+                     "instrument.")
     if "marginal_effect" in extras:
         notes.append("Average marginal effects in braces.")
     notes.append(STAR_NOTE + ".")
@@ -310,7 +318,8 @@ def _plain(text: str) -> str:
     text = text.replace(r"\textasciicircum{}", "^").replace(r"\textless{}", "<")
     text = text.replace(r"\textgreater{}", ">").replace("\\ ", " ")
     text = re.sub(r"\\([&%$#_{}])", r"\1", text)
-    text = text.replace(r"$\langle$", "[").replace(r"$\rangle$", "]")
+    text = text.replace(r"$\langle$", "[").replace(r"$\rangle$", "]").replace(r"$\infty$", "inf")
+    text = text.replace(r"$\cup$", "U")
     text = text.replace("$R^2$", "R2").replace("$", "")
     text = re.sub(r"\(\$?t-(\d+)\$?\)", r"(t-\1)", text)
     return text
