@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -60,6 +61,12 @@ def test_auto_numbers_cover_every_coefficient(baseline_est):
     assert got["BaselineFirmCityyearNobs"] == "12{,}001"
     assert len([k for k in got if k.endswith("Coef")]) == 6
     assert all(re.fullmatch("[A-Za-z]+", k) for k in got)
+    wild = baseline_est.assign(ci_low_wild=-0.5, ci_high_wild=0.25, first_stage_f=3.2, ar_ci_low=-np.inf,
+                               ar_ci_high=np.inf, ar_set="(-inf, inf)")
+    got = numbers.auto_estimate_numbers(wild, "baseline", ["backward"])
+    assert got["BaselineCityIndYearBackwardArSet"] == r"(-\ensuremath{\infty}, \ensuremath{\infty})"
+    assert got["BaselineCityIndYearBackwardInstrumentStrength"].startswith("weak")
+    assert got["BaselineCityIndYearBackwardFirstStageF"] == "3.20"
 
 
 def test_data_numbers_hand_computed():

@@ -170,7 +170,8 @@ def auto_estimate_numbers(est: pd.DataFrame, family: str, terms: list[str]) -> d
         out[base + "Signif"] = significance_words(r["p_value"])
         if "p_value_wild" in r and not is_missing(r["p_value_wild"]):
             out[base + "PvalWild"] = pvalue(r["p_value_wild"])
-            out[base + "CiWild"] = f"[{signed(r['ci_low_wild'])}, {signed(r['ci_high_wild'])}]"
+            if not is_missing(r.get("ci_low_wild")) and not is_missing(r.get("ci_high_wild")):
+                out[base + "CiWild"] = f"[{signed(r['ci_low_wild'])}, {signed(r['ci_high_wild'])}]"
         if "first_stage_f" in r and not is_missing(r["first_stage_f"]):
             out[base + "FirstStageF"] = fmt_float(r["first_stage_f"], 2)
             out[base + "ArSet"] = escape(str(r["ar_set"])).replace("inf", r"\ensuremath{\infty}") \
