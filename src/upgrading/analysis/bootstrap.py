@@ -91,7 +91,7 @@ class WCRTest:
     """
 
     def __init__(self, X: np.ndarray, y: np.ndarray, codes: np.ndarray, j: int,
-                 demean: Callable[[np.ndarray], np.ndarray] | None = None):
+                 demean: Callable[[np.ndarray], np.ndarray] | None = None, cross: np.ndarray | None = None):
         X = np.asarray(X, dtype=float)
         y = np.asarray(y, dtype=float).ravel()
         self.j, self.G = j, int(codes.max()) + 1
@@ -108,20 +108,12 @@ class WCRTest:
         self.S0 = _cluster_sums(X * U[:, [0]], codes, self.G)
         self.S1 = _cluster_sums(X * U[:, [1]], codes, self.G)
         self.C0 = self.C1 = None
-        if demean is not None:
-            # C[g, :, h] = X_g' (M_D (1{cluster h} u))_g: the re-demeaned bootstrap residuals' scores
-            onehot = np.zeros((len(y), self.G))
-            onehot[np.arange(len(y)), codes] = 1.0
-            MU = demean(np.hstack([onehot * U[:, [0]], onehot * U[:, [1]]]))
-            self.C0 = self._cross(X, MU[:, :self.G], codes)
-            self.C1 = self._cross(X, MU[:, self.G:], codes)
-
-    def _cross(self, X: np.ndarray, M: np.ndarray, codes: np.ndarray) -> np.ndarray:
-        out = np.zeros((self.G, X.shape[1], self.G))
-        for g in range(self.G):
-            rows = codes == g
-            out[g] = X[rows].T @ M[rows]
-        return out
+        if cross is None and demean is not None:
+            cross = cross_terms(X, y, codes, demean)
+        if cross is not None:
+            # C[g, :, h] = X_g' (M_D (1{cluster h} u))_g, linear in u = w - sum_l coef_l x_l
+            self.C0 = cross[0] - np.tensordot(coef[:, 0], cross[1:][keep], axes=1)
+            self.C1 = cross[1 + j] - np.tensordot(coef[:, 1], cross[1:][keep], axes=1)
 
     def t_stats(self, r: float, V: np.ndarray) -> np.ndarray:
         """t of H0: beta_j = r for each row of cluster weights V (B, G); V = 1 gives the original t."""
@@ -174,11 +166,34 @@ class WCRTest:
         return ends[0], ends[1]
 
 
+def cross_terms(X: np.ndarray, y: np.ndarray, codes: np.ndarray,
+                demean: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Q[m, g, :, h] = X_g' (M_D (1{cluster h} w_m))_g for w = (y, x_1, ..., x_k): (k+1, G, k, G).
+
+    The scores of re-demeaned bootstrap residuals, for every restricted residual at once (each is
+    linear in y and the columns of X), so one demeaning of G (k+1) columns serves every
+    coefficient and every null value of a model.
+    """
+    X = np.asarray(X, dtype=float)
+    W = np.column_stack([np.asarray(y, dtype=float).ravel(), X])
+    G, k = int(codes.max()) + 1, X.shape[1]
+    onehot = np.zeros((len(W), G))
+    onehot[np.arange(len(W)), codes] = 1.0
+    M = demean((W[:, :, None] * onehot[:, None, :]).reshape(len(W), -1)).reshape(len(W), k + 1, G)
+    out = np.zeros((k + 1, G, k, G))
+    for g in range(G):
+        rows = codes == g
+        out[:, g] = np.einsum("ik,imh->mkh", X[rows], M[rows])
+    return out
+
+
 def wcr(X: np.ndarray, y: np.ndarray, clusters, j: int, settings: WildSettings,
-        demean: Callable[[np.ndarray], np.ndarray] | None = None) -> WildResult:
-    """WCR p-value of H0: beta_j = 0 and the interval by test inversion, for column j of X."""
+        demean: Callable[[np.ndarray], np.ndarray] | None = None, cross: np.ndarray | None = None) -> WildResult:
+    """WCR p-value of H0: beta_j = 0 and the interval by test inversion, for column j of X.
+
+    cross: cross_terms() of the model, shared by its coefficients (computed here if demean is given)."""
     codes, _ = factorize(clusters)
-    test = WCRTest(X, y, codes, j, demean)
+    test = WCRTest(X, y, codes, j, demean, cross)
     V = draw_weights(settings.weights, settings.reps, test.G, settings.seed)
     lo, hi = test.interval(V, settings.level)
     t0 = float(test.t_stats(0.0, np.ones((1, test.G)))[0])

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .bootstrap import WildSettings, wcr
-from .bootstrap import factorize as bootstrap_factorize
+from .bootstrap import WildSettings, cross_terms, factorize, wcr
 
 # Columns each inference adds to the tidy table (docs/contracts.md).
 CRV3_COLUMNS = ["std_error_crv3", "ci_low_crv3", "ci_high_crv3"]
@@ -97,9 +96,12 @@ def wild(f, clusters: np.ndarray, names: list[str], s: WildSettings) -> dict[str
     """coefficient name -> {p_value_wild, ci_low_wild, ci_high_wild} for each of `names`."""
     demean = _demeaner(f)
     coefnames = list(f._coefnames)
+    cross = None
+    if demean is not None and names:
+        cross = cross_terms(f._X, f._Y, factorize(clusters)[0], demean)
     out = {}
     for name in names:
-        r = wcr(f._X, f._Y, clusters, coefnames.index(name), s, demean=demean)
+        r = wcr(f._X, f._Y, clusters, coefnames.index(name), s, cross=cross)
         out[name] = {"p_value_wild": r.p_value, "ci_low_wild": r.ci_low, "ci_high_wild": r.ci_high}
     return out
 
@@ -152,7 +154,7 @@ def iv_diagnostics(f, clusters, level: float = 0.95) -> dict:
     Z = np.asarray(f._Z, dtype=float)
     x = np.asarray(f._X, dtype=float)[:, xnames.index(endog[0])]
     y = np.asarray(f._Y, dtype=float).ravel()
-    codes, _ = bootstrap_factorize(clusters)
+    codes, _ = factorize(clusters)
     G = int(codes.max()) + 1
     ZZinv = np.linalg.inv(Z.T @ Z)
     coef = ZZinv @ Z.T @ np.column_stack([y, x])  # reduced form, first stage
