@@ -26,7 +26,7 @@ import numpy as np
 
 from . import design as dsg
 from . import inference
-from .within import TOL
+from .within import MAX_ITER, TOL
 from .tidy import model_meta
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,9 @@ FIXEF_RM = "none"
 # Demeaning tolerance tighter than the 1e-6 default, so the cross-engine check compares
 # estimators (agreement ~1e-10) rather than convergence noise (~1e-6 relative in SEs).
 FIXEF_TOL = TOL
+# The same iteration cap as the shared demeaning: firm + city^year needs more than pyfixest's 10,000
+# sweeps at this tolerance.
+FIXEF_MAXITER = MAX_ITER
 
 
 def ssc():
@@ -249,7 +252,7 @@ def estimate(family: dict, design: dsg.Design, within: bool = True) -> tuple[lis
         data = design.frame.loc[in_sample, _call_columns(call)].reset_index(drop=True)
         t0, c0 = time.perf_counter(), time.process_time()
         fit = pf.feols(call["fml"], data=data, vcov=pf_vcov(cols0, m0), ssc=ssc(),
-                       fixef_rm=FIXEF_RM, fixef_tol=FIXEF_TOL, weights=cols0["weights"], copy_data=False)
+                       fixef_rm=FIXEF_RM, fixef_tol=FIXEF_TOL, fixef_maxiter=FIXEF_MAXITER, weights=cols0["weights"], copy_data=False)
         fits = _fitted_models(fit)
         seconds = time.perf_counter() - t0
         timings.append({"fml": call["fml"], "models": [m["id"] for m, _ in call["members"]],
