@@ -131,7 +131,8 @@ def test_coverage_aggregate(tmp_path):
             rows.append({"seed": seed, "outcome": "pipeline", "family": "validation", "model": "structural", "term": term,
                          "param": term, "source": "spillovers", "estimate": truth + 0.01 * (seed - 4.5), "std_error": 0.05,
                          "ci_low": 0, "ci_high": 1, "truth": truth, "covered95": covered,
-                         "z": 0.2 * (seed - 4.5), "nobs": 100})
+                         "z": 0.2 * (seed - 4.5), "nobs": 100, "std_error_crv3": 0.06,
+                         "covered95_crv3": float(covered or seed == 0), "covered95_wild": float(seed > 0)})
     paths = []
     for seed, part in pd.DataFrame(rows).groupby("seed"):
         p = tmp_path / f"seed_{seed}.csv"
@@ -142,3 +143,10 @@ def test_coverage_aggregate(tmp_path):
     cov = pd.read_csv(out).set_index("term")
     assert cov.loc["backward", "coverage"] == 1.0 and cov.loc["forward", "coverage"] == pytest.approx(0.7)
     assert cov.loc["backward", "draws"] == 10 and abs(cov.loc["backward", "bias"]) < 1e-12
+    # CRV1, CRV3 and WCR side by side, each with its Monte Carlo SE sqrt(p(1-p)/R)
+    assert cov.loc["forward", "coverage_crv1"] == pytest.approx(0.7)
+    assert cov.loc["forward", "mcse_crv1"] == pytest.approx((0.7 * 0.3 / 10) ** 0.5)
+    assert cov.loc["forward", "coverage_crv3"] == pytest.approx(0.8)
+    assert cov.loc["forward", "coverage_wcr"] == pytest.approx(0.9)
+    assert cov.loc["forward", "mcse_wcr"] == pytest.approx((0.9 * 0.1 / 10) ** 0.5)
+    assert cov.loc["backward", "mcse_crv1"] == 0.0

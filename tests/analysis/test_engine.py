@@ -1,11 +1,11 @@
 """Estimates against independent computations: numpy OLS on explicit dummies, the truth of the
-toy panel, linearmodels, a brute-force wild bootstrap; tidy output; multiple estimation."""
+toy panel, linearmodels; tidy output; multiple estimation."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from upgrading.analysis import bootstrap, crosscheck, design, engine_pyfixest, estimate, registry, tidy
+from upgrading.analysis import crosscheck, design, engine_pyfixest, estimate, registry, tidy
 from upgrading.analysis.engine_linearmodels import fixest_df_k
 
 from toy_panel import TRUTH, make_panel
@@ -139,31 +139,6 @@ def test_fixest_df_k_counts():
     assert fixest_df_k(2, fe, None) == 2 + 3 + 2 - 1
     assert fixest_df_k(2, fe, cl_nested) == 2 + 3 + 2 - 1 - 3 + 1  # firm nested: counts as one
     assert fixest_df_k(2, fe, cl_cross) == 2 + 3 + 2 - 1 - 2 + 1  # year nested in the year-clusters
-
-
-def test_wild_bootstrap_matches_brute_force():
-    rng = np.random.default_rng(0)
-    n, G = 120, 8
-    cl = np.repeat(np.arange(G), n // G)
-    X = rng.normal(size=(n, 3))
-    y = X @ np.array([0.3, 0.0, -0.2]) + rng.normal(size=n) + rng.normal(size=G)[cl]
-    p, t0 = bootstrap.wcr_pvalue(X, y, cl, j=1, reps=199, seed=5)
-
-    def t_stat(Xm, ym):
-        A = np.linalg.inv(Xm.T @ Xm)
-        b = A @ Xm.T @ ym
-        u = ym - Xm @ b
-        s = np.zeros((G, 3))
-        np.add.at(s, cl, Xm * u[:, None])
-        return b[1] / np.sqrt((A @ s.T @ s @ A)[1, 1])
-
-    Xr = X[:, [0, 2]]
-    yhat = Xr @ np.linalg.lstsq(Xr, y, rcond=None)[0]
-    ur = y - yhat
-    v = np.random.default_rng(5).choice(np.array([-1.0, 1.0]), size=(199, G))
-    brute = np.array([t_stat(X, yhat + v[b][cl] * ur) for b in range(199)])
-    assert t0 == pytest.approx(t_stat(X, y), rel=1e-10)
-    assert p == pytest.approx(np.mean(np.abs(brute) >= abs(t0)), abs=1e-12)
 
 
 def test_probit_family_recovers_latent_model(toy):

@@ -78,7 +78,9 @@ def test_family_json_is_canonical_and_changes_only_with_its_family(registry_spec
     (lambda s: s["samples"]["dom"].append({"column": "year", "query": "year > 2000"}), "schema violation"),
     (lambda s: s["families"][0]["defaults"].update(estimator="probit"), "needs engine: statsmodels"),
     (lambda s: s["families"][0]["defaults"].update(outcome="np.log(y)"), "schema violation"),
-    (lambda s: s["families"][0]["models"][1].update(bootstrap={"reps": 999, "seed": 1}), "wild cluster bootstrap"),
+    (lambda s: s["families"][0]["models"][1].update(inference={"wild": {"reps": 999, "seed": 1}}), "one-way"),
+    (lambda s: s["families"][0]["defaults"].update(inference={"wild": {"reps": 999, "seed": 1, "weights": "mammen"}}),
+     "schema violation"),
 ])
 def test_bad_specs_are_rejected_with_a_clear_error(mutate, message):
     spec = _minimal()

@@ -56,11 +56,11 @@ def test_every_registry_model_both_ways(panel, registry_spec, family_id):
     shared, reference = _both_ways(panel, family)
     _assert_same(shared, reference)
     assert set(reference["engine"]) == {"pyfixest"}
-    # the shared path fits every model it can: all but IV, the wild bootstrap and models where
+    # the shared path fits every model it can: all but IV, few-cluster inference (CRV3 / wild bootstrap) and models where
     # pyfixest drops a collinear term (heterogeneity/absorptive: a firm-constant control)
     design = dsg.build(panel, family)
     n_terms = reference.groupby("model").size()
-    fallback = {m["id"] for m in family["models"] if m["iv"] or m["bootstrap"]
+    fallback = {m["id"] for m in family["models"] if m["iv"] or m["inference"]
                 or n_terms[m["id"]] < len(dsg.term_labels(design, m))}
     by_engine = shared.groupby("model")["engine"].first()
     assert set(by_engine[by_engine == "pyfixest"].index) == fallback

@@ -45,8 +45,13 @@ def fake_estimates(family: dict, seed: int = 1) -> pd.DataFrame:
                 "r2_within": 0.05 if "firm_id" in fe else np.nan, "depvar": m["outcome"],
                 "depvar_mean": 1.2, "fixed_effects": fe, "vcov": vcov, "engine": family["engine"],
                 "sample": m["sample"] or "all",
-                "p_value_wild": 0.04 if m.get("bootstrap") else np.nan,
+                "p_value_wild": 0.04 if (m.get("inference") or {}).get("wild") else np.nan,
                 "marginal_effect": b / 3 if family["engine"] == "statsmodels" else np.nan,
+                # weak-instrument diagnostics on the endogenous term of a 2SLS model
+                **({"first_stage_f": 12.5, "ar_ci_low": b - 3 * se, "ar_ci_high": b + 3 * se,
+                    "ar_set": f"[{b - 3 * se:.3f}, {b + 3 * se:.3f}]"}
+                   if t in iv.get("endog", []) else
+                   {"first_stage_f": np.nan, "ar_ci_low": np.nan, "ar_ci_high": np.nan, "ar_set": ""}),
             })
     return pd.DataFrame(rows)
 

@@ -69,7 +69,8 @@ def test_numbers_tex_names_the_source_of_every_macro(tmp_path, analysis):
     pd.DataFrame({"family": ["baseline"], "coef_rel_diff": [1e-9], "se_abs_diff": [1e-7]}).to_csv(cross, index=False)
     cov = tmp_path / "coverage.csv"
     pd.DataFrame({"outcome": ["pipeline"], "family": ["baseline"], "model": ["firm_year"], "term": ["backward"],
-                  "coverage": [0.95], "draws": [8], "bias": [0.01]}).to_csv(cov, index=False)
+                  "coverage": [0.95], "draws": [8], "bias": [0.01],
+                  "mcse_crv1": [(0.95 * 0.05 / 8) ** 0.5]}).to_csv(cov, index=False)
     settings = {"auto_numbers": ["baseline"], "shock_year": 2002,
                 "quotes": {"HeadlineBackward": {"family": "baseline", "model": "firm_year", "term": "backward"}}}
     out = tmp_path / "numbers.tex"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from upgrading.errors import InputError
+from upgrading.analysis import montecarlo
 from upgrading.exhibits import numbers
 from upgrading.exhibits.latex import macro_name
 
@@ -60,6 +62,12 @@ def test_auto_numbers_cover_every_coefficient(baseline_est):
     assert got["BaselineFirmCityyearNobs"] == "12{,}001"
     assert len([k for k in got if k.endswith("Coef")]) == 6
     assert all(re.fullmatch("[A-Za-z]+", k) for k in got)
+    wild = baseline_est.assign(ci_low_wild=-0.5, ci_high_wild=0.25, first_stage_f=3.2, ar_ci_low=-np.inf,
+                               ar_ci_high=np.inf, ar_set="(-inf, inf)")
+    got = numbers.auto_estimate_numbers(wild, "baseline", ["backward"])
+    assert got["BaselineCityIndYearBackwardArSet"] == r"(\ensuremath{-}\ensuremath{\infty}, \ensuremath{\infty})"
+    assert got["BaselineCityIndYearBackwardInstrumentStrength"].startswith("weak")
+    assert got["BaselineCityIndYearBackwardFirstStageF"] == "3.20"
 
 
 def test_data_numbers_hand_computed():
@@ -94,6 +102,7 @@ def test_coverage_macros_name_outcome_model_and_term():
                         "model": ["firm_year", "firm_year", "structural"],
                         "term": ["backward", "backward", "backward:post2002"],
                         "coverage": [0.95, 0.925, 0.9], "draws": [40, 40, 38], "bias": [0.01, -0.02, 0.0]})
+    cov["mcse_crv1"] = montecarlo.mc_se(cov["coverage"], cov["draws"])
     out = numbers.coverage_numbers(cov)
     assert out["CoveragePipelineBaselineFirmYearBackward"] == r"95\,\%"
     assert out["CoverageTrueOmegaBaselineFirmYearBackward"] == r"92\,\%"  # no collision; whole percents

@@ -66,7 +66,7 @@ def test_statistics_rows(baseline_est):
     assert r"Mean of dep.\ var. & 1.532 & 1.532 \\" in lines
     # wild bootstrap p in brackets only for the model that has it, and explained in the notes
     assert r"&  & [0.004] \\" in lines
-    assert "Wild cluster bootstrap $p$-values in brackets." in tex
+    assert "Wild cluster restricted bootstrap (null imposed): $p$-values of a zero coefficient in brackets." in tex
     assert "clustered by Industry (CRV1)" in tex
     assert tables.STAR_NOTE in tex
 
@@ -182,3 +182,18 @@ def test_notes_state_samples_missing_rows_and_dropped_regressors(baseline_est):
             "(firm-years with domestic = yes and firms observed in every year) in column (2).") in text
     assert "1{,}234 in (1)" in text and "in (2)" not in text.split("left out")[1]
     assert "Absorptive capacity in column (1) is collinear" in text
+
+
+def test_wild_interval_row_and_note(baseline_est):
+    import numpy as np
+
+    est = baseline_est.copy()
+    wild = est["p_value_wild"].notna()
+    est["ci_low_wild"] = est["estimate"].where(wild) - 0.1
+    est["ci_high_wild"] = est["estimate"].where(wild) + 0.2
+    est["inference"] = np.where(wild, "CRV3; WCR rademacher 999 seed 1", "")
+    tex, csv = tables.render(est, _spec(["firm_year", "city_ind_year"]))
+    assert r"$\langle$" in tex and "angle brackets" in tex
+    assert "Rademacher weights, 999 replications" in tex
+    ci_rows = csv[csv["row"].str.endswith("(wild bootstrap 95% CI)")]
+    assert len(ci_rows) and ci_rows["(2)"].str.match(r"^\[-?[0-9.]+, -?[0-9.]+\]$").all()

@@ -111,6 +111,28 @@ rule numbers:
         " {params.capital} {params.linking_truth} --settings {params.settings:q} --data-source {params.source} --out {output:q} > {log:q} 2>&1"
 
 
+# The validation appendix's coverage table (CRV1, CRV3, WCR side by side with Monte Carlo SEs).
+USE_COVERAGE = SYNTHETIC and EXH["use_montecarlo"]
+
+
+rule coverage_table:
+    input:
+        f"{RESULTS}/montecarlo/coverage.csv",
+    output:
+        f"{RESULTS}/tables/coverage.tex",
+    params:
+        labels=_exh_plan.as_json(EXH["labels"]),
+    log:
+        f"{LOGS}/coverage_table.log",
+    benchmark:
+        f"{BENCH}/coverage_table.tsv"
+    resources:
+        mem_mb=500,
+        runtime=5,
+    shell:
+        "upgrading coverage-table --coverage {input} --labels {params.labels:q} --out {output} > {log} 2>&1"
+
+
 rule specs_appendix:
     input:
         specs=config["specs"],

@@ -17,6 +17,7 @@ rule paper:
         production=rules.production_tables.output.tex,
         appendix=f"{RESULTS}/tables/specs_appendix.tex",
         additional=f"{RESULTS}/tables/additional.tex",
+        coverage=[f"{RESULTS}/tables/coverage.tex"] if USE_COVERAGE else [],
         figures=[f"{RESULTS}/figures/{n}.pdf" for n in FIGURES],
     output:
         report("paper/paper.pdf", caption="../report/paper.rst", category="Paper"),

@@ -1,17 +1,74 @@
-"""Wild cluster restricted (WCR) bootstrap p-values with Rademacher weights.
+"""Wild cluster restricted (WCR) bootstrap: p-values and confidence intervals by test inversion.
 
-Works on the fixed-effect-demeaned X and y (Frisch-Waugh-Lovell), with per-cluster sufficient
-statistics, so each replication costs O(G k^2) whatever the number of rows: the full-scale
-panel (millions of rows, 30 clusters) bootstraps in well under a second. The null is
-beta_j = 0, imposed on the restricted residuals (Cameron, Gelbach & Miller 2008; the
-"WCR" of Roodman et al. 2019, fwildclusterboot/boottest's default). The t statistics use
-the CRV1 variance; its small-sample factor is the same for original and bootstrap draws,
-so it cancels in the p-value.
+The bootstrap of Cameron, Gelbach & Miller (2008) with the null imposed (the "WCR" of
+Roodman et al. 2019, boottest's and fwildclusterboot's default): for H0: beta_j = r the
+bootstrap outcome is the restricted fit plus the restricted residuals times one weight per
+cluster (Rademacher or Webb's six-point weights), and the bootstrap t statistic of every
+draw is compared with the original one. The 95 % interval is the set of r that the test
+does not reject at 5 %, found by bisection on each side with the same weight draws for
+every r (test inversion).
+
+Computed on the fixed-effect-demeaned X and y (Frisch-Waugh-Lovell) with per-cluster
+sufficient statistics, so a replication costs O(G^2 k) whatever the number of rows. When
+fixed effects are not nested within the clusters (year effects with industry clusters),
+the bootstrap residuals must be demeaned again in every draw; that term is linear in the
+weights, so G demeaned columns per restricted residual (`demean`) give it exactly: the
+result equals the bootstrap of the regression with every fixed effect as a dummy
+(pyfixest's `Feols.wildboottest`, which builds those dummies). The t statistics use the
+CRV1 variance; its small-sample factor is the same for original and bootstrap draws, so it
+cancels.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
 import numpy as np
+
+WeightKind = Literal["rademacher", "webb"]
+WEBB_POINTS = np.array([-math.sqrt(1.5), -1.0, -math.sqrt(0.5), math.sqrt(0.5), 1.0, math.sqrt(1.5)])
+# Ties between a bootstrap and the original |t| (the draw of all ones reproduces the data)
+# count as exceedances; a relative margin makes that independent of the last floating bit.
+TIE_RTOL = 1e-9
+# Bisection of the interval's end points: stop when the bracket is this many SEs wide.
+CI_TOL_SE = 1e-6
+CI_MAX_SE = 1e4  # an end point beyond this many SEs from the estimate is reported as infinite
+
+
+@dataclass(frozen=True)
+class WildSettings:
+    """Registry `inference: {wild: ...}`: replications, seed, weight distribution, interval level."""
+
+    reps: int
+    seed: int
+    weights: WeightKind = "rademacher"
+    level: float = 0.95
+
+
+@dataclass(frozen=True)
+class WildResult:
+    p_value: float  # H0: beta_j = 0
+    t_stat: float  # original t of H0: beta_j = 0 (CRV1 variance without small-sample factor)
+    ci_low: float
+    ci_high: float
+    reps: int  # replications used (2^G under full enumeration)
+
+
+def draw_weights(kind: WeightKind, reps: int, n_clusters: int, seed: int) -> np.ndarray:
+    """(B, G) cluster weights. Rademacher with 2^G <= reps: every sign vector (full enumeration,
+    as boottest and wildboottest do), so the p-value is exact and seed-free."""
+    if kind == "rademacher" and 2 ** n_clusters <= reps:
+        return np.array(list(itertools.product([-1.0, 1.0], repeat=n_clusters)))
+    rng = np.random.default_rng(seed)
+    if kind == "rademacher":
+        return rng.choice(np.array([-1.0, 1.0]), size=(reps, n_clusters))
+    if kind == "webb":
+        return rng.choice(WEBB_POINTS, size=(reps, n_clusters))
+    raise ValueError(f"unknown wild bootstrap weights {kind!r} (rademacher, webb)")
 
 
 def _cluster_sums(a: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
@@ -21,48 +78,124 @@ def _cluster_sums(a: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray
     return out
 
 
-def wcr_pvalue(X: np.ndarray, y: np.ndarray, clusters: np.ndarray, j: int, reps: int,
-               seed: int) -> tuple[float, float]:
-    """(p-value, original t) of H0: beta_j = 0 by wild cluster restricted bootstrap.
-
-    X, y: demeaned regressors (n, k) and outcome (n,); clusters: any labels (n,).
-    """
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float).ravel()
-    codes, _ = _factorize(clusters)
-    G = int(codes.max()) + 1
-    k = X.shape[1]
-    A_inv = np.linalg.inv(X.T @ X)
-
-    # restricted fit: drop column j (beta_j = 0 imposed)
-    keep = [c for c in range(k) if c != j]
-    Xr = X[:, keep]
-    br = np.linalg.lstsq(Xr, y, rcond=None)[0]
-    yhat_r = Xr @ br
-    u_r = y - yhat_r
-
-    # per-cluster pieces: H_g = X_g'X_g, c_g = X_g'yhat_r, S_g = X_g'u_r
-    H = _cluster_sums(X[:, :, None] * X[:, None, :], codes, G)  # (G, k, k)
-    c = _cluster_sums(X * yhat_r[:, None], codes, G)  # (G, k)
-    S = _cluster_sums(X * u_r[:, None], codes, G)  # (G, k)
-
-    def t_stats(v: np.ndarray) -> np.ndarray:
-        """t_j for each row of Rademacher weights v (B, G); v = 1 reproduces the original data."""
-        xty = c.sum(axis=0)[None, :] + v @ S  # (B, k)
-        beta = xty @ A_inv.T  # (B, k)
-        # cluster scores X_g'u*_g = c_g + v_g S_g - H_g beta
-        scores = c[None, :, :] + v[:, :, None] * S[None, :, :] - np.einsum("gkl,bl->bgk", H, beta)
-        meat = np.einsum("bgk,bgl->bkl", scores, scores)
-        var_j = np.einsum("k,bkl,l->b", A_inv[j], meat, A_inv[j])
-        return beta[:, j] / np.sqrt(var_j)
-
-    t0 = float(t_stats(np.ones((1, G)))[0])
-    rng = np.random.default_rng(seed)
-    v = rng.choice(np.array([-1.0, 1.0]), size=(reps, G))
-    t_boot = t_stats(v)
-    return float(np.mean(np.abs(t_boot) >= abs(t0))), t0
-
-
-def _factorize(labels) -> tuple[np.ndarray, np.ndarray]:
+def factorize(labels) -> tuple[np.ndarray, np.ndarray]:
     uniq, codes = np.unique(np.asarray(labels), return_inverse=True)
     return codes.ravel(), uniq
+
+
+class WCRTest:
+    """The WCR test of H0: beta_j = r for any r, from sufficient statistics of one fit.
+
+    X, y: demeaned regressors (n, k) and outcome (n,); codes: cluster codes 0..G-1 (n,);
+    demean: M_D applied to the columns of an (n, m) array (None without fixed effects).
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, codes: np.ndarray, j: int,
+                 demean: Callable[[np.ndarray], np.ndarray] | None = None, cross: np.ndarray | None = None):
+        X = np.asarray(X, dtype=float)
+        y = np.asarray(y, dtype=float).ravel()
+        self.j, self.G = j, int(codes.max()) + 1
+        k = X.shape[1]
+        self.A_inv = np.linalg.inv(X.T @ X)
+        self.beta_hat = self.A_inv @ (X.T @ y)
+        self.H = _cluster_sums(X[:, :, None] * X[:, None, :], codes, self.G)  # (G, k, k)
+        self.Xy = _cluster_sums(X * y[:, None], codes, self.G)  # (G, k)
+        # restricted residual under beta_j = r: u0 - r u1 (y and x_j residualised on the other columns)
+        keep = [c for c in range(k) if c != j]
+        Xr = X[:, keep]
+        coef = np.linalg.lstsq(Xr, np.column_stack([y, X[:, j]]), rcond=None)[0]
+        U = np.column_stack([y, X[:, j]]) - Xr @ coef
+        self.S0 = _cluster_sums(X * U[:, [0]], codes, self.G)
+        self.S1 = _cluster_sums(X * U[:, [1]], codes, self.G)
+        self.C0 = self.C1 = None
+        if cross is None and demean is not None:
+            cross = cross_terms(X, y, codes, demean)
+        if cross is not None:
+            # C[g, :, h] = X_g' (M_D (1{cluster h} u))_g, linear in u = w - sum_l coef_l x_l
+            self.C0 = cross[0] - np.tensordot(coef[:, 0], cross[1:][keep], axes=1)
+            self.C1 = cross[1 + j] - np.tensordot(coef[:, 1], cross[1:][keep], axes=1)
+
+    def t_stats(self, r: float, V: np.ndarray) -> np.ndarray:
+        """t of H0: beta_j = r for each row of cluster weights V (B, G); V = 1 gives the original t."""
+        S = self.S0 - r * self.S1  # X_g' u_r
+        c = self.Xy - S  # X_g' (restricted fit)
+        beta = (c.sum(axis=0)[None, :] + V @ S) @ self.A_inv.T  # (B, k)
+        if self.C0 is None:
+            resid = V[:, :, None] * S[None, :, :]
+        else:
+            resid = np.einsum("bh,gkh->bgk", V, self.C0 - r * self.C1)
+        scores = c[None, :, :] + resid - np.einsum("gkl,bl->bgk", self.H, beta)
+        meat = np.einsum("bgk,bgl->bkl", scores, scores)
+        a = self.A_inv[self.j]
+        var_j = np.einsum("k,bkl,l->b", a, meat, a)
+        return (beta[:, self.j] - r) / np.sqrt(var_j)
+
+    def p_value(self, r: float, V: np.ndarray) -> float:
+        t0 = abs(float(self.t_stats(r, np.ones((1, self.G)))[0]))
+        return float(np.mean(np.abs(self.t_stats(r, V)) >= t0 * (1.0 - TIE_RTOL)))
+
+    def std_error(self) -> float:
+        """CRV1 standard error without small-sample factor (the scale of the bisection)."""
+        t = float(self.t_stats(0.0, np.ones((1, self.G)))[0])
+        return abs(self.beta_hat[self.j] / t) if t != 0 else float("nan")
+
+    def interval(self, V: np.ndarray, level: float) -> tuple[float, float]:
+        """{r : p(r) > 1 - level}, its end points found by bisection from the estimate outwards."""
+        alpha = 1.0 - level
+        b, se = float(self.beta_hat[self.j]), self.std_error()
+        ends = []
+        for side in (-1.0, 1.0):
+            inside, step = b, 2.0 * se
+            outside = b + side * step
+            while self.p_value(outside, V) > alpha:
+                inside, step = outside, step * 2.0
+                if step > CI_MAX_SE * se:
+                    outside = None
+                    break
+                outside = b + side * step
+            if outside is None:
+                ends.append(side * math.inf)
+                continue
+            while abs(outside - inside) > CI_TOL_SE * se:
+                mid = 0.5 * (inside + outside)
+                if self.p_value(mid, V) > alpha:
+                    inside = mid
+                else:
+                    outside = mid
+            ends.append(0.5 * (inside + outside))
+        return ends[0], ends[1]
+
+
+def cross_terms(X: np.ndarray, y: np.ndarray, codes: np.ndarray,
+                demean: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Q[m, g, :, h] = X_g' (M_D (1{cluster h} w_m))_g for w = (y, x_1, ..., x_k): (k+1, G, k, G).
+
+    The scores of re-demeaned bootstrap residuals, for every restricted residual at once (each is
+    linear in y and the columns of X), so one demeaning of G (k+1) columns serves every
+    coefficient and every null value of a model.
+    """
+    X = np.asarray(X, dtype=float)
+    W = np.column_stack([np.asarray(y, dtype=float).ravel(), X])
+    G, k = int(codes.max()) + 1, X.shape[1]
+    onehot = np.zeros((len(W), G))
+    onehot[np.arange(len(W)), codes] = 1.0
+    M = demean((W[:, :, None] * onehot[:, None, :]).reshape(len(W), -1)).reshape(len(W), k + 1, G)
+    out = np.zeros((k + 1, G, k, G))
+    for g in range(G):
+        rows = codes == g
+        out[:, g] = np.einsum("ik,imh->mkh", X[rows], M[rows])
+    return out
+
+
+def wcr(X: np.ndarray, y: np.ndarray, clusters, j: int, settings: WildSettings,
+        demean: Callable[[np.ndarray], np.ndarray] | None = None, cross: np.ndarray | None = None) -> WildResult:
+    """WCR p-value of H0: beta_j = 0 and the interval by test inversion, for column j of X.
+
+    cross: cross_terms() of the model, shared by its coefficients (computed here if demean is given)."""
+    codes, _ = factorize(clusters)
+    test = WCRTest(X, y, codes, j, demean, cross)
+    V = draw_weights(settings.weights, settings.reps, test.G, settings.seed)
+    lo, hi = test.interval(V, settings.level)
+    t0 = float(test.t_stats(0.0, np.ones((1, test.G)))[0])
+    return WildResult(p_value=test.p_value(0.0, V), t_stat=t0, ci_low=lo, ci_high=hi, reps=len(V))
+

@@ -9,7 +9,8 @@ Models with fixed effects that share their rows (sample and complete cases), fix
 weights are fitted from one demeaning of the union of their columns (upgrading.analysis.within:
 pyfixest's demeaner, then least squares and fixest's iid / HC1 / CRV1 per model); their tidy
 rows say engine "pyfixest-within". pf.feols fits the rest (engine "pyfixest"): IV, models without
-fixed effects, any other vcov, the wild bootstrap, and regressors collinear with the others or
+fixed effects, any other vcov, few-cluster inference (registry key `inference:`: CRV3 and
+the wild cluster bootstrap need pyfixest's fitted model), and regressors collinear with the others or
 the fixed effects (pyfixest drops them); each such model is logged with its reason. pf.feols
 calls group models sharing sample, fixed effects, vcov, weights and IV setup (several outcomes
 and/or sw() over one varying term). tests/analysis/test_within.py fits every registry model both
@@ -24,7 +25,8 @@ from collections import OrderedDict
 import numpy as np
 
 from . import design as dsg
-from .within import TOL
+from . import inference
+from .within import MAX_ITER, TOL
 from .tidy import model_meta
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,9 @@ FIXEF_RM = "none"
 # Demeaning tolerance tighter than the 1e-6 default, so the cross-engine check compares
 # estimators (agreement ~1e-10) rather than convergence noise (~1e-6 relative in SEs).
 FIXEF_TOL = TOL
+# The same iteration cap as the shared demeaning: firm + city^year needs more than pyfixest's 10,000
+# sweeps at this tolerance.
+FIXEF_MAXITER = MAX_ITER
 
 
 def ssc():
@@ -141,8 +146,9 @@ def _within_reason(m: dict, cols: dict) -> str | None:
         return "no fixed effects"
     if cols["endog"]:
         return "instrumental variables"
-    if m["bootstrap"]:
-        return "wild bootstrap"
+    if m.get("inference"):
+        # CRV3 refits and the wild bootstrap work on pyfixest's fitted model (inference.model_rows)
+        return "few-cluster inference (CRV3 / wild bootstrap)"
     if not (vcov in ("hetero", "iid") or (isinstance(vcov, dict) and list(vcov) == ["CRV1"])):
         return f"vcov {vcov}"
     return None
@@ -246,7 +252,7 @@ def estimate(family: dict, design: dsg.Design, within: bool = True) -> tuple[lis
         data = design.frame.loc[in_sample, _call_columns(call)].reset_index(drop=True)
         t0, c0 = time.perf_counter(), time.process_time()
         fit = pf.feols(call["fml"], data=data, vcov=pf_vcov(cols0, m0), ssc=ssc(),
-                       fixef_rm=FIXEF_RM, fixef_tol=FIXEF_TOL, weights=cols0["weights"], copy_data=False)
+                       fixef_rm=FIXEF_RM, fixef_tol=FIXEF_TOL, fixef_maxiter=FIXEF_MAXITER, weights=cols0["weights"], copy_data=False)
         fits = _fitted_models(fit)
         seconds = time.perf_counter() - t0
         timings.append({"fml": call["fml"], "models": [m["id"] for m, _ in call["members"]],
@@ -265,7 +271,7 @@ def _tidy_rows(family, m, cols, f, design, engine: str = "pyfixest") -> list[dic
         raise RuntimeError(f"{family['id']}/{m['id']}: pyfixest used {f._N} rows, the design "
                            f"{int(rows_used.sum())}: missing-value handling differs")
     tab = f.tidy()
-    wild = _wild_pvalues(f, m, cols, design)
+    few = _few_cluster(f, m, cols, design)
     y = design.frame.loc[rows_used, cols["y"]]
     g = getattr(f, "_G", None)
     n_clusters = int(np.min(g)) if cols["cluster"] and g is not None else None
@@ -284,24 +290,29 @@ def _tidy_rows(family, m, cols, f, design, engine: str = "pyfixest") -> list[dic
             "ci_high": r["97.5%"], "nobs": int(f._N), "n_missing_dropped": n_missing,
             "n_clusters": n_clusters, "r2": float(f._r2) if f._r2 is not None else np.nan,
             "r2_within": float(r2_within) if r2_within is not None else np.nan,
-            "depvar_mean": float(y.mean()), "engine": engine, "p_value_wild": wild.get(name, np.nan),
+            "depvar_mean": float(y.mean()), "engine": engine, "inference": inference.label(inference.settings(m)),
+            **few[name],
         })
     return out
 
 
-def _wild_pvalues(f, m, cols, design) -> dict:
-    """Wild cluster restricted bootstrap p-values on pyfixest's demeaned X and y, seeded by the spec."""
-    from .bootstrap import wcr_pvalue
-
-    boot = m["bootstrap"]
-    if not boot:
-        return {}
-    rows_used, _ = dsg.model_rows(design, m)
-    clusters = design.frame.loc[rows_used, cols["cluster"][0]].to_numpy()
+def _few_cluster(f, m, cols, design) -> dict:
+    """CRV3 and wild cluster bootstrap columns of the model's rows (upgrading.analysis.inference)."""
+    s = inference.settings(m)
     names = list(f._coefnames)
-    out = {}
-    for t in boot.get("terms") or m["regressors"]:
-        for _, name in design.labels[t]:
-            p, t0 = wcr_pvalue(f._X, f._Y, clusters, names.index(name), int(boot["reps"]), int(boot["seed"]))
-            out[name] = p
+    wild_names = []
+    if s.wild:
+        terms = s.wild_terms or m["regressors"]
+        wild_names = [name for t in terms for _, name in design.labels[t] if name in names]
+    clusters = None
+    if s.wild and cols["cluster"]:
+        rows_used, _ = dsg.model_rows(design, m)
+        clusters = design.frame.loc[rows_used, cols["cluster"][0]].to_numpy()
+    cluster_col = cols["cluster"][0] if len(cols["cluster"]) == 1 else None
+    out = inference.model_rows(f, m, cluster_col, clusters, wild_names)
+    if cols["endog"] and cluster_col and len(cols["endog"]) == 1 and len(cols["instruments"]) == 1:
+        rows_used, _ = dsg.model_rows(design, m)
+        clusters = design.frame.loc[rows_used, cluster_col].to_numpy()
+        for name, diag in inference.iv_diagnostics(f, clusters).items():
+            out[name].update(diag)
     return out

@@ -15,7 +15,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from upgrading.errors import InputError
@@ -26,7 +25,10 @@ log = logging.getLogger(__name__)
 
 TRACE = ["source_file", "source_row"]  # links an analysis row to its row of truth/firms.parquet
 DRAW_COLUMNS = ["seed", "outcome", "family", "model", "term", "param", "source", "estimate", "std_error", "ci_low",
-                "ci_high", "truth", "covered95", "z", "nobs"]
+                "ci_high", "truth", "covered95", "z", "nobs", "std_error_crv3", "covered95_crv3", "ci_low_wild",
+                "ci_high_wild", "covered95_wild"]
+# Interval kinds compared in the coverage table: draws' column -> coverage column prefix.
+INTERVALS = {"covered95": "crv1", "covered95_crv3": "crv3", "covered95_wild": "wcr"}
 
 
 def chain_argv(cfg: dict, seed: int, scale: str, work: Path) -> list[tuple[str, list[str]]]:
@@ -119,16 +121,29 @@ def _kept_dir(parent: str, seed: int):
 
 
 def coverage(paths: list[str]) -> pd.DataFrame:
-    """Per term: draws, coverage of the 95% interval, mean estimate, bias, SD of estimates, mean SE."""
+    """Per term: draws, coverage of the 95% CRV1, CRV3 and WCR intervals, each with its Monte Carlo
+    standard error sqrt(p(1-p)/R), mean estimate, bias, SD of estimates, mean SEs."""
     draws = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
     if draws.empty:
         raise InputError("no Monte Carlo draws", file=paths[0] if paths else None)
+    for col in DRAW_COLUMNS:
+        if col not in draws:
+            draws[col] = float("nan")
     g = draws.groupby(["outcome", "family", "model", "term", "param", "source"], sort=False)
     out = g.agg(draws=("seed", "nunique"), coverage=("covered95", "mean"), truth=("truth", "first"),
                 mean_estimate=("estimate", "mean"), sd_estimate=("estimate", "std"),
-                mean_std_error=("std_error", "mean"), within_2se=("z", lambda z: (z.abs() <= 2).mean()))
+                mean_std_error=("std_error", "mean"), mean_std_error_crv3=("std_error_crv3", "mean"),
+                within_2se=("z", lambda z: (z.abs() <= 2).mean()),
+                **{f"coverage_{k}": (c, "mean") for c, k in INTERVALS.items()},
+                **{f"draws_{k}": (c, "count") for c, k in INTERVALS.items()})
     out = out.reset_index()
+    for k in INTERVALS.values():
+        p, n = out[f"coverage_{k}"], out[f"draws_{k}"]
+        out[f"mcse_{k}"] = mc_se(p, n.where(n > 0))
     out["bias"] = out["mean_estimate"] - out["truth"]
-    # A coverage share of n draws is itself an estimate, known to about sqrt(p (1 - p) / n).
-    out["coverage_mc_se"] = np.sqrt(out["coverage"] * (1 - out["coverage"]) / out["draws"])
     return out
+
+
+def mc_se(share, draws):
+    """A coverage share of n draws is itself an estimate, known to about sqrt(p (1 - p) / n)."""
+    return (share * (1 - share) / draws) ** 0.5

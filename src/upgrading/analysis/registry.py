@@ -30,7 +30,7 @@ SETTINGS_DEFAULTS = {
     "sample": None,
     "weights": None,
     "iv": None,
-    "bootstrap": None,
+    "inference": None,
     "estimator": "ols",
     "table": None,
     "figure": None,
@@ -109,11 +109,11 @@ def resolve_family(spec: dict, family_id: str, source: str = "<specs>") -> dict:
             raise InputError(f"{where}: no regressors", file=source)
         if m["estimator"] != "ols" and engine != "statsmodels":
             raise InputError(f"{where}: estimator {m['estimator']} needs engine: statsmodels", file=source)
-        if engine == "statsmodels" and (m["iv"] or m["bootstrap"] or m["weights"]):
-            raise InputError(f"{where}: the statsmodels engine takes no iv, bootstrap or weights", file=source)
-        if m["bootstrap"] and (m["iv"] or m["weights"] or not isinstance(m["vcov"], dict)):
-            raise InputError(f"{where}: the wild cluster bootstrap needs a cluster vcov, no iv, no weights",
-                             file=source)
+        if engine == "statsmodels" and (m["iv"] or m["inference"] or m["weights"]):
+            raise InputError(f"{where}: the statsmodels engine takes no iv, inference or weights", file=source)
+        if m["inference"] and (m["iv"] or m["weights"] or len(cluster_vars(m)) != 1):
+            raise InputError(f"{where}: CRV3 and the wild cluster bootstrap (inference:) need a one-way "
+                             "cluster vcov, no iv, no weights", file=source)
         if m["sample"] is not None and m["sample"] not in (spec.get("samples") or {}):
             raise InputError(f"{where}: sample {m['sample']!r} is not defined under samples:", file=source)
         _check_grammar(m, where, source)

@@ -11,13 +11,16 @@ COLUMNS = [
     "family", "model", "term", "estimate", "std_error", "statistic", "p_value", "ci_low", "ci_high",
     "nobs", "n_missing_dropped", "n_clusters", "r2", "r2_within", "depvar", "depvar_mean",
     "fixed_effects", "vcov", "engine", "estimator", "sample", "label", "table", "figure",
-    "p_value_wild", "marginal_effect",
+    "p_value_wild", "marginal_effect", "ci_low_wild", "ci_high_wild", "std_error_crv3", "ci_low_crv3",
+    "ci_high_crv3", "inference", "first_stage_f", "ar_ci_low", "ar_ci_high", "ar_set",
 ]
 DTYPES = {
     "estimate": "float64", "std_error": "float64", "statistic": "float64", "p_value": "float64",
     "ci_low": "float64", "ci_high": "float64", "nobs": "int64", "n_missing_dropped": "int64",
     "n_clusters": "Int64", "r2": "float64", "r2_within": "float64", "depvar_mean": "float64",
-    "p_value_wild": "float64", "marginal_effect": "float64",
+    "p_value_wild": "float64", "marginal_effect": "float64", "ci_low_wild": "float64",
+    "ci_high_wild": "float64", "std_error_crv3": "float64", "ci_low_crv3": "float64", "ci_high_crv3": "float64",
+    "first_stage_f": "float64", "ar_ci_low": "float64", "ar_ci_high": "float64",
 }
 # pyfixest's demeaner sums in an order that varies between runs (seen at 1e-15 relative with
 # a 1e-12 tolerance), so floats are rounded to 9 significant digits: far below any reported
@@ -64,6 +67,8 @@ def frame(rows: list[dict]) -> pd.DataFrame:
         if t == "float64":
             df[c] = round_significant(df[c])
     str_cols = [c for c in COLUMNS if c not in DTYPES]
+    for c in ("inference", "ar_set"):  # models without few-cluster inference or weak-IV diagnostics
+        df[c] = df[c].fillna("")
     for c in str_cols:
         df[c] = df[c].astype("str")
     return df.reset_index(drop=True)

@@ -30,7 +30,8 @@ TERM_TO_PARAM = {
     "horizontal_hmt:cluster": "cluster_x_horizontal_hmt",
 }
 COLUMNS = ["family", "model", "term", "param", "source", "estimate", "std_error", "ci_low", "ci_high",
-           "truth", "error", "z", "within_2se", "covered95", "oracle_estimate", "oracle_std_error", "nobs"]
+           "truth", "error", "z", "within_2se", "covered95", "oracle_estimate", "oracle_std_error", "nobs",
+           "std_error_crv3", "covered95_crv3", "ci_low_wild", "ci_high_wild", "covered95_wild"]
 
 
 # Which estimates are compared with which part of the truth (config estimation.validation):
@@ -95,8 +96,19 @@ def compare(est: pd.DataFrame, truth_obj: dict, oracle_obj: dict | None = None,
                 "truth": t, "error": r.estimate - t, "z": z, "within_2se": bool(abs(z) <= 2),
                 "covered95": bool(r.ci_low <= t <= r.ci_high), "oracle_estimate": o_est,
                 "oracle_std_error": o_se, "nobs": r.nobs,
+                **_few_cluster_coverage(r._asdict(), t),
             })
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _few_cluster_coverage(r: dict, truth: float) -> dict:
+    """CRV3 and WCR intervals of an estimate and whether they cover the truth (NaN if not estimated)."""
+    out = {"std_error_crv3": r.get("std_error_crv3", math.nan), "ci_low_wild": r.get("ci_low_wild", math.nan),
+           "ci_high_wild": r.get("ci_high_wild", math.nan)}
+    for kind, (lo, hi) in (("crv3", ("ci_low_crv3", "ci_high_crv3")), ("wild", ("ci_low_wild", "ci_high_wild"))):
+        low, high = r.get(lo, math.nan), r.get(hi, math.nan)
+        out[f"covered95_{kind}"] = math.nan if pd.isna(low) or pd.isna(high) else float(low <= truth <= high)
+    return out
 
 
 def compare_files(estimate_paths, truth_path: str, oracle_path: str | None = None,

@@ -246,6 +246,31 @@ def numbers_main(argv: list[str]) -> int:
     return 0
 
 
+def coverage_table_main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="upgrading coverage-table",
+                                 description="Write the Monte Carlo coverage table (CRV1, CRV3, WCR).")
+    ap.add_argument("--coverage", required=True, help="results/montecarlo/coverage.csv")
+    ap.add_argument("--labels", default="{}", help="term labels as JSON")
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args(argv)
+    import pandas as pd
+
+    from upgrading import io
+    from upgrading.exhibits import coverage_table
+
+    try:
+        try:
+            cov = pd.read_csv(args.coverage)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read the coverage table: {exc}", file=args.coverage) from exc
+        text = coverage_table.render(cov, json.loads(args.labels))
+    except (InputError, ValueError, json.JSONDecodeError) as exc:
+        return _fail("coverage-table", exc)
+    io.write_text(text, args.out)
+    print(f"coverage-table: {len(cov)} rows -> {args.out}")
+    return 0
+
+
 # --------------------------------------------------------------------------- exhibit map
 def exhibit_map_main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="upgrading exhibit-map",
@@ -282,7 +307,11 @@ def exhibit_map_main(argv: list[str]) -> int:
                       "spec": models((c["family"], c["model"]) for c in p["spec"]["columns"]),
                       "inputs": [f"{r}/estimates/{f}.parquet" for f in p["families"]]}
                   for t, p in tplan.items()}
-        tables.update({t: dict(v) for t, v in exhibit_map.STAGE_TABLES.items()})
+        placed_tables = exhibit_map.placed(paper_tex)[0]
+        tables.update({t: {**v, "inputs": [i.replace("results/", f"{r}/", 1) if i.startswith("results/") else i
+                                           for i in v["inputs"]]}
+                       for t, v in exhibit_map.STAGE_TABLES.items()
+                       if t not in exhibit_map.PLACED_ONLY_TABLES or t in placed_tables})
         trail = Trail.read(args.trail) if args.trail else None
         # Data figures read the analysis table and side files of the raw folder (industry names).
         fig_job = trail.producer(f"{r}/figures/{fplan['names'][0]}.pdf") if trail and fplan["names"] else None

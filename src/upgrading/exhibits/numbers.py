@@ -209,6 +209,27 @@ def auto_estimate_numbers(est: pd.DataFrame, family: str, terms: list[str],
         # Words for the text, so a sentence stays true whatever the estimate turns out to be.
         out[base + "Sign"] = "positive" if float(r["estimate"]) > 0 else "negative"
         out[base + "Signif"] = significance_words(r["p_value"])
+        if "p_value_wild" in r and not is_missing(r["p_value_wild"]):
+            out[base + "PvalWild"] = pvalue(r["p_value_wild"])
+            wild_stats = [("PvalWild", "p_value_wild")]
+            if not is_missing(r.get("ci_low_wild")) and not is_missing(r.get("ci_high_wild")):
+                out[base + "CiWild"] = f"[{signed(r['ci_low_wild'])}, {signed(r['ci_high_wild'])}]"
+                wild_stats.append(("CiWild", "ci_low_wild, ci_high_wild"))
+            if sources is not None:
+                for suffix, stat in wild_stats:
+                    sources[base + suffix] = estimate_row(r["family"], r["model"], r["term"], stat)
+        if "first_stage_f" in r and not is_missing(r["first_stage_f"]):
+            out[base + "FirstStageF"] = fmt_float(r["first_stage_f"], 2)
+            out[base + "ArSet"] = escape(str(r["ar_set"])).replace("-", r"\ensuremath{-}") \
+                .replace("inf", r"\ensuremath{\infty}").replace(" U ", r" \ensuremath{\cup} ")
+            # Stock-Yogo's rule of thumb; an unbounded Anderson-Rubin set says the same without it.
+            weak = float(r["first_stage_f"]) < 10 or not (math.isfinite(r["ar_ci_low"]) and math.isfinite(r["ar_ci_high"]))
+            out[base + "InstrumentStrength"] = ("weak: the data do not pin down the coefficient" if weak
+                                               else "not weak by the usual rule of thumb (F above 10)")
+            if sources is not None:
+                for suffix, stat in (("FirstStageF", "first_stage_f"), ("ArSet", "ar_set"),
+                                     ("InstrumentStrength", "first_stage_f < 10 or ar_ci_low/ar_ci_high infinite")):
+                    sources[base + suffix] = estimate_row(r["family"], r["model"], r["term"], stat)
     for (fam, mod), g in est[est["family"].astype(str) == family].groupby(["family", "model"], sort=False):
         base = macro_name(fam, mod)
         out[base + "Nobs"] = fmt_int(g["nobs"].iloc[0])
@@ -337,10 +358,13 @@ def capital_numbers(recovery: pd.DataFrame, beta_k: pd.DataFrame) -> dict[str, s
 
 
 def coverage_mc_se(share: float, draws: int) -> str:
-    """Monte Carlo standard error of a coverage share, in percentage points (one decimal)."""
+    """Monte Carlo standard error of a coverage share at `draws` draws, in percentage points
+    (one decimal): upgrading.analysis.montecarlo.mc_se, the same formula as coverage.csv's mcse_*."""
+    from upgrading.analysis.montecarlo import mc_se
+
     if draws <= 0:
         raise InputError(f"coverage over {draws} draws", file="coverage.csv", column="draws")
-    return fmt_float(100 * math.sqrt(float(share) * (1 - float(share)) / draws), 1)
+    return fmt_float(100 * float(mc_se(float(share), draws)), 1)
 
 
 def coverage_numbers(cov: pd.DataFrame, sources: dict[str, str] | None = None) -> dict[str, str]:
@@ -348,7 +372,7 @@ def coverage_numbers(cov: pd.DataFrame, sources: dict[str, str] | None = None) -
     outcome, model and term: \\CoveragePipelineBaselineFirmYearBackward is the coverage of the
     pipeline's baseline/firm_year backward coefficient; TrueOmega the same model on true omega.
     With the bias and the ratio of the spread of the estimates to the mean standard error."""
-    need = {"outcome", "family", "model", "term", "coverage", "draws"}
+    need = {"outcome", "family", "model", "term", "coverage", "draws", "mcse_crv1"}
     if not need <= set(cov.columns):
         raise InputError(f"coverage table needs columns {sorted(need)}", file="coverage.csv")
     draws = int(cov["draws"].max())
@@ -362,11 +386,11 @@ def coverage_numbers(cov: pd.DataFrame, sources: dict[str, str] | None = None) -
     for _, r in cov.iterrows():
         base = macro_name("Coverage", r["outcome"], r["family"], r["model"], r["term"])
         out[base] = percent(r["coverage"], 0)
-        out[base + "McSe"] = coverage_mc_se(r["coverage"], int(r["draws"]))
+        out[base + "McSe"] = fmt_float(100 * float(r["mcse_crv1"]), 1)
         if sources is not None:
             row = "row " + ", ".join(f"{c}={r[c]}" for c in ("outcome", "family", "model", "term"))
             sources.update({base: f"{row}; column coverage", base + "Bias": f"{row}; column bias",
-                            base + "McSe": f"{row}; sqrt(coverage (1 - coverage) / draws)"})
+                            base + "McSe": f"{row}; column mcse_crv1, in points"})
         if "bias" in cov.columns:
             out[base + "Bias"] = signed(r["bias"])
     return out

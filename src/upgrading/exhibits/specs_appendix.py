@@ -65,8 +65,12 @@ def render(families: list[dict], samples: dict[str, list]) -> str:
             extra = []
             if m.get("weights"):
                 extra.append(f"weights {m['weights']}")
-            if m.get("bootstrap"):
-                extra.append(f"wild bootstrap {m['bootstrap'].get('reps', '')} reps")
+            inf = m.get("inference") or {}
+            if inf.get("crv3"):
+                extra.append("CRV3")
+            wild = inf.get("wild")
+            if wild:
+                extra.append(f"wild bootstrap {wild['reps']} reps, {wild.get('weights', 'rademacher')} weights")
             if m.get("estimator") and m.get("estimator") != "ols":
                 extra.append(str(m["estimator"]))
             vc = _vcov(m.get("vcov")) + ("; " + "; ".join(extra) if extra else "")

@@ -198,6 +198,15 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
                 cells.append("" if is_missing(v) else f"{left}{minus(fmt_float(v, spec.digits))}{right}")
             if any(cells):
                 grid.append({"kind": "se", "label": "", "cells": cells, "term": term, "extra": column})
+        cells = []
+        for rows in per_col:
+            hit = rows[rows["term"].astype(str) == term]
+            lo, hi = ((hit[c].iloc[0] if c in hit.columns and len(hit) else None)
+                      for c in ("ci_low_wild", "ci_high_wild"))
+            cells.append("" if is_missing(lo) or is_missing(hi) else
+                         rf"$\langle${minus(fmt_float(lo, spec.digits))}, {minus(fmt_float(hi, spec.digits))}$\rangle$")
+        if any(cells):
+            grid.append({"kind": "se", "label": "", "cells": cells, "term": term, "extra": "ci_wild"})
 
     # Fixed-effect indicator rows: one per distinct component, Yes/No per column, read
     # from the model's own fixed_effects string (never guessed from the family name).
@@ -219,9 +228,12 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
              ("Clusters", "n_clusters", lambda v: fmt_int(v), None)]
     stats += [(label, "r2", lambda v: fmt_float(v, 3), keep) for label, keep in r2_rows]
     stats += [("Within $R^2$", "r2_within", lambda v: fmt_float(v, 3), None),
-              ("Mean of dep.\\ var.", "depvar_mean", lambda v: minus(fmt_float(v, 3)), None)]
+              ("Mean of dep.\\ var.", "depvar_mean", lambda v: minus(fmt_float(v, 3)), None),
+              # 2SLS with one instrument: weak-instrument diagnostics (upgrading.analysis.inference)
+              ("First-stage $F$ (cluster-robust)", "first_stage_f", lambda v: fmt_float(v, 2), None),
+              ("Anderson--Rubin 95\\,\\% set", "ar_set", _ar_set, None)]
     for label, column, fmt, keep in stats:
-        cells = [fmt(_first(rows, column)) if _first(rows, column) is not None
+        cells = [fmt(_first(rows, column)) if _first(rows, column) not in (None, "")
                  and (keep is None or keep(e)) else "" for rows, e in zip(per_col, estimators)]
         if any(cells):
             grid.append({"kind": "stat", "label": label, "cells": cells})
@@ -236,8 +248,12 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
         notes.append("Standard errors in parentheses, " + "; ".join(
             vcov_note(v, labels) for v in vcovs) + ".")
     extras = {r.get("extra") for r in grid}
-    if "p_value_wild" in extras:
-        notes.append("Wild cluster bootstrap $p$-values in brackets.")
+    if "p_value_wild" in extras or "ci_wild" in extras:
+        notes.append(_wild_note(per_col, extras))
+    if any(_first(rows, "first_stage_f") is not None for rows in per_col):
+        notes.append("First-stage $F$: squared cluster-robust $t$ of the instrument (with one instrument, "
+                     "the Kleibergen--Paap and effective $F$); the Anderson--Rubin set is robust to a weak "
+                     "instrument.")
     if "marginal_effect" in extras:
         notes.append("Average marginal effects in braces.")
     notes.append(STAR_NOTE + ".")
@@ -297,6 +313,28 @@ def dropped_notes(per_col: list[pd.DataFrame], spec: TableSpec) -> list[str]:
             for t, idx in dropped.items()]
 
 
+def _ar_set(v) -> str:
+    """Anderson-Rubin set text ('[a, b]', '(-inf, a] U [b, inf)') typeset."""
+    text = escape(str(v)).replace("-", r"\ensuremath{-}").replace("inf", r"$\infty$")
+    return text.replace(" U ", r" $\cup$ ")
+
+
+def _wild_note(per_col: list[pd.DataFrame], extras: set) -> str:
+    """Which bootstrap the brackets hold: weights and replications from the tidy `inference` column."""
+    kinds = []
+    for rows in per_col:
+        text = str(_first(rows, "inference") or "") if "inference" in rows.columns else ""
+        m = re.search(r"WCR (\w+) (\d+)", text)
+        if m and (m.group(1), m.group(2)) not in kinds:
+            kinds.append((m.group(1), m.group(2)))
+    how = "; ".join(f"{w.capitalize()} weights, {fmt_int(int(b))} replications" for w, b in kinds)
+    note = "Wild cluster restricted bootstrap (null imposed" + (f"; {how}" if how else "") + "): $p$-values"
+    note += " of a zero coefficient in brackets"
+    if "ci_wild" in extras:
+        note += r", 95\,\% confidence intervals by test inversion in angle brackets"
+    return note + "."
+
+
 def render_latex(grid: list[dict], notes: list[str], spec: TableSpec) -> str:
     ncol = len(spec.columns)
     # Wide tables go on a landscape page (rotating's sidewaystable); any table still wider
@@ -343,6 +381,8 @@ def _plain(text: str) -> str:
     text = text.replace(r"\textasciicircum{}", "^").replace(r"\textless{}", "<")
     text = text.replace(r"\textgreater{}", ">").replace("\\ ", " ")
     text = re.sub(r"\\([&%$#_{}])", r"\1", text)
+    text = text.replace(r"$\langle$", "[").replace(r"$\rangle$", "]").replace(r"$\infty$", "inf")
+    text = text.replace(r"$\cup$", "U")
     text = text.replace("$R^2$", "R2").replace("$", "")
     text = re.sub(r"\(\$?t-(\d+)\$?\)", r"(t-\1)", text)
     return text
@@ -354,7 +394,8 @@ def render_csv(grid: list[dict], spec: TableSpec) -> pd.DataFrame:
     for row in grid:
         if row["kind"] == "header" and row["cells"] == names:
             continue
-        suffix = {"p_value_wild": "wild bootstrap p", "marginal_effect": "marginal effect"}.get(
+        suffix = {"p_value_wild": "wild bootstrap p", "ci_wild": "wild bootstrap 95% CI",
+                  "marginal_effect": "marginal effect"}.get(
             row.get("extra"), "s.e.")
         label = row["label"] if row["kind"] != "se" else f"{_plain(grid_label(row, grid))} ({suffix})"
         rec = {"row": _plain(label), "kind": row["kind"], "term": row.get("term", "")}

@@ -1,0 +1,187 @@
+"""Few-cluster inference beside CRV1: CRV3 (cluster jackknife) standard errors and wild cluster
+restricted bootstrap p-values and intervals, as the registry's `inference:` key asks per model.
+
+CRV3 is pyfixest's leave-one-cluster-out jackknife (every fixed effect re-estimated without the
+cluster), scaled as in MacKinnon, Nielsen & Webb (2023): (G-1)/G times the sum of squared
+deviations of the jackknife coefficients from the estimate; its interval uses t(G-1). The
+bootstrap is upgrading.analysis.bootstrap on pyfixest's demeaned design, with pyfixest's
+demeaner re-demeaning the bootstrap residuals when the fixed effects cross the clusters.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from .bootstrap import WildSettings, cross_terms, factorize, wcr
+
+# Columns each inference adds to the tidy table (docs/contracts.md).
+CRV3_COLUMNS = ["std_error_crv3", "ci_low_crv3", "ci_high_crv3"]
+WILD_COLUMNS = ["p_value_wild", "ci_low_wild", "ci_high_wild"]
+DEMEAN_TOL = 1e-10
+DEMEAN_MAXITER = 100_000
+
+
+@dataclass(frozen=True)
+class InferenceSettings:
+    crv3: bool = False
+    wild: WildSettings | None = None
+    wild_terms: tuple[str, ...] | None = None  # registry terms to bootstrap (None: every regressor)
+
+
+def settings(m: dict) -> InferenceSettings:
+    """The model's `inference:` entry as typed settings (validated by the registry schema)."""
+    spec = m.get("inference") or {}
+    w = spec.get("wild")
+    wild = None
+    if w:
+        wild = WildSettings(reps=int(w["reps"]), seed=int(w["seed"]), weights=w.get("weights", "rademacher"),
+                            level=float(w.get("level", 0.95)))
+    terms = tuple(w["terms"]) if w and w.get("terms") else None
+    return InferenceSettings(crv3=bool(spec.get("crv3", False)), wild=wild, wild_terms=terms)
+
+
+def label(s: InferenceSettings) -> str:
+    """Tidy `inference` column, e.g. 'CRV3; WCR webb 999 seed 20240601' ('' when none)."""
+    parts = ["CRV3"] if s.crv3 else []
+    if s.wild:
+        parts.append(f"WCR {s.wild.weights} {s.wild.reps} seed {s.wild.seed}")
+    return "; ".join(parts)
+
+
+def crv3(f, cluster: str) -> dict[str, tuple[float, float, float]]:
+    """coefficient name -> (CRV3 SE, interval low, high) from pyfixest's jackknife of fit f."""
+    import pyfixest as pf
+    from scipy import stats
+
+    jack = copy.copy(f)
+    # pyfixest scales the jackknife sum by its CRV small-sample factor; take the bare sum here.
+    jack._ssc_dict = pf.ssc(k_adj=False, G_adj=False, k_fixef="nonnested", G_df="min")
+    with warnings.catch_warnings():
+        # the refits drop singleton fixed effects, which leaves every coefficient unchanged
+        warnings.filterwarnings("ignore", message=r".*singleton fixed effect", category=UserWarning)
+        jack.vcov({"CRV3": cluster})
+    G = int(np.min(jack._G))
+    se = np.sqrt(np.diag(jack._vcov) * (G - 1) / G)
+    crit = float(stats.t.ppf(0.975, G - 1))
+    b = np.asarray(f._beta_hat, dtype=float)
+    return {name: (float(s), float(bi - crit * s), float(bi + crit * s))
+            for name, bi, s in zip(f._coefnames, b, se)}
+
+
+def _demeaner(f):
+    """M_D on the fit's rows (pyfixest's demeaner), or None without fixed effects."""
+    if getattr(f, "_fe", None) is None:
+        return None
+    from pyfixest.core.demean import demean
+
+    flist = np.ascontiguousarray(f._fe.to_numpy().astype(np.uint64))
+    weights = np.ones(flist.shape[0])
+
+    def apply(a: np.ndarray) -> np.ndarray:
+        out, converged = demean(np.ascontiguousarray(a, dtype=float), flist, weights,
+                                tol=DEMEAN_TOL, maxiter=DEMEAN_MAXITER)
+        if not converged:
+            raise RuntimeError("the demeaner did not converge on the bootstrap residuals")
+        return out
+
+    return apply
+
+
+def wild(f, clusters: np.ndarray, names: list[str], s: WildSettings) -> dict[str, dict]:
+    """coefficient name -> {p_value_wild, ci_low_wild, ci_high_wild} for each of `names`."""
+    demean = _demeaner(f)
+    coefnames = list(f._coefnames)
+    cross = None
+    if demean is not None and names:
+        cross = cross_terms(f._X, f._Y, factorize(clusters)[0], demean)
+    out = {}
+    for name in names:
+        r = wcr(f._X, f._Y, clusters, coefnames.index(name), s, cross=cross)
+        out[name] = {"p_value_wild": r.p_value, "ci_low_wild": r.ci_low, "ci_high_wild": r.ci_high}
+    return out
+
+
+def model_rows(f, m: dict, cluster_col: str | None, cluster_values, wild_names: list[str]) -> dict[str, dict]:
+    """coefficient name -> the few-cluster columns of its tidy row (NaN where not asked for).
+
+    cluster_col: the cluster column in the fit's data (CRV3 refits); cluster_values: its
+    values on the fit's rows (bootstrap); wild_names: coefficients to bootstrap.
+    """
+    s = settings(m)
+    out = {name: {c: math.nan for c in CRV3_COLUMNS + WILD_COLUMNS} for name in f._coefnames}
+    if (s.crv3 or s.wild) and cluster_col is None:
+        raise ValueError(f"model {m['id']}: CRV3 and the wild bootstrap need a one-way cluster vcov")
+    if s.crv3:
+        for name, (se, lo, hi) in crv3(f, cluster_col).items():
+            out[name].update(std_error_crv3=se, ci_low_crv3=lo, ci_high_crv3=hi)
+    if s.wild:
+        for name, cols in wild(f, np.asarray(cluster_values), wild_names, s.wild).items():
+            out[name].update(cols)
+    return out
+
+
+# Columns of the weak-instrument diagnostics (one endogenous regressor, one instrument).
+IV_COLUMNS = ["first_stage_f", "ar_ci_low", "ar_ci_high", "ar_set"]
+
+
+def _fmt_end(x: float) -> str:
+    return "inf" if x == math.inf else "-inf" if x == -math.inf else f"{x:.3f}"
+
+
+def iv_diagnostics(f, clusters, level: float = 0.95) -> dict:
+    """First-stage F and the Anderson-Rubin set of a just-identified IV fit with one endogenous term.
+
+    F is the squared cluster-robust t of the instrument in the first stage: with one instrument it
+    is the Kleibergen-Paap and the effective (Montiel Olea-Pflueger) F. The Anderson-Rubin test of
+    beta = b regresses y - b x on the instruments and exogenous terms and tests the instrument's
+    coefficient, gamma - b pi, with the joint CRV1 covariance of the reduced form and the first
+    stage, so its acceptance region {b : (gamma - b pi)^2 <= c^2 V(b)} solves a quadratic: an
+    interval, two rays or the whole line (a weak instrument), whatever the strength of the
+    instrument. Same small-sample factor and t(G-1) critical value as the fit's CRV1.
+    """
+    from scipy import stats
+
+    xnames, znames = list(f._coefnames), list(f._coefnames_z)
+    endog = [n for n in xnames if n not in znames]
+    instr = [n for n in znames if n not in xnames]
+    if len(endog) != 1 or len(instr) != 1:
+        raise ValueError(f"weak-IV diagnostics need one endogenous term and one instrument, got {endog}, {instr}")
+    Z = np.asarray(f._Z, dtype=float)
+    x = np.asarray(f._X, dtype=float)[:, xnames.index(endog[0])]
+    y = np.asarray(f._Y, dtype=float).ravel()
+    codes, _ = factorize(clusters)
+    G = int(codes.max()) + 1
+    ZZinv = np.linalg.inv(Z.T @ Z)
+    coef = ZZinv @ Z.T @ np.column_stack([y, x])  # reduced form, first stage
+    resid = np.column_stack([y, x]) - Z @ coef
+    a = ZZinv[znames.index(instr[0])]
+    # per-cluster influence of the instrument's coefficient in both equations: (G, 2)
+    infl = np.zeros((G, 2))
+    np.add.at(infl, codes, (Z @ a)[:, None] * resid)
+    ssc = float(np.ravel(f._ssc)[0])
+    V = ssc * infl.T @ infl  # [[V_gg, V_gp], [V_gp, V_pp]]
+    gamma, pi = coef[znames.index(instr[0])]
+    F = pi ** 2 / V[1, 1]
+    c2 = float(stats.t.ppf(0.5 + level / 2, G - 1)) ** 2
+    A = pi ** 2 - c2 * V[1, 1]
+    B = -2.0 * (gamma * pi - c2 * V[0, 1])
+    C = gamma ** 2 - c2 * V[0, 0]
+    disc = B * B - 4 * A * C
+    if A > 0:  # bounded interval (contains the 2SLS estimate, so disc >= 0)
+        r = np.sqrt(max(disc, 0.0))
+        lo, hi = sorted(((-B - r) / (2 * A), (-B + r) / (2 * A)))
+        text = f"[{_fmt_end(lo)}, {_fmt_end(hi)}]"
+    elif disc > 0:  # two rays: the complement of the rejected interval between the roots
+        r = np.sqrt(disc)
+        r1, r2 = sorted(((-B - r) / (2 * A), (-B + r) / (2 * A)))
+        lo, hi = -math.inf, math.inf
+        text = f"(-inf, {_fmt_end(r1)}] U [{_fmt_end(r2)}, inf)"
+    else:
+        lo, hi = -math.inf, math.inf
+        text = "(-inf, inf)"
+    return {endog[0]: {"first_stage_f": float(F), "ar_ci_low": float(lo), "ar_ci_high": float(hi), "ar_set": text}}

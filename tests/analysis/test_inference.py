@@ -1,0 +1,196 @@
+"""Few-cluster inference: the WCR bootstrap against full-refit brute force and the wildboottest
+package, its interval against the brute-force test it inverts, CRV3 against a direct
+leave-one-cluster-out jackknife, and byte-stable seeded output."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from upgrading.analysis import bootstrap, estimate, inference, registry
+
+G = 8
+
+
+@pytest.fixture(scope="module")
+def panel():
+    """Firms nested in G clusters, year effects crossing them, heteroskedastic cluster errors."""
+    rng = np.random.default_rng(42)
+    n_firms, years = 48, 6
+    firm = np.repeat(np.arange(n_firms), years)
+    year = np.tile(np.arange(years), n_firms)
+    g = firm % G
+    shock = rng.normal(size=(G, years))[g, year]
+    x = rng.normal(size=len(firm)) + 0.4 * shock
+    z = rng.normal(size=len(firm))
+    y = 0.25 * x - 0.1 * z + 0.2 * year + 0.5 * rng.normal(size=n_firms)[firm] \
+        + shock + rng.normal(size=len(firm)) * (0.5 + 0.2 * g)
+    return pd.DataFrame({"y": y, "x": x, "z": z, "firm": firm, "year": year, "g": g})
+
+
+@pytest.fixture(scope="module")
+def fit(panel):
+    import pyfixest as pf
+
+    return pf.feols("y ~ x + z | firm + year", data=panel, vcov={"CRV1": "g"}, fixef_rm="none")
+
+
+def _dummy_design(panel):
+    D = pd.get_dummies(panel[["firm", "year"]].astype(str), drop_first=False, dtype=float).to_numpy()
+    return np.column_stack([panel["x"], panel["z"], D])
+
+
+def _brute_t(Xf, y, codes, j, r):
+    """CRV1 t of beta_j = r (no small-sample factor) from a full least-squares fit with dummies."""
+    b = np.linalg.lstsq(Xf, y, rcond=None)[0]
+    u = y - Xf @ b
+    A = np.linalg.pinv(Xf.T @ Xf)
+    s = np.array([Xf[codes == h].T @ u[codes == h] for h in range(G)])
+    return (b[j] - r) / np.sqrt((A @ s.T @ s @ A)[j, j])
+
+
+def _brute_wcr(panel, j, r, V):
+    """Wild cluster restricted bootstrap by full refits: (original t, bootstrap t's)."""
+    Xf = _dummy_design(panel)
+    y = panel["y"].to_numpy()
+    codes = panel["g"].to_numpy()
+    Xr = np.delete(Xf, j, axis=1)
+    yr = y - r * Xf[:, j]
+    ur = yr - Xr @ np.linalg.lstsq(Xr, yr, rcond=None)[0]
+    t0 = _brute_t(Xf, y, codes, j, r)
+    tb = np.array([_brute_t(Xf, y - ur + v[codes] * ur, codes, j, r) for v in V])
+    return t0, tb
+
+
+def _demean(fit):
+    return inference._demeaner(fit)
+
+
+@pytest.mark.parametrize("weights,r", [("webb", 0.0), ("rademacher", 0.3)])
+def test_wcr_t_statistics_equal_brute_force_refits(panel, fit, weights, r):
+    V = bootstrap.draw_weights(weights, 99, G, seed=3)
+    test = bootstrap.WCRTest(fit._X, fit._Y, panel["g"].to_numpy(), 0, _demean(fit))
+    t0, tb = _brute_wcr(panel, 0, r, V)
+    assert test.t_stats(r, np.ones((1, G)))[0] == pytest.approx(t0, rel=1e-7)
+    np.testing.assert_allclose(test.t_stats(r, V), tb, rtol=1e-6)
+    assert test.p_value(r, V) == np.mean(np.abs(tb) >= abs(t0) * (1 - 1e-9))
+    # without re-demeaning the bootstrap residuals the year effects (crossing the clusters) leak
+    flat = bootstrap.WCRTest(fit._X, fit._Y, panel["g"].to_numpy(), 0, None)
+    assert np.max(np.abs(flat.t_stats(r, V) - tb)) > 1e-3
+
+
+def test_wcr_p_value_equals_wildboottest_under_full_enumeration(panel, fit):
+    """2^8 = 256 sign vectors < 999 reps: both enumerate them all, so no seed is involved.
+    wildboottest counts |t*| > |t| strictly, we count the two ties (the draws v = 1 and v = -1
+    reproduce |t| up to rounding, which decides whether wildboottest counts them)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = {p: float(fit.wildboottest(reps=999, param=p, weights_type="rademacher", seed=1)["Pr(>|t|)"])
+               for p in ("x", "z")}
+    for j, p in enumerate(("x", "z")):
+        res = bootstrap.wcr(fit._X, fit._Y, panel["g"], j, bootstrap.WildSettings(999, 1, "rademacher"),
+                            demean=_demean(fit))
+        assert res.reps == 2 ** G
+        assert round((res.p_value - ref[p]) * 2 ** G) in (0, 1, 2) and res.p_value >= ref[p]
+    assert ref["z"] > 0.1  # a coefficient far from the corner of the distribution
+
+
+def test_wcr_interval_inverts_the_brute_force_test(panel, fit):
+    s = bootstrap.WildSettings(reps=99, seed=11, weights="webb")
+    res = bootstrap.wcr(fit._X, fit._Y, panel["g"], 0, s, demean=_demean(fit))
+    V = bootstrap.draw_weights("webb", 99, G, seed=11)
+    se = float(fit.se()["x"])
+    assert res.ci_low < fit.coef()["x"] < res.ci_high
+    for end, inside in ((res.ci_low, +1), (res.ci_high, -1)):
+        for step, accepted in ((inside * 1e-3 * se, True), (-inside * 1e-3 * se, False)):
+            t0, tb = _brute_wcr(panel, 0, end + step, V)
+            p = np.mean(np.abs(tb) >= abs(t0) * (1 - 1e-9))
+            assert (p > 0.05) == accepted, (end, step, p)
+
+
+def test_crv3_equals_direct_leave_one_cluster_out_jackknife(panel, fit):
+    Xf = _dummy_design(panel)
+    y = panel["y"].to_numpy()
+    codes = panel["g"].to_numpy()
+    b = np.linalg.lstsq(Xf, y, rcond=None)[0][:2]
+    jack = np.array([np.linalg.lstsq(Xf[codes != h], y[codes != h], rcond=None)[0][:2] for h in range(G)])
+    se = np.sqrt((G - 1) / G * ((jack - b) ** 2).sum(axis=0))
+    got = inference.crv3(fit, "g")
+    assert got["x"][0] == pytest.approx(se[0], rel=1e-6)
+    assert got["z"][0] == pytest.approx(se[1], rel=1e-6)
+    from scipy import stats
+
+    crit = stats.t.ppf(0.975, G - 1)
+    assert got["x"][1] == pytest.approx(b[0] - crit * se[0], rel=1e-6)
+    # the fit itself still reports CRV1
+    assert fit._vcov_type_detail == "CRV1"
+
+
+def test_weight_draws():
+    enum = bootstrap.draw_weights("rademacher", 999, 4, seed=0)
+    assert enum.shape == (16, 4) and len({tuple(v) for v in enum}) == 16
+    webb = bootstrap.draw_weights("webb", 500, 30, seed=0)
+    assert set(np.unique(webb)) == set(bootstrap.WEBB_POINTS)
+    assert abs(webb.mean()) < 0.05 and abs((webb ** 2).mean() - 1) < 0.05
+    assert np.array_equal(webb, bootstrap.draw_weights("webb", 500, 30, seed=0))
+
+
+def _family(inference_spec):
+    base = {**registry.SETTINGS_DEFAULTS, "outcome": "tfp_acf",
+            "regressors": ["horizontal_hmt", "backward"], "fixed_effects": ["firm_id", "year"],
+            "vcov": {"cluster": "industry2"}, "inference": inference_spec}
+    return {"id": "t", "panel": {"id": "firm_id", "time": "year"}, "samples": {}, "engine": "pyfixest",
+            "models": [{**base, "id": "m"}]}
+
+
+def _bytes(df):
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def test_seeded_inference_is_byte_stable_and_in_the_tidy_table(toy):
+    spec = {"crv3": True, "wild": {"reps": 199, "seed": 9, "weights": "webb"}}
+    a = estimate.estimate_family(toy, _family(spec))[0]
+    b = estimate.estimate_family(toy, _family(spec))[0]
+    assert _bytes(a) == _bytes(b)
+    assert (a["inference"] == "CRV3; WCR webb 199 seed 9").all()
+    assert a[["p_value_wild", "ci_low_wild", "ci_high_wild", "std_error_crv3"]].notna().all().all()
+    assert ((a["ci_low_wild"] < a["estimate"]) & (a["estimate"] < a["ci_high_wild"])).all()
+    other = estimate.estimate_family(toy, _family({**spec, "wild": {**spec["wild"], "seed": 10}}))[0]
+    assert not np.array_equal(other["ci_low_wild"], a["ci_low_wild"])
+    plain = estimate.estimate_family(toy, _family(None))[0]
+    assert plain["p_value_wild"].isna().all() and (plain["inference"] == "").all()
+
+
+def test_iv_first_stage_f_and_anderson_rubin_set_against_direct_regressions():
+    import pyfixest as pf
+    from scipy import stats
+
+    rng = np.random.default_rng(5)
+    n, groups = 600, 12
+    g = rng.integers(0, groups, n)
+    t = rng.integers(0, 5, n)
+    z = rng.normal(size=n) + 0.3 * rng.normal(size=groups)[g]
+    w = rng.normal(size=n)
+    e = rng.normal(size=n) + 0.5 * rng.normal(size=groups)[g]
+    x = 0.25 * z + 0.5 * e + rng.normal(size=n)
+    df = pd.DataFrame({"y": 0.8 * x + 0.3 * w + e, "x": x, "z": z, "w": w, "t": t, "g": g})
+    fit = pf.feols("y ~ w | t | x ~ z", data=df, vcov={"CRV1": "g"})
+    d = inference.iv_diagnostics(fit, df["g"].to_numpy())["x"]
+    first = pf.feols("x ~ z + w | t", data=df, vcov={"CRV1": "g"})
+    assert d["first_stage_f"] == pytest.approx(float(first.tstat()["z"]) ** 2, rel=1e-8)
+    crit = stats.t.ppf(0.975, groups - 1)
+    assert d["ar_ci_low"] < float(fit.coef()["x"]) < d["ar_ci_high"]
+    for b, inside in ((d["ar_ci_low"] - 1e-4, False), (d["ar_ci_low"] + 1e-4, True),
+                      (d["ar_ci_high"] - 1e-4, True), (d["ar_ci_high"] + 1e-4, False)):
+        ar = pf.feols("y_b ~ z + w | t", data=df.assign(y_b=df["y"] - b * df["x"]), vcov={"CRV1": "g"})
+        assert (abs(float(ar.tstat()["z"])) <= crit) == inside, b
+    # a useless instrument: the set is unbounded, never a spuriously tight interval
+    weak = pf.feols("y ~ w | t | x ~ u", data=df.assign(u=rng.normal(size=n)), vcov={"CRV1": "g"})
+    dw = inference.iv_diagnostics(weak, df["g"].to_numpy())["x"]
+    assert dw["first_stage_f"] < 10 and dw["ar_ci_high"] == np.inf and "inf" in dw["ar_set"]
