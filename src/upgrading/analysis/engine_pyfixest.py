@@ -3,7 +3,7 @@
 Conventions (stated in the README): vcov CRV1 (or HC1 / iid as the spec says) with fixest's
 small-sample correction ssc(k_adj=TRUE, fixef.K="nested" [pyfixest: "nonnested"],
 G_adj=TRUE, G_df="min"), written out explicitly so a change of pyfixest defaults cannot move
-a standard error; singletons are kept (fixef_rm="none") as the issue's convention asks.
+a standard error; singletons are kept (fixef_rm="none"), as fixest does.
 
 Models with fixed effects that share their rows (sample and complete cases), fixed effects and
 weights are fitted from one demeaning of the union of their columns (upgrading.analysis.within:

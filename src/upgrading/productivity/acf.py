@@ -27,7 +27,7 @@ from upgrading.productivity.design import least_squares_fit, ls_coef, polynomial
 from upgrading.productivity.markov import innovation, make_pairs
 
 # The fixed start (beta_l, beta_k): the midpoint of typical value-added elasticities (labour
-# 0.3-0.5, capital 0.2-0.4; FACTS.md "Productivity"), one of the starts of every search.
+# 0.3-0.5, capital 0.2-0.4; docs/calibration.md, industries), one of the starts of every search.
 FIXED_START = (0.4, 0.3)
 
 
