@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from upgrading.errors import InputError
-from upgrading.exhibits.latex import escape, fmt_float, fmt_int
+from upgrading.exhibits.latex import escape, fmt_float, fmt_int, minus
 from upgrading.exhibits.tables import term_label
 
 KINDS = [("crv1", "CRV1"), ("crv3", "CRV3"), ("wcr", "WCR")]
@@ -46,8 +46,8 @@ def render(cov: pd.DataFrame, labels: dict[str, str] | None = None) -> str:
         lines.append(r"\midrule")
         lines.append(rf"\multicolumn{{7}}{{l}}{{\emph{{{escape(OUTCOMES.get(outcome, outcome))}}}}} \\")
         for r in part.itertuples(index=False):
-            cells = [escape(f"{r.family}/{r.model}"), term_label(r.term, labels), fmt_float(r.truth, 3),
-                     fmt_float(r.bias, 3)]
+            cells = [escape(f"{r.family}/{r.model}"), term_label(r.term, labels), minus(fmt_float(r.truth, 3)),
+                     minus(fmt_float(r.bias, 3))]
             cells += [_cell(getattr(r, f"coverage_{k}"), getattr(r, f"mcse_{k}")) for k, _ in KINDS]
             lines.append(" & ".join(cells) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}", r"\end{adjustbox}", r"\par\smallskip",

@@ -47,6 +47,11 @@ def fmt_float(x, digits: int = 3) -> str:
     return s
 
 
+def minus(value: str) -> str:
+    """A typeset minus sign (not a hyphen) in front of a negative number of a cell."""
+    return r"\ensuremath{-}" + value[1:] if value.startswith("-") else value
+
+
 def fmt_int(n, latex: bool = True) -> str:
     """Thousands separated by a comma; `{,}` keeps math-mode spacing right if set in math."""
     if is_missing(n):

@@ -19,7 +19,7 @@ import sys
 import pandas as pd
 
 from upgrading import io
-from upgrading.exhibits.latex import escape, fmt_float, fmt_int
+from upgrading.exhibits.latex import escape, fmt_float, fmt_int, minus
 
 METHODS = [("ols", "OLS"), ("fe", "Within"), ("lp", "LP"), ("acf", "ACF")]
 MARKS = {"fallback_fe": r"$^{\dagger}$", "fallback_ols": r"$^{\dagger}$", "excluded": r"$^{\S}$",
@@ -43,7 +43,7 @@ def elasticity_table(el: pd.DataFrame, truth: dict | None, tfp_method: str) -> t
             t = truth.get(str(industry), {})
             for x in inputs:
                 row[f"truth_{x}"] = t.get(f"beta_{x}")
-                est_line.append(fmt_float(t.get(f"beta_{x}")))
+                est_line.append(minus(fmt_float(t.get(f"beta_{x}"))))
                 se_line.append("")
         for m, _ in methods:
             r = g.loc[m]
@@ -51,7 +51,7 @@ def elasticity_table(el: pd.DataFrame, truth: dict | None, tfp_method: str) -> t
             for x in inputs:
                 row[f"{m}_{x}"], row[f"{m}_se_{x}"] = r[f"beta_{x}"], r[f"se_{x}"]
                 est_line.append("--" + mark if r["status"] in ("too_few_obs", "excluded")
-                                else fmt_float(r[f"beta_{x}"]) + mark)
+                                else minus(fmt_float(r[f"beta_{x}"])) + mark)
                 se = fmt_float(r[f"se_{x}"])
                 se_line.append(f"({se})" if se else "")
             row[f"{m}_status"] = r["status"]
@@ -99,7 +99,7 @@ def search_table(el: pd.DataFrame) -> tuple[str, pd.DataFrame]:
             cells = [str(r["industry"]), r["method"].upper(), fmt_int(r["starts"]),
                      fmt_int(r["starts_converged"]), fmt_int(r["roots"]),
                      f"{float(r['criterion']):.1e}", "yes" if str(r["second_root_in_band"]) == "True" else "no",
-                     escape(str(r["solutions"]).replace("nan", "")) + (
+                     escape(str(r["solutions"]).replace("nan", "")).replace("-", r"\ensuremath{-}") + (
                          r" $^{\dagger}$" if str(r["status"]).startswith("fallback")
                          else MARKS.get(str(r["status"]), ""))]
         lines.append(" & ".join(cells) + r" \\")

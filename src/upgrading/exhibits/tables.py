@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from upgrading.errors import InputError
-from upgrading.exhibits.latex import escape, fmt_float, fmt_int, is_missing
+from upgrading.exhibits.latex import escape, fmt_float, fmt_int, is_missing, minus
 
 # Conventional thresholds; the note under every table states them.
 STAR_LEVELS: tuple[tuple[float, str], ...] = ((0.01, "***"), (0.05, "**"), (0.10, "*"))
@@ -262,11 +262,6 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
     if spec.notes:
         notes.append(escape(spec.notes))
     return grid, notes
-
-
-def minus(value: str) -> str:
-    """A typeset minus sign (not a hyphen) in front of a negative number of a cell."""
-    return r"\ensuremath{-}" + value[1:] if value.startswith("-") else value
 
 
 def _columns_phrase(idx: list[int]) -> str:
