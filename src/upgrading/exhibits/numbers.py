@@ -224,7 +224,7 @@ def auto_estimate_numbers(est: pd.DataFrame, family: str, terms: list[str],
                 .replace("inf", r"\ensuremath{\infty}").replace(" U ", r" \ensuremath{\cup} ")
             # Stock-Yogo's rule of thumb; an unbounded Anderson-Rubin set says the same without it.
             weak = float(r["first_stage_f"]) < 10 or not (math.isfinite(r["ar_ci_low"]) and math.isfinite(r["ar_ci_high"]))
-            out[base + "InstrumentStrength"] = ("weak: the data do not pin down the coefficient" if weak
+            out[base + "InstrumentStrength"] = ("weak, and the data do not pin down the coefficient" if weak
                                                else "not weak by the usual rule of thumb (F above 10)")
             if sources is not None:
                 for suffix, stat in (("FirstStageF", "first_stage_f"), ("ArSet", "ar_set"),
