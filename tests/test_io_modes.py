@@ -10,7 +10,7 @@ import sys
 import pandas as pd
 import pytest
 
-from upgrading import io
+from upgrading.core import io
 
 
 @pytest.fixture

@@ -61,7 +61,7 @@ def test_chain_text_prints_each_job_once_down_to_raw(dag_trail):
 
 def test_exhibit_map_rows_carry_the_full_chain(dag_trail, tmp_path):
     from dag_support import REPO
-    from upgrading.analysis import registry
+    from upgrading.core import registry
     from upgrading.exhibits import plan
     import yaml
 

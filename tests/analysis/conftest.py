@@ -29,6 +29,6 @@ def toy_path(toy, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def registry_spec():
-    from upgrading.analysis import registry
+    from upgrading.core import registry
 
     return registry.load(SPECS)

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from upgrading.analysis import cli, montecarlo, registry, tidy, validation
+from upgrading.analysis import cli, montecarlo, tidy, validation
+from upgrading.core import registry
 
 from conftest import SPECS
 from toy_panel import TRUTH

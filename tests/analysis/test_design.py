@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from upgrading.analysis import design as dsg
-from upgrading.analysis import registry
-from upgrading.errors import InputError
+from upgrading.core import registry
+from upgrading.core.errors import InputError
 
 PANEL = {"id": "firm_id", "time": "year"}
 

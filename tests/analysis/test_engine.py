@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from upgrading.analysis import crosscheck, design, engine_pyfixest, estimate, registry, tidy
+from upgrading.analysis import crosscheck, design, engine_pyfixest, estimate, tidy
+from upgrading.core import registry
 from upgrading.analysis.engine_linearmodels import fixest_df_k
 
 from toy_panel import TRUTH, make_panel

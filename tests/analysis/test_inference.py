@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from upgrading.analysis import bootstrap, estimate, inference, registry
+from upgrading.analysis import bootstrap, estimate, inference
+from upgrading.core import registry
 
 G = 8
 

@@ -6,8 +6,8 @@ import json
 import pytest
 import yaml
 
-from upgrading.analysis import registry
-from upgrading.errors import InputError
+from upgrading.core import registry
+from upgrading.core.errors import InputError
 from upgrading.measures.codebook import analysis_columns
 
 from conftest import SPECS

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from upgrading.analysis import design as dsg
-from upgrading.analysis import engine_pyfixest, registry, within
+from upgrading.analysis import engine_pyfixest
+from upgrading.core import registry, within
 
 from test_engine import _family
 from toy_panel import make_panel

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from upgrading.asif import capital
-from upgrading.errors import InputError
+from upgrading.core.errors import InputError
 
 DEFLATORS = pd.DataFrame({"industry2": 17, "year": [1998, 1999, 2000],
                           "investment_deflator": [1.0, 1.02, 1.04]})

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from upgrading.analysis import registry
+from upgrading.core import registry
 
 from .fixture_data import make_analysis
 

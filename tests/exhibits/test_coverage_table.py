@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from upgrading.errors import InputError
+from upgrading.core.errors import InputError
 from upgrading.exhibits import coverage_table
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from upgrading.analysis import registry
+from upgrading.core import registry
 from upgrading.exhibits import exhibit_map, plan
 
 from .fixture_data import REPO

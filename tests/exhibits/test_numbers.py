@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from upgrading.errors import InputError
-from upgrading.analysis import montecarlo
+from upgrading.core.errors import InputError
+from upgrading.core.coverage import mc_se
 from upgrading.exhibits import numbers
 from upgrading.exhibits.latex import macro_name
 
@@ -102,7 +102,7 @@ def test_coverage_macros_name_outcome_model_and_term():
                         "model": ["firm_year", "firm_year", "structural"],
                         "term": ["backward", "backward", "backward:post2002"],
                         "coverage": [0.95, 0.925, 0.9], "draws": [40, 40, 38], "bias": [0.01, -0.02, 0.0]})
-    cov["mcse_crv1"] = montecarlo.mc_se(cov["coverage"], cov["draws"])
+    cov["mcse_crv1"] = mc_se(cov["coverage"], cov["draws"])
     out = numbers.coverage_numbers(cov)
     assert out["CoveragePipelineBaselineFirmYearBackward"] == r"95\,\%"
     assert out["CoverageTrueOmegaBaselineFirmYearBackward"] == r"92\,\%"  # no collision; whole percents

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from upgrading.errors import InputError
+from upgrading.core.errors import InputError
 from upgrading.exhibits import tables
 from upgrading.exhibits.latex import escape
 

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from .toys import small_world
-from upgrading.measures import spillovers
-from upgrading import io
+from upgrading.core import spillovers
+from upgrading.core import io
 from upgrading.measures.cli import main
 
 CONTRACT = ["firm_id", "year", "city", "province", "region", "industry2", "industry4", "domestic",

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from upgrading.measures import spillovers
+from upgrading.core import spillovers
 
 
 def test_horizontal_hand_computed(toy_firms):

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from .sim import simulate
-from upgrading import io
+from upgrading.core import io
 from upgrading.productivity.cli import main
 
 
@@ -106,7 +106,7 @@ def test_column_map_and_two_free_inputs(tmp_path):
 
 
 def test_column_map_grammar_is_not_evaluated():
-    from upgrading.errors import InputError
+    from upgrading.core.errors import InputError
     from upgrading.productivity.settings import from_mapping, parse_columns
 
     assert parse_columns("y=Y,l=fX1+fX2") == {"y": "Y", "l": ["fX1", "fX2"]}

@@ -90,7 +90,7 @@ def test_chilean_parity_with_prodest():
 
 
 def test_settings_reject_what_cannot_be_estimated():
-    from upgrading.errors import InputError
+    from upgrading.core.errors import InputError
     from upgrading.productivity.settings import from_mapping
 
     with pytest.raises(InputError, match="gross_output"):

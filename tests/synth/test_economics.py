@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from .conftest import YEARS, money
-from upgrading.measures import spillovers as sp
+from upgrading.core import spillovers as sp
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from upgrading.analysis.engine_pyfixest import FIXEF_RM, FIXEF_TOL, ssc
+from upgrading.core.fixest import FIXEF_RM, FIXEF_TOL, ssc
 from upgrading.synth.fwl import Within
 from upgrading.synth.truth import MODELS, _column, regression_sample
 

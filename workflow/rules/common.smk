@@ -4,10 +4,11 @@ import os
 import shutil
 
 from snakemake.exceptions import WorkflowError
-from upgrading.analysis import registry as spec_registry
 from upgrading.asif import readers as asif_readers
+from upgrading.core import io as core_io
+from upgrading.core import registry as spec_registry
+from upgrading.core.errors import InputError
 from upgrading.synth import writer as synth_writer
-from upgrading.errors import InputError
 from upgrading.measures.codebook import analysis_columns
 
 if shutil.which("upgrading") is None:
@@ -49,7 +50,7 @@ def raw_year_files(wildcards=None):
     found = []
     for y in YEARS:
         name = asif_readers.year_file_name(RAW_FILES, y)
-        exts = [""] if asif_readers.file_format(name) else asif_readers.EXTENSIONS
+        exts = [""] if core_io.file_format(name) else core_io.EXTENSIONS
         for ext in exts:
             if os.path.exists(f"{RAW}/{name}{ext}"):
                 found.append(f"{RAW}/{name}{ext}")

@@ -86,7 +86,7 @@ rule dag_trail:
     benchmark:
         f"{BENCH}/dag_trail.tsv"
     run:
-        from upgrading import io
+        from upgrading.core import io
 
         io.write_text(params.dag + "\n", output[0])
         with open(log[0], "w") as fh:

@@ -161,7 +161,7 @@ def main() -> None:
             fail(f"{bench / need} not found: the estimation benchmark needs the bench folder "
                  "(gen_panel.py, specs_speed.yaml, README.md); pass --bench-dir")
     sys.path.insert(0, str(REPO / "src"))
-    from upgrading.analysis import registry
+    from upgrading.core import registry
 
     specs = bench / "specs_speed.yaml"
     families = args.family or registry.family_ids(registry.load(specs))

@@ -12,7 +12,7 @@ import logging
 import sys
 import time
 
-from upgrading.errors import InputError
+from upgrading.core.errors import InputError
 
 
 def _setup_logging() -> None:
@@ -45,7 +45,7 @@ def estimate_main(argv: list[str]) -> int:
     def go(a):
         import pandas as pd
 
-        from upgrading import io
+        from upgrading.core import io
 
         from . import estimate
 
@@ -99,7 +99,7 @@ def validate_main(argv: list[str]) -> int:
     def go(a):
         import json
 
-        from upgrading import io
+        from upgrading.core import io
 
         from . import validation
 
@@ -126,7 +126,7 @@ def validate_capital_main(argv: list[str]) -> int:
     def go(a):
         import pandas as pd
 
-        from upgrading import io
+        from upgrading.core import io
 
         from . import capital_validation as cv
         from .validation import read_json
@@ -171,7 +171,7 @@ def montecarlo_main(argv: list[str]) -> int:
     def go(a):
         import json
 
-        from upgrading import io
+        from upgrading.core import io
 
         from . import montecarlo
 
@@ -189,7 +189,7 @@ def montecarlo_aggregate_main(argv: list[str]) -> int:
     args = p.parse_args(argv)
 
     def go(a):
-        from upgrading import io
+        from upgrading.core import io
 
         from . import montecarlo
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from upgrading.errors import InputError
+from upgrading.core.errors import InputError
 
-from . import grammar
-from .registry import cluster_vars, model_terms
+from upgrading.core import grammar
+from upgrading.core.registry import cluster_vars, model_terms
 
 
 def safe_name(label: str) -> str:

@@ -6,7 +6,7 @@ G_adj=TRUE, G_df="min"), written out explicitly so a change of pyfixest defaults
 a standard error; singletons are kept (fixef_rm="none"), as fixest does.
 
 Models with fixed effects that share their rows (sample and complete cases), fixed effects and
-weights are fitted from one demeaning of the union of their columns (upgrading.analysis.within:
+weights are fitted from one demeaning of the union of their columns (upgrading.core.within:
 pyfixest's demeaner, then least squares and fixest's iid / HC1 / CRV1 per model); their tidy
 rows say engine "pyfixest-within". pf.feols fits the rest (engine "pyfixest"): IV, models without
 fixed effects, any other vcov, few-cluster inference (registry key `inference:`: CRV3 and
@@ -24,28 +24,13 @@ from collections import OrderedDict
 
 import numpy as np
 
+from upgrading.core.fixest import FIXEF_MAXITER, FIXEF_RM, FIXEF_TOL, ssc
+
 from . import design as dsg
 from . import inference
-from .within import MAX_ITER, TOL
 from .tidy import model_meta
 
 log = logging.getLogger(__name__)
-
-SSC = {"k_adj": True, "k_fixef": "nonnested", "G_adj": True, "G_df": "min"}
-FIXEF_RM = "none"
-# Demeaning tolerance tighter than the 1e-6 default, so the cross-engine check compares
-# estimators (agreement ~1e-10) rather than convergence noise (~1e-6 relative in SEs).
-FIXEF_TOL = TOL
-# The same iteration cap as the shared demeaning: firm + city^year needs more than pyfixest's 10,000
-# sweeps at this tolerance.
-FIXEF_MAXITER = MAX_ITER
-
-
-def ssc():
-    import pyfixest as pf
-
-    return pf.ssc(**SSC)
-
 
 def pf_vcov(cols: dict, m: dict):
     if cols["cluster"]:
@@ -174,7 +159,7 @@ def _within_groups(models: list[dict], design: dsg.Design) -> tuple[list[dict], 
 def _fit_within(group: dict, design: dsg.Design) -> tuple[dict, list[dict]]:
     """Fits {model id: within.Fit} of one group from one demeaning; models whose regressors are
     collinear are returned for pf.feols."""
-    from .within import Collinear, Within, codes
+    from upgrading.core.within import Collinear, Within, codes
 
     rows, members = group["rows"], group["members"]
     cols0 = members[0][1]

@@ -81,7 +81,7 @@ def estimate(family: dict, design: dsg.Design) -> tuple[list[dict], list[dict]]:
         y = data[cols["y"]]
         bad = ~y.isin([0.0, 1.0])
         if bad.any():
-            from upgrading.errors import InputError
+            from upgrading.core.errors import InputError
 
             raise InputError(f"{m['estimator']} needs a 0/1 outcome", column=m["outcome"],
                              rows=(np.flatnonzero(bad.to_numpy()) + 1).tolist())

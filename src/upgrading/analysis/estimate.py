@@ -7,10 +7,11 @@ import logging
 
 import pandas as pd
 
-from upgrading.errors import InputError
+from upgrading.core import registry
+from upgrading.core.errors import InputError
 
 from . import design as dsg
-from . import registry, tidy
+from . import tidy
 
 log = logging.getLogger(__name__)
 

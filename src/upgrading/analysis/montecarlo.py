@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from upgrading.errors import InputError
+from upgrading.core.coverage import mc_se
+from upgrading.core.errors import InputError
 
 from . import estimate, validation
 
@@ -143,7 +144,3 @@ def coverage(paths: list[str]) -> pd.DataFrame:
     out["bias"] = out["mean_estimate"] - out["truth"]
     return out
 
-
-def mc_se(share, draws):
-    """A coverage share of n draws is itself an estimate, known to about sqrt(p (1 - p) / n)."""
-    return (share * (1 - share) / draws) ** 0.5

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .registry import cluster_vars
+from upgrading.core.registry import cluster_vars
 
 COLUMNS = [
     "family", "model", "term", "estimate", "std_error", "statistic", "p_value", "ci_low", "ci_high",

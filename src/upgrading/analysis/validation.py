@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from upgrading.errors import InputError
+from upgrading.core.errors import InputError
 
 # Estimated term -> key of parameters.json["spillovers"]. Plain measures map to themselves;
 # the DGP's interactions are spelled as the registry's interaction terms.

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from upgrading.errors import InputError
+from upgrading.core.errors import InputError
 
 CELL, INDUSTRY, ALL = "province_industry", "industry", "all"
 

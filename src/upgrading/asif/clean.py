@@ -16,7 +16,7 @@ import pandas as pd
 
 from upgrading.asif import capital, industry, ownership
 from upgrading.asif.audit import Waterfall
-from upgrading.errors import InputError
+from upgrading.core.errors import InputError
 
 MONEY = ["output", "value_added", "exports", "new_product", "intermediate", "fixed_assets",
          "net_fixed_assets", "original_fixed_assets", "depreciation_current",

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from upgrading import io
-from upgrading.errors import InputError
+from upgrading.core import io
+from upgrading.core.errors import InputError
 
 
 def _log(msg: str) -> None:
@@ -195,7 +195,7 @@ def clean_main(argv: list[str]) -> int:
 
     def step(_):
         from upgrading.asif.clean import clean, settings
-        from upgrading.asif.codebook import codebook
+        from upgrading.core.codebook import codebook
         from upgrading.asif.headers import load_header_map
 
         try:

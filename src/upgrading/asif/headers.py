@@ -25,7 +25,7 @@ from typing import Literal
 
 import yaml
 
-from upgrading.errors import InputError
+from upgrading.core.errors import InputError
 
 Kind = Literal["id", "text", "code", "int", "money", "count", "region"]
 KINDS = {"id", "text", "code", "int", "money", "count", "region"}

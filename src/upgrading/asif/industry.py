@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from upgrading.errors import InputError
+from upgrading.core.errors import InputError
 
 MANUFACTURING_2DIGIT = frozenset(range(13, 44)) - {38}
 

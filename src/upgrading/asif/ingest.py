@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from upgrading.asif.headers import Field, HeaderPlan, map_headers, normalise
 from upgrading.asif.readers import DEFAULT_PATTERN, RawTable, find_year_file, read_raw, source_name
-from upgrading.errors import InputError
+from upgrading.core.errors import InputError
 
 NUMERIC_KINDS = {"code", "int", "money", "count"}
 # dtype per kind in ingested.parquet: integers stay nullable, money and counts are float64.

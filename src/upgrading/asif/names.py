@@ -29,7 +29,6 @@ All functions work on whole columns (pyarrow string kernels), never row by row.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 import numpy as np
@@ -37,12 +36,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from upgrading.core.standards import check_characters, short_place_name
+
 NULL_TOKENS = ("NULL", "NONE", "NAN", "N/A", "NA", "-", "--", "无")
-ORG_CODE_WEIGHTS = np.array([3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)  # GB 11714-1997, 2.1.2
 ORG_CODE_LENGTH = 9
-_ETHNIC = "蒙古|藏|羌|彝|白|哈尼|壮|苗|傣|景颇|傈僳|回|朝鲜|布依|侗|土家|柯尔克孜|哈萨克|维吾尔"
-_PROVINCE_FORM = re.compile(r"(?:壮族|回族|维吾尔)?(?:自治区|特别行政区|省|市)$")  # 内蒙古 keeps its 蒙古
-_PREFECTURE_FORM = re.compile(rf"(?:(?:{_ETHNIC})族?)*(?:自治州|地区|盟|市)$")
 _NOT_PLACES = {"市辖区", "县", "市"}
 
 
@@ -71,13 +68,6 @@ def _null_tokens(arr) -> pa.ChunkedArray:
     """Placeholder values ("NULL", "-", ...) -> missing."""
     is_token = pc.is_in(pc.utf8_upper(arr), value_set=pa.array(NULL_TOKENS, pa.string()))
     return pc.if_else(pc.fill_null(is_token, False), pa.scalar(None, pa.string()), arr)
-
-
-def short_place_name(name: str, level: str) -> str:
-    """广东省 -> 广东, 广西壮族自治区 -> 广西, 延边朝鲜族自治州 -> 延边, 锡林郭勒盟 -> 锡林郭勒."""
-    form = _PROVINCE_FORM if level == "province" else _PREFECTURE_FORM
-    short = form.sub("", name)
-    return short if len(short) >= 2 else name
 
 
 @lru_cache(maxsize=1)
@@ -176,22 +166,6 @@ def normalise_legal_ids(s: pd.Series) -> pd.Series:
     """The linking key of a legal-person ID; malformed, placeholder and all-zero IDs are missing."""
     cleaned = clean_legal_ids(s)
     return cleaned.where(legal_id_format_ok(cleaned))
-
-
-def _char_values(codes: pd.Series, width: int) -> np.ndarray:
-    """(n, width) values of 0-9/A-Z characters (0-35) of ASCII strings of exactly `width`."""
-    raw = np.asarray(codes.to_numpy(dtype=object), dtype=f"S{width}")
-    b = raw.view(np.uint8).reshape(len(raw), width).astype(np.int64)
-    return np.where(b >= ord("A"), b - ord("A") + 10, b - ord("0"))
-
-
-def check_characters(bodies: pd.Series) -> pd.Series:
-    """GB 11714 check character of eight-character bodies: C9 = 11 - (sum Ci Wi mod 11),
-    10 -> X, 11 -> 0."""
-    total = _char_values(bodies, 8) @ ORG_CODE_WEIGHTS
-    c9 = 11 - total % 11
-    chars = np.array(list("0123456789X"))
-    return pd.Series(chars[np.where(c9 == 11, 0, c9)], index=bodies.index, dtype="string")
 
 
 def check_digit_valid(ids: pd.Series) -> np.ndarray:

@@ -22,9 +22,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from upgrading.errors import InputError
+from upgrading.core.errors import InputError
+from upgrading.core.io import EXTENSIONS, file_format
 
-EXTENSIONS = (".csv", ".csv.gz", ".dta", ".parquet")
 DEFAULT_PATTERN = "asif_{year}"
 SAMPLE_BYTES = 1 << 20  # what inspect reads of a text file
 
@@ -43,14 +43,6 @@ def year_file_name(pattern: str, year: int) -> str:
     if pattern.count("{year}") != 1 or "/" in pattern:
         raise InputError(f"raw file pattern {pattern!r} must hold {{year}} exactly once and no '/'")
     return pattern.replace("{year}", str(year))
-
-
-def file_format(name: str) -> str | None:
-    """'csv', 'csv.gz', 'dta', 'parquet' from the file name, or None."""
-    for ext in sorted(EXTENSIONS, key=len, reverse=True):
-        if name.endswith(ext):
-            return ext[1:]
-    return None
 
 
 def source_name(file: str) -> str:

@@ -1,7 +1,7 @@
 """CLI of the exhibits stage: `upgrading table|figures|numbers|exhibit-map|specs-appendix|manifest`.
 
 Each *_main(argv) parses its arguments, reads its inputs, writes its outputs
-atomically (upgrading.io) and returns an exit code; bad input exits 1 with a
+atomically (upgrading.core.io) and returns an exit code; bad input exits 1 with a
 message naming the file, column and rows.
 """
 
@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from upgrading.errors import InputError
+from upgrading.core.errors import InputError
 
 
 def _fail(step: str, exc: Exception) -> int:
@@ -58,7 +58,7 @@ def table_main(argv: list[str]) -> int:
     ap.add_argument("--out-tex", required=True)
     ap.add_argument("--out-csv", required=True)
     args = ap.parse_args(argv)
-    from upgrading import io
+    from upgrading.core import io
     from upgrading.exhibits import tables
 
     try:
@@ -105,7 +105,7 @@ def figures_main(argv: list[str]) -> int:
     import pandas as pd
     import pyarrow.parquet as pq
 
-    from upgrading import io
+    from upgrading.core import io
     from upgrading.exhibits import figures, style
 
     try:
@@ -182,7 +182,7 @@ def numbers_main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     import pandas as pd
 
-    from upgrading import io
+    from upgrading.core import io
     from upgrading.exhibits import numbers
 
     try:
@@ -255,7 +255,7 @@ def coverage_table_main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     import pandas as pd
 
-    from upgrading import io
+    from upgrading.core import io
     from upgrading.exhibits import coverage_table
 
     try:
@@ -285,7 +285,7 @@ def exhibit_map_main(argv: list[str]) -> int:
     ap.add_argument("--trail", help="RESULTS/trail.json (the DAG's jobs): chains back to the raw files")
     ap.add_argument("--settings", default="{}", help="the exhibits settings the numbers rule uses (JSON)")
     args = ap.parse_args(argv)
-    from upgrading import io
+    from upgrading.core import io
     from upgrading.exhibits import exhibit_map
     from upgrading.exhibits.trail import Trail
 
@@ -366,8 +366,8 @@ def specs_appendix_main(argv: list[str]) -> int:
     ap.add_argument("--out", required=True)
     ap.add_argument("--out-additional", required=True)
     args = ap.parse_args(argv)
-    from upgrading import io
-    from upgrading.analysis import registry
+    from upgrading.core import io
+    from upgrading.core import registry
     from upgrading.exhibits import exhibit_map, specs_appendix
     from upgrading.exhibits.latex import escape
 
@@ -404,7 +404,7 @@ def manifest_main(argv: list[str]) -> int:
     ap.add_argument("--config-yaml", default="{}", help="the run's configuration as YAML text")
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
-    from upgrading import io
+    from upgrading.core import io
     from upgrading.exhibits import manifest
 
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from upgrading.errors import InputError
+from upgrading.core.errors import InputError
 from upgrading.exhibits.latex import escape, fmt_float, fmt_int, minus
 from upgrading.exhibits.tables import term_label
 

@@ -12,7 +12,8 @@ import math
 
 import pandas as pd
 
-from upgrading.errors import InputError
+from upgrading.core.coverage import mc_se
+from upgrading.core.errors import InputError
 from upgrading.exhibits.latex import MACRO_NAME_RE, escape, fmt_float, fmt_int, is_missing, macro_name
 
 STATS = {"estimate", "std_error", "p_value", "ci_low", "ci_high", "nobs", "n_clusters", "r2",
@@ -359,9 +360,7 @@ def capital_numbers(recovery: pd.DataFrame, beta_k: pd.DataFrame) -> dict[str, s
 
 def coverage_mc_se(share: float, draws: int) -> str:
     """Monte Carlo standard error of a coverage share at `draws` draws, in percentage points
-    (one decimal): upgrading.analysis.montecarlo.mc_se, the same formula as coverage.csv's mcse_*."""
-    from upgrading.analysis.montecarlo import mc_se
-
+    (one decimal): the same formula as coverage.csv's mcse_*."""
     if draws <= 0:
         raise InputError(f"coverage over {draws} draws", file="coverage.csv", column="draws")
     return fmt_float(100 * float(mc_se(float(share), draws)), 1)

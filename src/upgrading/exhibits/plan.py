@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from upgrading.analysis import grammar
+from upgrading.core import grammar
 from upgrading.exhibits.figures_meta import DATA_FIGURES, FIGURE_TITLES, SYNTHETIC_FIGURES
 from upgrading.exhibits.specs_appendix import describe_sample
 

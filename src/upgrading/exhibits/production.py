@@ -18,7 +18,7 @@ import sys
 
 import pandas as pd
 
-from upgrading import io
+from upgrading.core import io
 from upgrading.exhibits.latex import escape, fmt_float, fmt_int, minus
 
 METHODS = [("ols", "OLS"), ("fe", "Within"), ("lp", "LP"), ("acf", "ACF")]

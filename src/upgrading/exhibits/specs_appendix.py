@@ -1,6 +1,6 @@
 """results/tables/specs_appendix.tex: every registry entry, one longtable row per model.
 
-Generated from the resolved registry (upgrading.analysis.registry), so adding a
+Generated from the resolved registry (upgrading.core.registry), so adding a
 YAML entry adds its row; nothing here is typed by hand.
 """
 
@@ -101,7 +101,7 @@ def _list(values) -> str:
 
 
 def _condition(c) -> str:
-    """One registry sample condition (workflow/schemas/specs.schema.yaml) as a phrase."""
+    """One registry sample condition (src/upgrading/core/specs.schema.yaml) as a phrase."""
     if c.get("balanced"):
         return "firms observed in every remaining year (balanced panel)"
     col = c["column"]

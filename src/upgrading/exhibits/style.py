@@ -16,7 +16,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display in the DAG; must precede pyplot import
 import matplotlib.pyplot as plt  # noqa: E402
 
-from upgrading.io import atomic_path  # noqa: E402
+from upgrading.core.io import atomic_path  # noqa: E402
 
 # Colour-blind-safe palette (Okabe-Ito), fixed order so a group keeps its colour across figures.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from upgrading.errors import InputError
+from upgrading.core.errors import InputError
 from upgrading.exhibits.latex import escape, fmt_float, fmt_int, is_missing, minus
 
 # Conventional thresholds; the note under every table states them.

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from upgrading.errors import InputError
+from upgrading.core.errors import InputError
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from upgrading import io
-from upgrading.errors import InputError
+from upgrading.core import io
+from upgrading.core.errors import InputError
 from upgrading.measures import assemble, codebook, policy
 from upgrading.measures.settings import from_mapping
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-_SPILL = "measures stage, upgrading.measures.spillovers (docs/contracts.md formulas)"
+_SPILL = "measures stage, upgrading.core.spillovers (docs/contracts.md formulas)"
 _IY = "2-digit industry x year"
 
 # name -> (meaning, unit, source)
@@ -66,7 +66,7 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
 def _panel_entry(name: str) -> tuple[str, str, str] | None:
     # The cleaning stage documents its own columns; reuse its words for pass-through columns.
     try:
-        from upgrading.asif.codebook import ENTRIES as PANEL
+        from upgrading.core.codebook import ENTRIES as PANEL
     except ImportError:  # pragma: no cover - cleaning stage absent
         return None
     if name in PANEL:
@@ -78,7 +78,7 @@ def _panel_entry(name: str) -> tuple[str, str, str] | None:
 def analysis_columns() -> list[str]:
     """Every column analysis.parquet has by its contract (docs/contracts.md): the panel columns,
     the measures of this codebook, and the t-1 value (`*_lag1`) of each spillover measure."""
-    from upgrading.asif.codebook import ENTRIES as PANEL
+    from upgrading.core.codebook import ENTRIES as PANEL
 
     lags = {f"{name}_lag1" for name, (_, _, source) in ENTRIES.items()
             if source.startswith(_SPILL) and not name.endswith("_lag1")}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from upgrading.errors import InputError
+from upgrading.core.errors import InputError
 
 STATUSES = {"encouraged", "unchanged", "restricted"}
 

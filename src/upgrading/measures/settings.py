@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from upgrading.errors import InputError
+from upgrading.core.errors import InputError
 
 
 @dataclass(frozen=True)

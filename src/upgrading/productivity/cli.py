@@ -21,8 +21,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
-from upgrading import io  # noqa: E402
-from upgrading.errors import InputError
+from upgrading.core import io  # noqa: E402
+from upgrading.core.errors import InputError
 from upgrading.productivity import controls
 from upgrading.productivity.by_industry import EstimationError, estimate_all
 from upgrading.productivity.settings import FIRST_STAGE_GROUP, from_mapping  # noqa: E402

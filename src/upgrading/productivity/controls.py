@@ -1,7 +1,7 @@
 """Spillover measures used as controls in productivity's law of motion.
 
 Computed here from the panel with the same functions the measures stage uses
-(upgrading.measures.spillovers), so productivity depends on panel.parquet (and the
+(upgrading.core.spillovers), so productivity depends on panel.parquet (and the
 IO table when a vertical measure is asked for) and the DAG has no cycle.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from upgrading.measures import spillovers
+from upgrading.core import spillovers
 
 INDUSTRY_YEAR = ("horizontal", "horizontal_hmt", "horizontal_other", "backward", "forward")
 LOCAL = ("horizontal_local",)

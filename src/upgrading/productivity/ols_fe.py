@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from upgrading.analysis.engine_pyfixest import FIXEF_RM, FIXEF_TOL, ssc
+from upgrading.core.fixest import FIXEF_RM, FIXEF_TOL, ssc
 
 EFFECTS = {"ols": "year", "fe": "firm_id + year"}
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field, fields
 from typing import Literal
 
-from upgrading.errors import InputError
+from upgrading.core.errors import InputError
 from upgrading.productivity import controls
 from upgrading.productivity.acf import Settings as EstimatorSettings
 from upgrading.productivity.search import SearchSettings

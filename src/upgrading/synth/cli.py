@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from upgrading.errors import InputError
+from upgrading.core.errors import InputError
 
 
 def _parser() -> argparse.ArgumentParser:

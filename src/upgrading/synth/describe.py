@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from upgrading.measures import spillovers
+from upgrading.core import spillovers
 
 # moment -> (target, tolerance (absolute), source, docs/calibration.md). Tolerance None: the level
 # depends on the source study's normalisation of its IO weights, which it does not state (its

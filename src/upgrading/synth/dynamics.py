@@ -4,7 +4,7 @@ survey threshold, entry, and the spillover fixed point.
 Productivity of firm i in industry j, city c, year t:
     omega_it = a_j + city_c + g (t - 1998) + spill_it + u_it,   u_it = rho u_i,t-1 + e_it,
 where spill_it (domestic firms only) is a known function of the spillover measures
-S_jt, computed with the shared formulas (upgrading.measures.spillovers) on the true
+S_jt, computed with the shared formulas (upgrading.core.spillovers) on the true
 values of the firms that appear in the raw files (horizontal presence per firm, its own
 output left out, as the measures stage computes it). Because S depends on output
 weights and output on omega, each year solves the fixed point S = measures(outputs(S))
@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from upgrading.measures import spillovers as sp
+from upgrading.core import spillovers as sp
 from upgrading.synth.population import LABOUR_INTENSIVE, Tables, _sigmoid, produce
 
 NATIONAL = ["horizontal", "horizontal_hmt", "horizontal_other", "backward", "forward"]
@@ -169,7 +169,7 @@ class YearModel:
 
     def _local(self, out: dict) -> np.ndarray:
         """Leave-one-out horizontal_local of every alive firm over the observed firms of its
-        cell (the shared rule, upgrading.measures.spillovers.leave_one_out_share)."""
+        cell (the shared rule, upgrading.core.spillovers.leave_one_out_share)."""
         fs, n_j = self.fs, len(self.tab.j_code)
         return sp.leave_one_out_share(fs["c"] * n_j + fs["j"], fs["share_hmt"] + fs["share_foreign"],
                                       out["output"], out["observed"], self.n_city * n_j)

@@ -1,5 +1,5 @@
 """Within least squares (firm and year effects) for the truth's regressions, lean enough for
-full scale: each sample's columns are demeaned once (upgrading.analysis.within, pyfixest's
+full scale: each sample's columns are demeaned once (upgrading.core.within, pyfixest's
 demeaner, as the estimation engine uses), and every model and outcome is then a least-squares
 solve on the demeaned columns (Frisch-Waugh-Lovell).
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from upgrading.analysis import within
+from upgrading.core import within
 
 FIXED_EFFECTS = ("true_firm_id", "year")
 

@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from upgrading.asif.names import check_characters, short_place_name
+from upgrading.core.standards import check_characters, short_place_name
 
 BRAND = list("华兴盛达宏昌隆鑫泰丰源新光明金安永通天宇恒利嘉佳美东方正大信德瑞祥福海龙凤"
              "锦成威胜豪富康晨星亚宝万江山立建中国民众和平远博雅峰联合创伟骏鸿凯俊雄")

@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import yaml
 
-from upgrading.asif.readers import file_format
+from upgrading.core.io import file_format
 from upgrading.synth import identity
 from upgrading.synth.mess import CONFLICT_MONEY
 

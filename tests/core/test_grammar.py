@@ -2,7 +2,7 @@
 
 import pytest
 
-from upgrading.analysis import grammar as g
+from upgrading.core import grammar as g
 
 
 @pytest.mark.parametrize("text, canonical", [

@@ -11,6 +11,9 @@ from typing import Iterator
 
 import pandas as pd
 
+# Formats of the raw yearly files, by file-name extension.
+EXTENSIONS = (".csv", ".csv.gz", ".dta", ".parquet")
+
 
 def current_umask() -> int:
     """The process umask (os.umask can only be read by setting it, so set it back at once)."""
@@ -61,3 +64,11 @@ def write_json(obj, path: str | os.PathLike) -> None:
 def write_text(text: str, path: str | os.PathLike) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def file_format(name: str) -> str | None:
+    """'csv', 'csv.gz', 'dta', 'parquet' from the file name, or None."""
+    for ext in sorted(EXTENSIONS, key=len, reverse=True):
+        if name.endswith(ext):
+            return ext[1:]
+    return None

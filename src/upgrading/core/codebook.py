@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from upgrading.asif.headers import Field
-
 # name -> (meaning, unit, raw variable it comes from or None, derivation if not a raw column)
 ENTRIES: dict[str, tuple[str, str, str | None, str]] = {
     "firm_id": ("stable firm identifier across years", "id", None, "link stage (BVZ sequence)"),
@@ -58,8 +56,9 @@ ENTRIES: dict[str, tuple[str, str, str | None, str]] = {
 }
 
 
-def codebook(columns: list[str], fields: dict[str, Field]):
-    """One row per panel column, in panel order; every column must have an entry."""
+def codebook(columns: list[str], fields: dict):
+    """One row per panel column, in panel order; every column must have an entry. `fields`: the
+    header map (name -> a field with its raw `spellings`), which gives the source headers."""
     import pandas as pd  # here, so the entries load at parse time without pandas
 
     missing = [c for c in columns if c not in ENTRIES]

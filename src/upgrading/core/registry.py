@@ -14,11 +14,11 @@ from pathlib import Path
 
 import yaml
 
-from upgrading.errors import InputError
+from upgrading.core.errors import InputError
 
 from . import grammar
 
-SCHEMA_PATH = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "specs.schema.yaml"
+SCHEMA_PATH = Path(__file__).with_name("specs.schema.yaml")
 DEFAULT_PANEL = {"id": "firm_id", "time": "year"}
 # Settings a model inherits from its family's defaults; missing ones take these values.
 SETTINGS_DEFAULTS = {
