@@ -22,6 +22,7 @@ from typing import Literal
 
 import numpy as np
 
+from upgrading.core.demean import demean, group_codes, group_mean
 from upgrading.productivity import search
 from upgrading.productivity.design import least_squares_fit, ls_coef, polynomial, year_dummies
 from upgrading.productivity.markov import innovation, make_pairs
@@ -59,16 +60,8 @@ def ols_start(data: dict[str, np.ndarray], free: tuple[str, ...] = ("l",)) -> np
 def within_start(data: dict[str, np.ndarray], free: tuple[str, ...] = ("l",)) -> np.ndarray:
     """Within-firm elasticities (free..., k) with year effects (Frisch-Waugh, O(n))."""
     X = np.column_stack([inputs(data, free), year_dummies(data["year"])])
-    Xw = X - _firm_means(X, data["firm"])
-    yw = data["y"] - _firm_means(data["y"][:, None], data["firm"])[:, 0]
-    return ls_coef(Xw, yw)[:1 + len(free)]
-
-
-def _firm_means(X: np.ndarray, firm: np.ndarray) -> np.ndarray:
-    _, codes = np.unique(firm, return_inverse=True)
-    n = np.bincount(codes).astype(float)
-    return np.column_stack([(np.bincount(codes, weights=X[:, j]) / n)[codes]
-                            for j in range(X.shape[1])])
+    codes, n = group_codes(data["firm"])
+    return ls_coef(demean(X, codes, n), demean(data["y"], codes, n))[:1 + len(free)]
 
 
 def default_starts(data: dict[str, np.ndarray], free: tuple[str, ...],
@@ -101,16 +94,10 @@ def first_stage(data: dict[str, np.ndarray], degree: int, group: str | None = No
 
 def fitted_with_effects(X: np.ndarray, y: np.ndarray, group: np.ndarray) -> np.ndarray:
     """Fitted values of y on X plus fixed effects of `group` (Frisch-Waugh within fit)."""
-    _, codes = np.unique(group, return_inverse=True)
-    n = np.bincount(codes).astype(float)
-
-    def mean(v):
-        return (np.bincount(codes, weights=v, minlength=len(n)) / n)[codes]
-
-    Xw = X - np.column_stack([mean(X[:, i]) for i in range(X.shape[1])])
-    b = ls_coef(Xw, y - mean(y))
+    codes, n = group_codes(group)
+    b = ls_coef(demean(X, codes, n), demean(y, codes, n))
     xb = X @ b
-    return xb + mean(y - xb)
+    return xb + group_mean(y - xb, codes, n)
 
 
 def _standardised(v: np.ndarray) -> np.ndarray:

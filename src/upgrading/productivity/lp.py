@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from upgrading.core.demean import demean, group_codes, group_mean
 from upgrading.productivity import search
 from upgrading.productivity.acf import Settings, ols_start, result_dict, within_start
 from upgrading.productivity.design import ls_coef, polynomial, year_dummies
@@ -39,16 +40,10 @@ def first_stage(data: dict[str, np.ndarray], degree: int, group: str | None = No
         fitted = X @ coef
         b_free = coef[1:1 + nf]
     else:
-        _, codes = np.unique(data[group], return_inverse=True)
-        n = np.bincount(codes).astype(float)
-
-        def mean(v):
-            return (np.bincount(codes, weights=v, minlength=len(n)) / n)[codes]
-
-        Xw = X[:, 1:] - np.column_stack([mean(X[:, i]) for i in range(1, X.shape[1])])
-        coef = ls_coef(Xw, data["y"] - mean(data["y"]))
+        codes, n = group_codes(data[group])
+        coef = ls_coef(demean(X[:, 1:], codes, n), demean(data["y"], codes, n))
         fitted = X[:, 1:] @ coef
-        fitted = fitted + mean(data["y"] - fitted)
+        fitted = fitted + group_mean(data["y"] - fitted, codes, n)
         b_free = coef[:nf]
     return b_free, fitted - F @ b_free, data["y"] - fitted
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from upgrading.core.demean import demean, group_codes
 from upgrading.productivity.design import (lag_index, ls_coef, polynomial, residual_maker,
                                           year_dummies)
 
@@ -71,19 +72,10 @@ def make_pairs(data: dict[str, np.ndarray], controls: tuple[str, ...],
     fixed = np.column_stack(parts)
     if group is None:
         return Pairs(cur=cur, lag=prev, basis=orthonormal_basis(fixed), p_obs=p_obs)
-    _, codes = np.unique(data[group][cur], return_inverse=True)
-    n = np.bincount(codes).astype(float)
-    within = _demean(fixed[:, 1:], codes, n)  # the constant is one of the group effects
+    codes, n = group_codes(data[group][cur])
+    within = demean(fixed[:, 1:], codes, n)  # the constant is one of the group effects
     basis = orthonormal_basis(within) if within.shape[1] else np.zeros((len(cur), 0))
     return Pairs(cur=cur, lag=prev, basis=basis, groups=codes, group_n=n, p_obs=p_obs)
-
-
-def _demean(v: np.ndarray, codes: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """v minus its mean within each code (column by column; O(n))."""
-    if v.ndim == 1:
-        return v - (np.bincount(codes, weights=v, minlength=len(n)) / n)[codes]
-    return np.column_stack([_demean(v[:, i], codes, n) for i in range(v.shape[1])]) \
-        if v.shape[1] else v
 
 
 def orthonormal_basis(X: np.ndarray) -> np.ndarray:
@@ -96,7 +88,7 @@ def orthonormal_basis(X: np.ndarray) -> np.ndarray:
 
 def _partial_out(pairs: Pairs, v: np.ndarray) -> np.ndarray:
     if pairs.groups is not None:
-        v = _demean(v, pairs.groups, pairs.group_n)
+        v = demean(v, pairs.groups, pairs.group_n)
     return v - pairs.basis @ (pairs.basis.T @ v)
 
 
