@@ -16,13 +16,9 @@ import pandas as pd
 
 from upgrading.asif import capital, industry, ownership
 from upgrading.asif.audit import Waterfall
+from upgrading.core.columns import MONEY
 from upgrading.core.errors import InputError
 
-MONEY = ["output", "value_added", "exports", "new_product", "intermediate", "fixed_assets",
-         "net_fixed_assets", "original_fixed_assets", "depreciation_current",
-         "depreciation_accumulated", "total_assets", "current_assets", "paid_in_capital",
-         "capital_state", "capital_collective", "capital_legal", "capital_individual",
-         "capital_hmt", "capital_foreign", "wage_bill", "sales", "profit", "rd"]
 TRACE = ["firm_id", "year", "source_file", "source_row", "link_stage"]
 
 DEFAULTS: dict = {

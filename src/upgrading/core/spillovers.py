@@ -24,6 +24,12 @@ SHARE_COLUMNS = {
     "horizontal_hmt": "hmt_share",
     "horizontal_other": "other_foreign_share",
 }
+# Columns of `industry_year_measures`: each measure for all foreign, HMT and other foreign capital.
+INDUSTRY_YEAR = tuple(f"{measure}{capital}" for measure in ("horizontal", "backward", "forward")
+                      for capital in ("", "_hmt", "_other"))
+# The industry-year measures of the synthetic world's spillover term and of the controls the
+# productivity stage may put in the law of motion.
+NATIONAL = ("horizontal", "horizontal_hmt", "horizontal_other", "backward", "forward")
 
 
 def weighted_share(firms: pd.DataFrame, keys: list[str], share: str, weight: str) -> pd.Series:
@@ -63,7 +69,7 @@ def with_own_excluded_horizontal(firms: pd.DataFrame, names=tuple(SHARE_COLUMNS)
     return firms.assign(**{n: values[n].to_numpy() for n in names})
 
 
-def _off_diagonal(io: pd.DataFrame, row: str, col: str, value: str) -> pd.DataFrame:
+def off_diagonal(io: pd.DataFrame, row: str, col: str, value: str) -> pd.DataFrame:
     """Square matrix io[row, col] = value with a zero diagonal (own-sector flows excluded)."""
     mat = io.pivot(index=row, columns=col, values=value).fillna(0.0)
     codes = sorted(set(mat.index) | set(mat.columns))
@@ -82,7 +88,7 @@ def _through_io(shares: pd.DataFrame, weights: pd.DataFrame) -> pd.DataFrame:
 
 def backward(horizontal_jt: pd.DataFrame, io: pd.DataFrame) -> pd.DataFrame:
     """backward_jt = sum_{k != j} alpha_jk * horizontal_kt (alpha: share of j's output sold to k)."""
-    alpha = _off_diagonal(io, "industry2_supplier", "industry2_buyer", "alpha")
+    alpha = off_diagonal(io, "industry2_supplier", "industry2_buyer", "alpha")
     out = {}
     for name in SHARE_COLUMNS:
         s = horizontal_jt[name].rename_axis(["industry2", "year"])
@@ -98,7 +104,7 @@ def forward(firms: pd.DataFrame, io: pd.DataFrame, weight: str = "output",
     home = firms.assign(_home=(firms[weight] - firms[exports].fillna(0.0)).clip(lower=0.0))
     shares = horizontal(home, ["industry2", "year"], weight="_home")
     # sigma_mj: share of buyer j's inputs bought from supplier m -> matrix indexed [j, m].
-    sigma = _off_diagonal(io, "industry2_buyer", "industry2_supplier", "sigma")
+    sigma = off_diagonal(io, "industry2_buyer", "industry2_supplier", "sigma")
     out = {}
     for name in SHARE_COLUMNS:
         out[name.replace("horizontal", "forward")] = _through_io(shares[name], sigma)

@@ -19,8 +19,6 @@ TFP_COLUMNS = ["tfp_ols", "tfp_fe", "tfp_lp", "tfp_acf"]
 IO_COLUMNS = ["industry2_supplier", "industry2_buyer", "alpha", "sigma"]
 CITY_TRAITS = ["bargaining", "symmetry", "open_network"]
 SHARES = ["foreign_share", "hmt_share", "other_foreign_share"]
-INDUSTRY_YEAR = ["horizontal", "horizontal_hmt", "horizontal_other", "backward", "backward_hmt",
-                 "backward_other", "forward", "forward_hmt", "forward_other"]
 
 
 def check_panel(panel: pd.DataFrame, path: str) -> None:
@@ -92,7 +90,7 @@ def build(panel: pd.DataFrame, io: pd.DataFrame, catalogue: pd.DataFrame, cities
     df["domestic"] = (df["hmt_share"] == 0) & (df["other_foreign_share"] == 0)
 
     iy = spillovers.industry_year_measures(panel, io)
-    iy = iy.join(spillovers.lagged(iy, ["industry2", "year"], INDUSTRY_YEAR).drop(
+    iy = iy.join(spillovers.lagged(iy, ["industry2", "year"], list(spillovers.INDUSTRY_YEAR)).drop(
         columns=["industry2", "year"]))
     df = df.merge(iy, on=["industry2", "year"], how="left", validate="many_to_one")
     # Firm-level horizontal presence leaves the firm's own output out (module docstring of

@@ -11,7 +11,7 @@ import pandas as pd
 
 from upgrading.core import spillovers
 
-INDUSTRY_YEAR = ("horizontal", "horizontal_hmt", "horizontal_other", "backward", "forward")
+INDUSTRY_YEAR = spillovers.NATIONAL
 LOCAL = ("horizontal_local",)
 ALLOWED = INDUSTRY_YEAR + LOCAL
 NEEDS_IO = ("backward", "forward")

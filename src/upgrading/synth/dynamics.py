@@ -20,7 +20,6 @@ import pandas as pd
 from upgrading.core import spillovers as sp
 from upgrading.synth.population import LABOUR_INTENSIVE, Tables, _sigmoid, produce
 
-NATIONAL = ["horizontal", "horizontal_hmt", "horizontal_other", "backward", "forward"]
 # Firm-year shocks drawn once per year (so every evaluation of the year sees the same ones).
 NOISE = ("eps", "sales_noise", "exp_noise", "int_noise", "np_noise", "nps_noise", "nu")
 
@@ -91,7 +90,7 @@ class YearModel:
         year (national and "local_cells" only, a different set of firms) gives each firm its
         industry's and cell's shares then (a starting guess)."""
         j, c = self.fs["j"], self.fs["c"]
-        nat = {k: S["national"][k][j] for k in NATIONAL}
+        nat = {k: S["national"][k][j] for k in sp.NATIONAL}
         if "local" in S:
             nat.update(S["firm"])
             return nat, S["local"]
@@ -150,7 +149,7 @@ class YearModel:
             "foreign_share": fs["share_hmt"][m] + fs["share_foreign"][m],
             "output": out["output"][m], "exports": out["exports"][m]})
         iy = sp.industry_year_measures(df, self.io).set_index("industry2")
-        nat = {k: iy[k].reindex(self.tab.j_code).fillna(0.0).to_numpy() for k in NATIONAL}
+        nat = {k: iy[k].reindex(self.tab.j_code).fillna(0.0).to_numpy() for k in sp.NATIONAL}
         cells = sp.horizontal(df, ["city", "industry2", "year"])["horizontal"]
         grid = np.full((self.n_city, len(self.tab.j_code)), np.nan)
         ci = cells.index.get_level_values("city").to_numpy()
@@ -212,8 +211,8 @@ class YearModel:
     def _io_matrices(self):
         if not hasattr(self, "_io_cache"):
             codes = self.tab.j_code
-            a = sp._off_diagonal(self.io, "industry2_supplier", "industry2_buyer", "alpha")
-            s = sp._off_diagonal(self.io, "industry2_buyer", "industry2_supplier", "sigma")
+            a = sp.off_diagonal(self.io, "industry2_supplier", "industry2_buyer", "alpha")
+            s = sp.off_diagonal(self.io, "industry2_buyer", "industry2_supplier", "sigma")
             self._io_cache = (a.reindex(index=codes, columns=codes).to_numpy(),
                               s.reindex(index=codes, columns=codes).to_numpy())
         return self._io_cache
@@ -231,7 +230,7 @@ def _nan_gap(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _gap(a: dict, b: dict) -> float:
-    g = max(float(np.max(np.abs(a["national"][k] - b["national"][k]))) for k in NATIONAL)
+    g = max(float(np.max(np.abs(a["national"][k] - b["national"][k]))) for k in sp.NATIONAL)
     la = a["local"] if "local" in a else None
     if la is None or "local" not in b:
         return float("inf")

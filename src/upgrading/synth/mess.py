@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from upgrading.core.columns import MONEY
 from upgrading.synth import identity
 from upgrading.synth.identity import VARIANT_CONTACT, VARIANT_NEW_CONTACT, VARIANT_NOTHING_KEPT, VARIANT_RENAMED
-from upgrading.synth.records import MONEY
 
 ID_CHANGE_KINDS = ("name", "representative_phone", "founding_county_industry", "nothing")
 ROW_DEFECTS = ("unit_slip", "assets_below_fixed", "negative_output", "missing_key", "outlier")

@@ -22,11 +22,6 @@ import pyarrow.compute as pc
 from upgrading.synth import identity
 from upgrading.synth.population import OWNERSHIPS
 
-MONEY = ["output", "value_added", "exports", "new_product", "intermediate", "fixed_assets",
-         "net_fixed_assets", "original_fixed_assets", "depreciation_current",
-         "depreciation_accumulated", "total_assets", "current_assets", "paid_in_capital",
-         "capital_state", "capital_collective", "capital_legal", "capital_individual",
-         "capital_hmt", "capital_foreign", "wage_bill", "sales", "profit", "rd"]
 
 
 @dataclass
