@@ -25,7 +25,7 @@ from pathlib import Path
 
 from upgrading.productivity import acf, lp
 from upgrading.productivity.by_industry import _arrays
-from upgrading.productivity.cli import read_panel
+from upgrading.productivity.panel import read_panel
 from upgrading.productivity.settings import from_mapping
 
 DEFAULT = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "chilean.csv"

@@ -12,6 +12,7 @@ import logging
 import sys
 import time
 
+from upgrading.core import cli
 from upgrading.core.errors import InputError
 
 
@@ -20,14 +21,9 @@ def _setup_logging() -> None:
                         stream=sys.stderr, force=True)
 
 
-def _run(func, args) -> int:
+def _run(step: str, func, args) -> int:
     _setup_logging()
-    try:
-        func(args)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return cli.run(step, lambda: func(args))
 
 
 def estimate_main(argv: list[str]) -> int:
@@ -61,7 +57,7 @@ def estimate_main(argv: list[str]) -> int:
         logging.info("%s: %d models, %d rows -> %s in %.1fs", a.family, len(family["models"]),
                      len(est), a.out, time.perf_counter() - t0)
 
-    return _run(go, args)
+    return _run("estimate", go, args)
 
 
 def crosscheck_main(argv: list[str]) -> int:
@@ -81,7 +77,7 @@ def crosscheck_main(argv: list[str]) -> int:
         if not crosscheck.run(a.data, a.specs, a.estimates, a.out, coef_rtol=a.coef_rtol, se_tol=a.se_tol):
             raise InputError(f"pyfixest and linearmodels disagree beyond tolerance; see {a.out}")
 
-    return _run(go, args)
+    return _run("crosscheck", go, args)
 
 
 def validate_main(argv: list[str]) -> int:
@@ -107,7 +103,7 @@ def validate_main(argv: list[str]) -> int:
         io.write_csv(validation.compare_files(a.estimates, a.truth, a.oracle, targets), a.out,
                      float_format="%.10g")
 
-    return _run(go, args)
+    return _run("validate", go, args)
 
 
 def validate_capital_main(argv: list[str]) -> int:
@@ -153,7 +149,7 @@ def validate_capital_main(argv: list[str]) -> int:
         if swapped is not None:
             io.write_parquet(swapped, a.panel_true_capital)
 
-    return _run(go, args)
+    return _run("validate-capital", go, args)
 
 
 def montecarlo_main(argv: list[str]) -> int:
@@ -178,7 +174,7 @@ def montecarlo_main(argv: list[str]) -> int:
         io.write_csv(montecarlo.run_draw(json.loads(a.config_json), a.specs, a.seed, keep=a.keep), a.out,
                      float_format="%.10g")
 
-    return _run(go, args)
+    return _run("montecarlo", go, args)
 
 
 def montecarlo_aggregate_main(argv: list[str]) -> int:
@@ -195,4 +191,4 @@ def montecarlo_aggregate_main(argv: list[str]) -> int:
 
         io.write_csv(montecarlo.coverage(a.draws), a.out)
 
-    return _run(go, args)
+    return _run("montecarlo-aggregate", go, args)

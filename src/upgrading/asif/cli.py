@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 
-from upgrading.core import io
+from upgrading.core import cli, io
 from upgrading.core.errors import InputError
 
 
@@ -36,15 +35,12 @@ def parse_years(text: str) -> list[int]:
     return years
 
 
-def _run(step, argv) -> int:
+def _run(name: str, step) -> int:
     t0 = time.perf_counter()
-    try:
-        step(argv)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    _log(f"done in {time.perf_counter() - t0:.1f} s")
-    return 0
+    code = cli.run(name, step)
+    if code == 0:
+        _log(f"done in {time.perf_counter() - t0:.1f} s")
+    return code
 
 
 def ingest_main(argv: list[str]) -> int:
@@ -59,7 +55,7 @@ def ingest_main(argv: list[str]) -> int:
     ap.add_argument("--columns-audit", help="per-column audit: used, alternative, unmapped (csv)")
     args = ap.parse_args(argv)
 
-    def step(_):
+    def step():
         from upgrading.asif.headers import load_header_map
         from upgrading.asif.ingest import ingest_years
 
@@ -72,7 +68,7 @@ def ingest_main(argv: list[str]) -> int:
         io.write_parquet(data, args.out)
         _log(f"ingest: {len(data)} rows -> {args.out}")
 
-    return _run(step, argv)
+    return _run("ingest", step)
 
 
 def inspect_main(argv: list[str]) -> int:
@@ -95,8 +91,7 @@ def inspect_main(argv: list[str]) -> int:
                              file=args.raw_dir)
         reports = [inspect_file(p, fields, args.rows) for p in files]
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return cli.fail("inspect-raw", exc)
     for rep in reports:
         print(format_report(rep, fields) + "\n")
     bad = [r.file for r in reports if not ok(r)]
@@ -117,7 +112,7 @@ def link_main(argv: list[str]) -> int:
                                       "across the 2003 revision (optional)")
     args = ap.parse_args(argv)
 
-    def step(_):
+    def step():
         from upgrading.asif import industry
         from upgrading.asif.link import link_firms
 
@@ -133,7 +128,7 @@ def link_main(argv: list[str]) -> int:
         io.write_parquet(data, args.out)
         _log(f"link: {data['firm_id'].nunique()} firms over {len(data)} rows -> {args.out}")
 
-    return _run(step, argv)
+    return _run("link", step)
 
 
 def link_truth_main(argv: list[str]) -> int:
@@ -144,7 +139,7 @@ def link_truth_main(argv: list[str]) -> int:
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
 
-    def step(_):
+    def step():
         from upgrading.asif.link import link_scores
 
         keys = ["source_file", "source_row"]
@@ -164,7 +159,7 @@ def link_truth_main(argv: list[str]) -> int:
         _log(f"link-truth: precision {s['precision']:.4f} recall {s['recall']:.4f} "
              f"over {s['true_pairs']} true pairs -> {args.out}")
 
-    return _run(step, argv)
+    return _run("link-truth", step)
 
 
 def read_side_files(raw_dir: str) -> dict[str, pd.DataFrame]:
@@ -193,7 +188,7 @@ def clean_main(argv: list[str]) -> int:
     ap.add_argument("--trace", help="parquet: every dropped or changed raw line with its rule (optional)")
     args = ap.parse_args(argv)
 
-    def step(_):
+    def step():
         from upgrading.asif.clean import clean, settings
         from upgrading.core.codebook import codebook
         from upgrading.asif.headers import load_header_map
@@ -214,4 +209,4 @@ def clean_main(argv: list[str]) -> int:
         io.write_parquet(panel, args.out)
         _log(f"clean: {len(panel)} firm-years -> {args.out}")
 
-    return _run(step, argv)
+    return _run("clean", step)

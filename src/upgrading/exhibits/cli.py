@@ -10,15 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from pathlib import Path
 
+from upgrading.core import cli
 from upgrading.core.errors import InputError
-
-
-def _fail(step: str, exc: Exception) -> int:
-    print(f"upgrading {step}: error: {exc}", file=sys.stderr)
-    return 1
 
 
 def _read_estimates(paths: list[str]):
@@ -65,19 +60,14 @@ def table_main(argv: list[str]) -> int:
         plan = json.loads(args.spec)
         if plan["id"] != args.table:
             raise InputError(f"--spec is for table {plan['id']!r}, not {args.table!r}")
-        spec = tables.TableSpec(
-            id=plan["id"], title=plan["title"],
-            columns=[tables.Column(**c) for c in plan["columns"]],
-            labels=plan.get("labels") or {}, notes=plan.get("notes") or "",
-            keep=plan.get("keep"), drop=plan.get("drop") or ["Intercept"],
-            digits=int(plan.get("digits", 3)), samples=plan.get("samples") or {})
+        spec = tables.spec_from_plan(plan)
         est = _read_estimates(args.estimates)
         try:
             tex, csv = tables.render(est, spec)
         except InputError as exc:
             raise InputError(str(exc), file=",".join(args.estimates)) from exc
     except (InputError, KeyError, json.JSONDecodeError) as exc:
-        return _fail("table", exc)
+        return cli.fail("table", exc)
     io.write_text(tex, args.out_tex)
     io.write_csv(csv, args.out_csv)
     print(f"table {args.table}: {len(spec.columns)} columns -> {args.out_tex}")
@@ -85,12 +75,6 @@ def table_main(argv: list[str]) -> int:
 
 
 # --------------------------------------------------------------------------- figures
-ANALYSIS_COLUMNS = ["firm_id", "year", "city", "region", "industry2", "ownership", "domestic",
-                    "foreign_share", "output", "va_ratio", "location_quotient"]
-# Read when present; the smile curve's panel (b) says so in its title when it is absent or empty.
-OPTIONAL_ANALYSIS_COLUMNS = ["open_network"]
-
-
 def figures_main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="upgrading figures",
                                  description="Draw every figure (PDF + PNG) and write its plotted numbers (CSV).")
@@ -106,14 +90,12 @@ def figures_main(argv: list[str]) -> int:
     import pyarrow.parquet as pq
 
     from upgrading.core import io
-    from upgrading.exhibits import figures, style
+    from upgrading.exhibits import drawing, figures, style
 
     try:
         plan = json.loads(args.plan)
-        labels = plan.get("labels") or {}
         have = set(pq.read_schema(args.analysis).names)
-        analysis = _read_analysis(args.analysis, ANALYSIS_COLUMNS
-                                  + [c for c in OPTIONAL_ANALYSIS_COLUMNS if c in have])
+        analysis = _read_analysis(args.analysis, drawing.analysis_columns(have))
         est = _read_estimates(args.estimates)
         names = {}
         if args.industries:
@@ -126,41 +108,18 @@ def figures_main(argv: list[str]) -> int:
             if missing:
                 raise InputError(f"cities file lacks column(s) {missing}", file=args.cities, column=missing[0])
             cities = figures.city_names_en(cty)
-        made = {}
-        made["foreign_presence"] = lambda: figures.foreign_presence(analysis)
-        made["smile_curve"] = lambda: figures.smile_curve(analysis, names, plan["shock_year"])
-        made["clusters"] = lambda: figures.clusters(analysis, plan["cluster_cities"], cities, names)
-        for key, entry in plan["registry"].items():
-            pairs = {tuple(p) for p in entry["models"]}
-            sub = est[[(f, m) in pairs for f, m in zip(est["family"], est["model"])]]
-            if sub.empty:
-                raise InputError(f"figure {key}: no estimates for models {sorted(pairs)}",
-                                 file=",".join(args.estimates))
-            if key == plan["event_figure"]:
-                made[key] = lambda sub=sub: figures.event_study(sub, plan["event_ref_year"], plan["shock_year"])
-            else:
-                made[key] = lambda sub=sub, entry=entry: figures.coefficients(sub, entry["terms"], labels)
-        term = plan["headline_term"]
-        pairs = {tuple(p) for p in plan["curve_models"]}
-        curve = est[[(f, m) in pairs for f, m in zip(est["family"], est["model"])]]
-        if (curve["term"] == term).sum() == 0:
-            raise InputError(f"spec curve: no estimate of term {term!r}", file=",".join(args.estimates),
-                             column="term")
-        made["spec_curve"] = lambda: figures.spec_curve(curve, term, labels.get(term, term),
-                                                        plan.get("family_titles"))
-        if "recovery" in plan["names"]:
-            if not args.validation:
-                raise InputError("the recovery figure needs --validation")
-            val = pd.read_csv(args.validation)
-            made["recovery"] = lambda: figures.recovery(val, labels, plan.get("model_labels"))
+        if "recovery" in plan["names"] and not args.validation:
+            raise InputError("the recovery figure needs --validation")
+        validation = pd.read_csv(args.validation) if "recovery" in plan["names"] else None
+        drawers = drawing.drawers(plan, analysis, est, ",".join(args.estimates), names, cities, validation)
         for name in plan["names"]:
-            fig, data = made[name]()
+            fig, data = drawers[name]()
             pdf, png = style.out_paths(args.outdir, name)
             style.savefig(fig, pdf, png)
             io.write_csv(data, Path(args.outdir) / f"{name}.csv")
             print(f"figure {name} -> {pdf} (+ .png, .csv)", flush=True)
     except (InputError, KeyError, json.JSONDecodeError) as exc:
-        return _fail("figures", exc)
+        return cli.fail("figures", exc)
     return 0
 
 
@@ -181,66 +140,26 @@ def numbers_main(argv: list[str]) -> int:
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
     import pandas as pd
+    import pyarrow.parquet as pq
 
     from upgrading.core import io
     from upgrading.exhibits import numbers
 
     try:
-        s = json.loads(args.settings)
-        cols = ["firm_id", "year", "city", "industry2", "domestic", "output"]
-        import pyarrow.parquet as pq
+        settings = json.loads(args.settings)
         have = set(pq.read_schema(args.analysis).names)
-        cols += [c for c in ("horizontal", "backward", "forward", "va_ratio", "exporter", "encouraged")
-                 if c in have]
-        analysis = _read_analysis(args.analysis, cols)
-        out = numbers.data_numbers(analysis, int(s.get("shock_year", 2002)))
-        # Where each number comes from: "file: column or estimate row" (a comment in numbers.tex).
-        sources = {k: f"{args.analysis}: {v}" for k, v in numbers.DATA_SOURCES.items() if k in out}
-        sources["ShockYear"] = "config exhibits.shock_year"
-        out.update(numbers.source_notice(args.data_source))
-        sources.update({k: "config data_source" for k in numbers.source_notice(args.data_source)})
-        if args.audit:
-            out.update(numbers.audit_numbers(pd.read_csv(args.audit)))
-            sources.update({k: f"{args.audit}: {v}" for k, v in numbers.AUDIT_SOURCES.items()})
-        est = _read_estimates(args.estimates)
-        src = ",".join(args.estimates)
-        est_sources: dict[str, str] = {}
-        for fam in s.get("auto_numbers") or []:
-            out.update(numbers.auto_estimate_numbers(est, fam, list(est["term"].astype(str).unique()),
-                                                     est_sources))
-        out.update(numbers.estimate_numbers(est, s.get("quotes") or {}, src, est_sources))
-        # The estimate rows name results/estimates/<family>.parquet; use the file actually read.
-        by_family = {Path(p).stem: p for p in args.estimates}
-        for k, v in est_sources.items():
-            fam_file, _, what = v.partition(": ")
-            sources[k] = f"{by_family.get(Path(fam_file).stem, fam_file)}: {what}"
-        for flag, fn in (("validation", numbers.validation_numbers), ("coverage", numbers.coverage_numbers)):
-            path = getattr(args, flag)
-            if path:
-                part: dict[str, str] = {}
-                out.update(fn(pd.read_csv(path), part))
-                sources.update({k: f"{path}: {v}" for k, v in part.items()})
-        if args.linking_truth:
-            linking = numbers.linking_numbers(pd.read_csv(args.linking_truth))
-            out.update(linking)
-            sources.update({k: f"{args.linking_truth}: row stage=all, column "
-                               f"{ {'LinkPrecision': 'precision', 'LinkRecall': 'recall'}.get(k, 'true_pairs')}"
-                            for k in linking})
+        analysis = _read_analysis(args.analysis, numbers.analysis_columns(have))
+        files = {flag: (path, pd.read_csv(path)) for flag in
+                 ("audit", "validation", "coverage", "linking_truth", "crosscheck")
+                 if (path := getattr(args, flag))}
         if args.capital:
-            recovery_path, beta_k_path = args.capital
-            capital = numbers.capital_numbers(pd.read_csv(recovery_path), pd.read_csv(beta_k_path))
-            out.update(capital)
-            sources.update({k: (f"{beta_k_path}: industry 'mean' row, columns effect and abs_error by method"
-                                if k.startswith("CapitalBetaK") else
-                                f"{recovery_path}: row measure x sample, columns mean_log_error, sd_log_error,"
-                                " share_within_10pct") for k in capital})
-        if args.crosscheck:
-            out.update(numbers.crosscheck_numbers(pd.read_csv(args.crosscheck)))
-            sources.update({k: f"{args.crosscheck}: {v}" for k, v in numbers.CROSSCHECK_SOURCES.items()})
+            files["capital"] = (args.capital, [pd.read_csv(p) for p in args.capital])
+        out, sources = numbers.collect(analysis, args.analysis, _read_estimates(args.estimates),
+                                       args.estimates, settings, args.data_source, files)
         text = numbers.render(out, header=f"data source: {args.data_source}",
                               sources={k: v for k, v in sources.items() if k in out})
     except (InputError, KeyError, ValueError, json.JSONDecodeError) as exc:
-        return _fail("numbers", exc)
+        return cli.fail("numbers", exc)
     io.write_text(text, args.out)
     print(f"numbers: {len(out)} macros -> {args.out}")
     return 0
@@ -265,7 +184,7 @@ def coverage_table_main(argv: list[str]) -> int:
             raise InputError(f"cannot read the coverage table: {exc}", file=args.coverage) from exc
         text = coverage_table.render(cov, json.loads(args.labels))
     except (InputError, ValueError, json.JSONDecodeError) as exc:
-        return _fail("coverage-table", exc)
+        return cli.fail("coverage-table", exc)
     io.write_text(text, args.out)
     print(f"coverage-table: {len(cov)} rows -> {args.out}")
     return 0
@@ -290,64 +209,12 @@ def exhibit_map_main(argv: list[str]) -> int:
     from upgrading.exhibits.trail import Trail
 
     try:
-        tplan = json.loads(args.tables)
-        fplan = json.loads(args.figures)
-        paper_tex = Path(args.paper).read_text(encoding="utf-8")
-        r = args.results
-        def models(pairs) -> str:
-            """config/specs.yaml family/model list; a family with many models is counted."""
-            by_family: dict[str, list[str]] = {}
-            for f, m in pairs:
-                by_family.setdefault(f, []).append(m)
-            return "config/specs.yaml: " + "; ".join(
-                f"{f}/{'+'.join(ms)}" if len(ms) <= 4 else f"{f} ({len(ms)} models)"
-                for f, ms in by_family.items())
-
-        tables = {t: {"title": p["spec"]["title"],
-                      "spec": models((c["family"], c["model"]) for c in p["spec"]["columns"]),
-                      "inputs": [f"{r}/estimates/{f}.parquet" for f in p["families"]]}
-                  for t, p in tplan.items()}
-        placed_tables = exhibit_map.placed(paper_tex)[0]
-        tables.update({t: {**v, "inputs": [i.replace("results/", f"{r}/", 1) if i.startswith("results/") else i
-                                           for i in v["inputs"]]}
-                       for t, v in exhibit_map.STAGE_TABLES.items()
-                       if t not in exhibit_map.PLACED_ONLY_TABLES or t in placed_tables})
         trail = Trail.read(args.trail) if args.trail else None
-        # Data figures read the analysis table and side files of the raw folder (industry names).
-        fig_job = trail.producer(f"{r}/figures/{fplan['names'][0]}.pdf") if trail and fplan["names"] else None
-        raw_figure_inputs = [f for f in (fig_job or {}).get("inputs", []) if trail.is_raw(f)]
-        figs = {}
-        for name in fplan["names"]:
-            if name in fplan["registry"]:
-                inputs = [f"{r}/estimates/{f}.parquet" for f in fplan["registry"][name]["families"]]
-                spec = models(fplan["registry"][name]["models"])
-            elif name == "spec_curve":
-                inputs = [f"{r}/estimates/{f}.parquet" for f in fplan["curve_families"]]
-                spec = models(fplan["curve_models"]) + f" (term {fplan['headline_term']})"
-            elif name == "recovery":
-                inputs = [f"{r}/estimates/validation.csv"]
-                spec = "config estimation.validation (families compared with the synthetic truth)"
-            else:
-                inputs = [args.analysis] + raw_figure_inputs
-                spec = "figure plan (config exhibits), columns of the analysis table"
-            figs[name] = {"title": fplan["titles"][name], "inputs": inputs, "spec": spec}
-        settings = json.loads(args.settings)
-        extras = [
-            {"exhibit": "In-text numbers", "title": "Every number quoted in the text (LaTeX macros)",
-             "rule": "numbers", "program": "upgrading numbers (src/upgrading/exhibits/numbers.py)",
-             "spec": "config exhibits: " + ", ".join(f"{k}={json.dumps(v, sort_keys=True)}"
-                                                     for k, v in sorted(settings.items()))
-                     + "; each macro's source file and column: comments in numbers.tex",
-             "inputs": f"{args.analysis};{r}/estimates/*.parquet;{r}/audit/cleaning.csv",
-             "output": f"{r}/numbers.tex"},
-            {"exhibit": "Paper", "title": "The article", "rule": "paper", "program": "latexmk (pdflatex, bibtex)",
-             "spec": "paper/paper.tex",
-             "inputs": f"paper/paper.tex;paper/references.bib;{r}/tables/*.tex;{r}/figures/*.pdf;{r}/numbers.tex",
-             "output": "paper/paper.pdf"},
-        ]
-        df = exhibit_map.build(tables, figs, paper_tex, r, extras, trail)
+        df = exhibit_map.from_plans(json.loads(args.tables), json.loads(args.figures),
+                                    Path(args.paper).read_text(encoding="utf-8"), args.results,
+                                    args.analysis, json.loads(args.settings), trail)
     except (InputError, KeyError, OSError, json.JSONDecodeError) as exc:
-        return _fail("exhibit-map", exc)
+        return cli.fail("exhibit-map", exc)
     io.write_csv(df, args.out)
     if args.out_md:
         io.write_text(exhibit_map.to_markdown(df), args.out_md)
@@ -369,27 +236,15 @@ def specs_appendix_main(argv: list[str]) -> int:
     from upgrading.core import io
     from upgrading.core import registry
     from upgrading.exhibits import exhibit_map, specs_appendix
-    from upgrading.exhibits.latex import escape
 
     try:
         spec = registry.load(args.specs)
         fams = [registry.resolve_family(spec, f, source=args.specs) for f in registry.family_ids(spec)]
         tex = specs_appendix.render(fams, spec.get("samples") or {})
-        paper_tables, paper_figures = exhibit_map.placed(Path(args.paper).read_text(encoding="utf-8"))
-        add, extra = exhibit_map.additional_tables_tex(json.loads(args.tables), paper_tables)
-        fplan = json.loads(args.figures)
-        extra_figures = [n for n in fplan["names"] if n not in paper_figures]
-        for name in extra_figures:
-            add += (r"\begin{figure}[htbp]\centering"
-                    rf"\includegraphics[width=\linewidth]{{figures/{name}.pdf}}"
-                    rf"\caption{{{escape(fplan['titles'][name])}}}\label{{fig:{name}}}\end{{figure}}" "\n")
-        if extra or extra_figures:
-            # Their own appendix, so they never float into the references.
-            add = (r"\FloatBarrier" "\n" r"\section{Additional exhibits}\label{app:additional}" "\n"
-                   "Exhibits of registry entries that the text above does not discuss, in registry order.\n"
-                   + add)
+        add = exhibit_map.additional_exhibits_tex(json.loads(args.tables), json.loads(args.figures),
+                                                  Path(args.paper).read_text(encoding="utf-8"))
     except (InputError, KeyError, OSError, json.JSONDecodeError) as exc:
-        return _fail("specs-appendix", exc)
+        return cli.fail("specs-appendix", exc)
     io.write_text(tex, args.out)
     io.write_text(add, args.out_additional)
     print(f"specs appendix: {sum(len(f['models']) for f in fams)} models in {len(fams)} families")
@@ -410,7 +265,7 @@ def manifest_main(argv: list[str]) -> int:
     try:
         m = manifest.build(args.inputs, args.outputs, args.config_yaml, root=os.getcwd())
     except (FileNotFoundError, ValueError) as exc:
-        return _fail("manifest", exc)
+        return cli.fail("manifest", exc)
     io.write_json(m, args.out)
     print(f"manifest: {len(m['inputs'])} inputs, {len(m['outputs'])} outputs -> {args.out}")
     return 0
@@ -474,7 +329,7 @@ def audit_main(argv: list[str]) -> int:
             target = args.file
         out.append(tr.chain_text(trail, target))
     except (InputError, OSError, KeyError) as exc:
-        return _fail("audit", exc)
+        return cli.fail("audit", exc)
     print("\n".join(out))
     return 0
 

@@ -9,6 +9,7 @@ here so the text and the tables agree.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pandas as pd
 
@@ -16,6 +17,9 @@ from upgrading.core.coverage import mc_se
 from upgrading.core.errors import InputError
 from upgrading.exhibits.latex import MACRO_NAME_RE, escape, fmt_float, fmt_int, is_missing, macro_name
 
+# Columns of the analysis table the data numbers read; the optional ones when the table has them.
+ANALYSIS_COLUMNS = ["firm_id", "year", "city", "industry2", "domestic", "output"]
+OPTIONAL_ANALYSIS_COLUMNS = ["horizontal", "backward", "forward", "va_ratio", "exporter", "encouraged"]
 STATS = {"estimate", "std_error", "p_value", "ci_low", "ci_high", "nobs", "n_clusters", "r2",
          "r2_within", "depvar_mean"}
 
@@ -239,15 +243,6 @@ def auto_estimate_numbers(est: pd.DataFrame, family: str, terms: list[str],
     return out
 
 
-def scientific(x, digits: int = 1) -> str:
-    """1.2e-09 -> \\ensuremath{1.2\\times 10^{-9}}; zero stays 0."""
-    x = float(x)
-    if x == 0.0:
-        return "0"
-    mant, exp = f"{x:.{digits}e}".split("e")
-    return rf"\ensuremath{{{mant}\times 10^{{{int(exp)}}}}}"
-
-
 def power_bound(x) -> str:
     """'below 10^k' for the smallest such k: engine differences are rounding noise whose digits
     change from run to run (threaded sums), so the text quotes only their order of magnitude."""
@@ -393,3 +388,60 @@ def coverage_numbers(cov: pd.DataFrame, sources: dict[str, str] | None = None) -
         if "bias" in cov.columns:
             out[base + "Bias"] = signed(r["bias"])
     return out
+
+
+def analysis_columns(available: set[str]) -> list[str]:
+    return ANALYSIS_COLUMNS + [c for c in OPTIONAL_ANALYSIS_COLUMNS if c in available]
+
+
+def collect(analysis: pd.DataFrame, analysis_file: str, est: pd.DataFrame, estimate_files: list[str],
+            settings: dict, data_source: str, files: dict) -> tuple[dict[str, str], dict[str, str]]:
+    """(macro -> value, macro -> "file: column or estimate row" it comes from) for numbers.tex.
+
+    `files`: the optional inputs that were given, {name: (path, table)} with names audit,
+    validation, coverage, linking_truth, crosscheck, and capital ((recovery path, beta_k path),
+    [recovery, beta_k])."""
+    out = data_numbers(analysis, int(settings.get("shock_year", 2002)))
+    sources = {k: f"{analysis_file}: {v}" for k, v in DATA_SOURCES.items() if k in out}
+    sources["ShockYear"] = "config exhibits.shock_year"
+    out.update(source_notice(data_source))
+    sources.update({k: "config data_source" for k in source_notice(data_source)})
+    if "audit" in files:
+        path, audit = files["audit"]
+        out.update(audit_numbers(audit))
+        sources.update({k: f"{path}: {v}" for k, v in AUDIT_SOURCES.items()})
+    est_sources: dict[str, str] = {}
+    for fam in settings.get("auto_numbers") or []:
+        out.update(auto_estimate_numbers(est, fam, list(est["term"].astype(str).unique()), est_sources))
+    out.update(estimate_numbers(est, settings.get("quotes") or {}, ",".join(estimate_files), est_sources))
+    # The estimate rows name results/estimates/<family>.parquet; use the file actually read.
+    by_family = {Path(p).stem: p for p in estimate_files}
+    for k, v in est_sources.items():
+        fam_file, _, what = v.partition(": ")
+        sources[k] = f"{by_family.get(Path(fam_file).stem, fam_file)}: {what}"
+    for name, fn in (("validation", validation_numbers), ("coverage", coverage_numbers)):
+        if name in files:
+            path, table = files[name]
+            part: dict[str, str] = {}
+            out.update(fn(table, part))
+            sources.update({k: f"{path}: {v}" for k, v in part.items()})
+    if "linking_truth" in files:
+        path, scores = files["linking_truth"]
+        linking = linking_numbers(scores)
+        out.update(linking)
+        sources.update({k: f"{path}: row stage=all, column "
+                           f"{ {'LinkPrecision': 'precision', 'LinkRecall': 'recall'}.get(k, 'true_pairs')}"
+                        for k in linking})
+    if "capital" in files:
+        (recovery_path, beta_k_path), (recovery, beta_k) = files["capital"]
+        capital = capital_numbers(recovery, beta_k)
+        out.update(capital)
+        sources.update({k: (f"{beta_k_path}: industry 'mean' row, columns effect and abs_error by method"
+                            if k.startswith("CapitalBetaK") else
+                            f"{recovery_path}: row measure x sample, columns mean_log_error, sd_log_error,"
+                            " share_within_10pct") for k in capital})
+    if "crosscheck" in files:
+        path, cross = files["crosscheck"]
+        out.update(crosscheck_numbers(cross))
+        sources.update({k: f"{path}: {v}" for k, v in CROSSCHECK_SOURCES.items()})
+    return out, sources

@@ -123,6 +123,16 @@ class TableSpec:
     samples: dict[str, str] = field(default_factory=dict)  # sample name -> prose definition
 
 
+def spec_from_plan(plan: dict) -> TableSpec:
+    """The table of one entry of the table plan (upgrading.exhibits.plan.tables)."""
+    return TableSpec(
+        id=plan["id"], title=plan["title"],
+        columns=[Column(**c) for c in plan["columns"]],
+        labels=plan.get("labels") or {}, notes=plan.get("notes") or "",
+        keep=plan.get("keep"), drop=plan.get("drop") or ["Intercept"],
+        digits=int(plan.get("digits", 3)), samples=plan.get("samples") or {})
+
+
 def check_tidy(est: pd.DataFrame, source: str) -> None:
     missing = [c for c in TIDY_COLUMNS if c not in est.columns]
     if missing:

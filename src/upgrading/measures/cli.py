@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 
-from upgrading.core import io
+from upgrading.core import cli, io
 from upgrading.core.errors import InputError
 from upgrading.measures import assemble, codebook, policy
 from upgrading.measures.settings import from_mapping
@@ -54,8 +53,7 @@ def main(argv: list[str]) -> int:
         cities = _read_csv(raw / "cities.csv", ["city"])
         merged = assemble.merge_tfp(panel, pd.read_parquet(args.tfp), args.tfp)
     except InputError as err:
-        print(f"upgrading measures: {err}", file=sys.stderr)
-        return 1
+        return cli.fail("measures", err)
     print(f"read {len(panel)} firm-years ({time.perf_counter() - t0:.1f}s); settings {cfg}", flush=True)
     analysis = assemble.build(merged, io_table, catalogue, cities, cfg)
     book = codebook.codebook(list(analysis.columns))

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import yaml
 
+from upgrading.core import cli
 from upgrading.core.errors import InputError
 
 
@@ -69,6 +69,4 @@ def main(argv: list[str]) -> int:
                  list(range(args.first_year, args.last_year + 1)), args.headers)
         return 0
     except (InputError, ValueError, KeyError) as exc:
-        kind = "missing parameter" if isinstance(exc, KeyError) else "error"
-        print(f"upgrading synthesize: {kind}: {exc}", file=sys.stderr)
-        return 1
+        return cli.fail("synthesize", exc)

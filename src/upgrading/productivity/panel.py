@@ -1,0 +1,92 @@
+"""The firm-year panel of the production functions: the roles of the column map read from
+the file, checked, and the columns estimation adds (first-stage groups, spillover controls)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from upgrading.core.errors import InputError
+from upgrading.productivity import controls
+from upgrading.productivity.settings import FIRST_STAGE_GROUP
+
+# Panel columns the spillover controls are built from (only read when asked for).
+CONTROL_INPUTS = ["output", "foreign_share", "hmt_share", "other_foreign_share"]
+
+
+def _schema(path: str) -> list[str]:
+    if str(path).endswith(".csv"):
+        return list(pd.read_csv(path, nrows=0).columns)
+    return pq.read_schema(path).names
+
+
+def read_panel(path: str, cfg_controls: tuple[str, ...], cfg) -> pd.DataFrame:
+    """The panel with the roles of `cfg.columns` under their internal names (y, l or l1.., k,
+    m, firm_id, year, industry2, city). No industry column: one industry (code 0)."""
+    present = set(_schema(path))
+    cmap = cfg.columns
+    wanted: dict[str, str] = {}  # input column -> internal name
+
+    def need(role: str, why: str) -> None:
+        for src, internal in zip(cmap.source(role), cmap.free if role == "l" else (role,)):
+            if src not in present:
+                raise InputError(f"required column is missing (role {role}, needed by {why}; "
+                                 f"map it with --columns {role}=NAME or productivity.columns)",
+                                 file=path, column=src)
+            wanted[src] = internal
+
+    for role in ("firm_id", "year", "y", "l", "k", "m"):
+        need(role, "every production function")
+    if cfg.first_stage_effects != "none":
+        need("city", f"productivity.first_stage_effects: {cfg.first_stage_effects}; set it to "
+                     "none for data without a city")
+    one_industry = cmap.industry2 not in present and cmap.industry2 == "industry2"
+    if not one_industry:
+        need("industry2", "estimation by industry")
+    if cfg_controls:
+        for col in CONTROL_INPUTS + (["exports"] if "forward" in cfg_controls else []):
+            if col not in present:
+                raise InputError("required column is missing (needed by "
+                                 "productivity.markov_controls)", file=path, column=col)
+            wanted.setdefault(col, col)
+        if "horizontal_local" in cfg_controls:
+            need("city", "productivity.markov_controls: horizontal_local")
+    if len(set(wanted.values())) != len(wanted):
+        raise InputError(f"productivity.columns: two roles share an internal name ({wanted})")
+    cols = list(wanted)
+    raw = pd.read_csv(path, usecols=cols) if str(path).endswith(".csv") \
+        else pd.read_parquet(path, columns=cols)
+    panel = raw.rename(columns=wanted)[list(wanted.values())]
+    if one_industry:
+        panel["industry2"] = 0
+    for col in ("firm_id", "year", "industry2"):
+        bad = np.flatnonzero(panel[col].isna().to_numpy())
+        if len(bad):
+            src = next((s for s, i in wanted.items() if i == col), col)
+            raise InputError("missing key values", file=path, column=src, rows=bad.tolist())
+    dup = np.flatnonzero(panel.duplicated(["firm_id", "year"], keep=False).to_numpy())
+    if len(dup):
+        raise InputError("duplicate firm-year rows (0-based rows)", file=path,
+                         column=cmap.firm_id, rows=dup.tolist())
+    return panel
+
+
+def add_estimation_columns(panel: pd.DataFrame, cfg) -> pd.DataFrame:
+    """fs_group: the first-stage fixed-effect codes (city, or city x period)."""
+    out = panel.copy()
+    if cfg.first_stage_effects == "city":
+        out[FIRST_STAGE_GROUP] = pd.factorize(out["city"])[0].astype(float)
+    elif cfg.first_stage_effects == "city_period":
+        out[FIRST_STAGE_GROUP] = (pd.factorize(out["city"])[0].astype(float) * 2
+                                  + (out["year"] >= cfg.period_split_year).astype(float))
+    return out
+
+
+def prepare(panel: pd.DataFrame, cfg, io_table: pd.DataFrame | None) -> pd.DataFrame:
+    """The panel estimation runs on: first-stage groups, the law-of-motion controls of
+    `cfg.markov_controls` (`io_table` for the vertical ones), sorted by industry, firm, year."""
+    panel = add_estimation_columns(panel, cfg)
+    if cfg.markov_controls:
+        panel = controls.attach(panel, cfg.markov_controls, io_table)
+    return panel.sort_values(["industry2", "firm_id", "year"], kind="stable").reset_index(drop=True)
