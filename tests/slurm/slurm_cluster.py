@@ -6,7 +6,7 @@ Used by tests/slurm/test_slurm_executor.py and by hand (README.md, "Running on a
     python tests/slurm/slurm_cluster.py status
     python tests/slurm/slurm_cluster.py stop     # scancel everything, scontrol shutdown, stop daemons by pid
 
-Facts this follows (measured on a Debian 12 VM without systemd, see issue 8):
+Facts this follows (measured on a Debian 12 VM without systemd):
 - slurm.conf must be at /etc/slurm/slurm.conf: `srun` inside a job does not see a
   config passed only through SLURM_CONF ("DNS SRV lookup failed").
 - There is no accounting database, so jobs are tracked with squeue and MinJobAge is

@@ -1,6 +1,6 @@
 """Calibration moments inside the tolerances stated beside each target of docs/calibration.md.
 
-Checked where the issue asks, at medium scale (~40k firms a year, ~15 s to generate), on every
+Checked at medium scale (~40k firms a year, ~15 s to generate), on every
 moment of the table (upgrading.synth.describe.TARGETS); the small world of the other tests is
 checked on the firm counts and the census jump."""
 
