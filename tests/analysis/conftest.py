@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from toy_panel import make_panel  # noqa: E402
+from .builders import make_panel
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = REPO / "config" / "specs.yaml"

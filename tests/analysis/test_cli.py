@@ -9,8 +9,8 @@ import pytest
 from upgrading.analysis import cli, montecarlo, tidy, validation
 from upgrading.core import registry
 
-from conftest import SPECS
-from toy_panel import TRUTH
+from .builders import TRUTH
+from .conftest import SPECS
 
 
 @pytest.fixture(scope="module")

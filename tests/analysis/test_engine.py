@@ -9,7 +9,7 @@ from upgrading.analysis import crosscheck, design, engine_pyfixest, estimate, ti
 from upgrading.core import registry
 from upgrading.analysis.engine_linearmodels import fixest_df_k
 
-from toy_panel import TRUTH, make_panel
+from .builders import TRUTH, make_panel
 
 REGS = ["horizontal_hmt", "horizontal_other", "backward", "forward"]
 

@@ -10,7 +10,7 @@ from upgrading.core import registry
 from upgrading.core.errors import InputError
 from upgrading.measures.codebook import analysis_columns
 
-from conftest import SPECS
+from .conftest import SPECS
 
 
 def _minimal():

@@ -15,8 +15,8 @@ from upgrading.analysis import design as dsg
 from upgrading.analysis import engine_pyfixest
 from upgrading.core import registry, within
 
-from test_engine import _family
-from toy_panel import make_panel
+from .builders import make_panel
+from .test_engine import _family
 
 COMPARED = ["estimate", "std_error", "statistic", "p_value", "ci_low", "ci_high", "r2", "r2_within"]
 

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import tiny
+from . import builders
 
 from upgrading.asif import capital, ownership
 from upgrading.asif.cli import clean_main, ingest_main, link_main
@@ -14,7 +14,7 @@ from upgrading.asif.cli import clean_main, ingest_main, link_main
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     d = tmp_path_factory.mktemp("tiny")
-    tiny.write_tiny(d / "raw")
+    builders.make_raw_files(d / "raw")
     p = {k: str(d / k) for k in ["ing.parquet", "ing.csv", "link.parquet", "link.csv", "panel.parquet",
                                  "clean.csv", "cb.csv"]}
     assert ingest_main(["--raw-dir", str(d / "raw"), "--years", "1998-2000", "--out", p["ing.parquet"],

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import tiny
+from . import builders
 
 from upgrading.asif import headers as hdr
 from upgrading.asif.cli import ingest_main
@@ -17,7 +17,7 @@ FIELDS = hdr.load_header_map("config/asif_headers.yaml")
 @pytest.fixture(scope="module")
 def raw(tmp_path_factory):
     d = tmp_path_factory.mktemp("raw")
-    tiny.write_tiny(d)
+    builders.make_raw_files(d)
     return d
 
 
@@ -189,7 +189,7 @@ def _frame_file(d, year, frame, fmt="csv", encoding="utf-8"):
 
 
 def _tiny_frame(year=1998):
-    rows = [r for _, r in tiny.rows_for_year(year)]
+    rows = [r for _, r in builders.rows_for_year(year)]
     return pd.DataFrame(rows).rename(columns={n: FIELDS[n].spellings[0] for n in rows[0]})
 
 

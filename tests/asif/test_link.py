@@ -1,9 +1,9 @@
-"""Linking on hand-made firms with known identities (tiny.py documents each case)."""
+"""Linking on hand-made firms with known identities (builders.py documents each case)."""
 
 import numpy as np
 import pandas as pd
 import pytest
-import tiny
+from . import builders
 
 from upgrading.asif.headers import load_header_map
 from upgrading.asif.ingest import ingest_years
@@ -13,8 +13,8 @@ from upgrading.asif.link import link_firms
 @pytest.fixture(scope="module")
 def linked(tmp_path_factory):
     d = tmp_path_factory.mktemp("raw")
-    truth = tiny.write_tiny(d)
-    data = ingest_years(str(d), tiny.YEARS, load_header_map("config/asif_headers.yaml"), log=lambda m: None)[0]
+    truth = builders.make_raw_files(d)
+    data = ingest_years(str(d), builders.YEARS, load_header_map("config/asif_headers.yaml"), log=lambda m: None)[0]
     firm, stage, audit = link_firms(data, log=lambda m: None)
     data["firm_id"], data["link_stage"] = firm, stage
     data["true"] = [truth[(y, r)] for y, r in zip(data["year"], data["source_row"])]

@@ -1,11 +1,11 @@
-"""Module-scoped fixtures built once from tests/exhibits/fixture_data.py."""
+"""Module-scoped fixtures built once from tests/exhibits/builders.py."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from .fixture_data import make_analysis, read_estimates
+from .builders import make_analysis, read_estimates
 
 
 @pytest.fixture(scope="module")

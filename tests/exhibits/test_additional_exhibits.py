@@ -7,7 +7,7 @@ import json
 
 from upgrading.exhibits import cli
 
-from .fixture_data import REPO
+from .builders import REPO
 
 
 def _run(tmp_path, paper_text: str, tables: list[str]) -> str:

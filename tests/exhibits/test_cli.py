@@ -8,7 +8,7 @@ import pandas as pd
 
 from upgrading.exhibits import cli
 
-from .fixture_data import FIXTURES, LABELS
+from .builders import FIXTURES, LABELS
 
 SPEC = {"id": "baseline", "title": "Baseline", "labels": LABELS,
         "columns": [{"family": "baseline", "model": "firm_year", "header": ""}]}

@@ -7,7 +7,7 @@ import yaml
 from upgrading.core import registry
 from upgrading.exhibits import exhibit_map, plan
 
-from .fixture_data import REPO
+from .builders import REPO
 
 PAPER = r"""
 \input{tables/b.tex} % \input{tables/commented}

@@ -8,7 +8,7 @@ import pandas as pd
 
 from upgrading.exhibits import figures, style
 
-from .fixture_data import FIXTURES, LABELS
+from .builders import FIXTURES, LABELS
 
 
 def _save_twice(fig_fn, tmp_path, name):

@@ -13,7 +13,7 @@ from upgrading.core.coverage import mc_se
 from upgrading.exhibits import numbers
 from upgrading.exhibits.latex import macro_name
 
-from .fixture_data import FIXTURES
+from .builders import FIXTURES
 
 
 def test_macro_names_are_letters_only():

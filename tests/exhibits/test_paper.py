@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .fixture_data import REPO
+from .builders import REPO
 
 PAPER = REPO / "paper" / "paper.tex"
 BIB = REPO / "paper" / "references.bib"

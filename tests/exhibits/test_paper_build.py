@@ -18,8 +18,7 @@ from upgrading.exhibits import cli, plan
 
 from placeholders import find_placeholders
 
-from .fake_results import write_all
-from .fixture_data import REPO
+from .builders import REPO, make_results
 
 pytestmark = pytest.mark.skipif(shutil.which("latexmk") is None, reason="latexmk not installed")
 
@@ -28,7 +27,7 @@ pytestmark = pytest.mark.skipif(shutil.which("latexmk") is None, reason="latexmk
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("paperbuild")
     cfg = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    ctx = write_all(root, REPO / cfg["specs"])
+    ctx = make_results(root, REPO / cfg["specs"])
     shutil.copytree(REPO / "paper", root / "paper",
                     ignore=shutil.ignore_patterns("build", "*.pdf", "*.aux", "*.log", "*.fls", "*.fdb_latexmk"))
     ex = cfg.get("exhibits")

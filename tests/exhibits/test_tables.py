@@ -11,7 +11,7 @@ from upgrading.core.errors import InputError
 from upgrading.exhibits import tables
 from upgrading.exhibits.latex import escape
 
-from .fixture_data import LABELS
+from .builders import LABELS
 
 
 def _spec(models, **kw):

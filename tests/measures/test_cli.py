@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from .toys import small_world
+from .builders import make_world
 from upgrading.core import spillovers
 from upgrading.core import io
 from upgrading.measures.cli import main
@@ -21,7 +21,7 @@ CONTRACT = ["firm_id", "year", "city", "province", "region", "industry2", "indus
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
     d = tmp_path_factory.mktemp("measures")
-    panel, tfp = small_world()
+    panel, tfp = make_world()
     io.write_parquet(panel, d / "panel.parquet")
     io.write_parquet(tfp, d / "tfp.parquet")
     raw = d / "raw"

@@ -1,11 +1,11 @@
-"""Fixtures of the productivity tests (the simulated world lives in sim.py)."""
+"""Fixtures of the productivity tests (the simulated world: builders.make_world)."""
 
 import pandas as pd
 import pytest
 
-from .sim import simulate
+from .builders import make_world
 
 
 @pytest.fixture(scope="module")
 def world() -> pd.DataFrame:
-    return simulate(2000, 8, seed=7)
+    return make_world(2000, 8, seed=7)

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from .sim import simulate
+from .builders import make_world
 from upgrading.core import io
 from upgrading.productivity.cli import main
 
@@ -12,10 +12,10 @@ from upgrading.productivity.cli import main
 @pytest.fixture(scope="module")
 def panel_path(tmp_path_factory):
     d = tmp_path_factory.mktemp("prod")
-    a = simulate(600, 6, seed=21, industry=17)
-    b = simulate(600, 6, seed=22, industry=40, beta_l=0.35, beta_k=0.4)
+    a = make_world(600, 6, seed=21, industry=17)
+    b = make_world(600, 6, seed=22, industry=40, beta_l=0.35, beta_k=0.4)
     b["firm_id"] += 10_000
-    tiny = simulate(5, 3, seed=23, industry=43)  # too few firm-years: no estimate, logged
+    tiny = make_world(5, 3, seed=23, industry=43)  # too few firm-years: no estimate, logged
     tiny["firm_id"] += 20_000
     df = pd.concat([a, b, tiny], ignore_index=True)
     df.loc[3, "y"] = np.nan  # a firm-year with missing value added: TFP missing, not dropped
@@ -75,7 +75,7 @@ def test_unknown_setting_is_an_error(panel_path, tmp_path, capsys):
 
 def two_labour_inputs(seed=41) -> pd.DataFrame:
     """Skilled and unskilled labour (elasticities 0.25, 0.2), with the prodest column names."""
-    df = simulate(1500, 7, seed=seed)
+    df = make_world(1500, 7, seed=seed)
     rng = np.random.default_rng(seed)
     df["fX1"] = df["l"] + rng.normal(0, 0.3, len(df))
     df["fX2"] = 0.8 * df["l"] + rng.normal(0, 0.3, len(df))

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from .sim import TRUE_K, TRUE_L, simulate, to_arrays
+from .builders import TRUE_K, TRUE_L, make_world, to_arrays
 from upgrading.productivity import acf, lp
 from upgrading.productivity.bootstrap import firm_bootstrap_se
 
@@ -36,7 +36,7 @@ def test_ols_beta_l_biased_up(data):
 
 
 def test_acf_recovers_with_markov_controls_and_no_year_effects():
-    df = simulate(1500, 8, seed=11)
+    df = make_world(1500, 8, seed=11)
     # an industry-year control: its lag enters the law of motion
     df["horizontal"] = 0.1 + 0.02 * (df["year"] - 1998)
     d = to_arrays(df) | {"horizontal": df["horizontal"].to_numpy(float)}
@@ -65,7 +65,7 @@ def test_first_stage_city_effects_absorb_local_input_shares():
     # a city-level shift in intermediates: m is no longer a function of (omega, k, l) alone
     # (same draws as without the shift: city effects must make the estimate invariant to it)
     def arrays(shift):
-        df = simulate(2000, 8, seed=13, city_input_shift=shift)
+        df = make_world(2000, 8, seed=13, city_input_shift=shift)
         return to_arrays(df) | {"city": df["city"].to_numpy(float)}
 
     fe = acf.Settings(first_stage_group="city")
@@ -91,7 +91,7 @@ def test_within_fit_equals_dummy_regression():
 def test_selection_correction_reduces_threshold_bias():
     # a survey threshold on current value added selects on omega_t given k_t: plain ACF
     # understates beta_k; the Olley-Pakes observation probability in g removes most of it
-    df = simulate(3000, 8, seed=5)
+    df = make_world(3000, 8, seed=5)
     df = df[df["y"] >= np.quantile(df["y"], 0.15)]
     d = to_arrays(df)
     start = np.array([TRUE_L, TRUE_K])
@@ -105,7 +105,7 @@ def test_selection_correction_reduces_threshold_bias():
 
 def test_city_effects_in_law_of_motion_keep_recovery():
     # with no city-level productivity in the world, city effects in g must not move ACF much
-    df = simulate(1500, 8, seed=17)
+    df = make_world(1500, 8, seed=17)
     d = to_arrays(df) | {"city": df["city"].to_numpy(float)}
     plain = acf.estimate(d)
     grouped = acf.estimate(d, acf.Settings(markov_group="city"))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import optimize
 
-from .sim import TRUE_K, TRUE_L, simulate, to_arrays
+from .builders import TRUE_K, TRUE_L, make_world, to_arrays
 from upgrading.productivity import lp, search
 from upgrading.productivity.acf import Settings
 from upgrading.productivity.design import lag_index, polynomial
@@ -47,7 +47,7 @@ def test_no_root_is_a_failure_with_the_best_criterion():
 
 
 def test_lp_nlls_equals_direct_least_squares():
-    df = simulate(400, 6, seed=31)
+    df = make_world(400, 6, seed=31)
     d = to_arrays(df)
     settings = Settings(poly_degree=2, markov_year_effects=False, selection=False,
                         first_stage_year_effects=False)

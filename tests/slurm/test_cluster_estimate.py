@@ -1,11 +1,11 @@
-"""The cluster-time estimator (tests/slurm/cluster_estimate.py) on hand-computed DAGs."""
+"""The cluster-time estimator (tools/cluster_estimate.py) on hand-computed DAGs."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 from cluster_estimate import Job, link, parse_dry_run, simulate  # noqa: E402
 
 DRY_RUN = """

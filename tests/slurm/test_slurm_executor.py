@@ -1,7 +1,7 @@
 """The DAG on a real single-node SLURM cluster gives the same bytes as a local run.
 
 Needs root: the test installs Debian's slurm-wlm and munge when missing, starts
-munged, slurmctld and slurmd (tests/slurm/slurm_cluster.py), and stops them by pid
+munged, slurmctld and slurmd (tools/slurm_cluster.py), and stops them by pid
 afterwards whatever happens. Without root or the packages it skips with the reason.
 
 Two checks share one cluster:
@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 from dag_support import copy_repository  # noqa: E402  (tests/dag_support.py: source tree, no generated data)
 from slurm_cluster import ClusterUnavailable, SlurmCluster, ensure_installed  # noqa: E402

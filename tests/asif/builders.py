@@ -1,6 +1,6 @@
 """Hand-made tiny raw ASIF files (a few firms, three years) that follow docs/contracts.md.
 
-Firms (true identity in the `true_firm` list returned by `write_tiny`):
+Firms (true identity in the `true_firm` list returned by `make_raw_files`):
   A: same legal ID every year;               B: legal ID changes in 2000 (name links it)
   C: ID and name change in 2000 (rep+phone); D: absent in 1999 (gap link from 1998)
   E: foreign (reg 310), F: HMT (reg 220), G: employment 5 (dropped by min_employment)
@@ -91,7 +91,7 @@ def write_side_files(raw: Path) -> None:
     (raw / "investment_prices.csv").write_text("\n".join(prices) + "\n", encoding="utf-8")
 
 
-def write_tiny(raw: Path) -> dict[tuple[int, int], str]:
+def make_raw_files(raw: Path) -> dict[tuple[int, int], str]:
     """Write asif_1998-2000.csv (UTF-8, UTF-8 BOM, GBK) and side files; (year, row) -> true firm."""
     raw.mkdir(parents=True, exist_ok=True)
     truth = {}

@@ -1,6 +1,6 @@
 """Estimate how long the DAG takes on N cluster nodes, from a finished run's own timings.
 
-    .venv/bin/python tests/slurm/cluster_estimate.py --workdir . [--configfile F] \
+    .venv/bin/python tools/cluster_estimate.py --workdir . [--configfile F] \
         [--nodes 1 2 4 8] [--cores-per-node 32] [--mem-per-node 128000] [--overhead 10] [TARGET ...]
 
 Run it in (or point --workdir at) a repository copy that has built the targets, so

@@ -13,7 +13,7 @@ import pandas as pd
 TRUE_L, TRUE_K = 0.45, 0.30
 
 
-def simulate(n_firms: int, n_years: int, seed: int, beta_l: float = TRUE_L,
+def make_world(n_firms: int, n_years: int, seed: int, beta_l: float = TRUE_L,
              beta_k: float = TRUE_K, industry: int = 13, city_input_shift: float = 0.0) -> pd.DataFrame:
     """`city_input_shift`: sd of a city-level shift in log intermediates (a local input share),
     which breaks the proxy unless the first stage has city effects."""

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 
-def small_world(seed: int = 3, n_firms: int = 300, years=range(2000, 2005)) -> tuple[pd.DataFrame, pd.DataFrame]:
+def make_world(seed: int = 3, n_firms: int = 300, years=range(2000, 2005)) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A small random panel with every column measures reads, and its tfp table."""
     rng = np.random.default_rng(seed)
     firms = pd.DataFrame({

@@ -2,9 +2,9 @@
 
 Used by tests/slurm/test_slurm_executor.py and by hand (README.md, "Running on a cluster (SLURM)"):
 
-    python tests/slurm/slurm_cluster.py start    # as root: install if needed, write config, start, wait idle
-    python tests/slurm/slurm_cluster.py status
-    python tests/slurm/slurm_cluster.py stop     # scancel everything, scontrol shutdown, stop daemons by pid
+    python tools/slurm_cluster.py start    # as root: install if needed, write config, start, wait idle
+    python tools/slurm_cluster.py status
+    python tools/slurm_cluster.py stop     # scancel everything, scontrol shutdown, stop daemons by pid
 
 Facts this follows (measured on a Debian 12 VM without systemd):
 - slurm.conf must be at /etc/slurm/slurm.conf: `srun` inside a job does not see a
@@ -28,7 +28,7 @@ from pathlib import Path
 
 CONF_PATH = Path("/etc/slurm/slurm.conf")
 # First line of every slurm.conf this module writes: only such a file is overwritten or removed.
-MARKER = "# Written by tests/slurm/slurm_cluster.py (upgrading compendium): single-node test cluster."
+MARKER = "# Written by tools/slurm_cluster.py (upgrading compendium): single-node test cluster."
 DEFAULT_STATE_DIR = Path("/tmp/upgrading-slurm")
 MUNGE_RUN_DIR = Path("/run/munge")
 MUNGE_PID = MUNGE_RUN_DIR / "munged.pid"
