@@ -21,9 +21,9 @@ def _setup_logging() -> None:
                         stream=sys.stderr, force=True)
 
 
-def _run(step: str, func, args) -> int:
+def _run(name: str, func, args) -> int:
     _setup_logging()
-    return cli.run(step, lambda: func(args))
+    return cli.run(name, lambda: func(args))
 
 
 def estimate_main(argv: list[str]) -> int:
@@ -38,7 +38,7 @@ def estimate_main(argv: list[str]) -> int:
     p.add_argument("--timings", default=None, help="optional CSV of wall and CPU seconds per demeaning or pyfixest call")
     args = p.parse_args(argv)
 
-    def go(a):
+    def step(a):
         import pandas as pd
 
         from upgrading.core import io
@@ -57,7 +57,7 @@ def estimate_main(argv: list[str]) -> int:
         logging.info("%s: %d models, %d rows -> %s in %.1fs", a.family, len(family["models"]),
                      len(est), a.out, time.perf_counter() - t0)
 
-    return _run("estimate", go, args)
+    return _run("estimate", step, args)
 
 
 def crosscheck_main(argv: list[str]) -> int:
@@ -71,13 +71,13 @@ def crosscheck_main(argv: list[str]) -> int:
     p.add_argument("--se-tol", type=float, default=1e-4)
     args = p.parse_args(argv)
 
-    def go(a):
+    def step(a):
         from . import crosscheck
 
         if not crosscheck.run(a.data, a.specs, a.estimates, a.out, coef_rtol=a.coef_rtol, se_tol=a.se_tol):
             raise InputError(f"pyfixest and linearmodels disagree beyond tolerance; see {a.out}")
 
-    return _run("crosscheck", go, args)
+    return _run("crosscheck", step, args)
 
 
 def validate_main(argv: list[str]) -> int:
@@ -92,7 +92,7 @@ def validate_main(argv: list[str]) -> int:
     p.add_argument("--out", required=True, help="validation CSV")
     args = p.parse_args(argv)
 
-    def go(a):
+    def step(a):
         import json
 
         from upgrading.core import io
@@ -103,7 +103,7 @@ def validate_main(argv: list[str]) -> int:
         io.write_csv(validation.compare_files(a.estimates, a.truth, a.oracle, targets), a.out,
                      float_format="%.10g")
 
-    return _run("validate", go, args)
+    return _run("validate", step, args)
 
 
 def validate_capital_main(argv: list[str]) -> int:
@@ -119,7 +119,7 @@ def validate_capital_main(argv: list[str]) -> int:
                    help="also write the panel with true capital (run `upgrading productivity` on it by hand)")
     args = p.parse_args(argv)
 
-    def go(a):
+    def step(a):
         import pandas as pd
 
         from upgrading.core import io
@@ -149,7 +149,7 @@ def validate_capital_main(argv: list[str]) -> int:
         if swapped is not None:
             io.write_parquet(swapped, a.panel_true_capital)
 
-    return _run("validate-capital", go, args)
+    return _run("validate-capital", step, args)
 
 
 def montecarlo_main(argv: list[str]) -> int:
@@ -164,7 +164,7 @@ def montecarlo_main(argv: list[str]) -> int:
     p.add_argument("--keep", default=None, help="work in DIR/mc_SEED and keep it (debugging)")
     args = p.parse_args(argv)
 
-    def go(a):
+    def step(a):
         import json
 
         from upgrading.core import io
@@ -174,7 +174,7 @@ def montecarlo_main(argv: list[str]) -> int:
         io.write_csv(montecarlo.run_draw(json.loads(a.config_json), a.specs, a.seed, keep=a.keep), a.out,
                      float_format="%.10g")
 
-    return _run("montecarlo", go, args)
+    return _run("montecarlo", step, args)
 
 
 def montecarlo_aggregate_main(argv: list[str]) -> int:
@@ -184,11 +184,11 @@ def montecarlo_aggregate_main(argv: list[str]) -> int:
     p.add_argument("--out", required=True, help="coverage CSV")
     args = p.parse_args(argv)
 
-    def go(a):
+    def step(a):
         from upgrading.core import io
 
         from . import montecarlo
 
         io.write_csv(montecarlo.coverage(a.draws), a.out)
 
-    return _run("montecarlo-aggregate", go, args)
+    return _run("montecarlo-aggregate", step, args)

@@ -28,26 +28,26 @@ def drawers(plan: dict, analysis: pd.DataFrame, est: pd.DataFrame, estimates_fil
     specification curve get the estimates of their plan's models (an error names
     `estimates_file` when there are none)."""
     labels = plan.get("labels") or {}
-    made: dict[str, Callable] = {}
-    made["foreign_presence"] = lambda: figures.foreign_presence(analysis)
-    made["smile_curve"] = lambda: figures.smile_curve(analysis, industry_names, plan["shock_year"])
-    made["clusters"] = lambda: figures.clusters(analysis, plan["cluster_cities"], city_names, industry_names)
+    draw: dict[str, Callable] = {}
+    draw["foreign_presence"] = lambda: figures.foreign_presence(analysis)
+    draw["smile_curve"] = lambda: figures.smile_curve(analysis, industry_names, plan["shock_year"])
+    draw["clusters"] = lambda: figures.clusters(analysis, plan["cluster_cities"], city_names, industry_names)
     for key, entry in plan["registry"].items():
         pairs = {tuple(p) for p in entry["models"]}
         sub = est[[(f, m) in pairs for f, m in zip(est["family"], est["model"])]]
         if sub.empty:
             raise InputError(f"figure {key}: no estimates for models {sorted(pairs)}", file=estimates_file)
         if key == plan["event_figure"]:
-            made[key] = lambda sub=sub: figures.event_study(sub, plan["event_ref_year"], plan["shock_year"])
+            draw[key] = lambda sub=sub: figures.event_study(sub, plan["event_ref_year"], plan["shock_year"])
         else:
-            made[key] = lambda sub=sub, entry=entry: figures.coefficients(sub, entry["terms"], labels)
+            draw[key] = lambda sub=sub, entry=entry: figures.coefficients(sub, entry["terms"], labels)
     term = plan["headline_term"]
     pairs = {tuple(p) for p in plan["curve_models"]}
     curve = est[[(f, m) in pairs for f, m in zip(est["family"], est["model"])]]
     if (curve["term"] == term).sum() == 0:
         raise InputError(f"spec curve: no estimate of term {term!r}", file=estimates_file, column="term")
-    made["spec_curve"] = lambda: figures.spec_curve(curve, term, labels.get(term, term),
+    draw["spec_curve"] = lambda: figures.spec_curve(curve, term, labels.get(term, term),
                                                     plan.get("family_titles"))
     if validation is not None:
-        made["recovery"] = lambda: figures.recovery(validation, labels, plan.get("model_labels"))
-    return made
+        draw["recovery"] = lambda: figures.recovery(validation, labels, plan.get("model_labels"))
+    return draw

@@ -58,11 +58,11 @@ def price_table(national: pd.DataFrame, inv_defl: np.ndarray) -> tuple[np.ndarra
     return np.concatenate([pre, inv_defl], axis=1), y0
 
 
-def cell_growth(rng: np.random.Generator, tab: Tables, sd: float) -> tuple[np.ndarray, np.ndarray]:
+def cell_growth(rng: np.random.Generator, tables: Tables, sd: float) -> tuple[np.ndarray, np.ndarray]:
     """(province position of every city, province x industry deviation of investment growth)."""
-    prov = tab.city_code // 10000
+    prov = tables.city_code // 10000
     codes, pos = np.unique(prov, return_inverse=True)
-    return pos, rng.normal(0.0, sd, (len(codes), len(tab.j_code)))
+    return pos, rng.normal(0.0, sd, (len(codes), len(tables.j_code)))
 
 
 def opening_books(rng: np.random.Generator, k_real: np.ndarray, founding: np.ndarray, year: int,
@@ -83,20 +83,20 @@ def opening_books(rng: np.random.Generator, k_real: np.ndarray, founding: np.nda
     real = w * (k_real / (w * (1 - delta) ** lag[None, :]).sum(axis=1))[:, None]
     s_idx = np.clip(year - y0 - lag[None, :], 0, None)
     nominal = np.where(valid, real * prices[j[:, None], s_idx], 0.0)
-    d = cfg["depreciation_rate"]
+    rate = cfg["depreciation_rate"]
     ofa = nominal.sum(axis=1)
-    nbv = (nominal * (1 - d) ** lag[None, :]).sum(axis=1)
-    dep = d * (nbv - nominal[:, 0]) / (1 - d)  # d x last year's net value
+    nbv = (nominal * (1 - rate) ** lag[None, :]).sum(axis=1)
+    dep = rate * (nbv - nominal[:, 0]) / (1 - rate)  # d x last year's net value
     return {"OFA": ofa, "NBV": nbv, "ACC": ofa - nbv, "dep": dep, "I_nom": nominal[:, 0]}
 
 
-def roll_forward(st: dict, invest_nominal: np.ndarray, d: float) -> None:
+def roll_forward(state: dict, invest_nominal: np.ndarray, rate: float) -> None:
     """One year of bookkeeping in place: depreciate last year's net value, add this year's investment."""
-    st["dep"] = d * st["NBV"]
-    st["NBV"] = st["NBV"] - st["dep"] + invest_nominal
-    st["ACC"] = st["ACC"] + st["dep"]
-    st["OFA"] = st["OFA"] + invest_nominal
-    st["I_nom"] = invest_nominal
+    state["dep"] = rate * state["NBV"]
+    state["NBV"] = state["NBV"] - state["dep"] + invest_nominal
+    state["ACC"] = state["ACC"] + state["dep"]
+    state["OFA"] = state["OFA"] + invest_nominal
+    state["I_nom"] = invest_nominal
 
 
 @dataclass
@@ -112,10 +112,10 @@ class Ledger:
     cell_dev: np.ndarray
 
     @classmethod
-    def build(cls, rng: np.random.Generator, cfg: dict, delta: float, tab: Tables,
+    def build(cls, rng: np.random.Generator, cfg: dict, delta: float, tables: Tables,
               national: pd.DataFrame, inv_defl: np.ndarray) -> "Ledger":
         prices, y0 = price_table(national, inv_defl)
-        prov_pos, cell_dev = cell_growth(rng, tab, cfg["growth_cell_sd"])
+        prov_pos, cell_dev = cell_growth(rng, tables, cfg["growth_cell_sd"])
         return cls(rng, cfg, delta, prices, y0, prov_pos, cell_dev)
 
     def open(self, k_real: np.ndarray, founding: np.ndarray, year: int, j: np.ndarray,
@@ -124,5 +124,5 @@ class Ledger:
         return opening_books(self.rng, k_real, founding, year, j, dev, self.prices, self.y0,
                              self.cfg, self.delta)
 
-    def roll(self, st: dict, invest_nominal: np.ndarray) -> None:
-        roll_forward(st, invest_nominal, self.cfg["depreciation_rate"])
+    def roll(self, state: dict, invest_nominal: np.ndarray) -> None:
+        roll_forward(state, invest_nominal, self.cfg["depreciation_rate"])

@@ -17,87 +17,92 @@ def _zero_measures(n_city: int, n_j: int) -> dict:
     return {"national": {k: np.zeros(n_j) for k in NATIONAL}, "local_cells": np.full((n_city, n_j), np.nan)}
 
 
-def simulate(tab: Tables, p: dict, io: pd.DataFrame, defl: dict, years: list[int],
+def simulate(tables: Tables, params: dict, io: pd.DataFrame, deflators: dict, years: list[int],
              targets: dict[int, int], rng: np.random.Generator, ledger: Ledger):
     """Returns (static traits of every firm, observed firm-years as a DataFrame, per-year
     diagnostics, unsurveyed firm-years: domestic firms alive but below the survey threshold)."""
-    n_city, n_j = len(tab.city_code), len(tab.j_code)
+    n_city, n_j = len(tables.city_code), len(tables.j_code)
     static: dict[str, list] = {}
     n_firms = 0
-    fs: dict = {}
-    st: dict = {}
-    S_prev = _zero_measures(n_city, n_j)
+    traits: dict = {}
+    state: dict = {}
+    measures_prev = _zero_measures(n_city, n_j)
     records, diag, unsurveyed = [], [], []
-    delta = p["delta"]
+    delta = params["delta"]
 
     for t, year in enumerate(years):
-        def make_model(f, s, _t=t, _y=year):
-            return YearModel(tab, p, io, defl, _y, _t, s, f, n_city)
+        def make_model(firm_traits, firm_state, _t=t, _y=year):
+            return YearModel(tables, params, io, deflators, _y, _t, firm_state, firm_traits, n_city)
 
         target = int(targets[year])
         if t > 0:  # survivors move on: productivity, wage shock, capital from last year's decision
-            keep = ~st.pop("exit")
-            fs, st = _subset(fs, keep), _subset(st, keep)
-            n = len(st["u"])
-            st["u"] = p["rho_u"] * st["u"] + rng.normal(0, p["sd_u_innovation"], n)
-            rw = p["rho_wage"]
-            st["w"] = rw * st["w"] + rng.normal(0, p["sd_wage"] * np.sqrt(1 - rw * rw), n)
-            st["K"] = (1 - delta) * st["K"] + st["I_next"]
-            ledger.roll(st, st.pop("I_next") * defl["investment"][fs["j"], t])
-            st.update(draw_noise(rng, n, p))
-            n_inc_obs = int(make_model(fs, st).evaluate(S_prev)["observed"].sum())
-            n_new = max(target - n_inc_obs, int(np.ceil(p["min_entry_rate"] * target)))
-            shares = p["ownership_entry"]
+            keep = ~state.pop("exit")
+            traits, state = _subset(traits, keep), _subset(state, keep)
+            n = len(state["u"])
+            state["u"] = params["rho_u"] * state["u"] + rng.normal(0, params["sd_u_innovation"], n)
+            rho_wage = params["rho_wage"]
+            state["w"] = (rho_wage * state["w"]
+                          + rng.normal(0, params["sd_wage"] * np.sqrt(1 - rho_wage * rho_wage), n))
+            state["K"] = (1 - delta) * state["K"] + state["I_next"]
+            ledger.roll(state, state.pop("I_next") * deflators["investment"][traits["j"], t])
+            state.update(draw_noise(rng, n, params))
+            n_inc_obs = int(make_model(traits, state).evaluate(measures_prev)["observed"].sum())
+            n_new = max(target - n_inc_obs, int(np.ceil(params["min_entry_rate"] * target)))
+            shares = params["ownership_entry"]
         else:
-            n_new, shares = target, p["ownership_initial"]
-        new = draw_new_firms(rng, tab, n_new, year, shares, p, entrant=t > 0)
+            n_new, shares = target, params["ownership_initial"]
+        new = draw_new_firms(rng, tables, n_new, year, shares, params, entrant=t > 0)
         new["firm"] = np.arange(n_firms, n_firms + n_new)
         n_firms += n_new
         for k, v in new.items():
             static.setdefault(k, []).append(v)
-        st_new = {"u": new["u0"], "w": new["w0"], "K": np.exp(new["kbar"]), "l_prev": np.full(n_new, np.nan),
-                  **draw_noise(rng, n_new, p)}
-        st_new = accept_above_threshold(make_model, new, st_new, S_prev, p, tab, rng)
-        st_new.update(ledger.open(st_new["K"], new["founding_year"], year, new["j"], new["c"]))
-        fs = new if t == 0 else _concat(fs, new)
-        st = st_new if t == 0 else _concat({k: st[k] for k in st_new}, st_new)
+        state_new = {"u": new["u0"], "w": new["w0"], "K": np.exp(new["kbar"]), "l_prev": np.full(n_new, np.nan),
+                     **draw_noise(rng, n_new, params)}
+        state_new = accept_above_threshold(make_model, new, state_new, measures_prev, params, tables, rng)
+        state_new.update(ledger.open(state_new["K"], new["founding_year"], year, new["j"], new["c"]))
+        traits = new if t == 0 else _concat(traits, new)
+        state = state_new if t == 0 else _concat({k: state[k] for k in state_new}, state_new)
 
-        model = make_model(fs, st)
-        out, S, gap, iters = solve_year(model, S_prev, p)
-        m = out["observed"]
-        nat, loc = out["measures"]
-        rec = {"firm": fs["firm"][m], "year": np.full(int(m.sum()), year, np.int16),
-               "u": st["u"][m], "w": st["w"][m], "capital": st["K"][m], "ofa": st["OFA"][m],
-               "acc": st["ACC"][m], "dep": st["dep"][m], "investment_nominal": st["I_nom"][m], "va_share": model.va_share[m],
-               "wage": model.wage[m], "eps": st["eps"][m], "sales_noise": st["sales_noise"][m],
-               "cluster": model.cluster[m], "horizontal_local": loc[m]}
+        model = make_model(traits, state)
+        out, measures, gap, iters = solve_year(model, measures_prev, params)
+        observed = out["observed"]
+        national, local = out["measures"]
+        rec = {"firm": traits["firm"][observed], "year": np.full(int(observed.sum()), year, np.int16),
+               "u": state["u"][observed], "w": state["w"][observed], "capital": state["K"][observed],
+               "ofa": state["OFA"][observed], "acc": state["ACC"][observed], "dep": state["dep"][observed],
+               "investment_nominal": state["I_nom"][observed], "va_share": model.va_share[observed],
+               "wage": model.wage[observed], "eps": state["eps"][observed],
+               "sales_noise": state["sales_noise"][observed],
+               "cluster": model.cluster[observed], "horizontal_local": local[observed]}
         for k in ("omega", "spill", "employment", "va", "output", "intermediate", "sales",
                   "exports", "exporter", "new_product"):
-            rec[k] = out[k][m]
+            rec[k] = out[k][observed]
         for k in NATIONAL:
-            rec[k] = nat[k][m]
+            rec[k] = national[k][observed]
         records.append(rec)
         # Alive domestic firms the survey misses (below the threshold): the truth needs them to
         # separate the threshold's selection from sampling error (upgrading.synth.truth).
-        gone = ~m & model.domestic
-        unsurveyed.append({"firm": fs["firm"][gone], "year": np.full(int(gone.sum()), year, np.int16),
-                           "u": st["u"][gone], "cluster": model.cluster[gone], "horizontal_local": loc[gone],
-                           **{k: nat[k][gone] for k in NATIONAL}})
-        diag.append({"year": year, "alive": len(m), "observed": int(m.sum()), "entrants": n_new,
+        gone = ~observed & model.domestic
+        unsurveyed.append({"firm": traits["firm"][gone], "year": np.full(int(gone.sum()), year, np.int16),
+                           "u": state["u"][gone], "cluster": model.cluster[gone], "horizontal_local": local[gone],
+                           **{k: national[k][gone] for k in NATIONAL}})
+        diag.append({"year": year, "alive": len(observed), "observed": int(observed.sum()), "entrants": n_new,
                      "fixed_point_iterations": iters, "fixed_point_gap": gap})
 
-        st["l_prev"] = np.log(out["employment"])  # labour adjusts from this year's level
+        state["l_prev"] = np.log(out["employment"])  # labour adjusts from this year's level
         # Decisions for next year, taken knowing omega_t: investment (capital of t+1), exit.
-        dom_omega = st["u"] + out["spill"]
-        k_target = np.exp(fs["kbar"] + p["capital_growth"] * (year + 1 - 1998) + p["invest_omega"] * dom_omega)
-        st["I_next"] = np.maximum(0.0, p["invest_adjust"] * (k_target - (1 - delta) * st["K"]))
+        dom_omega = state["u"] + out["spill"]
+        k_target = np.exp(traits["kbar"] + params["capital_growth"] * (year + 1 - 1998)
+                          + params["invest_omega"] * dom_omega)
+        state["I_next"] = np.maximum(0.0, params["invest_adjust"] * (k_target - (1 - delta) * state["K"]))
         # Exit responds to the firm's own productivity u, not to spill: selection on the
         # spillover term itself would bias the oracle regression away from the estimand.
-        base = np.log(p["exit_base"] / (1 - p["exit_base"]))
-        p_exit = _sigmoid(base - p["exit_omega"] * st["u"]) + p["exit_soe_extra"] * (fs["own"] == 0)
-        st["exit"] = rng.random(len(p_exit)) < p_exit
+        base = np.log(params["exit_base"] / (1 - params["exit_base"]))
+        p_exit = (_sigmoid(base - params["exit_omega"] * state["u"])
+                  + params["exit_soe_extra"] * (traits["own"] == 0))
+        state["exit"] = rng.random(len(p_exit)) < p_exit
         # Carried to next year (other firms): national measures and cell shares only.
-        S_prev = {"national": S["national"], "local_cells": S["local_cells"]}
+        measures_prev = {"national": measures["national"], "local_cells": measures["local_cells"]}
 
     static_all = {k: np.concatenate(v) for k, v in static.items()}
     panel = pd.DataFrame({k: np.concatenate([r[k] for r in records]) for k in records[0]})
