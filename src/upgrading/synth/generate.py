@@ -20,15 +20,15 @@ from upgrading.synth.world import build_world
 YEAR_KEYED = ("firms_per_year", "encodings", "header_era")
 
 
-def normalise_params(p: dict) -> dict:
+def normalise_params(params: dict) -> dict:
     """Integer keys where the config means years or industry codes (JSON turns them to strings)."""
-    p = json.loads(json.dumps(p))  # deep copy
+    params = json.loads(json.dumps(params))  # deep copy
     for key in YEAR_KEYED + ("industries",):
-        p[key] = {int(k): v for k, v in p[key].items()}
-    p["entrant_age_mean"] = {(k if k == "default" else int(k)): v for k, v in p["entrant_age_mean"].items()}
-    p["rd_years"] = [int(y) for y in p["rd_years"]]
-    p["book_values"]["investment_inflation"] = {int(k): v for k, v in p["book_values"]["investment_inflation"].items()}
-    return p
+        params[key] = {int(k): v for k, v in params[key].items()}
+    params["entrant_age_mean"] = {(k if k == "default" else int(k)): v for k, v in params["entrant_age_mean"].items()}
+    params["rd_years"] = [int(y) for y in params["rd_years"]]
+    params["book_values"]["investment_inflation"] = {int(k): v for k, v in params["book_values"]["investment_inflation"].items()}
+    return params
 
 
 def _log(msg: str, t0: float) -> None:
@@ -81,23 +81,23 @@ def truth_table(truth_rows: pd.DataFrame, layout: mess.Layout, order: np.ndarray
     return pa.Table.from_pydict(cols)
 
 
-def generate(out_dir: str | Path, p: dict, scale: str, seed: int, years: list[int],
+def generate(out_dir: str | Path, params: dict, scale: str, seed: int, years: list[int],
              headers: str | Path) -> dict:
     """Write everything; returns mess counts. Files appear only if the whole run succeeds."""
     t0 = time.time()
-    p = normalise_params(p)
+    params = normalise_params(params)
     out_dir = Path(out_dir)
     spellings = writer.load_spellings(headers)
     reg_names = writer.reg_type_names(headers)
-    layout_name = p.get("layout", "real_traits")
+    layout_name = params.get("layout", "real_traits")
     if layout_name not in writer.LAYOUTS:
         raise ValueError(f"synth.layout {layout_name!r} is not one of {', '.join(writer.LAYOUTS)}")
-    world = build_world(p, scale, seed, years)
+    world = build_world(params, scale, seed, years)
     _log(f"simulated {len(world.panel)} firm-years ({len(world.static['j'])} firms)", t0)
     rng = np.random.default_rng([seed, 1])  # a second stream: identities and mess
-    raw, truth_rows, ident = records.build_rows(world, rng, p["mess"]["id_letter_share"])
+    raw, truth_rows, ident = records.build_rows(world, rng, params["mess"]["id_letter_share"])
     world.panel = None  # free the simulation's copy
-    layout, counts = mess.inject(raw, truth_rows, rng, p["mess"])
+    layout, counts = mess.inject(raw, truth_rows, rng, params["mess"])
     lines_year = raw["year"].to_numpy()[layout.src]
     order, source_row = writer.file_order(lines_year, raw["region_code"].to_numpy()[layout.src], rng)
     _log(f"built {len(order)} raw lines with mess", t0)
@@ -106,12 +106,12 @@ def generate(out_dir: str | Path, p: dict, scale: str, seed: int, years: list[in
         ordered_year = lines_year[order]
         for year in years:
             sel = order[ordered_year == year]
-            cols = writer.year_columns(spellings, year, p["rd_years"], list(raw.columns))
-            names = writer.year_headers(spellings, year, p["header_era"][year])
+            cols = writer.year_columns(spellings, year, params["rd_years"], list(raw.columns))
+            names = writer.year_headers(spellings, year, params["header_era"][year])
             table = writer.year_table(raw, ident, layout.src[sel], layout.copy[sel],
                                       layout.money_factor[sel], layout.emp_factor[sel], cols)
             written.append(writer.write_year(tmp, layout_name, year, table, [names[c] for c in cols],
-                                             spellings, reg_names, p["encodings"][year], seed))
+                                             spellings, reg_names, params["encodings"][year], seed))
         del raw, ident  # the truth rows are all the oracle needs: keep peak memory down
         _log("raw year files written", t0)
         for name, table in side_tables(world).items():

@@ -83,13 +83,13 @@ def prefectures() -> tuple[pd.DataFrame, dict[int, np.ndarray]]:
     return pd.DataFrame(rows), county_map
 
 
-def city_traits(cities: pd.DataFrame, rng: np.random.Generator, p: dict) -> pd.DataFrame:
+def city_traits(cities: pd.DataFrame, rng: np.random.Generator, params: dict) -> pd.DataFrame:
     """Add FDI pull, firm weight and the three local relations of the case studies (each in [0, 1])."""
     n = len(cities)
     out = cities.copy()
     region = out["region"].to_numpy()
-    fdi = np.array([p["region_fdi_pull"][r] for r in region]) * np.exp(rng.normal(0, 0.5, n))
-    weight = np.array([p["region_firm_weight"][r] for r in region]) * np.exp(rng.normal(0, 0.9, n))
+    fdi = np.array([params["region_fdi_pull"][r] for r in region]) * np.exp(rng.normal(0, 0.5, n))
+    weight = np.array([params["region_firm_weight"][r] for r in region]) * np.exp(rng.normal(0, 0.9, n))
     # Bargaining strength is higher where the local government has more to offer FIEs
     # (FDI pull); symmetry and openness are idiosyncratic local institutions.
     bargaining = 1 / (1 + np.exp(-(0.6 * np.log(fdi) + rng.normal(0, 1.0, n))))

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 
 
-def divisions(p: dict) -> pd.DataFrame:
+def divisions(params: dict) -> pd.DataFrame:
     """One row per 2-digit division with its DGP traits from the config."""
     rows = []
-    for code, spec in sorted(p["industries"].items(), key=lambda kv: int(kv[0])):
+    for code, spec in sorted(params["industries"].items(), key=lambda kv: int(kv[0])):
         rows.append({"industry2": int(code), "industry2_name": spec["name"], "weight": spec["w"],
                      "n4": int(spec["n4"]), "va_share": spec["va"], "beta_l": spec["bl"],
                      "beta_k": spec["bk"], "fie_pull": spec["fie"], "hmt_fraction": spec["hmt"],

@@ -62,8 +62,8 @@ def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def draw_ownership(rng, tab: Tables, j: np.ndarray, c: np.ndarray, c4: np.ndarray, year: int,
-                   shares: dict, p: dict) -> np.ndarray:
+def draw_ownership(rng, tables: Tables, j: np.ndarray, c: np.ndarray, c4: np.ndarray, year: int,
+                   shares: dict, params: dict) -> np.ndarray:
     """Ownership index (into OWNERSHIPS) given industry, city, class and year.
 
     The FIE odds rise with the industry's and city's FDI pull, an industry trend and,
@@ -72,10 +72,10 @@ def draw_ownership(rng, tab: Tables, j: np.ndarray, c: np.ndarray, c4: np.ndarra
     """
     n = len(j)
     post = year >= 2003
-    eff = p["catalogue_effect"]
-    index = (p["fie_pull_power"] * np.log(tab.j_fie[j]) + np.log(tab.city_fdi[c]) + tab.j_trend[j] * (year - 1998)
-             + post * np.where(tab.c4_status[c4] == 1, eff["encouraged"],
-                               np.where(tab.c4_status[c4] == -1, eff["restricted"], 0.0)))
+    eff = params["catalogue_effect"]
+    index = (params["fie_pull_power"] * np.log(tables.j_fie[j]) + np.log(tables.city_fdi[c]) + tables.j_trend[j] * (year - 1998)
+             + post * np.where(tables.c4_status[c4] == 1, eff["encouraged"],
+                               np.where(tables.c4_status[c4] == -1, eff["restricted"], 0.0)))
     target = shares["hmt"] + shares["foreign"]
     lo, hi = -20.0, 20.0
     for _ in range(60):  # bisection: mean FIE probability = target
@@ -85,7 +85,7 @@ def draw_ownership(rng, tab: Tables, j: np.ndarray, c: np.ndarray, c4: np.ndarra
         else:
             lo = mid
     fie = rng.random(n) < _sigmoid(lo + index)
-    hmt_odds = np.log(tab.j_hmt[j] / (1 - tab.j_hmt[j])) + np.log(tab.city_hmt_tilt[c])
+    hmt_odds = np.log(tables.j_hmt[j] / (1 - tables.j_hmt[j])) + np.log(tables.city_hmt_tilt[c])
     is_hmt = rng.random(n) < _sigmoid(hmt_odds)
     dom = np.array([shares["soe"], shares["collective"], shares["private"]], dtype=float)
     own = _categorical(rng, dom, n)
@@ -131,35 +131,35 @@ def draw_reg_and_shares(rng, own: np.ndarray, minority_rate: float) -> dict[str,
     return {"reg_type": reg, **{f"share_{k}": v for k, v in s.items()}}
 
 
-def draw_new_firms(rng, tab: Tables, n: int, year: int, shares: dict, p: dict,
+def draw_new_firms(rng, tables: Tables, n: int, year: int, shares: dict, params: dict,
                    entrant: bool) -> dict[str, np.ndarray]:
     """Static traits of `n` firms that enter the survey in `year`."""
-    c4 = _categorical(rng, tab.c4_p, n)
-    j = tab.c4_j[c4]
+    c4 = _categorical(rng, tables.c4_p, n)
+    j = tables.c4_j[c4]
     u = rng.random(n)
     c = np.empty(n, dtype=np.int64)
     for jj in np.unique(j):  # city given industry: cluster cells are denser
         m = j == jj
-        c[m] = np.minimum(np.searchsorted(tab.city_cdf_by_j[jj], u[m]), len(tab.city_code) - 1)
-    own = draw_ownership(rng, tab, j, c, c4, year, shares, p)
-    traits = draw_reg_and_shares(rng, own, p["minority_foreign_rate"])
-    county = tab.county_flat[tab.county_off[c] + rng.integers(0, 1 << 30, n) % tab.county_n[c]]
+        c[m] = np.minimum(np.searchsorted(tables.city_cdf_by_j[jj], u[m]), len(tables.city_code) - 1)
+    own = draw_ownership(rng, tables, j, c, c4, year, shares, params)
+    traits = draw_reg_and_shares(rng, own, params["minority_foreign_rate"])
+    county = tables.county_flat[tables.county_off[c] + rng.integers(0, 1 << 30, n) % tables.county_n[c]]
     if entrant:
-        mean_age = p["entrant_age_mean"].get(year, p["entrant_age_mean"]["default"])
+        mean_age = params["entrant_age_mean"].get(year, params["entrant_age_mean"]["default"])
         founding = year - np.floor(rng.exponential(mean_age, n)).astype(np.int64)
     else:
         mean_age = np.where(own <= 1, 22.0, 7.0)
         founding = np.maximum(year - np.floor(rng.exponential(mean_age)).astype(np.int64), 1949)
-    premium = np.array([p["size_premium"][o] for o in OWNERSHIPS])[own]
-    shift = np.array([p["omega_ownership"][o] for o in OWNERSHIPS])[own]
+    premium = np.array([params["size_premium"][o] for o in OWNERSHIPS])[own]
+    shift = np.array([params["omega_ownership"][o] for o in OWNERSHIPS])[own]
     if entrant:
-        shift = shift + p["omega_entrant"]
+        shift = shift + params["omega_entrant"]
     return {
         "c4": c4, "j": j, "c": c, "own": own, "county": county,
         "founding_year": founding.astype(np.int16), "entry_year": np.full(n, year, np.int16),
-        "kbar": p["log_capital_mean"] + premium + rng.normal(0, p["log_capital_sd"], n),
-        "u0": shift + rng.normal(0, p["sd_u_initial"], n),
-        "w0": rng.normal(0, p["sd_wage"], n),
+        "kbar": params["log_capital_mean"] + premium + rng.normal(0, params["log_capital_sd"], n),
+        "u0": shift + rng.normal(0, params["sd_u_initial"], n),
+        "w0": rng.normal(0, params["sd_wage"], n),
         "export_effect": rng.normal(0, 1.2, n),
         "np_effect": rng.normal(0, 1.0, n),
         **traits,
