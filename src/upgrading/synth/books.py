@@ -87,16 +87,17 @@ def opening_books(rng: np.random.Generator, k_real: np.ndarray, founding: np.nda
     ofa = nominal.sum(axis=1)
     nbv = (nominal * (1 - rate) ** lag[None, :]).sum(axis=1)
     dep = rate * (nbv - nominal[:, 0]) / (1 - rate)  # d x last year's net value
-    return {"OFA": ofa, "NBV": nbv, "ACC": ofa - nbv, "dep": dep, "I_nom": nominal[:, 0]}
+    return {"original_fixed_assets": ofa, "net_book_value": nbv, "accumulated_depreciation": ofa - nbv,
+            "depreciation": dep, "investment_nominal": nominal[:, 0]}
 
 
 def roll_forward(state: dict, invest_nominal: np.ndarray, rate: float) -> None:
     """One year of bookkeeping in place: depreciate last year's net value, add this year's investment."""
-    state["dep"] = rate * state["NBV"]
-    state["NBV"] = state["NBV"] - state["dep"] + invest_nominal
-    state["ACC"] = state["ACC"] + state["dep"]
-    state["OFA"] = state["OFA"] + invest_nominal
-    state["I_nom"] = invest_nominal
+    state["depreciation"] = rate * state["net_book_value"]
+    state["net_book_value"] = state["net_book_value"] - state["depreciation"] + invest_nominal
+    state["accumulated_depreciation"] = state["accumulated_depreciation"] + state["depreciation"]
+    state["original_fixed_assets"] = state["original_fixed_assets"] + invest_nominal
+    state["investment_nominal"] = invest_nominal
 
 
 @dataclass

@@ -43,8 +43,8 @@ def simulate(tables: Tables, params: dict, io: pd.DataFrame, deflators: dict, ye
             rho_wage = params["rho_wage"]
             state["w"] = (rho_wage * state["w"]
                           + rng.normal(0, params["sd_wage"] * np.sqrt(1 - rho_wage * rho_wage), n))
-            state["K"] = (1 - delta) * state["K"] + state["I_next"]
-            ledger.roll(state, state.pop("I_next") * deflators["investment"][traits["j"], t])
+            state["capital"] = (1 - delta) * state["capital"] + state["investment_next"]
+            ledger.roll(state, state.pop("investment_next") * deflators["investment"][traits["j"], t])
             state.update(draw_noise(rng, n, params))
             n_inc_obs = int(make_model(traits, state).evaluate(measures_prev)["observed"].sum())
             n_new = max(target - n_inc_obs, int(np.ceil(params["min_entry_rate"] * target)))
@@ -56,10 +56,10 @@ def simulate(tables: Tables, params: dict, io: pd.DataFrame, deflators: dict, ye
         n_firms += n_new
         for k, v in new.items():
             static.setdefault(k, []).append(v)
-        state_new = {"u": new["u0"], "w": new["w0"], "K": np.exp(new["kbar"]), "l_prev": np.full(n_new, np.nan),
-                     **draw_noise(rng, n_new, params)}
+        state_new = {"u": new["u0"], "w": new["w0"], "capital": np.exp(new["kbar"]),
+                     "l_prev": np.full(n_new, np.nan), **draw_noise(rng, n_new, params)}
         state_new = accept_above_threshold(make_model, new, state_new, measures_prev, params, tables, rng)
-        state_new.update(ledger.open(state_new["K"], new["founding_year"], year, new["j"], new["c"]))
+        state_new.update(ledger.open(state_new["capital"], new["founding_year"], year, new["j"], new["c"]))
         traits = new if t == 0 else _concat(traits, new)
         state = state_new if t == 0 else _concat({k: state[k] for k in state_new}, state_new)
 
@@ -68,9 +68,10 @@ def simulate(tables: Tables, params: dict, io: pd.DataFrame, deflators: dict, ye
         observed = out["observed"]
         national, local = out["measures"]
         rec = {"firm": traits["firm"][observed], "year": np.full(int(observed.sum()), year, np.int16),
-               "u": state["u"][observed], "w": state["w"][observed], "capital": state["K"][observed],
-               "ofa": state["OFA"][observed], "acc": state["ACC"][observed], "dep": state["dep"][observed],
-               "investment_nominal": state["I_nom"][observed], "va_share": model.va_share[observed],
+               "u": state["u"][observed], "w": state["w"][observed], "capital": state["capital"][observed],
+               "ofa": state["original_fixed_assets"][observed],
+               "acc": state["accumulated_depreciation"][observed], "dep": state["depreciation"][observed],
+               "investment_nominal": state["investment_nominal"][observed], "va_share": model.va_share[observed],
                "wage": model.wage[observed], "eps": state["eps"][observed],
                "sales_noise": state["sales_noise"][observed],
                "cluster": model.cluster[observed], "horizontal_local": local[observed]}
@@ -94,7 +95,8 @@ def simulate(tables: Tables, params: dict, io: pd.DataFrame, deflators: dict, ye
         dom_omega = state["u"] + out["spill"]
         k_target = np.exp(traits["kbar"] + params["capital_growth"] * (year + 1 - 1998)
                           + params["invest_omega"] * dom_omega)
-        state["I_next"] = np.maximum(0.0, params["invest_adjust"] * (k_target - (1 - delta) * state["K"]))
+        state["investment_next"] = np.maximum(
+            0.0, params["invest_adjust"] * (k_target - (1 - delta) * state["capital"]))
         # Exit responds to the firm's own productivity u, not to spill: selection on the
         # spillover term itself would bias the oracle regression away from the estimand.
         base = np.log(params["exit_base"] / (1 - params["exit_base"]))

@@ -134,7 +134,7 @@ def _param_names(d: dict) -> dict:
 
 
 def parameters(world, estimands: dict, parts: dict, mess_counts: dict) -> dict:
-    p, tab = world.params, world.tab
+    params, tables = world.params, world.tab
     div = world.divisions
     production = {str(r.industry2): {"beta_l": float(r.beta_l), "beta_k": float(r.beta_k)}
                   for r in div.itertuples(index=False)}
@@ -151,7 +151,7 @@ def parameters(world, estimands: dict, parts: dict, mess_counts: dict) -> dict:
         "spillovers": estimands["baseline"],
         "spillovers_local": estimands["local"],
         "spillovers_structural": _param_names(estimands["structural"]),
-        "spillovers_dgp": p["spillovers"],
+        "spillovers_dgp": params["spillovers"],
         "estimand_parts": {m: {**v, "projection": _param_names(v["projection"]),
                                "selection": _param_names(v["selection"])} for m, v in parts.items()},
         "measures_note": "horizontal* are per firm over the other firms of its industry-year (own output left "
@@ -164,16 +164,16 @@ def parameters(world, estimands: dict, parts: dict, mess_counts: dict) -> dict:
                            "of the survey threshold (estimand_parts; module docstring of upgrading.synth.truth); spillovers_dgp: "
                            "the DGP's parameters, which the structural model's projection part equals (each term of "
                            "the DGP's spillover term is one of its regressors).",
-        "omega": {"industry_intercept": {str(c): float(v) for c, v in zip(tab.j_code, tab.j_intercept)},
-                  "rho_u": p["rho_u"], "sd_u_innovation": p["sd_u_innovation"],
-                  "tfp_growth": p["tfp_growth"], "sd_measurement": p["sd_measurement"],
-                  "sd_city": p["sd_city"]},
+        "omega": {"industry_intercept": {str(c): float(v) for c, v in zip(tables.j_code, tables.j_intercept)},
+                  "rho_u": params["rho_u"], "sd_u_innovation": params["sd_u_innovation"],
+                  "tfp_growth": params["tfp_growth"], "sd_measurement": params["sd_measurement"],
+                  "sd_city": params["sd_city"]},
         "fixed_point": {"max_gap": float(diag["fixed_point_gap"].max()),
                         "iterations": {str(r.year): int(r.fixed_point_iterations) for r in diag.itertuples()}},
-        "upgrading": {k: p[k] for k in ("exporter_index", "export_intensity_index", "new_product_index",
+        "upgrading": {k: params[k] for k in ("exporter_index", "export_intensity_index", "new_product_index",
                                          "new_product_share", "va_ratio")},
-        "catalogue_effect": p["catalogue_effect"],
-        "delta": p["delta"], "threshold_sales": p["threshold_sales"],
+        "catalogue_effect": params["catalogue_effect"],
+        "delta": params["delta"], "threshold_sales": params["threshold_sales"],
         "mess": mess_counts,
-        "config": json.loads(json.dumps(p)),  # string keys, as in JSON
+        "config": json.loads(json.dumps(params)),  # string keys, as in JSON
     }
