@@ -95,7 +95,7 @@ class Config:
     bootstrap_max_firms: int = 1000  # m-out-of-n bootstrap above this many firms
     seed: int = 20240601
     min_obs: int = 50  # fewer usable firm-years: the industry gets no estimate (marked)
-    first_stage_effects: str = "city"  # none | city | city_period: fixed effects in LP/ACF stage 1
+    first_stage_effects: Literal["none", "city", "city_period"] = "city"  # fixed effects in LP/ACF stage 1
     period_split_year: int = 2003  # city_period: periods before / from this year
     selection: bool = True  # Olley-Pakes: Pr(observed at t | t-1) in the law of motion
     lp_second_stage: Literal["nlls", "gmm"] = "nlls"

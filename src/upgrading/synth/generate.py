@@ -6,7 +6,9 @@ import json
 import resource
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -14,21 +16,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from upgrading.synth import mess, records, truth, writer
+from upgrading.synth import settings as synth_settings
 from upgrading.synth.geography import CITY_COLUMNS
 from upgrading.synth.world import build_world
 
-YEAR_KEYED = ("firms_per_year", "encodings", "header_era")
 
-
-def normalise_params(p: dict) -> dict:
-    """Integer keys where the config means years or industry codes (JSON turns them to strings)."""
-    p = json.loads(json.dumps(p))  # deep copy
-    for key in YEAR_KEYED + ("industries",):
-        p[key] = {int(k): v for k, v in p[key].items()}
-    p["entrant_age_mean"] = {(k if k == "default" else int(k)): v for k, v in p["entrant_age_mean"].items()}
-    p["rd_years"] = [int(y) for y in p["rd_years"]]
-    p["book_values"]["investment_inflation"] = {int(k): v for k, v in p["book_values"]["investment_inflation"].items()}
-    return p
+def normalise_params(p: Mapping[str, Any]) -> dict[str, Any]:
+    """The `synth:` section checked (upgrading.synth.settings) as a plain mapping with int keys
+    where the config means years or industry codes (JSON turns them into strings)."""
+    return synth_settings.params(p)
 
 
 def _log(msg: str, t0: float) -> None:
@@ -89,9 +85,7 @@ def generate(out_dir: str | Path, p: dict, scale: str, seed: int, years: list[in
     out_dir = Path(out_dir)
     spellings = writer.load_spellings(headers)
     reg_names = writer.reg_type_names(headers)
-    layout_name = p.get("layout", "real_traits")
-    if layout_name not in writer.LAYOUTS:
-        raise ValueError(f"synth.layout {layout_name!r} is not one of {', '.join(writer.LAYOUTS)}")
+    layout_name = p["layout"]
     world = build_world(p, scale, seed, years)
     _log(f"simulated {len(world.panel)} firm-years ({len(world.static['j'])} firms)", t0)
     rng = np.random.default_rng([seed, 1])  # a second stream: identities and mess

@@ -88,14 +88,16 @@ def city_traits(cities: pd.DataFrame, rng: np.random.Generator, p: dict) -> pd.D
     n = len(cities)
     out = cities.copy()
     region = out["region"].to_numpy()
-    fdi = np.array([p["region_fdi_pull"][r] for r in region]) * np.exp(rng.normal(0, 0.5, n))
-    weight = np.array([p["region_firm_weight"][r] for r in region]) * np.exp(rng.normal(0, 0.9, n))
+    fdi = np.array([p["region_fdi_pull"][r] for r in region]) * np.exp(rng.normal(0, p["city_fdi_pull_sd"], n))
+    weight = (np.array([p["region_firm_weight"][r] for r in region])
+              * np.exp(rng.normal(0, p["city_firm_weight_sd"], n)))
     # Bargaining strength is higher where the local government has more to offer FIEs
     # (FDI pull); symmetry and openness are idiosyncratic local institutions.
-    bargaining = 1 / (1 + np.exp(-(0.6 * np.log(fdi) + rng.normal(0, 1.0, n))))
+    bargaining = 1 / (1 + np.exp(-(p["bargaining_fdi_pull"] * np.log(fdi) + rng.normal(0, p["bargaining_sd"], n))))
+    relation = p["local_relation_beta"]
     out["bargaining"] = np.round(bargaining, 4)
-    out["symmetry"] = np.round(rng.beta(2.0, 2.0, n), 4)
-    out["open_network"] = np.round(rng.beta(2.0, 2.0, n), 4)
+    out["symmetry"] = np.round(rng.beta(relation, relation, n), 4)
+    out["open_network"] = np.round(rng.beta(relation, relation, n), 4)
     out["fdi_pull"] = fdi
     out["firm_weight"] = weight / weight.sum()
     return out
