@@ -8,6 +8,7 @@ the data only through Waterfall.drop, so rows read = rows kept + rows dropped.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -202,7 +203,7 @@ def attach_capital(data: pd.DataFrame, wf: Waterfall, cfg: Settings, side: dict[
     out["capital"], out["investment_nominal"] = res.capital, res.investment
     negative = "floored at 0" if c.negative_investment == "floor" else "kept negative"
     for flag, text in CAPITAL_FLAGS.items():
-        wf.change(out, res.flags[flag], f"capital_{flag}", text.format(negative=negative, **c))
+        wf.change(out, res.flags[flag], f"capital_{flag}", text.format(negative=negative, **dataclasses.asdict(c)))
     used = res.growth[res.growth["changes"] >= c.min_pairs]["growth"]
     if len(used):
         wf.log(f"clean: nominal capital growth over {len(used)} province x industry cells: "
