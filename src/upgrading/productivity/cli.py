@@ -22,9 +22,9 @@ import pandas as pd  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
 from upgrading import io  # noqa: E402
-from upgrading.errors import InputError
-from upgrading.productivity import controls
-from upgrading.productivity.by_industry import EstimationError, estimate_all
+from upgrading.errors import InputError  # noqa: E402
+from upgrading.productivity import controls  # noqa: E402
+from upgrading.productivity.by_industry import EstimationError, estimate_all  # noqa: E402
 from upgrading.productivity.settings import FIRST_STAGE_GROUP, from_mapping  # noqa: E402
 
 # Panel columns the spillover controls are built from (only read when asked for).

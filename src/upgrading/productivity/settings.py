@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, fields
-from typing import Literal
+from typing import Any, Literal
 
 from upgrading.errors import InputError
 from upgrading.productivity import controls
@@ -74,7 +74,7 @@ def column_map(raw: dict) -> ColumnMap:
     bad = sorted(set(raw) - set(ROLES))
     if bad:
         raise InputError(f"productivity.columns: unknown role(s) {bad}; known: {list(ROLES)}")
-    values = {}
+    values: dict[str, Any] = {}
     for role, value in raw.items():
         cols = [value] if isinstance(value, str) else list(value)
         if not cols or not all(isinstance(c, str) and re.fullmatch(_NAME, c) for c in cols):

@@ -121,11 +121,14 @@ def io_table(codes: list[int], rng: np.random.Generator, q: dict) -> pd.DataFram
     n = len(codes)
     pos = {c: i for i, c in enumerate(codes)}
     flows = rng.gamma(q["background_shape"], q["background_scale"], size=(n, n))  # thin background trade
-    flows[np.diag_indices(n)] += rng.uniform(*q["own_division"], n)  # own-division trade
+    own_low, own_high = q["own_division"]
+    flows[np.diag_indices(n)] += rng.uniform(own_low, own_high, n)  # own-division trade
+    link_low, link_high = q["main_link"]
     for s, buyers in IO_LINKS.items():
         for b in buyers:
-            flows[pos[s], pos[b]] += rng.uniform(*q["main_link"])
-    final = rng.uniform(*q["final_demand"], n)  # final demand share of each supplier's output
+            flows[pos[s], pos[b]] += rng.uniform(link_low, link_high)
+    final_low, final_high = q["final_demand"]
+    final = rng.uniform(final_low, final_high, n)  # final demand share of each supplier's output
     alpha = flows / flows.sum(axis=1, keepdims=True) * (1 - final[:, None])
     sigma = flows / flows.sum(axis=0, keepdims=True)
     sup, buy = np.meshgrid(codes, codes, indexing="ij")
@@ -144,8 +147,7 @@ def deflators(codes: list[int], years: list[int], rng: np.random.Generator, q: d
     inv_infl = (np.broadcast_to(rng.normal(q["investment_mean"], q["investment_sd"], t), (n, t))
                 + rng.normal(0, q["investment_industry_sd"], (n, t)))
     rows = []
-    for infl, name in ((out_infl, "output_deflator"), (in_infl, "input_deflator"),
-                       (inv_infl, "investment_deflator")):
+    for infl in (out_infl, in_infl, inv_infl):
         infl = infl.copy()
         infl[:, 0] = 0.0
         rows.append(np.round(np.exp(np.cumsum(infl, axis=1)), 6))
