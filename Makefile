@@ -65,11 +65,12 @@ AUDIT_ARGS := $(foreach v,NUMBER TABLE ROW COLUMN FIGURE POINT EXHIBIT FILE,$(if
 audit: env
 	$(VENV)/bin/upgrading audit --trail '$(or $(TRAIL),results/trail.json)' $(AUDIT_ARGS)
 
-# ruff (rules in pyproject.toml [tool.ruff]), mypy ([tool.mypy]) and Snakemake's own linter.
+# ruff (rules in pyproject.toml [tool.ruff]), mypy ([tool.mypy]) and Snakemake's own linter
+# (its accepted lints, with reasons, in workflow/scripts/snakemake_lint.py).
 lint: env
 	$(VENV)/bin/ruff check src tests workflow/scripts
 	$(VENV)/bin/mypy
-	$(SNAKEMAKE) --lint
+	$(VENV)/bin/python workflow/scripts/snakemake_lint.py
 
 # Generated files only: tracked files (the READMEs of data/processed and results) stay.
 clean:

@@ -43,7 +43,7 @@ rule production_tables:
     params:
         truth=lambda wc, input: f"--truth {shlex.quote(str(input.truth))}" if input.truth else "",
         tfp_method=_measure_settings.from_mapping(config.get("measures")).tfp_method,
-        outdir=f"{RESULTS}/tables",
+        outdir=lambda wc, output: os.path.dirname(output.tex[0]),
     log:
         f"{LOGS}/production_tables.log",
     resources:
