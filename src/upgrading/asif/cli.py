@@ -61,7 +61,6 @@ def ingest_main(argv: list[str]) -> int:
 
     def step(_):
         from upgrading.asif.headers import load_header_map
-        from upgrading.asif.settings import from_mapping as cleaning_settings
         from upgrading.asif.ingest import ingest_years
 
         fields = load_header_map(args.headers)
