@@ -1,6 +1,7 @@
 # The compendium's front door. Each target does its own set-up, idempotently.
 #   make reproduce [SCALE=small|medium|full] [SEED=N] [PROFILE=default|slurm] [SNAKEMAKE_ARGS=...]
-#   make test      the test suite (unit, property, whole-DAG integration at small scale)
+#   make test      lint, then the test suite (unit, property, whole-DAG integration at small scale)
+#   make lint      ruff, mypy and snakemake --lint
 #   make verify    rebuild in a temporary copy and compare every hash with results/manifest.json
 #   make inspect-raw RAW=/path/to/asif [RAW_FILES=gy{year}.dta]   what ingest would make of licensed files
 #   make audit NUMBER='\FIEShareOutput' | TABLE=baseline ROW=backward COLUMN=1 |
@@ -42,7 +43,7 @@ tex:
 reproduce: env tex
 	$(SNAKEMAKE) --workflow-profile profiles/$(PROFILE) $(CONFIG_FLAG) $(SNAKEMAKE_ARGS)
 
-test: env tex
+test: env tex lint
 	$(VENV)/bin/pytest
 
 RAW ?= data/raw
@@ -64,8 +65,12 @@ AUDIT_ARGS := $(foreach v,NUMBER TABLE ROW COLUMN FIGURE POINT EXHIBIT FILE,$(if
 audit: env
 	$(VENV)/bin/upgrading audit --trail '$(or $(TRAIL),results/trail.json)' $(AUDIT_ARGS)
 
+# ruff (rules in pyproject.toml [tool.ruff]), mypy ([tool.mypy]) and Snakemake's own linter
+# (its accepted lints, with reasons, in workflow/scripts/snakemake_lint.py).
 lint: env
-	$(SNAKEMAKE) --lint
+	$(VENV)/bin/ruff check src tests workflow/scripts
+	$(VENV)/bin/mypy
+	$(VENV)/bin/python workflow/scripts/snakemake_lint.py
 
 # Generated files only: tracked files (the READMEs of data/processed and results) stay.
 clean:

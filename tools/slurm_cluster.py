@@ -16,6 +16,7 @@ Facts this follows (measured on a Debian 12 VM without systemd):
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import signal
@@ -49,12 +50,13 @@ def missing_binaries() -> list[str]:
     return [b for b in BINARIES if shutil.which(b) is None and not Path("/usr/sbin", b).exists()]
 
 
-def ensure_installed(log=print) -> None:
-    """Install slurm-wlm and munge with apt-get when missing; raise ClusterUnavailable if impossible."""
+def ensure_installed(log=print) -> bool:
+    """Install slurm-wlm and munge with apt-get when missing (True: this call installed them);
+    raise ClusterUnavailable if impossible."""
     if os.geteuid() != 0:
         raise ClusterUnavailable("needs root to install slurm-wlm/munge and start slurmctld/slurmd/munged")
     if not missing_binaries():
-        return
+        return False
     if shutil.which("apt-get") is None:
         raise ClusterUnavailable(f"missing {missing_binaries()} and no apt-get to install {PACKAGES}")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
@@ -69,6 +71,33 @@ def ensure_installed(log=print) -> None:
             raise ClusterUnavailable(f"`{' '.join(cmd)}` failed (exit {proc.returncode}): {' | '.join(tail)}")
     if missing_binaries():
         raise ClusterUnavailable(f"installed {PACKAGES} but still missing {missing_binaries()}")
+    return True
+
+
+def uninstall(log=print) -> None:
+    """Remove what ensure_installed installed. With the SLURM client on PATH, the executor plugin
+    of every later Snakemake start runs `scontrol show config`, which waits about 10 s whenever a
+    slurm.conf names a controller that is not running."""
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for cmd in (["apt-get", "-o", "DPkg::Lock::Timeout=300", "purge", "-y", *PACKAGES],
+                ["apt-get", "-o", "DPkg::Lock::Timeout=300", "autoremove", "--purge", "-y"]):
+        log("running: " + " ".join(cmd))
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
+        if proc.returncode != 0:
+            log(f"`{' '.join(cmd)}` failed (exit {proc.returncode}): {(proc.stderr or proc.stdout).strip()[-300:]}")
+
+
+def scontrol_seconds(timeout: float = 30.0) -> float | None:
+    """Seconds `scontrol show config` takes, as the executor plugin runs it at every Snakemake
+    start (None: no scontrol on this machine)."""
+    if shutil.which("scontrol") is None:
+        return None
+    t0 = time.monotonic()
+    try:
+        _run(["scontrol", "show", "config"], timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        pass
+    return time.monotonic() - t0
 
 
 def _pid_alive(pid: int) -> bool:
@@ -262,6 +291,7 @@ class SlurmCluster:
     def _remove_conf(self) -> None:
         if CONF_PATH.exists() and CONF_PATH.read_text(errors="replace").startswith(MARKER):
             CONF_PATH.unlink()
+            self.log(f"removed {CONF_PATH}")
         (self.state_dir / "munged.ours").unlink(missing_ok=True)
 
     def running_daemons(self) -> dict[str, int]:
@@ -275,6 +305,17 @@ class SlurmCluster:
             if pid is not None and _pid_alive(pid):
                 out[name] = pid
         return out
+
+    def stop_on_signals(self) -> None:
+        """Stop the cluster (and remove slurm.conf) also when the test run is interrupted or killed
+        by a signal Python can catch: a slurm.conf left behind slows every later Snakemake start."""
+        def handler(signum, frame):
+            self.stop()
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, handler)
+        atexit.register(self.stop)
 
     def __enter__(self) -> "SlurmCluster":
         try:

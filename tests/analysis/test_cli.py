@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from upgrading.analysis import cli, montecarlo, tidy, validation
+from upgrading.analysis.settings import ValidationTarget
 from upgrading.core import registry
 
 from .builders import TRUTH
@@ -112,8 +113,8 @@ def test_structural_terms_map_to_dgp_parameters():
                         "term": ["backward:post2002", "horizontal_hmt:cluster", "forward"],
                         "estimate": [0.3, 0.5, 0.1], "std_error": 0.1, "ci_low": 0.0, "ci_high": 1.0, "nobs": 10})
     truth = {"spillovers_structural": {"backward_post2002": 0.4, "cluster_x_horizontal_hmt": 0.4, "forward": 0.05}}
-    v = validation.compare(est, truth, None, [{"family": "validation", "model": "structural",
-                                               "truth": "spillovers_structural"}])
+    v = validation.compare(est, truth, None, [ValidationTarget("validation", "structural",
+                                                               "spillovers_structural")])
     assert v["param"].tolist() == ["backward_post2002", "cluster_x_horizontal_hmt", "forward"]
     np.testing.assert_allclose(v["z"], [-1.0, 1.0, 0.5])
 

@@ -105,13 +105,14 @@ def test_deterministic_bytes(built, tmp_path):
 
 def test_duplicate_rules_by_hand():
     from upgrading.asif.audit import Waterfall
-    from upgrading.asif.clean import DEFAULTS, resolve_duplicates
+    from upgrading.asif.clean import resolve_duplicates
+    from upgrading.asif.settings import Settings
 
     d = pd.DataFrame({"firm_id": [1, 1, 1, 1, 2, 2], "year": [1998, 1999, 1999, 2000, 1998, 1998],
                       "output": [100.0, 200.0, 105.0, 110.0, 50.0, 50.0],
                       "source_file": "f", "source_row": [1, 2, 3, 4, 5, 6], "link_stage": "new"})
     wf = Waterfall(d, log=lambda m: None)
-    out = resolve_duplicates(d, wf, DEFAULTS)
+    out = resolve_duplicates(d, wf, Settings())
     # firm 2: exact copy dropped; firm 1, 1999: 105 is closer to the other years (100, 110) than 200
     assert out["source_row"].tolist() == [1, 3, 4, 5]
     assert [r["dropped"] for r in wf.rows[1:]] == [1, 1]

@@ -14,7 +14,9 @@ import subprocess
 import pytest
 import yaml
 
+from upgrading import stage_settings
 from upgrading.exhibits import cli, plan
+from upgrading.exhibits import settings as exhibit_settings
 
 from placeholders import find_placeholders
 
@@ -30,7 +32,7 @@ def built(tmp_path_factory):
     ctx = make_results(root, REPO / cfg["specs"])
     shutil.copytree(REPO / "paper", root / "paper",
                     ignore=shutil.ignore_patterns("build", "*.pdf", "*.aux", "*.log", "*.fls", "*.fdb_latexmk"))
-    ex = cfg.get("exhibits")
+    ex = exhibit_settings.from_mapping(cfg.get("exhibits"))
     tplan = plan.tables(ctx["families"], ex, ctx["spec"].get("samples"))
     fplan = plan.figures(ctx["families"], ex, synthetic=True)
     r = root / "results"
@@ -48,7 +50,7 @@ def built(tmp_path_factory):
                                               for f in plan.figure_families(fplan)],
                              "--validation", str(r / "estimates/validation.csv"),
                              "--plan", plan.as_json(fplan), "--outdir", str(r / "figures")]) == 0
-    s = plan.settings(ex)
+    s = stage_settings.as_plain(ex)
     fams = sorted(set(s["auto_numbers"]) & {f["id"] for f in ctx["families"]})
     assert cli.numbers_main(["--analysis", str(root / "data/processed/analysis.parquet"),
                              "--estimates", *[str(r / "estimates" / f"{f}.parquet") for f in fams],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from upgrading.exhibits import plan
+from upgrading.exhibits.settings import Settings, from_mapping
 
 
 def _fam(fid, models, engine="pyfixest", title=None):
@@ -27,7 +28,7 @@ FAMS = [
 
 
 def test_table_plans_group_models_across_families_in_order():
-    plans = plan.tables(FAMS, {"tables": {"t2": {"title": "Custom", "notes": "n"}}})
+    plans = plan.tables(FAMS, from_mapping({"tables": {"t2": {"title": "Custom", "notes": "n"}}}))
     assert list(plans) == ["t1", "t2", "t3"]
     assert plans["t1"]["families"] == ["a", "b"]
     assert [(c["family"], c["model"], c["header"]) for c in plans["t1"]["spec"]["columns"]] == [
@@ -38,16 +39,16 @@ def test_table_plans_group_models_across_families_in_order():
 
 def test_reserved_table_name_rejected():
     with pytest.raises(ValueError, match="reserved"):
-        plan.tables([_fam("a", [_m("m", table="specs_appendix")])], {})
+        plan.tables([_fam("a", [_m("m", table="specs_appendix")])], Settings())
 
 
 def test_figure_plan():
-    fp = plan.figures(FAMS, {}, synthetic=False)
+    fp = plan.figures(FAMS, Settings(), synthetic=False)
     assert fp["names"] == ["foreign_presence", "smile_curve", "clusters", "coefs", "event_study", "spec_curve"]
     assert fp["registry"]["coefs"]["models"] == [["a", "m1"]]
     # the curve: pyfixest models with the headline term and a TFP outcome (not b/x, not the probit)
     assert fp["curve_models"] == [["a", "m1"], ["a", "m2"], ["b", "m1"], ["c", "g"]]
-    assert "recovery" in plan.figures(FAMS, {}, synthetic=True)["names"]
+    assert "recovery" in plan.figures(FAMS, Settings(), synthetic=True)["names"]
     assert plan.figure_families(fp) == ["a", "b", "c"]
 
 
@@ -55,7 +56,7 @@ def test_table_columns_carry_sample_and_canonical_terms():
     fam = {"id": "r", "title": "R", "models": [
         {"id": "lags", "table": "t", "sample": "domestic", "label": "",
          "regressors": ["l(backward, 1)", "i(year, encouraged, ref=2001)"], "controls": ["absorptive_capacity"]}]}
-    plans = plan.tables([fam], {}, {"domestic": [{"column": "domestic", "equals": True}]})
+    plans = plan.tables([fam], Settings(), {"domestic": [{"column": "domestic", "equals": True}]})
     col = plans["t"]["spec"]["columns"][0]
     assert col["sample"] == "domestic"
     assert col["terms"] == ["l(backward,1)", "absorptive_capacity"]  # as the tidy file names them

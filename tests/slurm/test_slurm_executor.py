@@ -37,7 +37,14 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 from dag_support import copy_repository  # noqa: E402  (tests/dag_support.py: source tree, no generated data)
-from slurm_cluster import ClusterUnavailable, SlurmCluster, ensure_installed  # noqa: E402
+from slurm_cluster import (  # noqa: E402
+    CONF_PATH,
+    ClusterUnavailable,
+    SlurmCluster,
+    ensure_installed,
+    scontrol_seconds,
+    uninstall,
+)
 
 pytestmark = pytest.mark.slurm
 
@@ -93,11 +100,13 @@ rule aggregate:
 def cluster(tmp_path_factory):
     if os.geteuid() != 0:
         pytest.skip("slurm test needs root (to install slurm-wlm/munge and start munged, slurmctld, slurmd)")
+    conf_before = CONF_PATH.exists()
     try:
-        ensure_installed()
+        installed_here = ensure_installed()
     except ClusterUnavailable as exc:
         pytest.skip(f"slurm test cannot get its cluster: {exc}")
     c = SlurmCluster()
+    c.stop_on_signals()
     try:
         c.start()
     except ClusterUnavailable as exc:
@@ -109,9 +118,17 @@ def cluster(tmp_path_factory):
     try:
         yield c
     finally:
+        # Leave the machine as it was: daemons stopped, slurm.conf gone, and the packages gone
+        # if this test installed them (UPGRADING_SLURM_KEEP=1 keeps them for the next run).
         c.stop()
         left = c.running_daemons()
+        if installed_here and os.environ.get("UPGRADING_SLURM_KEEP") != "1":
+            uninstall()
         assert not left, f"daemons still running after stop: {left}"
+        assert conf_before or not CONF_PATH.exists(), f"{CONF_PATH} left behind"
+        # What every later Snakemake start pays: the executor plugin runs `scontrol show config`.
+        seconds = scontrol_seconds()
+        assert seconds is None or seconds < 2, f"`scontrol show config` takes {seconds:.1f} s after the test"
 
 
 def run_snakemake(workdir: Path, *args: str, timeout: int = RUN_TIMEOUT) -> subprocess.CompletedProcess:

@@ -38,14 +38,14 @@ SIDE_FILES = [
 ]
 
 
-RAW_FILES = config.get("raw_files", "asif_{year}")
+RAW_FILES = config["raw_files"]
 
 
 def raw_year_files(wildcards=None):
     """Yearly raw files: those the synthetic layout writes; for licensed data, the file the
     `raw_files` pattern names (with or without extension)."""
     if SYNTHETIC:
-        layout = config["synth"].get("layout", "real_traits")
+        layout = config["synth"]["layout"]
         return [f"{RAW}/{synth_writer.year_file(layout, y)}" for y in YEARS]
     found = []
     for y in YEARS:

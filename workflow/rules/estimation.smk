@@ -7,15 +7,15 @@
 # file and refuses to run if it disagrees with the param (a stale DAG).
 import json
 
+from upgrading import stage_settings
+from upgrading.analysis import settings as analysis_settings
+
 HEADLINE_FAMILIES = [f for f in FAMILIES if RESOLVED[f]["headline"] and RESOLVED[f]["engine"] == "pyfixest"]
-_EST = config.get("estimation", {}) or {}
-_CROSS = {"coef_rtol": 1e-6, "se_atol": 1e-4, **(_EST.get("crosscheck") or {})}
-_TARGETS = _EST.get("validation") or [
-    {"family": "baseline", "model": "firm_year", "truth": "spillovers", "oracle": "baseline"},
-]
-VALIDATION_FAMILIES = list(dict.fromkeys(t["family"] for t in _TARGETS))
-_MC = {"seeds": 4, "first_seed": 7001, "scale": "small", **(_EST.get("montecarlo") or {})}
-MC_SEEDS = [_MC["first_seed"] + i for i in range(_MC["seeds"])]
+ESTIMATION = analysis_settings.from_mapping(config.get("estimation"))
+_TARGETS = stage_settings.as_plain(ESTIMATION.validation)
+VALIDATION_FAMILIES = list(dict.fromkeys(t.family for t in ESTIMATION.validation))
+_MC = stage_settings.as_plain(ESTIMATION.montecarlo)
+MC_SEEDS = ESTIMATION.montecarlo.seed_list
 # What a Monte Carlo draw depends on besides the code: the stage settings and the family.
 # (YAML int keys such as years become strings first, so the JSON can be key-sorted.)
 _MC_CONFIG = json.dumps(
@@ -57,8 +57,8 @@ rule crosscheck:
         f"{RESULTS}/estimates/crosscheck.csv",
     params:
         specs=config["specs"],
-        coef_rtol=_CROSS["coef_rtol"],
-        se_atol=_CROSS["se_atol"],
+        coef_rtol=ESTIMATION.crosscheck.coef_rtol,
+        se_atol=ESTIMATION.crosscheck.se_atol,
     log:
         f"{LOGS}/crosscheck.log",
     benchmark:

@@ -5,19 +5,22 @@
 import os
 import shlex
 
+from upgrading import stage_settings
 from upgrading.exhibits import plan as _exh_plan
+from upgrading.exhibits import settings as _exh_settings
 
-EXH = _exh_plan.settings(config.get("exhibits"))
+EXH = _exh_settings.from_mapping(config.get("exhibits"))
 _EXH_FAMILIES = [RESOLVED[f] for f in FAMILIES]
-TABLE_PLANS = _exh_plan.tables(_EXH_FAMILIES, config.get("exhibits"), SPECS.get("samples"))
-FIGURE_PLAN = _exh_plan.figures(_EXH_FAMILIES, config.get("exhibits"), SYNTHETIC)
+TABLE_PLANS = _exh_plan.tables(_EXH_FAMILIES, EXH, SPECS.get("samples"))
+FIGURE_PLAN = _exh_plan.figures(_EXH_FAMILIES, EXH, SYNTHETIC)
+_EXH_PLAIN = stage_settings.as_plain(EXH)
 TABLES = list(TABLE_PLANS)
 FIGURES = FIGURE_PLAN["names"]
-EXH_EPOCH = str(EXH["source_date_epoch"])
+EXH_EPOCH = str(EXH.source_date_epoch)
 # Families quoted in the text (numbers.tex): the auto list plus any configured quote.
 NUMBER_FAMILIES = sorted(
-    {f for f in EXH["auto_numbers"] if f in FAMILIES}
-    | {q["family"] for q in EXH["quotes"].values()}
+    {f for f in EXH.auto_numbers if f in FAMILIES}
+    | {q["family"] for q in EXH.quotes.values()}
 )
 
 
@@ -86,11 +89,11 @@ rule numbers:
         if SYNTHETIC else [],
         linking_truth=[f"{RESULTS}/audit/linking_truth.csv"] if SYNTHETIC else [],
         # The Monte Carlo reruns the whole chain per seed: quoted only when asked for.
-        coverage=[f"{RESULTS}/montecarlo/coverage.csv"] if SYNTHETIC and EXH["use_montecarlo"] else [],
+        coverage=[f"{RESULTS}/montecarlo/coverage.csv"] if SYNTHETIC and EXH.use_montecarlo else [],
     output:
         f"{RESULTS}/numbers.tex",
     params:
-        settings=_exh_plan.as_json({k: EXH[k] for k in ("auto_numbers", "quotes", "shock_year")}),
+        settings=_exh_plan.as_json({k: _EXH_PLAIN[k] for k in ("auto_numbers", "quotes", "shock_year")}),
         validation=lambda wc, input: f"--validation {shlex.quote(str(input.validation))}" if SYNTHETIC else "",
         coverage=lambda wc, input: f"--coverage {shlex.quote(str(input.coverage))}" if input.coverage else "",
         capital=lambda wc, input: (
@@ -112,7 +115,7 @@ rule numbers:
 
 
 # The validation appendix's coverage table (CRV1, CRV3, WCR side by side with Monte Carlo SEs).
-USE_COVERAGE = SYNTHETIC and EXH["use_montecarlo"]
+USE_COVERAGE = SYNTHETIC and EXH.use_montecarlo
 
 
 rule coverage_table:
@@ -121,7 +124,7 @@ rule coverage_table:
     output:
         f"{RESULTS}/tables/coverage.tex",
     params:
-        labels=_exh_plan.as_json(EXH["labels"]),
+        labels=_exh_plan.as_json(EXH.labels),
     log:
         f"{LOGS}/coverage_table.log",
     benchmark:
@@ -168,7 +171,7 @@ rule exhibit_map:
         tables=_exh_plan.as_json(TABLE_PLANS),
         figures=_exh_plan.as_json(FIGURE_PLAN),
         results=lambda wc, output: os.path.dirname(output.csv),
-        settings=_exh_plan.as_json({k: EXH[k] for k in ("auto_numbers", "quotes", "shock_year", "use_montecarlo")}),
+        settings=_exh_plan.as_json({k: _EXH_PLAIN[k] for k in ("auto_numbers", "quotes", "shock_year", "use_montecarlo")}),
     log:
         f"{LOGS}/exhibit_map.log",
     benchmark:

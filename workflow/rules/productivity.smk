@@ -5,6 +5,8 @@
 import json
 import shlex
 
+from upgrading.measures import settings as _measure_settings
+
 
 rule productivity:
     input:
@@ -40,8 +42,8 @@ rule production_tables:
         csv=[f"{RESULTS}/tables/production_{t}.csv" for t in ("elasticities", "search")],
     params:
         truth=lambda wc, input: f"--truth {shlex.quote(str(input.truth))}" if input.truth else "",
-        tfp_method=(config.get("measures") or {}).get("tfp_method", "acf"),
-        outdir=f"{RESULTS}/tables",
+        tfp_method=_measure_settings.from_mapping(config.get("measures")).tfp_method,
+        outdir=lambda wc, output: os.path.dirname(output.tex[0]),
     log:
         f"{LOGS}/production_tables.log",
     resources:

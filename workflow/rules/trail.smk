@@ -70,7 +70,7 @@ def paper_chain_outputs(wildcards=None):
     """Every file a job makes on the way to the paper (estimates, Monte Carlo draws and coverage,
     audits, tables, figures, numbers), except the raw folder, which the manifest hashes whole."""
     jobs, _ = _dag_jobs(["paper/paper.pdf"])
-    raw = RAW.rstrip("/") + "/"
+    raw = os.path.join(RAW.rstrip(os.sep), "")
     return sorted({f for j in jobs for f in j["outputs"] if not f.startswith(raw)})
 
 

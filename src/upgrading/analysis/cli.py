@@ -87,7 +87,7 @@ def validate_main(argv: list[str]) -> int:
                    help="tidy estimates, e.g. results/estimates/{validation,baseline}.parquet")
     p.add_argument("--truth", required=True, help="truth/parameters.json")
     p.add_argument("--oracle", default=None, help="truth/oracle.json")
-    p.add_argument("--targets-json", default=None,
+    p.add_argument("--targets-json", required=True,
                    help="[{family, model, truth, oracle}] as JSON (config estimation.validation)")
     p.add_argument("--out", required=True, help="validation CSV")
     args = p.parse_args(argv)
@@ -98,8 +98,9 @@ def validate_main(argv: list[str]) -> int:
         from upgrading.core import io
 
         from . import validation
+        from .settings import targets_from_json
 
-        targets = json.loads(a.targets_json) if a.targets_json else None
+        targets = targets_from_json(json.loads(a.targets_json))
         io.write_csv(validation.compare_files(a.estimates, a.truth, a.oracle, targets), a.out,
                      float_format="%.10g")
 

@@ -21,6 +21,7 @@ from upgrading.core.coverage import mc_se
 from upgrading.core.errors import InputError
 
 from . import estimate, validation
+from . import settings as analysis_settings
 
 log = logging.getLogger(__name__)
 
@@ -72,13 +73,13 @@ def run_chain(cfg: dict, seed: int, scale: str, work: Path) -> Path:
 
 def run_draw(cfg: dict, specs_path: str, seed: int, keep: str | None = None) -> pd.DataFrame:
     """One seed: the whole chain, then every validation target model against that world's truth."""
-    est_cfg = cfg.get("estimation", {})
-    scale = est_cfg.get("montecarlo", {}).get("scale", "small")
-    targets = est_cfg.get("validation") or validation.DEFAULT_TARGETS
+    est_settings = analysis_settings.from_mapping(cfg.get("estimation"))
+    scale = est_settings.montecarlo.scale
+    targets = est_settings.validation
     families = []
-    for fid in dict.fromkeys(t["family"] for t in targets):
+    for fid in dict.fromkeys(t.family for t in targets):
         fam = estimate.resolve(specs_path, fid)
-        wanted = {t["model"] for t in targets if t["family"] == fid}
+        wanted = {t.model for t in targets if t.family == fid}
         fam["models"] = [m for m in fam["models"] if m["id"] in wanted]
         if len(fam["models"]) != len(wanted):
             raise InputError(f"family {fid} lacks a validation model of {sorted(wanted)}", file=specs_path)

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
+from upgrading.analysis.settings import ValidationTarget
 from upgrading.core.errors import InputError
 
 # Estimated term -> key of parameters.json["spillovers"]. Plain measures map to themselves;
@@ -39,13 +41,6 @@ COLUMNS = ["family", "model", "term", "param", "source", "estimate", "std_error"
 # local and structural regressions: the DGP's spillover term projected on their regressors plus
 # the survey threshold's selection term (upgrading.synth.truth); the structural projection is
 # the DGP's parameters themselves (the structural model has every term of the DGP).
-DEFAULT_TARGETS = [
-    {"family": "baseline", "model": "firm_year", "truth": "spillovers", "oracle": "baseline"},
-    {"family": "validation", "model": "local", "truth": "spillovers_local", "oracle": "local"},
-    {"family": "validation", "model": "structural", "truth": "spillovers_structural", "oracle": "structural"},
-]
-
-
 def read_json(path: str | None, what: str) -> dict:
     if not path:
         return {}
@@ -75,23 +70,23 @@ def _oracle_terms(obj) -> dict[str, tuple[float, float]]:
     return out
 
 
-def compare(est: pd.DataFrame, truth_obj: dict, oracle_obj: dict | None = None,
-            targets: list[dict] | None = None) -> pd.DataFrame:
+def compare(est: pd.DataFrame, truth_obj: dict, oracle_obj: dict | None,
+            targets: Sequence[ValidationTarget]) -> pd.DataFrame:
     """One row per estimated term of each target model that has a true value."""
     rows = []
-    for tg in targets or DEFAULT_TARGETS:
-        sub = est[(est["family"] == tg["family"]) & (est["model"] == tg["model"])]
-        truth = _numbers(truth_obj.get(tg["truth"]))
-        oracle = _oracle_terms((oracle_obj or {}).get(tg.get("oracle") or "", {}))
+    for tg in targets:
+        sub = est[(est["family"] == tg.family) & (est["model"] == tg.model)]
+        truth = _numbers(truth_obj.get(tg.truth))
+        oracle = _oracle_terms((oracle_obj or {}).get(tg.oracle or "", {}))
         for r in sub.itertuples(index=False):
-            param = TERM_TO_PARAM.get(r.term, r.term) if tg["truth"] == "spillovers_structural" else r.term
+            param = TERM_TO_PARAM.get(r.term, r.term) if tg.truth == "spillovers_structural" else r.term
             if param not in truth:
                 continue
             t = truth[param]
             z = (r.estimate - t) / r.std_error if r.std_error > 0 else math.nan
             o_est, o_se = oracle.get(r.term, (math.nan, math.nan))
             rows.append({
-                "family": r.family, "model": r.model, "term": r.term, "param": param, "source": tg["truth"],
+                "family": r.family, "model": r.model, "term": r.term, "param": param, "source": tg.truth,
                 "estimate": r.estimate, "std_error": r.std_error, "ci_low": r.ci_low, "ci_high": r.ci_high,
                 "truth": t, "error": r.estimate - t, "z": z, "within_2se": bool(abs(z) <= 2),
                 "covered95": bool(r.ci_low <= t <= r.ci_high), "oracle_estimate": o_est,
@@ -111,8 +106,8 @@ def _few_cluster_coverage(r: dict, truth: float) -> dict:
     return out
 
 
-def compare_files(estimate_paths, truth_path: str, oracle_path: str | None = None,
-                  targets: list[dict] | None = None) -> pd.DataFrame:
+def compare_files(estimate_paths, truth_path: str, oracle_path: str | None,
+                  targets: Sequence[ValidationTarget]) -> pd.DataFrame:
     if isinstance(estimate_paths, str):
         estimate_paths = [estimate_paths]
     est = pd.concat([pd.read_parquet(p) for p in estimate_paths], ignore_index=True)

@@ -1,14 +1,14 @@
 """Clean: linked raw rows -> one row per firm-year (PROC/panel.parquet), with an audit waterfall.
 
 Every rule is named, switchable and parameterised from the `cleaning:` section
-of config/config.yaml (defaults below); each becomes one row of
+of config/config.yaml (upgrading.asif.settings); each becomes one row of
 results/audit/cleaning.csv. Rules run in the order of RULE_ORDER; rows leave
 the data only through Waterfall.drop, so rows read = rows kept + rows dropped.
 """
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import warnings
 
 import numpy as np
@@ -16,77 +16,17 @@ import pandas as pd
 
 from upgrading.asif import capital, industry, ownership
 from upgrading.asif.audit import Waterfall
+from upgrading.asif.settings import Settings
 from upgrading.core.columns import MONEY
 from upgrading.core.errors import InputError
 
 TRACE = ["firm_id", "year", "source_file", "source_row", "link_stage"]
 
-DEFAULTS: dict = {
-    "exact_duplicates": {"enabled": True},
-    # Same firm-year reported twice with different values: keep the record whose log output is
-    # closest to the median of the firm's other (undisputed) years; without other years, the
-    # record with the most non-missing values; ties go to the earlier raw line (file order).
-    "duplicate_firm_year": {"enabled": True},
-    # A row whose money values are `factor` times too large (reported in yuan, not thousand
-    # yuan). Score = median over SLIP_SIGNALS of log10(value per worker) minus its industry-year
-    # median. A slip: score exceeds the firm's lowest other year by more than firm_log10 and is
-    # above industry_log10_min; or, whatever the firm's history, score above industry_log10.
-    # Repaired by dividing every money column of the row by `factor`.
-    "unit_slips": {"enabled": True, "factor": 1000.0, "firm_log10": 2.0,
-                   "industry_log10_min": 1.5, "industry_log10": 2.5},
-    "missing_key": {"enabled": True, "variables": ["output", "sales", "total_assets",
-                                                   "net_fixed_assets", "fixed_assets",
-                                                   "employment", "intermediate",
-                                                   "original_fixed_assets"]},
-    "non_manufacturing": {"enabled": True},
-    "unknown_city": {"enabled": True},
-    "accounting_identities": {"enabled": True},
-    "min_employment": {"enabled": True, "threshold": 8},
-    "negative_values": {"enabled": True, "variables": ["output", "sales", "intermediate",
-                                                       "exports", "total_assets"]},
-    "invalid_founding_year": {"enabled": True, "earliest": 1800},
-    # log(real VA per worker) more than `mad_multiple` robust SDs (1.4826 MAD) and more than
-    # `min_log_deviation` (natural log) from its industry2-year median.
-    "outliers": {"enabled": True, "mad_multiple": 6.0, "min_log_deviation": 1.5},
-    "nonpositive_production": {"enabled": True},
-    # Economic depreciation of real capital (BVZ 2012 use 9 %).
-    "depreciation_rate": 0.09,
-    # Real capital from book values at historical cost (upgrading.asif.capital): the first year's
-    # original value is deflated with the firm's age and the growth of nominal capital in its
-    # province x industry (the median yearly change in log original value there; a cell with fewer
-    # than min_pairs changes uses its industry, then all firms; clipped to [growth_floor,
-    # growth_cap]); later years add the change in original value, negative changes floored at 0
-    # (negative_investment: floor) or kept (keep).
-    "capital": {"min_pairs": 30, "growth_floor": 0.0, "growth_cap": 0.3, "negative_investment": "floor"},
-    "ownership_threshold": 0.25,
-    "soe_state_share": 0.5,
-}
+def _on(cfg: Settings, rule: str) -> bool:
+    return getattr(cfg, rule).enabled
 
 
-def settings(overrides: dict | None) -> dict:
-    """DEFAULTS updated (one level deep) by the config's `cleaning:` section."""
-    out = copy.deepcopy(DEFAULTS)
-    for key, val in (overrides or {}).items():
-        if key not in out:
-            raise KeyError(f"cleaning: unknown setting {key!r}; known: {', '.join(out)}")
-        if isinstance(out[key], dict) and isinstance(val, dict):
-            unknown = set(val) - set(out[key])
-            if unknown:
-                raise KeyError(f"cleaning.{key}: unknown setting(s) {sorted(unknown)}")
-            out[key].update(val)
-        else:
-            out[key] = val
-    if out["capital"]["negative_investment"] not in ("floor", "keep"):
-        raise KeyError(f"cleaning.capital.negative_investment: 'floor' or 'keep', "
-                       f"not {out['capital']['negative_investment']!r}")
-    return out
-
-
-def _on(cfg, rule):
-    return cfg[rule]["enabled"]
-
-
-def resolve_duplicates(data: pd.DataFrame, wf: Waterfall, cfg: dict) -> pd.DataFrame:
+def resolve_duplicates(data: pd.DataFrame, wf: Waterfall, cfg: Settings) -> pd.DataFrame:
     """Exact duplicates, then the same firm-year with different values (one copy at the end)."""
     value_cols = [c for c in data.columns if c not in ("source_file", "source_row", "link_stage")]
     fy = data[["firm_id", "year"]]
@@ -150,31 +90,31 @@ def _other_rows_min(values: pd.Series, groups: pd.Series) -> np.ndarray:
     return np.where(is_lowest, second, lowest)
 
 
-def repair_unit_slips(data: pd.DataFrame, wf: Waterfall, cfg: dict, industry2: pd.Series) -> pd.DataFrame:
-    c = cfg["unit_slips"]
-    if not c["enabled"]:
+def repair_unit_slips(data: pd.DataFrame, wf: Waterfall, cfg: Settings, industry2: pd.Series) -> pd.DataFrame:
+    c = cfg.unit_slips
+    if not c.enabled:
         return data
     score = slip_score(data, industry2)
     dev_firm = score.to_numpy() - _other_rows_min(score, data["firm_id"])
     dev_ind = score.to_numpy()
     with np.errstate(invalid="ignore"):
-        slip = (((dev_firm > c["firm_log10"]) & (dev_ind > c["industry_log10_min"]))
-                | (dev_ind > c["industry_log10"]))
+        slip = (((dev_firm > c.firm_log10) & (dev_ind > c.industry_log10_min))
+                | (dev_ind > c.industry_log10))
     data = data.copy(deep=False)  # copy-on-write: columns edited below are copied, not the rest
     cols = [m for m in MONEY if m in data.columns]
-    data.loc[slip, cols] = data.loc[slip, cols] / c["factor"]
+    data.loc[slip, cols] = data.loc[slip, cols] / c.factor
     return wf.change(data, slip, "unit_slips",
-                     f"money values {c['factor']:g}x too large: the median over {', '.join(SLIP_SIGNALS)} "
+                     f"money values {c.factor:g}x too large: the median over {', '.join(SLIP_SIGNALS)} "
                      f"of log10(value per worker) is far above the firm's other years and the industry-year "
-                     f"median; every money column divided by {c['factor']:g}")
+                     f"median; every money column divided by {c.factor:g}")
 
 
-def apply_filters(data: pd.DataFrame, wf: Waterfall, cfg: dict, cities: pd.DataFrame) -> pd.DataFrame:
+def apply_filters(data: pd.DataFrame, wf: Waterfall, cfg: Settings, cities: pd.DataFrame) -> pd.DataFrame:
     """Row-wise filters on reported values (before deflation), in this order: reporting errors
     first, then sample selection (employment), so an erroneous row is counted as an error."""
     rules = []
     if _on(cfg, "missing_key"):
-        cols = cfg["missing_key"]["variables"]
+        cols = list(cfg.missing_key.variables)
         rules.append(("missing_key", data[cols].isna().any(axis=1).to_numpy(),
                       f"missing any of {', '.join(cols)}"))
     if _on(cfg, "non_manufacturing"):
@@ -190,17 +130,17 @@ def apply_filters(data: pd.DataFrame, wf: Waterfall, cfg: dict, cities: pd.DataF
                | (ta < data["net_fixed_assets"])).fillna(False).to_numpy()
         rules.append(("accounting_identities", bad, "total assets below current, fixed or net fixed assets"))
     if _on(cfg, "negative_values"):
-        cols = cfg["negative_values"]["variables"]
+        cols = list(cfg.negative_values.variables)
         rules.append(("negative_values", (data[cols] < 0).fillna(False).any(axis=1).to_numpy(),
                       f"negative {', '.join(cols)}"))
     if _on(cfg, "invalid_founding_year"):
         fy = data["founding_year"].astype("Float64")
-        bad = (fy.isna() | (fy > data["year"]) | (fy < cfg["invalid_founding_year"]["earliest"]))
+        bad = (fy.isna() | (fy > data["year"]) | (fy < cfg.invalid_founding_year.earliest))
         rules.append(("invalid_founding_year", bad.fillna(True).to_numpy(dtype=bool),
                       f"founding year missing, after the survey year or before "
-                      f"{cfg['invalid_founding_year']['earliest']}"))
+                      f"{cfg.invalid_founding_year.earliest}"))
     if _on(cfg, "min_employment"):
-        t = cfg["min_employment"]["threshold"]
+        t = cfg.min_employment.threshold
         rules.append(("min_employment", (data["employment"] < t).fillna(False).to_numpy(),
                       f"employment below {t} persons"))
     return wf.drop_many(data, rules)
@@ -245,29 +185,29 @@ CAPITAL_FLAGS = {
 }
 
 
-def attach_capital(data: pd.DataFrame, wf: Waterfall, cfg: dict, side: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def attach_capital(data: pd.DataFrame, wf: Waterfall, cfg: Settings, side: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Real capital and nominal investment (upgrading.asif.capital) over every row, before the
     filters: a row dropped later (say for negative output) still carries the firm's investment of
     that year into its capital of the next. Edge cases are counted in the audit (rows changed)."""
-    c = cfg["capital"]
+    c = cfg.capital
     prices = capital.price_table(side["deflators"], side["investment_prices"])
     cols = ["firm_id", "year", "founding_year", "province", "industry2", "original_fixed_assets",
             "investment_deflator"]
-    res = capital.real_capital(data[cols], prices, cfg["depreciation_rate"], c["min_pairs"],
-                               c["growth_floor"], c["growth_cap"], c["negative_investment"])
+    res = capital.real_capital(data[cols], prices, cfg.depreciation_rate, c.min_pairs,
+                               c.growth_floor, c.growth_cap, c.negative_investment)
     out = data.copy(deep=False)
     out["capital"], out["investment_nominal"] = res.capital, res.investment
-    negative = "floored at 0" if c["negative_investment"] == "floor" else "kept negative"
+    negative = "floored at 0" if c.negative_investment == "floor" else "kept negative"
     for flag, text in CAPITAL_FLAGS.items():
-        wf.change(out, res.flags[flag], f"capital_{flag}", text.format(negative=negative, **c))
-    used = res.growth[res.growth["changes"] >= c["min_pairs"]]["growth"]
+        wf.change(out, res.flags[flag], f"capital_{flag}", text.format(negative=negative, **dataclasses.asdict(c)))
+    used = res.growth[res.growth["changes"] >= c.min_pairs]["growth"]
     if len(used):
         wf.log(f"clean: nominal capital growth over {len(used)} province x industry cells: "
                f"median {used.median():.3f}, 10-90% {used.quantile(0.1):.3f} to {used.quantile(0.9):.3f}")
     return out
 
 
-def finish(data: pd.DataFrame, wf: Waterfall, cfg: dict) -> pd.DataFrame:
+def finish(data: pd.DataFrame, wf: Waterfall, cfg: Settings) -> pd.DataFrame:
     """Panel columns: real values, capital, ownership, shares, logs (NaN where not positive)."""
     out_defl, in_defl = data["output_deflator"], data["input_deflator"]
     panel = pd.DataFrame(index=data.index)
@@ -277,8 +217,8 @@ def finish(data: pd.DataFrame, wf: Waterfall, cfg: dict) -> pd.DataFrame:
         panel[col] = data[col]
     panel["age"] = (data["year"].astype("int64") - data["founding_year"].astype("int64")).astype("int64")
     shares = ownership.capital_shares(data)
-    panel["ownership"] = ownership.classify(data["reg_type"], shares, cfg["ownership_threshold"],
-                                            cfg["soe_state_share"])
+    panel["ownership"] = ownership.classify(data["reg_type"], shares, cfg.ownership_threshold,
+                                            cfg.soe_state_share)
     for col in ["foreign_share", "hmt_share", "other_foreign_share", "state_share"]:
         panel[col] = shares[col]
     panel["output"] = data["output"] / out_defl
@@ -310,7 +250,7 @@ def _robust_deviation(x: pd.Series, keys: list[pd.Series]) -> tuple[pd.Series, p
     return dev, dev.groupby(keys).transform("median") * 1.4826
 
 
-def drop_unusable(panel: pd.DataFrame, wf: Waterfall, cfg: dict) -> pd.DataFrame:
+def drop_unusable(panel: pd.DataFrame, wf: Waterfall, cfg: Settings) -> pd.DataFrame:
     """Rows without positive VA, K, M, L (logs undefined), then outliers among the rest.
 
     Outliers: far from their industry2-year cell in log VA per worker or in log output /
@@ -328,7 +268,7 @@ def drop_unusable(panel: pd.DataFrame, wf: Waterfall, cfg: dict) -> pd.DataFrame
                       "(logs undefined)"))
     if _on(cfg, "outliers"):
         keys = [panel["industry2"], panel["year"]]
-        k, floor = cfg["outliers"]["mad_multiple"], cfg["outliers"]["min_log_deviation"]
+        k, floor = cfg.outliers.mad_multiple, cfg.outliers.min_log_deviation
         bad = np.zeros(len(panel), dtype=bool)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratios = (panel["y"] - panel["l"], np.log(panel["output"] / panel["intermediate"]))
@@ -355,7 +295,7 @@ def geography(data: pd.DataFrame, cities: pd.DataFrame) -> pd.DataFrame:
     return data
 
 
-def clean(linked: pd.DataFrame, side: dict[str, pd.DataFrame], cfg: dict,
+def clean(linked: pd.DataFrame, side: dict[str, pd.DataFrame], cfg: Settings,
           log=print) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The whole clean stage: (panel sorted by firm_id, year; audit waterfall; row trace)."""
     wf = Waterfall(linked, log)

@@ -189,13 +189,14 @@ def clean_main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
 
     def step():
-        from upgrading.asif.clean import clean, settings
+        from upgrading.asif.clean import clean
         from upgrading.core.codebook import codebook
         from upgrading.asif.headers import load_header_map
+        from upgrading.asif.settings import from_mapping as cleaning_settings
 
         try:
-            cfg = settings(json.loads(args.config_json))
-        except (KeyError, json.JSONDecodeError) as exc:
+            cfg = cleaning_settings(json.loads(args.config_json))
+        except json.JSONDecodeError as exc:
             raise InputError(f"bad --config-json: {exc}") from None
         fields = load_header_map(args.headers)
         side = read_side_files(args.raw_dir)

@@ -23,7 +23,10 @@ def capital_shares(data: pd.DataFrame) -> pd.DataFrame:
     total = data["paid_in_capital"].astype(float)
     total = total.where(total > 0, parts.sum(axis=1))
     denom = total.where(total > 0)
-    share = lambda col: (parts[col] / denom).fillna(0.0).clip(0.0, 1.0)
+
+    def share(col: str) -> pd.Series:
+        return (parts[col] / denom).fillna(0.0).clip(0.0, 1.0)
+
     hmt, other = share("capital_hmt"), share("capital_foreign")
     return pd.DataFrame({"hmt_share": hmt, "other_foreign_share": other,
                          "foreign_share": (hmt + other).clip(0.0, 1.0),

@@ -120,7 +120,7 @@ def smile_curve(analysis: pd.DataFrame, industry_names: dict[int, str] | None = 
     dom_df = df[dom]
     by_year = dom_df.groupby([dom_df["year"], group[dom]])["va_ratio"].mean().unstack()
     styles = {"open networks": "-", "captive networks": "--"}
-    for k, col in enumerate(sorted(by_year.columns)):
+    for col in sorted(by_year.columns):
         ls = next((v for key, v in styles.items() if col.endswith(key)), "-")
         color = style.PALETTE[1] if col.startswith("Textiles") else style.PALETTE[0]
         ax2.plot(by_year.index, by_year[col], ls=ls, marker="o", ms=2.5, color=color,

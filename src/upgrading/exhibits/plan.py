@@ -11,30 +11,8 @@ import json
 
 from upgrading.core import grammar
 from upgrading.exhibits.figures_meta import DATA_FIGURES, FIGURE_TITLES, SYNTHETIC_FIGURES
+from upgrading.exhibits.settings import Settings
 from upgrading.exhibits.specs_appendix import describe_sample
-
-DEFAULTS = {
-    "headline_term": "backward",
-    "event_figure": "event_study",
-    "curve_figure": "spec_curve",
-    "curve_outcomes": ["tfp_acf", "tfp_lp", "tfp_fe", "tfp_ols"],
-    "event_ref_year": 2001,
-    "shock_year": 2002,
-    "cluster_cities": 20,
-    "source_date_epoch": 1704067200,  # 2024-01-01 UTC: fixed date for PDF and figure metadata
-    "labels": {},
-    "tables": {},
-    "quotes": {},
-    "auto_numbers": [],
-    "use_montecarlo": False,
-}
-
-
-def settings(cfg: dict | None) -> dict:
-    out = {**DEFAULTS, **(cfg or {})}
-    out["labels"] = {**(cfg or {}).get("labels", {})}
-    return out
-
 
 def _models(resolved_families: list[dict]):
     for fam in resolved_families:
@@ -56,9 +34,8 @@ def _expected_terms(m: dict) -> list[str]:
     return list(dict.fromkeys(canonical))
 
 
-def tables(resolved_families: list[dict], cfg: dict, samples: dict | None = None) -> dict[str, dict]:
+def tables(resolved_families: list[dict], s: Settings, samples: dict | None = None) -> dict[str, dict]:
     """{table_id: {families, spec}} in registry order; spec is what `upgrading table` renders."""
-    s = settings(cfg)
     out: dict[str, dict] = {}
     for fam, m in _models(resolved_families):
         t = m.get("table")
@@ -74,14 +51,14 @@ def tables(resolved_families: list[dict], cfg: dict, samples: dict | None = None
                                  "sample": m.get("sample") or "", "terms": _expected_terms(m)})
     plans = {}
     for t, entry in out.items():
-        custom = s["tables"].get(t, {})
+        custom = s.tables.get(t, {})
         plans[t] = {
             "families": entry["families"],
             "spec": {
                 "id": t,
                 "title": custom.get("title", entry["first_title"]),
                 "columns": entry["columns"],
-                "labels": s["labels"],
+                "labels": s.labels,
                 "notes": custom.get("notes", ""),
                 "keep": custom.get("keep"),
                 "drop": custom.get("drop", ["Intercept"]),
@@ -94,13 +71,12 @@ def tables(resolved_families: list[dict], cfg: dict, samples: dict | None = None
     return plans
 
 
-def figures(resolved_families: list[dict], cfg: dict, synthetic: bool) -> dict:
+def figures(resolved_families: list[dict], s: Settings, synthetic: bool) -> dict:
     """Figure names (fixed data figures + one per registry `figure:` key + spec curve + recovery)."""
-    s = settings(cfg)
     registry: dict[str, dict] = {}
     for fam, m in _models(resolved_families):
         key = m.get("figure")
-        if not key or key == s["curve_figure"]:
+        if not key or key == s.curve_figure:
             continue  # the specification curve is drawn from every model with the headline term
         entry = registry.setdefault(key, {"models": [], "families": [], "terms": [],
                                           "title": fam["title"]})
@@ -110,10 +86,10 @@ def figures(resolved_families: list[dict], cfg: dict, synthetic: bool) -> dict:
         for t in m.get("regressors") or []:
             if t not in entry["terms"]:
                 entry["terms"].append(t)
-    headline = s["headline_term"]
+    headline = s.headline_term
     # The curve: every linear model with the headline term and a TFP outcome (same coefficient).
     curve_models = [[f["id"], m["id"]] for f, m in _models(resolved_families)
-                    if headline in (m.get("regressors") or []) and m.get("outcome") in s["curve_outcomes"]
+                    if headline in (m.get("regressors") or []) and m.get("outcome") in s.curve_outcomes
                     and f.get("engine", "pyfixest") == "pyfixest"]
     curve_families = list(dict.fromkeys(f for f, _ in curve_models))
     names = list(DATA_FIGURES) + list(registry) + ["spec_curve"] + (list(SYNTHETIC_FIGURES) if synthetic else [])
@@ -122,14 +98,14 @@ def figures(resolved_families: list[dict], cfg: dict, synthetic: bool) -> dict:
         "names": names,
         "titles": {n: titles.get(n, n) for n in names},
         "registry": registry,
-        "event_figure": s["event_figure"],
-        "event_ref_year": s["event_ref_year"],
-        "shock_year": s["shock_year"],
-        "cluster_cities": s["cluster_cities"],
+        "event_figure": s.event_figure,
+        "event_ref_year": s.event_ref_year,
+        "shock_year": s.shock_year,
+        "cluster_cities": s.cluster_cities,
         "headline_term": headline,
         "curve_families": curve_families,
         "curve_models": curve_models,
-        "labels": s["labels"],
+        "labels": s.labels,
         # Readable names for legends and axes (the ids stay in the figures' CSVs).
         "family_titles": {f["id"]: f["title"] for f in resolved_families},
         "model_labels": {f"{f['id']}/{m['id']}": _model_name(f, m) for f, m in _models(resolved_families)},

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
 
+from upgrading import stage_settings
 from upgrading.core.errors import InputError
 
 
@@ -12,19 +15,13 @@ class Config:
     lq_threshold: float = 1.25  # location quotient that marks an over-represented city-industry
     cluster_min_firms: int = 5  # a cluster needs at least this many firms in the cell
     eg_threshold: float | None = None  # if set, the 4-digit industry must be this localised too
-    tfp_method: str = "acf"  # TFP behind tfp_growth and absorptive_capacity
+    tfp_method: Literal["ols", "fe", "lp", "acf"] = "acf"  # TFP behind tfp_growth and absorptive_capacity
     frontier_quantile: float = 0.9  # the industry-year TFP frontier
     post_from_year: int = 2003  # first year of post2002 (the synthetic DGP: year >= 2003)
 
 
-def from_mapping(raw: dict) -> Config:
-    known = {f.name for f in fields(Config)}
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise InputError(f"unknown measures setting(s) {unknown}; known: {sorted(known)}")
-    cfg = Config(**raw)
-    if cfg.tfp_method not in ("ols", "fe", "lp", "acf"):
-        raise InputError(f"measures.tfp_method must be ols, fe, lp or acf, not {cfg.tfp_method!r}")
+def from_mapping(raw: Mapping[str, Any] | None) -> Config:
+    cfg = stage_settings.build(Config, raw, "measures")
     if not 0 < cfg.frontier_quantile <= 1:
         raise InputError("measures.frontier_quantile must be in (0, 1]")
     return cfg

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, fields
-from typing import Literal
+from typing import Any, Literal
 
 from upgrading.core.errors import InputError
 from upgrading.productivity import controls
@@ -74,7 +74,7 @@ def column_map(raw: dict) -> ColumnMap:
     bad = sorted(set(raw) - set(ROLES))
     if bad:
         raise InputError(f"productivity.columns: unknown role(s) {bad}; known: {list(ROLES)}")
-    values = {}
+    values: dict[str, Any] = {}
     for role, value in raw.items():
         cols = [value] if isinstance(value, str) else list(value)
         if not cols or not all(isinstance(c, str) and re.fullmatch(_NAME, c) for c in cols):
@@ -95,7 +95,7 @@ class Config:
     bootstrap_max_firms: int = 1000  # m-out-of-n bootstrap above this many firms
     seed: int = 20240601
     min_obs: int = 50  # fewer usable firm-years: the industry gets no estimate (marked)
-    first_stage_effects: str = "city"  # none | city | city_period: fixed effects in LP/ACF stage 1
+    first_stage_effects: Literal["none", "city", "city_period"] = "city"  # fixed effects in LP/ACF stage 1
     period_split_year: int = 2003  # city_period: periods before / from this year
     selection: bool = True  # Olley-Pakes: Pr(observed at t | t-1) in the law of motion
     lp_second_stage: Literal["nlls", "gmm"] = "nlls"

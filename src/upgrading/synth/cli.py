@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
-def load_synth_params(config: str | None, synth_json: str | None) -> dict:
+def load_synth_params(config: str, synth_json: str | None) -> dict:
     if synth_json:
         try:
             return json.loads(synth_json)

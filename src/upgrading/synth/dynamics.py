@@ -25,9 +25,11 @@ NOISE = ("eps", "sales_noise", "exp_noise", "int_noise", "np_noise", "nps_noise"
 
 
 def draw_noise(rng: np.random.Generator, n: int, params: dict) -> dict[str, np.ndarray]:
-    return {"eps": rng.normal(0, params["sd_measurement"], n), "sales_noise": rng.normal(-0.02, 0.03, n),
-            "exp_noise": rng.normal(0, 0.7, n), "int_noise": rng.normal(0, 1.0, n),
-            "np_noise": rng.normal(0, 0.7, n), "nps_noise": rng.normal(0, 0.8, n),
+    sd = params["outcome_noise_sd"]
+    return {"eps": rng.normal(0, params["sd_measurement"], n),
+            "sales_noise": rng.normal(params["sales_noise_mean"], params["sales_noise_sd"], n),
+            "exp_noise": rng.normal(0, sd["exporter"], n), "int_noise": rng.normal(0, sd["export_intensity"], n),
+            "np_noise": rng.normal(0, sd["new_product"], n), "nps_noise": rng.normal(0, sd["new_product_share"], n),
             "nu": rng.normal(0, params["sd_labour_error"], n)}
 
 
@@ -78,7 +80,7 @@ class YearModel:
         self.va_share = np.clip(tables.j_va[j] * np.exp(v["symmetry"] * (self.symmetry - 0.5)
                                                     + v["open_network_post"] * (self.open - 0.5) * self.post
                                                     + v["captive_labour_intensive"] * (1 - self.open) * li),
-                                0.08, 0.7)
+                                *params["va_share_range"])
         self.base = tables.j_intercept[j] + tables.city_effect[c] + params["tfp_growth"] * (year - 1998)
         self.wage_ref = params["wage_mean"] * np.exp(params["wage_growth"] * (year - 1998))
         self.wage = self.wage_ref * np.exp(state["w"])

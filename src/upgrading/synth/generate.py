@@ -6,7 +6,9 @@ import json
 import resource
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -14,21 +16,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from upgrading.synth import mess, records, truth, writer
+from upgrading.synth import settings as synth_settings
 from upgrading.synth.geography import CITY_COLUMNS
 from upgrading.synth.world import build_world
 
-YEAR_KEYED = ("firms_per_year", "encodings", "header_era")
 
-
-def normalise_params(params: dict) -> dict:
-    """Integer keys where the config means years or industry codes (JSON turns them to strings)."""
-    params = json.loads(json.dumps(params))  # deep copy
-    for key in YEAR_KEYED + ("industries",):
-        params[key] = {int(k): v for k, v in params[key].items()}
-    params["entrant_age_mean"] = {(k if k == "default" else int(k)): v for k, v in params["entrant_age_mean"].items()}
-    params["rd_years"] = [int(y) for y in params["rd_years"]]
-    params["book_values"]["investment_inflation"] = {int(k): v for k, v in params["book_values"]["investment_inflation"].items()}
-    return params
+def normalise_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The `synth:` section checked (upgrading.synth.settings) as a plain mapping with int keys
+    where the config means years or industry codes (JSON turns them into strings)."""
+    return synth_settings.params(params)
 
 
 def _log(msg: str, t0: float) -> None:
@@ -89,9 +85,7 @@ def generate(out_dir: str | Path, params: dict, scale: str, seed: int, years: li
     out_dir = Path(out_dir)
     spellings = writer.load_spellings(headers)
     reg_names = writer.reg_type_names(headers)
-    layout_name = params.get("layout", "real_traits")
-    if layout_name not in writer.LAYOUTS:
-        raise ValueError(f"synth.layout {layout_name!r} is not one of {', '.join(writer.LAYOUTS)}")
+    layout_name = params["layout"]
     world = build_world(params, scale, seed, years)
     _log(f"simulated {len(world.panel)} firm-years ({len(world.static['j'])} firms)", t0)
     rng = np.random.default_rng([seed, 1])  # a second stream: identities and mess

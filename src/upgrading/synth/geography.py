@@ -88,14 +88,16 @@ def city_traits(cities: pd.DataFrame, rng: np.random.Generator, params: dict) ->
     n = len(cities)
     out = cities.copy()
     region = out["region"].to_numpy()
-    fdi = np.array([params["region_fdi_pull"][r] for r in region]) * np.exp(rng.normal(0, 0.5, n))
-    weight = np.array([params["region_firm_weight"][r] for r in region]) * np.exp(rng.normal(0, 0.9, n))
+    fdi = np.array([params["region_fdi_pull"][r] for r in region]) * np.exp(rng.normal(0, params["city_fdi_pull_sd"], n))
+    weight = (np.array([params["region_firm_weight"][r] for r in region])
+              * np.exp(rng.normal(0, params["city_firm_weight_sd"], n)))
     # Bargaining strength is higher where the local government has more to offer FIEs
     # (FDI pull); symmetry and openness are idiosyncratic local institutions.
-    bargaining = 1 / (1 + np.exp(-(0.6 * np.log(fdi) + rng.normal(0, 1.0, n))))
+    bargaining = 1 / (1 + np.exp(-(params["bargaining_fdi_pull"] * np.log(fdi) + rng.normal(0, params["bargaining_sd"], n))))
+    relation = params["local_relation_beta"]
     out["bargaining"] = np.round(bargaining, 4)
-    out["symmetry"] = np.round(rng.beta(2.0, 2.0, n), 4)
-    out["open_network"] = np.round(rng.beta(2.0, 2.0, n), 4)
+    out["symmetry"] = np.round(rng.beta(relation, relation, n), 4)
+    out["open_network"] = np.round(rng.beta(relation, relation, n), 4)
     out["fdi_pull"] = fdi
     out["firm_weight"] = weight / weight.sum()
     return out

@@ -115,17 +115,20 @@ IO_LINKS = {13: [14, 15, 16], 17: [18, 19, 24, 42], 19: [18], 20: [21], 22: [23,
 # rather than an average of all 29 (its sd across industry-years: 0.128 [V], docs/calibration.md).
 
 
-def io_table(codes: list[int], rng: np.random.Generator) -> pd.DataFrame:
+def io_table(codes: list[int], rng: np.random.Generator, q: dict) -> pd.DataFrame:
     """All 30x30 pairs: alpha = share of supplier's output sold to buyer, sigma = share of
-    buyer's intermediate inputs bought from supplier (columns sum to 1)."""
+    buyer's intermediate inputs bought from supplier (columns sum to 1). `q`: config synth.io_table."""
     n = len(codes)
     pos = {c: i for i, c in enumerate(codes)}
-    flows = rng.gamma(0.3, 0.01, size=(n, n))       # thin background trade
-    flows[np.diag_indices(n)] += rng.uniform(0.05, 0.15, n)  # own-division trade
+    flows = rng.gamma(q["background_shape"], q["background_scale"], size=(n, n))  # thin background trade
+    own_low, own_high = q["own_division"]
+    flows[np.diag_indices(n)] += rng.uniform(own_low, own_high, n)  # own-division trade
+    link_low, link_high = q["main_link"]
     for s, buyers in IO_LINKS.items():
         for b in buyers:
-            flows[pos[s], pos[b]] += rng.uniform(0.20, 0.40)
-    final = rng.uniform(0.10, 0.30, n)               # final demand share of each supplier's output
+            flows[pos[s], pos[b]] += rng.uniform(link_low, link_high)
+    final_low, final_high = q["final_demand"]
+    final = rng.uniform(final_low, final_high, n)  # final demand share of each supplier's output
     alpha = flows / flows.sum(axis=1, keepdims=True) * (1 - final[:, None])
     sigma = flows / flows.sum(axis=0, keepdims=True)
     sup, buy = np.meshgrid(codes, codes, indexing="ij")
@@ -133,17 +136,18 @@ def io_table(codes: list[int], rng: np.random.Generator) -> pd.DataFrame:
                          "alpha": np.round(alpha.ravel(), 6), "sigma": np.round(sigma.ravel(), 6)})
 
 
-def deflators(codes: list[int], years: list[int], rng: np.random.Generator) -> pd.DataFrame:
-    """Output, input and investment deflators by industry-year, 1998 = 1."""
+def deflators(codes: list[int], years: list[int], rng: np.random.Generator, q: dict) -> pd.DataFrame:
+    """Output, input and investment deflators by industry-year, 1998 = 1. `q`: config synth.prices."""
     n, t = len(codes), len(years)
-    trend = rng.normal(0.005, 0.02, n)
-    trend[codes.index(40)] = -0.04  # electronics prices fall
-    out_infl = trend[:, None] + rng.normal(0, 0.02, (n, t))
-    in_infl = 0.6 * out_infl + 0.4 * rng.normal(0.01, 0.02, (n, t))
-    inv_infl = np.broadcast_to(rng.normal(0.012, 0.01, t), (n, t)) + rng.normal(0, 0.003, (n, t))
+    trend = rng.normal(q["output_trend_mean"], q["output_trend_sd"], n)
+    trend[codes.index(40)] = q["electronics_trend"]  # electronics prices fall
+    out_infl = trend[:, None] + rng.normal(0, q["output_sd"], (n, t))
+    in_infl = (q["input_output_weight"] * out_infl
+               + q["input_own_weight"] * rng.normal(q["input_mean"], q["input_sd"], (n, t)))
+    inv_infl = (np.broadcast_to(rng.normal(q["investment_mean"], q["investment_sd"], t), (n, t))
+                + rng.normal(0, q["investment_industry_sd"], (n, t)))
     rows = []
-    for infl, name in ((out_infl, "output_deflator"), (in_infl, "input_deflator"),
-                       (inv_infl, "investment_deflator")):
+    for infl in (out_infl, in_infl, inv_infl):
         infl = infl.copy()
         infl[:, 0] = 0.0
         rows.append(np.round(np.exp(np.cumsum(infl, axis=1)), 6))
