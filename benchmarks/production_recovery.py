@@ -14,7 +14,9 @@ industry on variants of the inputs that switch one source of error off at a time
   of capital built from book values, BVZ);
 - true_inputs: value added, employment, capital and intermediates all true (removes every
   measurement error of cleaning and deflation; sample and links unchanged);
-- true_firms: true_inputs with the true firm identifiers (removes linking errors too).
+- true_firms: true_inputs with the true firm identifiers (removes linking errors too);
+- no_noise: true_firms with value added net of its transitory shock (the first stage's
+  target known; what is left is the second stage on the surveyed sample).
 
 Per method and variant: mean error and mean absolute error against the truth's elasticities
 across industries, and the industries whose chosen solution is not admissible.
@@ -38,7 +40,7 @@ from upgrading.productivity.cli import add_estimation_columns
 from upgrading.productivity.settings import FIRST_STAGE_GROUP, from_mapping
 
 TRACE = ["source_file", "source_row"]
-VARIANTS = ("pipeline", "true_k", "true_inputs", "true_firms")
+VARIANTS = ("pipeline", "true_k", "true_inputs", "true_firms", "no_noise")
 TRUE = {"k": "true_capital", "y": "true_value_added", "l": "true_employment",
         "m": "true_intermediate"}
 
@@ -48,7 +50,9 @@ def variant_panel(panel: pd.DataFrame, truth: pd.DataFrame, variant: str) -> pd.
     swap = {"pipeline": (), "true_k": ("k",)}.get(variant, ("y", "l", "k", "m"))
     for col in swap:
         out[col] = np.log(truth[TRUE[col]].to_numpy(dtype=float))
-    if variant == "true_firms":
+    if variant == "no_noise":
+        out["y"] -= truth["true_eps"].to_numpy(dtype=float)
+    if variant in ("true_firms", "no_noise"):
         out["firm_id"] = truth["true_firm_id"].to_numpy()
         out = out.drop_duplicates(["firm_id", "year"])  # two pipeline firms on one true firm-year
     return out.sort_values(["industry2", "firm_id", "year"], kind="stable").reset_index(drop=True)
@@ -100,7 +104,7 @@ def main(argv: list[str]) -> int:
     cols = ["firm_id", "year", "industry2", "city", "y", "l", "k", "m", *TRACE]
     panel = pd.read_parquet(args.panel, columns=cols)
     truth_rows = pd.read_parquet(Path(args.truth) / "firms.parquet",
-                                 columns=[*TRACE, "true_firm_id", *TRUE.values()])
+                                 columns=[*TRACE, "true_firm_id", "true_eps", *TRUE.values()])
     truth_rows["source_file"] = truth_rows["source_file"].astype(str)
     panel["source_file"] = panel["source_file"].astype(str)
     truth = panel[TRACE].merge(truth_rows.drop_duplicates(TRACE), on=TRACE, how="left",
