@@ -70,3 +70,14 @@ def test_spurious_root_stops_the_stage_or_is_marked(world, monkeypatch):
     assert "labour_band" in acf_row["reason"]
     assert acf_row["beta_l"] == next(r for r in rows if r["method"] == "fe")["beta_l"]
     assert next(a for a in audit if a["method"] == "acf")["status"] == "fallback_fe"
+
+
+def test_admissibility_settings_are_checked():
+    from upgrading.errors import InputError
+
+    cfg = from_mapping({"labour_band": None, "returns_to_scale": [0.5, 1.8], "max_elasticity": 1.2})
+    assert cfg.search.labour_band is None and cfg.search.returns_to_scale == (0.5, 1.8)
+    assert cfg.search.max_elasticity == 1.2
+    for bad in ({"labour_band": 0}, {"returns_to_scale": [1.0, 0.5]}, {"max_elasticity": -1}):
+        with pytest.raises(InputError, match="labour_band"):
+            from_mapping(bad)
