@@ -18,9 +18,9 @@ point), solves from each, keeps every distinct solution, and chooses by a stated
 A second distinct solution whose criterion lies within `band` of the chosen one is reported
 (`second_in_band`): the data then do not separate the two by the criterion alone.
 
-Admissible solution (`inadmissible`; SearchSettings fields and config keys of the same names): every elasticity in
-(0, max_elasticity]; returns to scale (their sum) within `returns_to_scale`; and, when the
-caller passes a reference for the free-input elasticities (ACF: LP's first stage, identified
+Admissible solution (`inadmissible`; SearchSettings fields and config keys of the same
+names): every elasticity in (0, max_elasticity]; returns to scale (their sum) within
+`returns_to_scale`; and, when the caller passes a reference for the free-input elasticities (ACF: LP's first stage, identified
 without the second-stage moments), every free elasticity within `labour_band` of it. The
 last rule rejects the spurious ACF root where omega is output per worker (labour near 1,
 capital near 0): that root solves the moments whenever log output per worker is itself a
