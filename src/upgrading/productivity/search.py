@@ -20,8 +20,9 @@ A second distinct solution whose criterion lies within `band` of the chosen one 
 
 Admissible solution (`inadmissible`; SearchSettings fields and config keys of the same
 names): every elasticity in (0, max_elasticity]; returns to scale (their sum) within
-`returns_to_scale`; and, when the caller passes a reference for the free-input elasticities (ACF: LP's first stage, identified
-without the second-stage moments), every free elasticity within `labour_band` of it. The
+`returns_to_scale`; and, when the caller passes a reference for the free-input
+elasticities (ACF: LP's first stage, identified without the second-stage moments), every
+free elasticity within `labour_band` of it. The
 last rule rejects the spurious ACF root where omega is output per worker (labour near 1,
 capital near 0): that root solves the moments whenever log output per worker is itself a
 Markov process, whatever the technology. A search whose solutions all fail the rule has not
