@@ -43,3 +43,36 @@ def make_world(n_firms: int, n_years: int, seed: int, beta_l: float = TRUE_L,
 def to_arrays(df: pd.DataFrame) -> dict[str, np.ndarray]:
     return {"firm": df["firm_id"].to_numpy(), "year": df["year"].to_numpy(),
             **{c: df[c].to_numpy(dtype=float) for c in ("y", "l", "k", "m")}}
+
+
+def simulate_static_labour(n_firms: int, n_years: int, seed: int, wage_capital: float = 0.05,
+                           beta_l: float = TRUE_L, beta_k: float = TRUE_K) -> dict[str, np.ndarray]:
+    """A world with a spurious ACF root near labour 1, capital `wage_capital` (as arrays).
+
+    Labour is the static optimum at the firm's wage, log w = AR(1) + wage_capital k, so log
+    output per worker is log w up to a constant and noise: omega = y - l - wage_capital k is
+    then a Markov process whose innovation is orthogonal to l_{t-1} and k_t, and (1,
+    wage_capital) solves the ACF moments beside the truth. Intermediates depend on (omega, k)
+    only, so LP's first stage identifies beta_l.
+    """
+    rng = np.random.default_rng(seed)
+    omega = rng.normal(0.0, 0.35, n_firms)
+    k = rng.normal(4.0, 1.0, n_firms)
+    wage = rng.normal(0.0, 0.3, n_firms)
+    firms, years, cols = [], [], {c: [] for c in ("y", "l", "k", "m")}
+    for t in range(n_years):
+        if t > 0:
+            k = 0.75 * k + 0.6 * omega + 1.0 + rng.normal(0.0, 0.25, n_firms)
+            omega = 0.7 * omega + rng.normal(0.0, 0.25, n_firms)
+            wage = 0.8 * wage + rng.normal(0.0, 0.15, n_firms)
+        l = (np.log(beta_l) + omega + beta_k * k - wage - wage_capital * k) / (1 - beta_l)
+        cols["l"].append(l)
+        cols["k"].append(k)
+        cols["m"].append(0.5 + 1.2 * omega + 0.5 * k)
+        cols["y"].append(beta_l * l + beta_k * k + omega + rng.normal(0.0, 0.1, n_firms))
+        firms.append(np.arange(n_firms))
+        years.append(np.full(n_firms, 1998 + t))
+    firm, year = np.concatenate(firms), np.concatenate(years)
+    order = np.lexsort((year, firm))
+    return {"firm": firm[order], "year": year[order],
+            **{c: np.concatenate(v)[order] for c, v in cols.items()}}

@@ -7,10 +7,12 @@ The constant moment holds by construction (g has a constant), leaving one moment
 parameter. The moments have several roots and a flat valley, so the solution comes from a
 multi-start search (search.py): a seeded Sobol set plus the OLS and within estimates and the
 fixed start. Exact roots all have criterion zero, so the criterion cannot choose among them:
-among the admissible roots (positive elasticities) the one whose labour elasticities lie
-nearest LP's first-stage estimate (lp.first_stage: identified without the second-stage
-moments, and unique) is chosen, and the presence of a second root is reported. The spurious
-root this guards against sits near labour 1, capital 0 (omega = value added per worker).
+among the admissible roots (search.inadmissible: elasticities in (0, max_elasticity], returns
+to scale in bounds, labour elasticities within labour_band of LP's first-stage estimate,
+which is identified without the second-stage moments and unique) the one whose labour
+elasticities lie nearest LP's first stage is chosen, and the presence of a second root is
+reported. The spurious root this guards against sits near labour 1, capital 0 (omega = value
+added per worker); when it is the only root found the search has not converged.
 Options (Settings): fixed effects in stage 1 (local input shares), lagged controls and
 year effects in g, and the Olley-Pakes observation probability in g (markov.py).
 """
@@ -131,17 +133,18 @@ def estimate(data: dict[str, np.ndarray], settings: Settings = Settings(),
     from upgrading.productivity import lp  # lp builds on this module's settings and starts
 
     labour = tuple(f for f in free if f != "m")  # gross output: m is the proxy in LP's stage 1
-    reference: list[np.ndarray] = []  # computed once, and only when roots need ranking
+    reference = lp.first_stage(data, settings.poly_degree, settings.first_stage_group, labour,
+                               settings.first_stage_year_effects)[0]
 
     def nearest_lp(beta: np.ndarray) -> float:
-        if not reference:
-            reference.append(lp.first_stage(data, settings.poly_degree, settings.first_stage_group,
-                                            labour, settings.first_stage_year_effects)[0])
-        return float(np.sum((beta[:len(labour)] - reference[0]) ** 2))
+        return float(np.sum((beta[:len(labour)] - reference) ** 2))
+
+    def check(beta: np.ndarray) -> str:
+        return search.inadmissible(beta, search_settings, reference)
 
     if starts is None:
         starts = default_starts(data, free, search_settings)
-    res = search.run(moments, starts, "root", search_settings, rank=nearest_lp)
+    res = search.run(moments, starts, "root", search_settings, rank=nearest_lp, check=check)
     return result_dict(res, free, pairs.n)
 
 

@@ -5,7 +5,7 @@ inputs (NaN otherwise, and for industries without an estimate). Rows that cannot
 estimator (missing y, inputs or m) are counted in the audit, never hidden.
 
 No silent failure: an LP or ACF search that finds no admissible solution (a root or minimum
-within the stated tolerance with positive elasticities) stops the stage with a message naming
+within the stated tolerance that passes search.inadmissible) stops the stage with a message naming
 industry, method and criterion, unless `productivity.fallback.<method>` declares ols or fe (or a list, tried in order; the
 first with positive elasticities is used); the row then carries that estimate with status `fallback_<ols|fe>` and the reason, which the
 elasticities table, the audit and the paper's production-function table show. An OLS or
@@ -131,7 +131,9 @@ def estimate_industry(df: pd.DataFrame, industry: int, cfg: Config,
                     raise EstimationError(
                         f"industry {industry}, {method.upper()}: {reason}. Try "
                         f"productivity.first_stage_effects: none or a lower poly_degree, more "
-                        f"starts (productivity.starts), or declare a fallback "
+                        f"starts (productivity.starts); a solution that fails the admissibility "
+                        f"rule (max_elasticity, returns_to_scale, labour_band) is not an "
+                        f"estimate of this technology; or declare a fallback "
                         f"(productivity.fallback.{method}: fe or ols, or a list) to use that "
                         f"estimate, marked, for this industry")
                 estimates = [f for f in chain if f != EXCLUDE]

@@ -79,12 +79,12 @@ def estimate(data: dict[str, np.ndarray], settings: Settings = Settings(),
     if starts is None:
         starts = np.vstack([search.sobol_starts(len(free), search_settings),
                             ols_start(data, free)[None, :], within_start(data, free)[None, :]])
-    res = search.run(fun, np.atleast_2d(starts)[:, -1:], kind, search_settings)
-    full = search.Result(np.r_[b_free, res.beta], res.converged and bool(np.all(b_free > 0)),
-                         res.criterion, res.starts, res.starts_converged,
-                         tuple((*b_free, *s) for s in res.solutions), res.second_in_band,
-                         res.admissible and bool(np.all(b_free > 0)),
-                         res.message or ("" if np.all(b_free > 0) else
-                                         "the first stage gives a non-positive free-input "
-                                         f"elasticity ({', '.join(f'{b:.4f}' for b in b_free)})"))
+
+    def check(b: np.ndarray) -> str:
+        return search.inadmissible(np.r_[b_free, b], search_settings)
+
+    res = search.run(fun, np.atleast_2d(starts)[:, -1:], kind, search_settings, check=check)
+    full = search.Result(np.r_[b_free, res.beta], res.converged, res.criterion, res.starts,
+                         res.starts_converged, tuple((*b_free, *s) for s in res.solutions),
+                         res.second_in_band, res.admissible, res.message)
     return result_dict(full, free, pairs.n)

@@ -6,10 +6,10 @@ over a box of plausible elasticities plus the starts the caller adds (OLS, withi
 point), solves from each, keeps every distinct solution, and chooses by a stated rule:
 
 - kind "root" (exactly identified moments): a start has converged when the largest absolute
-  moment is at most `root_tol`. Roots all have criterion ~0, so among admissible roots (every
-  elasticity positive) the one with the lowest `rank` value wins; `rank` defaults to the
-  estimating criterion, and ACF passes the distance to LP's first-stage labour elasticity
-  (acf.py), so the choice rests on the data, never on which start found which root.
+  moment is at most `root_tol`. Roots all have criterion ~0, so among admissible roots (see
+  below) the one with the lowest `rank` value wins; `rank` defaults to the estimating
+  criterion, and ACF passes the distance to LP's first-stage labour elasticity (acf.py), so
+  the choice rests on the data, never on which start found which root.
 - kind "minimum" (least squares, LP's NLLS): Levenberg-Marquardt, polished by Newton steps on
   the criterion; a start has converged when the central-difference gradient of the mean
   squared residual is at most `grad_tol`; the admissible minimum with the lowest criterion
@@ -17,6 +17,16 @@ point), solves from each, keeps every distinct solution, and chooses by a stated
 
 A second distinct solution whose criterion lies within `band` of the chosen one is reported
 (`second_in_band`): the data then do not separate the two by the criterion alone.
+
+Admissible solution (`inadmissible`; SearchSettings fields and config keys of the same
+names): every elasticity in (0, max_elasticity]; returns to scale (their sum) within
+`returns_to_scale`; and, when the caller passes a reference for the free-input
+elasticities (ACF: LP's first stage, identified without the second-stage moments), every
+free elasticity within `labour_band` of it. The
+last rule rejects the spurious ACF root where omega is output per worker (labour near 1,
+capital near 0): that root solves the moments whenever log output per worker is itself a
+Markov process, whatever the technology. A search whose solutions all fail the rule has not
+converged: the stage stops or writes the declared fallback, with the reason of every failure.
 """
 
 from __future__ import annotations
@@ -42,6 +52,9 @@ class SearchSettings:
     distinct: float = 1e-4  # solutions closer than this (largest coordinate gap) are one
     band: float = 1e-6  # a second solution within this criterion of the chosen one is a near-tie
     max_nfev: int = 400  # per start
+    max_elasticity: float = 1.5  # admissible: every elasticity in (0, max_elasticity]
+    returns_to_scale: tuple[float, float] = (0.3, 2.0)  # admissible: sum of the elasticities
+    labour_band: float | None = 0.3  # admissible: |free elasticity - reference| (None: off)
 
 
 @dataclass(frozen=True)
@@ -53,8 +66,29 @@ class Result:
     starts_converged: int
     solutions: tuple[tuple[float, ...], ...]  # distinct converged solutions, best first
     second_in_band: bool
-    admissible: bool  # every elasticity at beta is positive
+    admissible: bool  # beta passes the admissibility rule (module docstring)
     message: str  # why the search failed ("" on success)
+
+
+def inadmissible(beta: np.ndarray, settings: SearchSettings,
+                 reference: np.ndarray | None = None) -> str:
+    """Why `beta` (free elasticities..., capital) is not admissible; "" when it is."""
+    beta = np.asarray(beta, float)
+    why = []
+    if not np.all(beta > 0):
+        why.append("a non-positive elasticity")
+    if np.any(beta > settings.max_elasticity):
+        why.append(f"an elasticity above max_elasticity {settings.max_elasticity:g}")
+    lo, hi = settings.returns_to_scale
+    if not lo <= beta.sum() <= hi:
+        why.append(f"returns to scale {beta.sum():.3f} outside returns_to_scale [{lo:g}, {hi:g}]")
+    if reference is not None and settings.labour_band is not None:
+        gap = np.max(np.abs(beta[:len(reference)] - reference))
+        if gap > settings.labour_band:
+            why.append(f"free-input elasticity {gap:.3f} from LP's first stage "
+                       f"({', '.join(f'{r:.3f}' for r in reference)}) > labour_band "
+                       f"{settings.labour_band:g}")
+    return "; ".join(why)
 
 
 def sobol_starts(n_free: int, settings: SearchSettings) -> np.ndarray:
@@ -68,11 +102,17 @@ def sobol_starts(n_free: int, settings: SearchSettings) -> np.ndarray:
 
 def run(fun: Callable[[np.ndarray], np.ndarray], starts: np.ndarray, kind: Kind,
         settings: SearchSettings = SearchSettings(),
-        rank: Callable[[np.ndarray], float] | None = None) -> Result:
+        rank: Callable[[np.ndarray], float] | None = None,
+        check: Callable[[np.ndarray], str] | None = None) -> Result:
     """Solve from every start (rows of `starts`); see the module docstring for the rule.
 
-    `fun` returns the moment vector (kind root) or the residual vector (kind minimum).
+    `fun` returns the moment vector (kind root) or the residual vector (kind minimum);
+    `check` says why a solution is not admissible ("" when it is; default `inadmissible`
+    without a reference).
     """
+    if check is None:
+        def check(b):
+            return inadmissible(b, settings)
     starts = np.atleast_2d(np.asarray(starts, dtype=float))
     found: list[tuple[np.ndarray, float]] = []
     best_any: tuple[np.ndarray, float] | None = None
@@ -87,9 +127,12 @@ def run(fun: Callable[[np.ndarray], np.ndarray], starts: np.ndarray, kind: Kind,
         if all(np.max(np.abs(x - d[0])) > settings.distinct for d in distinct):
             distinct.append((x, crit))
     score = (lambda s: rank(s[0])) if rank is not None else (lambda s: s[1])
-    good = [s for s in distinct if np.all(s[0] > 0)]
+    why = [check(s[0]) for s in distinct]
+    good = [s for s, w in zip(distinct, why) if not w]
     good = sorted(good, key=score) if len(good) > 1 else good
-    others = sorted([s for s in distinct if not np.all(s[0] > 0)], key=lambda s: s[1])
+    others = sorted([(s, w) for s, w in zip(distinct, why) if w], key=lambda sw: sw[0][1])
+    reasons = [w for _, w in others]
+    others = [s for s, _ in others]
     ordered = good + others
     solutions = tuple(tuple(float(v) for v in s[0]) for s in ordered)
     if good:
@@ -98,8 +141,9 @@ def run(fun: Callable[[np.ndarray], np.ndarray], starts: np.ndarray, kind: Kind,
         return Result(beta, True, float(crit), len(starts), len(found), solutions, second, True, "")
     if others:
         beta, crit = others[0]
-        message = (f"every {'root' if kind == 'root' else 'minimum'} found has a non-positive "
-                   f"elasticity (best {_fmt(beta)})")
+        noun = "root" if kind == "root" else "minimum"
+        message = (f"no admissible {noun}: " + "; ".join(
+            f"{_fmt(s[0])}: {w}" for s, w in zip(others, reasons)))
         second = any(abs(s[1] - crit) <= settings.band for s in others[1:])
         return Result(beta, False, float(crit), len(starts), len(found), solutions, second,
                       False, message)
@@ -109,7 +153,7 @@ def run(fun: Callable[[np.ndarray], np.ndarray], starts: np.ndarray, kind: Kind,
     message = (f"no start of {len(starts)} reached a {'root' if kind == 'root' else 'minimum'} "
                f"({tol}); lowest criterion {crit:.3g} at {_fmt(beta)}")
     return Result(np.asarray(beta, float), False, float(crit), len(starts), 0, (), False,
-                  bool(np.all(np.asarray(beta) > 0)), message)
+                  not check(np.asarray(beta, float)), message)
 
 
 def _fmt(beta: np.ndarray) -> str:

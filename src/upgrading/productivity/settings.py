@@ -103,6 +103,9 @@ class Config:
     starts: int = 8  # Sobol starts of the LP/ACF search (plus OLS, within and fixed starts)
     root_tol: float = 1e-7
     criterion_band: float = 1e-6
+    max_elasticity: float = 1.5  # admissible solution: every elasticity in (0, max_elasticity]
+    returns_to_scale: tuple[float, float] = (0.3, 2.0)  # admissible: sum of the elasticities
+    labour_band: float | None = 0.3  # ACF admissible: labour within this of LP's first stage
     fallback: dict = field(default_factory=dict)  # lp/acf -> tuple of ols/fe, tried in order
     columns: ColumnMap = ColumnMap()
 
@@ -121,7 +124,9 @@ class Config:
     @property
     def search(self) -> SearchSettings:
         return SearchSettings(n_sobol=self.starts, seed=self.seed, root_tol=self.root_tol,
-                              band=self.criterion_band)
+                              band=self.criterion_band, max_elasticity=self.max_elasticity,
+                              returns_to_scale=self.returns_to_scale,
+                              labour_band=self.labour_band)
 
     def fallback_for(self, method: str) -> tuple[str, ...]:
         """The declared fallbacks of a method, in the order they are tried (empty: none)."""
@@ -135,7 +140,7 @@ def from_mapping(raw: dict, columns: str | None = None) -> Config:
     if unknown:
         raise InputError(f"unknown productivity setting(s) {unknown}; known: {sorted(known)}")
     values = dict(raw)
-    for key in ("methods", "markov_controls"):
+    for key in ("methods", "markov_controls", "returns_to_scale"):
         if key in values:
             values[key] = tuple(values[key])
     mapping = dict(values.get("columns") or {})
@@ -173,4 +178,9 @@ def from_mapping(raw: dict, columns: str | None = None) -> Config:
                          "bootstrap_max_firms >= 2 are required")
     if cfg.starts < 0 or cfg.root_tol <= 0 or cfg.criterion_band < 0:
         raise InputError("productivity: starts >= 0, root_tol > 0 and criterion_band >= 0")
+    lo_hi = cfg.returns_to_scale
+    if (not cfg.max_elasticity > 0 or len(lo_hi) != 2 or not 0 <= lo_hi[0] < lo_hi[1]
+            or (cfg.labour_band is not None and not cfg.labour_band > 0)):
+        raise InputError("productivity: max_elasticity > 0, returns_to_scale [low, high] with "
+                         "0 <= low < high, labour_band > 0 or null")
     return cfg
