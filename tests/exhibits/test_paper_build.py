@@ -14,7 +14,7 @@ import subprocess
 import pytest
 import yaml
 
-from upgrading import stage_settings
+from upgrading.core import stage_settings
 from upgrading.exhibits import cli, plan
 from upgrading.exhibits import settings as exhibit_settings
 

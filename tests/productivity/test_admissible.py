@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from .sim import TRUE_K, TRUE_L, simulate_static_labour
+from .builders import TRUE_K, TRUE_L, simulate_static_labour
 from upgrading.productivity import acf, search
 from upgrading.productivity.by_industry import EstimationError, estimate_industry
 from upgrading.productivity.settings import from_mapping
@@ -73,7 +73,7 @@ def test_spurious_root_stops_the_stage_or_is_marked(world, monkeypatch):
 
 
 def test_admissibility_settings_are_checked():
-    from upgrading.errors import InputError
+    from upgrading.core.errors import InputError
 
     cfg = from_mapping({"labour_band": None, "returns_to_scale": [0.5, 1.8], "max_elasticity": 1.2})
     assert cfg.search.labour_band is None and cfg.search.returns_to_scale == (0.5, 1.8)

@@ -7,7 +7,7 @@
 # file and refuses to run if it disagrees with the param (a stale DAG).
 import json
 
-from upgrading import stage_settings
+from upgrading.core import stage_settings
 from upgrading.analysis import settings as analysis_settings
 
 HEADLINE_FAMILIES = [f for f in FAMILIES if RESOLVED[f]["headline"] and RESOLVED[f]["engine"] == "pyfixest"]

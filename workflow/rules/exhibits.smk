@@ -5,7 +5,7 @@
 import os
 import shlex
 
-from upgrading import stage_settings
+from upgrading.core import stage_settings
 from upgrading.exhibits import plan as _exh_plan
 from upgrading.exhibits import settings as _exh_settings
 

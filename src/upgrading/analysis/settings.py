@@ -1,5 +1,5 @@
 """The `estimation:` section of config/config.yaml: cross-engine check, validation targets and
-the Monte Carlo. Model specifications live in config/specs.yaml (upgrading.analysis.registry)."""
+the Monte Carlo. Model specifications live in config/specs.yaml (upgrading.core.registry)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from upgrading import stage_settings
+from upgrading.core import stage_settings
 
 
 @dataclass(frozen=True)

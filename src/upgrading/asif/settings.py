@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from upgrading import stage_settings
+from upgrading.core import stage_settings
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from upgrading import stage_settings
+from upgrading.core import stage_settings
 
 
 @dataclass(frozen=True)

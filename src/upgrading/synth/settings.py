@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from upgrading import stage_settings
+from upgrading.core import stage_settings
 
 Encoding = Literal["gbk", "utf-8", "utf-8-sig"]
 

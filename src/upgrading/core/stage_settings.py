@@ -16,7 +16,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any, Literal, TypeVar, Union
 
-from upgrading.errors import InputError
+from upgrading.core.errors import InputError
 
 T = TypeVar("T")
 
