@@ -102,6 +102,8 @@ class Design:
     labels: dict = field(default_factory=dict)  # term string -> list of (label, column name)
     fe_cols: dict = field(default_factory=dict)  # fixed effect string -> column name
     samples: dict = field(default_factory=dict)  # sample name -> boolean mask (numpy)
+    # model_rows' answers by (sample, columns): the models of a family share most of them
+    rows_cache: dict = field(default_factory=dict, repr=False)
 
 
 def sample_mask(df: pd.DataFrame, conditions: list[dict], panel: dict, data_file: str) -> np.ndarray:
@@ -185,12 +187,17 @@ def model_rows(design: Design, m: dict) -> tuple[np.ndarray, int]:
     used = [cols["y"], *cols["exog"], *cols["endog"], *cols["instruments"], *cols["fe"], *cols["cluster"]]
     if cols["weights"]:
         used.append(cols["weights"])
-    in_sample = design.samples[m["sample"]] if m["sample"] else np.ones(len(design.frame), dtype=bool)
-    complete = design.frame[used].notna().all(axis=1).to_numpy()
-    if cols["weights"]:
-        complete = complete & (design.frame[cols["weights"]] > 0).to_numpy()
-    rows = in_sample & complete
-    return rows, int(in_sample.sum() - rows.sum())
+    key = (m["sample"], tuple(used), cols["weights"])
+    if key not in design.rows_cache:
+        in_sample = design.samples[m["sample"]] if m["sample"] else np.ones(len(design.frame), dtype=bool)
+        rows = in_sample.copy()
+        for c in dict.fromkeys(used):
+            rows &= design.frame[c].notna().to_numpy()
+        if cols["weights"]:
+            rows &= (design.frame[cols["weights"]] > 0).to_numpy()
+        rows.flags.writeable = False  # shared by every caller
+        design.rows_cache[key] = (rows, int(in_sample.sum() - rows.sum()))
+    return design.rows_cache[key]
 
 
 def term_labels(design: Design, m: dict) -> list[tuple[str, str]]:
