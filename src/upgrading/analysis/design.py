@@ -88,10 +88,23 @@ def term_columns(df, term: grammar.Term, panel, data_file) -> list[tuple[str, pd
 
 
 def group_codes(df: pd.DataFrame, names) -> pd.Series:
-    """Integer code of each (combined) level, NaN where any part is missing; sorted so codes repeat."""
-    parts = df[list(names)]
-    codes = parts.groupby(list(names), sort=True, dropna=True).ngroup()
-    return codes.where(parts.notna().all(axis=1)).astype("float64")
+    """Integer code of each (combined) level, NaN where any part is missing; sorted so codes repeat.
+
+    The codes are the rank of the level (the tuple of parts) among the levels present, as
+    groupby(names, sort=True).ngroup() numbers them, from one sorted factorization per part.
+    """
+    code = None
+    for name in names:
+        part, uniques = pd.factorize(df[name], sort=True)  # -1 where missing
+        if code is None:
+            code = part.astype(np.int64)
+            continue
+        valid = (code >= 0) & (part >= 0)
+        code = np.where(valid, code * len(uniques) + part, -1)
+        code[valid] = pd.factorize(code[valid], sort=True)[0]  # back to 0..L-1: no overflow
+    out = code.astype("float64")
+    out[code < 0] = np.nan
+    return pd.Series(out, index=df.index)
 
 
 @dataclass

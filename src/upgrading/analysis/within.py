@@ -75,7 +75,7 @@ def codes(values) -> np.ndarray:
         if lo >= 0 and hi < 2 * len(values) + 1024:  # small non-negative integers: no hashing needed
             present = np.bincount(values) > 0
             if present.all():
-                return values.astype(np.int64)
+                return values.astype(np.int64, copy=False)
             return (np.cumsum(present) - 1)[values]
     return pd.factorize(values, sort=False)[0].astype(np.int64)
 
@@ -96,14 +96,16 @@ def demean_map(values: np.ndarray, fe_codes: np.ndarray, weights: np.ndarray | N
 _DENSE_MAX = 1 << 24  # cross-tabulations up to this many cells are counted densely (128 MB)
 
 
-def _rows(level: np.ndarray, n_levels: int, data: np.ndarray | None = None):
-    """Sparse (rows x levels) indicator: row i has `data[i]` (default 1) in each column level[i, :]."""
+def _rows(levels: list[np.ndarray], n_levels: int):
+    """Sparse (rows x n_levels) indicator: row i has a 1 in column c[i] of every c in `levels`."""
     import scipy.sparse as sp
 
-    level = level.reshape(len(level), -1)
-    n, q = level.shape
-    values = np.ones(n * q) if data is None else np.repeat(data, q)
-    return sp.csr_array((values, level.ravel(), np.arange(0, n * q + 1, q)), shape=(n, n_levels))
+    n, q = len(levels[0]), len(levels)
+    index = np.int32 if n_levels < np.iinfo(np.int32).max and n * q < np.iinfo(np.int32).max else np.int64
+    columns = np.empty(n * q, dtype=index)
+    for j, c in enumerate(levels):
+        columns[j::q] = c
+    return sp.csr_array((np.ones(n * q), columns, np.arange(0, n * q + 1, q, dtype=index)), shape=(n, n_levels))
 
 
 def _crosstab(a: np.ndarray, na: int, b: np.ndarray, nb: int, w: np.ndarray | None):
@@ -169,9 +171,11 @@ class _Blocks:
         return g
 
 
-def demean_direct(values: np.ndarray, fe_codes: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+def demean_direct(values: np.ndarray, fe_codes: np.ndarray, weights: np.ndarray | None = None,
+                  sumsq: np.ndarray | None = None) -> np.ndarray:
     """Columns of `values` (n, p) net of the fixed effects `fe_codes` (n, n_fe, codes 0..L-1 each,
-    every level present), exactly; raises NotDirect where the solve does not apply.
+    every level present), exactly; raises NotDirect where the solve does not apply. `sumsq`:
+    the columns' sums of squares, if the caller has them.
 
     With F the dummies of the effect with most levels, T those of the others and W the weights:
     m = F-means of V (f = F'W1); the T effects g solve S g = T'WV - C'm with S = T'WT - C' diag(1/f) C
@@ -194,7 +198,7 @@ def demean_direct(values: np.ndarray, fe_codes: np.ndarray, weights: np.ndarray 
     inv = 1.0 / f
     offsets = np.cumsum([n_big] + [levels[q] for q in small])
     K = int(offsets[-1]) - n_big
-    A = _rows(np.column_stack([fb] + [fe[:, q] + int(o) for q, o in zip(small, offsets[:-1])]), n_big + K)
+    A = _rows([fb] + [fe[:, q] + int(o) for q, o in zip(small, offsets[:-1])], n_big + K)
     if small:
         # C = F'WT and T'WT, one cross-tabulation per pair of effects
         parts = [_crosstab(fb, n_big, fe[:, q], levels[q], w) for q in small]
@@ -227,7 +231,8 @@ def demean_direct(values: np.ndarray, fe_codes: np.ndarray, weights: np.ndarray 
         return out
     # the check: group means of the result within every effect; rounding scales with the
     # input: a column the effects absorb is left with ~1e-16 of its size
-    scale = np.sqrt(np.einsum("ij,ij->j", V, V) / n) * CHECK_RTOL
+    sumsq = np.einsum("ij,ij->j", V, V) if sumsq is None else sumsq
+    scale = np.sqrt(sumsq / n) * CHECK_RTOL
     for step in range(2):
         sums = A.T @ (out if w is None else out * w[:, None])
         worst = (np.abs(sums) / weight).max(axis=0)
@@ -291,24 +296,28 @@ class Within:
     def __init__(self, values: np.ndarray, names: list[str], fe_codes: np.ndarray,
                  weights: np.ndarray | None = None, method: DemeanMethod = "direct"):
         values = np.ascontiguousarray(values, dtype=float)
-        # a NaN anywhere makes its column's sum NaN: one pass, no n x p mask
-        if np.isnan(values.sum(axis=0)).any() and np.isnan(values).any():
-            raise ValueError("Within: rows with missing values must be dropped first")
         fe_codes = np.asarray(fe_codes)
         fe_codes = fe_codes if fe_codes.ndim == 2 else fe_codes[:, None]
-        self.fe_codes = np.column_stack([codes(fe_codes[:, j]) for j in range(fe_codes.shape[1])])
+        coded = [codes(fe_codes[:, j]) for j in range(fe_codes.shape[1])]
+        self.fe_codes = fe_codes if all(np.shares_memory(c, fe_codes) for c in coded) else np.column_stack(coded)
         self.nobs = len(values)
         self.weights = None if weights is None else np.asarray(weights, dtype=float)
         w = np.ones(self.nobs) if self.weights is None else self.weights
-        # total sum of squares of each raw column around its (weighted) mean: the R2 denominator
-        centred = values - (w @ values) / w.sum()
-        centred *= centred
-        self._tss = w @ centred
-        del centred
+        # total sum of squares of each raw column around its (weighted) mean (the R2 denominator)
+        # from raw moments; a NaN anywhere makes its column's NaN
+        mean = (w @ values) / w.sum()
+        sumsq = np.einsum("ij,ij->j", values, values)
+        sumsq_w = sumsq if self.weights is None else np.einsum("i,ij,ij->j", w, values, values)
+        self._tss = sumsq_w - w.sum() * mean**2
+        if np.isnan(self._tss).any():
+            raise ValueError("Within: rows with missing values must be dropped first")
+        # where the mean dwarfs the spread the difference loses digits: centre those columns
+        for j in np.flatnonzero(w.sum() * mean**2 > 1e4 * self._tss):
+            self._tss[j] = w @ (values[:, j] - mean[j]) ** 2
         self.method = method
         if method == "direct":
             try:
-                demeaned = demean_direct(values, self.fe_codes, self.weights)
+                demeaned = demean_direct(values, self.fe_codes, self.weights, sumsq=sumsq)
             except NotDirect as exc:
                 log.warning("direct demeaning not applicable (%s): pyfixest's demeaner instead", exc)
                 self.method = "map"
