@@ -55,6 +55,16 @@ def test_fixed_effect_interaction_codes(tiny):
     assert d.frame[d.fe_cols["year"]].tolist() == [0, 1, 3, 0, 1, 2, 3]
 
 
+def test_group_codes_number_levels_as_groupby():
+    """Sorted ranks of the levels present, NaN where a part is missing: groupby's ngroup()."""
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame({"a": rng.choice([3.0, 1.0, np.nan, 7.0], 500), "b": rng.choice(["x", "w", None], 500),
+                       "c": rng.integers(0, 40, 500)})
+    for names in (["a"], ["b"], ["a", "b"], ["c", "a", "b"]):
+        expected = df.groupby(names, sort=True, dropna=True).ngroup().where(df[names].notna().all(axis=1))
+        pd.testing.assert_series_equal(dsg.group_codes(df, names), expected.astype("float64"))
+
+
 def test_samples_equals_between_in_and_balanced(tiny):
     samples = {
         "z": [{"column": "z", "equals": True}],

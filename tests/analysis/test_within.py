@@ -68,7 +68,11 @@ def test_every_registry_model_both_ways(panel, registry_spec, family_id):
     assert (by_engine.drop(list(fallback)) == engine_pyfixest.WITHIN_ENGINE).all()
 
 
-def test_weights_hetero_iid_and_twoway_both_ways(toy):
+@pytest.mark.parametrize("cluster_gram_max", [within.CLUSTER_GRAM_MAX, 0])
+def test_weights_hetero_iid_and_twoway_both_ways(toy, monkeypatch, cluster_gram_max):
+    """Cluster scores from per-cluster cross-products and, with cluster_gram_max 0, from a pass
+    over the rows."""
+    monkeypatch.setattr(within, "CLUSTER_GRAM_MAX", cluster_gram_max)
     df = toy.assign(w=np.random.default_rng(5).uniform(0.5, 2.0, len(toy)))
     family = _family([
         {"id": "weighted", "weights": "w"},
@@ -93,14 +97,65 @@ def test_collinear_regressor_falls_back_to_pyfixest(toy, caplog):
     assert "absorbed: pf.feols (collinear" in caplog.text
 
 
-def test_one_demeaning_equals_one_per_column(toy):
-    """The demeaner converges per column: demeaning a union gives each column's own demeaning."""
+@pytest.mark.parametrize("method", ["direct", "map"])
+def test_one_demeaning_equals_one_per_column(toy, method):
+    """Each column is demeaned on its own: demeaning a union gives each column's own demeaning."""
+    demean = within.demean_direct if method == "direct" else within.demean_map
     cols = ["tfp_acf", "backward", "forward"]
     fe = np.column_stack([within.codes(toy[c]) for c in ["firm_id", "year"]])
-    union = within.demean(toy[cols].to_numpy(), fe)
+    union = demean(toy[cols].to_numpy(), fe)
     for j, c in enumerate(cols):
-        alone = within.demean(toy[[c]].to_numpy(), fe)[:, 0]
+        alone = demean(toy[[c]].to_numpy(), fe)[:, 0]
         np.testing.assert_allclose(union[:, j], alone, rtol=0, atol=1e-13)
+
+
+def _effects(df: pd.DataFrame, names: list[str]) -> np.ndarray:
+    return np.column_stack([within.codes(df[n].astype(str) if n == "city_year" else df[n]) for n in names])
+
+
+@pytest.mark.parametrize("effects", [
+    ["firm_id"], ["firm_id", "year"], ["firm_id", "city_year"], ["city", "industry2", "year"],
+    ["firm_id", "city_year", "industry_year"], ["year", "firm_id"],
+    ["firm_id", "city"],  # firms never move: the city effects are nested in the firm effects
+])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_direct_demeaning_equals_pyfixest(toy, effects, weighted):
+    """The exact projection equals pyfixest's alternating projections run to 1e-13."""
+    df = toy.assign(city_year=toy["city"] * 10000 + toy["year"], industry_year=toy["industry2"] * 10000 + toy["year"])
+    values = df[["tfp_acf", "backward", "horizontal_local", "l"]].to_numpy()
+    w = np.random.default_rng(3).uniform(0.2, 3.0, len(df)) if weighted else None
+    fe = _effects(df, effects)
+    direct = within.demean_direct(values, fe, w)
+    reference = within.demean_map(values, fe, w, tol=1e-13)
+    np.testing.assert_allclose(direct, reference, rtol=0, atol=1e-10)
+
+
+def test_direct_demeaning_disconnected_and_singletons():
+    """Two sets of firms observed in disjoint years (two components, two redundancies) and
+    firms seen once: still the exact projection."""
+    rng = np.random.default_rng(9)
+    firm = np.concatenate([np.repeat(np.arange(40), 3), np.repeat(np.arange(40, 70), 2), [70, 71]])
+    year = np.concatenate([rng.integers(0, 4, 120), rng.integers(4, 7, 60), [1, 5]])
+    fe = np.column_stack([within.codes(firm), within.codes(year)])
+    values = rng.normal(size=(len(firm), 3)) + year[:, None] * 0.5
+    np.testing.assert_allclose(within.demean_direct(values, fe),
+                               within.demean_map(values, fe, tol=1e-14), rtol=0, atol=1e-10)
+
+
+def test_direct_demeaning_falls_back_to_pyfixest(toy, monkeypatch, caplog):
+    """A block over the size limit, or a failed check (here: real directions taken for
+    redundancies), demeans with pyfixest instead, and the log says so."""
+    values = toy[["tfp_acf", "backward"]].to_numpy()
+    fe = _effects(toy, ["firm_id", "year"])
+    reference = within.Within(values, ["y", "x"], fe, method="map")
+    for name, value in [("DIRECT_MAX_BLOCK", 2), ("RANK_RTOL", 0.5)]:
+        with monkeypatch.context() as mp, caplog.at_level("WARNING"):
+            mp.setattr(within, name, value)
+            with pytest.raises(within.NotDirect):
+                within.demean_direct(values, fe)
+            w = within.Within(values, ["y", "x"], fe)
+        assert w.method == "map" and "pyfixest's demeaner instead" in caplog.text
+        np.testing.assert_array_equal(w.values, reference.values)
 
 
 def test_nesting_and_missing_values():

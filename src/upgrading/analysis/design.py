@@ -88,10 +88,23 @@ def term_columns(df, term: grammar.Term, panel, data_file) -> list[tuple[str, pd
 
 
 def group_codes(df: pd.DataFrame, names) -> pd.Series:
-    """Integer code of each (combined) level, NaN where any part is missing; sorted so codes repeat."""
-    parts = df[list(names)]
-    codes = parts.groupby(list(names), sort=True, dropna=True).ngroup()
-    return codes.where(parts.notna().all(axis=1)).astype("float64")
+    """Integer code of each (combined) level, NaN where any part is missing; sorted so codes repeat.
+
+    The codes are the rank of the level (the tuple of parts) among the levels present, as
+    groupby(names, sort=True).ngroup() numbers them, from one sorted factorization per part.
+    """
+    code = None
+    for name in names:
+        part, uniques = pd.factorize(df[name], sort=True)  # -1 where missing
+        if code is None:
+            code = part.astype(np.int64)
+            continue
+        valid = (code >= 0) & (part >= 0)
+        code = np.where(valid, code * len(uniques) + part, -1)
+        code[valid] = pd.factorize(code[valid], sort=True)[0]  # back to 0..L-1: no overflow
+    out = code.astype("float64")
+    out[code < 0] = np.nan
+    return pd.Series(out, index=df.index)
 
 
 @dataclass
@@ -102,6 +115,8 @@ class Design:
     labels: dict = field(default_factory=dict)  # term string -> list of (label, column name)
     fe_cols: dict = field(default_factory=dict)  # fixed effect string -> column name
     samples: dict = field(default_factory=dict)  # sample name -> boolean mask (numpy)
+    # model_rows' answers by (sample, columns): the models of a family share most of them
+    rows_cache: dict = field(default_factory=dict, repr=False)
 
 
 def sample_mask(df: pd.DataFrame, conditions: list[dict], panel: dict, data_file: str) -> np.ndarray:
@@ -185,12 +200,17 @@ def model_rows(design: Design, m: dict) -> tuple[np.ndarray, int]:
     used = [cols["y"], *cols["exog"], *cols["endog"], *cols["instruments"], *cols["fe"], *cols["cluster"]]
     if cols["weights"]:
         used.append(cols["weights"])
-    in_sample = design.samples[m["sample"]] if m["sample"] else np.ones(len(design.frame), dtype=bool)
-    complete = design.frame[used].notna().all(axis=1).to_numpy()
-    if cols["weights"]:
-        complete = complete & (design.frame[cols["weights"]] > 0).to_numpy()
-    rows = in_sample & complete
-    return rows, int(in_sample.sum() - rows.sum())
+    key = (m["sample"], tuple(used), cols["weights"])
+    if key not in design.rows_cache:
+        in_sample = design.samples[m["sample"]] if m["sample"] else np.ones(len(design.frame), dtype=bool)
+        rows = in_sample.copy()
+        for c in dict.fromkeys(used):
+            rows &= design.frame[c].notna().to_numpy()
+        if cols["weights"]:
+            rows &= (design.frame[cols["weights"]] > 0).to_numpy()
+        rows.flags.writeable = False  # shared by every caller
+        design.rows_cache[key] = (rows, int(in_sample.sum() - rows.sum()))
+    return design.rows_cache[key]
 
 
 def term_labels(design: Design, m: dict) -> list[tuple[str, str]]:

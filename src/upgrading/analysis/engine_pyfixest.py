@@ -7,8 +7,9 @@ a standard error; singletons are kept (fixef_rm="none"), as fixest does.
 
 Models with fixed effects that share their rows (sample and complete cases), fixed effects and
 weights are fitted from one demeaning of the union of their columns (upgrading.core.within:
-pyfixest's demeaner, then least squares and fixest's iid / HC1 / CRV1 per model); their tidy
-rows say engine "pyfixest-within". pf.feols fits the rest (engine "pyfixest"): IV, models without
+the exact projection solved directly, pyfixest's demeaner where that does not apply, then least
+squares and fixest's iid / HC1 / CRV1 per model, with pyfixest's conventions); their tidy rows
+say engine "pyfixest-within", and the timings file says how each group was demeaned. pf.feols fits the rest (engine "pyfixest"): IV, models without
 fixed effects, any other vcov, few-cluster inference (registry key `inference:`: CRV3 and
 the wild cluster bootstrap need pyfixest's fitted model), and regressors collinear with the others or
 the fixed effects (pyfixest drops them); each such model is logged with its reason. pf.feols
@@ -156,9 +157,9 @@ def _within_groups(models: list[dict], design: dsg.Design) -> tuple[list[dict], 
     return list(groups.values()), rest
 
 
-def _fit_within(group: dict, design: dsg.Design) -> tuple[dict, list[dict]]:
-    """Fits {model id: within.Fit} of one group from one demeaning; models whose regressors are
-    collinear are returned for pf.feols."""
+def _fit_within(group: dict, design: dsg.Design) -> tuple[dict, list[dict], str]:
+    """Fits {model id: within.Fit} of one group from one demeaning, the models whose regressors
+    are collinear (for pf.feols) and how the group was demeaned (within.DemeanMethod)."""
     from upgrading.core.within import Collinear, Within, codes
 
     rows, members = group["rows"], group["members"]
@@ -171,8 +172,11 @@ def _fit_within(group: dict, design: dsg.Design) -> tuple[dict, list[dict]]:
         values = frame[col].to_numpy()
         return values if every_row else values[rows]
 
+    def levels(col: str) -> np.ndarray:  # the design's group codes (float, NaN only outside the rows)
+        return codes(take(col).astype(np.int64))
+
     weights = take(cols0["weights"]) if cols0["weights"] else None
-    fe = np.column_stack([codes(take(f)) for f in cols0["fe"]])
+    fe = np.column_stack([levels(f) for f in cols0["fe"]])
     within = Within(np.column_stack([take(n) for n in names]), names, fe, weights)
     clusters: dict = {}
     fits, collinear = {}, []
@@ -180,14 +184,14 @@ def _fit_within(group: dict, design: dsg.Design) -> tuple[dict, list[dict]]:
         vcov = pf_vcov(cols, m)
         for c in cols["cluster"]:
             if c not in clusters:
-                clusters[c] = codes(take(c))
+                clusters[c] = levels(c)
         kind = "CRV1" if isinstance(vcov, dict) else vcov
         try:
             fits[m["id"]] = within.fit(cols["y"], cols["exog"], kind, [clusters[c] for c in cols["cluster"]])
         except Collinear as exc:
             log.info("%s: pf.feols (%s)", m["id"], exc)
             collinear.append(m)
-    return fits, collinear
+    return fits, collinear, within.method
 
 
 class _WithinView:
@@ -217,11 +221,11 @@ def estimate(family: dict, design: dsg.Design, within: bool = True) -> tuple[lis
     groups, rest = _within_groups(family["models"], design) if within else ([], list(family["models"]))
     for group in groups:
         t0, c0 = time.perf_counter(), time.process_time()
-        fits, collinear = _fit_within(group, design)
+        fits, collinear, method = _fit_within(group, design)
         rest += collinear
         seconds = time.perf_counter() - t0
         ids = [m["id"] for m, _ in group["members"] if m["id"] in fits]
-        fml = "within: " + " + ".join(group["members"][0][1]["fe"])
+        fml = f"within ({method}): " + " + ".join(group["members"][0][1]["fe"])
         timings.append({"fml": fml, "models": ids, "seconds": seconds, "cpu_seconds": time.process_time() - c0})
         log.info("%s: %d model(s) from one demeaning in %.2fs: %s", family["id"], len(ids), seconds, fml)
         for m, cols in group["members"]:
@@ -257,7 +261,7 @@ def _tidy_rows(family, m, cols, f, design, engine: str = "pyfixest") -> list[dic
                            f"{int(rows_used.sum())}: missing-value handling differs")
     tab = f.tidy()
     few = _few_cluster(f, m, cols, design)
-    y = design.frame.loc[rows_used, cols["y"]]
+    y = design.frame[cols["y"]].to_numpy()[rows_used]
     g = getattr(f, "_G", None)
     n_clusters = int(np.min(g)) if cols["cluster"] and g is not None else None
     meta = model_meta(family, m)

@@ -1,11 +1,22 @@
 """Least squares after one demeaning of many columns (Frisch-Waugh-Lovell), with R fixest's inference.
 
-A sample with its fixed effects and weights is demeaned once, with pyfixest's own demeaner
-(alternating projections), for the union of the columns its models use; each model is then a
-least-squares solve on the demeaned columns. This is what fixest does for several outcomes in
-one call, and what pyfixest 0.60 does not: it demeans again per outcome and builds a formula
-model matrix per model. The engine (upgrading.analysis.engine_pyfixest) and the synthetic
-truth's oracle (upgrading.synth.fwl) both fit through this module.
+A sample with its fixed effects and weights is demeaned once for the union of the columns its
+models use; each model is then a least-squares solve on the demeaned columns. This is what
+fixest does for several outcomes in one call, and what pyfixest 0.60 does not: it demeans
+again per outcome and builds a formula model matrix per model. The engine
+(upgrading.analysis.engine_pyfixest) and the synthetic truth's oracle (upgrading.synth.fwl)
+both fit through this module.
+
+Demeaning is the exact projection, solved directly rather than by alternating projections:
+the fixed effect with the most levels (the firm) is removed by group means, and the others
+(year, city x year, industry, ...) by the normal equations of their dummies net of the first
+(a Schur complement, one small dense block per connected set of levels; pivots below
+RANK_RTOL of the block's scale are the redundancies among the effects). The result is checked:
+the group means of every column within every effect must vanish to CHECK_RTOL of the raw
+column's root mean square. A block larger than DIRECT_MAX_BLOCK levels, or a failed check, falls back to
+pyfixest's demeaner (alternating projections at tolerance TOL, fixest's algorithm) and the
+log says so. Both give the same projection: pyfixest stops at TOL, the direct solve is exact
+to rounding, so estimates agree to about 1e-13.
 
 Inference follows fixest with ssc(adj=TRUE, fixef.K="nested", cluster.adj=TRUE, cluster.df="min")
 (pyfixest: k_fixef="nonnested") and singletons kept, the formulas of pyfixest 0.60's Feols.vcov:
@@ -18,51 +29,227 @@ Inference follows fixest with ssc(adj=TRUE, fixef.K="nested", cluster.adj=TRUE, 
 Nesting only counts under clustering. Two-way clustering (Cameron, Gelbach & Miller) adds the
 two one-way sandwiches and subtracts the one on their intersection, each with the same factor
 (G = the smallest of the three counts). Weights are analytic: demeaned with the weights, then
-rows scaled by sqrt(w). tests/analysis/test_within.py checks every registry model against pf.feols.
+rows scaled by sqrt(w). tests/analysis/test_within.py checks every registry model against
+pf.feols and the direct demeaning against pyfixest's.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+log = logging.getLogger(__name__)
+
 VcovKind = Literal["iid", "hetero", "CRV1"]
+DemeanMethod = Literal["direct", "map"]
 
 TOL = 1e-12  # tighter than pyfixest's 1e-6 default, so engines differ by rounding, not convergence
 MAX_ITER = 100_000
 COLLIN_TOL = 1e-10  # pyfixest's default collin_tol
+DIRECT_MAX_BLOCK = 4000  # levels of one connected block factorized densely (128 MB, about a second)
+RANK_RTOL = 1e-10  # a pivot below this share of the block's largest level weight is a redundancy
+CHECK_RTOL = 1e-9  # group means left in a demeaned column, relative to the raw column's root mean square
+# cluster counts up to this get per-cluster cross-products (G p^2 numbers) instead of a pass per model
+CLUSTER_GRAM_MAX = 10_000
+SSR_RTOL = 1e-6  # below this share of y'y, the SSR is recomputed from the residuals
+_EIGH_MAX = 64  # blocks up to this size are solved together, one batched eigendecomposition per size
 
 
 class Collinear(ValueError):
     """Regressors linearly dependent (given the fixed effects): the caller decides what to drop."""
 
 
+class NotDirect(RuntimeError):
+    """The direct solve does not apply (a block too large, or its check failed)."""
+
+
 def codes(values) -> np.ndarray:
     """Contiguous integer codes 0..L-1 of any labels (one fixed effect or cluster variable)."""
-    return pd.factorize(np.asarray(values), sort=False)[0].astype(np.int64)
+    values = np.asarray(values)
+    if values.dtype.kind in "iu" and len(values):
+        lo, hi = int(values.min()), int(values.max())
+        if lo >= 0 and hi < 2 * len(values) + 1024:  # small non-negative integers: no hashing needed
+            present = np.bincount(values) > 0
+            if present.all():
+                return values.astype(np.int64, copy=False)
+            return (np.cumsum(present) - 1)[values]
+    return pd.factorize(values, sort=False)[0].astype(np.int64)
 
 
-def demean(values: np.ndarray, fe_codes: np.ndarray, weights: np.ndarray | None = None,
-           tol: float = TOL, max_iter: int = MAX_ITER) -> np.ndarray:
+def demean_map(values: np.ndarray, fe_codes: np.ndarray, weights: np.ndarray | None = None,
+               tol: float = TOL, max_iter: int = MAX_ITER) -> np.ndarray:
     """Columns of `values` (n, p) net of the fixed effects `fe_codes` (n, n_fe), pyfixest's demeaner."""
-    from pyfixest.core.demean import demean as demean_map
+    from pyfixest.core.demean import demean as demean_map_rs
 
     w = np.ones(len(values)) if weights is None else np.asarray(weights, dtype=float)
-    out, converged = demean_map(np.ascontiguousarray(values, dtype=float),
-                                np.ascontiguousarray(fe_codes, dtype=np.uint64), w, tol, max_iter)
+    out, converged = demean_map_rs(np.ascontiguousarray(values, dtype=float),
+                                   np.ascontiguousarray(fe_codes, dtype=np.uint64), w, tol, max_iter)
     if not converged:
         raise RuntimeError(f"demeaning did not converge to {tol} in {max_iter} iterations")
     return out
 
 
+_DENSE_MAX = 1 << 24  # cross-tabulations up to this many cells are counted densely (128 MB)
+
+
+def _rows(levels: list[np.ndarray], n_levels: int):
+    """Sparse (rows x n_levels) indicator: row i has a 1 in column c[i] of every c in `levels`."""
+    import scipy.sparse as sp
+
+    n, q = len(levels[0]), len(levels)
+    index = np.int32 if n_levels < np.iinfo(np.int32).max and n * q < np.iinfo(np.int32).max else np.int64
+    columns = np.empty(n * q, dtype=index)
+    for j, c in enumerate(levels):
+        columns[j::q] = c
+    return sp.csr_array((np.ones(n * q), columns, np.arange(0, n * q + 1, q, dtype=index)), shape=(n, n_levels))
+
+
+def _crosstab(a: np.ndarray, na: int, b: np.ndarray, nb: int, w: np.ndarray | None):
+    """Weight of every (a, b) pair: a dense array when small, else sparse (CSR)."""
+    import scipy.sparse as sp
+
+    if na * nb <= _DENSE_MAX:
+        key = a * nb + b
+        counts = np.bincount(key, minlength=na * nb) if w is None else np.bincount(key, w, na * nb)
+        return counts.reshape(na, nb).astype(float)
+    return sp.coo_array((np.ones(len(a)) if w is None else w, (a, b)), shape=(na, nb)).tocsr()
+
+
+class _Blocks:
+    """Solutions of S g = r for the PSD matrix S, one dense block per connected set of levels;
+    directions with a pivot below RANK_RTOL * (the block's largest `scale`) are left at zero."""
+
+    def __init__(self, S, pattern, scale: np.ndarray):
+        from scipy.linalg.lapack import dpstrf
+        from scipy.sparse.csgraph import connected_components
+
+        K = S.shape[0]
+        n_comp, label = connected_components(pattern, directed=False)
+        size = np.bincount(label)
+        if size.max() > DIRECT_MAX_BLOCK:
+            raise NotDirect(f"{size.max()} connected levels of the smaller fixed effects "
+                            f"(direct solve up to {DIRECT_MAX_BLOCK})")
+        order = np.argsort(label, kind="stable")
+        start = np.concatenate([[0], np.cumsum(size)])
+        pos = np.empty(K, dtype=np.int64)
+        pos[order] = np.arange(K) - start[label[order]]
+        S = S.tocoo()
+        self.eig, self.dense = [], []
+        for s in np.unique(size):
+            comps = np.flatnonzero(size == s)
+            slot = np.full(n_comp, -1)
+            slot[comps] = np.arange(len(comps))
+            nodes = np.empty((len(comps), s), dtype=np.int64)
+            members = np.flatnonzero(slot[label] >= 0)
+            nodes[slot[label[members]], pos[members]] = members
+            entries = slot[label[S.row]] >= 0
+            blocks = np.zeros((len(comps), s, s))
+            blocks[slot[label[S.row[entries]]], pos[S.row[entries]], pos[S.col[entries]]] = S.data[entries]
+            floor = RANK_RTOL * scale[nodes].max(axis=1)
+            if s <= _EIGH_MAX:
+                lam, vectors = np.linalg.eigh(blocks)
+                keep = lam > floor[:, None]
+                inv = np.divide(1.0, lam, out=np.zeros_like(lam), where=keep)
+                self.eig.append((nodes, vectors, inv))
+                continue
+            for block, idx, tol in zip(blocks, nodes, floor):
+                _, piv, rank, _ = dpstrf(block, tol=tol)
+                kept = piv[:rank] - 1
+                self.dense.append((idx[kept], block[np.ix_(kept, kept)]))
+
+    def solve(self, r: np.ndarray) -> np.ndarray:
+        g = np.zeros_like(r)
+        for nodes, vectors, inv in self.eig:
+            y = np.matmul(vectors.transpose(0, 2, 1), r[nodes]) * inv[:, :, None]
+            g[nodes] = np.matmul(vectors, y)
+        for idx, block in self.dense:
+            g[idx] = np.linalg.solve(block, r[idx])
+        return g
+
+
+def demean_direct(values: np.ndarray, fe_codes: np.ndarray, weights: np.ndarray | None = None,
+                  sumsq: np.ndarray | None = None) -> np.ndarray:
+    """Columns of `values` (n, p) net of the fixed effects `fe_codes` (n, n_fe, codes 0..L-1 each,
+    every level present), exactly; raises NotDirect where the solve does not apply. `sumsq`:
+    the columns' sums of squares, if the caller has them.
+
+    With F the dummies of the effect with most levels, T those of the others and W the weights:
+    m = F-means of V (f = F'W1); the T effects g solve S g = T'WV - C'm with S = T'WT - C' diag(1/f) C
+    and C = F'WT; the result is V - F (m - diag(1/f) C g) - T g, one sparse product A [..; g]
+    with A = [F T] (a row per observation, one entry per effect).
+    """
+    import scipy.sparse as sp
+
+    V = np.ascontiguousarray(values, dtype=float)
+    fe = np.asarray(fe_codes, dtype=np.int64)
+    fe = fe[:, None] if fe.ndim == 1 else fe
+    n = len(V)
+    levels = [int(v) for v in fe.max(axis=0) + 1]
+    big = int(np.argmax(levels))
+    small = [q for q in range(fe.shape[1]) if q != big]
+    n_big = levels[big]
+    fb = fe[:, big]
+    w = None if weights is None else np.asarray(weights, dtype=float)
+    f = np.bincount(fb, w, n_big).astype(float)
+    inv = 1.0 / f
+    offsets = np.cumsum([n_big] + [levels[q] for q in small])
+    K = int(offsets[-1]) - n_big
+    A = _rows([fb] + [fe[:, q] + int(o) for q, o in zip(small, offsets[:-1])], n_big + K)
+    if small:
+        # C = F'WT and T'WT, one cross-tabulation per pair of effects
+        parts = [_crosstab(fb, n_big, fe[:, q], levels[q], w) for q in small]
+        if all(isinstance(c, np.ndarray) for c in parts):
+            C = np.hstack(parts)
+            scaled = C * inv[:, None]
+        else:
+            C = sp.hstack([sp.csr_array(c) for c in parts], format="csr")
+            scaled = C.copy()
+            scaled.data *= np.repeat(inv, np.diff(C.indptr))
+        grid = [[_crosstab(fe[:, a], levels[a], fe[:, b], levels[b], w) if a != b else
+                 sp.diags_array(np.bincount(fe[:, a], w, levels[a]).astype(float))
+                 for b in small] for a in small]
+        TWT = sp.block_array([[sp.csr_array(x) for x in row] for row in grid], format="csr")
+        CtC = sp.csr_array(C.T @ scaled)
+        blocks = _Blocks(TWT - CtC, abs(TWT) + abs(CtC), TWT.diagonal())
+        weight = np.concatenate([f, TWT.diagonal()])[:, None]
+
+    def fitted(sums: np.ndarray) -> np.ndarray:
+        """The effects [big; smaller] of the columns whose sums within every level are `sums`."""
+        m = sums[:n_big] * inv[:, None]
+        if not small:
+            return m
+        g = blocks.solve(sums[n_big:] - C.T @ m)
+        return np.vstack([m - scaled @ g, g])
+
+    out = A @ fitted(A.T @ (V if w is None else V * w[:, None]))
+    np.subtract(V, out, out=out)
+    if not small:
+        return out
+    # the check: group means of the result within every effect; rounding scales with the
+    # input: a column the effects absorb is left with ~1e-16 of its size
+    sumsq = np.einsum("ij,ij->j", V, V) if sumsq is None else sumsq
+    scale = np.sqrt(sumsq / n) * CHECK_RTOL
+    for step in range(2):
+        sums = A.T @ (out if w is None else out * w[:, None])
+        worst = (np.abs(sums) / weight).max(axis=0)
+        if (worst <= scale).all():
+            return out
+        if step == 0:  # one refinement step: the same solve on what is left
+            out -= A @ fitted(sums)
+    raise NotDirect(f"group means of {worst.max():.1e} left after the direct solve")
+
+
 def nested(fe: np.ndarray, cluster: np.ndarray) -> bool:
     """Whether every level of `fe` lies within one cluster (both integer codes)."""
-    n_fe = int(fe.max()) + 1
-    pairs = fe.astype(np.int64) * (int(cluster.max()) + 1) + cluster
-    return len(pd.unique(pairs)) == n_fe
+    fe = np.asarray(fe, dtype=np.int64)
+    cluster = np.asarray(cluster)
+    member = np.empty(int(fe.max()) + 1, dtype=cluster.dtype)
+    member[fe] = cluster  # the cluster of one row of each level
+    return bool((member[fe] == cluster).all())
 
 
 @dataclass(frozen=True)
@@ -99,26 +286,52 @@ class Fit:
 
 
 class Within:
-    """One sample's columns demeaned once for its fixed effects (and weights)."""
+    """One sample's columns demeaned once for its fixed effects (and weights).
+
+    method "direct" solves the projection exactly (falling back to pyfixest's demeaner where it
+    does not apply, see the module docstring); "map" uses pyfixest's demeaner. `self.method`
+    says which one demeaned.
+    """
 
     def __init__(self, values: np.ndarray, names: list[str], fe_codes: np.ndarray,
-                 weights: np.ndarray | None = None):
-        values = np.asarray(values, dtype=float)
-        if np.isnan(values).any():
-            raise ValueError("Within: rows with missing values must be dropped first")
+                 weights: np.ndarray | None = None, method: DemeanMethod = "direct"):
+        values = np.ascontiguousarray(values, dtype=float)
         fe_codes = np.asarray(fe_codes)
-        self.fe_codes = fe_codes if fe_codes.ndim == 2 else fe_codes[:, None]
+        fe_codes = fe_codes if fe_codes.ndim == 2 else fe_codes[:, None]
+        coded = [codes(fe_codes[:, j]) for j in range(fe_codes.shape[1])]
+        self.fe_codes = fe_codes if all(np.shares_memory(c, fe_codes) for c in coded) else np.column_stack(coded)
         self.nobs = len(values)
         self.weights = None if weights is None else np.asarray(weights, dtype=float)
         w = np.ones(self.nobs) if self.weights is None else self.weights
-        # total sum of squares of each raw column around its (weighted) mean: the R2 denominator
-        centred = values - (w @ values) / w.sum()
-        self._tss = w @ centred**2
-        demeaned = demean(values, self.fe_codes, self.weights)
-        self.values = demeaned if self.weights is None else demeaned * np.sqrt(w)[:, None]
+        # total sum of squares of each raw column around its (weighted) mean (the R2 denominator)
+        # from raw moments; a NaN anywhere makes its column's NaN
+        mean = (w @ values) / w.sum()
+        sumsq = np.einsum("ij,ij->j", values, values)
+        sumsq_w = sumsq if self.weights is None else np.einsum("i,ij,ij->j", w, values, values)
+        self._tss = sumsq_w - w.sum() * mean**2
+        if np.isnan(self._tss).any():
+            raise ValueError("Within: rows with missing values must be dropped first")
+        # where the mean dwarfs the spread the difference loses digits: centre those columns
+        for j in np.flatnonzero(w.sum() * mean**2 > 1e4 * self._tss):
+            self._tss[j] = w @ (values[:, j] - mean[j]) ** 2
+        self.method = method
+        if method == "direct":
+            try:
+                demeaned = demean_direct(values, self.fe_codes, self.weights, sumsq=sumsq)
+            except NotDirect as exc:
+                log.warning("direct demeaning not applicable (%s): pyfixest's demeaner instead", exc)
+                self.method = "map"
+        if self.method == "map":
+            demeaned = demean_map(values, self.fe_codes, self.weights)
+        if self.weights is not None:
+            demeaned *= np.sqrt(w)[:, None]
+        self.values = demeaned
+        # every model's X'X, X'y and y'y are entries of this one cross-product matrix
+        self._gram = demeaned.T @ demeaned
         self.position = {n: i for i, n in enumerate(names)}
         self.fe_levels = [int(self.fe_codes[:, j].max()) + 1 for j in range(self.fe_codes.shape[1])]
         self._nested: dict = {}
+        self._clusters: dict = {}
 
     def columns(self, names: list[str]) -> np.ndarray:
         return self.values[:, [self.position[n] for n in names]]
@@ -132,14 +345,40 @@ class Within:
         n_fe = len(self.fe_levels)
         df_k = k + sum(self.fe_levels) - (n_fe - 1)
         nested_levels = [self.fe_levels[j] for j in range(n_fe)
-                         if any(self._is_nested(j, i, c) for i, c in enumerate(clusters))]
+                         if any(self._is_nested(j, c) for c in clusters)]
         return df_k - sum(nested_levels) + len(nested_levels)
 
-    def _is_nested(self, j: int, i: int, cluster: np.ndarray) -> bool:
-        key = (j, i, id(cluster))
+    def _is_nested(self, j: int, cluster: np.ndarray) -> bool:
+        key = (j, id(cluster))
         if key not in self._nested:
-            self._nested[key] = nested(self.fe_codes[:, j], cluster)
-        return self._nested[key]
+            self._nested[key] = (nested(self.fe_codes[:, j], cluster), cluster)  # keep the array: id stays valid
+        return self._nested[key][0]
+
+    def _cluster(self, c: np.ndarray) -> dict:
+        """Count and, for up to CLUSTER_GRAM_MAX clusters, the cross-products of every demeaned
+        column within each cluster (G, p, p): then a model's cluster scores are
+        X_g'y_g - X_g'X_g b, without a pass over the rows."""
+        key = id(c)
+        if key not in self._clusters:
+            size = np.bincount(c)
+            gram = None
+            if len(size) <= CLUSTER_GRAM_MAX:
+                order = np.argsort(c.astype(np.uint16), kind="stable")
+                grouped = np.take(self.values, order, axis=0)
+                bounds = np.concatenate([[0], np.cumsum(size)])
+                gram = np.stack([grouped[a:b].T @ grouped[a:b] for a, b in zip(bounds[:-1], bounds[1:])])
+            self._clusters[key] = {"codes": c, "G": len(size), "gram": gram}  # keep c: id stays valid
+        return self._clusters[key]
+
+    def _intersection(self, c0: np.ndarray, c1: np.ndarray) -> np.ndarray:
+        key = ("x", id(c0), id(c1))
+        if key not in self._clusters:
+            self._clusters[key] = {"codes": codes(c0 * (int(c1.max()) + 1) + c1), "pair": (c0, c1)}
+        return self._clusters[key]["codes"]
+
+    def _residuals(self, i: int, ix: list[int], beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        X = self.values[:, ix]
+        return X, self.values[:, i] - X @ beta
 
     def fit(self, outcome: str, regressors: list[str], vcov: VcovKind,
             clusters: list[np.ndarray] | None = None) -> Fit:
@@ -150,42 +389,50 @@ class Within:
         """
         from pyfixest.core.collinear import find_collinear_variables
 
-        X, y = self.columns(regressors), self.columns([outcome])[:, 0]
-        N, k = self.nobs, X.shape[1]
-        xtx = X.T @ X
+        ix = [self.position[r] for r in regressors]
+        i = self.position[outcome]
+        N, k = self.nobs, len(ix)
+        xtx = self._gram[np.ix_(ix, ix)]
         dropped, n_dropped, _ = find_collinear_variables(np.ascontiguousarray(xtx), COLLIN_TOL)
         if n_dropped:
             raise Collinear(f"collinear: {[r for r, d in zip(regressors, dropped) if d]}")
-        beta = np.linalg.solve(xtx, X.T @ y)
-        u = y - X @ beta
+        xty, yty = self._gram[ix, i], self._gram[i, i]
+        beta = np.linalg.solve(xtx, xty)
+        # SSR = y'y - b'X'y loses digits as the fit becomes exact: then from the residuals
+        ssr = yty - beta @ xty
+        if ssr <= SSR_RTOL * yty:
+            _, u = self._residuals(i, ix, beta)
+            ssr = u @ u
         bread = np.linalg.inv(xtx)
         n_clusters = None
         if vcov == "CRV1":
             if not clusters or len(clusters) > 2:
                 raise ValueError("CRV1 needs one or two cluster variables")
-            cols = list(clusters)
-            if len(cols) == 2:
-                cols.append(codes(cols[0] * (int(cols[1].max()) + 1) + cols[1]))
-            G = min(int(c.max()) + 1 for c in cols)
+            cols = list(clusters) + ([self._intersection(*clusters)] if len(clusters) == 2 else [])
+            info = [self._cluster(c) for c in cols]
+            G = min(c["G"] for c in info)
             df_k = self._df_k(k, cols)
             factor = (N - 1) / (N - df_k) * G / (G - 1)
-            scores = X * u[:, None]
             meat = np.zeros((k, k))
-            for c, sign in zip(cols, (1, 1, -1)):
-                summed = np.column_stack([np.bincount(c, scores[:, j], minlength=int(c.max()) + 1)
-                                          for j in range(k)])
+            for c, sign in zip(info, (1, 1, -1)):
+                if c["gram"] is not None:
+                    Z = c["gram"]
+                    summed = Z[:, ix, i] - Z[:, ix][:, :, ix] @ beta
+                else:
+                    X, u = self._residuals(i, ix, beta)
+                    summed = np.column_stack([np.bincount(c["codes"], X[:, j] * u, minlength=c["G"])
+                                              for j in range(k)])
                 meat += sign * (summed.T @ summed)
             V = factor * bread @ meat @ bread
             df_t, n_clusters = G - 1, G
         else:
             df_k = self._df_k(k, [])
             if vcov == "hetero":
+                X, u = self._residuals(i, ix, beta)
                 scores = X * u[:, None]
                 V = N / (N - df_k) * bread @ (scores.T @ scores) @ bread
             else:
-                V = (u @ u) / (N - df_k) * bread
+                V = ssr / (N - df_k) * bread
             df_t = N - df_k
-        ssr = u @ u
-        i = self.position[outcome]
         return Fit(list(regressors), beta, V, df_k, df_t, N, n_clusters,
-                   r2=float(1 - ssr / self._tss[i]), r2_within=float(1 - ssr / (y @ y)))
+                   r2=float(1 - ssr / self._tss[i]), r2_within=float(1 - ssr / yty))
