@@ -96,7 +96,9 @@ def build_world(p: dict, scale: str, seed: int, years: list[int]) -> World:
     codes = div["industry2"].tolist()
     io = industries.io_table(codes, rng)
     defl = industries.deflators(codes, years, rng)
-    cat = industries.catalogue(cls, rng, p["catalogue_shares"])
+    # The divisions' catalogue shares draw from their own stream ([seed, 3]).
+    cat = industries.catalogue(cls, rng, p["catalogue_shares"], p.get("catalogue_concentration"),
+                               np.random.default_rng([seed, 3]))
     tab = _tables(p, rng, cities, county_map, div, cls, cat)
     d = {name: defl.pivot(index="industry2", columns="year", values=f"{name}_deflator")
          .reindex(index=codes, columns=years).to_numpy() for name in ("output", "input", "investment")}
