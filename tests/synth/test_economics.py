@@ -157,18 +157,19 @@ def test_estimands_signs_and_oracle(world, params):
             assert abs(o["estimate"] - p[key][t]) < 4 * o["std_error"], (model, t)
 
 
-def test_estimand_is_projection_plus_selection(world, params):
+def test_estimand_is_projection_plus_selection_plus_feedback(world, params):
     """The structural model is correctly specified, so its projection part is exactly the DGP's
-    parameters; the survey threshold adds a selection part, and the estimand is their sum
-    (upgrading.synth.truth)."""
+    parameters; the survey threshold adds a selection part and the within-cell feedback a third,
+    and the estimand is their sum (upgrading.synth.truth)."""
     p = json.loads((world / "truth" / "parameters.json").read_text())
     parts = p["estimand_parts"]
     assert parts["structural"]["projection"] == pytest.approx(params["spillovers"], abs=1e-6)
     assert p["spillovers_dgp"] == params["spillovers"]
     for model, key in (("baseline", "spillovers"), ("local", "spillovers_local"),
                        ("structural", "spillovers_structural")):
-        proj, sel = parts[model]["projection"], parts[model]["selection"]
-        assert p[key] == pytest.approx({t: proj[t] + sel[t] for t in proj}, abs=1e-7)
+        proj, sel, fb = (parts[model][k] for k in ("projection", "selection", "feedback"))
+        assert p[key] == pytest.approx({t: proj[t] + sel[t] + fb[t] for t in proj}, abs=1e-7)
+        assert parts[model]["feedback_replications"] == params["estimand_replications"]
         # the threshold drops some alive domestic firm-years, so the selection part is not zero
         assert parts[model]["nobs_alive"] > parts[model]["nobs_surveyed"]
         assert max(abs(v) for v in sel.values()) > 1e-4

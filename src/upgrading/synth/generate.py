@@ -124,6 +124,9 @@ def generate(out_dir: str | Path, p: dict, scale: str, seed: int, years: list[in
         _log("truth table written", t0)
         oracle, estimands, parts = truth.oracle_and_estimands(truth_rows, world.unsurveyed)
         _log("oracle regressions done", t0)
+        reps = int(p.get("estimand_replications", 0))
+        gap = truth.feedback(p, scale, seed, years, reps, log=lambda m: _log(m, t0)) if reps else {}
+        truth.add_feedback(estimands, parts, gap, reps)
         params = truth.parameters(world, estimands, parts, counts)
         for name, obj in (("parameters.json", params), ("mess.json", counts), ("oracle.json", oracle)):
             (tmp / "truth" / name).write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False,
