@@ -209,3 +209,20 @@ def test_opening_books_by_hand():
     assert got["ACC"][0] == pytest.approx(nominal.sum() - nbv)
     assert got["dep"][0] == pytest.approx(0.08 * (nominal[:2] @ 0.92 ** np.array([1, 0])))
     assert got["I_nom"][0] == pytest.approx(nominal[2])
+
+
+def test_feedback_part_adds_to_the_estimand():
+    """add_feedback: estimand = projection + selection + the replications' mean gap; none = 0."""
+    from upgrading.synth import truth
+
+    est = {"local": {"horizontal_local": 0.30, "backward": 0.60}}
+    parts = {"local": {"projection": {}, "selection": {}}}
+    truth.add_feedback(est, parts, {"local": {"horizontal_local": 0.04, "backward": -0.01}}, 4)
+    assert est["local"] == pytest.approx({"horizontal_local": 0.34, "backward": 0.59})
+    assert parts["local"]["feedback"] == {"horizontal_local": 0.04, "backward": -0.01}
+    assert parts["local"]["feedback_replications"] == 4
+    est = {"local": {"horizontal_local": 0.30}}
+    truth.add_feedback(est, parts, {}, 0)
+    assert est["local"] == {"horizontal_local": 0.30} and parts["local"]["feedback"] == {"horizontal_local": 0.0}
+    seeds = truth.replication_seeds(11, 3)
+    assert seeds == truth.replication_seeds(11, 3) and len(set(seeds)) == 3 and 11 not in seeds
