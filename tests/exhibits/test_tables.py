@@ -197,3 +197,17 @@ def test_wild_interval_row_and_note(baseline_est):
     assert "Rademacher weights, 999 replications" in tex
     ci_rows = csv[csv["row"].str.endswith("(wild bootstrap 95% CI)")]
     assert len(ci_rows) and ci_rows["(2)"].str.match(r"^\[-?[0-9.]+, -?[0-9.]+\]$").all()
+
+
+def test_iv_table_shows_first_stage_f_and_anderson_rubin_set(baseline_est):
+    """The diagnostics sit on the endogenous term's row; the exogenous terms' rows hold NaN and ""."""
+    import numpy as np
+
+    est = baseline_est[baseline_est["model"] == "firm_year"].copy()
+    endog = est["term"] == "backward"
+    est["first_stage_f"] = np.where(endog, 6.58, np.nan)
+    est["ar_set"] = np.where(endog, "(-inf, -0.2] U [0.5, inf)", "")
+    est = est.sort_values("term", key=lambda s: s != "forward")  # an exogenous term's row first
+    tex, csv = tables.render(est, _spec(["firm_year"]))
+    assert r"First-stage $F$ (cluster-robust) & 6.58 \\" in _lines(tex)
+    assert r"Anderson--Rubin 95\,\% set & (\ensuremath{-}$\infty$, \ensuremath{-}0.2] $\cup$ [0.5, $\infty$) \\" in _lines(tex)

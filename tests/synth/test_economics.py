@@ -157,18 +157,19 @@ def test_estimands_signs_and_oracle(world, params):
             assert abs(o["estimate"] - p[key][t]) < 4 * o["std_error"], (model, t)
 
 
-def test_estimand_is_projection_plus_selection(world, params):
+def test_estimand_is_projection_plus_selection_plus_feedback(world, params):
     """The structural model is correctly specified, so its projection part is exactly the DGP's
-    parameters; the survey threshold adds a selection part, and the estimand is their sum
-    (upgrading.synth.truth)."""
+    parameters; the survey threshold adds a selection part and the within-cell feedback a third,
+    and the estimand is their sum (upgrading.synth.truth)."""
     p = json.loads((world / "truth" / "parameters.json").read_text())
     parts = p["estimand_parts"]
     assert parts["structural"]["projection"] == pytest.approx(params["spillovers"], abs=1e-6)
     assert p["spillovers_dgp"] == params["spillovers"]
     for model, key in (("baseline", "spillovers"), ("local", "spillovers_local"),
                        ("structural", "spillovers_structural")):
-        proj, sel = parts[model]["projection"], parts[model]["selection"]
-        assert p[key] == pytest.approx({t: proj[t] + sel[t] for t in proj}, abs=1e-7)
+        proj, sel, fb = (parts[model][k] for k in ("projection", "selection", "feedback"))
+        assert p[key] == pytest.approx({t: proj[t] + sel[t] + fb[t] for t in proj}, abs=1e-7)
+        assert parts[model]["feedback_replications"] == params["estimand_replications"]
         # the threshold drops some alive domestic firm-years, so the selection part is not zero
         assert parts[model]["nobs_alive"] > parts[model]["nobs_surveyed"]
         assert max(abs(v) for v in sel.values()) > 1e-4
@@ -208,3 +209,20 @@ def test_opening_books_by_hand():
     assert got["accumulated_depreciation"][0] == pytest.approx(nominal.sum() - nbv)
     assert got["depreciation"][0] == pytest.approx(0.08 * (nominal[:2] @ 0.92 ** np.array([1, 0])))
     assert got["investment_nominal"][0] == pytest.approx(nominal[2])
+
+
+def test_feedback_part_adds_to_the_estimand():
+    """add_feedback: estimand = projection + selection + the replications' mean gap; none = 0."""
+    from upgrading.synth import truth
+
+    est = {"local": {"horizontal_local": 0.30, "backward": 0.60}}
+    parts = {"local": {"projection": {}, "selection": {}}}
+    truth.add_feedback(est, parts, {"local": {"horizontal_local": 0.04, "backward": -0.01}}, 4)
+    assert est["local"] == pytest.approx({"horizontal_local": 0.34, "backward": 0.59})
+    assert parts["local"]["feedback"] == {"horizontal_local": 0.04, "backward": -0.01}
+    assert parts["local"]["feedback_replications"] == 4
+    est = {"local": {"horizontal_local": 0.30}}
+    truth.add_feedback(est, parts, {}, 0)
+    assert est["local"] == {"horizontal_local": 0.30} and parts["local"]["feedback"] == {"horizontal_local": 0.0}
+    seeds = truth.replication_seeds(11, 3)
+    assert seeds == truth.replication_seeds(11, 3) and len(set(seeds)) == 3 and 11 not in seeds

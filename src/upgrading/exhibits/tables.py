@@ -151,6 +151,7 @@ def _first(rows: pd.DataFrame, column: str):
     if column not in rows.columns:
         return None
     values = rows[column].dropna()
+    values = values[values.astype(str) != ""]  # text columns (ar_set) are "" on the other terms' rows
     return values.iloc[0] if len(values) else None
 
 

@@ -118,8 +118,11 @@ def generate(out_dir: str | Path, params: dict, scale: str, seed: int, years: li
         _log("truth table written", t0)
         oracle, estimands, parts = truth.oracle_and_estimands(truth_rows, world.unsurveyed)
         _log("oracle regressions done", t0)
-        params = truth.parameters(world, estimands, parts, counts)
-        for name, obj in (("parameters.json", params), ("mess.json", counts), ("oracle.json", oracle)):
+        reps = int(params.get("estimand_replications", 0))
+        gap = truth.feedback(params, scale, seed, years, reps, log=lambda m: _log(m, t0)) if reps else {}
+        truth.add_feedback(estimands, parts, gap, reps)
+        truth_parameters = truth.parameters(world, estimands, parts, counts)
+        for name, obj in (("parameters.json", truth_parameters), ("mess.json", counts), ("oracle.json", oracle)):
             (tmp / "truth" / name).write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False,
                                                          default=_json_default) + "\n", encoding="utf-8")
         written += ["truth/firms.parquet", "truth/parameters.json", "truth/mess.json", "truth/oracle.json"]

@@ -156,9 +156,24 @@ def deflators(codes: list[int], years: list[int], rng: np.random.Generator, q: d
                          "input_deflator": rows[1].ravel(), "investment_deflator": rows[2].ravel()})
 
 
-def catalogue(cls: pd.DataFrame, rng: np.random.Generator, shares: dict) -> pd.DataFrame:
-    """Status of every class in the 2002 FDI catalogue change: encouraged / unchanged / restricted."""
+def catalogue(cls: pd.DataFrame, rng: np.random.Generator, shares: dict,
+              concentration: float | None = None, rng_division: np.random.Generator | None = None) -> pd.DataFrame:
+    """Status of every class in the 2002 FDI catalogue change: encouraged / unchanged / restricted.
+
+    With `concentration` set, the catalogue's revisions cluster by 2-digit division: each
+    division draws its share q of encouraged classes from Beta(e c, (1 - e) c) (mean e, the
+    encouraged share; the smaller c, the more a division is wholly encouraged or not), and a
+    class is encouraged with probability q, restricted with probability r (1 - q) / (1 - e).
+    Presence is measured by division, so only this concentration lets the class-level entry
+    effect reach the horizontal measure (docs/calibration.md). Without it classes are drawn
+    independently (q = e in every division). The class draws are the same in both cases.
+    """
+    e, r = shares["encouraged"], shares["restricted"]
     u = rng.uniform(size=len(cls))
-    status = np.where(u < shares["encouraged"], "encouraged",
-                      np.where(u < shares["encouraged"] + shares["restricted"], "restricted", "unchanged"))
+    q = np.full(len(cls), e)
+    if concentration is not None:
+        divisions = np.unique(cls["industry2"].to_numpy())
+        q_div = rng_division.beta(e * concentration, (1 - e) * concentration, size=len(divisions))
+        q = q_div[np.searchsorted(divisions, cls["industry2"].to_numpy())]
+    status = np.where(u < q, "encouraged", np.where(u < q + r * (1 - q) / (1 - e), "restricted", "unchanged"))
     return pd.DataFrame({"industry4": cls["industry4"].to_numpy(), "status": status})

@@ -137,6 +137,8 @@ class Settings:
     prices: Prices
     industries: dict[int, Industry]
     layout: Literal["real_traits", "pinyin", "plain"] = "real_traits"
+    estimand_replications: int = 0  # further worlds averaging the estimands' within-cell feedback
+    catalogue_concentration: float | None = None  # None: encouraged classes drawn independently
 
 
 def from_mapping(raw: Mapping[str, Any] | None) -> Settings:

@@ -17,20 +17,28 @@ threshold u is independent of the measures (exit depends on u alone; but see the
 below), so P_a(u) is mean-zero sampling error, and the oracle P_s(omega) minus the estimand is P_a(u): sampling error with
 the spread of the oracle's own SE (measured: oracle bias on the HMT term +0.066 over 60 seeds
 against the selection-free estimand, ~0 with the threshold switched off).
-`spillovers*` hold the estimands; `estimand_parts` their projection and selection parts;
+`spillovers*` hold the estimands; `estimand_parts` their projection, selection and feedback parts;
 `spillovers_dgp` the DGP's parameters.
 
-Not captured: a feedback within a city x industry cell. A firm's own shock raises its
-output, which lowers its domestic neighbours' local foreign share, their spillover and
-output, and so raises its own local share; the oracle's horizontal_local coefficient then
-exceeds the estimand by about 0.02 (small scale) to 0.04 (full scale, 4 SE), a gap that
-vanishes when the local effect is set to 0 (README, validation).
+Feedback within a city x industry cell. A firm's own shock raises its output, which lowers
+its domestic neighbours' local foreign share, their spillover and output, and so raises its
+own local share: u is then not independent of horizontal_local, P_a(u) has a non-zero mean
+(about +0.02 on the local coefficient at small scale, +0.04 at full scale), and that mean is
+part of what the regression converges to. The estimand is that probability limit:
+
+    estimand = P_s(spill) + [P_s(u) - P_a(u)] + E[P_a(u)],
+
+with E[P_a(u)] (`feedback`) the mean of the oracle minus the first two parts over
+`synth.estimand_replications` further worlds of the same parameters and scale (seeds
+`replication_seeds`); it vanishes when the local effect is set to 0. Lagged presence in the
+DGP would not remove it: with u persistent, last year's presence carries last year's shock.
 """
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 
 # Regressors of the validation models, named as in the registry (interactions built here).
@@ -124,6 +132,52 @@ def oracle_and_estimands(truth: pd.DataFrame, unsurveyed: pd.DataFrame) -> tuple
     return oracle, estimands, parts
 
 
+def truth_frame(world) -> pd.DataFrame:
+    """The columns of truth/firms.parquet the oracle needs, straight from a simulated world."""
+    pn, st, tab = world.panel, world.static, world.tab
+    f = pn["firm"].to_numpy()
+    return pd.DataFrame({
+        "year": pn["year"].to_numpy(), "true_firm_id": f.astype(np.int64),
+        "true_omega": pn["omega"].to_numpy(), "true_spill": pn["spill"].to_numpy(), "true_u": pn["u"].to_numpy(),
+        "true_industry2": tab.j_code[st["j"][f]].astype(np.int64),
+        "domestic": (st["share_hmt"][f] == 0) & (st["share_foreign"][f] == 0),
+        **{m: pn[m].to_numpy() for m in MEASURES}})
+
+
+def replication_seeds(seed: int, replications: int) -> list[int]:
+    """Seeds of the worlds that average the feedback term: far from the seeds users pass."""
+    return [seed + REPLICATION_SEED_STEP * (r + 1) for r in range(replications)]
+
+
+REPLICATION_SEED_STEP = 1_000_003
+
+
+def feedback(p: dict, scale: str, seed: int, years: list[int], replications: int, log=None) -> dict:
+    """{model: {term: E[P_a(u)]}}: the mean over `replications` worlds (same parameters and scale,
+    other seeds) of the oracle minus the projection and selection parts of their estimands."""
+    from upgrading.synth.world import build_world
+
+    gaps: dict = {}
+    for r_seed in replication_seeds(seed, replications):
+        world = build_world(p, scale, r_seed, years)
+        oracle, estimands, _ = oracle_and_estimands(truth_frame(world), world.unsurveyed)
+        for model, terms in estimands.items():
+            for t, v in terms.items():
+                gaps.setdefault(model, {}).setdefault(t, []).append(oracle[model]["terms"][t]["estimate"] - v)
+        if log is not None:
+            log(f"feedback replication seed {r_seed} done")
+    return {m: {t: _sig(float(np.mean(v))) for t, v in terms.items()} for m, terms in gaps.items()}
+
+
+def add_feedback(estimands: dict, parts: dict, gap: dict, replications: int) -> None:
+    """Estimand = projection + selection + feedback (in place); without replications feedback is 0."""
+    for model, terms in estimands.items():
+        fb = {t: gap.get(model, {}).get(t, 0.0) for t in terms}
+        parts[model]["feedback"] = fb
+        parts[model]["feedback_replications"] = replications
+        estimands[model] = {t: _sig(v + fb[t]) for t, v in terms.items()}
+
+
 # Registry interaction terms -> the DGP parameter names of parameters.json (as in
 # upgrading.analysis.validation.TERM_TO_PARAM).
 STRUCTURAL_PARAM = {"backward:post2002": "backward_post2002", "horizontal_hmt:cluster": "cluster_x_horizontal_hmt"}
@@ -152,8 +206,8 @@ def parameters(world, estimands: dict, parts: dict, mess_counts: dict) -> dict:
         "spillovers_local": estimands["local"],
         "spillovers_structural": _param_names(estimands["structural"]),
         "spillovers_dgp": params["spillovers"],
-        "estimand_parts": {m: {**v, "projection": _param_names(v["projection"]),
-                               "selection": _param_names(v["selection"])} for m, v in parts.items()},
+        "estimand_parts": {m: {**v, **{k: _param_names(v[k]) for k in ("projection", "selection", "feedback")
+                                       if k in v}} for m, v in parts.items()},
         "measures_note": "horizontal* are per firm over the other firms of its industry-year (own output left "
                          "out); horizontal_local over the other firms of its city x industry x year cell (NaN, so "
                          "out of the local and structural regressions, for a firm alone in its cell): a firm's "
@@ -161,7 +215,8 @@ def parameters(world, estimands: dict, parts: dict, mess_counts: dict) -> dict:
         "spillovers_note": "spillovers / spillovers_local / spillovers_structural: the estimands of the baseline, "
                            "local and structural regressions of domestic firms' omega on the measures with firm and "
                            "year effects = projection of the DGP's spillover term on the regressors + selection term "
-                           "of the survey threshold (estimand_parts; module docstring of upgrading.synth.truth); spillovers_dgp: "
+                           "of the survey threshold + the mean feedback within city x industry cells over further worlds "
+                           "(estimand_parts; module docstring of upgrading.synth.truth); spillovers_dgp: "
                            "the DGP's parameters, which the structural model's projection part equals (each term of "
                            "the DGP's spillover term is one of its regressors).",
         "omega": {"industry_intercept": {str(c): float(v) for c, v in zip(tables.j_code, tables.j_intercept)},

@@ -96,7 +96,9 @@ def build_world(params: dict, scale: str, seed: int, years: list[int]) -> World:
     codes = div["industry2"].tolist()
     io = industries.io_table(codes, rng, params["io_table"])
     defl = industries.deflators(codes, years, rng, params["prices"])
-    cat = industries.catalogue(cls, rng, params["catalogue_shares"])
+    # The divisions' catalogue shares draw from their own stream ([seed, 3]).
+    cat = industries.catalogue(cls, rng, params["catalogue_shares"], params.get("catalogue_concentration"),
+                               np.random.default_rng([seed, 3]))
     tables = _tables(params, rng, cities, county_map, div, cls, cat)
     d = {name: defl.pivot(index="industry2", columns="year", values=f"{name}_deflator")
          .reindex(index=codes, columns=years).to_numpy() for name in ("output", "input", "investment")}
