@@ -67,7 +67,7 @@ def test_statistics_rows(baseline_est):
     # wild bootstrap p in brackets only for the model that has it, and explained in the notes
     assert r"&  & [0.004] \\" in lines
     assert "Wild cluster restricted bootstrap (null imposed): $p$-values of a zero coefficient in brackets." in tex
-    assert "clustered by Industry (CRV1)" in tex
+    assert "Standard errors in parentheses, clustered by industry (CRV1)." in tex
     assert tables.STAR_NOTE in tex
 
 
@@ -107,7 +107,7 @@ def test_csv_twin_matches_latex(baseline_est):
     se = csv[(csv["term"] == "horizontal_hmt") & (csv["kind"] == "se")].iloc[0]
     assert (se["row"], se["(2)"]) == ("Horizontal (HMT) (s.e.)", "(0.052)")
     assert csv[csv["row"] == "Observations"]["(1)"].iloc[0] == "12,345"
-    assert csv[csv["row"] == "City x Year FE"][["(1)", "(2)"]].iloc[0].tolist() == ["No", "Yes"]
+    assert csv[csv["row"] == "City \u00d7 Year FE"][["(1)", "(2)"]].iloc[0].tolist() == ["No", "Yes"]
 
 
 def test_missing_model_is_an_error(baseline_est):
@@ -178,8 +178,12 @@ def test_notes_state_samples_missing_rows_and_dropped_regressors(baseline_est):
                                      "domestic_balanced": "domestic = yes and firms observed in every year"})
     grid, notes = tables.build(est, spec)
     text = " ".join(notes)
-    assert ("Samples: domestic (firm-years with domestic = yes) in column (1); domestic\\_balanced "
-            "(firm-years with domestic = yes and firms observed in every year) in column (2).") in text
+    # A sample with a label is named by it; one without is described by its conditions (no ids).
+    assert ("Samples: firm-years with domestic = yes in column (1); firm-years with domestic = yes "
+            "and firms observed in every year in column (2).") in text
+    spec.labels = {**spec.labels, "domestic": "domestic firm-years"}
+    text = " ".join(tables.build(est, spec)[1])
+    assert "Samples: domestic firm-years in column (1);" in text and "domestic\\_" not in text
     assert "1{,}234 in (1)" in text and "in (2)" not in text.split("left out")[1]
     assert "Absorptive capacity in column (1) is collinear" in text
 
@@ -197,3 +201,25 @@ def test_wild_interval_row_and_note(baseline_est):
     assert "Rademacher weights, 999 replications" in tex
     ci_rows = csv[csv["row"].str.endswith("(wild bootstrap 95% CI)")]
     assert len(ci_rows) and ci_rows["(2)"].str.match(r"^\[-?[0-9.]+, -?[0-9.]+\]$").all()
+
+
+def test_notes_state_the_standard_errors_of_every_column(baseline_est):
+    """Columns with different clustering: each group of columns is named with its own vcov."""
+    est = baseline_est.copy()
+    est.loc[est["model"] == "city_ind_year", "vcov"] = "CRV1:industry2^year"
+    text = " ".join(tables.build(est, _spec(["firm_year", "firm_cityyear", "city_ind_year"]))[1])
+    assert ("Standard errors in parentheses: clustered by industry (CRV1) in columns (1) and (2); "
+            r"clustered by industry $\times$ year (CRV1) in column (3).") in text
+    assert "Stars: $p$-value of the $t$ test with the standard errors in parentheses (not the bootstrap)" in text
+
+
+def test_columns_phrase_uses_ranges():
+    assert tables._columns_phrase([0, 1, 2, 4]) == "columns (1)--(3) and (5)"
+    assert tables._columns_phrase([3]) == "column (4)"
+
+
+def test_times_sign_in_labels_is_typeset():
+    from upgrading.exhibits.latex import escape
+
+    assert escape("Firm, city \u00d7 year") == r"Firm, city \ensuremath{\times} year"
+    assert tables._plain(r"City \ensuremath{\times} year") == "City \u00d7 year"

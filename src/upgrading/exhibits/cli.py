@@ -127,7 +127,7 @@ def figures_main(argv: list[str]) -> int:
                 raise InputError(f"cities file lacks column(s) {missing}", file=args.cities, column=missing[0])
             cities = figures.city_names_en(cty)
         made = {}
-        made["foreign_presence"] = lambda: figures.foreign_presence(analysis)
+        made["foreign_presence"] = lambda: figures.foreign_presence(analysis, labels)
         made["smile_curve"] = lambda: figures.smile_curve(analysis, names, plan["shock_year"])
         made["clusters"] = lambda: figures.clusters(analysis, plan["cluster_cities"], cities, names)
         for key, entry in plan["registry"].items():
