@@ -119,7 +119,7 @@ def test_wide_tables_go_landscape(baseline_est):
     tex, _ = tables.render(baseline_est, _spec(["firm_year"] * 7))
     assert tex.count(r"\begin{sidewaystable}") == 1 and tex.count(r"\end{sidewaystable}") == 1
     narrow = tables.render(baseline_est, _spec(["firm_year"] * 2))[0]
-    assert r"\begin{table}[htbp]" in narrow and "sidewaystable" not in narrow
+    assert r"\begin{table}[!htbp]" in narrow and "sidewaystable" not in narrow
     assert r"\begin{adjustbox}{max width=\linewidth}" in narrow  # scaled down only if too wide
 
 

@@ -137,9 +137,11 @@ def figures_main(argv: list[str]) -> int:
                 raise InputError(f"figure {key}: no estimates for models {sorted(pairs)}",
                                  file=",".join(args.estimates))
             if key == plan["event_figure"]:
-                made[key] = lambda sub=sub: figures.event_study(sub, plan["event_ref_year"], plan["shock_year"])
+                made[key] = lambda sub=sub: figures.event_study(sub, plan["event_ref_year"], plan["shock_year"],
+                                                                plan.get("model_labels"))
             else:
-                made[key] = lambda sub=sub, entry=entry: figures.coefficients(sub, entry["terms"], labels)
+                made[key] = lambda sub=sub, entry=entry: figures.coefficients(sub, entry["terms"], labels,
+                                                                              plan.get("model_labels"))
         term = plan["headline_term"]
         pairs = {tuple(p) for p in plan["curve_models"]}
         curve = est[[(f, m) in pairs for f, m in zip(est["family"], est["model"])]]

@@ -234,10 +234,12 @@ def _interval_rows(rows: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def coefficients(est: pd.DataFrame, terms: list[str], labels: dict[str, str]):
+def coefficients(est: pd.DataFrame, terms: list[str], labels: dict[str, str],
+                 model_labels: dict[str, str] | None = None):
     """Point estimates and 95% intervals of `terms` across the models in `est` (one marker per model)."""
     sub = est[est["term"].isin(terms)].copy()
     models = list(dict.fromkeys(zip(sub["family"], sub["model"])))
+    names = legend_names(models, model_labels)
     fig, ax = style.figure(height=max(2.4, 0.45 * len(terms) * max(1, len(models)) ** 0.5 + 1.2))
     n = len(models)
     offsets = np.linspace(-0.3, 0.3, n) if n > 1 else np.zeros(1)
@@ -251,7 +253,7 @@ def coefficients(est: pd.DataFrame, terms: list[str], labels: dict[str, str]):
                 xs.append(r["estimate"])
                 lo.append(r["estimate"] - Z95 * r["std_error"])
                 hi.append(r["estimate"] + Z95 * r["std_error"])
-        label = _model_label(est, fam, mod)
+        label = names[(fam, mod)]
         ax.errorbar(xs, ys, xerr=[np.subtract(xs, lo), np.subtract(hi, xs)], fmt="o", ms=3.5,
                     capsize=2, label=label)
     ax.axvline(0, color="0.4", lw=0.8)
@@ -262,7 +264,7 @@ def coefficients(est: pd.DataFrame, terms: list[str], labels: dict[str, str]):
     ax.legend(frameon=False, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     data = _interval_rows(sub[sub["term"].isin(terms)])
-    data["model_label"] = [_model_label(est, f, m) for f, m in zip(data["family"], data["model"])]
+    data["model_label"] = [names[(f, m)] for f, m in zip(data["family"], data["model"])]
     return fig, data
 
 
@@ -271,26 +273,25 @@ def term_label(term: str, labels: dict[str, str]) -> str:
     return " \u00d7 ".join(labels.get(p, p.replace("_", " ")) for p in str(term).split(":"))
 
 
-def _model_label(est: pd.DataFrame, fam: str, mod: str) -> str:
-    """The registry's model label (tidy `label`), else the model id with its fixed effects."""
-    rows = est[(est["family"] == fam) & (est["model"] == mod)]
-    if "label" in rows.columns and len(rows):
-        label = str(rows["label"].iloc[0])
-        if label not in {"", "nan", "None", mod}:
-            return label
-    if "fixed_effects" in rows.columns and len(rows):
-        fe = str(rows["fixed_effects"].iloc[0])
-        return f"{mod}: FE {fe.replace('+', ', ')}" if fe and fe != "nan" else mod
-    return mod
+def legend_names(models: list[tuple[str, str]], model_labels: dict[str, str] | None) -> dict[tuple[str, str], str]:
+    """Reader names of the models of one figure, from the plan's 'family/model' labels; the
+    family part ('Baseline: ') is left out when every model of the figure belongs to one family."""
+    model_labels = model_labels or {}
+    names = {(f, m): model_labels.get(f"{f}/{m}", f"{f} {m}".replace("_", " ")) for f, m in models}
+    if len({f for f, _ in models}) == 1:
+        names = {k: v.split(": ", 1)[-1] for k, v in names.items()}
+    return names
 
 
 EVENT_TERM = re.compile(r"(\w+)::(\d{4})(?::(.+))?")
 
 
-def event_study(est: pd.DataFrame, ref_year: int | None = None, shock_year: int = 2002):
+def event_study(est: pd.DataFrame, ref_year: int | None = None, shock_year: int = 2002,
+                model_labels: dict[str, str] | None = None):
     """Event-study coefficients (pyfixest 'year::YYYY:x' terms) with 95% intervals, one line per model."""
-    fig, ax = style.figure(height=2.8)
+    fig, ax = style.figure(height=3.0)
     models = list(dict.fromkeys(zip(est["family"], est["model"])))
+    names = legend_names(models, model_labels)
     records = []
     for k, (fam, mod) in enumerate(models):
         rows = est[(est["family"] == fam) & (est["model"] == mod)]
@@ -306,7 +307,7 @@ def event_study(est: pd.DataFrame, ref_year: int | None = None, shock_year: int 
             continue
         years, b, se = (np.array(v, dtype=float) for v in zip(*pts))
         shift = (k - (len(models) - 1) / 2) * 0.12
-        label = _model_label(est, fam, mod)
+        label = names[(fam, mod)]
         ax.errorbar(years + shift, b, yerr=Z95 * se, fmt="-o", ms=3, capsize=2, label=label)
         records += [{"family": fam, "model": mod, "model_label": label, "year": int(yr),
                      "estimate": e, "std_error": s_, "ci_low": e - Z95 * s_, "ci_high": e + Z95 * s_,
@@ -395,7 +396,7 @@ def recovery(validation: pd.DataFrame, labels: dict[str, str], model_labels: dic
     fig, ax = style.figure(height=max(2.6, 0.24 * len(v) + 1.4))
     y = np.arange(len(v))
     groups = list(dict.fromkeys(zip(fam, mod)))
-    names = {g: model_labels.get(f"{g[0]}/{g[1]}", f"{g[0]} {g[1]}".replace("_", " ")) for g in groups}
+    names = legend_names(groups, model_labels)
     for k, g in enumerate(groups):
         m = np.array([(f, mm) == g for f, mm in zip(fam, mod)])
         ax.errorbar(v.loc[m, "estimate"], y[m], xerr=Z95 * se[m], fmt="o", ms=3.5, capsize=2,

@@ -95,8 +95,10 @@ def longtable(colspec: str, ncol: int, caption: str, label: str, head: list[str]
     its last row. The table spans the text width (longtable's own \\LTleft/\\LTright with
     \\extracolsep), so the notes' paragraph can too.
     """
-    notes_row = (rf"\multicolumn{{{ncol}}}{{@{{}}p{{\linewidth}}@{{}}}}{{\rule{{0pt}}{{2.6ex}}"
-                 rf"\emph{{Notes:}} {notes}}} \\" if notes else "")
+    # The notes' paragraph is set in a box of zero width (\rlap): as wide as the text, it must not
+    # widen the table's last column.
+    notes_row = (rf"\multicolumn{{{ncol}}}{{@{{}}l@{{}}}}{{\rlap{{\parbox[t]{{\linewidth}}{{\rule{{0pt}}{{2.6ex}}"
+                 rf"\emph{{Notes:}} {notes}}}}}}} \\" if notes else "")
     return "\n".join([
         r"\begingroup" + preamble,
         r"\setlength{\LTleft}{0pt}\setlength{\LTright}{0pt}",
