@@ -216,6 +216,7 @@ def test_notes_state_the_standard_errors_of_every_column(baseline_est):
 def test_columns_phrase_uses_ranges():
     assert tables._columns_phrase([0, 1, 2, 4]) == "columns (1)--(3) and (5)"
     assert tables._columns_phrase([3]) == "column (4)"
+    assert tables._columns_phrase([0, 1, 8]) == "columns (1), (2) and (9)"
 
 
 def test_times_sign_in_labels_is_typeset():

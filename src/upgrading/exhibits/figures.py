@@ -135,7 +135,8 @@ def smile_curve(analysis: pd.DataFrame, industry_names: dict[int, str] | None = 
     ax2.set_title("(b) Labour-intensive industries over time"
                   + ("" if has_network else "\n(no city network data: cities not split)"))
     ax2.xaxis.get_major_locator().set_params(integer=True)
-    ax2.legend(frameon=False, fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=1,
+    # Below the x-axis label, not on it.
+    ax2.legend(frameon=False, fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1,
                handlelength=3.5)
     fig.tight_layout()
     a = by_ind.rename_axis(index="industry2").reset_index().melt(

@@ -274,9 +274,9 @@ def _columns_phrase(idx: list[int]) -> str:
             runs[-1].append(i)
         else:
             runs.append([i])
-    cols = [f"({r[0] + 1})" if len(r) == 1 else
-            f"({r[0] + 1}) and ({r[1] + 1})" if len(r) == 2 else f"({r[0] + 1})--({r[-1] + 1})"
-            for r in runs]
+    cols = []
+    for r in runs:
+        cols += [f"({r[0] + 1})--({r[-1] + 1})"] if len(r) > 2 else [f"({i + 1})" for i in r]
     many = len(idx) > 1
     return ("columns " if many else "column ") + (
         cols[0] if len(cols) == 1 else ", ".join(cols[:-1]) + " and " + cols[-1])
