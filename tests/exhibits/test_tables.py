@@ -224,3 +224,18 @@ def test_times_sign_in_labels_is_typeset():
 
     assert escape("Firm, city \u00d7 year") == r"Firm, city \ensuremath{\times} year"
     assert tables._plain(r"City \ensuremath{\times} year") == "City \u00d7 year"
+
+
+def test_a_tiny_bootstrap_p_value_is_not_printed_as_zero(baseline_est):
+    est = baseline_est.copy()
+    est.loc[est["p_value_wild"].notna(), "p_value_wild"] = 0.0
+    tex, csv = tables.render(est, _spec(["firm_year", "city_ind_year"]))
+    assert "[0.000]" not in tex and r"[\ensuremath{<}0.001]" in tex
+    assert "[<0.001]" in set(csv["(2)"])
+
+
+def test_anderson_rubin_set_shown_when_other_terms_hold_empty_strings(baseline_est):
+    est = baseline_est[baseline_est["model"] == "firm_year"].copy()
+    est["ar_set"] = ["(-inf, -16.3] U [-0.7, inf)" if t == "backward" else "" for t in est["term"]]
+    tex, _ = tables.render(est, _spec(["firm_year"]))
+    assert r"Anderson--Rubin 95\,\% set &" in tex and r"$\cup$" in tex

@@ -135,9 +135,10 @@ def smile_curve(analysis: pd.DataFrame, industry_names: dict[int, str] | None = 
     ax2.set_title("(b) Labour-intensive industries over time"
                   + ("" if has_network else "\n(no city network data: cities not split)"))
     ax2.xaxis.get_major_locator().set_params(integer=True)
-    # Below the x-axis label, not on it.
-    ax2.legend(frameon=False, fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1,
-               handlelength=3.5)
+    # Below the x-axis label, not on it: about half an inch under the axis, whatever the figure's height.
+    axis_height = fig.get_size_inches()[1] * ax2.get_position().height
+    ax2.legend(frameon=False, fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.45 / axis_height),
+               ncol=1, handlelength=3.5)
     fig.tight_layout()
     a = by_ind.rename_axis(index="industry2").reset_index().melt(
         id_vars="industry2", var_name="group", value_name="value")

@@ -196,7 +196,9 @@ def significance_words(p, vcov=None, p_wild=None) -> str:
         if float(p) < level:
             verdict = rf"statistically significant at the {words}\,\% level"
             break
-    wild = "" if is_missing(p_wild) else rf"; wild cluster bootstrap $p={pvalue(p_wild)}$"
+    shown = "" if is_missing(p_wild) else pvalue(p_wild)
+    relation = "" if shown.startswith(r"\ensuremath{<}") else "="  # 'p<0.001', never 'p=<0.001'
+    wild = rf"; wild cluster bootstrap $p{relation}{shown}$" if shown else ""
     return f"{verdict} {test}{wild}"
 
 

@@ -56,7 +56,8 @@ def elasticity_table(el: pd.DataFrame, truth: dict | None, tfp_method: str) -> t
                 se_line.append(f"({se})" if se else "")
             row[f"{m}_status"] = r["status"]
         rows.append(row)
-        lines.append(" & ".join(est_line) + r" \\")
+        # \\* keeps an industry's standard errors on the page of its estimates.
+        lines.append(" & ".join(est_line) + (r" \\*" if any(se_line) else r" \\"))
         if any(se_line):
             lines.append(" & ".join(se_line) + r" \\")
     groups = ([("Truth", len(inputs))] if truth is not None else []) + [(n, len(inputs)) for _, n in methods]

@@ -148,6 +148,7 @@ def _first(rows: pd.DataFrame, column: str):
     if column not in rows.columns:
         return None
     values = rows[column].dropna()
+    values = values[values.astype(str) != ""]  # a model-level value sits on one term's row only
     return values.iloc[0] if len(values) else None
 
 
@@ -202,7 +203,11 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
             for rows in per_col:
                 hit = rows[rows["term"].astype(str) == term]
                 v = hit[column].iloc[0] if column in hit.columns and len(hit) else None
-                cells.append("" if is_missing(v) else f"{left}{minus(fmt_float(v, spec.digits))}{right}")
+                if not is_missing(v) and column == "p_value_wild" and float(v) < 10 ** -spec.digits:
+                    text = rf"\ensuremath{{<}}{10 ** -spec.digits:.{spec.digits}f}"  # never a p-value of 0.000
+                else:
+                    text = minus(fmt_float(v, spec.digits))
+                cells.append("" if is_missing(v) else f"{left}{text}{right}")
             if any(cells):
                 grid.append({"kind": "se", "label": "", "cells": cells, "term": term, "extra": column})
         cells = []
@@ -404,7 +409,7 @@ def _plain(text: str) -> str:
     text = text.replace(r"$\times$", "\u00d7").replace(r"\ensuremath{\times}", "\u00d7")
     text = text.replace(r"\textbackslash{}", "\\").replace(r"\textasciitilde{}", "~")
     text = text.replace(r"\textasciicircum{}", "^").replace(r"\textless{}", "<")
-    text = text.replace(r"\textgreater{}", ">").replace("\\ ", " ")
+    text = text.replace(r"\textgreater{}", ">").replace("\\ ", " ").replace(r"\ensuremath{<}", "<")
     text = re.sub(r"\\([&%$#_{}])", r"\1", text)
     text = text.replace(r"$\langle$", "[").replace(r"$\rangle$", "]").replace(r"$\infty$", "inf")
     text = text.replace(r"$\cup$", "U")
