@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from dag_support import copy_repository, run_snakemake
-from placeholders import find_placeholders
+from placeholders import find_internal_ids, find_placeholders
 
 pytestmark = pytest.mark.integration
 
@@ -53,7 +53,7 @@ def test_paper_is_built_and_quotes_the_estimate(built):
 def test_paper_text_has_no_placeholders(built):
     text = subprocess.run(["pdftotext", str(built / "paper" / "paper.pdf"), "-"], capture_output=True,
                           text=True, check=True).stdout
-    hits = find_placeholders(text)
+    hits = find_placeholders(text) + find_internal_ids(text)
     assert not hits, "\n".join(hits)
 
 

@@ -31,3 +31,15 @@ def test_coverage_table_rows_and_note():
 def test_coverage_table_rejects_old_coverage_file():
     with pytest.raises(InputError, match="coverage_wcr"):
         coverage_table.render(_cov().drop(columns=["coverage_wcr"]))
+
+
+def test_few_draws_get_exact_intervals_not_a_zero_standard_error():
+    """All or none of 2 draws covering: the exact 95% interval, never '(0.00)'; the draws in the caption."""
+    cov = _cov().assign(draws=2, coverage_crv1=1.0, mcse_crv1=0.0, coverage_crv3=0.0, mcse_crv3=0.0,
+                        coverage_wcr=0.5, mcse_wcr=(0.25 / 2) ** 0.5)
+    tex = coverage_table.render(cov, {"validation/structural": "Validation: Structural", "backward": "Backward"})
+    assert "(0.00)" not in tex
+    lo = 0.025 ** 0.5  # Clopper-Pearson lower bound of 2 successes in 2 draws
+    assert f"1.00 [{lo:.2f}, 1.00]" in tex and f"0.00 [0.00, {1 - lo:.2f}]" in tex and "0.50 (0.35)" in tex
+    assert "over 2 draws" in tex and "With only 2 draws" in tex
+    assert "Validation: Structural & Backward" in tex and "validation/structural" not in tex

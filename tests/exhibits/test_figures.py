@@ -95,5 +95,25 @@ def test_recovery_rows_are_readable_terms_not_ids():
     ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert ticks == ["Backward", "Backward \u00d7 post-2002"]
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert "Validation: Structural" in legend and not any("/" in t for t in ticks + legend)
+    # One family in the figure: its name is left out of the legend entries.
+    assert "Structural" in legend and not any("/" in t for t in ticks + legend)
     assert list(data["truth"]) == [0.6, 0.4]
+
+
+def test_legend_names_keep_the_family_only_when_models_span_families():
+    labels = {"baseline/firm_year": "Baseline: Firm, year", "validation/local": "Validation: Local"}
+    assert figures.legend_names([("baseline", "firm_year")], labels) == {("baseline", "firm_year"): "Firm, year"}
+    both = figures.legend_names([("baseline", "firm_year"), ("validation", "local")], labels)
+    assert both[("validation", "local")] == "Validation: Local"
+    assert figures.legend_names([("a_b", "c_d")], {}) == {("a_b", "c_d"): "a b c d"}
+
+
+def test_spec_curve_clips_a_wide_interval_and_says_so():
+    est = pd.DataFrame({"family": ["f"] * 5, "model": list("abcde"), "term": ["backward"] * 5,
+                        "estimate": [0.1, 0.2, 0.3, 0.25, 0.15], "std_error": [0.05, 0.05, 0.05, 0.05, 2.0]})
+    fig, data = figures.spec_curve(est, "backward", "Backward")
+    lo, hi = fig.axes[0].get_ylim()
+    assert hi < 0.3 + 1.96 * 2.0 and lo > 0.15 - 1.96 * 2.0  # the wide interval does not set the axis
+    assert lo < 0.0 < hi
+    assert dict(zip(data["model"], data["clipped"])) == {"a": False, "b": False, "c": False, "d": False, "e": True}
+    assert any("cut at the axis" in t.get_text() for t in fig.axes[0].get_legend().get_texts())

@@ -139,3 +139,11 @@ def test_linking_numbers_read_the_overall_row():
     assert out == {"LinkPrecision": "0.9988", "LinkRecall": "0.9912", "LinkTruePairs": "41{,}234"}
     with pytest.raises(InputError, match="stage=all"):
         numbers.linking_numbers(scores[scores["stage"] != "all"])
+
+
+def test_significance_words_name_the_test_and_quote_the_bootstrap():
+    words = numbers.significance_words(0.004, "CRV1:industry2", 0.0004)
+    assert words == (r"statistically significant at the 1\,\% level by the CRV1 cluster-robust $t$ test; "
+                     r"wild cluster bootstrap $p\ensuremath{<}0.001$")
+    assert numbers.significance_words(0.2, "hetero", None) == \
+        r"not statistically significant at the 10\,\% level by the $t$ test"

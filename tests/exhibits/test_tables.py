@@ -67,7 +67,7 @@ def test_statistics_rows(baseline_est):
     # wild bootstrap p in brackets only for the model that has it, and explained in the notes
     assert r"&  & [0.004] \\" in lines
     assert "Wild cluster restricted bootstrap (null imposed): $p$-values of a zero coefficient in brackets." in tex
-    assert "clustered by Industry (CRV1)" in tex
+    assert "Standard errors in parentheses, clustered by industry (CRV1)." in tex
     assert tables.STAR_NOTE in tex
 
 
@@ -107,7 +107,7 @@ def test_csv_twin_matches_latex(baseline_est):
     se = csv[(csv["term"] == "horizontal_hmt") & (csv["kind"] == "se")].iloc[0]
     assert (se["row"], se["(2)"]) == ("Horizontal (HMT) (s.e.)", "(0.052)")
     assert csv[csv["row"] == "Observations"]["(1)"].iloc[0] == "12,345"
-    assert csv[csv["row"] == "City x Year FE"][["(1)", "(2)"]].iloc[0].tolist() == ["No", "Yes"]
+    assert csv[csv["row"] == "City \u00d7 Year FE"][["(1)", "(2)"]].iloc[0].tolist() == ["No", "Yes"]
 
 
 def test_missing_model_is_an_error(baseline_est):
@@ -119,7 +119,7 @@ def test_wide_tables_go_landscape(baseline_est):
     tex, _ = tables.render(baseline_est, _spec(["firm_year"] * 7))
     assert tex.count(r"\begin{sidewaystable}") == 1 and tex.count(r"\end{sidewaystable}") == 1
     narrow = tables.render(baseline_est, _spec(["firm_year"] * 2))[0]
-    assert r"\begin{table}[htbp]" in narrow and "sidewaystable" not in narrow
+    assert r"\begin{table}[!htbp]" in narrow and "sidewaystable" not in narrow
     assert r"\begin{adjustbox}{max width=\linewidth}" in narrow  # scaled down only if too wide
 
 
@@ -178,8 +178,12 @@ def test_notes_state_samples_missing_rows_and_dropped_regressors(baseline_est):
                                      "domestic_balanced": "domestic = yes and firms observed in every year"})
     grid, notes = tables.build(est, spec)
     text = " ".join(notes)
-    assert ("Samples: domestic (firm-years with domestic = yes) in column (1); domestic\\_balanced "
-            "(firm-years with domestic = yes and firms observed in every year) in column (2).") in text
+    # A sample with a label is named by it; one without is described by its conditions (no ids).
+    assert ("Samples: firm-years with domestic = yes in column (1); firm-years with domestic = yes "
+            "and firms observed in every year in column (2).") in text
+    spec.labels = {**spec.labels, "domestic": "domestic firm-years"}
+    text = " ".join(tables.build(est, spec)[1])
+    assert "Samples: domestic firm-years in column (1);" in text and "domestic\\_" not in text
     assert "1{,}234 in (1)" in text and "in (2)" not in text.split("left out")[1]
     assert "Absorptive capacity in column (1) is collinear" in text
 
@@ -211,3 +215,41 @@ def test_iv_table_shows_first_stage_f_and_anderson_rubin_set(baseline_est):
     tex, csv = tables.render(est, _spec(["firm_year"]))
     assert r"First-stage $F$ (cluster-robust) & 6.58 \\" in _lines(tex)
     assert r"Anderson--Rubin 95\,\% set & (\ensuremath{-}$\infty$, \ensuremath{-}0.2] $\cup$ [0.5, $\infty$) \\" in _lines(tex)
+
+
+def test_notes_state_the_standard_errors_of_every_column(baseline_est):
+    """Columns with different clustering: each group of columns is named with its own vcov."""
+    est = baseline_est.copy()
+    est.loc[est["model"] == "city_ind_year", "vcov"] = "CRV1:industry2^year"
+    text = " ".join(tables.build(est, _spec(["firm_year", "firm_cityyear", "city_ind_year"]))[1])
+    assert ("Standard errors in parentheses: clustered by industry (CRV1) in columns (1) and (2); "
+            r"clustered by industry $\times$ year (CRV1) in column (3).") in text
+    assert "Stars: $p$-value of the $t$ test with the standard errors in parentheses (not the bootstrap)" in text
+
+
+def test_columns_phrase_uses_ranges():
+    assert tables._columns_phrase([0, 1, 2, 4]) == "columns (1)--(3) and (5)"
+    assert tables._columns_phrase([3]) == "column (4)"
+    assert tables._columns_phrase([0, 1, 8]) == "columns (1), (2) and (9)"
+
+
+def test_times_sign_in_labels_is_typeset():
+    from upgrading.exhibits.latex import escape
+
+    assert escape("Firm, city \u00d7 year") == r"Firm, city \ensuremath{\times} year"
+    assert tables._plain(r"City \ensuremath{\times} year") == "City \u00d7 year"
+
+
+def test_a_tiny_bootstrap_p_value_is_not_printed_as_zero(baseline_est):
+    est = baseline_est.copy()
+    est.loc[est["p_value_wild"].notna(), "p_value_wild"] = 0.0
+    tex, csv = tables.render(est, _spec(["firm_year", "city_ind_year"]))
+    assert "[0.000]" not in tex and r"[\ensuremath{<}0.001]" in tex
+    assert "[<0.001]" in set(csv["(2)"])
+
+
+def test_anderson_rubin_set_shown_when_other_terms_hold_empty_strings(baseline_est):
+    est = baseline_est[baseline_est["model"] == "firm_year"].copy()
+    est["ar_set"] = ["(-inf, -16.3] U [-0.7, inf)" if t == "backward" else "" for t in est["term"]]
+    tex, _ = tables.render(est, _spec(["firm_year"]))
+    assert r"Anderson--Rubin 95\,\% set &" in tex and r"$\cup$" in tex

@@ -124,7 +124,8 @@ rule coverage_table:
     output:
         f"{RESULTS}/tables/coverage.tex",
     params:
-        labels=_exh_plan.as_json(EXH.labels),
+        # Term labels and the models' reader names ('family/model' keys).
+        labels=_exh_plan.as_json({**EXH.labels, **FIGURE_PLAN["model_labels"]}),
     log:
         f"{LOGS}/coverage_table.log",
     benchmark:

@@ -29,7 +29,7 @@ def drawers(plan: dict, analysis: pd.DataFrame, est: pd.DataFrame, estimates_fil
     `estimates_file` when there are none)."""
     labels = plan.get("labels") or {}
     draw: dict[str, Callable] = {}
-    draw["foreign_presence"] = lambda: figures.foreign_presence(analysis)
+    draw["foreign_presence"] = lambda: figures.foreign_presence(analysis, labels)
     draw["smile_curve"] = lambda: figures.smile_curve(analysis, industry_names, plan["shock_year"])
     draw["clusters"] = lambda: figures.clusters(analysis, plan["cluster_cities"], city_names, industry_names)
     for key, entry in plan["registry"].items():
@@ -38,9 +38,11 @@ def drawers(plan: dict, analysis: pd.DataFrame, est: pd.DataFrame, estimates_fil
         if sub.empty:
             raise InputError(f"figure {key}: no estimates for models {sorted(pairs)}", file=estimates_file)
         if key == plan["event_figure"]:
-            draw[key] = lambda sub=sub: figures.event_study(sub, plan["event_ref_year"], plan["shock_year"])
+            draw[key] = lambda sub=sub: figures.event_study(sub, plan["event_ref_year"], plan["shock_year"],
+                                                            plan.get("model_labels"))
         else:
-            draw[key] = lambda sub=sub, entry=entry: figures.coefficients(sub, entry["terms"], labels)
+            draw[key] = lambda sub=sub, entry=entry: figures.coefficients(sub, entry["terms"], labels,
+                                                                          plan.get("model_labels"))
     term = plan["headline_term"]
     pairs = {tuple(p) for p in plan["curve_models"]}
     curve = est[[(f, m) in pairs for f, m in zip(est["family"], est["model"])]]

@@ -15,13 +15,9 @@ import pandas as pd
 
 from upgrading.exhibits import style
 
-REGION_LABELS = {
-    "prd": "Pearl R. Delta", "yrd": "Yangtze R. Delta", "bohai": "Bohai Rim",
-    "other_coastal": "Other coastal", "central": "Central", "western": "Western",
-}
+# Plotting order of regions and ownership types; their names come from exhibits.labels.
+REGION_ORDER = ["prd", "yrd", "bohai", "other_coastal", "central", "western"]
 OWNERSHIP_ORDER = ["soe", "collective", "private", "hmt", "foreign"]
-OWNERSHIP_LABELS = {"soe": "SOE", "collective": "Collective", "private": "Private",
-                    "hmt": "HMT", "foreign": "Other foreign"}
 Z95 = 1.959963984540054
 
 def _weighted_share(df: pd.DataFrame, share: str, weight: str, by: list[str]) -> pd.Series:
@@ -40,23 +36,30 @@ def _year_lines(ax, wide: pd.DataFrame, labels: dict, title: str, ylabel: str) -
     ax.legend(frameon=False, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=7)
 
 
-def foreign_presence(analysis: pd.DataFrame):
+def _names(keys: list[str], labels: dict[str, str]) -> dict[str, str]:
+    """{id: reader name} from exhibits.labels; an id without a label is shown as written."""
+    return {k: labels.get(k, k.replace("_", " ")) for k in keys}
+
+
+def foreign_presence(analysis: pd.DataFrame, labels: dict[str, str] | None = None):
     """(a) output-weighted foreign capital share by region; (b) firm shares by ownership."""
+    region_labels = _names(REGION_ORDER, labels or {})
+    ownership_labels = _names(OWNERSHIP_ORDER, labels or {})
     fig, (ax1, ax2) = style.figure(height=3.6, ncols=2)
     fig.subplots_adjust(wspace=0.35)
     by_region = _weighted_share(analysis, "foreign_share", "output", ["region", "year"]).unstack("region")
-    _year_lines(ax1, by_region, REGION_LABELS, "(a) Foreign share of output, by region",
+    _year_lines(ax1, by_region, region_labels, "(a) Foreign share of output, by region",
                 "Output-weighted foreign capital share")
     counts = analysis.groupby(["year", "ownership"]).size().unstack("ownership").fillna(0)
     shares = counts.div(counts.sum(axis=1), axis=0)
-    _year_lines(ax2, shares, {o: OWNERSHIP_LABELS[o] for o in OWNERSHIP_ORDER},
+    _year_lines(ax2, shares, ownership_labels,
                 "(b) Share of firms, by ownership", "Share of firms")
     for ax in (ax1, ax2):
         ax.xaxis.get_major_locator().set_params(integer=True)
     fig.tight_layout()
     data = pd.concat([
-        _long(by_region.rename(columns=REGION_LABELS), "(a) output-weighted foreign share", "region"),
-        _long(shares.rename(columns=OWNERSHIP_LABELS), "(b) share of firms", "ownership"),
+        _long(by_region.rename(columns=region_labels), "(a) output-weighted foreign share", "region"),
+        _long(shares.rename(columns=ownership_labels), "(b) share of firms", "ownership"),
     ], ignore_index=True)
     return fig, data
 
@@ -132,8 +135,10 @@ def smile_curve(analysis: pd.DataFrame, industry_names: dict[int, str] | None = 
     ax2.set_title("(b) Labour-intensive industries over time"
                   + ("" if has_network else "\n(no city network data: cities not split)"))
     ax2.xaxis.get_major_locator().set_params(integer=True)
-    ax2.legend(frameon=False, fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=1,
-               handlelength=3.5)
+    # Below the x-axis label, not on it: about half an inch under the axis, whatever the figure's height.
+    axis_height = fig.get_size_inches()[1] * ax2.get_position().height
+    ax2.legend(frameon=False, fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.45 / axis_height),
+               ncol=1, handlelength=3.5)
     fig.tight_layout()
     a = by_ind.rename_axis(index="industry2").reset_index().melt(
         id_vars="industry2", var_name="group", value_name="value")
@@ -231,10 +236,12 @@ def _interval_rows(rows: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def coefficients(est: pd.DataFrame, terms: list[str], labels: dict[str, str]):
+def coefficients(est: pd.DataFrame, terms: list[str], labels: dict[str, str],
+                 model_labels: dict[str, str] | None = None):
     """Point estimates and 95% intervals of `terms` across the models in `est` (one marker per model)."""
     sub = est[est["term"].isin(terms)].copy()
     models = list(dict.fromkeys(zip(sub["family"], sub["model"])))
+    names = legend_names(models, model_labels)
     fig, ax = style.figure(height=max(2.4, 0.45 * len(terms) * max(1, len(models)) ** 0.5 + 1.2))
     n = len(models)
     offsets = np.linspace(-0.3, 0.3, n) if n > 1 else np.zeros(1)
@@ -248,7 +255,7 @@ def coefficients(est: pd.DataFrame, terms: list[str], labels: dict[str, str]):
                 xs.append(r["estimate"])
                 lo.append(r["estimate"] - Z95 * r["std_error"])
                 hi.append(r["estimate"] + Z95 * r["std_error"])
-        label = _model_label(est, fam, mod)
+        label = names[(fam, mod)]
         ax.errorbar(xs, ys, xerr=[np.subtract(xs, lo), np.subtract(hi, xs)], fmt="o", ms=3.5,
                     capsize=2, label=label)
     ax.axvline(0, color="0.4", lw=0.8)
@@ -259,7 +266,7 @@ def coefficients(est: pd.DataFrame, terms: list[str], labels: dict[str, str]):
     ax.legend(frameon=False, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     data = _interval_rows(sub[sub["term"].isin(terms)])
-    data["model_label"] = [_model_label(est, f, m) for f, m in zip(data["family"], data["model"])]
+    data["model_label"] = [names[(f, m)] for f, m in zip(data["family"], data["model"])]
     return fig, data
 
 
@@ -268,26 +275,25 @@ def term_label(term: str, labels: dict[str, str]) -> str:
     return " \u00d7 ".join(labels.get(p, p.replace("_", " ")) for p in str(term).split(":"))
 
 
-def _model_label(est: pd.DataFrame, fam: str, mod: str) -> str:
-    """The registry's model label (tidy `label`), else the model id with its fixed effects."""
-    rows = est[(est["family"] == fam) & (est["model"] == mod)]
-    if "label" in rows.columns and len(rows):
-        label = str(rows["label"].iloc[0])
-        if label not in {"", "nan", "None", mod}:
-            return label
-    if "fixed_effects" in rows.columns and len(rows):
-        fe = str(rows["fixed_effects"].iloc[0])
-        return f"{mod}: FE {fe.replace('+', ', ')}" if fe and fe != "nan" else mod
-    return mod
+def legend_names(models: list[tuple[str, str]], model_labels: dict[str, str] | None) -> dict[tuple[str, str], str]:
+    """Reader names of the models of one figure, from the plan's 'family/model' labels; the
+    family part ('Baseline: ') is left out when every model of the figure belongs to one family."""
+    model_labels = model_labels or {}
+    names = {(f, m): model_labels.get(f"{f}/{m}", f"{f} {m}".replace("_", " ")) for f, m in models}
+    if len({f for f, _ in models}) == 1:
+        names = {k: v.split(": ", 1)[-1] for k, v in names.items()}
+    return names
 
 
 EVENT_TERM = re.compile(r"(\w+)::(\d{4})(?::(.+))?")
 
 
-def event_study(est: pd.DataFrame, ref_year: int | None = None, shock_year: int = 2002):
+def event_study(est: pd.DataFrame, ref_year: int | None = None, shock_year: int = 2002,
+                model_labels: dict[str, str] | None = None):
     """Event-study coefficients (pyfixest 'year::YYYY:x' terms) with 95% intervals, one line per model."""
-    fig, ax = style.figure(height=2.8)
+    fig, ax = style.figure(height=3.0)
     models = list(dict.fromkeys(zip(est["family"], est["model"])))
+    names = legend_names(models, model_labels)
     records = []
     for k, (fam, mod) in enumerate(models):
         rows = est[(est["family"] == fam) & (est["model"] == mod)]
@@ -303,7 +309,7 @@ def event_study(est: pd.DataFrame, ref_year: int | None = None, shock_year: int 
             continue
         years, b, se = (np.array(v, dtype=float) for v in zip(*pts))
         shift = (k - (len(models) - 1) / 2) * 0.12
-        label = _model_label(est, fam, mod)
+        label = names[(fam, mod)]
         ax.errorbar(years + shift, b, yerr=Z95 * se, fmt="-o", ms=3, capsize=2, label=label)
         records += [{"family": fam, "model": mod, "model_label": label, "year": int(yr),
                      "estimate": e, "std_error": s_, "ci_low": e - Z95 * s_, "ci_high": e + Z95 * s_,
@@ -314,33 +320,58 @@ def event_study(est: pd.DataFrame, ref_year: int | None = None, shock_year: int 
     ax.set_xlabel("Year")
     ax.set_ylabel("Encouraged \u00d7 year coefficient")
     ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.legend(frameon=False, fontsize=7)
+    # Below the axes: inside, the legend would cover the intervals of some year.
+    ax.legend(frameon=False, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2),
+              ncol=min(3, max(1, len(models))))
     fig.tight_layout()
     return fig, pd.DataFrame.from_records(records)
 
 
+def clip_limits(estimates: np.ndarray, low: np.ndarray, high: np.ndarray, widen: float = 3.0) -> tuple[float, float]:
+    """Axis limits that show every estimate and zero, and intervals up to `widen` times their
+    median half-width beyond them; a wider interval would flatten the rest, so it is clipped."""
+    half = np.nanmedian((high - low) / 2) if len(estimates) else 1.0
+    lo = min(np.nanmin(estimates), 0.0) - widen * half
+    hi = max(np.nanmax(estimates), 0.0) + widen * half
+    lo, hi = max(lo, np.nanmin(low)), min(hi, np.nanmax(high))
+    pad = 0.04 * (hi - lo if hi > lo else 1.0)
+    return lo - pad, hi + pad
+
+
 def spec_curve(est: pd.DataFrame, term: str, label: str, family_titles: dict[str, str] | None = None):
-    """Every estimate of `term` in the registry, sorted, with 95% intervals; families marked below."""
+    """Every estimate of `term` in the registry, sorted, with 95% intervals; families marked below.
+
+    An interval far wider than the others is cut at the axis and marked with an arrow head there
+    (the figure's CSV keeps its full bounds and says `clipped`).
+    """
     family_titles = family_titles or {}
     sub = est[est["term"] == term].sort_values(["estimate", "family", "model"]).reset_index(drop=True)
     fams = list(dict.fromkeys(sorted(sub["family"])))
-    fig, (ax1, ax2) = style.figure(height=3.4 + 0.2 * len(fams), nrows=2, sharex=True,
-                                   gridspec_kw={"height_ratios": [2.2, max(1.0, 0.22 * len(fams))]})
+    fig, (ax1, ax2) = style.figure(height=3.6 + 0.22 * len(fams), nrows=2, sharex=True,
+                                   gridspec_kw={"height_ratios": [2.2, max(1.0, 0.24 * len(fams))]})
     x = np.arange(len(sub))
-    sig = (sub["estimate"].abs() > Z95 * sub["std_error"]).to_numpy()
-    ax1.vlines(x, sub["estimate"] - Z95 * sub["std_error"], sub["estimate"] + Z95 * sub["std_error"],
-               color="0.65", lw=1)
-    ax1.scatter(x[sig], sub["estimate"][sig], s=10, color=style.PALETTE[0], zorder=3,
-                label="95% CI excludes 0")
-    ax1.scatter(x[~sig], sub["estimate"][~sig], s=10, color=style.PALETTE[1], zorder=3,
-                label="95% CI includes 0")
+    b = sub["estimate"].to_numpy(dtype=float)
+    low = b - Z95 * sub["std_error"].to_numpy(dtype=float)
+    high = b + Z95 * sub["std_error"].to_numpy(dtype=float)
+    ymin, ymax = clip_limits(b, low, high)
+    cut_low, cut_high = low < ymin, high > ymax
+    sig = (np.abs(b) > high - b)
+    ax1.vlines(x, np.maximum(low, ymin), np.minimum(high, ymax), color="0.65", lw=1)
+    ax1.scatter(x[sig], b[sig], s=10, color=style.PALETTE[0], zorder=3, label="95% CI excludes 0")
+    ax1.scatter(x[~sig], b[~sig], s=10, color=style.PALETTE[1], zorder=3, label="95% CI includes 0")
+    if (cut_low | cut_high).any():
+        ax1.scatter(x[cut_high], np.full(cut_high.sum(), ymax), marker="^", s=14, color="0.35", zorder=3,
+                    clip_on=False, label=f"interval cut at the axis ({int((cut_low | cut_high).sum())})")
+        ax1.scatter(x[cut_low], np.full(cut_low.sum(), ymin), marker="v", s=14, color="0.35", zorder=3,
+                    clip_on=False)
+    ax1.set_ylim(ymin, ymax)
     ax1.axhline(0, color="0.4", lw=0.8)
     ax1.set_ylabel(f"Coefficient on {label}")
-    ax1.legend(frameon=False, fontsize=7)
+    ax1.legend(frameon=False, fontsize=7, loc="upper left")
     ax2.scatter(x, [fams.index(f) for f in sub["family"]], marker="|", s=40, color="0.2")
     ax2.set_yticks(range(len(fams)))
-    ax2.set_yticklabels([_wrap(family_titles.get(f, f.replace("_", " ")), 45) for f in fams],
-                        fontsize=5.5, linespacing=0.9)
+    ax2.set_yticklabels([_wrap(family_titles.get(f, f.replace("_", " ")), 28) for f in fams],
+                        fontsize=6.5, linespacing=0.9)
     ax2.set_ylim(-0.5, len(fams) - 0.5)
     ax2.invert_yaxis()
     ax2.set_xlabel(f"Specification (sorted by estimate; {len(sub)} models)")
@@ -349,6 +380,7 @@ def spec_curve(est: pd.DataFrame, term: str, label: str, family_titles: dict[str
     data = _interval_rows(sub)
     data.insert(0, "rank", np.arange(1, len(data) + 1))
     data["family_title"] = data["family"].map(lambda f: family_titles.get(f, ""))
+    data["clipped"] = cut_low | cut_high
     return fig, data
 
 
@@ -366,7 +398,7 @@ def recovery(validation: pd.DataFrame, labels: dict[str, str], model_labels: dic
     fig, ax = style.figure(height=max(2.6, 0.24 * len(v) + 1.4))
     y = np.arange(len(v))
     groups = list(dict.fromkeys(zip(fam, mod)))
-    names = {g: model_labels.get(f"{g[0]}/{g[1]}", f"{g[0]} {g[1]}".replace("_", " ")) for g in groups}
+    names = legend_names(groups, model_labels)
     for k, g in enumerate(groups):
         m = np.array([(f, mm) == g for f, mm in zip(fam, mod)])
         ax.errorbar(v.loc[m, "estimate"], y[m], xerr=Z95 * se[m], fmt="o", ms=3.5, capsize=2,

@@ -18,6 +18,8 @@ _ESCAPES = {
     "^": r"\textasciicircum{}",
     "<": r"\textless{}",
     ">": r"\textgreater{}",
+    # A times sign in a label ("City × year") is typeset in math, in text and math alike.
+    "\u00d7": r"\ensuremath{\times}",
 }
 _ESCAPE_RE = re.compile("|".join(re.escape(k) for k in _ESCAPES))
 
@@ -82,3 +84,29 @@ def macro_name(*parts: str) -> str:
 
 
 MACRO_NAME_RE = re.compile(r"^[A-Za-z]+$")
+
+
+def longtable(colspec: str, ncol: int, caption: str, label: str, head: list[str], body: list[str],
+              notes: str = "", preamble: str = r"\footnotesize") -> str:
+    """A longtable that reads right when it breaks across pages.
+
+    The header repeats on every page under "<caption> (continued)", a page that does not end
+    the table says so at its foot, and the notes are the table's last foot, so they stay with
+    its last row. The table spans the text width (longtable's own \\LTleft/\\LTright with
+    \\extracolsep), so the notes' paragraph can too.
+    """
+    # The notes' paragraph is set in a box of zero width (\rlap): as wide as the text, it must not
+    # widen the table's last column.
+    notes_row = (rf"\multicolumn{{{ncol}}}{{@{{}}l@{{}}}}{{\rlap{{\parbox[t]{{\linewidth}}{{\rule{{0pt}}{{2.6ex}}"
+                 rf"\emph{{Notes:}} {notes}}}}}}} \\" if notes else "")
+    return "\n".join([
+        r"\begingroup" + preamble,
+        r"\setlength{\LTleft}{0pt}\setlength{\LTright}{0pt}",
+        rf"\begin{{longtable}}{{@{{\extracolsep{{\fill}}}}{colspec}}}",
+        rf"\caption{{{caption}}}\label{{{label}}} \\",
+        r"\toprule", *head, r"\midrule", r"\endfirsthead",
+        rf"\caption[]{{{caption} (continued)}} \\",
+        r"\toprule", *head, r"\midrule", r"\endhead",
+        r"\midrule", rf"\multicolumn{{{ncol}}}{{r}}{{\emph{{Continued on the next page}}}} \\", r"\endfoot",
+        r"\bottomrule", *([notes_row] if notes_row else []), r"\endlastfoot",
+        *body, r"\end{longtable}", r"\endgroup", ""])

@@ -188,13 +188,23 @@ def estimate_numbers(est: pd.DataFrame, quotes: dict[str, dict], source: str = "
     return out
 
 
-def significance_words(p) -> str:
+def significance_words(p, vcov=None, p_wild=None) -> str:
+    """The verdict of the t test behind the tables' stars, naming that test, and the wild cluster
+    bootstrap p-value beside it where the model has one (the two can disagree with few clusters)."""
     if is_missing(p):
         return "of unknown significance"
+    kind = str(vcov or "").partition(":")[0].upper()
+    test = (rf"by the {kind} cluster-robust $t$ test" if kind in {"CRV1", "CRV3"}
+            else r"by the $t$ test")
+    verdict = "not statistically significant at the 10\\,\\% level"
     for level, words in ((0.01, "1"), (0.05, "5"), (0.10, "10")):
         if float(p) < level:
-            return rf"statistically significant at the {words}\,\% level"
-    return "not statistically significant at the 10\\,\\% level"
+            verdict = rf"statistically significant at the {words}\,\% level"
+            break
+    shown = "" if is_missing(p_wild) else pvalue(p_wild)
+    relation = "" if shown.startswith(r"\ensuremath{<}") else "="  # 'p<0.001', never 'p=<0.001'
+    wild = rf"; wild cluster bootstrap $p{relation}{shown}$" if shown else ""
+    return f"{verdict} {test}{wild}"
 
 
 def auto_estimate_numbers(est: pd.DataFrame, family: str, terms: list[str],
@@ -206,14 +216,14 @@ def auto_estimate_numbers(est: pd.DataFrame, family: str, terms: list[str],
         base = macro_name(r["family"], r["model"], r["term"])
         if sources is not None:
             for suffix, stat in (("Coef", "estimate"), ("Se", "std_error"), ("Pval", "p_value"),
-                                 ("Sign", "estimate (sign)"), ("Signif", "p_value (in words)")):
+                                 ("Sign", "estimate (sign)"), ("Signif", "p_value (in words), vcov, p_value_wild")):
                 sources[base + suffix] = estimate_row(r["family"], r["model"], r["term"], stat)
         out[base + "Coef"] = signed(r["estimate"])
         out[base + "Se"] = fmt_float(r["std_error"])
         out[base + "Pval"] = pvalue(r["p_value"])
         # Words for the text, so a sentence stays true whatever the estimate turns out to be.
         out[base + "Sign"] = "positive" if float(r["estimate"]) > 0 else "negative"
-        out[base + "Signif"] = significance_words(r["p_value"])
+        out[base + "Signif"] = significance_words(r["p_value"], r.get("vcov"), r.get("p_value_wild"))
         if "p_value_wild" in r and not is_missing(r["p_value_wild"]):
             out[base + "PvalWild"] = pvalue(r["p_value_wild"])
             wild_stats = [("PvalWild", "p_value_wild")]

@@ -64,7 +64,7 @@ def tables(resolved_families: list[dict], s: Settings, samples: dict | None = No
                 "drop": custom.get("drop", ["Intercept"]),
                 "digits": custom.get("digits", 3),
                 # Prose definitions of the samples the table's columns use (for its notes).
-                "samples": {c["sample"]: describe_sample((samples or {})[c["sample"]])
+                "samples": {c["sample"]: describe_sample((samples or {})[c["sample"]], s["labels"])
                             for c in entry["columns"] if c["sample"] and c["sample"] in (samples or {})},
             },
         }
@@ -107,15 +107,20 @@ def figures(resolved_families: list[dict], s: Settings, synthetic: bool) -> dict
         "curve_models": curve_models,
         "labels": s.labels,
         # Readable names for legends and axes (the ids stay in the figures' CSVs).
-        "family_titles": {f["id"]: f["title"] for f in resolved_families},
-        "model_labels": {f"{f['id']}/{m['id']}": _model_name(f, m) for f, m in _models(resolved_families)},
+        "family_titles": {f["id"]: family_name(f, s["labels"]) for f in resolved_families},
+        "model_labels": model_labels(resolved_families, s["labels"]),
     }
 
 
-def _model_name(fam: dict, m: dict) -> str:
-    """'Validation: Structural, firm and year effects' from the family id and the model's label."""
-    family = fam["id"].replace("_", " ")
-    return f"{family[:1].upper()}{family[1:]}: {m.get('label') or m['id'].replace('_', ' ')}"
+def family_name(fam: dict, labels: dict[str, str]) -> str:
+    """A family as readers see it: its label (exhibits.labels), else its title."""
+    return labels.get(fam["id"], fam["title"])
+
+
+def model_labels(resolved_families: list[dict], labels: dict[str, str]) -> dict[str, str]:
+    """{'family/model': 'Validation: Structural, firm and year effects'} for legends and tables."""
+    return {f"{f['id']}/{m['id']}": f"{family_name(f, labels)}: {m.get('label') or m['id'].replace('_', ' ')}"
+            for f, m in _models(resolved_families)}
 
 
 def figure_families(fig_plan: dict) -> list[str]:

@@ -19,7 +19,7 @@ import sys
 import pandas as pd
 
 from upgrading.core import io
-from upgrading.exhibits.latex import escape, fmt_float, fmt_int, minus
+from upgrading.exhibits.latex import escape, fmt_float, fmt_int, longtable, minus
 
 METHODS = [("ols", "OLS"), ("fe", "Within"), ("lp", "LP"), ("acf", "ACF")]
 MARKS = {"fallback_fe": r"$^{\dagger}$", "fallback_ols": r"$^{\dagger}$", "excluded": r"$^{\S}$",
@@ -56,7 +56,8 @@ def elasticity_table(el: pd.DataFrame, truth: dict | None, tfp_method: str) -> t
                 se_line.append(f"({se})" if se else "")
             row[f"{m}_status"] = r["status"]
         rows.append(row)
-        lines.append(" & ".join(est_line) + r" \\")
+        # \\* keeps an industry's standard errors on the page of its estimates.
+        lines.append(" & ".join(est_line) + (r" \\*" if any(se_line) else r" \\"))
         if any(se_line):
             lines.append(" & ".join(se_line) + r" \\")
     groups = ([("Truth", len(inputs))] if truth is not None else []) + [(n, len(inputs)) for _, n in methods]
@@ -78,19 +79,17 @@ def elasticity_table(el: pd.DataFrame, truth: dict | None, tfp_method: str) -> t
             r"--: too few firm-years. "
             rf"TFP used downstream: {escape(tfp_method.upper())}. "
             rf"{len(flagged)} of {len(el)} industry-method cells are marked.")
-    tex = "\n".join([
-        r"\begingroup\footnotesize\setlength{\tabcolsep}{2.2pt}",
-        rf"\begin{{longtable}}{{ll{'r' * (ncol - 2)}}}",
-        r"\caption{The production function behind TFP: elasticities by industry}"
-        r"\label{tab:production_elasticities}\\",
-        r"\toprule", head1 + r" \\", " ".join(rules), sub + r" \\", r"\midrule\endhead",
-        *lines, r"\bottomrule", r"\end{longtable}",
-        rf"\par\noindent {note}\par", r"\endgroup", ""])
+    tex = longtable("ll" + "r" * (ncol - 2), ncol,
+                    "The production function behind TFP: elasticities by industry",
+                    "tab:production_elasticities", [head1 + r" \\", " ".join(rules), sub + r" \\"],
+                    lines, note, preamble=r"\footnotesize\setlength{\tabcolsep}{2.2pt}")
     return tex, pd.DataFrame(rows)
 
 
 def search_table(el: pd.DataFrame) -> tuple[str, pd.DataFrame]:
     structural = el[el["method"].isin(["lp", "acf"])].copy()
+    # The order of the elasticities in each solution, as the estimator writes them.
+    elasticities = "/".join(rf"$\beta_{{{escape(x)}}}$" for x in inputs_of(el))
     lines = []
     for _, r in structural.iterrows():
         if r["status"] == "too_few_obs":
@@ -106,20 +105,15 @@ def search_table(el: pd.DataFrame) -> tuple[str, pd.DataFrame]:
     note = (r"Starts: a seeded Sobol set of elasticities plus the OLS, within and fixed "
             r"(0.4, 0.3) starts. Converged: ACF, the largest standardised moment below the root "
             r"tolerance; LP, the gradient of the mean squared residual below its tolerance. "
-            r"Solutions: the distinct converged points (labour/.../capital), the chosen one "
-            r"first; ACF's exact roots tie on the criterion, so the admissible root nearest "
+            r"Distinct: how many distinct solutions the converged starts reached. "
+            rf"Solutions found: those solutions, each as {elasticities}, the chosen one first; ACF's exact roots tie on the criterion, so the admissible root nearest "
             r"LP's first-stage labour elasticity is chosen, and Band says whether another "
             r"solution lies within the criterion band. $^{\dagger}$: no admissible solution; "
             r"the declared fallback is used (Table~\ref{tab:production_elasticities}).")
-    tex = "\n".join([
-        r"\begingroup\footnotesize",
-        r"\begin{longtable}{llrrrrlp{0.3\linewidth}}",
-        r"\caption{Production-function search diagnostics by industry}"
-        r"\label{tab:production_search}\\",
-        r"\toprule",
-        r"Industry & Method & Starts & Converged & Solutions & Criterion & Band & Solutions found \\",
-        r"\midrule\endhead", *lines, r"\bottomrule", r"\end{longtable}",
-        rf"\par\noindent {note}\par", r"\endgroup", ""])
+    head = r"Industry & Method & Starts & Converged & Distinct & Criterion & Band & Solutions found \\"
+    tex = longtable(r"llrrrrl>{\raggedright\arraybackslash}p{0.3\linewidth}", 8,
+                    "Production-function search diagnostics by industry", "tab:production_search",
+                    [head], lines, note)
     keep = ["industry", "method", "status", "reason", "starts", "starts_converged", "roots",
             "criterion", "second_root_in_band", "solutions"]
     return tex, structural[keep].reset_index(drop=True)

@@ -18,9 +18,10 @@ import pandas as pd
 from upgrading.core.errors import InputError
 from upgrading.exhibits.latex import escape, fmt_float, fmt_int, is_missing, minus
 
-# Conventional thresholds; the note under every table states them.
+# Conventional thresholds; the note under every table states them and the test behind them.
 STAR_LEVELS: tuple[tuple[float, str], ...] = ((0.01, "***"), (0.05, "**"), (0.10, "*"))
-STAR_NOTE = r"$^{*}\,p<0.10$, $^{**}\,p<0.05$, $^{***}\,p<0.01$"
+STAR_NOTE = (r"Stars: $p$-value of the $t$ test with the standard errors in parentheses (not the "
+             r"bootstrap), $^{*}\,p<0.10$, $^{**}\,p<0.05$, $^{***}\,p<0.01$")
 
 TIDY_COLUMNS = ["family", "model", "term", "estimate", "std_error", "p_value", "nobs",
                 "fixed_effects", "vcov", "depvar"]
@@ -90,7 +91,8 @@ def vcov_note(vcov: str, labels: dict[str, str]) -> str:
     kind, _, rest = text.partition(":")
     if kind.upper() in {"CRV1", "CRV3"}:
         vars_ = [v for v in re.split(r"[+,]", rest) if v]
-        who = " and ".join(fe_label(v, labels) for v in vars_)
+        who = " and ".join(r" $\times$ ".join(_lower_first(_label(p, labels)) for p in v.split("^"))
+                           for v in vars_)
         return f"clustered by {who} ({kind.upper()})"
     if kind.lower() in {"hetero", "hc1", "hc0", "hc2", "hc3"}:
         return "heteroskedasticity-robust"
@@ -99,6 +101,11 @@ def vcov_note(vcov: str, labels: dict[str, str]) -> str:
     if kind.lower().startswith("wild"):
         return f"wild cluster bootstrap ({escape(rest or kind)})"
     return escape(text)
+
+
+def _lower_first(text: str) -> str:
+    """'Industry' -> 'industry' inside a sentence; acronyms ('HMT', 'TFP (ACF)') stay."""
+    return text[:1].lower() + text[1:] if text[:2].istitle() or text[1:2].islower() else text
 
 
 @dataclass
@@ -151,7 +158,7 @@ def _first(rows: pd.DataFrame, column: str):
     if column not in rows.columns:
         return None
     values = rows[column].dropna()
-    values = values[values.astype(str) != ""]  # text columns (ar_set) are "" on the other terms' rows
+    values = values[values.astype(str) != ""]  # a model-level value (first-stage F, AR set) sits on one term's row only
     return values.iloc[0] if len(values) else None
 
 
@@ -206,7 +213,11 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
             for rows in per_col:
                 hit = rows[rows["term"].astype(str) == term]
                 v = hit[column].iloc[0] if column in hit.columns and len(hit) else None
-                cells.append("" if is_missing(v) else f"{left}{minus(fmt_float(v, spec.digits))}{right}")
+                if not is_missing(v) and column == "p_value_wild" and float(v) < 10 ** -spec.digits:
+                    text = rf"\ensuremath{{<}}{10 ** -spec.digits:.{spec.digits}f}"  # never a p-value of 0.000
+                else:
+                    text = minus(fmt_float(v, spec.digits))
+                cells.append("" if is_missing(v) else f"{left}{text}{right}")
             if any(cells):
                 grid.append({"kind": "se", "label": "", "cells": cells, "term": term, "extra": column})
         cells = []
@@ -249,15 +260,10 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
         if any(cells):
             grid.append({"kind": "stat", "label": label, "cells": cells})
 
-    vcovs = []
-    for rows in per_col:
-        v = _first(rows, "vcov")
-        if v is not None and str(v) not in vcovs:
-            vcovs.append(str(v))
     notes = []
-    if vcovs:
-        notes.append("Standard errors in parentheses, " + "; ".join(
-            vcov_note(v, labels) for v in vcovs) + ".")
+    vcov_text = vcov_notes(per_col, labels)
+    if vcov_text:
+        notes.append(vcov_text)
     extras = {r.get("extra") for r in grid}
     if "p_value_wild" in extras or "ci_wild" in extras:
         notes.append(_wild_note(per_col, extras))
@@ -276,9 +282,34 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
 
 
 def _columns_phrase(idx: list[int]) -> str:
-    cols = [f"({i + 1})" for i in idx]
-    return ("column " if len(cols) == 1 else "columns ") + (
+    """[0, 1, 2, 4] -> 'columns (1)--(3) and (5)': runs of adjacent columns as ranges."""
+    runs: list[list[int]] = []
+    for i in sorted(idx):
+        if runs and i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    cols = []
+    for r in runs:
+        cols += [f"({r[0] + 1})--({r[-1] + 1})"] if len(r) > 2 else [f"({i + 1})" for i in r]
+    many = len(idx) > 1
+    return ("columns " if many else "column ") + (
         cols[0] if len(cols) == 1 else ", ".join(cols[:-1]) + " and " + cols[-1])
+
+
+def vcov_notes(per_col: list[pd.DataFrame], labels: dict[str, str]) -> str:
+    """The standard errors of every column: one phrase when all agree, else one per group of columns."""
+    groups: dict[str, list[int]] = {}
+    for i, rows in enumerate(per_col):
+        v = _first(rows, "vcov")
+        if v is not None:
+            groups.setdefault(str(v), []).append(i)
+    if not groups:
+        return ""
+    if len(groups) == 1 and len(next(iter(groups.values()))) == len(per_col):
+        return f"Standard errors in parentheses, {vcov_note(next(iter(groups)), labels)}."
+    return "Standard errors in parentheses: " + "; ".join(
+        f"{vcov_note(v, labels)} in {_columns_phrase(idx)}" for v, idx in groups.items()) + "."
 
 
 def sample_notes(per_col: list[pd.DataFrame], spec: TableSpec) -> list[str]:
@@ -288,10 +319,12 @@ def sample_notes(per_col: list[pd.DataFrame], spec: TableSpec) -> list[str]:
         groups.setdefault(c.sample, []).append(i)
     parts = []
     for name, idx in groups.items():
-        if name:
-            what = f"{name} (firm-years with {spec.samples[name]})" if name in spec.samples else name
-        else:
+        if not name:
             what = "every firm-year of the analysis table"
+        elif name in spec.labels:
+            what = spec.labels[name]  # the sample's reader name (exhibits.labels)
+        else:
+            what = f"firm-years with {spec.samples.get(name, name.replace('_', ' '))}"
         scope = "" if len(groups) == 1 else f" in {_columns_phrase(idx)}"
         parts.append(f"{escape(what)}{scope}")
     notes = [("Sample: " if len(groups) == 1 else "Samples: ") + "; ".join(parts) + "."]
@@ -350,7 +383,7 @@ def render_latex(grid: list[dict], notes: list[str], spec: TableSpec) -> str:
     lines = [
         f"% Generated by `upgrading table --table {spec.id}` from tidy estimates; do not edit.",
         "% Needs the packages booktabs, adjustbox and rotating.",
-        rf"\begin{{{env}}}" + ("" if wide else "[htbp]"),
+        rf"\begin{{{env}}}" + ("" if wide else "[!htbp]"),
         r"\centering",
         r"\small",
         rf"\caption{{{escape(spec.title)}}}",
@@ -382,10 +415,11 @@ def render_latex(grid: list[dict], notes: list[str], spec: TableSpec) -> str:
 def _plain(text: str) -> str:
     """LaTeX cell -> plain text for the CSV twin."""
     text = re.sub(r"\$\^\{(\*+)\}\$", r"\1", text)
-    text = text.replace(r"\ensuremath{-}", "-").replace(r"$\times$", "x").replace("{,}", ",").replace("$=$", "=")
+    text = text.replace(r"\ensuremath{-}", "-").replace("{,}", ",").replace("$=$", "=")
+    text = text.replace(r"$\times$", "\u00d7").replace(r"\ensuremath{\times}", "\u00d7")
     text = text.replace(r"\textbackslash{}", "\\").replace(r"\textasciitilde{}", "~")
     text = text.replace(r"\textasciicircum{}", "^").replace(r"\textless{}", "<")
-    text = text.replace(r"\textgreater{}", ">").replace("\\ ", " ")
+    text = text.replace(r"\textgreater{}", ">").replace("\\ ", " ").replace(r"\ensuremath{<}", "<")
     text = re.sub(r"\\([&%$#_{}])", r"\1", text)
     text = text.replace(r"$\langle$", "[").replace(r"$\rangle$", "]").replace(r"$\infty$", "inf")
     text = text.replace(r"$\cup$", "U")
