@@ -39,8 +39,11 @@ def test_real_registry_every_table_and_figure_in_map_and_paper():
     cfg = yaml.safe_load((REPO / "config/config.yaml").read_text())
     spec = registry.load(REPO / cfg["specs"])
     fams = [registry.resolve_family(spec, f) for f in registry.family_ids(spec)]
-    tplan = plan.tables(fams, cfg.get("exhibits"))
-    fplan = plan.figures(fams, cfg.get("exhibits"), synthetic=True)
+    from upgrading.exhibits.settings import from_mapping
+
+    exhibits = from_mapping(cfg.get("exhibits"))
+    tplan = plan.tables(fams, exhibits, spec.get("samples"))
+    fplan = plan.figures(fams, exhibits, synthetic=True)
     tables = {t: {"title": p["spec"]["title"], "inputs": p["families"]} for t, p in tplan.items()}
     figs = {n: {"title": fplan["titles"][n], "inputs": []} for n in fplan["names"]}
     paper = (REPO / "paper/paper.tex").read_text()

@@ -64,7 +64,7 @@ def tables(resolved_families: list[dict], s: Settings, samples: dict | None = No
                 "drop": custom.get("drop", ["Intercept"]),
                 "digits": custom.get("digits", 3),
                 # Prose definitions of the samples the table's columns use (for its notes).
-                "samples": {c["sample"]: describe_sample((samples or {})[c["sample"]], s["labels"])
+                "samples": {c["sample"]: describe_sample((samples or {})[c["sample"]], s.labels)
                             for c in entry["columns"] if c["sample"] and c["sample"] in (samples or {})},
             },
         }
@@ -107,8 +107,8 @@ def figures(resolved_families: list[dict], s: Settings, synthetic: bool) -> dict
         "curve_models": curve_models,
         "labels": s.labels,
         # Readable names for legends and axes (the ids stay in the figures' CSVs).
-        "family_titles": {f["id"]: family_name(f, s["labels"]) for f in resolved_families},
-        "model_labels": model_labels(resolved_families, s["labels"]),
+        "family_titles": {f["id"]: family_name(f, s.labels) for f in resolved_families},
+        "model_labels": model_labels(resolved_families, s.labels),
     }
 
 
