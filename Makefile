@@ -7,12 +7,16 @@
 #              FIGURE=spec_curve [POINT=family/model/term] | EXHIBIT='Table 2' | FILE=path
 #                  the chain of one number, cell, figure point or exhibit back to the raw files
 #   make clean     remove generated files (data/processed, results, logs, the PDF); tracked files and data/raw stay
+#   make bench [SCALE=full|medium|small] [TARGET=rule-or-file] [SNAKEMAKE_ARGS=...]
+#                  rerun the DAG (or one target) at that scale with wall, CPU and peak memory per job
+#                  and the machine's load; writes results/benchmarks/summary.csv and its section of
+#                  docs/benchmarks.md (critical path included). Rewrites the outputs of that scale.
 #   make bench-estimate [BENCH_DIR=../shared/bench] [REPEATS=3]
-#                  time the estimation engine on the bench panel; writes results/benchmarks/summary.csv
-#                  and docs/benchmarks.md
+#                  time the estimation engine on the bench panel; writes results/benchmarks/estimate/summary.csv
+#                  and its section of docs/benchmarks.md
 SHELL := /bin/bash
 .DEFAULT_GOAL := reproduce
-.PHONY: env tex reproduce test verify report lint clean audit inspect-raw bench-estimate
+.PHONY: env tex reproduce test verify report lint clean audit inspect-raw bench bench-estimate
 
 VENV := .venv
 UV := .tools/bin/uv
@@ -52,6 +56,10 @@ inspect-raw: env
 
 verify: env tex
 	bash workflow/scripts/verify.sh
+
+TARGET ?=
+bench: env tex
+	$(VENV)/bin/python workflow/scripts/bench_dag.py --scale $(or $(SCALE),full) $(if $(TARGET),--target '$(TARGET)') -- $(SNAKEMAKE_ARGS)
 
 bench-estimate: env
 	@test -d "$(BENCH_DIR)" || { echo "error: $(BENCH_DIR) not found: bench-estimate needs the bench folder (gen_panel.py, specs_speed.yaml); set BENCH_DIR=..." >&2; exit 2; }

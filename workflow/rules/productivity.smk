@@ -44,6 +44,8 @@ rule production_tables:
         outdir=f"{RESULTS}/tables",
     log:
         f"{LOGS}/production_tables.log",
+    benchmark:
+        f"{BENCH}/production_tables.tsv"
     resources:
         mem_mb=500,
         runtime=5,
