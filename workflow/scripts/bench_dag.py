@@ -1,11 +1,12 @@
 """Benchmark the DAG: wall, CPU and peak memory of every job, with the machine's load.
 
-    python workflow/scripts/bench_dag.py --scale full [--target RULE_OR_FILE] [-- SNAKEMAKE_ARGS]
+    python workflow/scripts/bench_dag.py --scale full [--target RULE_OR_FILE] [--set KEY=VALUE ...]
+                                         [--no-force] [-- SNAKEMAKE_ARGS]
     python workflow/scripts/bench_dag.py --scale full --summarise   (the last run again, no rerun)
 
-Runs Snakemake (profiles/default, `--config scale=...`) forcing every job of the DAG
-(`--forceall`), or only the named target (`--force`), while a thread samples the load
-average every few seconds. Each rule's `benchmark:` directive has Snakemake write one file
+Runs Snakemake (profiles/default, `--config scale=... KEY=VALUE ...`) forcing every job of the
+DAG (`--forceall`), or only the named target (`--force`), or with `--no-force` only the jobs
+that are out of date, while a thread samples the load average every few seconds. Each rule's `benchmark:` directive has Snakemake write one file
 per job under RESULTS/benchmarks/<scale>/jobs/ (wall seconds `s`, `cpu_time`, `max_rss` in
 MB). This script reads the files of this run, the load samples and RESULTS/trail.json (every
 job's inputs and outputs), and writes
@@ -85,22 +86,28 @@ class LoadSampler(threading.Thread):
                     return
 
 
-def snakemake_command(scale: str, target: str | None, extra: list[str]) -> list[str]:
-    force = ["--force", target] if target else ["--forceall"]
+def snakemake_command(scale: str, target: str | None, extra: list[str], settings: list[str] = (),
+                      force: bool = True) -> list[str]:
+    if force:
+        chosen = ["--force", target] if target else ["--forceall"]
+    else:
+        chosen = [target] if target else []
     return [str(Path(sys.executable).with_name("snakemake")), "--workflow-profile", "profiles/default",
-            "--config", f"scale={scale}", *force, *extra]
+            "--config", f"scale={scale}", *settings, *chosen, *extra]
 
 
-def run(scale: str, target: str | None, extra: list[str], run_dir: Path) -> dict:
+def run(scale: str, target: str | None, extra: list[str], run_dir: Path, settings: list[str] = (),
+        force: bool = True) -> dict:
     jobs = run_dir / "jobs"
-    if not target and jobs.exists():
+    if not target and force and jobs.exists():
         # A whole-DAG run rewrites every job's file; none of an older run may remain.
         for f in sorted(jobs.rglob("*.tsv")):
             f.unlink()
     run_dir.mkdir(parents=True, exist_ok=True)
-    cmd = snakemake_command(scale, target, extra)
-    info = {"scale": scale, "target": target or "", "command": shlex.join(
-        ["make", "bench", f"SCALE={scale}"] + ([f"TARGET={target}"] if target else [])),
+    cmd = snakemake_command(scale, target, extra, settings, force)
+    make = ["make", "bench", f"SCALE={scale}"] + ([f"TARGET={target}"] if target else [])
+    make += ([f"BENCH_CONFIG={' '.join(settings)}"] if settings else []) + ([] if force else ["FORCE=no"])
+    info = {"scale": scale, "target": target or "", "forced": force, "command": shlex.join(make),
         "snakemake": shlex.join(cmd), "machine": machine(), "start": time.time()}
     sampler = LoadSampler(run_dir / "load.tsv")
     sampler.start()
@@ -262,6 +269,8 @@ def _f(v: float | None, digits: int = 0) -> str:
 def markdown(rows: list[dict], totals: dict, info: dict) -> str:
     target = info.get("target") or ""
     what = f"target `{target}`" if target else "the whole DAG (raw files to paper/paper.pdf, Monte Carlo included)"
+    if not info.get("forced", True):
+        what += "; only the jobs that were out of date ran (the table lists them)"
     status = "" if info.get("exit_code", 0) == 0 else (
         f" **The run stopped early (Snakemake exit code {info['exit_code']}): jobs that did not run "
         "are missing.**")
@@ -306,11 +315,16 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", default="full", choices=["small", "medium", "full"])
     ap.add_argument("--target", default="", help="a rule without wildcards or an output file")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="more --config items (e.g. results_dir=...)")
+    ap.add_argument("--no-force", action="store_true", help="run only the jobs that are out of date")
     ap.add_argument("--summarise", action="store_true", help="summarise the last run, do not run")
-    ap.add_argument("--results", default="results")
+    ap.add_argument("--results", default=None, help="the results folder (default: results_dir of --set, "
+                    "else results)")
     ap.add_argument("--doc", default="docs/benchmarks.md")
     args = ap.parse_args(argv)
-    results = REPO / args.results
+    given = dict(item.split("=", 1) for item in args.set if "=" in item)
+    results = REPO / (args.results or given.get("results_dir", "results"))
     run_dir = results / "benchmarks" / args.scale
     if args.summarise:
         run_json = run_dir / "run.json"
@@ -318,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"{run_json} not found: run `make bench SCALE={args.scale}` first")
         info = json.loads(run_json.read_text())
     else:
-        info = run(args.scale, args.target or None, extra, run_dir)
+        info = run(args.scale, args.target or None, extra, run_dir, args.set, not args.no_force)
     rows, totals = summarise(run_dir, results / "trail.json", info)
     write_csv(rows, results / "benchmarks" / "summary.csv")
     key = f"dag-{info['scale']}" + (f"-{info['target']}" if info.get("target") else "")
