@@ -108,7 +108,8 @@ def run(scale: str, target: str | None, extra: list[str], run_dir: Path, setting
     make = ["make", "bench", f"SCALE={scale}"] + ([f"TARGET={target}"] if target else [])
     make += ([f"BENCH_CONFIG={' '.join(settings)}"] if settings else []) + ([] if force else ["FORCE=no"])
     info = {"scale": scale, "target": target or "", "forced": force, "command": shlex.join(make),
-        "snakemake": shlex.join(cmd), "machine": machine(), "start": time.time()}
+        "snakemake": shlex.join([os.path.relpath(cmd[0], REPO), *cmd[1:]]), "machine": machine(),
+        "start": time.time()}
     sampler = LoadSampler(run_dir / "load.tsv")
     sampler.start()
     try:
@@ -286,7 +287,7 @@ def markdown(rows: list[dict], totals: dict, info: dict) -> str:
         f"{os.cpu_count()} cores, so a load above that slows every wall time below.",
         "",
         f"Wall time, start to end: **{totals['wall_s']:.0f} s** ({totals['wall_s'] / 60:.1f} min) for "
-        f"{totals['jobs']} jobs; sum of job wall times {totals['job_wall_s']:.0f} s; sum of job CPU "
+        f"{totals['jobs']} job{'s' if totals['jobs'] != 1 else ''}; sum of job wall times {totals['job_wall_s']:.0f} s; sum of job CPU "
         f"times {totals['cpu_s']:.0f} s; largest peak memory {totals['max_rss_mb']:.0f} MB "
         f"({totals['peak_job']}).",
         "",
