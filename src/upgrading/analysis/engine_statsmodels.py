@@ -133,4 +133,6 @@ def estimate(family: dict, design: dsg.Design) -> tuple[list[dict], list[dict]]:
             })
         timings.append({"fml": f"{m['estimator']}:{cols['y']}", "models": [m["id"]],
                         "seconds": time.perf_counter() - t0})
+        # The fit keeps its design matrix: let it go before the next model builds its own.
+        del fit, X, data, y
     return rows, timings
