@@ -8,12 +8,17 @@
 #              FIGURE=spec_curve [POINT=family/model/term] | EXHIBIT='Table 2' | FILE=path
 #                  the chain of one number, cell, figure point or exhibit back to the raw files
 #   make clean     remove generated files (data/processed, results, logs, the PDF); tracked files and data/raw stay
+#   make bench [SCALE=full|medium|small] [TARGET=rule-or-file] [FORCE=no] [BENCH_CONFIG='key=value ...']
+#                  rerun the DAG (or one target) at that scale with wall, CPU and peak memory per job
+#                  and the machine's load; writes results/benchmarks/summary.csv and its section of
+#                  docs/benchmarks.md (critical path included). Rewrites the outputs of that scale;
+#                  FORCE=no runs only out-of-date jobs; BENCH_CONFIG adds --config items (e.g. other dirs).
 #   make bench-estimate [BENCH_DIR=../shared/bench] [REPEATS=3]
-#                  time the estimation engine on the bench panel; writes results/benchmarks/summary.csv
-#                  and docs/benchmarks.md
+#                  time the estimation engine on the bench panel; writes results/benchmarks/estimate/summary.csv
+#                  and its section of docs/benchmarks.md
 SHELL := /bin/bash
 .DEFAULT_GOAL := reproduce
-.PHONY: env tex reproduce test verify report lint clean audit inspect-raw bench-estimate
+.PHONY: env tex reproduce test verify report lint clean audit inspect-raw bench bench-estimate
 
 VENV := .venv
 UV := .tools/bin/uv
@@ -53,6 +58,13 @@ inspect-raw: env
 
 verify: env tex
 	bash workflow/scripts/verify.sh
+
+TARGET ?=
+FORCE ?= yes
+BENCH_CONFIG ?=
+bench: env tex
+	$(VENV)/bin/python workflow/scripts/bench_dag.py --scale $(or $(SCALE),full) $(if $(TARGET),--target '$(TARGET)') \
+		$(foreach kv,$(SEED:%=seed=%) $(BENCH_CONFIG),--set '$(kv)') $(if $(filter no,$(FORCE)),--no-force) -- $(SNAKEMAKE_ARGS)
 
 bench-estimate: env
 	@test -d "$(BENCH_DIR)" || { echo "error: $(BENCH_DIR) not found: bench-estimate needs the bench folder (gen_panel.py, specs_speed.yaml); set BENCH_DIR=..." >&2; exit 2; }

@@ -12,7 +12,7 @@ that `.snakemake/metadata` holds each job's start and end time. It
    the given cores and memory, adding a fixed per-job SLURM overhead (sbatch, queue,
    the two nested Snakemake starts inside a job; about 10 s measured on a 2-core VM),
 and prints the makespan per N, the critical path, and a per-rule table with the
-benchmarks' max RSS (results/benchmarks/<rule>[/...].tsv) next to the mem_mb asked for.
+benchmarks' max RSS (results/benchmarks/<scale>/jobs/<rule>[/...].tsv) next to the mem_mb asked for.
 It is an estimate: real queues add waiting time, and timings scale with the data.
 """
 
@@ -168,11 +168,11 @@ def critical_path(jobs: list[Job], overhead: float) -> list[str]:
 
 
 def benchmark_rss(workdir: Path, rules: set[str], results_dir: str = "results") -> dict[str, float]:
-    """Largest max_rss (MB) per rule over results/benchmarks/<rule>.tsv, <rule>/*.tsv and
-    <prefix>/<name>.tsv for a rule called <prefix>_<name> (e.g. montecarlo/aggregate.tsv)."""
+    """Largest max_rss (MB) per rule over results/benchmarks/<scale>/jobs/<rule>.tsv, <rule>/*.tsv
+    and <prefix>/<name>.tsv for a rule called <prefix>_<name> (e.g. montecarlo/aggregate.tsv)."""
     out: dict[str, float] = {}
-    root = workdir / results_dir / "benchmarks"
-    for tsv in root.rglob("*.tsv"):
+    for root, tsv in ((root, tsv) for root in (workdir / results_dir / "benchmarks").glob("*/jobs")
+                      for tsv in root.rglob("*.tsv")):
         rel = tsv.relative_to(root)
         if len(rel.parts) == 1:
             rule = tsv.stem

@@ -46,6 +46,8 @@ rule production_tables:
         outdir=lambda wc, output: os.path.dirname(output.tex[0]),
     log:
         f"{LOGS}/production_tables.log",
+    benchmark:
+        f"{BENCH}/production_tables.tsv"
     resources:
         mem_mb=500,
         runtime=5,

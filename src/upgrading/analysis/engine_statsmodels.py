@@ -39,10 +39,30 @@ def _drop_separated(frame: pd.DataFrame, y: str, fe_cols: list[str]) -> tuple[pd
         frame = frame.loc[keep]
 
 
-def _dummies(frame: pd.DataFrame, fe_cols: list[str]) -> pd.DataFrame:
-    parts = [pd.get_dummies(frame[c].astype("int64"), prefix=c, drop_first=True, dtype="float64")
-             for c in fe_cols]
-    return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=frame.index)
+def design_matrix(frame: pd.DataFrame, exog: list[str], fe_cols: list[str]) -> pd.DataFrame:
+    """A constant, the regressors, then a dummy per fixed-effect level but the lowest (named
+    <column>_<level>): sm.add_constant of the regressors beside pd.get_dummies(drop_first=True).
+
+    Filled into one column-major float64 array and wrapped without a copy: the layout
+    statsmodels gets from such a DataFrame anyway (so the fit is the same to the last digit),
+    but one N x K array where the concatenations made several (3.4 GB at full scale)."""
+    fe = []
+    for c in fe_cols:
+        codes = frame[c].astype("int64").to_numpy()
+        fe.append((c, codes, np.unique(codes)[1:]))
+    names = ["const", *exog] + [f"{c}_{v}" for c, _, levels in fe for v in levels]
+    X = np.zeros((len(frame), len(names)), dtype="float64", order="F")
+    X[:, 0] = 1.0
+    for i, c in enumerate(exog):
+        X[:, 1 + i] = frame[c].to_numpy(dtype="float64")
+    j = 1 + len(exog)
+    for _, codes, levels in fe:
+        pos = np.searchsorted(levels, codes)
+        rows = np.flatnonzero(pos < len(levels))
+        rows = rows[levels[pos[rows]] == codes[rows]]  # the lowest level has no column
+        X[rows, j + pos[rows]] = 1.0
+        j += len(levels)
+    return pd.DataFrame(X, columns=names, index=frame.index, copy=False)
 
 
 def average_marginal_effects(params: pd.Series, X: pd.DataFrame, estimator: str) -> dict[str, float]:
@@ -85,8 +105,7 @@ def estimate(family: dict, design: dsg.Design) -> tuple[list[dict], list[dict]]:
 
             raise InputError(f"{m['estimator']} needs a 0/1 outcome", column=m["outcome"],
                              rows=(np.flatnonzero(bad.to_numpy()) + 1).tolist())
-        X = pd.concat([data[cols["exog"]], _dummies(data, cols["fe"])], axis=1)
-        X = sm.add_constant(X, has_constant="add")
+        X = design_matrix(data, cols["exog"], cols["fe"])
         model_cls = sm.Probit if m["estimator"] == "probit" else sm.Logit
         if cols["cluster"]:
             if len(cols["cluster"]) > 1:
@@ -114,4 +133,6 @@ def estimate(family: dict, design: dsg.Design) -> tuple[list[dict], list[dict]]:
             })
         timings.append({"fml": f"{m['estimator']}:{cols['y']}", "models": [m["id"]],
                         "seconds": time.perf_counter() - t0})
+        # The fit keeps its design matrix: let it go before the next model builds its own.
+        del fit, X, data, y
     return rows, timings

@@ -300,6 +300,7 @@ def clean(linked: pd.DataFrame, side: dict[str, pd.DataFrame], cfg: Settings,
     """The whole clean stage: (panel sorted by firm_id, year; audit waterfall; row trace)."""
     wf = Waterfall(linked, log)
     data = linked.reset_index(drop=True)
+    del linked  # a caller that hands over its only reference frees one copy of every raw row
     data = resolve_duplicates(data, wf, cfg)
     # identity columns used only by the linker: not carried through the copies below
     data = data.drop(columns=["representative", "phone", "main_product", "link_stage"], errors="ignore")

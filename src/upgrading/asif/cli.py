@@ -200,8 +200,7 @@ def clean_main(argv: list[str]) -> int:
             raise InputError(f"bad --config-json: {exc}") from None
         fields = load_header_map(args.headers)
         side = read_side_files(args.raw_dir)
-        data = pd.read_parquet(args.data)
-        panel, audit, trace = clean(data, side, cfg, log=_log)
+        panel, audit, trace = clean(pd.read_parquet(args.data), side, cfg, log=_log)
         book = codebook(list(panel.columns), fields)
         io.write_csv(audit, args.audit)
         io.write_csv(book, args.codebook)

@@ -67,8 +67,9 @@ def _labelled_codes(col: pd.Series, field: Field, file: str, raw_header: str) ->
     if not named.any():
         return values, 0
     table = dict(field.labels)
-    keys = text[named].map(normalise)
-    codes = keys.map(table)
+    # A few distinct names over many rows: normalise each distinct text once.
+    names = text[named]
+    codes = names.map({t: table.get(normalise(t)) for t in names.unique()})
     unknown = codes.isna()
     if unknown.any():
         rows = (np.flatnonzero(named.to_numpy())[unknown.to_numpy()] + 1).tolist()

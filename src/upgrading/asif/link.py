@@ -6,7 +6,7 @@ representative + phone, then founding year + county + 4-digit industry + main
 product. A link is made only when its key value is unique among the
 still-unmatched records on both sides (ambiguous keys are not linked). The same
 sequence then runs against t-2 for firms absent in t-1. Keys are factorised to
-integers once, so every step is a vectorised merge of integer columns.
+integers once, so every step is a sorted intersection of integer arrays.
 
 Within a year, records with the same legal-person ID and the same name (with either
 missing: the same values on every key, representative and phone among them) are one
@@ -75,13 +75,25 @@ def link_keys(data: pd.DataFrame, industry4: pd.Series | None = None,
     })
 
 
-def _unique_pairs(prev: pd.DataFrame, cur: pd.DataFrame, key: str) -> pd.DataFrame:
-    """(prev entity, cur entity) pairs whose key is present and unique on both sides."""
-    a = prev.loc[prev[key] >= 0, ["ent", key]]
-    b = cur.loc[cur[key] >= 0, ["ent", key]]
-    a = a[~a[key].duplicated(keep=False)]
-    b = b[~b[key].duplicated(keep=False)]
-    return a.merge(b, on=key, suffixes=("_prev", "_cur"))[["ent_prev", "ent_cur"]]
+def _present_once(ent: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(entities, keys) of the present keys (>= 0) that occur once, sorted by key."""
+    ent, key = ent[key >= 0], key[key >= 0]
+    order = np.argsort(key, kind="stable")
+    ent, key = ent[order], key[order]
+    dup = np.zeros(len(key), dtype=bool)
+    same = key[1:] == key[:-1]
+    dup[1:] |= same
+    dup[:-1] |= same
+    return ent[~dup], key[~dup]
+
+
+def _unique_pairs(prev_ent: np.ndarray, prev_key: np.ndarray, cur_ent: np.ndarray,
+                  cur_key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(prev entities, cur entities) of the pairs whose key is present and unique on both sides."""
+    ea, ka = _present_once(prev_ent, prev_key)
+    eb, kb = _present_once(cur_ent, cur_key)
+    _, ia, ib = np.intersect1d(ka, kb, assume_unique=True, return_indices=True)
+    return ea[ia], eb[ib]
 
 
 def _same_firm_year(keys: pd.DataFrame) -> np.ndarray:
@@ -141,26 +153,29 @@ def link_firms(data: pd.DataFrame, industry4: pd.Series | None = None,
     audit = []
     next_id = 1
     years = sorted(ents["year"].unique())
-    by_year = {y: ents[ents["year"] == y] for y in years}
+    ent_year = ents["year"].to_numpy()
+    key_of = {st: ents[st].to_numpy() for st in STAGES}
+    row_of = ents["row"].to_numpy()
+    ents_in = {y: np.flatnonzero(ent_year == y) for y in years}  # entity numbers = positions
     for i, year in enumerate(years):
-        cur = by_year[year]
+        cur = ents_in[year]
         for gap in range(1, MAX_GAP + 1):
             if i - gap < 0:
                 break
             prev_year = years[i - gap]
             for st in STAGES:
-                prev = by_year[prev_year]
-                prev = prev[~has_succ[prev["ent"].to_numpy()]]
-                open_cur = cur[firm[cur["ent"].to_numpy()] < 0]
-                pairs = _unique_pairs(prev, open_cur, st)
-                p, c = pairs["ent_prev"].to_numpy(), pairs["ent_cur"].to_numpy()
+                prev = ents_in[prev_year]
+                prev = prev[~has_succ[prev]]
+                open_cur = cur[firm[cur] < 0]
+                p, c = _unique_pairs(prev, key_of[st][prev], open_cur, key_of[st][open_cur])
                 firm[c] = firm[p]
                 stage[c] = st
                 has_succ[p] = True
                 audit.append({"year": int(year), "from_year": int(prev_year), "stage": st,
-                              "links": len(pairs)})
+                              "links": len(p)})
         # New firms numbered in raw-row order, so ids depend only on the input bytes.
-        new = cur.loc[firm[cur["ent"].to_numpy()] < 0].sort_values("row")["ent"].to_numpy()
+        new = cur[firm[cur] < 0]
+        new = new[np.argsort(row_of[new], kind="stable")]
         firm[new] = np.arange(next_id, next_id + len(new))
         next_id += len(new)
         audit.append({"year": int(year), "from_year": None, "stage": "new", "links": len(new)})

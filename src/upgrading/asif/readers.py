@@ -191,8 +191,25 @@ def read_stata(path: Path, nrows: int | None = None) -> tuple[pd.DataFrame, dict
     frame = frame.rename(columns=fix)
     labels = {fix(k): fix(v) for k, v in labels.items()}
     for c in text_cols:
-        frame[fix(c)] = frame[fix(c)].map(fix)
+        frame[fix(c)] = _redecode_column(frame[fix(c)], enc)
     return frame, labels, enc
+
+
+def _redecode_column(col: pd.Series, enc: str) -> pd.Series:
+    """Latin-1-decoded strings decoded again as `enc`, the whole column in one call.
+
+    Joined by NUL, which Stata strings cannot hold and which is no byte of a multi-byte
+    GB18030 or UTF-8 character, so each string decodes exactly as on its own."""
+    is_text = col.map(type).eq(str).to_numpy()
+    if not is_text.any():
+        return col
+    texts = col.to_numpy()[is_text].tolist()
+    fixed = "\x00".join(texts).encode("latin-1").decode(enc).split("\x00")
+    if len(fixed) != len(texts):
+        raise InputError(f"a text value of column {col.name!r} holds a NUL character")
+    values = col.to_numpy().copy()
+    values[is_text] = fixed
+    return pd.Series(values, index=col.index, name=col.name, dtype=col.dtype)
 
 
 def read_raw(path: str | Path, nrows: int | None = None) -> RawTable:
