@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from upgrading.asif.readers import _redecode_column
-from upgrading.errors import InputError
+from upgrading.core.errors import InputError
 
 
 def test_same_as_each_string_alone():
