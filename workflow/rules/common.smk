@@ -79,9 +79,8 @@ MC_SEEDS = [MC["first_seed"] + i for i in range(MC["seeds"])]
 
 # Scheduling: Snakemake starts the runnable jobs of highest priority first, so the main
 # world's jobs go before the draws', which fill the cores the paper's chain leaves idle.
-# (Both non-negative: Snakemake's default ILP scheduler leaves a job of negative priority
-# unscheduled when nothing else is runnable.) The Snakefile gives MAIN_PRIORITY to every
-# rule that sets none.
+# The draws keep Snakemake's default priority (0); the Snakefile raises every rule that
+# sets none to MAIN_PRIORITY.
 MAIN_PRIORITY = 10
 MC_PRIORITY = 0
 
