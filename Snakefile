@@ -32,6 +32,12 @@ include: "workflow/rules/exhibits.smk"
 include: "workflow/rules/paper.smk"
 
 
+# The main world's chain before the Monte Carlo draws (common.smk: MAIN_PRIORITY).
+for _rule in workflow.rules:
+    if _rule.priority == 0 and _rule.name not in MC_RULES:
+        _rule.priority = MAIN_PRIORITY
+
+
 rule all:
     default_target: True
     input:

@@ -13,7 +13,7 @@ from dag_support import REPO
 TRACKED = ["Makefile", "workflow/scripts/clean.sh", "data/raw/README.md",
            "data/processed/README.md", "results/README.md"]
 GENERATED = ["data/processed/panel.parquet", "results/tables/baseline.tex", "results/numbers.tex",
-             "results/montecarlo/draws/seed_1.csv", "logs/ingest.log", ".snakemake/log/x.log",
+             "results/montecarlo/draws/seed_1.csv", "worlds/mc1/data/raw/asif_1998.csv", "logs/ingest.log", ".snakemake/log/x.log",
              "paper/paper.pdf", "paper/build/paper.aux"]
 KEPT = ["data/raw/asif_1998.csv"]  # licensed data may live here
 

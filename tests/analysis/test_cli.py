@@ -119,10 +119,40 @@ def test_structural_terms_map_to_dgp_parameters():
     np.testing.assert_allclose(v["z"], [-1.0, 1.0, 0.5])
 
 
-def test_montecarlo_chain_mirrors_rules(tmp_path):
-    cfg = {"first_year": 1998, "last_year": 2007, "headers": "config/asif_headers.yaml"}
-    steps = [s for s, _ in montecarlo.chain_argv(cfg, 5, "small", tmp_path)]
-    assert steps == ["synthesize", "ingest", "link", "clean", "productivity", "measures"]
+def test_montecarlo_draw_compares_the_world_estimates_and_the_true_omega(toy, tmp_path):
+    """A draw reads its world's estimates (the `estimate` rule's output) and re-estimates the same
+    models on the true omega; with the true omega equal to the pipeline's TFP both agree."""
+    data = tmp_path / "analysis.parquet"
+    world = toy.assign(source_file="asif_1998.csv", source_row=np.arange(len(toy)) + 1)
+    world.to_parquet(data)
+    firms = tmp_path / "firms.parquet"
+    world[["source_file", "source_row"]].assign(true_omega=world["tfp_acf"]).to_parquet(firms)
+    truth = tmp_path / "parameters.json"
+    truth.write_text(json.dumps({"spillovers": TRUTH, "seed": 1}))
+    estimates = tmp_path / "baseline.parquet"
+    assert cli.estimate_main(["--data", str(data), "--specs", str(SPECS), "--family", "baseline",
+                              "--out", str(estimates)]) == 0
+    targets = [{"family": "baseline", "model": "firm_year", "truth": "spillovers"}]
+    out = tmp_path / "seed_5.csv"
+    assert cli.montecarlo_main(["--seed", "5", "--estimates", str(estimates), "--data", str(data),
+                                "--truth", str(truth), "--truth-firms", str(firms), "--specs", str(SPECS),
+                                "--targets-json", json.dumps(targets), "--out", str(out)]) == 0
+    draw = pd.read_csv(out)
+    assert list(draw.columns) == montecarlo.DRAW_COLUMNS
+    assert set(draw["seed"]) == {5} and set(draw["model"]) == {"firm_year"}
+    pipeline, true = (draw[draw["outcome"] == o].reset_index(drop=True) for o in ("pipeline", "true_omega"))
+    assert len(pipeline) == len(true) == len(TRUTH)
+    est = pd.read_parquet(estimates).query("model == 'firm_year'").set_index("term")
+    np.testing.assert_allclose(pipeline["estimate"], est.loc[pipeline["term"], "estimate"], rtol=1e-9)
+    np.testing.assert_allclose(true["estimate"], pipeline["estimate"], rtol=1e-9)
+    np.testing.assert_allclose(true["std_error"], pipeline["std_error"], rtol=1e-9)
+    # A family missing from the draw's estimates is an error, and nothing is written.
+    bad = tmp_path / "seed_6.csv"
+    wrong = [*targets, {"family": "validation", "model": "local", "truth": "spillovers"}]
+    assert cli.montecarlo_main(["--seed", "6", "--estimates", str(estimates), "--data", str(data),
+                                "--truth", str(truth), "--truth-firms", str(firms), "--specs", str(SPECS),
+                                "--targets-json", json.dumps(wrong), "--out", str(bad)]) == 1
+    assert not bad.exists()
 
 
 def test_coverage_aggregate(tmp_path):

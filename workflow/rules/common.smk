@@ -1,11 +1,14 @@
 # Shared paths and helpers for every rule file. Rules call the package CLI
 # (`upgrading <step>`), which `make` puts on PATH from .venv/bin.
+import json
 import os
+import re
 import shutil
 
 from snakemake.exceptions import WorkflowError
 from upgrading.asif import readers as asif_readers
 from upgrading.core import io as core_io
+from upgrading.analysis import settings as analysis_settings
 from upgrading.core import registry as spec_registry
 from upgrading.core.errors import InputError
 from upgrading.synth import writer as synth_writer
@@ -43,12 +46,65 @@ SIDE_FILES = [
 RAW_FILES = config["raw_files"]
 
 
+# Worlds. The main world is the configured data (raw_dir, processed_dir, results_dir, logs);
+# a Monte Carlo draw is the synthetic world of one seed, laid out the same way under
+# worlds/mc<seed>/ and run through the very same rules. Rules shared by both put the
+# wildcard {world} in front of every path: empty for the main world (its paths stay as
+# configured), "worlds/mc<seed>/" for a draw.
+WORLD = "{world}"
+MC_WORLD = "worlds/mc{seed}/"
+_MC_WORLD_RE = r"worlds/mc(\d+)/"
+
+
+wildcard_constraints:
+    world=r"(worlds/mc\d+/)?",
+
+
+def world_path(world, path):
+    """`path` (a pattern of the main world) in world `world` ("" or MC_WORLD filled in)."""
+    return f"{world}{path}"
+
+
+def world_seed(wildcards):
+    """The draw's seed, or None in the main world."""
+    m = re.fullmatch(_MC_WORLD_RE, wildcards.world)
+    return int(m.group(1)) if m else None
+
+
+def is_mc_world(wildcards):
+    return wildcards.world != ""
+
+
+# The Monte Carlo: `seeds` draws (worlds) from `first_seed` on, each at `scale` (config
+# estimation.montecarlo, read by the analysis stage's settings class).
+ESTIMATION = analysis_settings.from_mapping(config.get("estimation"))
+MC = ESTIMATION.montecarlo
+MC_SEEDS = MC.seed_list
+
+
+# Scheduling: Snakemake starts the runnable jobs of highest priority first, so the main
+# world's jobs go before the draws', which fill the cores the paper's chain leaves idle.
+# The draws keep Snakemake's default priority (0); the Snakefile raises every rule that
+# sets none to MAIN_PRIORITY.
+MAIN_PRIORITY = 10
+MC_PRIORITY = 0
+
+
+def world_priority(wildcards):
+    return MC_PRIORITY if is_mc_world(wildcards) else MAIN_PRIORITY
+
+
+def synthetic_year_files(world=WORLD):
+    """Yearly raw files the synthetic layout writes in `world`."""
+    layout = config["synth"]["layout"]
+    return [world_path(world, f"{RAW}/{synth_writer.year_file(layout, y)}") for y in YEARS]
+
+
 def raw_year_files(wildcards=None):
-    """Yearly raw files: those the synthetic layout writes; for licensed data, the file the
-    `raw_files` pattern names (with or without extension)."""
+    """Yearly raw files: those the synthetic layout writes (in the job's world); for licensed
+    data, the file the `raw_files` pattern names (with or without extension)."""
     if SYNTHETIC:
-        layout = config["synth"]["layout"]
-        return [f"{RAW}/{synth_writer.year_file(layout, y)}" for y in YEARS]
+        return synthetic_year_files(wildcards.world if wildcards is not None else "")
     found = []
     for y in YEARS:
         name = asif_readers.year_file_name(RAW_FILES, y)
@@ -63,8 +119,8 @@ def raw_year_files(wildcards=None):
     return found
 
 
-def side_file(name):
-    return f"{RAW}/{name}"
+def side_file(name, world=""):
+    return world_path(world, f"{RAW}/{name}")
 
 
 # The specification registry, read once at parse time: its families are wildcards of the
@@ -92,3 +148,39 @@ def figure_caption(name):
     """Caption file (relative to workflow/rules) for a figure, its own if it has one, else the generic one."""
     own = f"workflow/report/figures/{name}.rst"
     return f"../report/figures/{name}.rst" if os.path.exists(own) else "../report/figure.rst"
+
+
+# Stage settings travel as files, one per config section, shared by every world: a job's
+# command line names the file (`--config-json @results/settings/cleaning.json`) instead of
+# carrying the section. The section's JSON is the param, so editing it rewrites the file and
+# reruns the stages that read it. (JSON keys are strings: round-trip first so year and
+# industry keys sort with "default".)
+SETTINGS_SECTIONS = ("synth", "cleaning", "productivity", "measures")
+
+
+def settings_file(section):
+    return f"{RESULTS}/settings/{section}.json"
+
+
+def settings_json(section):
+    return json.dumps(json.loads(json.dumps(config.get(section) or {})), sort_keys=True, ensure_ascii=False)
+
+
+rule stage_settings:
+    localrule: True
+    output:
+        f"{RESULTS}/settings/{{section}}.json",
+    params:
+        settings=lambda wc: settings_json(wc.section),
+    wildcard_constraints:
+        section="|".join(SETTINGS_SECTIONS),
+    log:
+        f"{LOGS}/settings/{{section}}.log",
+    benchmark:
+        f"{BENCH}/settings/{{section}}.tsv"
+    run:
+        from upgrading import io
+
+        io.write_text(params.settings + "\n", output[0])
+        with open(log[0], "w") as fh:
+            fh.write(f"{wildcards.section}: {len(params.settings)} characters -> {output[0]}\n")

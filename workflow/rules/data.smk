@@ -1,6 +1,6 @@
 # Stages 2-4: raw ASIF year files -> ingested -> linked (firm_id) -> cleaned firm panel.
-# Each rule is a thin call of the package CLI (src/upgrading/asif/cli.py).
-import json
+# Each rule is a thin call of the package CLI (src/upgrading/asif/cli.py). Ingest, link and
+# clean run in every world ({world}: common.smk); link_truth in the main world only.
 import os
 
 
@@ -9,17 +9,18 @@ rule ingest:
         raw=raw_year_files,
         headers=config["headers"],
     output:
-        data=f"{PROC}/ingested.parquet",
-        audit=f"{RESULTS}/audit/ingest.csv",
-        columns=f"{RESULTS}/audit/ingest_columns.csv",
+        data=world_path(WORLD, f"{PROC}/ingested.parquet"),
+        audit=world_path(WORLD, f"{RESULTS}/audit/ingest.csv"),
+        columns=world_path(WORLD, f"{RESULTS}/audit/ingest_columns.csv"),
     params:
-        raw_dir=RAW,
+        raw_dir=lambda wc: world_path(wc.world, RAW),
         file_pattern=lambda wc: "asif_{year}" if SYNTHETIC else RAW_FILES,
         years=f"{config['first_year']}-{config['last_year']}",
     log:
-        f"{LOGS}/ingest.log",
+        world_path(WORLD, f"{LOGS}/ingest.log"),
     benchmark:
-        f"{BENCH}/ingest.tsv"
+        world_path(WORLD, f"{BENCH}/ingest.tsv")
+    priority: world_priority
     resources:
         mem_mb=4000,
         runtime=20,
@@ -32,17 +33,18 @@ rule ingest:
 
 rule link:
     input:
-        data=f"{PROC}/ingested.parquet",
-        concordance=side_file("cic_concordance.csv"),
+        data=world_path(WORLD, f"{PROC}/ingested.parquet"),
+        concordance=side_file("cic_concordance.csv", WORLD),
     output:
-        data=f"{PROC}/linked.parquet",
-        audit=f"{RESULTS}/audit/linking.csv",
+        data=world_path(WORLD, f"{PROC}/linked.parquet"),
+        audit=world_path(WORLD, f"{RESULTS}/audit/linking.csv"),
     params:
         raw_dir=lambda wc, input: os.path.dirname(input.concordance),
     log:
-        f"{LOGS}/link.log",
+        world_path(WORLD, f"{LOGS}/link.log"),
     benchmark:
-        f"{BENCH}/link.tsv"
+        world_path(WORLD, f"{BENCH}/link.tsv")
+    priority: world_priority
     resources:
         mem_mb=4000,
         runtime=20,
@@ -73,28 +75,29 @@ if SYNTHETIC:
 
 rule clean:
     input:
-        data=f"{PROC}/linked.parquet",
+        data=world_path(WORLD, f"{PROC}/linked.parquet"),
         headers=config["headers"],
-        cities=side_file("cities.csv"),
-        deflators=side_file("deflators.csv"),
-        investment_prices=side_file("investment_prices.csv"),
-        concordance=side_file("cic_concordance.csv"),
+        settings=settings_file("cleaning"),
+        cities=side_file("cities.csv", WORLD),
+        deflators=side_file("deflators.csv", WORLD),
+        investment_prices=side_file("investment_prices.csv", WORLD),
+        concordance=side_file("cic_concordance.csv", WORLD),
     output:
-        data=f"{PROC}/panel.parquet",
-        audit=f"{RESULTS}/audit/cleaning.csv",
-        codebook=f"{RESULTS}/codebook/panel.csv",
-        trace=f"{RESULTS}/audit/cleaning_rows.parquet",
+        data=world_path(WORLD, f"{PROC}/panel.parquet"),
+        audit=world_path(WORLD, f"{RESULTS}/audit/cleaning.csv"),
+        codebook=world_path(WORLD, f"{RESULTS}/codebook/panel.csv"),
+        trace=world_path(WORLD, f"{RESULTS}/audit/cleaning_rows.parquet"),
     params:
         raw_dir=lambda wc, input: os.path.dirname(input.cities),
-        cleaning=json.dumps(config.get("cleaning", {}), sort_keys=True),
     log:
-        f"{LOGS}/clean.log",
+        world_path(WORLD, f"{LOGS}/clean.log"),
     benchmark:
-        f"{BENCH}/clean.tsv"
+        world_path(WORLD, f"{BENCH}/clean.tsv")
+    priority: world_priority
     resources:
         mem_mb=5000,
         runtime=20,
     shell:
         "upgrading clean --data {input.data:q} --raw-dir {params.raw_dir:q} --headers {input.headers:q}"
-        " --config-json {params.cleaning:q} --out {output.data:q} --audit {output.audit:q}"
+        " --config-json @{input.settings:q} --out {output.data:q} --audit {output.audit:q}"
         " --codebook {output.codebook:q} --trace {output.trace:q} > {log:q} 2>&1"

@@ -1,5 +1,5 @@
 # Estimation: one job per registry family, the cross-engine check, validation against the
-# synthetic truth, and the Monte Carlo (one job per seed). See docs/contracts.md.
+# synthetic truth, and the Monte Carlo (worlds of the same DAG). See docs/contracts.md.
 #
 # config/specs.yaml is deliberately NOT an input of `estimate`: each job gets its family's
 # resolved spec (with the sample filters it uses) as a JSON param, so Snakemake's params
@@ -8,39 +8,31 @@
 import json
 
 from upgrading.core import stage_settings
-from upgrading.analysis import settings as analysis_settings
 
 HEADLINE_FAMILIES = [f for f in FAMILIES if RESOLVED[f]["headline"] and RESOLVED[f]["engine"] == "pyfixest"]
-ESTIMATION = analysis_settings.from_mapping(config.get("estimation"))
 _TARGETS = stage_settings.as_plain(ESTIMATION.validation)
 VALIDATION_FAMILIES = list(dict.fromkeys(t.family for t in ESTIMATION.validation))
-_MC = stage_settings.as_plain(ESTIMATION.montecarlo)
-MC_SEEDS = ESTIMATION.montecarlo.seed_list
-# What a Monte Carlo draw depends on besides the code: the stage settings and the family.
-# (YAML int keys such as years become strings first, so the JSON can be key-sorted.)
-_MC_CONFIG = json.dumps(
-    json.loads(json.dumps(
-        {k: config.get(k) for k in ("synth", "cleaning", "productivity", "measures", "headers",
-                                    "first_year", "last_year")}
-        | {"estimation": {"montecarlo": _MC, "validation": _TARGETS}})),
-    sort_keys=True,
-)
+VALIDATION_TARGETS = json.dumps(_TARGETS, sort_keys=True)
+MC_RULES = ("montecarlo", "montecarlo_aggregate")  # the Monte Carlo's own rules (priority MC_PRIORITY)
 
 
+# In every world: the main world estimates every family; a Monte Carlo world the families
+# its draw compares with the truth (VALIDATION_FAMILIES).
 rule estimate:
     input:
-        data=f"{PROC}/analysis.parquet",
+        data=world_path(WORLD, f"{PROC}/analysis.parquet"),
     output:
-        f"{RESULTS}/estimates/{{family}}.parquet",
+        world_path(WORLD, f"{RESULTS}/estimates/{{family}}.parquet"),
     params:
         specs=config["specs"],
         spec=family_json,
     wildcard_constraints:
         family="|".join(FAMILIES),
     log:
-        f"{LOGS}/estimate/{{family}}.log",
+        world_path(WORLD, f"{LOGS}/estimate/{{family}}.log"),
     benchmark:
-        f"{BENCH}/estimate/{{family}}.tsv"
+        world_path(WORLD, f"{BENCH}/estimate/{{family}}.tsv")
+    priority: world_priority
     resources:
         mem_mb=8000,
         runtime=60,
@@ -81,7 +73,7 @@ if SYNTHETIC:
         output:
             f"{RESULTS}/estimates/validation.csv",
         params:
-            targets=json.dumps(_TARGETS, sort_keys=True),
+            targets=VALIDATION_TARGETS,
         log:
             f"{LOGS}/validate.log",
         benchmark:
@@ -118,25 +110,37 @@ if SYNTHETIC:
             " --recovery {output.recovery:q} --beta-k {output.beta_k:q} > {log:q} 2>&1"
 
 
-rule montecarlo:
-    output:
-        f"{RESULTS}/montecarlo/draws/seed_{{seed}}.csv",
-    params:
-        cfg=_MC_CONFIG,
-        specs=config["specs"],
-        spec="\n".join(spec_registry.family_json(SPECS, f) for f in VALIDATION_FAMILIES),
-    wildcard_constraints:
-        seed=r"\d+",
-    log:
-        f"{LOGS}/montecarlo/seed_{{seed}}.log",
-    benchmark:
-        f"{BENCH}/montecarlo/seed_{{seed}}.tsv"
-    resources:
-        mem_mb=6000,
-        runtime=60,
-    shell:
-        "upgrading montecarlo --config-json {params.cfg:q} --specs {params.specs:q}"
-        " --seed {wildcards.seed} --out {output:q} > {log:q} 2>&1"
+if SYNTHETIC:
+
+    # One Monte Carlo draw: the world of seed {seed} went through the rules above (synthesize
+    # ... measures, estimate); its validation models against that world's truth, on the
+    # pipeline's TFP and on the true omega of the same rows.
+    rule montecarlo:
+        input:
+            estimates=expand(world_path(MC_WORLD, f"{RESULTS}/estimates/{{family}}.parquet"),
+                             family=VALIDATION_FAMILIES, allow_missing=True),
+            data=world_path(MC_WORLD, f"{PROC}/analysis.parquet"),
+            truth=world_path(MC_WORLD, f"{RAW}/truth/parameters.json"),
+            firms=world_path(MC_WORLD, f"{RAW}/truth/firms.parquet"),
+        output:
+            f"{RESULTS}/montecarlo/draws/seed_{{seed}}.csv",
+        params:
+            specs=config["specs"],
+            targets=VALIDATION_TARGETS,
+        wildcard_constraints:
+            seed=r"\d+",
+        log:
+            f"{LOGS}/montecarlo/seed_{{seed}}.log",
+        benchmark:
+            f"{BENCH}/montecarlo/seed_{{seed}}.tsv"
+        priority: MC_PRIORITY
+        resources:
+            mem_mb=6000,
+            runtime=60,
+        shell:
+            "upgrading montecarlo --seed {wildcards.seed} --estimates {input.estimates:q} --data {input.data:q}"
+            " --truth {input.truth:q} --truth-firms {input.firms:q} --specs {params.specs:q}"
+            " --targets-json {params.targets:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule montecarlo_aggregate:
@@ -148,6 +152,7 @@ rule montecarlo_aggregate:
         f"{LOGS}/montecarlo/aggregate.log",
     benchmark:
         f"{BENCH}/montecarlo/aggregate.tsv"
+    priority: MC_PRIORITY
     resources:
         mem_mb=1000,
         runtime=5,

@@ -1,8 +1,7 @@
 # Stage 5: panel -> firm-year log TFP (OLS, FE, LP, ACF) + elasticities by 2-digit industry.
 # Thin call of src/upgrading/productivity/cli.py. Productivity reads only the panel and the
 # IO table (used when the law of motion includes backward/forward), so the DAG has no cycle
-# with measures.
-import json
+# with measures. `productivity` runs in every world ({world}: common.smk).
 import shlex
 
 from upgrading.measures import settings as _measure_settings
@@ -10,25 +9,25 @@ from upgrading.measures import settings as _measure_settings
 
 rule productivity:
     input:
-        panel=f"{PROC}/panel.parquet",
-        io_table=side_file("io_table.csv"),
+        panel=world_path(WORLD, f"{PROC}/panel.parquet"),
+        io_table=side_file("io_table.csv", WORLD),
+        settings=settings_file("productivity"),
     output:
-        tfp=f"{PROC}/tfp.parquet",
-        elasticities=f"{PROC}/production_elasticities.csv",
-        audit=f"{RESULTS}/audit/productivity.csv",
-    params:
-        cfg=json.dumps(config.get("productivity", {}) or {}, sort_keys=True),
+        tfp=world_path(WORLD, f"{PROC}/tfp.parquet"),
+        elasticities=world_path(WORLD, f"{PROC}/production_elasticities.csv"),
+        audit=world_path(WORLD, f"{RESULTS}/audit/productivity.csv"),
     log:
-        f"{LOGS}/productivity.log",
+        world_path(WORLD, f"{LOGS}/productivity.log"),
     benchmark:
-        f"{BENCH}/productivity.tsv"
+        world_path(WORLD, f"{BENCH}/productivity.tsv")
+    priority: world_priority
     resources:
         mem_mb=6000,
         runtime=20,
     shell:
         "upgrading productivity --panel {input.panel:q} --io-table {input.io_table:q}"
         " --out {output.tfp:q} --elasticities {output.elasticities:q} --audit {output.audit:q}"
-        " --config-json {params.cfg:q} > {log:q} 2>&1"
+        " --config-json @{input.settings:q} > {log:q} 2>&1"
 
 
 # The production function behind TFP in the paper: elasticities beside the truth (synthetic)

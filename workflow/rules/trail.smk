@@ -42,14 +42,16 @@ def _dag_jobs(targets):
             sources.add(path)
             continue
         wc = rule_.get_wildcards(path)
-        key = json.dumps([rule_.name, wc], sort_keys=True)
+        # The main world's {world} is empty: its jobs are named by their other wildcards only.
+        shown = {k: v for k, v in wc.items() if not (k == "world" and v == "")}
+        key = json.dumps([rule_.name, shown], sort_keys=True)
         if key in jobs:
             continue
         inputs = [str(f) for f in rule_.expand_input(wc)[0]]
         outputs = [str(f) for f in rule_.expand_output(wc)[0]]
         jobs[key] = {
             "rule": rule_.name,
-            "wildcards": dict(sorted(wc.items())),
+            "wildcards": dict(sorted(shown.items())),
             "program": _program(rule_),
             "settings": sorted(rule_.params._names),
             "inputs": sorted(dict.fromkeys(inputs)),
@@ -68,10 +70,11 @@ def dag_trail_json(wildcards=None):
 
 def paper_chain_outputs(wildcards=None):
     """Every file a job makes on the way to the paper (estimates, Monte Carlo draws and coverage,
-    audits, tables, figures, numbers), except the raw folder, which the manifest hashes whole."""
+    the draws' worlds, audits, tables, figures, numbers), except the main world's raw folder,
+    which the manifest hashes whole, and the draws' raw folders, which their seeds regenerate."""
     jobs, _ = _dag_jobs(["paper/paper.pdf"])
-    raw = os.path.join(RAW.rstrip(os.sep), "")
-    return sorted({f for j in jobs for f in j["outputs"] if not f.startswith(raw)})
+    raw = re.compile(r"(worlds/mc\d+/)?" + re.escape(os.path.join(RAW.rstrip(os.sep), "")))
+    return sorted({f for j in jobs for f in j["outputs"] if not raw.match(f)})
 
 
 rule dag_trail:

@@ -155,14 +155,17 @@ def validate_capital_main(argv: list[str]) -> int:
 
 def montecarlo_main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="upgrading montecarlo",
-                                description="One Monte Carlo draw: synthesize -> ... -> estimates vs truth.")
-    p.add_argument("--config-json", required=True,
-                   help="config subset as JSON: synth, cleaning, productivity, measures, headers, "
-                        "first_year, last_year, estimation (montecarlo, validation)")
-    p.add_argument("--specs", required=True)
-    p.add_argument("--seed", type=int, required=True)
+                                description="One Monte Carlo draw: its world's validation estimates vs its truth.")
+    p.add_argument("--seed", type=int, required=True, help="the draw's seed (a column of the output)")
+    p.add_argument("--estimates", nargs="+", required=True,
+                   help="the world's estimates of the validation families (worlds/mc<seed>/results/estimates/*.parquet)")
+    p.add_argument("--data", required=True, help="the world's analysis table (for the true-omega estimates)")
+    p.add_argument("--truth", required=True, help="the world's truth/parameters.json")
+    p.add_argument("--truth-firms", required=True, help="the world's truth/firms.parquet (true omega per raw row)")
+    p.add_argument("--specs", required=True, help="specification registry (YAML)")
+    p.add_argument("--targets-json", required=True,
+                   help="[{family, model, truth, oracle}] as JSON (config estimation.validation)")
     p.add_argument("--out", required=True, help="per-seed CSV")
-    p.add_argument("--keep", default=None, help="work in DIR/mc_SEED and keep it (debugging)")
     args = p.parse_args(argv)
 
     def step(a):
@@ -171,8 +174,10 @@ def montecarlo_main(argv: list[str]) -> int:
         from upgrading.core import io
 
         from . import montecarlo
+        from .settings import targets_from_json
 
-        io.write_csv(montecarlo.run_draw(json.loads(a.config_json), a.specs, a.seed, keep=a.keep), a.out,
+        targets = targets_from_json(json.loads(a.targets_json))
+        io.write_csv(montecarlo.draw(a.seed, a.estimates, a.data, a.truth, a.truth_firms, a.specs, targets), a.out,
                      float_format="%.10g")
 
     return _run("montecarlo", step, args)

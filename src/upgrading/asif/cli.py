@@ -8,7 +8,6 @@ and exit code 1.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -181,7 +180,7 @@ def clean_main(argv: list[str]) -> int:
     ap.add_argument("--raw-dir", required=True,
                     help="folder with cities.csv, deflators.csv, investment_prices.csv, cic_concordance.csv")
     ap.add_argument("--headers", default="config/asif_headers.yaml")
-    ap.add_argument("--config-json", default="{}", help="the cleaning: section as JSON")
+    ap.add_argument("--config-json", default="{}", help="the cleaning: section as JSON, or @FILE")
     ap.add_argument("--out", required=True)
     ap.add_argument("--audit", required=True)
     ap.add_argument("--codebook", required=True)
@@ -194,10 +193,7 @@ def clean_main(argv: list[str]) -> int:
         from upgrading.asif.headers import load_header_map
         from upgrading.asif.settings import from_mapping as cleaning_settings
 
-        try:
-            cfg = cleaning_settings(json.loads(args.config_json))
-        except json.JSONDecodeError as exc:
-            raise InputError(f"bad --config-json: {exc}") from None
+        cfg = cleaning_settings(io.read_json_option(args.config_json, "--config-json"))
         fields = load_header_map(args.headers)
         side = read_side_files(args.raw_dir)
         panel, audit, trace = clean(pd.read_parquet(args.data), side, cfg, log=_log)

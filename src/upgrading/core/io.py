@@ -72,3 +72,21 @@ def file_format(name: str) -> str | None:
         if name.endswith(ext):
             return ext[1:]
     return None
+
+
+def read_json_option(value: str, option: str):
+    """The value of a JSON option: inline JSON, or @FILE naming a JSON file (the rules pass their
+    settings files this way, so a job's command line stays one readable line)."""
+    from upgrading.core.errors import InputError
+
+    source = None
+    if value.startswith("@"):
+        source = value[1:]
+        try:
+            value = Path(source).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"{option}: cannot read the settings file: {exc.strerror}", file=source) from None
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{option} is not valid JSON: {exc}", file=source) from None

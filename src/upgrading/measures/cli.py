@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -23,7 +22,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
                    help="folder with io_table.csv, fdi_catalogue_2002.csv, cities.csv")
     p.add_argument("--out", required=True, help="analysis.parquet")
     p.add_argument("--codebook", required=True, help="codebook csv (name, meaning, unit, source)")
-    p.add_argument("--config-json", default="{}", help="the measures: section as JSON")
+    p.add_argument("--config-json", default="{}", help="the measures: section as JSON, or @FILE")
     return p.parse_args(argv)
 
 
@@ -42,7 +41,7 @@ def main(argv: list[str]) -> int:
     t0 = time.perf_counter()
     raw = Path(args.raw_dir)
     try:
-        cfg = from_mapping(json.loads(args.config_json))
+        cfg = from_mapping(io.read_json_option(args.config_json, "--config-json"))
         panel = pd.read_parquet(args.panel)
         assemble.check_panel(panel, args.panel)
         io_table = _read_csv(raw / "io_table.csv", assemble.IO_COLUMNS)

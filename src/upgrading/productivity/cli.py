@@ -7,7 +7,6 @@ columns are mapped to roles with --columns or productivity.columns.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 
@@ -31,7 +30,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--panel", required=True, help="data/processed/panel.parquet")
     p.add_argument("--out", required=True, help="tfp.parquet (firm_id, year, tfp_<method>)")
     p.add_argument("--elasticities", required=True, help="production_elasticities.csv")
-    p.add_argument("--config-json", default="{}", help="the productivity: section as JSON")
+    p.add_argument("--config-json", default="{}", help="the productivity: section as JSON, or @FILE")
     p.add_argument("--io-table", help="io_table.csv; needed only for backward/forward controls")
     p.add_argument("--audit", help="audit CSV: rows used and dropped, status and reason per "
                                    "industry and method")
@@ -44,7 +43,7 @@ def main(argv: list[str]) -> int:
     args = parse(argv)
     t0 = time.perf_counter()
     try:
-        cfg = from_mapping(json.loads(args.config_json), args.columns)
+        cfg = from_mapping(io.read_json_option(args.config_json, "--config-json"), args.columns)
         panel = firm_panel.read_panel(args.panel, cfg.markov_controls, cfg)
         io_table = None
         if any(c in controls.NEEDS_IO for c in cfg.markov_controls):

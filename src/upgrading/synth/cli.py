@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import yaml
@@ -29,17 +28,16 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--last-year", type=int, default=2007)
     ap.add_argument("--config", default="config/config.yaml",
                     help="config file whose `synth:` section holds the DGP parameters")
-    ap.add_argument("--synth-json", help="the synth section as JSON (overrides --config; used by the rule)")
+    ap.add_argument("--synth-json", help="the synth section as JSON, or @FILE (overrides --config; used by the rule)")
     ap.add_argument("--headers", default="config/asif_headers.yaml", help="header map (spellings per variable)")
     return ap
 
 
 def load_synth_params(config: str, synth_json: str | None) -> dict:
     if synth_json:
-        try:
-            return json.loads(synth_json)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"--synth-json is not valid JSON: {exc}") from None
+        from upgrading.io import read_json_option
+
+        return read_json_option(synth_json, "--synth-json")
     path = Path(config)
     if not path.exists():
         raise InputError("config file not found", file=str(path))
