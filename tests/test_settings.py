@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from upgrading.core import stage_settings
 from upgrading.analysis import settings as analysis_settings
 from upgrading.asif import settings as asif_settings
+from upgrading.core import stage_settings
 from upgrading.core.errors import InputError
 from upgrading.exhibits import settings as exhibit_settings
 from upgrading.measures import settings as measure_settings

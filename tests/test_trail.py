@@ -60,10 +60,11 @@ def test_chain_text_prints_each_job_once_down_to_raw(dag_trail):
 
 
 def test_exhibit_map_rows_carry_the_full_chain(dag_trail, tmp_path):
+    import yaml
+
     from dag_support import REPO
     from upgrading.core import registry
     from upgrading.exhibits import plan
-    import yaml
 
     cfg = yaml.safe_load((REPO / "config/config.yaml").read_text())
     spec = registry.load(REPO / cfg["specs"])

@@ -317,7 +317,7 @@ class SlurmCluster:
             signal.signal(sig, handler)
         atexit.register(self.stop)
 
-    def __enter__(self) -> "SlurmCluster":
+    def __enter__(self) -> SlurmCluster:
         try:
             self.start()
         except BaseException:

@@ -45,7 +45,7 @@ def _schema_at(schema: dict, path) -> dict:
 def _describe(error, schema: dict) -> str:
     path = list(error.absolute_path)
     if error.validator == "additionalProperties":
-        allowed = sorted((_schema_at(schema, path).get("properties") or {}))
+        allowed = sorted(_schema_at(schema, path).get("properties") or {})
         extra = sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
         lines = []
         for key in extra:

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from upgrading.analysis import crosscheck, design, engine_pyfixest, estimate, tidy
-from upgrading.core import registry
 from upgrading.analysis.engine_linearmodels import fixest_df_k
+from upgrading.core import registry
 
 from .builders import TRUTH, make_panel
 

@@ -2,13 +2,13 @@
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
-from . import builders
 
-from upgrading.asif import capital, ownership
+from upgrading.asif import ownership
 from upgrading.asif.cli import clean_main, ingest_main, link_main
+
+from . import builders
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from . import builders
 
 from upgrading.asif import headers as hdr
 from upgrading.asif.cli import ingest_main
+
+from . import builders
 
 FIELDS = hdr.load_header_map("config/asif_headers.yaml")
 
@@ -215,8 +216,8 @@ def test_unmapped_columns_are_listed_not_errors(tmp_path):
 
 
 def test_preferred_column_fills_and_disagreement_counted(tmp_path):
-    from upgrading.asif.readers import RawTable
     from upgrading.asif.ingest import harmonise
+    from upgrading.asif.readers import RawTable
 
     frame = _tiny_frame().drop(columns=["全部从业人员年平均人数人"])
     n = len(frame)

@@ -3,11 +3,12 @@
 import numpy as np
 import pandas as pd
 import pytest
-from . import builders
 
 from upgrading.asif.headers import load_header_map
 from upgrading.asif.ingest import ingest_years
 from upgrading.asif.link import link_firms
+
+from . import builders
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,7 @@ import pandas as pd
 import pytest
 
 from upgrading.asif.link import link_firms, link_scores
-from upgrading.asif.names import (check_digit_valid, clean_legal_ids, normalise_legal_ids, normalise_names,
-                                  place_names)
+from upgrading.asif.names import check_digit_valid, clean_legal_ids, normalise_legal_ids, normalise_names, place_names
 from upgrading.core.standards import check_characters, short_place_name
 
 BASE = "华兴化工有限公司"

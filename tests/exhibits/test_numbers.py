@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from upgrading.core.errors import InputError
 from upgrading.core.coverage import mc_se
+from upgrading.core.errors import InputError
 from upgrading.exhibits import numbers
 from upgrading.exhibits.latex import macro_name
 

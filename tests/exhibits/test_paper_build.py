@@ -14,11 +14,10 @@ import subprocess
 import pytest
 import yaml
 
+from placeholders import find_internal_ids, find_placeholders
 from upgrading.core import stage_settings
 from upgrading.exhibits import cli, plan
 from upgrading.exhibits import settings as exhibit_settings
-
-from placeholders import find_internal_ids, find_placeholders
 
 from .builders import REPO, make_results
 

@@ -1,13 +1,12 @@
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from .builders import make_world
-from upgrading.core import spillovers
-from upgrading.core import io
+from upgrading.core import io, spillovers
 from upgrading.measures.cli import main
+
+from .builders import make_world
 
 CONTRACT = ["firm_id", "year", "city", "province", "region", "industry2", "industry4", "domestic",
             "foreign_share", "hmt_share", "tfp_ols", "tfp_fe", "tfp_lp", "tfp_acf", "horizontal",

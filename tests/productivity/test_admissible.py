@@ -7,10 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from .builders import TRUE_K, TRUE_L, simulate_static_labour
 from upgrading.productivity import acf, search
 from upgrading.productivity.by_industry import EstimationError, estimate_industry
 from upgrading.productivity.settings import from_mapping
+
+from .builders import TRUE_K, TRUE_L, simulate_static_labour
 
 SPURIOUS_START = np.array([[1.0, 0.05]])
 

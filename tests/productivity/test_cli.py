@@ -4,9 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from .builders import make_world
 from upgrading.core import io
 from upgrading.productivity.cli import main
+
+from .builders import make_world
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
 import numpy as np
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from upgrading.productivity.design import lag_index, polynomial, resample_firms, year_dummies
 

@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from .builders import TRUE_K, TRUE_L, make_world, to_arrays
 from upgrading.productivity import acf, lp
 from upgrading.productivity.bootstrap import firm_bootstrap_se
+
+from .builders import TRUE_K, TRUE_L, make_world, to_arrays
 
 TOL = 0.03  # 2000 firms x 8 years: sampling error of ACF/LP is about 0.01
 

@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 from scipy import optimize
 
-from .builders import TRUE_K, TRUE_L, make_world, to_arrays
 from upgrading.productivity import lp, search
 from upgrading.productivity.acf import Settings
 from upgrading.productivity.design import lag_index, polynomial
+
+from .builders import TRUE_K, TRUE_L, make_world, to_arrays
 
 CHILEAN = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "chilean.csv"
 

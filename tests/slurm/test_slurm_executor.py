@@ -36,7 +36,6 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
-from dag_support import copy_repository  # noqa: E402  (tests/dag_support.py: source tree, no generated data)
 from slurm_cluster import (  # noqa: E402
     CONF_PATH,
     ClusterUnavailable,
@@ -45,6 +44,8 @@ from slurm_cluster import (  # noqa: E402
     scontrol_seconds,
     uninstall,
 )
+
+from dag_support import copy_repository  # noqa: E402  (tests/dag_support.py: source tree, no generated data)
 
 pytestmark = pytest.mark.slurm
 

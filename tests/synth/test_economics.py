@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from .conftest import YEARS, money
 from upgrading.core import spillovers as sp
+
+from .conftest import YEARS, money
 
 
 @pytest.fixture(scope="module")

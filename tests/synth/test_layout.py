@@ -6,8 +6,9 @@ from collections import defaultdict
 
 import pandas as pd
 
-from .conftest import HEADERS, YEARS
 from upgrading.synth.writer import load_spellings
+
+from .conftest import HEADERS, YEARS
 
 
 def _header(world, year, encoding):

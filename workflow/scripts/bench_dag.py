@@ -6,7 +6,8 @@
 
 Runs Snakemake (profiles/default, `--config scale=... KEY=VALUE ...`) forcing every job of the
 DAG (`--forceall`), or only the named target (`--force`), or with `--no-force` only the jobs
-that are out of date, while a thread samples the load average every few seconds. Each rule's `benchmark:` directive has Snakemake write one file
+that are out of date, while a thread samples the load average every few seconds. Each rule's
+`benchmark:` directive has Snakemake write one file
 per job under RESULTS/benchmarks/<scale>/jobs/ (wall seconds `s`, `cpu_time`, `max_rss` in
 MB). This script reads the files of this run, the load samples and RESULTS/trail.json (every
 job's inputs and outputs), and writes
@@ -65,7 +66,7 @@ def write_section(doc: Path, key: str, text: str) -> None:
 # --- the run -------------------------------------------------------------------------------
 
 def _utc(t: float) -> str:
-    return dt.datetime.fromtimestamp(t, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 class LoadSampler(threading.Thread):

@@ -113,7 +113,7 @@ def markdown(rows: list[dict], ref: dict, repeats: int, bench: Path) -> str:
         f"{repeats} runs. R fixest's figures are those of the bench README (its whole job reads CSV).",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, {mem_gb:.0f} GB; run "
-        f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC. Load average (1 min) during the runs: "
+        f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC. Load average (1 min) during the runs: "
         f"{min(loads):.1f} to {max(loads):.1f}. The machine may be shared: a load above the number of "
         "cores slows every figure.",
         "",

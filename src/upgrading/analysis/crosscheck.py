@@ -11,11 +11,10 @@ import logging
 import numpy as np
 import pandas as pd
 
-from upgrading.core import io
+from upgrading.core import io, registry
 from upgrading.core.errors import InputError
 
 from . import design as dsg
-from upgrading.core import registry
 from .engine_linearmodels import Absorbed, estimate_model
 
 log = logging.getLogger(__name__)

@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from upgrading.core.errors import InputError
-
 from upgrading.core import grammar
+from upgrading.core.errors import InputError
 from upgrading.core.registry import cluster_vars, model_terms
 
 

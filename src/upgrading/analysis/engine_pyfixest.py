@@ -9,7 +9,8 @@ Models with fixed effects that share their rows (sample and complete cases), fix
 weights are fitted from one demeaning of the union of their columns (upgrading.core.within:
 the exact projection solved directly, pyfixest's demeaner where that does not apply, then least
 squares and fixest's iid / HC1 / CRV1 per model, with pyfixest's conventions); their tidy rows
-say engine "pyfixest-within", and the timings file says how each group was demeaned. pf.feols fits the rest (engine "pyfixest"): IV, models without
+say engine "pyfixest-within", and the timings file says how each group was demeaned.
+pf.feols fits the rest (engine "pyfixest"): IV, models without
 fixed effects, any other vcov, few-cluster inference (registry key `inference:`: CRV3 and
 the wild cluster bootstrap need pyfixest's fitted model), and regressors collinear with the others or
 the fixed effects (pyfixest drops them); each such model is logged with its reason. pf.feols

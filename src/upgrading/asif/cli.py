@@ -189,9 +189,9 @@ def clean_main(argv: list[str]) -> int:
 
     def step():
         from upgrading.asif.clean import clean
-        from upgrading.core.codebook import codebook
         from upgrading.asif.headers import load_header_map
         from upgrading.asif.settings import from_mapping as cleaning_settings
+        from upgrading.core.codebook import codebook
 
         cfg = cleaning_settings(io.read_json_option(args.config_json, "--config-json"))
         fields = load_header_map(args.headers)

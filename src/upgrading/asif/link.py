@@ -25,8 +25,16 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from upgrading.asif.names import (arrow_strings, check_digit_valid, clean_legal_ids, legal_id_format_ok,
-                                  normalise_legal_ids, normalise_names, pandas_strings, squeeze_text)
+from upgrading.asif.names import (
+    arrow_strings,
+    check_digit_valid,
+    clean_legal_ids,
+    legal_id_format_ok,
+    normalise_legal_ids,
+    normalise_names,
+    pandas_strings,
+    squeeze_text,
+)
 
 STAGES = ["legal_id", "name", "representative_phone", "founding_county_industry"]
 MAX_GAP = 2  # years: a firm absent one year is still linked

@@ -4,7 +4,7 @@ stderr and exit code 1 (the writers are atomic, so nothing partial is left behin
 from __future__ import annotations
 
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 from upgrading.core.errors import InputError
 

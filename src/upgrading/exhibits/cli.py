@@ -233,8 +233,7 @@ def specs_appendix_main(argv: list[str]) -> int:
     ap.add_argument("--out", required=True)
     ap.add_argument("--out-additional", required=True)
     args = ap.parse_args(argv)
-    from upgrading.core import io
-    from upgrading.core import registry
+    from upgrading.core import io, registry
     from upgrading.exhibits import exhibit_map, specs_appendix
 
     try:

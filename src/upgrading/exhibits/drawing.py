@@ -3,7 +3,7 @@ applied to the analysis table, the estimates and the side files."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pandas as pd
 

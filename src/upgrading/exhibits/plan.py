@@ -14,6 +14,7 @@ from upgrading.exhibits.figures_meta import DATA_FIGURES, FIGURE_TITLES, SYNTHET
 from upgrading.exhibits.settings import Settings
 from upgrading.exhibits.specs_appendix import describe_sample
 
+
 def _models(resolved_families: list[dict]):
     for fam in resolved_families:
         for m in fam["models"]:

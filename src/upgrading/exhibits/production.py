@@ -106,7 +106,8 @@ def search_table(el: pd.DataFrame) -> tuple[str, pd.DataFrame]:
             r"(0.4, 0.3) starts. Converged: ACF, the largest standardised moment below the root "
             r"tolerance; LP, the gradient of the mean squared residual below its tolerance. "
             r"Distinct: how many distinct solutions the converged starts reached. "
-            rf"Solutions found: those solutions, each as {elasticities}, the chosen one first; ACF's exact roots tie on the criterion, so the admissible root nearest "
+            rf"Solutions found: those solutions, each as {elasticities}, the chosen one first; "
+            r"ACF's exact roots tie on the criterion, so the admissible root nearest "
             r"LP's first-stage labour elasticity is chosen, and Band says whether another "
             r"solution lies within the criterion band. $^{\dagger}$: no admissible solution; "
             r"the declared fallback is used (Table~\ref{tab:production_elasticities}).")

@@ -25,7 +25,7 @@ class Trail:
     by_output: dict[str, dict] = field(default_factory=dict)
 
     @classmethod
-    def from_json(cls, text: str, source: str = "trail.json") -> "Trail":
+    def from_json(cls, text: str, source: str = "trail.json") -> Trail:
         try:
             d = json.loads(text)
             jobs = d["jobs"]
@@ -35,7 +35,7 @@ class Trail:
             raise InputError(f"not a trail file: {exc}", file=source) from exc
 
     @classmethod
-    def read(cls, path: str | Path) -> "Trail":
+    def read(cls, path: str | Path) -> Trail:
         p = Path(path)
         if not p.is_file():
             raise InputError("no trail: build it with `snakemake results/trail.json` (make reproduce "

@@ -7,8 +7,8 @@ import sys
 import numpy as np
 import pandas as pd
 
-from upgrading.core.errors import InputError
 from upgrading.core import spillovers
+from upgrading.core.errors import InputError
 from upgrading.measures import clusters, policy, upgrading
 from upgrading.measures.settings import Config
 

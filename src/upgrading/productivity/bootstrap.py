@@ -9,7 +9,7 @@ replication re-runs both stages of the estimator from the full-sample estimate.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

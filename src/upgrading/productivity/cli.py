@@ -18,10 +18,10 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import pandas as pd  # noqa: E402
 
 from upgrading.core import cli, io  # noqa: E402
-from upgrading.core.errors import InputError
-from upgrading.productivity import controls
-from upgrading.productivity import panel as firm_panel
-from upgrading.productivity.by_industry import EstimationError, estimate_all
+from upgrading.core.errors import InputError  # noqa: E402
+from upgrading.productivity import controls  # noqa: E402
+from upgrading.productivity import panel as firm_panel  # noqa: E402
+from upgrading.productivity.by_industry import EstimationError, estimate_all  # noqa: E402
 from upgrading.productivity.settings import from_mapping  # noqa: E402
 
 

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from upgrading.core.demean import demean, group_codes
-from upgrading.productivity.design import (lag_index, ls_coef, polynomial, residual_maker,
-                                          year_dummies)
+from upgrading.productivity.design import lag_index, ls_coef, polynomial, residual_maker, year_dummies
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,9 @@ converged: the stage stops or writes the declared fallback, with the reason of e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Literal
 
 import numpy as np
 from scipy import optimize

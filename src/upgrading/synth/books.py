@@ -29,6 +29,7 @@ import pandas as pd
 
 from upgrading.synth.population import Tables
 
+
 def national_prices(cfg: dict, first_sample_year: int) -> pd.DataFrame:
     """National investment price index from cfg['first_year'] to the first sample year (= 1 there).
 
@@ -114,7 +115,7 @@ class Ledger:
 
     @classmethod
     def build(cls, rng: np.random.Generator, cfg: dict, delta: float, tables: Tables,
-              national: pd.DataFrame, inv_defl: np.ndarray) -> "Ledger":
+              national: pd.DataFrame, inv_defl: np.ndarray) -> Ledger:
         prices, y0 = price_table(national, inv_defl)
         prov_pos, cell_dev = cell_growth(rng, tables, cfg["growth_cell_sd"])
         return cls(rng, cfg, delta, prices, y0, prov_pos, cell_dev)

@@ -23,7 +23,6 @@ from upgrading.synth import identity
 from upgrading.synth.population import OWNERSHIPS
 
 
-
 @dataclass
 class Identities:
     """Identity strings per firm (index = true firm id), as pyarrow string arrays; a name is

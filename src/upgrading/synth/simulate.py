@@ -8,8 +8,7 @@ import pandas as pd
 
 from upgrading.core.spillovers import NATIONAL
 from upgrading.synth.books import Ledger
-from upgrading.synth.dynamics import (YearModel, _concat, _subset,
-                                      accept_above_threshold, draw_noise, solve_year)
+from upgrading.synth.dynamics import YearModel, _concat, _subset, accept_above_threshold, draw_noise, solve_year
 from upgrading.synth.population import Tables, _sigmoid, draw_new_firms
 
 
