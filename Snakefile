@@ -22,6 +22,7 @@ validate(config, CONFIG_SCHEMA)
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/settings.smk"
 include: "workflow/rules/trail.smk"
 include: "workflow/rules/synthesize.smk"
 include: "workflow/rules/data.smk"

@@ -166,21 +166,6 @@ def settings_json(section):
     return json.dumps(json.loads(json.dumps(config.get(section) or {})), sort_keys=True, ensure_ascii=False)
 
 
-rule stage_settings:
-    localrule: True
-    output:
-        f"{RESULTS}/settings/{{section}}.json",
-    params:
-        settings=lambda wc: settings_json(wc.section),
-    wildcard_constraints:
-        section="|".join(SETTINGS_SECTIONS),
-    log:
-        f"{LOGS}/settings/{{section}}.log",
-    benchmark:
-        f"{BENCH}/settings/{{section}}.tsv"
-    run:
-        from upgrading import io
-
-        io.write_text(params.settings + "\n", output[0])
-        with open(log[0], "w") as fh:
-            fh.write(f"{wildcards.section}: {len(params.settings)} characters -> {output[0]}\n")
+def world_scale(wildcards):
+    """Scale of the world's synthetic data: the Monte Carlo's for a draw, `scale` for the main world."""
+    return MC.scale if is_mc_world(wildcards) else config["scale"]

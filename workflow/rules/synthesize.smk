@@ -10,10 +10,6 @@ SYNTH_MEM_MB = {"small": 1500, "medium": 2500, "full": 5000}
 SYNTH_RUNTIME = {"small": 5, "medium": 10, "full": 20}
 
 
-def world_scale(wildcards):
-    return MC.scale if is_mc_world(wildcards) else config["scale"]
-
-
 if SYNTHETIC:
 
     rule synthesize:

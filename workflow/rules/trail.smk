@@ -73,7 +73,8 @@ def paper_chain_outputs(wildcards=None):
     the draws' worlds, audits, tables, figures, numbers), except the main world's raw folder,
     which the manifest hashes whole, and the draws' raw folders, which their seeds regenerate."""
     jobs, _ = _dag_jobs(["paper/paper.pdf"])
-    raw = re.compile(r"(worlds/mc\d+/)?" + re.escape(os.path.join(RAW.rstrip(os.sep), "")))
+    raw_prefix = re.escape(os.path.join(RAW.rstrip(os.sep), ""))
+    raw = re.compile(rf"(worlds/mc\d+/)?{raw_prefix}")
     return sorted({f for j in jobs for f in j["outputs"] if not raw.match(f)})
 
 

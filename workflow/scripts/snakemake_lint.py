@@ -13,6 +13,8 @@ import sys
 
 # (scope, lint title) -> why it is accepted. Scope: "rule NAME", "snakefile FILE" or "*" (any).
 ACCEPTED = {
+    ("rule stage_settings", "Migrate long run directives into scripts or notebooks"):
+        "it writes one settings file from its param; a script would only wrap those lines",
     ("*", "Specify a conda environment or container for each rule."):
         "every job runs in the one environment locked by uv.lock (.venv), which `make` builds",
     ("snakefile workflow/rules/trail.smk", "Mixed rules and functions in same snakefile."):

@@ -114,6 +114,7 @@ def tokenize(text: str) -> list[tuple[str, str]]:
         if not m or m.end() == pos:
             raise GrammarError(f"unexpected character {stripped[pos]!r} at position {pos} in {text!r}")
         kind = m.lastgroup
+        assert kind is not None  # every alternative of _TOKEN_RE is a named group
         tokens.append((kind, m.group(kind)))
         pos = m.end()
     if not tokens:

@@ -6,6 +6,8 @@ families and to pass each family's resolved spec as a rerun-triggering param.
 
 from __future__ import annotations
 
+from typing import Any
+
 import copy
 import difflib
 import itertools
@@ -21,7 +23,7 @@ from . import grammar
 SCHEMA_PATH = Path(__file__).with_name("specs.schema.yaml")
 DEFAULT_PANEL = {"id": "firm_id", "time": "year"}
 # Settings a model inherits from its family's defaults; missing ones take these values.
-SETTINGS_DEFAULTS = {
+SETTINGS_DEFAULTS: dict[str, Any] = {
     "outcome": None,
     "regressors": [],
     "controls": [],

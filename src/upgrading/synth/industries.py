@@ -172,6 +172,8 @@ def catalogue(cls: pd.DataFrame, rng: np.random.Generator, shares: dict,
     u = rng.uniform(size=len(cls))
     q = np.full(len(cls), e)
     if concentration is not None:
+        if rng_division is None:
+            raise ValueError("catalogue: a division concentration needs its own random stream")
         divisions = np.unique(cls["industry2"].to_numpy())
         q_div = rng_division.beta(e * concentration, (1 - e) * concentration, size=len(divisions))
         q = q_div[np.searchsorted(divisions, cls["industry2"].to_numpy())]
