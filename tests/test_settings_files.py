@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from upgrading.errors import InputError
-from upgrading.io import read_json_option
+from upgrading.core.errors import InputError
+from upgrading.core.io import read_json_option
 from upgrading.synth.cli import load_synth_params
 
 

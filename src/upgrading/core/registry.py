@@ -6,13 +6,12 @@ families and to pass each family's resolved spec as a rerun-triggering param.
 
 from __future__ import annotations
 
-from typing import Any
-
 import copy
 import difflib
 import itertools
 import json
 from pathlib import Path
+from typing import Any
 
 import yaml
 

@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def load_synth_params(config: str, synth_json: str | None) -> dict:
     if synth_json:
-        from upgrading.io import read_json_option
+        from upgrading.core.io import read_json_option
 
         return read_json_option(synth_json, "--synth-json")
     path = Path(config)
