@@ -189,7 +189,7 @@ def test_monte_carlo_draws_are_worlds_of_the_same_rules(built):
         world = built / "worlds" / f"mc{seed}"
         for rule in ("synthesize", "ingest", "link", "clean", "productivity", "measures"):
             assert (world / "logs" / f"{rule}.log").exists(), (seed, rule)
-            assert (world / "results" / "benchmarks" / f"{rule}.tsv").exists(), (seed, rule)
+            assert (world / "results" / "benchmarks" / mc["scale"] / "jobs" / f"{rule}.tsv").exists(), (seed, rule)
         draw = pd.read_csv(built / "results" / "montecarlo" / "draws" / f"seed_{seed}.csv")
         assert set(draw["seed"]) == {seed} and set(draw["outcome"]) == {"pipeline", "true_omega"}
         pipeline = draw[(draw["outcome"] == "pipeline") & (draw["model"] == "firm_year")].set_index("term")

@@ -31,8 +31,13 @@ def dag_trail(tmp_path_factory) -> Trail:
 
 def test_a_table_chain_reaches_the_raw_files(dag_trail):
     ups = [j["rule"] for j in dag_trail.upstream("results/tables/baseline.tex")]
-    # Breadth first: measures reads the panel, TFP and the side files the synthetic world writes.
-    assert ups == ["table", "estimate", "measures", "clean", "productivity", "synthesize", "link", "ingest"]
+    # Breadth first: measures reads the panel, TFP and the side files the synthetic world writes;
+    # each stage's settings file is a job of its own (stage_settings).
+    assert ups == ["table", "estimate", "measures", "clean", "productivity", "synthesize", "stage_settings", "link",
+                   "stage_settings", "stage_settings", "stage_settings", "ingest"]
+    sections = {j["wildcards"]["section"] for j in dag_trail.upstream("results/tables/baseline.tex")
+                if j["rule"] == "stage_settings"}
+    assert sections == {"synth", "cleaning", "productivity", "measures"}
     raw = dag_trail.raw_files("results/tables/baseline.tex")
     assert "data/raw/asif_1998.csv" in raw and "data/raw/cities.csv" in raw and "config/asif_headers.yaml" in raw
     job = dag_trail.producer("results/estimates/baseline.parquet")
@@ -69,8 +74,11 @@ def test_exhibit_map_rows_carry_the_full_chain(dag_trail, tmp_path):
     cfg = yaml.safe_load((REPO / "config/config.yaml").read_text())
     spec = registry.load(REPO / cfg["specs"])
     fams = [registry.resolve_family(spec, f) for f in registry.family_ids(spec)]
-    tplan = plan.tables(fams, cfg.get("exhibits"))
-    fplan = plan.figures(fams, cfg.get("exhibits"), synthetic=True)
+    from upgrading.exhibits.settings import from_mapping
+
+    exhibits = from_mapping(cfg.get("exhibits"))
+    tplan = plan.tables(fams, exhibits, spec.get("samples"))
+    fplan = plan.figures(fams, exhibits, synthetic=True)
     trail_file = tmp_path / "trail.json"
     trail_file.write_text(json.dumps({"jobs": dag_trail.jobs, "sources": dag_trail.sources,
                                       "raw_dir": dag_trail.raw_dir, "results_dir": dag_trail.results_dir}))
