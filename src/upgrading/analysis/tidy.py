@@ -50,7 +50,8 @@ def model_meta(family: dict, m: dict) -> dict:
     return {
         "family": family["id"], "model": m["id"], "depvar": m["outcome"],
         "fixed_effects": "+".join(m["fixed_effects"]), "vcov": vcov_label(m),
-        "estimator": m["estimator"], "sample": m["sample"] or "all",
+        # An iv block turns the registry's default OLS into two-stage least squares.
+        "estimator": "2sls" if m["iv"] else m["estimator"], "sample": m["sample"] or "all",
         "label": m["label"] or m["id"], "table": m["table"] or "", "figure": m["figure"] or "",
     }
 
