@@ -20,8 +20,15 @@ from upgrading.exhibits.latex import escape, fmt_float, fmt_int, is_missing, min
 
 # Conventional thresholds; the note under every table states them and the test behind them.
 STAR_LEVELS: tuple[tuple[float, str], ...] = ((0.01, "***"), (0.05, "**"), (0.10, "*"))
-STAR_NOTE = (r"Stars: $p$-value of the $t$ test with the standard errors in parentheses (not the "
-             r"bootstrap), $^{*}\,p<0.10$, $^{**}\,p<0.05$, $^{***}\,p<0.01$")
+STAR_THRESHOLDS = r"$^{*}\,p<0.10$, $^{**}\,p<0.05$, $^{***}\,p<0.01$"
+# Stars follow the p-value the table reports as its inference: the wild bootstrap's where the
+# brackets hold one, else the t test with the standard errors in parentheses.
+STAR_NOTE_T = r"Stars: $p$-value of the $t$ test with the standard errors in parentheses, " + STAR_THRESHOLDS
+STAR_NOTE_WILD = r"Stars: wild bootstrap $p$-value in brackets, " + STAR_THRESHOLDS
+STAR_NOTE_MIXED = (r"Stars: wild bootstrap $p$-value in brackets where one is shown, else the $p$-value of "
+                   r"the $t$ test with the standard errors in parentheses, " + STAR_THRESHOLDS)
+# Bracket cell of a column whose model has no bootstrap while other columns of the table do.
+NO_WILD = "[n.a.]"
 
 TIDY_COLUMNS = ["family", "model", "term", "estimate", "std_error", "p_value", "nobs",
                 "fixed_effects", "vcov", "depvar"]
@@ -181,6 +188,10 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
                 if t not in terms and t not in spec.drop:
                     terms.append(t)
 
+    # Columns whose model has a wild bootstrap; the others get "n.a." in the brackets.
+    wild_cols = [i for i, rows in enumerate(per_col)
+                 if "p_value_wild" in rows.columns and rows["p_value_wild"].notna().any()]
+    star_basis: set[str] = set()  # which p-values the printed stars follow
     grid: list[dict] = []
     numbers = [f"({i})" for i in range(1, len(spec.columns) + 1)]
     grid.append({"kind": "header", "label": "", "cells": numbers})
@@ -202,7 +213,9 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
                 se.append("")
                 continue
             r = hit.iloc[0]
-            mark = stars(r["p_value"])
+            p_wild = r["p_value_wild"] if "p_value_wild" in hit.columns else None
+            mark = stars(r["p_value"] if is_missing(p_wild) else p_wild)
+            star_basis.add("t" if is_missing(p_wild) else "wild")
             coef.append(minus(fmt_float(r["estimate"], spec.digits)) + (f"$^{{{mark}}}$" if mark else ""))
             se.append(f"({fmt_float(r['std_error'], spec.digits)})" if not is_missing(r["std_error"]) else "")
         grid.append({"kind": "coef", "label": term_label(term, labels), "cells": coef, "term": term})
@@ -210,15 +223,18 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
         # Extra inference rows only where some model reports them (wild bootstrap, probit AMEs).
         for column, (left, right) in (("p_value_wild", ("[", "]")), ("marginal_effect", ("\\{", "\\}"))):
             cells = []
-            for rows in per_col:
+            for i, rows in enumerate(per_col):
                 hit = rows[rows["term"].astype(str) == term]
                 v = hit[column].iloc[0] if column in hit.columns and len(hit) else None
+                if column == "p_value_wild" and wild_cols and i not in wild_cols and len(hit):
+                    cells.append(NO_WILD)
+                    continue
                 if not is_missing(v) and column == "p_value_wild" and float(v) < 10 ** -spec.digits:
                     text = rf"\ensuremath{{<}}{10 ** -spec.digits:.{spec.digits}f}"  # never a p-value of 0.000
                 else:
                     text = minus(fmt_float(v, spec.digits))
                 cells.append("" if is_missing(v) else f"{left}{text}{right}")
-            if any(cells):
+            if any(c and c != NO_WILD for c in cells):
                 grid.append({"kind": "se", "label": "", "cells": cells, "term": term, "extra": column})
         cells = []
         for rows in per_col:
@@ -264,16 +280,25 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
     vcov_text = vcov_notes(per_col, labels)
     if vcov_text:
         notes.append(vcov_text)
+    if any(r["kind"] == "stat" and r["label"] == "Clusters" for r in grid):
+        notes.append(clusters_note(per_col, labels))
     extras = {r.get("extra") for r in grid}
     if "p_value_wild" in extras or "ci_wild" in extras:
         notes.append(_wild_note(per_col, extras))
+        no_wild = [i for i in range(len(per_col)) if i not in wild_cols]
+        if no_wild:
+            notes.append(f"n.a.\\ in {_columns_phrase(no_wild)}: the registry requests no bootstrap "
+                         "for " + ("this model" if len(no_wild) == 1 else "these models")
+                         + "; " + ("its" if len(no_wild) == 1 else "their") + " stars follow the $t$ test.")
     if any(_first(rows, "first_stage_f") is not None for rows in per_col):
         notes.append("First-stage $F$: squared cluster-robust $t$ of the instrument (with one instrument, "
                      "the Kleibergen--Paap and effective $F$); the Anderson--Rubin set is robust to a weak "
                      "instrument.")
     if "marginal_effect" in extras:
         notes.append("Average marginal effects in braces.")
-    notes.append(STAR_NOTE + ".")
+    wild_shown = "p_value_wild" in extras
+    notes.append((STAR_NOTE_T if not wild_shown or star_basis == {"t"} else
+                  STAR_NOTE_WILD if star_basis == {"wild"} else STAR_NOTE_MIXED) + ".")
     notes += sample_notes(per_col, spec)
     notes += dropped_notes(per_col, spec)
     if spec.notes:
@@ -310,6 +335,21 @@ def vcov_notes(per_col: list[pd.DataFrame], labels: dict[str, str]) -> str:
         return f"Standard errors in parentheses, {vcov_note(next(iter(groups)), labels)}."
     return "Standard errors in parentheses: " + "; ".join(
         f"{vcov_note(v, labels)} in {_columns_phrase(idx)}" for v, idx in groups.items()) + "."
+
+
+def clusters_note(per_col: list[pd.DataFrame], labels: dict[str, str]) -> str:
+    """What the Clusters row counts; for multiway clustering, which dimension's count it shows."""
+    multi: dict[str, list[int]] = {}
+    for i, rows in enumerate(per_col):
+        kind, _, rest = str(_first(rows, "vcov") or "").partition(":")
+        vars_ = [v for v in re.split(r"[+,]", rest) if v]
+        if kind.upper().startswith("CRV") and len(vars_) > 1:
+            multi.setdefault(" and ".join(_lower_first(fe_label(v, labels)) for v in vars_), []).append(i)
+    note = "Clusters: groups of the clustering variable of the standard errors"
+    for who, idx in multi.items():
+        note += (f"; with two-way clustering by {who} in {_columns_phrase(idx)}, the count of the "
+                 "smaller dimension, which sets the degrees of freedom of the $t$ test (as in fixest)")
+    return note + "."
 
 
 def sample_notes(per_col: list[pd.DataFrame], spec: TableSpec) -> list[str]:
