@@ -279,3 +279,20 @@ def test_clusters_row_explained_for_two_way_clustering(baseline_est):
     text = " ".join(tables.build(est, _spec(["firm_year", "city_ind_year"]))[1])
     assert "Clusters: groups of the clustering variable of the standard errors; with two-way clustering " \
            "by industry and year in column (2), the count of the smaller dimension" in text
+
+
+def test_long_headers_are_stacked_in_the_latex_only():
+    assert tables.stack("TFP (ACF)", 14) == "TFP (ACF)"
+    assert tables.stack(r"Industry \ensuremath{\times} year clusters", 14) == (
+        r"\begin{tabular}[t]{@{}c@{}}Industry \ensuremath{\times} \\ year clusters\end{tabular}")
+
+
+def test_wide_table_in_footnote_size_with_stacked_labels_and_year_dashes(baseline_est):
+    cols = [tables.Column("baseline", "firm_year", header="1998-2001")] + \
+        [tables.Column("baseline", "firm_year", header="Industry \u00d7 year clusters")] * 6
+    spec = tables.TableSpec(id="wide", title="Wide", columns=cols, labels=LABELS)
+    tex, csv = tables.render(baseline_est, spec)
+    assert r"\footnotesize" in tex.split(r"\caption")[0]
+    assert "1998--2001" in tex and "1998\u20132001" in set(csv["(1)"])
+    assert r"\begin{tabular}[t]{@{}c@{}}Industry" in tex  # long header stacked
+    assert r"\begin{tabular}" not in "".join(csv.astype(str).to_numpy().ravel())

@@ -36,6 +36,11 @@ TIDY_COLUMNS = ["family", "model", "term", "estimate", "std_error", "p_value", "
 LIKELIHOOD_ESTIMATORS = {"probit", "logit"}
 # A table wider than this many model columns is scaled to the text width.
 MAX_NATURAL_COLUMNS = 6
+# Printed characters per line of a column header (model label, dependent variable), and of a
+# row label of a wide table, whose lines after the first are indented.
+HEADER_WIDTH = 14
+WIDE_HEADER_WIDTH = 10
+WIDE_LABEL_WIDTH = 28
 
 
 def stars(p) -> str:
@@ -200,7 +205,8 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
                  "cells": [_label(d, labels) for d in depvars]})
     # Model labels, except where they only repeat the dependent variable's label.
     dep_cells = [_label(d, labels) for d in depvars]
-    headers = ["" if escape(c.header) == dep else escape(c.header) for c, dep in zip(spec.columns, dep_cells)]
+    headers = ["" if escape(c.header) == dep else year_ranges(escape(c.header))
+               for c, dep in zip(spec.columns, dep_cells)]
     if any(headers):
         grid.append({"kind": "header", "label": "", "cells": headers})
 
@@ -414,10 +420,37 @@ def _wild_note(per_col: list[pd.DataFrame], extras: set) -> str:
     return note + "."
 
 
+def _visible(cell: str) -> int:
+    """Approximate printed length of a LaTeX cell: commands count one character, braces none."""
+    return len(re.sub(r"[{}$]", "", re.sub(r"\\[A-Za-z]+", "x", cell)))
+
+
+def stack(cell: str, width: int, align: str = "c") -> str:
+    """A cell broken at spaces into lines of about `width` printed characters (a nested
+    tabular), so a long label widens its column no more than that; left-aligned lines after
+    the first are indented."""
+    if _visible(cell) <= width:
+        return cell
+    lines: list[str] = []
+    for word in cell.split(" "):
+        if lines and _visible(lines[-1] + " " + word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    sep = r" \\ \quad " if align == "l" else r" \\ "
+    return rf"\begin{{tabular}}[t]{{@{{}}{align}@{{}}}}" + sep.join(lines) + r"\end{tabular}"
+
+
+def year_ranges(text: str) -> str:
+    """'1998-2001' -> '1998--2001': an en dash between years in a LaTeX cell."""
+    return re.sub(r"(?<![\d-])(\d{4})-(\d{4})(?![\d-])", r"\1--\2", text)
+
+
 def render_latex(grid: list[dict], notes: list[str], spec: TableSpec) -> str:
     ncol = len(spec.columns)
-    # Wide tables go on a landscape page (rotating's sidewaystable); any table still wider
-    # than the text is scaled down, never up (adjustbox's max width).
+    # Wide tables go on a landscape page (rotating's sidewaystable) in footnote size with their
+    # headers stacked in narrow lines; a table still wider than the text is scaled down, never
+    # up (adjustbox's max width).
     wide = ncol > MAX_NATURAL_COLUMNS
     env = "sidewaystable" if wide else "table"
     lines = [
@@ -425,7 +458,7 @@ def render_latex(grid: list[dict], notes: list[str], spec: TableSpec) -> str:
         "% Needs the packages booktabs, adjustbox and rotating.",
         rf"\begin{{{env}}}" + ("" if wide else "[!htbp]"),
         r"\centering",
-        r"\small",
+        r"\footnotesize\setlength{\tabcolsep}{3.5pt}" if wide else r"\small",
         rf"\caption{{{escape(spec.title)}}}",
         rf"\label{{tab:{spec.id}}}",
         r"\begin{adjustbox}{max width=\linewidth}",
@@ -439,7 +472,10 @@ def render_latex(grid: list[dict], notes: list[str], spec: TableSpec) -> str:
             lines.append(r"\midrule")
         elif kind == "stat" and previous == "fe":
             lines.append(r"\midrule")
-        lines.append(" & ".join([row["label"]] + row["cells"]) + r" \\")
+        cells = [stack(c, WIDE_HEADER_WIDTH if wide else HEADER_WIDTH) for c in row["cells"]] \
+            if kind == "header" else row["cells"]
+        label = stack(row["label"], WIDE_LABEL_WIDTH, "l") if wide else row["label"]
+        lines.append(" & ".join([label] + cells) + r" \\")
         previous = kind
     lines.append(r"\bottomrule")
     lines.append(r"\end{tabular}")
@@ -462,7 +498,7 @@ def _plain(text: str) -> str:
     text = text.replace(r"\textgreater{}", ">").replace("\\ ", " ").replace(r"\ensuremath{<}", "<")
     text = re.sub(r"\\([&%$#_{}])", r"\1", text)
     text = text.replace(r"$\langle$", "[").replace(r"$\rangle$", "]").replace(r"$\infty$", "inf")
-    text = text.replace(r"$\cup$", "U")
+    text = text.replace(r"$\cup$", "U").replace("--", "\u2013")
     text = text.replace("$R^2$", "R2").replace("$", "")
     text = re.sub(r"\(\$?t-(\d+)\$?\)", r"(t-\1)", text)
     return text
