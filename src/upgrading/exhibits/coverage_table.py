@@ -35,8 +35,13 @@ def _cell(p, se, draws) -> str:
     n = int(draws)
     if round(float(p) * n) in (0, n):
         lo, hi = exact_interval(float(p), n)
-        return f"{fmt_float(p, 2)} [{fmt_float(lo, 2)}, {fmt_float(hi, 2)}]"
-    return f"{fmt_float(p, 2)} ({fmt_float(se, 2)})"
+        return _two_lines(fmt_float(p, 2), f"[{fmt_float(lo, 2)}, {fmt_float(hi, 2)}]")
+    return _two_lines(fmt_float(p, 2), f"({fmt_float(se, 2)})")
+
+
+def _two_lines(share: str, spread: str) -> str:
+    """The share above its Monte Carlo standard error (or exact interval): narrow columns."""
+    return rf"\begin{{tabular}}[t]{{@{{}}c@{{}}}}{share} \\ {spread}\end{{tabular}}"
 
 
 def _model(family: str, model: str, labels: dict[str, str]) -> str:
@@ -62,7 +67,10 @@ def render(cov: pd.DataFrame, labels: dict[str, str] | None = None) -> str:
         r"and wild cluster bootstrap}",
         r"\label{tab:coverage}",
         r"\begin{adjustbox}{max width=\linewidth}",
-        r"\begin{tabular}{llrrccc}",
+        # Model and term wrap in their own columns, so the table fits in small print unscaled.
+        r"\setlength{\tabcolsep}{4pt}",
+        r"\begin{tabular}{>{\raggedright\arraybackslash}p{0.24\linewidth}"
+        r">{\raggedright\arraybackslash}p{0.15\linewidth}rrccc}",
         r"\toprule",
         r"Model & Term & Estimand & Bias & " + " & ".join(name for _, name in KINDS) + r" \\",
     ]
