@@ -132,7 +132,7 @@ def test_spec_curve_draws_identical_specifications_once():
     fig, data = figures.spec_curve(est, "backward", "Backward")
     assert len(data) == 2
     assert data.loc[data["model"] == "firm_year", "same_as"].item() == "robustness/tfp_acf; grid/g1"
-    assert "2 distinct specifications of 4 registry models" in fig.axes[1].get_xlabel()
+    assert "(2 distinct of 4 registry models)" in fig.axes[1].get_xlabel()
     marks = fig.axes[1].collections[0].get_offsets()
     assert len(marks) == 4  # firm_year in baseline, robustness and grid; city in robustness
 
@@ -150,3 +150,12 @@ def test_smile_curve_fits_the_page_and_uses_an_en_dash(analysis):
     fig, data = figures.smile_curve(analysis)
     assert fig.get_size_inches()[1] <= 7.4
     assert any("17\u201319" in str(g) for g in data["group"].dropna())
+
+
+def test_spec_curve_keeps_models_that_only_share_the_formula():
+    """2SLS and OLS with the same terms (the tidy file has no IV flag) stay two specifications."""
+    rows = [{"family": fam, "model": "m", "term": "backward", "estimate": b, "std_error": 0.1, "depvar": "tfp_acf",
+             "fixed_effects": "firm_id+year", "vcov": "CRV1:industry2", "sample": "domestic", "nobs": 100}
+            for fam, b in (("hmt_vs_other", 1.27), ("policy_iv", 0.95))]
+    _, data = figures.spec_curve(pd.DataFrame(rows), "backward", "Backward")
+    assert len(data) == 2 and (data["same_as"] == "").all()

@@ -354,7 +354,7 @@ def clip_limits(estimates: np.ndarray, low: np.ndarray, high: np.ndarray, widen:
 
 
 # What makes two registry models the same specification: outcome, regressors, fixed effects,
-# standard errors, sample and estimator (and, as a check, the firm-years used).
+# standard errors, sample and estimator (and, as checks, the firm-years used and the estimates).
 SPEC_IDENTITY = ["depvar", "fixed_effects", "vcov", "sample"]
 SPEC_IDENTITY_OPTIONAL = ["estimator", "nobs"]
 
@@ -372,7 +372,10 @@ def distinct_specs(est: pd.DataFrame) -> dict[tuple[str, str], list[tuple[str, s
     cols = SPEC_IDENTITY + [c for c in SPEC_IDENTITY_OPTIONAL if c in est.columns]
     groups: dict[tuple, list[tuple[str, str]]] = {}
     for (fam, mod), rows in est.groupby([est["family"].astype(str), est["model"].astype(str)], sort=False):
-        key = tuple(str(rows[c].iloc[0]) for c in cols) + (tuple(sorted(rows["term"].astype(str))),)
+        # The estimates themselves too: the tidy file marks a 2SLS model only by its first-stage
+        # columns, and a model that merely shares the formula is not the same specification.
+        coefs = tuple(sorted(zip(rows["term"].astype(str), np.round(rows["estimate"].to_numpy(dtype=float), 6))))
+        key = tuple(str(rows[c].iloc[0]) for c in cols) + (coefs,)
         groups.setdefault(key, []).append((fam, mod))
     first = {members[0]: members for members in groups.values()}
     return {m: first[m] for m in models if m in first}
@@ -423,8 +426,8 @@ def spec_curve(est: pd.DataFrame, term: str, label: str, family_titles: dict[str
                         fontsize=6.5, linespacing=0.9)
     ax2.set_ylim(-0.5, len(fams) - 0.5)
     ax2.invert_yaxis()
-    repeated = f" of {n_models} registry models; a repeated one is marked in each family" if n_models > len(sub) else ""
-    ax2.set_xlabel(f"Specification, sorted by estimate ({len(sub)} distinct specifications{repeated})")
+    repeated = f" of {n_models} registry models" if n_models > len(sub) else ""
+    ax2.set_xlabel(f"Specification, sorted by estimate ({len(sub)} distinct{repeated})")
     ax2.grid(False)
     fig.tight_layout()
     data = _interval_rows(sub)
