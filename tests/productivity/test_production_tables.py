@@ -37,14 +37,24 @@ def test_search_table_lists_every_structural_row():
     assert len(csv) == 2 and "0.4000/0.3000; 0.9500/0.0200" in tex and r"$^{\dagger}$" in tex
     # the criterion in math notation, never "1.0e-30"; a constant Band column is a sentence of the note
     assert r"$1.0 \times 10^{-30}$" in tex and "e-30" not in tex
-    assert "Band" not in tex and "In every industry and method another solution lies within" in tex
+    assert "Band" not in tex and "In every industry another solution of ACF lies within" in tex
 
 
 def test_search_table_keeps_band_when_it_varies():
     f = frame()
     f.loc[(f.industry == 14) & (f.method == "acf"), "second_root_in_band"] = False
     tex, _ = search_table(f)
-    assert "& Band &" in tex and "Band says whether" in tex
+    assert "& Band &" in tex and "Band: whether" in tex
+
+
+def test_search_table_states_a_band_constant_within_each_method():
+    f = frame()
+    f.loc[f.industry == 14, "method"] = "lp"
+    f.loc[f.method == "lp", "second_root_in_band"] = False
+    tex, _ = search_table(f, 1e-6)
+    assert "& Band &" not in tex
+    assert (r"In every industry another solution of ACF and no other solution of LP lies within the "
+            r"criterion band ($1.0 \times 10^{-6}$ of the chosen solution's criterion)") in tex
 
 
 def test_excluded_industry_is_marked_not_printed():

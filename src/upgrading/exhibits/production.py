@@ -104,14 +104,26 @@ def elasticity_table(el: pd.DataFrame, truth: dict | None, tfp_method: str) -> t
     return tex, pd.DataFrame(rows)
 
 
-def search_table(el: pd.DataFrame) -> tuple[str, pd.DataFrame]:
+def band_sentence(searched: pd.DataFrame, band: float | None) -> tuple[bool, str]:
+    """(show the Band column?, the note's sentence on it). A column that says the same in every
+    row of a method is one sentence of the note instead."""
+    which = f" ({sci(band)} of the chosen solution's criterion)" if band is not None else ""
+    in_band = searched["second_root_in_band"].astype(str) == "True"
+    by_method = {m: set(in_band[searched["method"] == m]) for m in dict.fromkeys(searched["method"])}
+    if any(len(v) > 1 for v in by_method.values()):
+        return True, f"Band: whether another solution lies within the criterion band{which}."
+    parts = [("another" if True in v else "no other") + f" solution of {m.upper()}" for m, v in by_method.items()]
+    if not parts:
+        return False, ""
+    return False, ("In every industry " + " and ".join(parts)
+                   + f" lies within the criterion band{which} of the chosen one.")
+
+
+def search_table(el: pd.DataFrame, band: float | None = None) -> tuple[str, pd.DataFrame]:
     structural = el[el["method"].isin(["lp", "acf"])].copy()
     # The order of the elasticities in each solution, as the estimator writes them.
     elasticities = "/".join(rf"$\beta_{{{escape(x)}}}$" for x in inputs_of(el))
-    searched = structural[structural["status"] != "too_few_obs"]
-    in_band = searched["second_root_in_band"].astype(str) == "True"
-    # A column that says the same in every row is stated once in the note instead.
-    show_band = bool(in_band.any() and not in_band.all())
+    show_band, band_note = band_sentence(structural[structural["status"] != "too_few_obs"], band)
     lines = []
     for _, r in structural.iterrows():
         if r["status"] == "too_few_obs":
@@ -126,13 +138,6 @@ def search_table(el: pd.DataFrame) -> tuple[str, pd.DataFrame]:
                 r" $^{\dagger}$" if str(r["status"]).startswith("fallback")
                 else MARKS.get(str(r["status"]), ""))]
         lines.append(" & ".join(cells) + r" \\")
-    if show_band:
-        band = "Band says whether another solution lies within the criterion band."
-    elif len(searched):
-        band = ("In every industry and method " + ("another" if in_band.all() else "no other")
-                + " solution lies within the criterion band.")
-    else:
-        band = ""
     note = (r"Starts: a seeded Sobol set of elasticities plus the OLS, within and fixed "
             r"(0.4, 0.3) starts. Converged: ACF, the largest standardised moment below the root "
             r"tolerance; LP, the gradient of the mean squared residual below its tolerance. "
@@ -140,7 +145,7 @@ def search_table(el: pd.DataFrame) -> tuple[str, pd.DataFrame]:
             r"Criterion: its value at the chosen solution. "
             rf"Solutions found: those solutions, each as {elasticities}, the chosen one first; "
             r"ACF's exact roots tie on the criterion, so the admissible root nearest "
-            rf"LP's first-stage labour elasticity is chosen. {band} $^{{\dagger}}$: no admissible solution; "
+            rf"LP's first-stage labour elasticity is chosen. {band_note} $^{{\dagger}}$: no admissible solution; "
             r"the declared fallback is used (Table~\ref{tab:production_elasticities}).")
     head = ("Industry & Method & Starts & Converged & Distinct & Criterion & "
             + ("Band & " if show_band else "") + r"Solutions found \\")
@@ -158,8 +163,13 @@ def main(argv: list[str]) -> int:
     p.add_argument("--elasticities", required=True)
     p.add_argument("--truth", help="truth/parameters.json of the synthetic world (key production)")
     p.add_argument("--tfp-method", required=True, help="measures.tfp_method")
+    p.add_argument("--settings", help="results/settings/productivity.json (the criterion band for the notes)")
     p.add_argument("--outdir", required=True)
     args = p.parse_args(argv)
+    band = None
+    if args.settings:
+        with open(args.settings, encoding="utf-8") as fh:
+            band = float(json.load(fh)["criterion_band"])
     el = pd.read_csv(args.elasticities)
     truth = None
     if args.truth:
@@ -167,7 +177,7 @@ def main(argv: list[str]) -> int:
             truth = json.load(fh)["production"]
     tex, csv = elasticity_table(el, truth, args.tfp_method)
     _write(tex, csv, f"{args.outdir}/production_elasticities")
-    tex, csv = search_table(el)
+    tex, csv = search_table(el, band)
     _write(tex, csv, f"{args.outdir}/production_search")
     return 0
 
