@@ -38,7 +38,7 @@ LIKELIHOOD_ESTIMATORS = {"probit", "logit"}
 MAX_NATURAL_COLUMNS = 6
 # Printed characters per line of a column header (model label, dependent variable), and of a
 # row label of a wide table, whose lines after the first are indented.
-HEADER_WIDTH = 14
+HEADER_WIDTH = 20
 WIDE_HEADER_WIDTH = 10
 WIDE_LABEL_WIDTH = 28
 
