@@ -41,7 +41,8 @@ def _cell(p, se, draws) -> str:
 
 def _two_lines(share: str, spread: str) -> str:
     """The share above its Monte Carlo standard error (or exact interval): narrow columns."""
-    return rf"\begin{{tabular}}[t]{{@{{}}c@{{}}}}{share} \\ {spread}\end{{tabular}}"
+    # The braces keep "\\ [" from reading the interval as the line break's optional length.
+    return rf"\begin{{tabular}}[t]{{@{{}}c@{{}}}}{share} \\ {{{spread}}}\end{{tabular}}"
 
 
 def _model(family: str, model: str, labels: dict[str, str]) -> str:

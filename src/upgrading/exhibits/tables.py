@@ -438,6 +438,7 @@ def stack(cell: str, width: int, align: str = "c") -> str:
         else:
             lines.append(word)
     sep = r" \\ \quad " if align == "l" else r" \\ "
+    lines = [("{}" + line) if line.startswith("[") else line for line in lines]  # not \\'s [length]
     return rf"\begin{{tabular}}[t]{{@{{}}{align}@{{}}}}" + sep.join(lines) + r"\end{tabular}"
 
 
