@@ -296,3 +296,9 @@ def test_wide_table_in_footnote_size_with_stacked_labels_and_year_dashes(baselin
     assert "1998--2001" in tex and "1998\u20132001" in set(csv["(1)"])
     assert r"\begin{tabular}[t]{@{}c@{}}Industry" in tex  # long header stacked
     assert r"\begin{tabular}" not in "".join(csv.astype(str).to_numpy().ravel())
+
+
+def test_a_single_bootstrap_column_is_named_not_marked_elsewhere(baseline_est):
+    tex, _ = tables.render(baseline_est, _spec(["firm_year", "firm_cityyear", "city_ind_year"]))
+    assert "[n.a.]" not in tex
+    assert "The bootstrap is computed for column (3) only" in tex

@@ -193,9 +193,11 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
                 if t not in terms and t not in spec.drop:
                     terms.append(t)
 
-    # Columns whose model has a wild bootstrap; the others get "n.a." in the brackets.
+    # Columns whose model has a wild bootstrap. Where most columns have one, the others get
+    # "n.a." in the brackets; where few do (a robustness column), the note names them instead.
     wild_cols = [i for i, rows in enumerate(per_col)
                  if "p_value_wild" in rows.columns and rows["p_value_wild"].notna().any()]
+    mark_no_wild = 2 * len(wild_cols) >= len(per_col)
     star_basis: set[str] = set()  # which p-values the printed stars follow
     grid: list[dict] = []
     numbers = [f"({i})" for i in range(1, len(spec.columns) + 1)]
@@ -232,7 +234,7 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
             for i, rows in enumerate(per_col):
                 hit = rows[rows["term"].astype(str) == term]
                 v = hit[column].iloc[0] if column in hit.columns and len(hit) else None
-                if column == "p_value_wild" and wild_cols and i not in wild_cols and len(hit):
+                if column == "p_value_wild" and wild_cols and mark_no_wild and i not in wild_cols and len(hit):
                     cells.append(NO_WILD)
                     continue
                 if not is_missing(v) and column == "p_value_wild" and float(v) < 10 ** -spec.digits:
@@ -292,7 +294,10 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
     if "p_value_wild" in extras or "ci_wild" in extras:
         notes.append(_wild_note(per_col, extras))
         no_wild = [i for i in range(len(per_col)) if i not in wild_cols]
-        if no_wild:
+        if no_wild and not mark_no_wild:
+            notes.append(f"The bootstrap is computed for {_columns_phrase(wild_cols)} only; the stars of the "
+                         "other columns follow the $t$ test.")
+        elif no_wild:
             notes.append(f"n.a.\\ in {_columns_phrase(no_wild)}: the registry requests no bootstrap "
                          "for " + ("this model" if len(no_wild) == 1 else "these models")
                          + "; " + ("its" if len(no_wild) == 1 else "their") + " stars follow the $t$ test.")
