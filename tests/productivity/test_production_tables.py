@@ -37,7 +37,7 @@ def test_search_table_lists_every_structural_row():
     assert len(csv) == 2 and "0.4000/0.3000; 0.9500/0.0200" in tex and r"$^{\dagger}$" in tex
     # the criterion in math notation, never "1.0e-30"; a constant Band column is a sentence of the note
     assert r"$1.0 \times 10^{-30}$" in tex and "e-30" not in tex
-    assert "Band" not in tex and "In every industry another solution of ACF lies within" in tex
+    assert "Band" not in tex and "ACF: in every industry another solution lies within" in tex
 
 
 def test_search_table_keeps_band_when_it_varies():
@@ -53,8 +53,9 @@ def test_search_table_states_a_band_constant_within_each_method():
     f.loc[f.method == "lp", "second_root_in_band"] = False
     tex, _ = search_table(f, 1e-6)
     assert "& Band &" not in tex
-    assert (r"In every industry another solution of ACF and no other solution of LP lies within the "
-            r"criterion band ($1.0 \times 10^{-6}$ of the chosen solution's criterion)") in tex
+    assert (r"ACF: in every industry another solution lies within the criterion band ($1.0 \times 10^{-6}$) "
+            r"of the chosen one. LP: in no industry does another solution lie within the criterion band of "
+            r"the chosen one.") in tex
 
 
 def test_excluded_industry_is_marked_not_printed():

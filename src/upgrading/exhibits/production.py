@@ -107,16 +107,17 @@ def elasticity_table(el: pd.DataFrame, truth: dict | None, tfp_method: str) -> t
 def band_sentence(searched: pd.DataFrame, band: float | None) -> tuple[bool, str]:
     """(show the Band column?, the note's sentence on it). A column that says the same in every
     row of a method is one sentence of the note instead."""
-    which = f" ({sci(band)} of the chosen solution's criterion)" if band is not None else ""
+    which = f" ({sci(band)})" if band is not None else ""
     in_band = searched["second_root_in_band"].astype(str) == "True"
     by_method = {m: set(in_band[searched["method"] == m]) for m in dict.fromkeys(searched["method"])}
     if any(len(v) > 1 for v in by_method.values()):
-        return True, f"Band: whether another solution lies within the criterion band{which}."
-    parts = [("another" if True in v else "no other") + f" solution of {m.upper()}" for m, v in by_method.items()]
-    if not parts:
-        return False, ""
-    return False, ("In every industry " + " and ".join(parts)
-                   + f" lies within the criterion band{which} of the chosen one.")
+        return True, f"Band: whether another solution lies within the criterion band{which} of the chosen one."
+    sentences = []
+    for m, v in by_method.items():
+        band_text = f"the criterion band{which if not sentences else ''} of the chosen one"
+        sentences.append(f"{m.upper()}: in every industry another solution lies within {band_text}." if True in v
+                         else f"{m.upper()}: in no industry does another solution lie within {band_text}.")
+    return False, " ".join(sentences)
 
 
 def search_table(el: pd.DataFrame, band: float | None = None) -> tuple[str, pd.DataFrame]:
