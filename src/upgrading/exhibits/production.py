@@ -112,7 +112,7 @@ def band_sentence(searched: pd.DataFrame, band: float | None) -> tuple[bool, str
     by_method = {m: set(in_band[searched["method"] == m]) for m in dict.fromkeys(searched["method"])}
     if any(len(v) > 1 for v in by_method.values()):
         return True, f"Band: whether another solution lies within the criterion band{which} of the chosen one."
-    sentences = []
+    sentences: list[str] = []
     for m, v in by_method.items():
         band_text = f"the criterion band{which if not sentences else ''} of the chosen one"
         sentences.append(f"{m.upper()}: in every industry another solution lies within {band_text}." if True in v
