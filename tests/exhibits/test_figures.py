@@ -117,3 +117,45 @@ def test_spec_curve_clips_a_wide_interval_and_says_so():
     assert lo < 0.0 < hi
     assert dict(zip(data["model"], data["clipped"])) == {"a": False, "b": False, "c": False, "d": False, "e": True}
     assert any("cut at the axis" in t.get_text() for t in fig.axes[0].get_legend().get_texts())
+
+
+def test_spec_curve_draws_identical_specifications_once():
+    """A model two families repeat (same outcome, terms, effects, vcov, sample) is one point, marked in both."""
+    base = {"depvar": "tfp_acf", "vcov": "CRV1:industry2", "sample": "domestic", "nobs": 100}
+    rows = []
+    for fam, mod, fe, b in [("baseline", "firm_year", "firm_id+year", 0.30), ("robustness", "tfp_acf", "firm_id+year", 0.30),
+                            ("robustness", "city", "firm_id+city^year", 0.20), ("grid", "g1", "firm_id+year", 0.30)]:
+        for term, est in (("backward", b), ("forward", 0.1)):
+            rows.append(base | {"family": fam, "model": mod, "term": term, "estimate": est, "std_error": 0.05,
+                                "fixed_effects": fe})
+    est = pd.DataFrame(rows)
+    fig, data = figures.spec_curve(est, "backward", "Backward")
+    assert len(data) == 2
+    assert data.loc[data["model"] == "firm_year", "same_as"].item() == "robustness/tfp_acf; grid/g1"
+    assert "(2 distinct of 4 registry models)" in fig.axes[1].get_xlabel()
+    marks = fig.axes[1].collections[0].get_offsets()
+    assert len(marks) == 4  # firm_year in baseline, robustness and grid; city in robustness
+
+
+def test_clusters_grey_where_no_firms_and_scale_centred_on_one(analysis):
+    fig, data = figures.clusters(analysis, 5)
+    im = fig.axes[0].images[0]
+    lo, hi = im.get_clim()
+    assert lo == -hi == -np.log2(figures.LQ_CLIP)  # LQ = 1 sits in the middle of the scale
+    assert tuple(im.cmap.get_bad()[:3]) != (1.0, 1.0, 1.0)  # no firms is not the white of LQ = 1
+    assert "grey: no firms" in fig.axes[0].get_title()
+
+
+def test_smile_curve_fits_the_page_and_uses_an_en_dash(analysis):
+    fig, data = figures.smile_curve(analysis)
+    assert fig.get_size_inches()[1] <= 7.4
+    assert any("17\u201319" in str(g) for g in data["group"].dropna())
+
+
+def test_spec_curve_keeps_models_that_only_share_the_formula():
+    """2SLS and OLS with the same terms (the tidy file has no IV flag) stay two specifications."""
+    rows = [{"family": fam, "model": "m", "term": "backward", "estimate": b, "std_error": 0.1, "depvar": "tfp_acf",
+             "fixed_effects": "firm_id+year", "vcov": "CRV1:industry2", "sample": "domestic", "nobs": 100}
+            for fam, b in (("hmt_vs_other", 1.27), ("policy_iv", 0.95))]
+    _, data = figures.spec_curve(pd.DataFrame(rows), "backward", "Backward")
+    assert len(data) == 2 and (data["same_as"] == "").all()

@@ -143,7 +143,10 @@ def test_linking_numbers_read_the_overall_row():
 
 def test_significance_words_name_the_test_and_quote_the_bootstrap():
     words = numbers.significance_words(0.004, "CRV1:industry2", 0.0004)
-    assert words == (r"statistically significant at the 1\,\% level by the CRV1 cluster-robust $t$ test; "
-                     r"wild cluster bootstrap $p\ensuremath{<}0.001$")
+    assert words == (r"statistically significant at the 1\,\% level by the wild cluster bootstrap, "
+                     r"$p\ensuremath{<}0.001$; CRV1 cluster-robust $t$ test $p=0.004$")
+    # the verdict follows the bootstrap, as the tables' stars do, when the two disagree
+    assert numbers.significance_words(0.004, "CRV1:industry2", 0.21).startswith(
+        r"not statistically significant at the 10\,\% level by the wild cluster bootstrap, $p=0.210$")
     assert numbers.significance_words(0.2, "hetero", None) == \
         r"not statistically significant at the 10\,\% level by the $t$ test"

@@ -64,11 +64,12 @@ def test_statistics_rows(baseline_est):
     assert r"$R^2$ & 0.812 & 0.401 \\" in lines
     assert r"Within $R^2$ & 0.104 &  \\" in lines  # no within R2 without firm FE: blank, not 0
     assert r"Mean of dep.\ var. & 1.532 & 1.532 \\" in lines
-    # wild bootstrap p in brackets only for the model that has it, and explained in the notes
-    assert r"&  & [0.004] \\" in lines
+    # wild bootstrap p in brackets for the model that has it, "n.a." for the other, both explained
+    assert r"& [n.a.] & [0.004] \\" in lines
     assert "Wild cluster restricted bootstrap (null imposed): $p$-values of a zero coefficient in brackets." in tex
+    assert r"n.a.\ in column (1): the registry requests no bootstrap for this model" in tex
     assert "Standard errors in parentheses, clustered by industry (CRV1)." in tex
-    assert tables.STAR_NOTE in tex
+    assert tables.STAR_NOTE_MIXED in tex
 
 
 def test_labels_and_title_escaped(baseline_est):
@@ -224,7 +225,7 @@ def test_notes_state_the_standard_errors_of_every_column(baseline_est):
     text = " ".join(tables.build(est, _spec(["firm_year", "firm_cityyear", "city_ind_year"]))[1])
     assert ("Standard errors in parentheses: clustered by industry (CRV1) in columns (1) and (2); "
             r"clustered by industry $\times$ year (CRV1) in column (3).") in text
-    assert "Stars: $p$-value of the $t$ test with the standard errors in parentheses (not the bootstrap)" in text
+    assert tables.STAR_NOTE_MIXED in text  # column (3) has a bootstrap p-value, (1) and (2) none
 
 
 def test_columns_phrase_uses_ranges():
@@ -253,3 +254,51 @@ def test_anderson_rubin_set_shown_when_other_terms_hold_empty_strings(baseline_e
     est["ar_set"] = ["(-inf, -16.3] U [-0.7, inf)" if t == "backward" else "" for t in est["term"]]
     tex, _ = tables.render(est, _spec(["firm_year"]))
     assert r"Anderson--Rubin 95\,\% set &" in tex and r"$\cup$" in tex
+
+
+def test_stars_follow_the_bootstrap_p_value_where_the_table_shows_it(baseline_est):
+    """A coefficient significant by CRV1 but not by the WCR p-value in brackets gets no star."""
+    est = baseline_est[baseline_est["model"] == "city_ind_year"].copy()
+    backward = est["term"] == "backward"
+    est.loc[backward, "p_value"] = 0.001
+    est.loc[backward, "p_value_wild"] = 0.30
+    est.loc[~backward, "p_value_wild"] = 0.04
+    tex, csv = tables.render(est, _spec(["city_ind_year"]))
+    row = next(line for line in _lines(tex) if line.startswith("Backward &"))
+    assert "$^{" not in row
+    assert r"[0.300] \\" in _lines(tex)[_lines(tex).index(row) + 2]
+    assert tables.STAR_NOTE_WILD in tex and tables.STAR_NOTE_T not in tex
+    assert csv.loc[csv["term"].eq("horizontal_hmt") & csv["kind"].eq("coef"), "(1)"].iloc[0].endswith("**")
+
+
+def test_clusters_row_explained_for_two_way_clustering(baseline_est):
+    est = baseline_est.copy()
+    two_way = est["model"] == "city_ind_year"
+    est.loc[two_way, "vcov"] = "CRV1:industry2+year"
+    est.loc[two_way, "n_clusters"] = 10
+    text = " ".join(tables.build(est, _spec(["firm_year", "city_ind_year"]))[1])
+    assert "Clusters: groups of the clustering variable of the standard errors; with two-way clustering " \
+           "by industry and year in column (2), the count of the smaller dimension" in text
+
+
+def test_long_headers_are_stacked_in_the_latex_only():
+    assert tables.stack("TFP (ACF)", 14) == "TFP (ACF)"
+    assert tables.stack(r"Industry \ensuremath{\times} year clusters", 14) == (
+        r"\begin{tabular}[t]{@{}c@{}}Industry \ensuremath{\times} \\ year clusters\end{tabular}")
+
+
+def test_wide_table_in_footnote_size_with_stacked_labels_and_year_dashes(baseline_est):
+    cols = [tables.Column("baseline", "firm_year", header="1998-2001")] + \
+        [tables.Column("baseline", "firm_year", header="Industry \u00d7 year clusters")] * 6
+    spec = tables.TableSpec(id="wide", title="Wide", columns=cols, labels=LABELS)
+    tex, csv = tables.render(baseline_est, spec)
+    assert r"\footnotesize" in tex.split(r"\caption")[0]
+    assert "1998--2001" in tex and "1998\u20132001" in set(csv["(1)"])
+    assert r"\begin{tabular}[t]{@{}c@{}}Industry" in tex  # long header stacked
+    assert r"\begin{tabular}" not in "".join(csv.astype(str).to_numpy().ravel())
+
+
+def test_a_single_bootstrap_column_is_named_not_marked_elsewhere(baseline_est):
+    tex, _ = tables.render(baseline_est, _spec(["firm_year", "firm_cityyear", "city_ind_year"]))
+    assert "[n.a.]" not in tex
+    assert "The bootstrap is computed for column (3) only" in tex

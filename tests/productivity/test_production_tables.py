@@ -23,7 +23,9 @@ def frame():
 def test_marks_and_truth():
     tex, csv = elasticity_table(frame(), {"13": {"beta_l": 0.35, "beta_k": 0.3},
                                           "14": {"beta_l": 0.4, "beta_k": 0.3}}, "acf")
-    assert r"0.800$^{\ddagger}$" in tex and r"0.700$^{\dagger}$" in tex
+    # the wrong sign marks the non-positive elasticity only, not its positive neighbour
+    assert r"\ensuremath{-}0.010$^{\ddagger}$" in tex and "0.800$^{" not in tex
+    assert r"0.700$^{\dagger}$" in tex
     assert "TFP used downstream: ACF" in tex and "2 of 6" in tex
     assert csv.loc[csv.industry == 13, "truth_l"].item() == 0.35
     assert csv.loc[csv.industry == 14, "acf_status"].item() == "fallback_fe"
@@ -33,6 +35,27 @@ def test_marks_and_truth():
 def test_search_table_lists_every_structural_row():
     tex, csv = search_table(frame())
     assert len(csv) == 2 and "0.4000/0.3000; 0.9500/0.0200" in tex and r"$^{\dagger}$" in tex
+    # the criterion in math notation, never "1.0e-30"; a constant Band column is a sentence of the note
+    assert r"$1.0 \times 10^{-30}$" in tex and "e-30" not in tex
+    assert "Band" not in tex and "ACF: in every industry another solution lies within" in tex
+
+
+def test_search_table_keeps_band_when_it_varies():
+    f = frame()
+    f.loc[(f.industry == 14) & (f.method == "acf"), "second_root_in_band"] = False
+    tex, _ = search_table(f)
+    assert "& Band &" in tex and "Band: whether" in tex
+
+
+def test_search_table_states_a_band_constant_within_each_method():
+    f = frame()
+    f.loc[f.industry == 14, "method"] = "lp"
+    f.loc[f.method == "lp", "second_root_in_band"] = False
+    tex, _ = search_table(f, 1e-6)
+    assert "& Band &" not in tex
+    assert (r"ACF: in every industry another solution lies within the criterion band ($1.0 \times 10^{-6}$) "
+            r"of the chosen one. LP: in no industry does another solution lie within the criterion band of "
+            r"the chosen one.") in tex
 
 
 def test_excluded_industry_is_marked_not_printed():

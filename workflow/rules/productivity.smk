@@ -36,6 +36,7 @@ rule production_tables:
     input:
         elasticities=f"{PROC}/production_elasticities.csv",
         truth=[f"{RAW}/truth/parameters.json"] if SYNTHETIC else [],
+        settings=settings_file("productivity"),
     output:
         tex=[f"{RESULTS}/tables/production_{t}.tex" for t in ("elasticities", "search")],
         csv=[f"{RESULTS}/tables/production_{t}.csv" for t in ("elasticities", "search")],
@@ -52,4 +53,4 @@ rule production_tables:
         runtime=5,
     shell:
         "upgrading production-tables --elasticities {input.elasticities:q} {params.truth}"
-        " --tfp-method {params.tfp_method} --outdir {params.outdir:q} > {log:q} 2>&1"
+        " --tfp-method {params.tfp_method} --settings {input.settings:q} --outdir {params.outdir:q} > {log:q} 2>&1"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import textwrap
 
+import matplotlib
 import numpy as np
 import pandas as pd
 
@@ -48,8 +49,8 @@ def foreign_presence(analysis: pd.DataFrame, labels: dict[str, str] | None = Non
     fig, (ax1, ax2) = style.figure(height=3.6, ncols=2)
     fig.subplots_adjust(wspace=0.35)
     by_region = _weighted_share(analysis, "foreign_share", "output", ["region", "year"]).unstack("region")
-    _year_lines(ax1, by_region, region_labels, "(a) Foreign share of output, by region",
-                "Output-weighted foreign capital share")
+    _year_lines(ax1, by_region, region_labels, "(a) Foreign share of paid-in capital, by region",
+                "Foreign capital share (output-weighted)")
     counts = analysis.groupby(["year", "ownership"]).size().unstack("ownership").fillna(0)
     shares = counts.div(counts.sum(axis=1), axis=0)
     _year_lines(ax2, shares, ownership_labels,
@@ -92,7 +93,9 @@ def smile_curve(analysis: pd.DataFrame, industry_names: dict[int, str] | None = 
     industry_names = industry_names or {}
     df = analysis[np.isfinite(analysis["va_ratio"])]
     n_ind = df["industry2"].nunique()
-    fig, (ax1, ax2) = style.figure(height=max(4.2, 0.26 * n_ind + 1.0), ncols=2,
+    # 0.2 in per industry: two lines of a wrapped name at 6.5 pt, and the whole figure with its
+    # caption within the text height (about 7 in for the 29 two-digit industries).
+    fig, (ax1, ax2) = style.figure(height=max(4.2, 0.2 * n_ind + 1.2), ncols=2,
                                    gridspec_kw={"width_ratios": [1.2, 1]})
     dom = df["domestic"].astype(bool)
     by_ind = pd.DataFrame({
@@ -104,14 +107,15 @@ def smile_curve(analysis: pd.DataFrame, industry_names: dict[int, str] | None = 
     ax1.scatter(by_ind["Foreign-invested"], y, s=12, marker="D", label="Foreign-invested", zorder=3)
     ax1.set_yticks(y)
     ax1.set_yticklabels([_wrap(f"{int(i)} {industry_names.get(int(i), '')}".strip(), 40)
-                         for i in by_ind.index], fontsize=5.5, linespacing=0.95)
+                         for i in by_ind.index], fontsize=6.5, linespacing=0.9)
     ax1.set_ylim(-0.6, len(by_ind) - 0.4)
     ax1.set_xlabel("Mean value added / output")
     ax1.set_title("(a) By 2-digit industry (CIC)")
     ax1.legend(frameon=False, loc="lower right", fontsize=7)
 
     li = df["industry2"].astype(int).isin(LABOUR_INTENSIVE_CIC)
-    kind = np.where(li, "Textiles, apparel, footwear (CIC 17-19)", "Other industries")
+    first, last = min(LABOUR_INTENSIVE_CIC), max(LABOUR_INTENSIVE_CIC)
+    kind = np.where(li, f"Textiles, apparel, footwear (CIC {first}\u2013{last})", "Other industries")
     has_network = "open_network" in df.columns and df["open_network"].notna().any()
     if has_network:
         # Split at the median city (not firm-year), so each half holds half of the cities.
@@ -132,7 +136,7 @@ def smile_curve(analysis: pd.DataFrame, industry_names: dict[int, str] | None = 
     ax2.set_xlabel("Year")
     ax2.set_ylabel("Mean value added / output (domestic firms)")
     # Without city network data (cities.csv lacks open_network) the split is not drawn: say so.
-    ax2.set_title("(b) Labour-intensive industries over time"
+    ax2.set_title("(b) Labour-intensive industries\nover time"
                   + ("" if has_network else "\n(no city network data: cities not split)"))
     ax2.xaxis.get_major_locator().set_params(integer=True)
     # Below the x-axis label, not on it: about half an inch under the axis, whatever the figure's height.
@@ -192,6 +196,11 @@ def city_names_en(cities: pd.DataFrame) -> dict[int, str]:
     return {int(c): city_name_en(n) for c, n in zip(cities["city"], cities["city_name"])}
 
 
+# The cluster view's colour scale saturates at LQ 8 and 1/8.
+LQ_CLIP = 8.0
+NO_FIRMS_GREY = "0.72"
+
+
 def clusters(analysis: pd.DataFrame, n_cities: int = 20, city_names: dict[int, str] | None = None,
              industry_names: dict[int, str] | None = None):
     """Location quotients of the largest cities (by output) across 2-digit industries, last year."""
@@ -204,10 +213,14 @@ def clusters(analysis: pd.DataFrame, n_cities: int = 20, city_names: dict[int, s
     lq = sub.groupby(["city", "industry2"])["location_quotient"].mean().unstack("industry2")
     lq = lq.reindex(top)
     raw = lq.to_numpy(dtype=float)
-    values = np.log2(np.where(raw > 0, raw, np.nan))  # no firms (0 or missing) stays blank
+    values = np.log2(np.where(raw > 0, raw, np.nan))  # no firms (0 or missing): grey
     fig, ax = style.figure(height=max(3.8, 0.16 * len(lq) + 1.6))
-    lim = np.nanmax(np.abs(values)) if np.isfinite(values).any() else 1.0
-    im = ax.imshow(values, aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
+    # Diverging scale centred on LQ = 1 (white), saturated at LQ_CLIP and its inverse, so a few
+    # extreme quotients do not wash out the rest; cells without firms are grey, not white.
+    lim = float(np.log2(LQ_CLIP))
+    cmap = matplotlib.colormaps["RdBu_r"].with_extremes(bad=NO_FIRMS_GREY)
+    im = ax.imshow(np.ma.masked_invalid(values), aspect="auto", cmap=cmap, vmin=-lim, vmax=lim,
+                   interpolation="nearest")
     ax.set_xticks(range(lq.shape[1]))
     ax.set_xticklabels([str(int(c)) for c in lq.columns], fontsize=6)
     ax.set_yticks(range(lq.shape[0]))
@@ -215,10 +228,12 @@ def clusters(analysis: pd.DataFrame, n_cities: int = 20, city_names: dict[int, s
     ax.set_xlabel("2-digit industry (CIC 2002 code)")
     ax.set_ylabel("City (largest by output)")
     ax.grid(False)
-    cbar = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02)
-    cbar.set_label(r"$\log_2$ location quotient")
+    cbar = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02, extend="both")
+    ticks = np.arange(-int(lim), int(lim) + 1)
+    cbar.set_ticks(ticks, labels=[f"1/{2 ** -t:g}" if t < 0 else f"{2 ** t:g}" for t in ticks])
+    cbar.set_label("Location quotient (log scale)")
     year = int(analysis["year"].max())
-    ax.set_title(f"Location quotients, {year}; blank = no firms")
+    ax.set_title(f"Location quotients, {year} (white: LQ = 1, the national share; grey: no firms)")
     fig.tight_layout()
     data = lq.rename_axis(index="city", columns="industry2").stack().rename(
         "location_quotient").reset_index()
@@ -338,15 +353,51 @@ def clip_limits(estimates: np.ndarray, low: np.ndarray, high: np.ndarray, widen:
     return lo - pad, hi + pad
 
 
+# What makes two registry models the same specification: outcome, regressors, fixed effects,
+# standard errors, sample and estimator (and, as checks, the firm-years used and the estimates).
+SPEC_IDENTITY = ["depvar", "fixed_effects", "vcov", "sample"]
+SPEC_IDENTITY_OPTIONAL = ["estimator", "nobs"]
+
+
+def distinct_specs(est: pd.DataFrame) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """{first model of each distinct specification: every (family, model) that is that specification}.
+
+    Families repeat a model on purpose (the baseline is also the robustness family's ACF column
+    and a cell of the grid); the curve shows each specification once. Without the identity
+    columns in `est`, every model counts as distinct.
+    """
+    models = list(dict.fromkeys(zip(est["family"].astype(str), est["model"].astype(str))))
+    if not set(SPEC_IDENTITY) <= set(est.columns):
+        return {m: [m] for m in models}
+    cols = SPEC_IDENTITY + [c for c in SPEC_IDENTITY_OPTIONAL if c in est.columns]
+    groups: dict[tuple, list[tuple[str, str]]] = {}
+    for (fam, mod), rows in est.groupby([est["family"].astype(str), est["model"].astype(str)], sort=False):
+        # The estimates themselves too: the tidy file marks a 2SLS model only by its first-stage
+        # columns, and a model that merely shares the formula is not the same specification.
+        coefs = tuple(sorted(zip(rows["term"].astype(str), np.round(rows["estimate"].to_numpy(dtype=float), 6))))
+        key = tuple(str(rows[c].iloc[0]) for c in cols) + (coefs,)
+        groups.setdefault(key, []).append((fam, mod))
+    first = {members[0]: members for members in groups.values()}
+    return {m: first[m] for m in models if m in first}
+
+
 def spec_curve(est: pd.DataFrame, term: str, label: str, family_titles: dict[str, str] | None = None):
-    """Every estimate of `term` in the registry, sorted, with 95% intervals; families marked below.
+    """Every distinct specification in the registry with `term`, its estimate sorted, with 95%
+    intervals; below, every family that holds the specification (a model several families
+    repeat is drawn once and marked in each).
 
     An interval far wider than the others is cut at the axis and marked with an arrow head there
     (the figure's CSV keeps its full bounds and says `clipped`).
     """
     family_titles = family_titles or {}
-    sub = est[est["term"] == term].sort_values(["estimate", "family", "model"]).reset_index(drop=True)
-    fams = list(dict.fromkeys(sorted(sub["family"])))
+    with_term = est.groupby(["family", "model"], sort=False)["term"].transform(lambda t: (t == term).any())
+    specs = distinct_specs(est[with_term.astype(bool)])
+    n_models = sum(len(v) for v in specs.values())
+    kept = np.array([(str(f), str(m)) in specs for f, m in zip(est["family"], est["model"])], dtype=bool)
+    sub = est[(est["term"] == term).to_numpy() & kept]
+    sub = sub.sort_values(["estimate", "family", "model"]).reset_index(drop=True)
+    members = [specs[(str(f), str(m))] for f, m in zip(sub["family"], sub["model"])]
+    fams = list(dict.fromkeys(sorted(f for ms in members for f, _ in ms)))
     fig, (ax1, ax2) = style.figure(height=3.6 + 0.22 * len(fams), nrows=2, sharex=True,
                                    gridspec_kw={"height_ratios": [2.2, max(1.0, 0.24 * len(fams))]})
     x = np.arange(len(sub))
@@ -368,19 +419,23 @@ def spec_curve(est: pd.DataFrame, term: str, label: str, family_titles: dict[str
     ax1.axhline(0, color="0.4", lw=0.8)
     ax1.set_ylabel(f"Coefficient on {label}")
     ax1.legend(frameon=False, fontsize=7, loc="upper left")
-    ax2.scatter(x, [fams.index(f) for f in sub["family"]], marker="|", s=40, color="0.2")
+    marks = [(i, fams.index(f)) for i, ms in enumerate(members) for f in dict.fromkeys(f for f, _ in ms)]
+    ax2.scatter([i for i, _ in marks], [j for _, j in marks], marker="|", s=40, color="0.2")
     ax2.set_yticks(range(len(fams)))
     ax2.set_yticklabels([_wrap(family_titles.get(f, f.replace("_", " ")), 28) for f in fams],
                         fontsize=6.5, linespacing=0.9)
     ax2.set_ylim(-0.5, len(fams) - 0.5)
     ax2.invert_yaxis()
-    ax2.set_xlabel(f"Specification (sorted by estimate; {len(sub)} models)")
+    repeated = f" of {n_models} registry models" if n_models > len(sub) else ""
+    ax2.set_xlabel(f"Specification, sorted by estimate ({len(sub)} distinct{repeated})")
     ax2.grid(False)
     fig.tight_layout()
     data = _interval_rows(sub)
     data.insert(0, "rank", np.arange(1, len(data) + 1))
     data["family_title"] = data["family"].map(lambda f: family_titles.get(f, ""))
     data["clipped"] = cut_low | cut_high
+    # The other registry models that are the same specification (drawn once).
+    data["same_as"] = ["; ".join(f"{f}/{m}" for f, m in ms[1:]) for ms in members]
     return fig, data
 
 

@@ -101,7 +101,9 @@ def longtable(colspec: str, ncol: int, caption: str, label: str, head: list[str]
                  rf"\emph{{Notes:}} {notes}}}}}}} \\" if notes else "")
     return "\n".join([
         r"\begingroup" + preamble,
-        r"\setlength{\LTleft}{0pt}\setlength{\LTright}{0pt}",
+        # Zero side margins that may stretch at a lower order (fil) than the columns' \fill: the
+        # table still spans the text width, and the caption package's caption box is not overfull.
+        r"\setlength{\LTleft}{0pt plus 1fil}\setlength{\LTright}{0pt plus 1fil}",
         rf"\begin{{longtable}}{{@{{\extracolsep{{\fill}}}}{colspec}}}",
         rf"\caption{{{caption}}}\label{{{label}}} \\",
         r"\toprule", *head, r"\midrule", r"\endfirsthead",

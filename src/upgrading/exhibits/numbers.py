@@ -189,22 +189,29 @@ def estimate_numbers(est: pd.DataFrame, quotes: dict[str, dict], source: str = "
 
 
 def significance_words(p, vcov=None, p_wild=None) -> str:
-    """The verdict of the t test behind the tables' stars, naming that test, and the wild cluster
-    bootstrap p-value beside it where the model has one (the two can disagree with few clusters)."""
+    """The verdict of the test behind the tables' stars, naming it: the wild cluster bootstrap
+    where the model has one (the CRV1 t test's p-value quoted beside it: with few clusters the
+    two can disagree), else the t test with the model's standard errors."""
     if is_missing(p):
         return "of unknown significance"
     kind = str(vcov or "").partition(":")[0].upper()
     test = (rf"by the {kind} cluster-robust $t$ test" if kind in {"CRV1", "CRV3"}
             else r"by the $t$ test")
-    verdict = "not statistically significant at the 10\\,\\% level"
-    for level, words in ((0.01, "1"), (0.05, "5"), (0.10, "10")):
-        if float(p) < level:
-            verdict = rf"statistically significant at the {words}\,\% level"
-            break
-    shown = "" if is_missing(p_wild) else pvalue(p_wild)
-    relation = "" if shown.startswith(r"\ensuremath{<}") else "="  # 'p<0.001', never 'p=<0.001'
-    wild = rf"; wild cluster bootstrap $p{relation}{shown}$" if shown else ""
-    return f"{verdict} {test}{wild}"
+
+    def verdict(q) -> str:
+        for level, words in ((0.01, "1"), (0.05, "5"), (0.10, "10")):
+            if float(q) < level:
+                return rf"statistically significant at the {words}\,\% level"
+        return "not statistically significant at the 10\\,\\% level"
+
+    def equals(q) -> str:
+        shown = pvalue(q)
+        return shown if shown.startswith(r"\ensuremath{<}") else "=" + shown  # 'p<0.001', never 'p=<0.001'
+
+    if is_missing(p_wild):
+        return f"{verdict(p)} {test}"
+    t_test = test.removeprefix("by the ")
+    return f"{verdict(p_wild)} by the wild cluster bootstrap, $p{equals(p_wild)}$; {t_test} $p{equals(p)}$"
 
 
 def auto_estimate_numbers(est: pd.DataFrame, family: str, terms: list[str],

@@ -19,7 +19,7 @@ import sys
 import pandas as pd
 
 from upgrading.core import io
-from upgrading.exhibits.latex import escape, fmt_float, fmt_int, longtable, minus
+from upgrading.exhibits.latex import escape, fmt_float, fmt_int, is_missing, longtable, minus
 
 METHODS = [("ols", "OLS"), ("fe", "Within"), ("lp", "LP"), ("acf", "ACF")]
 MARKS = {"fallback_fe": r"$^{\dagger}$", "fallback_ols": r"$^{\dagger}$", "excluded": r"$^{\S}$",
@@ -29,6 +29,24 @@ MARKS = {"fallback_fe": r"$^{\dagger}$", "fallback_ols": r"$^{\dagger}$", "exclu
 def inputs_of(elasticities: pd.DataFrame) -> list[str]:
     """Inputs with an elasticity column (l or l1, l2, ..., possibly m, then k)."""
     return [c[5:] for c in elasticities.columns if c.startswith("beta_")]
+
+
+def cell_mark(status: str, beta) -> str:
+    """The mark of one elasticity: a wrong sign marks the non-positive elasticity itself, a
+    fallback or exclusion every elasticity of the industry and method."""
+    if status == "wrong_sign":
+        return MARKS["wrong_sign"] if not is_missing(beta) and float(beta) <= 0 else ""
+    return MARKS.get(status, "")
+
+
+def sci(x, digits: int = 1) -> str:
+    """1.234e-02 -> '$1.2 \\times 10^{-2}$' (a true minus in the exponent; 0 -> '0')."""
+    if is_missing(x):
+        return ""
+    mantissa, _, exponent = f"{float(x):.{digits}e}".partition("e")
+    if float(mantissa) == 0.0:
+        return "0"
+    return rf"${mantissa} \times 10^{{{int(exponent)}}}$"  # in math, '-' is set as a minus sign
 
 
 def elasticity_table(el: pd.DataFrame, truth: dict | None, tfp_method: str) -> tuple[str, pd.DataFrame]:
@@ -47,11 +65,10 @@ def elasticity_table(el: pd.DataFrame, truth: dict | None, tfp_method: str) -> t
                 se_line.append("")
         for m, _ in methods:
             r = g.loc[m]
-            mark = MARKS.get(r["status"], "")
             for x in inputs:
                 row[f"{m}_{x}"], row[f"{m}_se_{x}"] = r[f"beta_{x}"], r[f"se_{x}"]
-                est_line.append("--" + mark if r["status"] in ("too_few_obs", "excluded")
-                                else minus(fmt_float(r[f"beta_{x}"])) + mark)
+                est_line.append("--" + MARKS.get(r["status"], "") if r["status"] in ("too_few_obs", "excluded")
+                                else minus(fmt_float(r[f"beta_{x}"])) + cell_mark(r["status"], r[f"beta_{x}"]))
                 se = fmt_float(r[f"se_{x}"])
                 se_line.append(f"({se})" if se else "")
             row[f"{m}_status"] = r["status"]
@@ -75,7 +92,8 @@ def elasticity_table(el: pd.DataFrame, truth: dict | None, tfp_method: str) -> t
             r"chosen by the multi-start search (Table~\ref{tab:production_search}). "
             r"$^{\dagger}$: no admissible LP/ACF solution; the declared fallback (within or OLS) "
             r"is shown and used. $^{\S}$: no admissible solution and no admissible fallback; the industry "
-            r"is excluded (declared), its firms have no TFP. $^{\ddagger}$: a non-positive elasticity. "
+            r"is excluded (declared), its firms have no TFP. $^{\ddagger}$: a non-positive elasticity "
+            r"(OLS or within; such an estimate is never a fallback). "
             r"--: too few firm-years. "
             rf"TFP used downstream: {escape(tfp_method.upper())}. "
             rf"{len(flagged)} of {len(el)} industry-method cells are marked.")
@@ -86,34 +104,55 @@ def elasticity_table(el: pd.DataFrame, truth: dict | None, tfp_method: str) -> t
     return tex, pd.DataFrame(rows)
 
 
-def search_table(el: pd.DataFrame) -> tuple[str, pd.DataFrame]:
+def band_sentence(searched: pd.DataFrame, band: float | None) -> tuple[bool, str]:
+    """(show the Band column?, the note's sentence on it). A column that says the same in every
+    row of a method is one sentence of the note instead."""
+    which = f" ({sci(band)})" if band is not None else ""
+    in_band = searched["second_root_in_band"].astype(str) == "True"
+    by_method = {m: set(in_band[searched["method"] == m]) for m in dict.fromkeys(searched["method"])}
+    if any(len(v) > 1 for v in by_method.values()):
+        return True, f"Band: whether another solution lies within the criterion band{which} of the chosen one."
+    sentences: list[str] = []
+    for m, v in by_method.items():
+        band_text = f"the criterion band{which if not sentences else ''} of the chosen one"
+        sentences.append(f"{m.upper()}: in every industry another solution lies within {band_text}." if True in v
+                         else f"{m.upper()}: in no industry does another solution lie within {band_text}.")
+    return False, " ".join(sentences)
+
+
+def search_table(el: pd.DataFrame, band: float | None = None) -> tuple[str, pd.DataFrame]:
     structural = el[el["method"].isin(["lp", "acf"])].copy()
     # The order of the elasticities in each solution, as the estimator writes them.
     elasticities = "/".join(rf"$\beta_{{{escape(x)}}}$" for x in inputs_of(el))
+    show_band, band_note = band_sentence(structural[structural["status"] != "too_few_obs"], band)
     lines = []
     for _, r in structural.iterrows():
         if r["status"] == "too_few_obs":
-            cells = [str(r["industry"]), r["method"].upper(), "--", "--", "--", "--", "--", "too few firm-years"]
+            cells = [str(r["industry"]), r["method"].upper(), "--", "--", "--", "--"]
+            cells += ["--"] if show_band else []
+            cells += ["too few firm-years"]
         else:
             cells = [str(r["industry"]), r["method"].upper(), fmt_int(r["starts"]),
-                     fmt_int(r["starts_converged"]), fmt_int(r["roots"]),
-                     f"{float(r['criterion']):.1e}", "yes" if str(r["second_root_in_band"]) == "True" else "no",
-                     escape(str(r["solutions"]).replace("nan", "")).replace("-", r"\ensuremath{-}") + (
-                         r" $^{\dagger}$" if str(r["status"]).startswith("fallback")
-                         else MARKS.get(str(r["status"]), ""))]
+                     fmt_int(r["starts_converged"]), fmt_int(r["roots"]), sci(r["criterion"])]
+            cells += ["yes" if str(r["second_root_in_band"]) == "True" else "no"] if show_band else []
+            cells += [escape(str(r["solutions"]).replace("nan", "")).replace("-", r"\ensuremath{-}") + (
+                r" $^{\dagger}$" if str(r["status"]).startswith("fallback")
+                else MARKS.get(str(r["status"]), ""))]
         lines.append(" & ".join(cells) + r" \\")
     note = (r"Starts: a seeded Sobol set of elasticities plus the OLS, within and fixed "
             r"(0.4, 0.3) starts. Converged: ACF, the largest standardised moment below the root "
             r"tolerance; LP, the gradient of the mean squared residual below its tolerance. "
             r"Distinct: how many distinct solutions the converged starts reached. "
+            r"Criterion: its value at the chosen solution. "
             rf"Solutions found: those solutions, each as {elasticities}, the chosen one first; "
             r"ACF's exact roots tie on the criterion, so the admissible root nearest "
-            r"LP's first-stage labour elasticity is chosen, and Band says whether another "
-            r"solution lies within the criterion band. $^{\dagger}$: no admissible solution; "
+            rf"LP's first-stage labour elasticity is chosen. {band_note} $^{{\dagger}}$: no admissible solution; "
             r"the declared fallback is used (Table~\ref{tab:production_elasticities}).")
-    head = r"Industry & Method & Starts & Converged & Distinct & Criterion & Band & Solutions found \\"
-    tex = longtable(r"llrrrrl>{\raggedright\arraybackslash}p{0.3\linewidth}", 8,
-                    "Production-function search diagnostics by industry", "tab:production_search",
+    head = ("Industry & Method & Starts & Converged & Distinct & Criterion & "
+            + ("Band & " if show_band else "") + r"Solutions found \\")
+    ncol = 8 if show_band else 7
+    tex = longtable(("llrrrrl" if show_band else "llrrrr") + r">{\raggedright\arraybackslash}p{0.3\linewidth}",
+                    ncol, "Production-function search diagnostics by industry", "tab:production_search",
                     [head], lines, note)
     keep = ["industry", "method", "status", "reason", "starts", "starts_converged", "roots",
             "criterion", "second_root_in_band", "solutions"]
@@ -125,8 +164,13 @@ def main(argv: list[str]) -> int:
     p.add_argument("--elasticities", required=True)
     p.add_argument("--truth", help="truth/parameters.json of the synthetic world (key production)")
     p.add_argument("--tfp-method", required=True, help="measures.tfp_method")
+    p.add_argument("--settings", help="results/settings/productivity.json (the criterion band for the notes)")
     p.add_argument("--outdir", required=True)
     args = p.parse_args(argv)
+    band = None
+    if args.settings:
+        with open(args.settings, encoding="utf-8") as fh:
+            band = float(json.load(fh)["criterion_band"])
     el = pd.read_csv(args.elasticities)
     truth = None
     if args.truth:
@@ -134,7 +178,7 @@ def main(argv: list[str]) -> int:
             truth = json.load(fh)["production"]
     tex, csv = elasticity_table(el, truth, args.tfp_method)
     _write(tex, csv, f"{args.outdir}/production_elasticities")
-    tex, csv = search_table(el)
+    tex, csv = search_table(el, band)
     _write(tex, csv, f"{args.outdir}/production_search")
     return 0
 

@@ -20,8 +20,15 @@ from upgrading.exhibits.latex import escape, fmt_float, fmt_int, is_missing, min
 
 # Conventional thresholds; the note under every table states them and the test behind them.
 STAR_LEVELS: tuple[tuple[float, str], ...] = ((0.01, "***"), (0.05, "**"), (0.10, "*"))
-STAR_NOTE = (r"Stars: $p$-value of the $t$ test with the standard errors in parentheses (not the "
-             r"bootstrap), $^{*}\,p<0.10$, $^{**}\,p<0.05$, $^{***}\,p<0.01$")
+STAR_THRESHOLDS = r"$^{*}\,p<0.10$, $^{**}\,p<0.05$, $^{***}\,p<0.01$"
+# Stars follow the p-value the table reports as its inference: the wild bootstrap's where the
+# brackets hold one, else the t test with the standard errors in parentheses.
+STAR_NOTE_T = r"Stars: $p$-value of the $t$ test with the standard errors in parentheses, " + STAR_THRESHOLDS
+STAR_NOTE_WILD = r"Stars: wild bootstrap $p$-value in brackets, " + STAR_THRESHOLDS
+STAR_NOTE_MIXED = (r"Stars: wild bootstrap $p$-value in brackets where one is shown, else the $p$-value of "
+                   r"the $t$ test with the standard errors in parentheses, " + STAR_THRESHOLDS)
+# Bracket cell of a column whose model has no bootstrap while other columns of the table do.
+NO_WILD = "[n.a.]"
 
 TIDY_COLUMNS = ["family", "model", "term", "estimate", "std_error", "p_value", "nobs",
                 "fixed_effects", "vcov", "depvar"]
@@ -29,6 +36,11 @@ TIDY_COLUMNS = ["family", "model", "term", "estimate", "std_error", "p_value", "
 LIKELIHOOD_ESTIMATORS = {"probit", "logit"}
 # A table wider than this many model columns is scaled to the text width.
 MAX_NATURAL_COLUMNS = 6
+# Printed characters per line of a column header (model label, dependent variable), and of a
+# row label of a wide table, whose lines after the first are indented.
+HEADER_WIDTH = 20
+WIDE_HEADER_WIDTH = 10
+WIDE_LABEL_WIDTH = 28
 
 
 def stars(p) -> str:
@@ -181,6 +193,12 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
                 if t not in terms and t not in spec.drop:
                     terms.append(t)
 
+    # Columns whose model has a wild bootstrap. Where most columns have one, the others get
+    # "n.a." in the brackets; where few do (a robustness column), the note names them instead.
+    wild_cols = [i for i, rows in enumerate(per_col)
+                 if "p_value_wild" in rows.columns and rows["p_value_wild"].notna().any()]
+    mark_no_wild = 2 * len(wild_cols) >= len(per_col)
+    star_basis: set[str] = set()  # which p-values the printed stars follow
     grid: list[dict] = []
     numbers = [f"({i})" for i in range(1, len(spec.columns) + 1)]
     grid.append({"kind": "header", "label": "", "cells": numbers})
@@ -189,7 +207,8 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
                  "cells": [_label(d, labels) for d in depvars]})
     # Model labels, except where they only repeat the dependent variable's label.
     dep_cells = [_label(d, labels) for d in depvars]
-    headers = ["" if escape(c.header) == dep else escape(c.header) for c, dep in zip(spec.columns, dep_cells)]
+    headers = ["" if escape(c.header) == dep else year_ranges(escape(c.header))
+               for c, dep in zip(spec.columns, dep_cells)]
     if any(headers):
         grid.append({"kind": "header", "label": "", "cells": headers})
 
@@ -202,7 +221,9 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
                 se.append("")
                 continue
             r = hit.iloc[0]
-            mark = stars(r["p_value"])
+            p_wild = r["p_value_wild"] if "p_value_wild" in hit.columns else None
+            mark = stars(r["p_value"] if is_missing(p_wild) else p_wild)
+            star_basis.add("t" if is_missing(p_wild) else "wild")
             coef.append(minus(fmt_float(r["estimate"], spec.digits)) + (f"$^{{{mark}}}$" if mark else ""))
             se.append(f"({fmt_float(r['std_error'], spec.digits)})" if not is_missing(r["std_error"]) else "")
         grid.append({"kind": "coef", "label": term_label(term, labels), "cells": coef, "term": term})
@@ -210,15 +231,18 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
         # Extra inference rows only where some model reports them (wild bootstrap, probit AMEs).
         for column, (left, right) in (("p_value_wild", ("[", "]")), ("marginal_effect", ("\\{", "\\}"))):
             cells = []
-            for rows in per_col:
+            for i, rows in enumerate(per_col):
                 hit = rows[rows["term"].astype(str) == term]
                 v = hit[column].iloc[0] if column in hit.columns and len(hit) else None
+                if column == "p_value_wild" and wild_cols and mark_no_wild and i not in wild_cols and len(hit):
+                    cells.append(NO_WILD)
+                    continue
                 if not is_missing(v) and column == "p_value_wild" and float(v) < 10 ** -spec.digits:
                     text = rf"\ensuremath{{<}}{10 ** -spec.digits:.{spec.digits}f}"  # never a p-value of 0.000
                 else:
                     text = minus(fmt_float(v, spec.digits))
                 cells.append("" if is_missing(v) else f"{left}{text}{right}")
-            if any(cells):
+            if any(c and c != NO_WILD for c in cells):
                 grid.append({"kind": "se", "label": "", "cells": cells, "term": term, "extra": column})
         cells = []
         for rows in per_col:
@@ -264,16 +288,28 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
     vcov_text = vcov_notes(per_col, labels)
     if vcov_text:
         notes.append(vcov_text)
+    if any(r["kind"] == "stat" and r["label"] == "Clusters" for r in grid):
+        notes.append(clusters_note(per_col, labels))
     extras = {r.get("extra") for r in grid}
     if "p_value_wild" in extras or "ci_wild" in extras:
         notes.append(_wild_note(per_col, extras))
+        no_wild = [i for i in range(len(per_col)) if i not in wild_cols]
+        if no_wild and not mark_no_wild:
+            notes.append(f"The bootstrap is computed for {_columns_phrase(wild_cols)} only; the stars of the "
+                         "other columns follow the $t$ test.")
+        elif no_wild:
+            notes.append(f"n.a.\\ in {_columns_phrase(no_wild)}: the registry requests no bootstrap "
+                         "for " + ("this model" if len(no_wild) == 1 else "these models")
+                         + "; " + ("its" if len(no_wild) == 1 else "their") + " stars follow the $t$ test.")
     if any(_first(rows, "first_stage_f") is not None for rows in per_col):
         notes.append("First-stage $F$: squared cluster-robust $t$ of the instrument (with one instrument, "
                      "the Kleibergen--Paap and effective $F$); the Anderson--Rubin set is robust to a weak "
                      "instrument.")
     if "marginal_effect" in extras:
         notes.append("Average marginal effects in braces.")
-    notes.append(STAR_NOTE + ".")
+    wild_shown = "p_value_wild" in extras
+    notes.append((STAR_NOTE_T if not wild_shown or star_basis == {"t"} else
+                  STAR_NOTE_WILD if star_basis == {"wild"} else STAR_NOTE_MIXED) + ".")
     notes += sample_notes(per_col, spec)
     notes += dropped_notes(per_col, spec)
     if spec.notes:
@@ -310,6 +346,21 @@ def vcov_notes(per_col: list[pd.DataFrame], labels: dict[str, str]) -> str:
         return f"Standard errors in parentheses, {vcov_note(next(iter(groups)), labels)}."
     return "Standard errors in parentheses: " + "; ".join(
         f"{vcov_note(v, labels)} in {_columns_phrase(idx)}" for v, idx in groups.items()) + "."
+
+
+def clusters_note(per_col: list[pd.DataFrame], labels: dict[str, str]) -> str:
+    """What the Clusters row counts; for multiway clustering, which dimension's count it shows."""
+    multi: dict[str, list[int]] = {}
+    for i, rows in enumerate(per_col):
+        kind, _, rest = str(_first(rows, "vcov") or "").partition(":")
+        vars_ = [v for v in re.split(r"[+,]", rest) if v]
+        if kind.upper().startswith("CRV") and len(vars_) > 1:
+            multi.setdefault(" and ".join(_lower_first(fe_label(v, labels)) for v in vars_), []).append(i)
+    note = "Clusters: groups of the clustering variable of the standard errors"
+    for who, idx in multi.items():
+        note += (f"; with two-way clustering by {who} in {_columns_phrase(idx)}, the count of the "
+                 "smaller dimension, which sets the degrees of freedom of the $t$ test (as in fixest)")
+    return note + "."
 
 
 def sample_notes(per_col: list[pd.DataFrame], spec: TableSpec) -> list[str]:
@@ -374,10 +425,38 @@ def _wild_note(per_col: list[pd.DataFrame], extras: set) -> str:
     return note + "."
 
 
+def _visible(cell: str) -> int:
+    """Approximate printed length of a LaTeX cell: commands count one character, braces none."""
+    return len(re.sub(r"[{}$]", "", re.sub(r"\\[A-Za-z]+", "x", cell)))
+
+
+def stack(cell: str, width: int, align: str = "c") -> str:
+    """A cell broken at spaces into lines of about `width` printed characters (a nested
+    tabular), so a long label widens its column no more than that; left-aligned lines after
+    the first are indented."""
+    if _visible(cell) <= width:
+        return cell
+    lines: list[str] = []
+    for word in cell.split(" "):
+        if lines and _visible(lines[-1] + " " + word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    sep = r" \\ \quad " if align == "l" else r" \\ "
+    lines = [("{}" + line) if line.startswith("[") else line for line in lines]  # not \\'s [length]
+    return rf"\begin{{tabular}}[t]{{@{{}}{align}@{{}}}}" + sep.join(lines) + r"\end{tabular}"
+
+
+def year_ranges(text: str) -> str:
+    """'1998-2001' -> '1998--2001': an en dash between years in a LaTeX cell."""
+    return re.sub(r"(?<![\d-])(\d{4})-(\d{4})(?![\d-])", r"\1--\2", text)
+
+
 def render_latex(grid: list[dict], notes: list[str], spec: TableSpec) -> str:
     ncol = len(spec.columns)
-    # Wide tables go on a landscape page (rotating's sidewaystable); any table still wider
-    # than the text is scaled down, never up (adjustbox's max width).
+    # Wide tables go on a landscape page (rotating's sidewaystable) in footnote size with their
+    # headers stacked in narrow lines; a table still wider than the text is scaled down, never
+    # up (adjustbox's max width).
     wide = ncol > MAX_NATURAL_COLUMNS
     env = "sidewaystable" if wide else "table"
     lines = [
@@ -385,7 +464,7 @@ def render_latex(grid: list[dict], notes: list[str], spec: TableSpec) -> str:
         "% Needs the packages booktabs, adjustbox and rotating.",
         rf"\begin{{{env}}}" + ("" if wide else "[!htbp]"),
         r"\centering",
-        r"\small",
+        r"\footnotesize\setlength{\tabcolsep}{3.5pt}" if wide else r"\small",
         rf"\caption{{{escape(spec.title)}}}",
         rf"\label{{tab:{spec.id}}}",
         r"\begin{adjustbox}{max width=\linewidth}",
@@ -399,7 +478,10 @@ def render_latex(grid: list[dict], notes: list[str], spec: TableSpec) -> str:
             lines.append(r"\midrule")
         elif kind == "stat" and previous == "fe":
             lines.append(r"\midrule")
-        lines.append(" & ".join([row["label"]] + row["cells"]) + r" \\")
+        cells = [stack(c, WIDE_HEADER_WIDTH if wide else HEADER_WIDTH) for c in row["cells"]] \
+            if kind == "header" else row["cells"]
+        label = stack(row["label"], WIDE_LABEL_WIDTH, "l") if wide else row["label"]
+        lines.append(" & ".join([label] + cells) + r" \\")
         previous = kind
     lines.append(r"\bottomrule")
     lines.append(r"\end{tabular}")
@@ -422,7 +504,7 @@ def _plain(text: str) -> str:
     text = text.replace(r"\textgreater{}", ">").replace("\\ ", " ").replace(r"\ensuremath{<}", "<")
     text = re.sub(r"\\([&%$#_{}])", r"\1", text)
     text = text.replace(r"$\langle$", "[").replace(r"$\rangle$", "]").replace(r"$\infty$", "inf")
-    text = text.replace(r"$\cup$", "U")
+    text = text.replace(r"$\cup$", "U").replace("--", "\u2013")
     text = text.replace("$R^2$", "R2").replace("$", "")
     text = re.sub(r"\(\$?t-(\d+)\$?\)", r"(t-\1)", text)
     return text
