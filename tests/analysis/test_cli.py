@@ -182,3 +182,22 @@ def test_coverage_aggregate(tmp_path):
     assert cov.loc["forward", "coverage_wcr"] == pytest.approx(0.9)
     assert cov.loc["forward", "mcse_wcr"] == pytest.approx((0.9 * 0.1 / 10) ** 0.5)
     assert cov.loc["backward", "mcse_crv1"] == 0.0
+
+
+def test_coverage_averages_each_worlds_own_estimand(tmp_path):
+    """Each draw's world has its own estimand: the table reports their mean, and the bias is the
+    mean of each draw's estimate minus its own estimand (not minus the first draw's)."""
+    rows = [{"seed": seed, "outcome": "pipeline", "family": "validation", "model": "structural",
+             "term": "backward", "param": "backward", "source": "spillovers", "estimate": truth + 0.1,
+             "std_error": 0.05, "truth": truth, "covered95": True, "z": 2.0}
+            for seed, truth in ((1, 0.4), (2, 0.6), (3, 0.8))]
+    paths = []
+    for r in rows:
+        p = tmp_path / f"seed_{r['seed']}.csv"
+        pd.DataFrame([r]).to_csv(p, index=False)
+        paths.append(str(p))
+    out = tmp_path / "coverage.csv"
+    assert cli.montecarlo_aggregate_main(["--draws", *paths, "--out", str(out)]) == 0
+    cov = pd.read_csv(out).iloc[0]
+    assert cov["truth"] == pytest.approx(0.6) and cov["sd_truth"] == pytest.approx(0.2)
+    assert cov["bias"] == pytest.approx(0.1)

@@ -69,6 +69,15 @@ def test_auto_numbers_cover_every_coefficient(baseline_est):
     assert got["BaselineCityIndYearBackwardFirstStageF"] == "3.20"
 
 
+def test_average_marginal_effects_quoted_where_the_model_has_them(baseline_est):
+    probit = baseline_est.assign(marginal_effect=-0.0412)
+    sources: dict[str, str] = {}
+    got = numbers.auto_estimate_numbers(probit, "baseline", ["backward"], sources)
+    assert got["BaselineFirmYearBackwardAme"] == r"\ensuremath{-}0.041"
+    assert "column marginal_effect" in sources["BaselineFirmYearBackwardAme"]
+    assert not any(k.endswith("Ame") for k in numbers.auto_estimate_numbers(baseline_est, "baseline", ["backward"]))
+
+
 def test_data_numbers_hand_computed():
     df = pd.DataFrame({"firm_id": [1, 1, 2, 3], "year": [1998, 1999, 1999, 2000],
                        "city": [1, 1, 2, 2], "industry2": [13, 13, 14, 13],

@@ -68,15 +68,20 @@ def _true_omega(path: str) -> pd.DataFrame:
 
 def coverage(paths: list[str]) -> pd.DataFrame:
     """Per term: draws, coverage of the 95% CRV1, CRV3 and WCR intervals, each with its Monte Carlo
-    standard error sqrt(p(1-p)/R), mean estimate, bias, SD of estimates, mean SEs."""
+    standard error sqrt(p(1-p)/R), mean and SD of the draws' estimands, mean estimate, bias (mean of
+    estimate minus its draw's estimand), SD of estimates, mean SEs."""
     draws = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
     if draws.empty:
         raise InputError("no Monte Carlo draws", file=paths[0] if paths else None)
     for col in DRAW_COLUMNS:
         if col not in draws:
             draws[col] = float("nan")
+    # Every world has its own estimand (its projection, selection and feedback parts depend on the
+    # firms it draws): the table gives their mean, and the bias averages each draw's own error.
+    draws["error"] = draws["estimate"] - draws["truth"]
     g = draws.groupby(["outcome", "family", "model", "term", "param", "source"], sort=False)
-    out = g.agg(draws=("seed", "nunique"), coverage=("covered95", "mean"), truth=("truth", "first"),
+    out = g.agg(draws=("seed", "nunique"), coverage=("covered95", "mean"), truth=("truth", "mean"),
+                sd_truth=("truth", "std"), bias=("error", "mean"),
                 mean_estimate=("estimate", "mean"), sd_estimate=("estimate", "std"),
                 mean_std_error=("std_error", "mean"), mean_std_error_crv3=("std_error_crv3", "mean"),
                 within_2se=("z", lambda z: (z.abs() <= 2).mean()),
@@ -86,6 +91,5 @@ def coverage(paths: list[str]) -> pd.DataFrame:
     for k in INTERVALS.values():
         p, n = out[f"coverage_{k}"], out[f"draws_{k}"]
         out[f"mcse_{k}"] = mc_se(p, n.where(n > 0))
-    out["bias"] = out["mean_estimate"] - out["truth"]
     return out
 

@@ -92,6 +92,7 @@ def render(cov: pd.DataFrame, labels: dict[str, str] | None = None) -> str:
               + r"CRV1: cluster-robust by industry "
               r"with the small-sample correction of \texttt{fixest}, $t(G-1)$ critical values; CRV3: "
               r"leave-one-industry-out jackknife, $t(G-1)$; WCR: wild cluster restricted bootstrap, interval by "
-              r"test inversion. Bias: mean estimate minus estimand.",
+              r"test inversion. Estimand: mean over the draws of each world's own estimand, against which that "
+              r"draw's interval is judged; Bias: mean over the draws of the estimate minus its world's estimand.",
               r"\end{minipage}", r"\end{table}"]
     return "\n".join(lines) + "\n"

@@ -240,6 +240,10 @@ def auto_estimate_numbers(est: pd.DataFrame, family: str, terms: list[str],
             if sources is not None:
                 for suffix, stat in wild_stats:
                     sources[base + suffix] = estimate_row(r["family"], r["model"], r["term"], stat)
+        if "marginal_effect" in r and not is_missing(r["marginal_effect"]):
+            out[base + "Ame"] = signed(r["marginal_effect"])  # average marginal effect (probit, logit)
+            if sources is not None:
+                sources[base + "Ame"] = estimate_row(r["family"], r["model"], r["term"], "marginal_effect")
         if "first_stage_f" in r and not is_missing(r["first_stage_f"]):
             out[base + "FirstStageF"] = fmt_float(r["first_stage_f"], 2)
             out[base + "ArSet"] = escape(str(r["ar_set"])).replace("-", r"\ensuremath{-}") \
