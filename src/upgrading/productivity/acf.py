@@ -46,6 +46,7 @@ class Settings:
     first_stage_year_effects: bool = True
     free: tuple[str, ...] = ("l",)  # free (labour) inputs, each with its own elasticity
     lp_second_stage: Literal["nlls", "gmm"] = "nlls"  # LP only (lp.py)
+    markov_year_by: str | None = None  # year effects in g by class of this column (markov.py)
 
 
 def inputs(data: dict[str, np.ndarray], free: tuple[str, ...]) -> np.ndarray:
@@ -118,7 +119,7 @@ def estimate(data: dict[str, np.ndarray], settings: Settings = Settings(),
     phi = first_stage(data, settings.poly_degree, settings.first_stage_group, free,
                       settings.first_stage_year_effects)
     pairs = make_pairs(data, settings.markov_controls, settings.markov_year_effects,
-                       settings.markov_group, settings.selection, free)
+                       settings.markov_group, settings.selection, free, settings.markov_year_by)
     X = inputs(data, free)
     # Instruments centred and scaled so that every moment weighs alike: free_{t-1}, k_t.
     Z = np.column_stack([_standardised(data[f][pairs.lag]) for f in free]
