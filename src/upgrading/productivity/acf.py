@@ -14,7 +14,8 @@ elasticities lie nearest LP's first stage is chosen, and the presence of a secon
 reported. The spurious root this guards against sits near labour 1, capital 0 (omega = value
 added per worker); when it is the only root found the search has not converged.
 Options (Settings): fixed effects in stage 1 (local input shares), lagged controls and
-year effects in g, and the Olley-Pakes observation probability in g (markov.py).
+year effects in g (one set per ownership class with `markov_year_by`), and the Olley-Pakes
+observation probability in g (markov.py).
 """
 
 from __future__ import annotations
