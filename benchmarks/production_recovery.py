@@ -36,8 +36,8 @@ import yaml
 
 from upgrading.productivity import acf, lp
 from upgrading.productivity.by_industry import _arrays
-from upgrading.productivity.cli import add_estimation_columns
-from upgrading.productivity.settings import FIRST_STAGE_GROUP, from_mapping
+from upgrading.productivity.panel import add_estimation_columns
+from upgrading.productivity.settings import FIRST_STAGE_GROUP, FOREIGN_INVESTED, from_mapping
 
 TRACE = ["source_file", "source_row"]
 VARIANTS = ("pipeline", "true_k", "true_inputs", "true_firms", "no_noise")
@@ -60,7 +60,9 @@ def variant_panel(panel: pd.DataFrame, truth: pd.DataFrame, variant: str) -> pd.
 
 def run(panel: pd.DataFrame, cfg, methods: tuple[str, ...]) -> pd.DataFrame:
     rows = []
-    names = ("y", *cfg.free, "k", "m") + ((FIRST_STAGE_GROUP,) if cfg.first_stage_effects != "none" else ())
+    names = (("y", *cfg.free, "k", "m")
+             + ((FIRST_STAGE_GROUP,) if cfg.first_stage_effects != "none" else ())
+             + ((FOREIGN_INVESTED,) if cfg.markov_year_by is not None else ()))
     for industry, df in panel.groupby("industry2", sort=True):
         df = df[np.isfinite(df[list(names)].to_numpy(dtype=float)).all(axis=1)]
         if len(df) < cfg.min_obs:
@@ -69,23 +71,35 @@ def run(panel: pd.DataFrame, cfg, methods: tuple[str, ...]) -> pd.DataFrame:
         for method in methods:
             est = {"acf": acf, "lp": lp}[method].estimate(data, cfg.estimator,
                                                            search_settings=cfg.search)
-            rows.append({"industry": int(industry), "method": method,
+            rows.append({"industry": int(industry), "method": method, "nobs": len(df),
                          "beta_l": est["beta_l"], "beta_k": est["beta_k"],
                          "converged": est["converged"], "roots": est["roots"],
                          "solutions": est["solutions"], "message": est["message"]})
     return pd.DataFrame(rows)
 
 
-def summary(est: pd.DataFrame, truth: dict) -> pd.DataFrame:
+def errors(est: pd.DataFrame, truth: dict) -> pd.DataFrame:
+    """The estimates with the truth's elasticities and their errors (err_l, err_k)."""
     t = pd.DataFrame(truth).T.rename_axis("industry").reset_index()
     t["industry"] = t["industry"].astype(int)
     m = est.merge(t, on="industry", suffixes=("", "_true"))
     for x in ("l", "k"):
         m[f"err_{x}"] = m[f"beta_{x}"] - m[f"beta_{x}_true"]
-    g = m.groupby(["variant", "method"], sort=False)
-    return g.agg(industries=("industry", "size"), admissible=("converged", "sum"),
-                 mean_err_l=("err_l", "mean"), mae_l=("err_l", lambda v: v.abs().mean()),
-                 mean_err_k=("err_k", "mean"), mae_k=("err_k", lambda v: v.abs().mean())).reset_index()
+    return m
+
+
+def summary(m: pd.DataFrame, thin_below: int) -> pd.DataFrame:
+    """Mean error and mean absolute error across industries (each industry weighs one), over
+    all industries and over those with at least `thin_below` firm-years."""
+    parts = []
+    for sample, rows in (("all", m), (f"nobs>={thin_below}", m[m["nobs"] >= thin_below])):
+        g = rows.groupby(["variant", "method"], sort=False)
+        parts.append(g.agg(industries=("industry", "size"), admissible=("converged", "sum"),
+                           mean_err_l=("err_l", "mean"), mae_l=("err_l", lambda v: v.abs().mean()),
+                           mean_err_k=("err_k", "mean"),
+                           mae_k=("err_k", lambda v: v.abs().mean())).reset_index()
+                     .assign(sample=sample))
+    return pd.concat(parts, ignore_index=True)
 
 
 def main(argv: list[str]) -> int:
@@ -97,11 +111,16 @@ def main(argv: list[str]) -> int:
     p.add_argument("--variants", default=",".join(VARIANTS))
     p.add_argument("--methods", default="acf,lp")
     p.add_argument("--out", help="CSV of the per-industry estimates")
+    p.add_argument("--thin-below", type=int, default=2000,
+                   help="industries with fewer firm-years are reported apart (default 2000)")
+    p.add_argument("--worst", type=int, default=3, help="industries listed by largest |error|")
     args = p.parse_args(argv)
     with open(args.config, encoding="utf-8") as fh:
         section = yaml.safe_load(fh)["productivity"]
     cfg = from_mapping(section | json.loads(args.set))
     cols = ["firm_id", "year", "industry2", "city", "y", "l", "k", "m", *TRACE]
+    if cfg.markov_year_by is not None:
+        cols.append("foreign_share")
     panel = pd.read_parquet(args.panel, columns=cols)
     truth_rows = pd.read_parquet(Path(args.truth) / "firms.parquet",
                                  columns=[*TRACE, "true_firm_id", "true_eps", *TRUE.values()])
@@ -118,11 +137,18 @@ def main(argv: list[str]) -> int:
         est = run(variant_panel(panel, truth, variant), cfg, tuple(args.methods.split(",")))
         parts.append(est.assign(variant=variant))
         print(f"{variant}: {time.perf_counter() - t0:.0f}s", file=sys.stderr, flush=True)
-    est = pd.concat(parts, ignore_index=True)
+    est = errors(pd.concat(parts, ignore_index=True), production)
     if args.out:
         est.to_csv(args.out, index=False, float_format="%.6g")
     with pd.option_context("display.width", 200, "display.float_format", "{:+.4f}".format):
-        print(summary(est, production).to_string(index=False))
+        print(summary(est, args.thin_below).to_string(index=False))
+        for x in ("l", "k"):
+            worst = (est.assign(abs_err=est[f"err_{x}"].abs())
+                     .sort_values("abs_err", ascending=False, kind="stable")
+                     .groupby(["variant", "method"], sort=False).head(args.worst))
+            print(f"\nlargest |error| of beta_{x}:")
+            print(worst[["variant", "method", "industry", "nobs", f"beta_{x}", f"beta_{x}_true",
+                         f"err_{x}"]].to_string(index=False))
         bad = est[~est["converged"]]
         if len(bad):
             print("\nnot admissible:")

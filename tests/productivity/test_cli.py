@@ -189,3 +189,19 @@ def test_fallback_list_takes_the_first_with_positive_elasticities(panel_path, tm
                                              "bootstrap_reps": 0, "fallback": {"acf": ["ols"]}})
     assert code == 0
     assert set(pd.read_csv(el).query("industry != 43")["status"]) == {"fallback_ols"}
+
+
+def test_year_effects_by_ownership_need_foreign_share(panel_path, tmp_path, capsys):
+    code, out, _ = run(panel_path, tmp_path, {"markov_year_effects_by": "foreign"})
+    err = capsys.readouterr().err
+    assert code == 1 and not out.exists()
+    assert "column 'foreign_share'" in err and "productivity.markov_year_effects_by" in err
+
+
+def test_foreign_invested_marks_missing_shares():
+    from upgrading.productivity.panel import add_estimation_columns
+    from upgrading.productivity.settings import FOREIGN_INVESTED, from_mapping
+    cfg = from_mapping({"markov_year_effects_by": "foreign", "first_stage_effects": "none"})
+    panel = pd.DataFrame({"foreign_share": [0.0, 0.25, np.nan, 1.0]})
+    out = add_estimation_columns(panel, cfg)[FOREIGN_INVESTED].to_numpy()
+    np.testing.assert_array_equal(out, [0.0, 1.0, np.nan, 1.0])

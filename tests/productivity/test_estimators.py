@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from upgrading.productivity import acf, lp
+from upgrading.productivity import acf, lp, markov
 from upgrading.productivity.bootstrap import firm_bootstrap_se
 
 from .builders import TRUE_K, TRUE_L, make_world, to_arrays
@@ -112,3 +112,30 @@ def test_city_effects_in_law_of_motion_keep_recovery():
     grouped = acf.estimate(d, acf.Settings(markov_group="city"))
     assert abs(grouped["beta_l"] - plain["beta_l"]) < 0.02
     assert abs(grouped["beta_k"] - plain["beta_k"]) < 0.02
+
+
+def test_class_year_effects_pinned():
+    classes = np.array([0.0, 1.0, 1.0, 0.0, 1.0])
+    year = np.array([2000, 2000, 2001, 2002, 2002])
+    expect = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 0, 0], [1, 0, 1]], dtype=float)
+    np.testing.assert_array_equal(markov.class_year_effects(classes, year), expect)
+    assert markov.class_year_effects(np.zeros(3), np.array([1, 2, 3])).shape == (3, 0)
+
+
+def test_year_effects_by_class_remove_a_class_specific_path():
+    # domestic firms (smaller capital) get a productivity path s_t the foreign-invested firms
+    # do not share: common year effects leave s_t - rho s_{t-1} in xi, correlated with k_t
+    # through ownership; year effects by class absorb it
+    df = make_world(3000, 8, seed=23)
+    rng = np.random.default_rng(23)
+    foreign = (rng.random(3000) < 0.3)[df["firm_id"].to_numpy()]
+    path = np.linspace(0.0, 0.8, 8)[df["year"].to_numpy() - 1998] * ~foreign
+    df = df.assign(k=df["k"] + 1.0 * foreign, y=df["y"] + path + TRUE_K * 1.0 * foreign,
+                   m=df["m"] + 1.2 * path + 0.5 * foreign)
+    d = to_arrays(df) | {"foreign": foreign.astype(float)}
+    start = np.array([[TRUE_L, TRUE_K]])
+    plain = acf.estimate(d, starts=start)
+    by_class = acf.estimate(d, acf.Settings(markov_year_by="foreign"), starts=start)
+    assert abs(plain["beta_k"] - TRUE_K) > 0.03
+    assert abs(by_class["beta_k"] - TRUE_K) < 0.015
+    assert abs(by_class["beta_l"] - TRUE_L) < 0.015

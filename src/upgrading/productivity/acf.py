@@ -14,7 +14,8 @@ elasticities lie nearest LP's first stage is chosen, and the presence of a secon
 reported. The spurious root this guards against sits near labour 1, capital 0 (omega = value
 added per worker); when it is the only root found the search has not converged.
 Options (Settings): fixed effects in stage 1 (local input shares), lagged controls and
-year effects in g, and the Olley-Pakes observation probability in g (markov.py).
+year effects in g (one set per ownership class with `markov_year_by`), and the Olley-Pakes
+observation probability in g (markov.py).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Settings:
     first_stage_year_effects: bool = True
     free: tuple[str, ...] = ("l",)  # free (labour) inputs, each with its own elasticity
     lp_second_stage: Literal["nlls", "gmm"] = "nlls"  # LP only (lp.py)
+    markov_year_by: str | None = None  # year effects in g by class of this column (markov.py)
 
 
 def inputs(data: dict[str, np.ndarray], free: tuple[str, ...]) -> np.ndarray:
@@ -118,7 +120,7 @@ def estimate(data: dict[str, np.ndarray], settings: Settings = Settings(),
     phi = first_stage(data, settings.poly_degree, settings.first_stage_group, free,
                       settings.first_stage_year_effects)
     pairs = make_pairs(data, settings.markov_controls, settings.markov_year_effects,
-                       settings.markov_group, settings.selection, free)
+                       settings.markov_group, settings.selection, free, settings.markov_year_by)
     X = inputs(data, free)
     # Instruments centred and scaled so that every moment weighs alike: free_{t-1}, k_t.
     Z = np.column_stack([_standardised(data[f][pairs.lag]) for f in free]

@@ -23,7 +23,7 @@ import pandas as pd
 
 from upgrading.productivity import acf, lp, ols_fe
 from upgrading.productivity.bootstrap import firm_bootstrap_se, n_firms
-from upgrading.productivity.settings import EXCLUDE, EXCLUDED, FIRST_STAGE_GROUP, METHODS, Config
+from upgrading.productivity.settings import EXCLUDE, EXCLUDED, FIRST_STAGE_GROUP, FOREIGN_INVESTED, METHODS, Config
 
 DIAGNOSTIC_COLUMNS = ["status", "reason", "starts", "starts_converged", "roots", "criterion",
                       "second_root_in_band", "solutions"]
@@ -76,6 +76,9 @@ def estimate_industry(df: pd.DataFrame, industry: int, cfg: Config,
     if cfg.first_stage_effects != "none":
         need.append(FIRST_STAGE_GROUP)
         extra.append(FIRST_STAGE_GROUP)
+    if cfg.markov_year_by is not None:
+        need.append(FOREIGN_INVESTED)
+        extra.append(FOREIGN_INVESTED)
     usable = df[np.isfinite(df[need].to_numpy(dtype=float)).all(axis=1)]
     dropped = len(df) - len(usable)
     data = _arrays(usable, tuple(dict.fromkeys(["y", *cfg.free, "k", "m", *extra])))

@@ -59,7 +59,7 @@ def estimate(data: dict[str, np.ndarray], settings: Settings = Settings(),
     b_free, phi, eps = first_stage(data, settings.poly_degree, settings.first_stage_group, free,
                                    settings.first_stage_year_effects)
     pairs = make_pairs(data, settings.markov_controls, settings.markov_year_effects,
-                       settings.markov_group, settings.selection, free)
+                       settings.markov_group, settings.selection, free, settings.markov_year_by)
     k = data["k"]
     eps_cur = eps[pairs.cur]
 

@@ -52,11 +52,12 @@ def observation_probability(data: dict[str, np.ndarray], lag: np.ndarray,
 
 def make_pairs(data: dict[str, np.ndarray], controls: tuple[str, ...],
                year_effects: bool, group: str | None = None, selection: bool = False,
-               free: tuple[str, ...] = ("l",)) -> Pairs:
+               free: tuple[str, ...] = ("l",), year_by: str | None = None) -> Pairs:
     """Pairs (t, t-1) and the fixed part of g: a constant (or `group` fixed effects, e.g.
-    city: a persistent local productivity level), lagged controls, year effects, and with
-    `selection` a cubic in the observation probability P (its interactions with lagged
-    omega depend on beta and are built in `innovation`)."""
+    city: a persistent local productivity level), lagged controls, year effects (with
+    `year_by`, one set per class of that column at t-1), and with `selection` a cubic in
+    the observation probability P (its interactions with lagged omega depend on beta and
+    are built in `innovation`)."""
     lag = lag_index(data["firm"], data["year"])
     cur = np.flatnonzero(lag >= 0)
     prev = lag[cur]
@@ -68,6 +69,8 @@ def make_pairs(data: dict[str, np.ndarray], controls: tuple[str, ...],
         parts += [p_obs[:, None] ** q for q in (1, 2, 3)]
     if year_effects:
         parts.append(year_dummies(data["year"][cur]))
+        if year_by is not None:
+            parts.append(class_year_effects(data[year_by][prev], data["year"][cur]))
     fixed = np.column_stack(parts)
     if group is None:
         return Pairs(cur=cur, lag=prev, basis=orthonormal_basis(fixed), p_obs=p_obs)
@@ -75,6 +78,23 @@ def make_pairs(data: dict[str, np.ndarray], controls: tuple[str, ...],
     within = demean(fixed[:, 1:], codes, n)  # the constant is one of the group effects
     basis = orthonormal_basis(within) if within.shape[1] else np.zeros((len(cur), 0))
     return Pairs(cur=cur, lag=prev, basis=basis, groups=codes, group_n=n, p_obs=p_obs)
+
+
+def class_year_effects(classes: np.ndarray, year: np.ndarray) -> np.ndarray:
+    """Indicators of every class but the first and their products with the year dummies.
+
+    Beside common year effects they give each class its own aggregate path of productivity.
+    FDI spillovers shift the productivity of domestic firms only (foreign-invested firms are
+    their source), and the industry-year spillover measures are absorbed by year effects
+    only when every firm responds alike; by ownership class, both paths are absorbed.
+    """
+    levels, codes = np.unique(classes, return_inverse=True)
+    years = year_dummies(year)
+    parts = []
+    for c in range(1, len(levels)):
+        ind = (codes == c).astype(float)[:, None]
+        parts += [ind, ind * years]
+    return np.column_stack(parts) if parts else np.zeros((len(classes), 0))
 
 
 def orthonormal_basis(X: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 
 from upgrading.core.errors import InputError
 from upgrading.productivity import controls
-from upgrading.productivity.settings import FIRST_STAGE_GROUP
+from upgrading.productivity.settings import FIRST_STAGE_GROUP, FOREIGN_INVESTED
 
 # Panel columns the spillover controls are built from (only read when asked for).
 CONTROL_INPUTS = ["output", "foreign_share", "hmt_share", "other_foreign_share"]
@@ -44,6 +44,12 @@ def read_panel(path: str, cfg_controls: tuple[str, ...], cfg) -> pd.DataFrame:
     one_industry = cmap.industry2 not in present and cmap.industry2 == "industry2"
     if not one_industry:
         need("industry2", "estimation by industry")
+    if cfg.markov_year_effects_by == "foreign" and "foreign_share" not in present:
+        raise InputError("required column is missing (needed by productivity.markov_year_effects_by: "
+                         "foreign; set it to none for data without foreign ownership)",
+                         file=path, column="foreign_share")
+    if cfg.markov_year_effects_by == "foreign":
+        wanted.setdefault("foreign_share", "foreign_share")
     if cfg_controls:
         for col in CONTROL_INPUTS + (["exports"] if "forward" in cfg_controls else []):
             if col not in present:
@@ -73,8 +79,13 @@ def read_panel(path: str, cfg_controls: tuple[str, ...], cfg) -> pd.DataFrame:
 
 
 def add_estimation_columns(panel: pd.DataFrame, cfg) -> pd.DataFrame:
-    """fs_group: the first-stage fixed-effect codes (city, or city x period)."""
+    """fs_group: the first-stage fixed-effect codes (city, or city x period); foreign_invested:
+    1 where foreign_share > 0, 0 where it is 0, NaN where it is missing (the row is then
+    counted as not usable, as a missing input is)."""
     out = panel.copy()
+    if cfg.markov_year_effects_by == "foreign":
+        share = out["foreign_share"].to_numpy(dtype=float)
+        out[FOREIGN_INVESTED] = np.where(np.isnan(share), np.nan, (share > 0).astype(float))
     if cfg.first_stage_effects == "city":
         out[FIRST_STAGE_GROUP] = pd.factorize(out["city"])[0].astype(float)
     elif cfg.first_stage_effects == "city_period":

@@ -17,6 +17,7 @@ EXCLUDE = "exclude"  # declared last resort: the industry is left out, marked (s
 EXCLUDED = "excluded"
 FALLBACKS = ("none", "ols", "fe", EXCLUDE)
 FIRST_STAGE_GROUP = "fs_group"  # array holding the first-stage fixed-effect codes
+FOREIGN_INVESTED = "foreign_invested"  # array: 1 foreign-invested (foreign_share > 0), 0 domestic
 ROLES = ("y", "l", "k", "m", "firm_id", "year", "industry2", "city")
 OPTIONAL_ROLES = ("industry2", "city")  # industry2 absent: one industry; city: see first_stage_effects
 _NAME = r"[A-Za-z_][A-Za-z0-9_.]*"
@@ -90,6 +91,9 @@ class Config:
     markov_degree: int = 3  # law of motion: polynomial in lagged omega
     markov_controls: tuple[str, ...] = ()  # lagged spillover measures in the law of motion
     markov_year_effects: bool = True
+    # Year effects in the law of motion by class: "foreign" gives domestic and foreign-invested
+    # firms each their own (spillovers move domestic productivity only; markov.class_year_effects).
+    markov_year_effects_by: Literal["none", "foreign"] = "none"
     first_stage_year_effects: bool = True
     bootstrap_reps: int = 20
     bootstrap_max_firms: int = 1000  # m-out-of-n bootstrap above this many firms
@@ -119,7 +123,13 @@ class Config:
         group = None if self.first_stage_effects == "none" else FIRST_STAGE_GROUP
         return EstimatorSettings(self.poly_degree, self.markov_degree, self.markov_controls,
                                  self.markov_year_effects, None, group, self.selection,
-                                 self.first_stage_year_effects, self.free, self.lp_second_stage)
+                                 self.first_stage_year_effects, self.free, self.lp_second_stage,
+                                 markov_year_by=self.markov_year_by)
+
+    @property
+    def markov_year_by(self) -> str | None:
+        """The array whose classes get their own year effects in the law of motion."""
+        return FOREIGN_INVESTED if self.markov_year_effects_by == "foreign" else None
 
     @property
     def search(self) -> SearchSettings:
@@ -165,6 +175,10 @@ def from_mapping(raw: dict, columns: str | None = None) -> Config:
                          f"known: {list(controls.ALLOWED)}")
     if cfg.first_stage_effects not in ("none", "city", "city_period"):
         raise InputError("productivity.first_stage_effects must be none, city or city_period")
+    if cfg.markov_year_effects_by not in ("none", "foreign"):
+        raise InputError("productivity.markov_year_effects_by must be none or foreign")
+    if cfg.markov_year_effects_by != "none" and not cfg.markov_year_effects:
+        raise InputError("productivity.markov_year_effects_by needs markov_year_effects: true")
     if cfg.lp_second_stage not in ("nlls", "gmm"):
         raise InputError("productivity.lp_second_stage must be nlls or gmm")
     if cfg.output not in ("value_added", "gross_output"):
