@@ -8,8 +8,13 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+from upgrading.core.errors import InputError
+
+# Free of a pandas import: the workflow names raw files with this module when Snakemake parses the rules.
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Formats of the raw yearly files, by file-name extension.
 EXTENSIONS = (".csv", ".csv.gz", ".dta", ".parquet")
@@ -74,11 +79,16 @@ def file_format(name: str) -> str | None:
     return None
 
 
+def year_file_name(pattern: str, year: int) -> str:
+    """The pattern with {year} filled in (plain text replacement, nothing evaluated)."""
+    if pattern.count("{year}") != 1 or "/" in pattern:
+        raise InputError(f"raw file pattern {pattern!r} must hold {{year}} exactly once and no '/'")
+    return pattern.replace("{year}", str(year))
+
+
 def read_json_option(value: str, option: str):
     """The value of a JSON option: inline JSON, or @FILE naming a JSON file (the rules pass their
     settings files this way, so a job's command line stays one readable line)."""
-    from upgrading.core.errors import InputError
-
     source = None
     if value.startswith("@"):
         source = value[1:]
