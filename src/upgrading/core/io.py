@@ -8,7 +8,9 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import yaml
 
 from upgrading.core.errors import InputError
 
@@ -77,6 +79,13 @@ def file_format(name: str) -> str | None:
         if name.endswith(ext):
             return ext[1:]
     return None
+
+
+def read_yaml(path: str | os.PathLike) -> Any:
+    """A YAML file, parsed by libyaml when PyYAML has it (ten times the pure-Python parser's speed:
+    the workflow reads the config schema and the registry at every start). Same safe types."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader)
 
 
 def year_file_name(pattern: str, year: int) -> str:
