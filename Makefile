@@ -37,9 +37,9 @@ export SOURCE_DATE_EPOCH ?= 1700000000
 export UV_PYTHON ?= python3
 
 # The environment holds uv.lock's packages; PROFILE=slurm adds the `slurm` extra (the SLURM
-# executor plugin). Snakemake imports every installed executor plugin at each start and that one
-# imports pandas (about 0.7 s), so a local environment goes without it. The stamp names the
-# variant: switching PROFILE syncs again, which installs or removes the plugin.
+# executor plugin). Snakemake imports every installed executor plugin at each start, before it
+# reads the workflow, and that one imports pandas, so a local environment goes without it. The
+# stamp names the variant: switching PROFILE syncs again, which installs or removes the plugin.
 ENV_VARIANT := $(if $(filter slurm,$(PROFILE)),slurm,local)
 
 env: $(VENV)/.synced-$(ENV_VARIANT)
