@@ -1,5 +1,6 @@
 # The compendium's front door. Each target does its own set-up, idempotently.
 #   make reproduce [SCALE=small|medium|full] [SEED=N] [PROFILE=default|slurm] [SNAKEMAKE_ARGS=...]
+#                  (PROFILE=slurm also installs the SLURM executor plugin: make env PROFILE=slurm)
 #   make test      lint, then the test suite (unit, property, whole-DAG integration at small scale)
 #   make lint      ruff, mypy and snakemake --lint
 #   make verify    rebuild in a temporary copy and compare every hash with results/manifest.json
@@ -35,11 +36,18 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SOURCE_DATE_EPOCH ?= 1700000000
 export UV_PYTHON ?= python3
 
-env: $(VENV)/.synced
+# The environment holds uv.lock's packages; PROFILE=slurm adds the `slurm` extra (the SLURM
+# executor plugin). Snakemake imports every installed executor plugin at each start, before it
+# reads the workflow, and that one imports pandas, so a local environment goes without it. The
+# stamp names the variant: switching PROFILE syncs again, which installs or removes the plugin.
+ENV_VARIANT := $(if $(filter slurm,$(PROFILE)),slurm,local)
 
-$(VENV)/.synced: uv.lock pyproject.toml
+env: $(VENV)/.synced-$(ENV_VARIANT)
+
+$(VENV)/.synced-%: uv.lock pyproject.toml
 	@bash workflow/scripts/ensure_uv.sh
-	$(UV) sync --frozen --compile-bytecode
+	$(UV) sync --frozen --compile-bytecode $(if $(filter slurm,$*),--extra slurm)
+	@rm -f $(VENV)/.synced $(VENV)/.synced-*
 	@touch $@
 
 tex:

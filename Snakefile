@@ -1,7 +1,7 @@
 # FDI spillovers and local industrial upgrading in Chinese manufacturing.
 # One command (`make reproduce`) runs this DAG from raw ASIF-layout files to paper/paper.pdf.
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 from upgrading import config_check
 
@@ -12,13 +12,13 @@ configfile: "config/config.yaml"
 
 
 # A short message naming the key, its value and what is allowed (snakemake's own validate would
-# print the whole schema and configuration); validate then fills the schema defaults.
+# print the whole schema and configuration); then the schema's defaults fill the missing keys.
 CONFIG_SCHEMA = "workflow/schemas/config.schema.yaml"
 _config_problems = config_check.problems(config, CONFIG_SCHEMA)
 if _config_problems:
     raise WorkflowError(f"invalid configuration (checked against {CONFIG_SCHEMA}):\n  "
                         + "\n  ".join(_config_problems))
-validate(config, CONFIG_SCHEMA)
+config_check.fill_defaults(config, CONFIG_SCHEMA)
 
 
 include: "workflow/rules/common.smk"

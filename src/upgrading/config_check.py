@@ -1,17 +1,19 @@
 """Short messages for a configuration that breaks workflow/schemas/config.schema.yaml.
 
 Snakemake's own `validate` reports a violation with the whole schema and the whole
-configuration (a thousand lines for this project); the Snakefile calls `problems` first
-and stops with one line per offending key: where it is, what it holds, what is allowed.
-Kept free of pandas: the Snakefile imports it at parse time.
+configuration (a thousand lines for this project); the Snakefile calls `problems` instead
+and stops with one line per offending key: where it is, what it holds, what is allowed;
+then `fill_defaults` sets the schema's defaults, as `validate` would. The schema is parsed
+once, by libyaml. Kept free of pandas: the Snakefile imports it at parse time.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 from pathlib import Path
 
-import yaml
+from upgrading.core.io import read_yaml
 
 MAX_PROBLEMS = 10
 _MAX_VALUE = 60
@@ -67,14 +69,37 @@ def _describe(error, schema: dict) -> str:
     return f"{where}: {error.message.splitlines()[0][:200]}"
 
 
+@functools.cache
+def _schema(schema_path: str | Path) -> dict:
+    return read_yaml(schema_path)
+
+
 def problems(config: dict, schema_path: str | Path) -> list[str]:
     """One line per schema violation of `config` (empty when it is valid), in key order."""
     import jsonschema
 
-    schema = yaml.safe_load(Path(schema_path).read_text(encoding="utf-8"))
+    schema = _schema(schema_path)
     validator = jsonschema.validators.validator_for(schema)(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
     lines = [_describe(e, schema) for e in errors]
     if len(lines) > MAX_PROBLEMS:
         lines = lines[:MAX_PROBLEMS] + [f"... and {len(lines) - MAX_PROBLEMS} more"]
     return lines
+
+
+def fill_defaults(config: dict, schema_path: str | Path) -> None:
+    """Set the schema's `default` of every key `config` leaves out, at every level the schema
+    describes (what snakemake.utils.validate does with set_default=True). `config` must be valid."""
+    import jsonschema
+
+    schema = _schema(schema_path)
+    base = jsonschema.validators.validator_for(schema)
+    check_properties = base.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, subschema):
+        for name, sub in properties.items():
+            if "default" in sub:
+                instance.setdefault(name, sub["default"])
+        yield from check_properties(validator, properties, instance, subschema)
+
+    jsonschema.validators.extend(base, {"properties": set_defaults})(schema).validate(config)

@@ -11,7 +11,7 @@ import pytest
 from upgrading.asif.cli import clean_main, ingest_main, inspect_main, link_main
 from upgrading.synth.cli import load_synth_params
 from upgrading.synth.generate import generate
-from upgrading.synth.writer import LAYOUTS
+from upgrading.synth.layouts import LAYOUTS
 
 YEARS = list(range(1998, 2008))
 SEED = 11

@@ -3,6 +3,9 @@
 Needs root: the test installs Debian's slurm-wlm and munge when missing, starts
 munged, slurmctld and slurmd (tools/slurm_cluster.py), and stops them by pid
 afterwards whatever happens. Without root or the packages it skips with the reason.
+The SLURM executor plugin is the `slurm` extra (`make env PROFILE=slurm`): when the
+environment lacks it, the test installs it from uv.lock and removes it afterwards, since
+Snakemake imports every installed executor plugin at each start.
 
 Two checks share one cluster:
 - a tiny self-contained workflow proves the machinery (one SLURM job per seed,
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import importlib.util
 import os
 import re
 import shutil
@@ -52,6 +56,7 @@ pytestmark = pytest.mark.slurm
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 TEST_CONFIG = REPO / "tests" / "config" / "integration.yaml"
+UV = REPO / ".tools" / "bin" / "uv"  # the pinned uv of `make env`
 # Default: the data and estimation chain (synthesize, ingest, link, clean, productivity,
 # measures, estimate: 7 SLURM jobs), which fits the ~6 min budget. The whole DAG (`all`,
 # 37 jobs at small scale) plus the Monte Carlo took over 15 min through SLURM on the
@@ -97,10 +102,50 @@ rule aggregate:
 """
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
+def require_root() -> None:
     if os.geteuid() != 0:
         pytest.skip("slurm test needs root (to install slurm-wlm/munge and start munged, slurmctld, slurmd)")
+
+
+def slurm_plugin_installed() -> bool:
+    importlib.invalidate_caches()  # uv sync may have just added or removed it
+    return importlib.util.find_spec("snakemake_executor_plugin_slurm") is not None
+
+
+def uv_sync(*extra: str) -> subprocess.CompletedProcess:
+    """`uv sync` of this environment from uv.lock, as `make env` runs it (plus `extra` options)."""
+    env = dict(os.environ, UV_PROJECT_ENVIRONMENT=sys.prefix)
+    env.setdefault("UV_PYTHON", "python3")
+    return subprocess.run([str(UV), "sync", "--frozen", *extra], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def slurm_plugin():
+    """The environment with the `slurm` extra; without it before, it goes again afterwards (a local
+    environment's Snakemake starts would otherwise import the plugin, and pandas with it)."""
+    require_root()
+    if slurm_plugin_installed():
+        yield
+        return
+    if not UV.exists():
+        pytest.skip(f"the SLURM executor plugin is not installed and {UV} is missing: run `make env PROFILE=slurm`")
+    added = uv_sync("--inexact", "--extra", "slurm")
+    if added.returncode != 0 or not slurm_plugin_installed():
+        pytest.skip(f"cannot install the slurm extra (`uv sync --extra slurm`, exit {added.returncode}): "
+                    f"{added.stderr.strip()[-300:]}")
+    try:
+        yield
+    finally:
+        if os.environ.get("UPGRADING_SLURM_KEEP") != "1":
+            removed = uv_sync()
+            assert removed.returncode == 0, f"`uv sync` back to the local environment failed: {removed.stderr[-500:]}"
+            assert not slurm_plugin_installed(), "the SLURM executor plugin is still installed after the test"
+
+
+@pytest.fixture(scope="module")
+def cluster(slurm_plugin, tmp_path_factory):
+    require_root()
     conf_before = CONF_PATH.exists()
     try:
         installed_here = ensure_installed()
@@ -120,7 +165,8 @@ def cluster(tmp_path_factory):
         yield c
     finally:
         # Leave the machine as it was: daemons stopped, slurm.conf gone, and the packages gone
-        # if this test installed them (UPGRADING_SLURM_KEEP=1 keeps them for the next run).
+        # if this test installed them (UPGRADING_SLURM_KEEP=1 keeps them, and the executor plugin,
+        # for the next run).
         c.stop()
         left = c.running_daemons()
         if installed_here and os.environ.get("UPGRADING_SLURM_KEEP") != "1":

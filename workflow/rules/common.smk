@@ -6,12 +6,13 @@ import re
 import shutil
 
 from snakemake.exceptions import WorkflowError
-from upgrading.asif import readers as asif_readers
+# Every Snakemake start parses the rules: what they import here stays free of pandas
+# (tests/test_startup.py), so a run with nothing to do returns at once.
 from upgrading.core import io as core_io
 from upgrading.analysis import settings as analysis_settings
 from upgrading.core import registry as spec_registry
 from upgrading.core.errors import InputError
-from upgrading.synth import writer as synth_writer
+from upgrading.synth import layouts as synth_layouts
 from upgrading.measures.codebook import analysis_columns
 
 if shutil.which("upgrading") is None:
@@ -97,7 +98,7 @@ def world_priority(wildcards):
 def synthetic_year_files(world=WORLD):
     """Yearly raw files the synthetic layout writes in `world`."""
     layout = config["synth"]["layout"]
-    return [world_path(world, f"{RAW}/{synth_writer.year_file(layout, y)}") for y in YEARS]
+    return [world_path(world, f"{RAW}/{synth_layouts.year_file(layout, y)}") for y in YEARS]
 
 
 def raw_year_files(wildcards=None):
@@ -107,7 +108,7 @@ def raw_year_files(wildcards=None):
         return synthetic_year_files(wildcards.world if wildcards is not None else "")
     found = []
     for y in YEARS:
-        name = asif_readers.year_file_name(RAW_FILES, y)
+        name = core_io.year_file_name(RAW_FILES, y)
         exts = [""] if core_io.file_format(name) else core_io.EXTENSIONS
         for ext in exts:
             if os.path.exists(f"{RAW}/{name}{ext}"):

@@ -1,6 +1,7 @@
 # The audit trail: every job of this DAG (rule, wildcards, program, settings, input and output
 # files), resolved by Snakemake itself from the rules' own input/output declarations, written
 # to RESULTS/trail.json. The exhibit map and `make audit` walk it back to the raw files.
+import functools
 import json
 import os
 import re
@@ -28,8 +29,32 @@ def _producer(path):
     return found[0] if found else None
 
 
+# Once per path and Snakemake run: the trail (a param) and the manifest's inputs walk the same jobs,
+# and every start, one with nothing to do included, evaluates both.
+@functools.cache
+def _job_making(path):
+    """(key, job) of the job that makes `path`, resolved by Snakemake's own rules; None if no rule does."""
+    rule_ = _producer(path)
+    if rule_ is None:
+        return None
+    wc = rule_.get_wildcards(path)
+    # The main world's {world} is empty: its jobs are named by their other wildcards only.
+    shown = {k: v for k, v in wc.items() if not (k == "world" and v == "")}
+    inputs = [str(f) for f in rule_.expand_input(wc)[0]]
+    outputs = [str(f) for f in rule_.expand_output(wc)[0]]
+    job = {
+        "rule": rule_.name,
+        "wildcards": dict(sorted(shown.items())),
+        "program": _program(rule_),
+        "settings": sorted(rule_.params._names),
+        "inputs": sorted(dict.fromkeys(inputs)),
+        "outputs": sorted(outputs),
+    }
+    return json.dumps([rule_.name, shown], sort_keys=True), job
+
+
 def _dag_jobs(targets):
-    """Every job the targets need, resolved by Snakemake's own rules, and the files no rule makes."""
+    """Every job the targets need and the files no rule makes."""
     jobs, sources, seen = {}, set(), set()
     todo = [str(f) for f in targets]
     while todo:
@@ -37,27 +62,14 @@ def _dag_jobs(targets):
         if path in seen:
             continue
         seen.add(path)
-        rule_ = _producer(path)
-        if rule_ is None:
+        made = _job_making(path)
+        if made is None:
             sources.add(path)
             continue
-        wc = rule_.get_wildcards(path)
-        # The main world's {world} is empty: its jobs are named by their other wildcards only.
-        shown = {k: v for k, v in wc.items() if not (k == "world" and v == "")}
-        key = json.dumps([rule_.name, shown], sort_keys=True)
-        if key in jobs:
-            continue
-        inputs = [str(f) for f in rule_.expand_input(wc)[0]]
-        outputs = [str(f) for f in rule_.expand_output(wc)[0]]
-        jobs[key] = {
-            "rule": rule_.name,
-            "wildcards": dict(sorted(shown.items())),
-            "program": _program(rule_),
-            "settings": sorted(rule_.params._names),
-            "inputs": sorted(dict.fromkeys(inputs)),
-            "outputs": sorted(outputs),
-        }
-        todo.extend(inputs)
+        key, job = made
+        if key not in jobs:
+            jobs[key] = job
+            todo.extend(job["inputs"])
     return [jobs[k] for k in sorted(jobs)], sorted(sources)
 
 

@@ -8,8 +8,7 @@ PACKAGES="texlive-latex-base texlive-latex-recommended texlive-latex-extra texli
 have_all() {
   command -v latexmk >/dev/null 2>&1 && command -v pdflatex >/dev/null 2>&1 \
     && command -v pdftotext >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 \
-    && kpsewhich booktabs.sty threeparttable.sty makecell.sty tabularx.sty lmodern.sty >/dev/null 2>&1 \
-    && [ "$(kpsewhich booktabs.sty threeparttable.sty makecell.sty tabularx.sty lmodern.sty | wc -l)" -eq 5 ]
+    && [ "$(kpsewhich booktabs.sty threeparttable.sty makecell.sty tabularx.sty lmodern.sty 2>/dev/null | wc -l)" -eq 5 ]
 }
 
 if have_all; then exit 0; fi

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from upgrading.asif.headers import Field, HeaderPlan, closest_unmapped, plan_headers
 from upgrading.asif.ingest import coerce_column
-from upgrading.asif.readers import DEFAULT_PATTERN, read_raw, year_file_name
+from upgrading.asif.readers import DEFAULT_PATTERN, read_raw
 from upgrading.core.errors import InputError
-from upgrading.core.io import EXTENSIONS, file_format
+from upgrading.core.io import EXTENSIONS, file_format, year_file_name
 
 SAMPLE_ROWS = 2000
 

@@ -23,7 +23,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from upgrading.core.errors import InputError
-from upgrading.core.io import EXTENSIONS, file_format
+from upgrading.core.io import EXTENSIONS, file_format, year_file_name
 
 DEFAULT_PATTERN = "asif_{year}"
 SAMPLE_BYTES = 1 << 20  # what inspect reads of a text file
@@ -36,13 +36,6 @@ class RawTable:
     fmt: str
     encoding: str
     labels: dict[str, str] = field(default_factory=dict)  # Stata variable labels
-
-
-def year_file_name(pattern: str, year: int) -> str:
-    """The pattern with {year} filled in (plain text replacement, nothing evaluated)."""
-    if pattern.count("{year}") != 1 or "/" in pattern:
-        raise InputError(f"raw file pattern {pattern!r} must hold {{year}} exactly once and no '/'")
-    return pattern.replace("{year}", str(year))
 
 
 def source_name(file: str) -> str:

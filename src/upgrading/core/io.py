@@ -8,8 +8,15 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+import yaml
+
+from upgrading.core.errors import InputError
+
+# Free of a pandas import: the workflow names raw files with this module when Snakemake parses the rules.
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Formats of the raw yearly files, by file-name extension.
 EXTENSIONS = (".csv", ".csv.gz", ".dta", ".parquet")
@@ -74,11 +81,23 @@ def file_format(name: str) -> str | None:
     return None
 
 
+def read_yaml(path: str | os.PathLike) -> Any:
+    """A YAML file, parsed by libyaml when PyYAML has it (ten times the pure-Python parser's speed:
+    the workflow reads the config schema and the registry at every start). Same safe types."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader)
+
+
+def year_file_name(pattern: str, year: int) -> str:
+    """The pattern with {year} filled in (plain text replacement, nothing evaluated)."""
+    if pattern.count("{year}") != 1 or "/" in pattern:
+        raise InputError(f"raw file pattern {pattern!r} must hold {{year}} exactly once and no '/'")
+    return pattern.replace("{year}", str(year))
+
+
 def read_json_option(value: str, option: str):
     """The value of a JSON option: inline JSON, or @FILE naming a JSON file (the rules pass their
     settings files this way, so a job's command line stays one readable line)."""
-    from upgrading.core.errors import InputError
-
     source = None
     if value.startswith("@"):
         source = value[1:]

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from upgrading.core.errors import InputError
+from upgrading.core.io import read_yaml
 
 from . import grammar
 
@@ -43,7 +44,7 @@ def load(path: str | Path) -> dict:
     """Read and schema-validate the registry; errors name the file and the offending entry."""
     path = Path(path)
     try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        spec = read_yaml(path)
     except (OSError, yaml.YAMLError) as exc:
         raise InputError(f"cannot read the specification registry: {exc}", file=str(path)) from exc
     validate(spec, source=str(path))
@@ -54,7 +55,7 @@ def validate(spec: dict, source: str = "<specs>") -> None:
     """JSON-schema validation, then the checks a schema cannot express (grammar, references)."""
     import jsonschema
 
-    schema = yaml.safe_load(SCHEMA_PATH.read_text(encoding="utf-8"))
+    schema = read_yaml(SCHEMA_PATH)
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(spec), key=lambda e: list(e.absolute_path))
     if errors:

@@ -33,30 +33,17 @@ import yaml
 
 from upgrading.core.io import file_format
 from upgrading.synth import identity
+from upgrading.synth.layouts import year_file
 from upgrading.synth.mess import CONFLICT_MONEY
 
 IDENTITY_COLUMNS = ("name", "representative", "phone", "main_product")  # looked up per firm
 YEAR_END_EMPLOYMENT = "年末"  # the 2003 employment header is the year-end count
-
-
-LAYOUTS = ("real_traits", "pinyin", "plain")
 PLAIN_SPELLINGS = 3  # the plain layout rotates over each variable's first spellings
 
 
 def load_spellings(path: str | Path) -> dict[str, list[str]]:
     raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     return {name: [str(s) for s in spec["spellings"]] for name, spec in raw.items()}
-
-
-def year_file(layout: str, year: int) -> str:
-    """The raw file name of a year in a layout (one file per year, asif_{year}.<format>)."""
-    if layout == "plain":
-        return f"asif_{year}.csv"
-    if layout == "pinyin":
-        return f"asif_{year}.dta"
-    if layout == "real_traits":
-        return f"asif_{year}" + REAL_TRAITS_FORMAT.get(year, ".csv")
-    raise ValueError(f"unknown synth layout {layout!r} (one of {', '.join(LAYOUTS)})")
 
 
 def year_headers(spellings: dict[str, list[str]], year: int, era: int) -> dict[str, str]:
@@ -168,7 +155,6 @@ def file_order(year: np.ndarray, region: np.ndarray, rng: np.random.Generator) -
 
 # --- real and pinyin layouts ------------------------------------------------------------
 
-REAL_TRAITS_FORMAT = {2004: ".dta", 2006: ".dta", 2007: ".csv.gz"}
 OLD_STATA_YEARS = {"real_traits": (2004,), "pinyin": (1998, 1999, 2000, 2001, 2002, 2003)}
 TEXT_REG_TYPE_YEARS = (2005, 2006)
 LONG_REGION_FROM = 2004            # 12-digit region codes from this year
