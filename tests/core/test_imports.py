@@ -9,8 +9,6 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "upgrading"
 STAGES = ("asif", "synth", "productivity", "measures", "analysis", "exhibits")
-# The Monte Carlo still re-runs the stages through the top-level dispatcher; it goes when
-# the draws become worlds of the DAG.
 ALLOWED: set[tuple[str, str]] = set()  # (file, module) exceptions: none
 
 
