@@ -298,7 +298,7 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
             notes.append(f"The bootstrap is computed for {_columns_phrase(wild_cols)} only; the stars of the "
                          "other columns follow the $t$ test.")
         elif no_wild:
-            notes.append(f"n.a.\\ in {_columns_phrase(no_wild)}: the registry requests no bootstrap "
+            notes.append(f"n.a.\\ in {_columns_phrase(no_wild)}: the specification file requests no bootstrap "
                          "for " + ("this model" if len(no_wild) == 1 else "these models")
                          + "; " + ("its" if len(no_wild) == 1 else "their") + " stars follow the $t$ test.")
     if any(_first(rows, "first_stage_f") is not None for rows in per_col):
@@ -371,7 +371,7 @@ def sample_notes(per_col: list[pd.DataFrame], spec: TableSpec) -> list[str]:
     parts = []
     for name, idx in groups.items():
         if not name:
-            what = "every firm-year of the analysis table"
+            what = "every firm-year of the analysis panel"
         elif name in spec.labels:
             what = spec.labels[name]  # the sample's reader name (exhibits.labels)
         else:
