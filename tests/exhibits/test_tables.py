@@ -166,6 +166,8 @@ def test_probit_reports_pseudo_r2_and_minus_signs_in_marginal_effects(baseline_e
     assert r"& \{\ensuremath{-}0.103\} \\" in lines
     assert not any("{-" in line and "ensuremath" not in line for line in lines)
     assert "Pseudo R2" in set(csv["row"])
+    # stars of a probit come from a z test
+    assert "$z$ test" in tex and "$t$ test" not in tex
 
 
 def test_notes_state_samples_missing_rows_and_dropped_regressors(baseline_est):

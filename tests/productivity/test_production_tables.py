@@ -64,3 +64,14 @@ def test_excluded_industry_is_marked_not_printed():
     tex, csv = elasticity_table(f, None, "acf")
     assert r"--$^{\S}$" in tex and "excluded (declared)" in tex
     assert csv.loc[csv.industry == 14, "acf_status"].item() == "excluded"
+
+
+def test_notes_define_only_the_marks_the_rows_use():
+    marked, _ = elasticity_table(frame(), None, "acf")
+    assert r"$^{\dagger}$: no admissible" in marked and r"$^{\ddagger}$: a non-positive" in marked
+    assert r"$^{\S}$:" not in marked and "too few firm-years" not in marked
+    clean = frame().assign(status="estimated", beta_k=0.2)
+    tex, _ = elasticity_table(clean, None, "acf")
+    assert r"$^{\dagger}$" not in tex and r"$^{\ddagger}$" not in tex
+    search, _ = search_table(clean)
+    assert r"$^{\dagger}$" not in search

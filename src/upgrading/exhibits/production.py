@@ -86,22 +86,31 @@ def elasticity_table(el: pd.DataFrame, truth: dict | None, tfp_method: str) -> t
         rules.append(rf"\cmidrule(lr){{{col}-{col + n - 1}}}")
         col += n
     flagged = el[el["status"] != "estimated"]
+    legend = {r"$^{\dagger}$": r"$^{\dagger}$: no admissible LP/ACF solution; the declared fallback (within or OLS) "
+                                r"is shown and used. ",
+              r"$^{\S}$": r"$^{\S}$: no admissible solution and no admissible fallback; the industry "
+                           r"is excluded (declared), its firms have no TFP. ",
+              r"$^{\ddagger}$": r"$^{\ddagger}$: a non-positive elasticity "
+                                 r"(OLS or within; such an estimate is never a fallback). ",
+              "--": r"--: too few firm-years. "}
     note = (r"Value-added Cobb--Douglas elasticities by two-digit industry (N: firm-years); "
             r"firm-clustered standard errors in parentheses (OLS, within) or firm bootstrap "
             r"(LP, ACF). LP: NLLS second stage \citep{levinsohn2003estimating}; ACF: the root "
             r"chosen by the multi-start search (Table~\ref{tab:production_search}). "
-            r"$^{\dagger}$: no admissible LP/ACF solution; the declared fallback (within or OLS) "
-            r"is shown and used. $^{\S}$: no admissible solution and no admissible fallback; the industry "
-            r"is excluded (declared), its firms have no TFP. $^{\ddagger}$: a non-positive elasticity "
-            r"(OLS or within; such an estimate is never a fallback). "
-            r"--: too few firm-years. "
-            rf"TFP used downstream: {escape(tfp_method.upper())}. "
+            + used_marks(legend, lines)
+            + rf"TFP used downstream: {escape(tfp_method.upper())}. "
             rf"{len(flagged)} of {len(el)} industry-method cells are marked.")
     tex = longtable("ll" + "r" * (ncol - 2), ncol,
                     "The production function behind TFP: elasticities by industry",
                     "tab:production_elasticities", [head1 + r" \\", " ".join(rules), sub + r" \\"],
                     lines, note, preamble=r"\footnotesize\setlength{\tabcolsep}{2.2pt}")
     return tex, pd.DataFrame(rows)
+
+
+def used_marks(legend: dict[str, str], lines: list[str]) -> str:
+    """The legend sentences of the marks the table's rows use: a note defines no unused mark."""
+    body = "\n".join(lines)
+    return "".join(text for mark, text in legend.items() if mark in body)
 
 
 def band_sentence(searched: pd.DataFrame, band: float | None) -> tuple[bool, str]:
@@ -146,8 +155,9 @@ def search_table(el: pd.DataFrame, band: float | None = None) -> tuple[str, pd.D
             r"Criterion: its value at the chosen solution. "
             rf"Solutions found: those solutions, each as {elasticities}, the chosen one first; "
             r"ACF's exact roots tie on the criterion, so the admissible root nearest "
-            rf"LP's first-stage labour elasticity is chosen. {band_note} $^{{\dagger}}$: no admissible solution; "
-            r"the declared fallback is used (Table~\ref{tab:production_elasticities}).")
+            rf"LP's first-stage labour elasticity is chosen. {band_note} "
+            + used_marks({r"$^{\dagger}$": r"$^{\dagger}$: no admissible solution; the declared fallback is used "
+                                            r"(Table~\ref{tab:production_elasticities})."}, lines))
     head = ("Industry & Method & Starts & Converged & Distinct & Criterion & "
             + ("Band & " if show_band else "") + r"Solutions found \\")
     ncol = 8 if show_band else 7

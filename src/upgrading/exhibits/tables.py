@@ -308,8 +308,12 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
     if "marginal_effect" in extras:
         notes.append("Average marginal effects in braces.")
     wild_shown = "p_value_wild" in extras
-    notes.append((STAR_NOTE_T if not wild_shown or star_basis == {"t"} else
-                  STAR_NOTE_WILD if star_basis == {"wild"} else STAR_NOTE_MIXED) + ".")
+    star_note = (STAR_NOTE_T if not wild_shown or star_basis == {"t"} else
+                 STAR_NOTE_WILD if star_basis == {"wild"} else STAR_NOTE_MIXED) + "."
+    # Probit and logit coefficients are tested against the normal: a z test, not a t test.
+    if per_col and all(str(_first(rows, "estimator") or "").lower() in LIKELIHOOD_ESTIMATORS for rows in per_col):
+        star_note = star_note.replace("$t$ test", "$z$ test")
+    notes.append(star_note)
     notes += sample_notes(per_col, spec)
     notes += dropped_notes(per_col, spec)
     if spec.notes:
