@@ -7,7 +7,7 @@ import shutil
 
 from snakemake.exceptions import WorkflowError
 # Every Snakemake start parses the rules: what they import here stays free of pandas
-# (tests/test_startup.py), so a run with nothing to do returns at once.
+# (tests/test_startup.py), so reading the workflow does not pay for it.
 from upgrading.core import io as core_io
 from upgrading.analysis import settings as analysis_settings
 from upgrading.core import registry as spec_registry
