@@ -159,8 +159,9 @@ def test_groups_with_constant_binary_outcome_are_dropped_before_probit():
 
     frame = pd.DataFrame({"y": [0, 0, 1, 0, 1, 1, 0, 0], "g": [1, 1, 1, 2, 2, 3, 3, 4],
                           "h": [1, 2, 1, 2, 1, 2, 1, 2]})
-    kept, dropped = _drop_separated(frame, "y", ["g", "h"])
+    kept, dropped, groups = _drop_separated(frame, "y", ["g", "h"])
     assert dropped == 1
+    assert groups == "g=4:1"  # which group went, and its rows, for the table notes
     assert kept["g"].tolist() == [1, 1, 1, 2, 2, 3, 3]
     # a second pass can be needed: dropping group 4 must not leave another constant group
     assert (kept.groupby("h")["y"].nunique() == 2).all()

@@ -217,7 +217,33 @@ def test_iv_table_shows_first_stage_f_and_anderson_rubin_set(baseline_est):
     est = est.sort_values("term", key=lambda s: s != "forward")  # an exogenous term's row first
     tex, csv = tables.render(est, _spec(["firm_year"]))
     assert r"First-stage $F$ (cluster-robust) & 6.58 \\" in _lines(tex)
-    assert r"Anderson--Rubin 95\,\% set & (\ensuremath{-}$\infty$, \ensuremath{-}0.2] $\cup$ [0.5, $\infty$) \\" in _lines(tex)
+    # Written out, not in brackets: brackets hold wild bootstrap p-values in every table.
+    assert (r"Anderson--Rubin 95\,\% set & at most \ensuremath{-}0.2 or at least 0.5 \\") in _lines(tex)
+    assert "Anderson--Rubin 95\\,\\% set: every coefficient" in tex
+
+
+def test_anderson_rubin_sets_are_written_out_without_brackets():
+    from upgrading.exhibits.latex import ar_set_text
+
+    assert ar_set_text("[-0.123, 0.5]") == r"\ensuremath{-}0.123 to 0.5"
+    assert ar_set_text("(-inf, inf)") == "every value (unbounded)"
+    with pytest.raises(ValueError, match="Anderson-Rubin set"):
+        ar_set_text("{0, 1}")
+
+
+def test_clusters_left_out_by_separation_are_counted_and_named(baseline_est):
+    """A probit drops an industry whose outcome never varies: the note says which, and why the
+    Clusters row counts one fewer than the sample's industries (computed from the estimates)."""
+    est = baseline_est[baseline_est["model"].isin(["firm_year", "city_ind_year"])].copy()
+    est["estimator"] = "probit"
+    est["vcov"] = "CRV1:industry2"
+    est["n_clusters"] = 29
+    est["n_missing_dropped"] = 160
+    est["dropped_groups"] = "industry2=16:154"
+    text = " ".join(tables.build(est, _spec(["firm_year", "city_ind_year"]))[1])
+    assert "in columns (1) and (2), 29 of the sample's 30: industry 16 is left out" in text
+    assert "missing for them: 6 in (1) and (2)." in text  # 160 left out, 154 of them by separation
+    assert "outcome does not vary within their fixed-effect group" in text and "industry 16 (154 firm-years)" in text
 
 
 def test_notes_state_the_standard_errors_of_every_column(baseline_est):
@@ -255,7 +281,7 @@ def test_anderson_rubin_set_shown_when_other_terms_hold_empty_strings(baseline_e
     est = baseline_est[baseline_est["model"] == "firm_year"].copy()
     est["ar_set"] = ["(-inf, -16.3] U [-0.7, inf)" if t == "backward" else "" for t in est["term"]]
     tex, _ = tables.render(est, _spec(["firm_year"]))
-    assert r"Anderson--Rubin 95\,\% set &" in tex and r"$\cup$" in tex
+    assert r"Anderson--Rubin 95\,\% set & at most \ensuremath{-}16.3 or at least \ensuremath{-}0.7" in tex
 
 
 def test_stars_follow_the_bootstrap_p_value_where_the_table_shows_it(baseline_est):

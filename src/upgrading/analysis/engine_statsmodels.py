@@ -22,20 +22,28 @@ from .tidy import model_meta
 log = logging.getLogger(__name__)
 
 
-def _drop_separated(frame: pd.DataFrame, y: str, fe_cols: list[str]) -> tuple[pd.DataFrame, int]:
+def _drop_separated(frame: pd.DataFrame, y: str, fe_cols: list[str]) -> tuple[pd.DataFrame, int, str]:
     """Drop rows of fixed-effect groups whose 0/1 outcome is constant, until none is left.
 
     Such a group's dummy has no finite maximum-likelihood estimate, so the fit cannot converge.
+    Returns the kept rows, how many were dropped and which groups ('industry2=16:154; ...',
+    the rows of each dropped group), so the tables can say why a cluster is missing.
     """
     n0 = len(frame)
+    dropped: dict[tuple[str, str], int] = {}
     while True:
         keep = np.ones(len(frame), dtype=bool)
         for fe in fe_cols:
             by_group = frame.groupby(fe, sort=False)[y]
             spread = by_group.transform("max") - by_group.transform("min")
-            keep &= (spread > 0).to_numpy()
+            constant = (spread <= 0).to_numpy()
+            for level, n in frame.loc[constant, fe].value_counts(sort=False).items():
+                key = (fe, str(int(level)) if isinstance(level, float) and level.is_integer() else str(level))
+                dropped[key] = dropped.get(key, 0) + int(n)
+            keep &= ~constant
         if keep.all():
-            return frame.reset_index(drop=True), n0 - len(frame)
+            groups = "; ".join(f"{fe}={level}:{n}" for (fe, level), n in sorted(dropped.items()))
+            return frame.reset_index(drop=True), n0 - len(frame), groups
         frame = frame.loc[keep]
 
 
@@ -93,7 +101,7 @@ def estimate(family: dict, design: dsg.Design) -> tuple[list[dict], list[dict]]:
         cols = dsg.model_columns(design, m)
         used, n_missing = dsg.model_rows(design, m)
         data = design.frame.loc[used].reset_index(drop=True)
-        data, n_separated = _drop_separated(data, cols["y"], cols["fe"])
+        data, n_separated, separated_groups = _drop_separated(data, cols["y"], cols["fe"])
         if n_separated:
             log.warning("%s/%s: %d rows dropped in fixed-effect groups whose outcome never varies "
                         "(perfect separation; fixest's feglm drops them too)", family["id"], m["id"],
@@ -130,6 +138,7 @@ def estimate(family: dict, design: dsg.Design) -> tuple[list[dict], list[dict]]:
                 "nobs": int(fit.nobs), "n_missing_dropped": n_missing + n_separated, "n_clusters": G,
                 "r2": float(fit.prsquared), "r2_within": np.nan, "depvar_mean": float(y.mean()),
                 "engine": "statsmodels", "marginal_effect": float(ame_by_name[name]),
+                "dropped_groups": separated_groups,
             })
         timings.append({"fml": f"{m['estimator']}:{cols['y']}", "models": [m["id"]],
                         "seconds": time.perf_counter() - t0})

@@ -12,7 +12,7 @@ COLUMNS = [
     "nobs", "n_missing_dropped", "n_clusters", "r2", "r2_within", "depvar", "depvar_mean",
     "fixed_effects", "vcov", "engine", "estimator", "sample", "label", "table", "figure",
     "p_value_wild", "marginal_effect", "ci_low_wild", "ci_high_wild", "std_error_crv3", "ci_low_crv3",
-    "ci_high_crv3", "inference", "first_stage_f", "ar_ci_low", "ar_ci_high", "ar_set",
+    "ci_high_crv3", "inference", "first_stage_f", "ar_ci_low", "ar_ci_high", "ar_set", "dropped_groups",
 ]
 DTYPES = {
     "estimate": "float64", "std_error": "float64", "statistic": "float64", "p_value": "float64",
@@ -68,7 +68,7 @@ def frame(rows: list[dict]) -> pd.DataFrame:
         if t == "float64":
             df[c] = round_significant(df[c])
     str_cols = [c for c in COLUMNS if c not in DTYPES]
-    for c in ("inference", "ar_set"):  # models without few-cluster inference or weak-IV diagnostics
+    for c in ("inference", "ar_set", "dropped_groups"):  # models without such diagnostics
         df[c] = df[c].fillna("")
     for c in str_cols:
         df[c] = df[c].astype("str")

@@ -62,6 +62,26 @@ def fmt_int(n, latex: bool = True) -> str:
     return s.replace(",", "{,}") if latex else s
 
 
+_AR_BOUNDED = re.compile(r"\[\s*(\S+?)\s*,\s*(\S+?)\s*\]")
+_AR_RAYS = re.compile(r"\(\s*-inf\s*,\s*(\S+?)\s*\]\s*U\s*\[\s*(\S+?)\s*,\s*inf\s*\)")
+
+
+def ar_set_text(text) -> str:
+    """An Anderson-Rubin set as the estimates write it ('[a, b]', '(-inf, a] U [b, inf)',
+    '(-inf, inf)') in words, without brackets: 'a to b', 'at most a or at least b', 'every value'.
+
+    Brackets in the tables hold wild bootstrap p-values, so a set is written out instead.
+    """
+    raw = str(text).strip()
+    if m := _AR_BOUNDED.fullmatch(raw):
+        return f"{minus(m.group(1))} to {minus(m.group(2))}"
+    if m := _AR_RAYS.fullmatch(raw):
+        return f"at most {minus(m.group(1))} or at least {minus(m.group(2))}"
+    if re.fullmatch(r"\(\s*-inf\s*,\s*inf\s*\)", raw):
+        return "every value (unbounded)"
+    raise ValueError(f"Anderson-Rubin set {raw!r} is not '[a, b]', '(-inf, a] U [b, inf)' or '(-inf, inf)'")
+
+
 _DIGIT_WORDS = ["Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine"]
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from upgrading.core.coverage import mc_se
 from upgrading.core.errors import InputError
-from upgrading.exhibits.latex import MACRO_NAME_RE, escape, fmt_float, fmt_int, is_missing, macro_name
+from upgrading.exhibits.latex import MACRO_NAME_RE, ar_set_text, escape, fmt_float, fmt_int, is_missing, macro_name
 
 # Columns of the analysis table the data numbers read; the optional ones when the table has them.
 ANALYSIS_COLUMNS = ["firm_id", "year", "city", "industry2", "domestic", "output"]
@@ -246,8 +246,7 @@ def auto_estimate_numbers(est: pd.DataFrame, family: str, terms: list[str],
                 sources[base + "Ame"] = estimate_row(r["family"], r["model"], r["term"], "marginal_effect")
         if "first_stage_f" in r and not is_missing(r["first_stage_f"]):
             out[base + "FirstStageF"] = fmt_float(r["first_stage_f"], 2)
-            out[base + "ArSet"] = escape(str(r["ar_set"])).replace("-", r"\ensuremath{-}") \
-                .replace("inf", r"\ensuremath{\infty}").replace(" U ", r" \ensuremath{\cup} ")
+            out[base + "ArSet"] = ar_set_text(r["ar_set"])  # as the tables write it
             # Stock-Yogo's rule of thumb; an unbounded Anderson-Rubin set says the same without it.
             weak = float(r["first_stage_f"]) < 10 or not (math.isfinite(r["ar_ci_low"]) and math.isfinite(r["ar_ci_high"]))
             out[base + "InstrumentStrength"] = ("weak, and the data do not pin down the coefficient" if weak

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from upgrading.core.errors import InputError
-from upgrading.exhibits.latex import escape, fmt_float, fmt_int, is_missing, minus
+from upgrading.exhibits.latex import ar_set_text, escape, fmt_float, fmt_int, is_missing, minus
 
 # Conventional thresholds; the note under every table states them and the test behind them.
 STAR_LEVELS: tuple[tuple[float, str], ...] = ((0.01, "***"), (0.05, "**"), (0.10, "*"))
@@ -39,8 +39,10 @@ MAX_NATURAL_COLUMNS = 6
 # Printed characters per line of a column header (model label, dependent variable), and of a
 # row label of a wide table, whose lines after the first are indented.
 HEADER_WIDTH = 20
+# Height a landscape table keeps free for its caption and the skips around caption and notes.
+SIDEWAYS_CAPTION_ROOM = r"5\baselineskip"
 WIDE_HEADER_WIDTH = 10
-WIDE_LABEL_WIDTH = 28
+WIDE_LABEL_WIDTH = 36
 
 
 def stars(p) -> str:
@@ -277,7 +279,7 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
               ("Mean of dep.\\ var.", "depvar_mean", lambda v: minus(fmt_float(v, 3)), None),
               # 2SLS with one instrument: weak-instrument diagnostics (upgrading.analysis.inference)
               ("First-stage $F$ (cluster-robust)", "first_stage_f", lambda v: fmt_float(v, 2), None),
-              ("Anderson--Rubin 95\\,\\% set", "ar_set", _ar_set, None)]
+              ("Anderson--Rubin 95\\,\\% set", "ar_set", ar_set_text, None)]
     for label, column, fmt, keep in stats:
         cells = [fmt(_first(rows, column)) if _first(rows, column) not in (None, "")
                  and (keep is None or keep(e)) else "" for rows, e in zip(per_col, estimators)]
@@ -289,7 +291,7 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
     if vcov_text:
         notes.append(vcov_text)
     if any(r["kind"] == "stat" and r["label"] == "Clusters" for r in grid):
-        notes.append(clusters_note(per_col, labels))
+        notes.append(clusters_note(per_col, labels, clusters_left_out(per_col, labels)))
     extras = {r.get("extra") for r in grid}
     if "p_value_wild" in extras or "ci_wild" in extras:
         notes.append(_wild_note(per_col, extras))
@@ -303,8 +305,9 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
                          + "; " + ("its" if len(no_wild) == 1 else "their") + " stars follow the $t$ test.")
     if any(_first(rows, "first_stage_f") is not None for rows in per_col):
         notes.append("First-stage $F$: squared cluster-robust $t$ of the instrument (with one instrument, "
-                     "the Kleibergen--Paap and effective $F$); the Anderson--Rubin set is robust to a weak "
-                     "instrument.")
+                     "the Kleibergen--Paap and effective $F$). Anderson--Rubin 95\\,\\% set: every coefficient "
+                     "the Anderson--Rubin test does not reject at 5\\,\\%, robust to a weak instrument, written "
+                     "out (``$a$ to $b$''; ``at most $a$ or at least $b$'' when it is unbounded).")
     if "marginal_effect" in extras:
         notes.append("Average marginal effects in braces.")
     wild_shown = "p_value_wild" in extras
@@ -352,7 +355,7 @@ def vcov_notes(per_col: list[pd.DataFrame], labels: dict[str, str]) -> str:
         f"{vcov_note(v, labels)} in {_columns_phrase(idx)}" for v, idx in groups.items()) + "."
 
 
-def clusters_note(per_col: list[pd.DataFrame], labels: dict[str, str]) -> str:
+def clusters_note(per_col: list[pd.DataFrame], labels: dict[str, str], left_out: str = "") -> str:
     """What the Clusters row counts; for multiway clustering, which dimension's count it shows."""
     multi: dict[str, list[int]] = {}
     for i, rows in enumerate(per_col):
@@ -364,7 +367,7 @@ def clusters_note(per_col: list[pd.DataFrame], labels: dict[str, str]) -> str:
     for who, idx in multi.items():
         note += (f"; with two-way clustering by {who} in {_columns_phrase(idx)}, the count of the "
                  "smaller dimension, which sets the degrees of freedom of the $t$ test (as in fixest)")
-    return note + "."
+    return note + (f"; {left_out}" if left_out else "") + "."
 
 
 def sample_notes(per_col: list[pd.DataFrame], spec: TableSpec) -> list[str]:
@@ -384,14 +387,60 @@ def sample_notes(per_col: list[pd.DataFrame], spec: TableSpec) -> list[str]:
         parts.append(f"{escape(what)}{scope}")
     notes = [("Sample: " if len(groups) == 1 else "Samples: ") + "; ".join(parts) + "."]
     missing = [_first(rows, "n_missing_dropped") for rows in per_col]
-    if any(not is_missing(m) and int(m) > 0 for m in missing):
-        counts = [f"{fmt_int(m)} in ({i + 1})" for i, m in enumerate(missing) if not is_missing(m) and int(m) > 0]
-        likelihood = any(str(_first(rows, "estimator") or "").lower() in LIKELIHOOD_ESTIMATORS for rows in per_col)
-        why = "a variable of the model is missing for them"
-        if likelihood:
-            why += " or, in probit and logit models, their fixed-effect group's outcome never varies"
-        notes.append(f"Firm-years of the sample left out because {why}: " + ", ".join(counts) + ".")
+    groups_by_col = [separated_groups(rows) for rows in per_col]
+    separated = [sum(n for _, _, n in g) for g in groups_by_col]
+    no_value = [0 if is_missing(m) else int(m) - sep for m, sep in zip(missing, separated)]
+    if any(n > 0 for n in no_value):
+        notes.append("Firm-years of the sample left out because a variable of the model is missing for them: "
+                     + _counts_phrase(no_value) + ".")
+    by_text: dict[str, list[int]] = {}
+    for i, g in enumerate(groups_by_col):
+        if g:
+            by_text.setdefault("; ".join(f"{_lower_first(_label(fe, spec.labels))} {escape(level)} "
+                                         f"({fmt_int(n)} firm-years)" for fe, level, n in g), []).append(i)
+    for text, idx in by_text.items():
+        notes.append(f"Firm-years left out in {_columns_phrase(idx)} because the outcome does not vary within "
+                     "their fixed-effect group (its effect would have no finite maximum-likelihood estimate): "
+                     f"{text}.")
     return notes
+
+
+def _counts_phrase(counts: list[int]) -> str:
+    """[154, 154, 0] -> '154 in (1) and (2)': equal counts share their columns."""
+    by_count: dict[int, list[int]] = {}
+    for i, n in enumerate(counts):
+        if n > 0:
+            by_count.setdefault(n, []).append(i)
+    return "; ".join(f"{fmt_int(n)} in {_columns_phrase(idx).split(' ', 1)[1]}" for n, idx in by_count.items())
+
+
+def separated_groups(rows: pd.DataFrame) -> list[tuple[str, str, int]]:
+    """The tidy `dropped_groups` of a model ('industry2=16:154; year=1999:3') as
+    [(fixed effect, level, firm-years)]; [] when the column is absent or empty."""
+    text = _first(rows, "dropped_groups") if "dropped_groups" in rows.columns else None
+    out = []
+    for part in str(text or "").split(";"):
+        key, _, n = part.strip().rpartition(":")
+        fe, _, level = key.partition("=")
+        if fe and level and n.isdigit():
+            out.append((fe, level, int(n)))
+    return out
+
+
+def clusters_left_out(per_col: list[pd.DataFrame], labels: dict[str, str]) -> str:
+    """Where a model left out whole groups of the clustering variable, the Clusters row counts
+    fewer than the sample holds: say how many and why (computed from the estimates)."""
+    parts: dict[str, list[int]] = {}
+    for i, rows in enumerate(per_col):
+        kind, _, rest = str(_first(rows, "vcov") or "").partition(":")
+        n = _first(rows, "n_clusters")
+        gone = [level for fe, level, _ in separated_groups(rows) if fe == rest]
+        if kind.upper().startswith("CRV") and gone and not is_missing(n):
+            who = _lower_first(_label(rest, labels))
+            parts.setdefault(f"{fmt_int(n)} of the sample's {fmt_int(int(n) + len(gone))}: "
+                             f"{who} {', '.join(escape(g) for g in gone)} "
+                             f"{'is' if len(gone) == 1 else 'are'} left out (see below)", []).append(i)
+    return "; ".join(f"in {_columns_phrase(idx)}, {text}" for text, idx in parts.items())
 
 
 def dropped_notes(per_col: list[pd.DataFrame], spec: TableSpec) -> list[str]:
@@ -405,12 +454,6 @@ def dropped_notes(per_col: list[pd.DataFrame], spec: TableSpec) -> list[str]:
     return [f"{term_label(t, spec.labels)} in {_columns_phrase(idx)} is collinear with the fixed "
             "effects or the other regressors and is dropped by the estimator (no coefficient)."
             for t, idx in dropped.items()]
-
-
-def _ar_set(v) -> str:
-    """Anderson-Rubin set text ('[a, b]', '(-inf, a] U [b, inf)') typeset."""
-    text = escape(str(v)).replace("-", r"\ensuremath{-}").replace("inf", r"$\infty$")
-    return text.replace(" U ", r" $\cup$ ")
 
 
 def _wild_note(per_col: list[pd.DataFrame], extras: set) -> str:
@@ -463,15 +506,28 @@ def render_latex(grid: list[dict], notes: list[str], spec: TableSpec) -> str:
     # up (adjustbox's max width).
     wide = ncol > MAX_NATURAL_COLUMNS
     env = "sidewaystable" if wide else "table"
+    notes_box = (r"\begin{minipage}{\linewidth}\footnotesize" + "\n" + r"\emph{Notes:} " + " ".join(notes)
+                 + "\n" + r"\end{minipage}")
     lines = [
         f"% Generated by `upgrading table --table {spec.id}` from tidy estimates; do not edit.",
         "% Needs the packages booktabs, adjustbox and rotating.",
         rf"\begin{{{env}}}" + ("" if wide else "[!htbp]"),
         r"\centering",
         r"\footnotesize\setlength{\tabcolsep}{3.5pt}" if wide else r"\small",
+    ]
+    if wide:
+        # On its landscape page the table's height runs across the text width: caption, rows and
+        # notes must fit in it, or the caption is pushed past the page edge. The notes are set
+        # first and measured; the rows are scaled down, never up, to the height that remains.
+        lines += [r"\ifdefined\UpgradingNotesBox\else\newsavebox{\UpgradingNotesBox}"
+                  r"\newlength{\UpgradingTableRoom}\fi",
+                  r"\sbox{\UpgradingNotesBox}{" + notes_box + "}",
+                  r"\setlength{\UpgradingTableRoom}{\dimexpr\textwidth-\ht\UpgradingNotesBox"
+                  r"-\dp\UpgradingNotesBox-" + SIDEWAYS_CAPTION_ROOM + r"\relax}"]
+    lines += [
         rf"\caption{{{escape(spec.title)}}}",
         rf"\label{{tab:{spec.id}}}",
-        r"\begin{adjustbox}{max width=\linewidth}",
+        r"\begin{adjustbox}{max width=\linewidth" + (r",max totalheight=\UpgradingTableRoom}" if wide else "}"),
     ]
     lines.append(r"\begin{tabular}{l" + "c" * ncol + "}")
     lines.append(r"\toprule")
@@ -491,9 +547,7 @@ def render_latex(grid: list[dict], notes: list[str], spec: TableSpec) -> str:
     lines.append(r"\end{tabular}")
     lines.append(r"\end{adjustbox}")
     lines.append(r"\par\smallskip")
-    lines.append(r"\begin{minipage}{\linewidth}\footnotesize")
-    lines.append(r"\emph{Notes:} " + " ".join(notes))
-    lines.append(r"\end{minipage}")
+    lines.append(r"\usebox{\UpgradingNotesBox}" if wide else notes_box)
     lines.append(rf"\end{{{env}}}")
     return "\n".join(lines) + "\n"
 
