@@ -8,6 +8,7 @@ import subprocess
 import pandas as pd
 import pytest
 
+from upgrading.core.coverage import clopper_pearson
 from upgrading.core.errors import InputError
 from upgrading.exhibits import coverage_table
 
@@ -24,13 +25,23 @@ def _cov():
 
 
 def test_coverage_table_rows_and_note():
+    """Many draws: shares with their Monte Carlo standard errors, and the exact interval beside."""
     tex = coverage_table.render(_cov(), {"backward": "Backward"})
-    assert r"\label{tab:coverage}" in tex and "CRV1 & CRV3 & WCR" in tex
-    assert (r"\quad Backward $\times$ post2002 & 0.400 & \ensuremath{-}0.012 & 0.82 (0.03) & 0.90 (0.02) & "
-            r"0.95 (0.02) \\") in tex
-    assert r"\multicolumn{6}{l}{validation/structural} \\" in tex  # the model heads its terms
+    assert r"\label{tab:coverage}" in tex and r"\multicolumn{2}{c}{CRV1}" in tex
+    lo, hi = clopper_pearson(164, 200)  # 0.82 of 200 draws
+    assert (r"\quad Backward $\times$ post2002 & 0.400 & \ensuremath{-}0.012 & 0.82 (0.03) & "
+            rf"{lo:.2f}--{hi:.2f} & 0.90 (0.02) & ") in tex
+    assert r"\multicolumn{9}{l}{validation/structural} \\" in tex  # the model heads its terms
     assert tex.count("validation/structural") == 2 and "True productivity" in tex
-    assert "Share of 200 Monte Carlo draws" in tex
+    assert "Share: of the 200 Monte Carlo draws" in tex and "Clopper--Pearson" in tex
+    assert "[" not in tex.split(r"\toprule")[1]  # brackets mean bootstrap p-values elsewhere
+
+
+def test_clopper_pearson_matches_the_beta_quantiles():
+    """Pinned: 7 of 8 -> 0.473-0.997; all of 8 -> 0.025^(1/8)-1; none of 8 -> 0-(1 - 0.025^(1/8))."""
+    assert clopper_pearson(7, 8) == pytest.approx((0.4735, 0.9968), abs=1e-4)
+    assert clopper_pearson(8, 8) == pytest.approx((0.025 ** (1 / 8), 1.0))
+    assert clopper_pearson(0, 8) == pytest.approx((0.0, 1 - 0.025 ** (1 / 8)))
 
 
 def test_coverage_table_rejects_old_coverage_file():
@@ -38,15 +49,16 @@ def test_coverage_table_rejects_old_coverage_file():
         coverage_table.render(_cov().drop(columns=["coverage_wcr"]))
 
 
-def test_few_draws_get_exact_intervals_not_a_zero_standard_error():
-    """All or none of 2 draws covering: the exact 95% interval, never '(0.00)'; the draws in the caption."""
-    cov = _cov().assign(draws=2, coverage_crv1=1.0, mcse_crv1=0.0, coverage_crv3=0.0, mcse_crv3=0.0,
-                        coverage_wcr=0.5, mcse_wcr=(0.25 / 2) ** 0.5)
+def test_few_draws_are_counted_with_exact_intervals():
+    """Below COUNT_BELOW draws: '7 of 8' and its exact interval, never a share or a zero standard error."""
+    cov = _cov().assign(draws=8, coverage_crv1=1.0, mcse_crv1=0.0, coverage_crv3=0.0, mcse_crv3=0.0,
+                        coverage_wcr=0.875, mcse_wcr=(0.875 * 0.125 / 8) ** 0.5)
+    assert 8 < coverage_table.COUNT_BELOW
     tex = coverage_table.render(cov, {"validation/structural": "Validation: Structural", "backward": "Backward"})
-    assert "(0.00)" not in tex
-    lo = 0.025 ** 0.5  # Clopper-Pearson lower bound of 2 successes in 2 draws
-    assert f"1.00 [{lo:.2f}, 1.00]" in tex and f"0.00 [0.00, {1 - lo:.2f}]" in tex and "0.50 (0.35)" in tex
-    assert "over 2 draws" in tex and "With only 2 draws" in tex
+    lo = 0.025 ** (1 / 8)
+    assert f"8 of 8 & {lo:.2f}--1.00 & 0 of 8 & 0.00--{1 - lo:.2f} & 7 of 8 & 0.47--1.00" in tex
+    assert "(0." not in tex and "0.88" not in tex
+    assert "over 8 draws" in tex and "counts draws rather than giving shares" in tex
     assert "{Validation: Structural}" in tex and "validation/structural" not in tex
 
 
