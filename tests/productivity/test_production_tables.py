@@ -75,3 +75,26 @@ def test_notes_define_only_the_marks_the_rows_use():
     assert r"$^{\dagger}$" not in tex and r"$^{\ddagger}$" not in tex
     search, _ = search_table(clean)
     assert r"$^{\dagger}$" not in search
+
+
+def test_notes_say_where_the_starts_come_from_counted_from_the_searches():
+    """LP 10 = 8 Sobol + OLS and within; ACF 11 = the same + the fixed start: counted, not typed."""
+    f = frame()
+    lp = f[f["method"] == "acf"].assign(method="lp", starts=10)
+    f = pd.concat([f.assign(starts=f["starts"].where(f["method"] != "acf", 11)), lp], ignore_index=True)
+    search, _ = search_table(f, 1e-6, n_sobol=8)
+    assert ("ACF 11: the 8 seeded Sobol points of the search box (setting \\texttt{productivity.starts}) and 3, "
+            "the OLS and within estimates and a fixed start") in search
+    assert "LP 10: the same 8 Sobol points and 2, the OLS and within estimates." in search
+    elasticities, _ = elasticity_table(f, None, "acf")
+    assert "Starts per industry: LP from 10, ACF from 11" in elasticities
+
+
+def test_an_industry_and_the_last_rows_stay_on_one_page():
+    """No page break between an industry's LP and ACF rows, nor among the table's last rows."""
+    f = frame()
+    lp = f[f["method"] == "acf"].assign(method="lp")
+    tex, _ = search_table(pd.concat([f, lp], ignore_index=True).sort_values(["industry", "method"]))
+    body = [line for line in tex.splitlines() if line[:2] in ("13", "14")]
+    assert len(body) == 4 and body[0].endswith(r"\\*") and body[2].endswith(r"\\*")
+    assert body[-1].endswith(r"\\*") and body[-2].endswith(r"\\*")  # the last rows go with the notes

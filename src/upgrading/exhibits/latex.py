@@ -106,13 +106,36 @@ def macro_name(*parts: str) -> str:
 MACRO_NAME_RE = re.compile(r"^[A-Za-z]+$")
 
 
+def keep_with_next(row: str) -> str:
+    """A body row whose end may not be a page break (longtable's \\\\*)."""
+    return row[: -len("\\\\")] + "\\\\*" if row.endswith("\\\\") else row
+
+
+def keep_last_rows(body: list[str], rows: int) -> list[str]:
+    """The body with no page break among its last `rows` rows, so the table's last page (and its
+    notes) never starts with a single row."""
+    out, left = list(body), rows
+    for i in range(len(out) - 1, -1, -1):
+        if left == 0:
+            break
+        if out[i].rstrip().endswith(("\\\\", "\\\\*")):
+            out[i] = keep_with_next(out[i].rstrip())
+            left -= 1
+    return out
+
+
+# Rows of a long table that go to its last page together (with the notes).
+LAST_PAGE_ROWS = 4
+
+
 def longtable(colspec: str, ncol: int, caption: str, label: str, head: list[str], body: list[str],
               notes: str = "", preamble: str = r"\footnotesize") -> str:
     """A longtable that reads right when it breaks across pages.
 
     The header repeats on every page under "<caption> (continued)", a page that does not end
     the table says so at its foot, and the notes are the table's last foot, so they stay with
-    its last row. The table spans the text width (longtable's own \\LTleft/\\LTright with
+    its last rows: no page break falls among the last LAST_PAGE_ROWS rows, so no row is left
+    alone on a page. The table spans the text width (longtable's own \\LTleft/\\LTright with
     \\extracolsep), so the notes' paragraph can too.
     """
     # The notes' paragraph is set in a box of zero width (\rlap): as wide as the text, it must not
@@ -131,4 +154,4 @@ def longtable(colspec: str, ncol: int, caption: str, label: str, head: list[str]
         r"\toprule", *head, r"\midrule", r"\endhead",
         r"\midrule", rf"\multicolumn{{{ncol}}}{{r}}{{\emph{{Continued on the next page}}}} \\", r"\endfoot",
         r"\bottomrule", *([notes_row] if notes_row else []), r"\endlastfoot",
-        *body, r"\end{longtable}", r"\endgroup", ""])
+        *keep_last_rows(body, LAST_PAGE_ROWS), r"\end{longtable}", r"\endgroup", ""])

@@ -19,7 +19,7 @@ import sys
 import pandas as pd
 
 from upgrading.core import io
-from upgrading.exhibits.latex import escape, fmt_float, fmt_int, is_missing, longtable, minus
+from upgrading.exhibits.latex import escape, fmt_float, fmt_int, is_missing, keep_with_next, longtable, minus
 
 METHODS = [("ols", "OLS"), ("fe", "Within"), ("lp", "LP"), ("acf", "ACF")]
 MARKS = {"fallback_fe": r"$^{\dagger}$", "fallback_ols": r"$^{\dagger}$", "excluded": r"$^{\S}$",
@@ -96,7 +96,7 @@ def elasticity_table(el: pd.DataFrame, truth: dict | None, tfp_method: str) -> t
     note = (r"Value-added Cobb--Douglas elasticities by two-digit industry (N: firm-years); "
             r"firm-clustered standard errors in parentheses (OLS, within) or firm bootstrap "
             r"(LP, ACF). LP: NLLS second stage \citep{levinsohn2003estimating}; ACF: the root "
-            r"chosen by the multi-start search (Table~\ref{tab:production_search}). "
+            r"chosen by the multi-start search. " + searches_sentence(el)
             + used_marks(legend, lines)
             + rf"TFP used downstream: {escape(tfp_method.upper())}. "
             rf"{len(flagged)} of {len(el)} industry-method cells are marked.")
@@ -105,6 +105,17 @@ def elasticity_table(el: pd.DataFrame, truth: dict | None, tfp_method: str) -> t
                     "tab:production_elasticities", [head1 + r" \\", " ".join(rules), sub + r" \\"],
                     lines, note, preamble=r"\footnotesize\setlength{\tabcolsep}{2.2pt}")
     return tex, pd.DataFrame(rows)
+
+
+def searches_sentence(el: pd.DataFrame) -> str:
+    """'LP searches from 10 starts per industry, ACF from 11 (Table 13 says which).' from the data."""
+    parts = []
+    for m in ("lp", "acf"):
+        n = sorted({int(v) for v in el.loc[(el["method"] == m) & el["starts"].notna(), "starts"]})
+        if n:
+            parts.append(f"{m.upper()} from {' or '.join(str(v) for v in n)}")
+    return ("Starts per industry: " + ", ".join(parts)
+            + r" (Table~\ref{tab:production_search} says where they come from). ") if parts else ""
 
 
 def used_marks(legend: dict[str, str], lines: list[str]) -> str:
@@ -129,12 +140,39 @@ def band_sentence(searched: pd.DataFrame, band: float | None) -> tuple[bool, str
     return False, " ".join(sentences)
 
 
-def search_table(el: pd.DataFrame, band: float | None = None) -> tuple[str, pd.DataFrame]:
+# Starts each search adds to the Sobol points, by how many there are (upgrading.productivity:
+# LP adds the OLS and within estimates; ACF with one free input also its fixed start).
+ADDED_STARTS = {2: "the OLS and within estimates",
+                3: "the OLS and within estimates and a fixed start at typical elasticities"}
+
+
+def starts_sentence(el: pd.DataFrame, n_sobol: int | None) -> str:
+    """Where the starts of each structural search come from, counted from the searches themselves
+    (the `starts` column) and the number of Sobol points of the settings (productivity.starts)."""
+    searched = el[el["method"].isin(["lp", "acf"]) & el["starts"].notna()]
+    parts = []
+    for m in dict.fromkeys(searched["method"]):
+        for n in sorted({int(v) for v in searched.loc[searched["method"] == m, "starts"]}):
+            if n_sobol is None or n < n_sobol:
+                parts.append(f"{m.upper()} {n}")
+                continue
+            added = n - n_sobol
+            what = ADDED_STARTS.get(added, f"{added} further starts")
+            sobol = (f"the same {n_sobol} Sobol points" if parts else
+                     f"the {n_sobol} seeded Sobol points of the search box (setting "
+                     r"\texttt{productivity.starts})")
+            parts.append(f"{m.upper()} {n}: {sobol} and {added}, {what}")
+    return ("Starts per industry: " + "; ".join(parts) + ".") if parts else ""
+
+
+def search_table(el: pd.DataFrame, band: float | None = None,
+                 n_sobol: int | None = None) -> tuple[str, pd.DataFrame]:
     structural = el[el["method"].isin(["lp", "acf"])].copy()
     # The order of the elasticities in each solution, as the estimator writes them.
     elasticities = "/".join(rf"$\beta_{{{escape(x)}}}$" for x in inputs_of(el))
     show_band, band_note = band_sentence(structural[structural["status"] != "too_few_obs"], band)
-    lines = []
+    lines: list[str] = []
+    previous = None
     for _, r in structural.iterrows():
         if r["status"] == "too_few_obs":
             cells = [str(r["industry"]), r["method"].upper(), "--", "--", "--", "--"]
@@ -147,9 +185,12 @@ def search_table(el: pd.DataFrame, band: float | None = None) -> tuple[str, pd.D
             cells += [escape(str(r["solutions"]).replace("nan", "")).replace("-", r"\ensuremath{-}") + (
                 r" $^{\dagger}$" if str(r["status"]).startswith("fallback")
                 else MARKS.get(str(r["status"]), ""))]
+        # An industry's LP and ACF rows stay on one page.
+        if lines and previous == r["industry"]:
+            lines[-1] = keep_with_next(lines[-1])
+        previous = r["industry"]
         lines.append(" & ".join(cells) + r" \\")
-    note = (r"Starts: a seeded Sobol set of elasticities plus the OLS, within and fixed "
-            r"(0.4, 0.3) starts. Converged: ACF, the largest standardised moment below the root "
+    note = (starts_sentence(el, n_sobol) + r" Converged: ACF, the largest standardised moment below the root "
             r"tolerance; LP, the gradient of the mean squared residual below its tolerance. "
             r"Distinct: how many distinct solutions the converged starts reached. "
             r"Criterion: its value at the chosen solution. "
@@ -174,13 +215,15 @@ def main(argv: list[str]) -> int:
     p.add_argument("--elasticities", required=True)
     p.add_argument("--truth", help="truth/parameters.json of the synthetic world (key production)")
     p.add_argument("--tfp-method", required=True, help="measures.tfp_method")
-    p.add_argument("--settings", help="results/settings/productivity.json (the criterion band for the notes)")
+    p.add_argument("--settings", help="results/settings/productivity.json (criterion band and Sobol starts "
+                                      "for the notes)")
     p.add_argument("--outdir", required=True)
     args = p.parse_args(argv)
-    band = None
+    band, n_sobol = None, None
     if args.settings:
         with open(args.settings, encoding="utf-8") as fh:
-            band = float(json.load(fh)["criterion_band"])
+            settings = json.load(fh)
+        band, n_sobol = float(settings["criterion_band"]), int(settings["starts"])
     el = pd.read_csv(args.elasticities)
     truth = None
     if args.truth:
@@ -188,7 +231,7 @@ def main(argv: list[str]) -> int:
             truth = json.load(fh)["production"]
     tex, csv = elasticity_table(el, truth, args.tfp_method)
     _write(tex, csv, f"{args.outdir}/production_elasticities")
-    tex, csv = search_table(el, band)
+    tex, csv = search_table(el, band, n_sobol)
     _write(tex, csv, f"{args.outdir}/production_search")
     return 0
 
