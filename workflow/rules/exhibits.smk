@@ -147,6 +147,8 @@ rule specs_appendix:
     params:
         tables=_exh_plan.as_json(TABLES),
         figures=_exh_plan.as_json(FIGURE_PLAN),
+        titles=_exh_plan.as_json({t: p["spec"]["title"] for t, p in TABLE_PLANS.items()}),
+        labels=_exh_plan.as_json(EXH.labels),
     log:
         f"{LOGS}/specs_appendix.log",
     benchmark:
@@ -156,7 +158,8 @@ rule specs_appendix:
         runtime=5,
     shell:
         "upgrading specs-appendix --specs {input.specs:q} --paper {input.paper:q} --tables {params.tables:q}"
-        " --figures {params.figures:q} --out {output.appendix:q} --out-additional {output.additional:q}"
+        " --figures {params.figures:q} --titles {params.titles:q} --labels {params.labels:q}"
+        " --out {output.appendix:q} --out-additional {output.additional:q}"
         " > {log:q} 2>&1"
 
 

@@ -230,6 +230,8 @@ def specs_appendix_main(argv: list[str]) -> int:
     ap.add_argument("--paper", required=True)
     ap.add_argument("--tables", required=True, help="JSON list of registry table ids")
     ap.add_argument("--figures", required=True, help="figure plan JSON")
+    ap.add_argument("--titles", default="{}", help="JSON {table id: title}: families are headed as their tables")
+    ap.add_argument("--labels", default="{}", help="exhibits.labels as JSON (reader names)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--out-additional", required=True)
     args = ap.parse_args(argv)
@@ -239,7 +241,8 @@ def specs_appendix_main(argv: list[str]) -> int:
     try:
         spec = registry.load(args.specs)
         fams = [registry.resolve_family(spec, f, source=args.specs) for f in registry.family_ids(spec)]
-        tex = specs_appendix.render(fams, spec.get("samples") or {})
+        tex = specs_appendix.render(fams, spec.get("samples") or {}, json.loads(args.labels),
+                                    json.loads(args.titles))
         add = exhibit_map.additional_exhibits_tex(json.loads(args.tables), json.loads(args.figures),
                                                   Path(args.paper).read_text(encoding="utf-8"))
     except (InputError, KeyError, OSError, json.JSONDecodeError) as exc:

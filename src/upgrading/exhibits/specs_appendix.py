@@ -6,74 +6,137 @@ YAML entry adds its row; nothing here is typed by hand.
 
 from __future__ import annotations
 
+import re
+
 from upgrading.exhibits.latex import escape, longtable
 
+# Registry ids of grid-born models ('g0_1_1'): shown as numbered cells of their family's grid.
+GRID_MODEL_ID = re.compile(r"g\d+(?:_\d+)*")
 
-def _vcov(v) -> str:
+
+def _reader(name: str, labels: dict[str, str]) -> str:
+    """A registry id as the tables name it (exhibits.labels), else with spaces for underscores."""
+    return labels.get(str(name), str(name).replace("_", " "))
+
+
+def _interacted(name: str, labels: dict[str, str]) -> str:
+    """'industry2^year' -> 'Industry × year' (a sentence-case name, as the tables print it)."""
+    parts = [_reader(p, labels) for p in name.split("^")]
+    return " \u00d7 ".join([parts[0]] + [p[:1].lower() + p[1:] if p[1:2].islower() else p for p in parts[1:]])
+
+
+def _vcov(v, labels: dict[str, str]) -> str:
     if isinstance(v, dict) and "cluster" in v:
         c = v["cluster"]
-        return "clustered by " + (c if isinstance(c, str) else " and ".join(c))
-    return str(v)
+        who = [c] if isinstance(c, str) else list(c)
+        names = [_interacted(w, labels) for w in who]
+        names = [n[:1].lower() + n[1:] if n[1:2].islower() else n for n in names]
+        return "Clustered by " + " and ".join(names) + " (CRV1)"
+    return {"hetero": "Heteroskedasticity-robust", "iid": "Conventional (iid)"}.get(str(v), str(v))
 
 
-def _sample(name, samples: dict) -> str:
-    if not name:
-        return "all rows"
-    return str(name)
+def _term(t: str, labels: dict[str, str]) -> str:
+    """One registry term in words: 'a:b' -> 'A × B', 'l(x, 1)' -> 'X, lagged 1 year', i() -> dummies."""
+    t = str(t).strip()
+    if m := re.fullmatch(r"i\(\s*(\w+)\s*,\s*(\w+)\s*(?:,\s*ref\s*=\s*(\w+))?\s*\)", t):
+        ref = f" (reference {m.group(3)})" if m.group(3) else ""
+        return f"{_reader(m.group(1), labels)} dummies \u00d7 {_reader(m.group(2), labels)}{ref}"
+    if m := re.fullmatch(r"l\(\s*(\w+)\s*,\s*(\d+)\s*\)", t):
+        n = int(m.group(2))
+        return f"{_reader(m.group(1), labels)}, lagged {n} year{'s' if n > 1 else ''}"
+    return " \u00d7 ".join(_reader(p, labels) for p in t.split(":"))
 
 
-def _terms(m: dict) -> str:
-    parts = list(m.get("regressors") or [])
+def _outcome(m: dict, labels: dict[str, str]) -> str:
+    """The outcome's name, with the estimator where it is not least squares ('Exporter (probit)')."""
+    est = m.get("estimator")
+    return _reader(m["outcome"], labels) + (f" ({est})" if est and est != "ols" else "")
+
+
+def _terms(m: dict, labels: dict[str, str]) -> str:
+    parts = [_term(t, labels) for t in m.get("regressors") or []]
     iv = m.get("iv") or {}
     if iv:
-        parts += [f"{e} (endog.)" for e in iv.get("endog", [])]
-        parts += [f"IV: {z}" for z in iv.get("instruments", [])]
+        parts += [f"{_term(e, labels)} (endogenous)" for e in iv.get("endog", [])]
+        parts += [f"instrument: {_term(z, labels)}" for z in iv.get("instruments", [])]
     if m.get("controls"):
-        parts += [f"ctrl: {c}" for c in m["controls"]]
+        parts += [f"control: {_term(c, labels)}" for c in m["controls"]]
     return "; ".join(parts)
 
 
 def _cell(text) -> str:
-    # \allowbreak after underscores/commas lets long column names wrap inside p{} cells.
-    return escape(text).replace(r"\_", r"\_\allowbreak{}").replace(", ", r", \allowbreak{}")
+    # \allowbreak after commas and slashes lets long names wrap inside p{} cells.
+    return escape(text).replace(", ", r", \allowbreak{}").replace("/", r"/\allowbreak{}")
 
 
-def render(families: list[dict], samples: dict[str, list]) -> str:
-    """families: resolved families (id, title, engine, models with outcome, regressors, ...)."""
-    head = r"Model & Outcome & Terms & Fixed effects & Std.\ errors & Sample \\"
+def _heading(fam: dict, table_titles: dict[str, str]) -> str:
+    """A family's heading row: the title of the table it feeds (so it reads as that table's
+    caption), the exhibits it feeds, its key in the specification file and its engine."""
+    tables = list(dict.fromkeys(m["table"] for m in fam["models"] if m.get("table")))
+    figures = list(dict.fromkeys(m["figure"] for m in fam["models"] if m.get("figure")))
+    title = next((table_titles[t] for t in tables if t in table_titles), fam["title"])
+    refs = [rf"Table~\ref{{tab:{t}}}" for t in tables] + [rf"Figure~\ref{{fig:{f}}}" for f in figures]
+    where = ", ".join(refs) + "; " if refs else ""
+    engine = fam.get("engine", "pyfixest")
+    return (rf"\multicolumn{{6}}{{@{{}}p{{\linewidth}}@{{}}}}{{\textbf{{{escape(title)}}}\quad {where}"
+            rf"family \texttt{{{escape(fam['id'])}}}; engine {escape(engine)}}} \\*")
+
+
+def render(families: list[dict], samples: dict[str, list], labels: dict[str, str] | None = None,
+           table_titles: dict[str, str] | None = None) -> str:
+    """families: resolved families (id, title, engine, models with outcome, regressors, ...);
+    labels: exhibits.labels (reader names of variables, fixed effects and samples);
+    table_titles: {table id: title as the table's caption prints it}."""
+    labels, table_titles = labels or {}, table_titles or {}
+    head = r"Model & Outcome & Terms & Fixed effects & Standard errors & Sample \\"
     body = []
+    grid_families = []
     for k, fam in enumerate(families):
         if k:
             body.append(r"\midrule")
-        engine = fam.get("engine", "pyfixest")
-        body.append(rf"\multicolumn{{6}}{{l}}{{\textbf{{{escape(fam['title'])}}} "
-                    rf"(\texttt{{{escape(fam['id'])}}}, engine {escape(engine)})}}\\")
+        body.append(_heading(fam, table_titles))
+        cell_number = 0
         for m in fam["models"]:
-            fe = " + ".join(m.get("fixed_effects") or []) or "none"
+            name = m.get("label")
+            if not name and GRID_MODEL_ID.fullmatch(str(m["id"])):
+                cell_number += 1
+                name = f"Grid cell {cell_number}"
+                if fam["id"] not in grid_families:
+                    grid_families.append(fam["id"])
+            fe = " + ".join(_interacted(f, labels) for f in m.get("fixed_effects") or []) or "none"
             extra = []
             if m.get("weights"):
-                extra.append(f"weights {m['weights']}")
+                extra.append(f"weights: {_reader(m['weights'], labels)}")
             inf = m.get("inference") or {}
             if inf.get("crv3"):
-                extra.append("CRV3")
+                extra.append("CRV3 jackknife")
             wild = inf.get("wild")
             if wild:
-                extra.append(f"wild bootstrap {wild['reps']} reps, {wild.get('weights', 'rademacher')} weights")
-            if m.get("estimator") and m.get("estimator") != "ols":
-                extra.append(str(m["estimator"]))
-            vc = _vcov(m.get("vcov")) + ("; " + "; ".join(extra) if extra else "")
+                extra.append(f"wild cluster bootstrap, {wild['reps']} draws, "
+                             f"{str(wild.get('weights', 'rademacher')).capitalize()} weights")
+            vc = _vcov(m.get("vcov"), labels) + ("; " + "; ".join(extra) if extra else "")
+            sample = str(m.get("sample") or "").replace("_", " ") or "every row"
             body.append(" & ".join([
-                _cell(m["id"]), _cell(m["outcome"]), _cell(_terms(m)), _cell(fe), _cell(vc),
-                _cell(_sample(m.get("sample"), samples)),
+                _cell(name or _reader(m["id"], labels)), _cell(_outcome(m, labels)),
+                _cell(_terms(m, labels)), _cell(fe), _cell(vc), _cell(sample),
             ]) + r" \\")
-    notes = ("Samples: " + "; ".join(rf"\texttt{{{escape(name)}}}: " + _cell(describe_sample(conds))
-                                     for name, conds in sorted(samples.items())) + ".") if samples else ""
-    colspec = (r">{\raggedright}p{0.12\linewidth}>{\raggedright}p{0.1\linewidth}"
-               r">{\raggedright}p{0.31\linewidth}>{\raggedright}p{0.15\linewidth}"
-               r">{\raggedright}p{0.12\linewidth}>{\raggedright\arraybackslash}p{0.11\linewidth}")
+    notes = []
+    if samples:
+        notes.append("Samples: " + "; ".join(
+            rf"\emph{{{escape(name.replace('_', ' '))}}}: "
+            + _cell(labels.get(name) or describe_sample(conds, labels)) for name, conds in sorted(samples.items()))
+            + ".")
+    if grid_families:
+        notes.append("Grid cells: the models of a family's grid, every combination of its outcomes, fixed "
+                     "effects and samples, numbered in the order of the specification file.")
+    notes.append(r"Model, outcome, terms and effects are named as in the tables; each family's key in the "
+                 r"specification file is in typewriter type.")
+    colspec = (r">{\raggedright}p{0.12\linewidth}>{\raggedright}p{0.09\linewidth}"
+               r">{\raggedright}p{0.25\linewidth}>{\raggedright}p{0.14\linewidth}"
+               r">{\raggedright}p{0.19\linewidth}>{\raggedright\arraybackslash}p{0.10\linewidth}")
     return ("% Generated by `upgrading specs-appendix` from config/specs.yaml; do not edit.\n"
             + longtable(colspec, 6, "The specification registry: every model estimated", "tab:specs_appendix",
-                        [head], body, notes, preamble=r"\footnotesize\setlength{\tabcolsep}{3pt}"))
+                        [head], body, " ".join(notes), preamble=r"\footnotesize\setlength{\tabcolsep}{3pt}"))
 
 
 def _value(v, labels: dict[str, str]) -> str:

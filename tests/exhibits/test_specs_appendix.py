@@ -1,0 +1,60 @@
+"""The registry appendix names models, variables, effects and samples as the tables do, and heads
+each family with the title of the table it feeds."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+from upgrading.exhibits import cli
+
+from .builders import REPO
+
+
+@pytest.fixture(scope="module")
+def appendix(tmp_path_factory) -> str:
+    tmp = tmp_path_factory.mktemp("appendix")
+    cfg = yaml.safe_load((REPO / "config/config.yaml").read_text(encoding="utf-8"))
+    titles = {"export_probit": "Probit and logit of exporting on spillovers"}
+    assert cli.specs_appendix_main([
+        "--specs", str(REPO / "config/specs.yaml"), "--paper", str(REPO / "paper/paper.tex"),
+        "--tables", json.dumps(["baseline"]), "--figures", json.dumps({"names": [], "titles": {}}),
+        "--titles", json.dumps(titles), "--labels", json.dumps(cfg["exhibits"]["labels"]),
+        "--out", str(tmp / "a.tex"), "--out-additional", str(tmp / "b.tex")]) == 0
+    return (tmp / "a.tex").read_text(encoding="utf-8")
+
+
+def test_no_internal_ids_in_the_rows(appendix):
+    body = appendix.split(r"\endlastfoot")[1]
+    rows = [line for line in body.splitlines() if not line.startswith((r"\multicolumn", r"\midrule", r"\end"))]
+    text = "\n".join(rows).replace(r"\allowbreak{}", "")
+    for internal in ("industry2", "firm\\_id", "tfp\\_acf", "g0\\_0\\_0", "textasciicircum", "horizontal\\_hmt"):
+        assert internal not in text, internal
+    assert "Grid cell 1 & TFP (ACF) &" in text
+    assert r"Firm + Industry \ensuremath{\times} year" in text
+    assert "Clustered by industry (CRV1); CRV3 jackknife; wild cluster bootstrap, 999 draws, Rademacher weights" in text
+
+
+def test_family_heading_is_its_tables_title_without_doubled_parentheses(appendix):
+    heads = [line for line in appendix.splitlines() if line.startswith(r"\multicolumn{6}{@{}p")]
+    probit = next(h for h in heads if "export" in h)
+    assert r"\textbf{Probit and logit of exporting on spillovers}" in probit
+    assert r"Table~\ref{tab:export_probit}; family \texttt{export\_probit}; engine statsmodels" in probit
+    assert not any(re.search(r"\)\s*\(", h) for h in heads)
+    assert "Exporter (logit)" in appendix
+
+
+@pytest.mark.skipif(shutil.which("latexmk") is None, reason="latexmk not installed (TeX Live absent)")
+def test_appendix_compiles(tmp_path, appendix):
+    (tmp_path / "a.tex").write_text(appendix, encoding="utf-8")
+    (tmp_path / "doc.tex").write_text(
+        "\\documentclass{article}\\usepackage[T1]{fontenc}\\usepackage[utf8]{inputenc}"
+        "\\usepackage{booktabs,array,longtable}\\begin{document}\\input{a}\\end{document}\n")
+    run = subprocess.run(["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, (tmp_path / "doc.log").read_text(errors="replace")[-2000:]
