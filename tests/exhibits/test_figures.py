@@ -137,6 +137,27 @@ def test_spec_curve_draws_identical_specifications_once():
     assert len(marks) == 4  # firm_year in baseline, robustness and grid; city in robustness
 
 
+def test_clusters_order_cities_by_region_then_output_in_legible_type(analysis):
+    """Coastal to inland regions, the largest city first within each; names at 7 pt or more at
+    print size (the figure is set at the text width, so its own sizes are about the printed ones)."""
+    names = {440100: "Guangzhou", 440300: "Shenzhen", 310100: "Shanghai", 320500: "Suzhou",
+             110100: "Beijing", 420100: "Wuhan", 510100: "Chengdu"}
+    fig, data = figures.clusters(analysis, 7, names, labels={"prd": "Pearl River Delta"})
+    rows = data.drop_duplicates("city").sort_values("row")
+    rank = rows["region"].map(figures.REGION_ORDER.index).tolist()
+    assert rank == sorted(rank)
+    last = analysis[analysis["year"] == analysis["year"].max()]
+    output = last.groupby("city")["output"].sum()
+    for _, cities in rows.groupby("region"):
+        assert output[cities["city"]].is_monotonic_decreasing
+    ax = fig.axes[0]
+    ticks = ax.get_yticklabels()
+    assert [t.get_text() for t in ticks] == [names.get(c, str(c)) for c in rows["city"]]
+    assert min(t.get_fontsize() for t in ticks + ax.get_xticklabels()) >= 7
+    assert "Pearl River Delta" in [t.get_text().replace("\n", " ") for t in ax.texts]
+    assert fig.get_size_inches()[0] <= 6.5  # set at (about) its own width in the paper
+
+
 def test_clusters_grey_where_no_firms_and_scale_centred_on_one(analysis):
     fig, data = figures.clusters(analysis, 5)
     im = fig.axes[0].images[0]

@@ -31,7 +31,8 @@ def drawers(plan: dict, analysis: pd.DataFrame, est: pd.DataFrame, estimates_fil
     draw: dict[str, Callable] = {}
     draw["foreign_presence"] = lambda: figures.foreign_presence(analysis, labels)
     draw["smile_curve"] = lambda: figures.smile_curve(analysis, industry_names, plan["shock_year"])
-    draw["clusters"] = lambda: figures.clusters(analysis, plan["cluster_cities"], city_names, industry_names)
+    draw["clusters"] = lambda: figures.clusters(analysis, plan["cluster_cities"], city_names, industry_names,
+                                                 labels)
     for key, entry in plan["registry"].items():
         pairs = {tuple(p) for p in entry["models"]}
         sub = est[[(f, m) in pairs for f, m in zip(est["family"], est["model"])]]

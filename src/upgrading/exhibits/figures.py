@@ -201,20 +201,46 @@ LQ_CLIP = 8.0
 NO_FIRMS_GREY = "0.72"
 
 
+# Type sizes of the cluster view at print size (the figure is set at about its own width): city
+# and region names and industry codes legible, at least 7 pt.
+CLUSTER_LABEL_PT = 8.0
+CLUSTER_TICK_PT = 7.5
+
+
+def cluster_city_order(last: pd.DataFrame, n_cities: int) -> pd.DataFrame:
+    """The `n_cities` largest cities by output in `last` (one year of the analysis table), grouped
+    by region in REGION_ORDER (coastal to inland) and, within a region, largest first.
+
+    Returns one row per city in plotting order: city, region (its firms' most common region),
+    output.
+    """
+    out = last.groupby("city")["output"].sum()
+    top = out.nlargest(n_cities).index
+    sub = last[last["city"].isin(top)]
+    region = sub.groupby("city")["region"].agg(lambda r: r.astype(str).mode().iat[0])
+    rank = {r: i for i, r in enumerate(REGION_ORDER)}
+    cities = pd.DataFrame({"city": top, "region": region.reindex(top).to_numpy(), "output": out.reindex(top).to_numpy()})
+    cities["region_rank"] = cities["region"].map(lambda r: rank.get(r, len(rank)))
+    cities = cities.sort_values(["region_rank", "output", "city"], ascending=[True, False, True], kind="stable")
+    return cities.drop(columns="region_rank").reset_index(drop=True)
+
+
 def clusters(analysis: pd.DataFrame, n_cities: int = 20, city_names: dict[int, str] | None = None,
-             industry_names: dict[int, str] | None = None):
-    """Location quotients of the largest cities (by output) across 2-digit industries, last year."""
+             industry_names: dict[int, str] | None = None, labels: dict[str, str] | None = None):
+    """Location quotients of the largest cities (by output) across 2-digit industries, last year;
+    cities grouped by region (coastal to inland), largest first within each region."""
     city_names = city_names or {}
     industry_names = industry_names or {}
+    region_names = _names(REGION_ORDER, labels or {})
     last = analysis[analysis["year"] == analysis["year"].max()]
-    top = last.groupby("city")["output"].sum().nlargest(n_cities).index
-    sub = last[last["city"].isin(top)]
+    order = cluster_city_order(last, n_cities)
+    sub = last[last["city"].isin(order["city"])]
     # LQ is constant within city x industry x year; take the mean to be safe.
     lq = sub.groupby(["city", "industry2"])["location_quotient"].mean().unstack("industry2")
-    lq = lq.reindex(top)
+    lq = lq.reindex(order["city"])
     raw = lq.to_numpy(dtype=float)
     values = np.log2(np.where(raw > 0, raw, np.nan))  # no firms (0 or missing): grey
-    fig, ax = style.figure(height=max(3.8, 0.16 * len(lq) + 1.6))
+    fig, ax = style.figure(height=max(4.0, 0.22 * len(lq) + 1.9))
     # Diverging scale centred on LQ = 1 (white), saturated at LQ_CLIP and its inverse, so a few
     # extreme quotients do not wash out the rest; cells without firms are grey, not white.
     lim = float(np.log2(LQ_CLIP))
@@ -222,15 +248,25 @@ def clusters(analysis: pd.DataFrame, n_cities: int = 20, city_names: dict[int, s
     im = ax.imshow(np.ma.masked_invalid(values), aspect="auto", cmap=cmap, vmin=-lim, vmax=lim,
                    interpolation="nearest")
     ax.set_xticks(range(lq.shape[1]))
-    ax.set_xticklabels([str(int(c)) for c in lq.columns], fontsize=6)
+    ax.set_xticklabels([str(int(c)) for c in lq.columns], fontsize=CLUSTER_TICK_PT, rotation=90)
     ax.set_yticks(range(lq.shape[0]))
-    ax.set_yticklabels([city_names.get(int(c), str(int(c))) for c in lq.index], fontsize=6)
+    ax.set_yticklabels([city_names.get(int(c), str(int(c))) for c in lq.index], fontsize=CLUSTER_LABEL_PT)
     ax.set_xlabel("2-digit industry (CIC 2002 code)")
-    ax.set_ylabel("City (largest by output)")
+    ax.set_ylabel("City: by region, then by output")
     ax.grid(False)
-    cbar = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02, extend="both")
+    # Regions: a white rule between them and the region's name beside its cities.
+    starts = np.flatnonzero(np.r_[True, order["region"].to_numpy()[1:] != order["region"].to_numpy()[:-1]])
+    ends = np.r_[starts[1:], len(order)]
+    for a, b in zip(starts, ends):
+        if a:
+            ax.axhline(a - 0.5, color="white", lw=2.5)
+        name = region_names.get(order["region"].iat[a], str(order["region"].iat[a]))
+        ax.text(lq.shape[1] - 0.2, (a + b - 1) / 2, _wrap(name, 12), fontsize=CLUSTER_LABEL_PT,
+                va="center", ha="left", linespacing=0.9, clip_on=False)
+    cbar = fig.colorbar(im, ax=ax, orientation="horizontal", fraction=0.04, pad=0.11, aspect=40, extend="both")
     ticks = np.arange(-int(lim), int(lim) + 1)
     cbar.set_ticks(ticks, labels=[f"1/{2 ** -t:g}" if t < 0 else f"{2 ** t:g}" for t in ticks])
+    cbar.ax.tick_params(labelsize=CLUSTER_TICK_PT)
     cbar.set_label("Location quotient (log scale)")
     year = int(analysis["year"].max())
     ax.set_title(f"Location quotients, {year} (white: LQ = 1, the national share; grey: no firms)")
@@ -239,6 +275,8 @@ def clusters(analysis: pd.DataFrame, n_cities: int = 20, city_names: dict[int, s
         "location_quotient").reset_index()
     data.insert(0, "year", year)
     data.insert(2, "city_name", data["city"].map(lambda c: city_names.get(int(c), "")))
+    data.insert(3, "region", data["city"].map(dict(zip(order["city"], order["region"]))))
+    data.insert(4, "row", data["city"].map({c: i + 1 for i, c in enumerate(order["city"])}))
     data["industry_name"] = data["industry2"].map(lambda i: industry_names.get(int(i), ""))
     return fig, data
 
