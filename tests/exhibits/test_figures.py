@@ -86,6 +86,18 @@ def test_smile_curve_names_industries_whole_and_panel_b_varies(analysis):
                                                   groups.index.str.startswith("Textiles")]).min()
 
 
+def test_smile_curve_says_where_a_group_has_no_firms(analysis):
+    """An industry without foreign-invested firms has no diamond: its label and the CSV say why."""
+    df = analysis[~((analysis["industry2"] == 17) & ~analysis["domestic"].astype(bool))]
+    fig, data = figures.smile_curve(df, {17: "Textiles"})
+    labels = [t.get_text().replace("\n", " ") for t in fig.axes[0].get_yticklabels()]
+    assert "17 Textiles (no foreign-invested firms)" in labels
+    assert sum("(no " in lab for lab in labels) == 1
+    gap = data[(data["industry2"] == 17) & (data["group"] == "Foreign-invested")]
+    assert gap["value"].isna().all() and gap["note"].str.startswith("no firms").all()
+    assert "Domestic firms by year" in fig.axes[1].get_title()
+
+
 def test_recovery_rows_are_readable_terms_not_ids():
     val = pd.DataFrame({"family": ["validation"] * 2, "model": ["structural"] * 2,
                         "term": ["backward", "backward:post2002"], "estimate": [0.5, 0.3],

@@ -106,7 +106,11 @@ def smile_curve(analysis: pd.DataFrame, industry_names: dict[int, str] | None = 
     ax1.scatter(by_ind["Domestic"], y, s=12, label="Domestic", zorder=3)
     ax1.scatter(by_ind["Foreign-invested"], y, s=12, marker="D", label="Foreign-invested", zorder=3)
     ax1.set_yticks(y)
-    ax1.set_yticklabels([_wrap(f"{int(i)} {industry_names.get(int(i), '')}".strip(), 40)
+    # An industry without firms of a group has no marker of that group: its label says so (in
+    # the synthetic world as in the ASIF, tobacco, a state monopoly, has no foreign-invested firm).
+    absent = {i: [g.lower() for g in by_ind.columns if pd.isna(by_ind.at[i, g])] for i in by_ind.index}
+    ax1.set_yticklabels([_wrap(f"{int(i)} {industry_names.get(int(i), '')}".strip()
+                               + (f" (no {' or '.join(absent[i])} firms)" if absent[i] else ""), 40)
                          for i in by_ind.index], fontsize=6.5, linespacing=0.9)
     ax1.set_ylim(-0.6, len(by_ind) - 0.4)
     ax1.set_xlabel("Mean value added / output")
@@ -136,7 +140,7 @@ def smile_curve(analysis: pd.DataFrame, industry_names: dict[int, str] | None = 
     ax2.set_xlabel("Year")
     ax2.set_ylabel("Mean value added / output (domestic firms)")
     # Without city network data (cities.csv lacks open_network) the split is not drawn: say so.
-    ax2.set_title("(b) Labour-intensive industries\nover time"
+    ax2.set_title("(b) Domestic firms by year: labour-\nintensive and other industries"
                   + ("" if has_network else "\n(no city network data: cities not split)"))
     ax2.xaxis.get_major_locator().set_params(integer=True)
     # Below the x-axis label, not on it: about half an inch under the axis, whatever the figure's height.
@@ -148,9 +152,12 @@ def smile_curve(analysis: pd.DataFrame, industry_names: dict[int, str] | None = 
         id_vars="industry2", var_name="group", value_name="value")
     a.insert(0, "panel", "(a) mean va_ratio by industry")
     a["industry_name"] = a["industry2"].map(lambda i: industry_names.get(int(i), ""))
+    a["note"] = np.where(a["value"].isna(), "no firms of the group in the data (no marker)", "")
     b = by_year.rename_axis(index="year", columns="group").stack().rename("value").reset_index()
     b.insert(0, "panel", "(b) mean va_ratio of domestic firms by year")
-    data = pd.concat([a, b], ignore_index=True)[["panel", "group", "industry2", "industry_name", "year", "value"]]
+    data = pd.concat([a, b], ignore_index=True)[["panel", "group", "industry2", "industry_name", "year", "value",
+                                                 "note"]]
+    data["note"] = data["note"].fillna("")
     data = data.astype({"industry2": "Int64", "year": "Int64"})  # blank, not 40.0, where a panel has none
     return fig, data
 
