@@ -98,18 +98,24 @@ def test_smile_curve_says_where_a_group_has_no_firms(analysis):
     assert "Domestic firms by year" in fig.axes[1].get_title()
 
 
-def test_recovery_rows_are_readable_terms_not_ids():
-    val = pd.DataFrame({"family": ["validation"] * 2, "model": ["structural"] * 2,
-                        "term": ["backward", "backward:post2002"], "estimate": [0.5, 0.3],
-                        "std_error": [0.1, 0.1], "truth": [0.6, 0.4]})
-    labels = {"backward": "Backward", "post2002": "post-2002"}
-    fig, data = figures.recovery(val, labels, {"validation/structural": "Validation: Structural"})
-    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
-    assert ticks == ["Backward", "Backward \u00d7 post-2002"]
-    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    # One family in the figure: its name is left out of the legend entries.
-    assert "Structural" in legend and not any("/" in t for t in ticks + legend)
-    assert list(data["truth"]) == [0.6, 0.4]
+def test_recovery_rows_are_grouped_by_model_and_the_axis_names_the_standard_errors():
+    val = pd.DataFrame({"family": ["validation"] * 3, "model": ["structural", "structural", "local"],
+                        "term": ["backward", "backward:post2002", "backward"], "estimate": [0.5, 0.3, 0.4],
+                        "std_error": [0.1, 0.1, 0.1], "ci_low": [0.29, 0.09, 0.2], "ci_high": [0.71, 0.51, 0.6],
+                        "truth": [0.6, 0.4, 0.5]})
+    labels = {"backward": "Backward", "post2002": "post-2002", "industry2": "Industry"}
+    est = pd.DataFrame({"family": ["validation"] * 2, "model": ["structural", "local"],
+                        "vcov": ["CRV1:industry2"] * 2})
+    fig, data = figures.recovery(val, labels, {"validation/structural": "Validation: Structural",
+                                               "validation/local": "Validation: Local"}, est)
+    ticks = fig.axes[0].get_yticklabels()
+    # One heading per model, its terms below it: no term label repeats within a group.
+    assert [t.get_text() for t in ticks] == ["Structural", "Backward", "Backward \u00d7 post-2002", "Local", "Backward"]
+    assert [t.get_fontweight() for t in ticks][::3] == ["bold", "bold"]
+    assert "CRV1 standard errors clustered by industry" in fig.axes[0].get_xlabel()
+    assert "t(G\u22121)" in fig.axes[0].get_xlabel()
+    assert list(data["truth"]) == [0.6, 0.4, 0.5] and list(data["ci_low"]) == [0.29, 0.09, 0.2]
+    assert set(data["standard_errors"]) == {"CRV1 standard errors clustered by industry"}
 
 
 def test_legend_names_keep_the_family_only_when_models_span_families():

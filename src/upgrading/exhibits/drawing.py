@@ -52,5 +52,5 @@ def drawers(plan: dict, analysis: pd.DataFrame, est: pd.DataFrame, estimates_fil
     draw["spec_curve"] = lambda: figures.spec_curve(curve, term, labels.get(term, term),
                                                     plan.get("family_titles"))
     if validation is not None:
-        draw["recovery"] = lambda: figures.recovery(validation, labels, plan.get("model_labels"))
+        draw["recovery"] = lambda: figures.recovery(validation, labels, plan.get("model_labels"), est)
     return draw

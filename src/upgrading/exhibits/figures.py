@@ -484,37 +484,83 @@ def spec_curve(est: pd.DataFrame, term: str, label: str, family_titles: dict[str
     return fig, data
 
 
-def recovery(validation: pd.DataFrame, labels: dict[str, str], model_labels: dict[str, str] | None = None):
+def se_phrase(vcov: str, labels: dict[str, str]) -> str:
+    """A tidy `vcov` ('CRV1:industry2', 'CRV1:industry2+year', 'HC1', 'iid') in words, plain text."""
+    kind, _, rest = str(vcov).partition(":")
+    if kind.upper().startswith("CRV") and rest:
+        who = " and ".join(term_label(v.replace("^", ":"), labels).lower() for v in rest.split("+"))
+        return f"{kind.upper()} standard errors clustered by {who}"
+    return {"HC1": "heteroskedasticity-robust (HC1) standard errors",
+            "IID": "conventional (iid) standard errors"}.get(kind.upper(), f"{vcov} standard errors")
+
+
+def recovery(validation: pd.DataFrame, labels: dict[str, str], model_labels: dict[str, str] | None = None,
+             est: pd.DataFrame | None = None):
     """Each validated estimate with its 95% interval, and its estimand from the truth (x) beside it.
 
-    Rows are named by the term; the model each belongs to is the legend entry of its colour.
+    Rows are grouped by model under a heading row with the model's name; the intervals are the
+    validation's own (ci_low, ci_high: the t(G-1) intervals of the tables), else estimate +- 1.96
+    s.e.; the axis says which standard errors, read from the models' tidy `vcov` in `est`.
     """
     model_labels = model_labels or {}
     v = validation.dropna(subset=["estimate", "truth"]).reset_index(drop=True)
     se = v["std_error"].fillna(0.0) if "std_error" in v.columns else pd.Series(0.0, index=v.index)
+    if {"ci_low", "ci_high"} <= set(v.columns):
+        lo, hi = v["ci_low"].fillna(v["estimate"]), v["ci_high"].fillna(v["estimate"])
+    else:
+        lo, hi = v["estimate"] - Z95 * se, v["estimate"] + Z95 * se
     fam = v["family"].astype(str) if "family" in v.columns else pd.Series("", index=v.index)
     mod = v["model"].astype(str) if "model" in v.columns else pd.Series("", index=v.index)
-    rows = [term_label(t, labels) for t in v["term"].astype(str)]
-    fig, ax = style.figure(height=max(2.6, 0.24 * len(v) + 1.4))
-    y = np.arange(len(v))
     groups = list(dict.fromkeys(zip(fam, mod)))
     names = legend_names(groups, model_labels)
+    # One heading row per model, then its terms: y positions with a gap for each heading.
+    y = np.zeros(len(v))
+    ticks, tick_labels, heads = [], [], []
+    row = 0
+    for g in groups:
+        ticks.append(row)
+        tick_labels.append(names[g])
+        heads.append(row)
+        row += 1
+        for i in np.flatnonzero([(f, mm) == g for f, mm in zip(fam, mod)]):
+            y[i] = row
+            ticks.append(row)
+            tick_labels.append(term_label(v.at[i, "term"], labels))
+            row += 1
+    fig, ax = style.figure(height=max(2.6, 0.22 * row + 1.5))
     for k, g in enumerate(groups):
         m = np.array([(f, mm) == g for f, mm in zip(fam, mod)])
-        ax.errorbar(v.loc[m, "estimate"], y[m], xerr=Z95 * se[m], fmt="o", ms=3.5, capsize=2,
-                    color=style.PALETTE[k % len(style.PALETTE)], label=names[g])
+        b = v.loc[m, "estimate"].to_numpy()
+        ax.errorbar(b, y[m], xerr=[b - lo[m].to_numpy(), hi[m].to_numpy() - b], fmt="o", ms=3.5, capsize=2,
+                    color=style.PALETTE[k % len(style.PALETTE)],
+                    label="Estimate with 95% confidence interval" if k == 0 else None)
         if k:
-            ax.axhline(np.flatnonzero(m)[0] - 0.5, color="0.8", lw=0.6)
+            ax.axhline(heads[k] - 0.5, color="0.75", lw=0.6)
     ax.scatter(v["truth"], y, marker="x", s=30, color="black", zorder=4, label="Estimand (truth)")
     ax.axvline(0, color="0.6", lw=0.6)
-    ax.set_yticks(y)
-    ax.set_yticklabels(rows, fontsize=6.5)
-    ax.invert_yaxis()
-    ax.set_xlabel("Estimate with 95% confidence interval, and the estimand of the synthetic world")
-    ax.legend(frameon=False, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.15 * 10 / max(10, len(v)) - 0.08),
-              ncol=2)
+    ax.set_yticks(ticks)
+    ax.set_yticklabels(tick_labels, fontsize=7)
+    for t, pos in zip(ax.get_yticklabels(), ticks):
+        if pos in heads:
+            t.set_fontweight("bold")
+    ax.set_ylim(row - 0.5, -0.5)
+    vcovs = []
+    if est is not None and {"family", "model", "vcov"} <= set(est.columns):
+        for f, mm in groups:
+            hit = est[(est["family"].astype(str) == f) & (est["model"].astype(str) == mm)]
+            if len(hit):
+                vcovs.append(str(hit["vcov"].iloc[0]))
+    how = ("t(G−1) intervals" if {"ci_low", "ci_high"} <= set(v.columns) else "estimate ± 1.96 s.e.")
+    ses = "; ".join(se_phrase(x, labels) for x in dict.fromkeys(vcovs)) or "standard errors of the estimates"
+    ax.set_xlabel(f"Estimate and 95% confidence interval\n({how}, {ses})")
     fig.tight_layout()
+    # Below the two-line axis label: about 0.7 in under the axis, whatever the figure's height.
+    axis_height = fig.get_size_inches()[1] * ax.get_position().height
+    ax.legend(frameon=False, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.7 / axis_height), ncol=2)
     data = _interval_rows(v.assign(family=fam, model=mod))
+    data["ci_low"], data["ci_high"] = lo.to_numpy(), hi.to_numpy()
     data["model_label"] = [names[g] for g in zip(fam, mod)]
     data["truth"] = v["truth"].to_numpy()
+    data["standard_errors"] = [se_phrase(vcovs[groups.index(g)], labels) if len(vcovs) == len(groups) else ""
+                               for g in zip(fam, mod)]
     return fig, data
