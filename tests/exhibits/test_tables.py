@@ -122,6 +122,12 @@ def test_wide_tables_go_landscape(baseline_est):
     narrow = tables.render(baseline_est, _spec(["firm_year"] * 2))[0]
     assert r"\begin{table}[!htbp]" in narrow and "sidewaystable" not in narrow
     assert r"\begin{adjustbox}{max width=\linewidth}" in narrow  # scaled down only if too wide
+    # The landscape page's height is the text width: the notes are measured before the float
+    # (where \textwidth is still the page's) and the rows scaled to what caption and notes leave.
+    before, _, inside = tex.partition(r"\begin{sidewaystable}")
+    assert r"\sbox{\UpgradingNotesBox}{\begin{minipage}{\textheight}" in before
+    assert r"\setlength{\UpgradingTableRoom}{\dimexpr\textwidth-\ht\UpgradingNotesBox" in before
+    assert r"max totalheight=\UpgradingTableRoom" in inside and r"\usebox{\UpgradingNotesBox}" in inside
 
 
 @pytest.mark.skipif(shutil.which("latexmk") is None, reason="latexmk not installed (TeX Live absent)")
@@ -134,11 +140,14 @@ def test_generated_table_compiles(tmp_path, baseline_est, event_est):
     spec2 = tables.TableSpec(id="ev", title="Event", columns=[tables.Column("event_study", "tfp")] * 7,
                              labels=LABELS)
     tex2, _ = tables.render(est, spec2)
+    tex3, _ = tables.render(est, tables.TableSpec(id="ev3", title="Event again", labels=LABELS,
+                                                  columns=[tables.Column("event_study", "tfp")] * 8))
     (tmp_path / "t1.tex").write_text(tex1)
     (tmp_path / "t2.tex").write_text(tex2)
+    (tmp_path / "t3.tex").write_text(tex3)  # a second landscape table reuses the measuring box
     (tmp_path / "doc.tex").write_text(
         "\\documentclass{article}\\usepackage{booktabs,graphicx,adjustbox,rotating}\\begin{document}"
-        "Table~\\ref{tab:baseline}.\\input{t1}\\input{t2}\\end{document}\n")
+        "Table~\\ref{tab:baseline}.\\input{t1}\\input{t2}\\input{t3}\\end{document}\n")
     run = subprocess.run(["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     log = (tmp_path / "doc.log").read_text(errors="replace")
