@@ -162,6 +162,9 @@ def test_groups_with_constant_binary_outcome_are_dropped_before_probit():
     kept, dropped, groups = _drop_separated(frame, "y", ["g", "h"])
     assert dropped == 1
     assert groups == "g=4:1"  # which group went, and its rows, for the table notes
+    # Design columns hold codes: the group is named by its fixed effect and level.
+    coded = frame.assign(g=frame["g"].astype(float) - 1)
+    assert _drop_separated(coded, "y", ["g", "h"], {"g": ("industry2", [13, 14, 15, 16])})[2] == "industry2=16:1"
     assert kept["g"].tolist() == [1, 1, 1, 2, 2, 3, 3]
     # a second pass can be needed: dropping group 4 must not leave another constant group
     assert (kept.groupby("h")["y"].nunique() == 2).all()

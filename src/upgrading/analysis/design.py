@@ -113,6 +113,8 @@ class Design:
     frame: pd.DataFrame
     labels: dict = field(default_factory=dict)  # term string -> list of (label, column name)
     fe_cols: dict = field(default_factory=dict)  # fixed effect string -> column name
+    # column name of a one-part fixed effect -> its levels by code (to name a dropped group)
+    fe_levels: dict = field(default_factory=dict)
     samples: dict = field(default_factory=dict)  # sample name -> boolean mask (numpy)
     # model_rows' answers by (sample, columns): the models of a family share most of them
     rows_cache: dict = field(default_factory=dict, repr=False)
@@ -153,7 +155,7 @@ def build(df: pd.DataFrame, family: dict, data_file: str = "<data>") -> Design:
     """Materialize every term, fixed effect, cluster and sample the family's models use."""
     panel = family["panel"]
     frame = {}
-    labels, fe_cols = {}, {}
+    labels, fe_cols, fe_levels = {}, {}, {}
     for m in family["models"]:
         frame.setdefault(safe_name(m["outcome"]), _numeric(df, m["outcome"], data_file))
         if m["weights"]:
@@ -173,9 +175,12 @@ def build(df: pd.DataFrame, family: dict, data_file: str = "<data>") -> Design:
                 col = "fe__" + "__X__".join(names)
                 frame[col] = group_codes(df, names)
                 fe_cols[fe] = col
+                if len(names) == 1:  # codes rank the sorted levels (group_codes)
+                    fe_levels[col] = pd.factorize(df[names[0]], sort=True)[1].tolist()
     samples = {name: sample_mask(df, conds, panel, data_file)
                for name, conds in family["samples"].items()}
-    return Design(pd.DataFrame(frame, index=df.index).reset_index(drop=True), labels, fe_cols, samples)
+    return Design(pd.DataFrame(frame, index=df.index).reset_index(drop=True), labels=labels, fe_cols=fe_cols,
+                  samples=samples, fe_levels=fe_levels)
 
 
 def model_columns(design: Design, m: dict) -> dict:

@@ -22,13 +22,16 @@ from .tidy import model_meta
 log = logging.getLogger(__name__)
 
 
-def _drop_separated(frame: pd.DataFrame, y: str, fe_cols: list[str]) -> tuple[pd.DataFrame, int, str]:
+def _drop_separated(frame: pd.DataFrame, y: str, fe_cols: list[str],
+                    names: dict[str, tuple[str, list]] | None = None) -> tuple[pd.DataFrame, int, str]:
     """Drop rows of fixed-effect groups whose 0/1 outcome is constant, until none is left.
 
     Such a group's dummy has no finite maximum-likelihood estimate, so the fit cannot converge.
     Returns the kept rows, how many were dropped and which groups ('industry2=16:154; ...',
-    the rows of each dropped group), so the tables can say why a cluster is missing.
+    the rows of each dropped group), so the tables can say why a cluster is missing; `names`
+    maps a design column to its fixed effect and levels by code (else the column and code).
     """
+    names = names or {}
     n0 = len(frame)
     dropped: dict[tuple[str, str], int] = {}
     while True:
@@ -37,8 +40,11 @@ def _drop_separated(frame: pd.DataFrame, y: str, fe_cols: list[str]) -> tuple[pd
             by_group = frame.groupby(fe, sort=False)[y]
             spread = by_group.transform("max") - by_group.transform("min")
             constant = (spread <= 0).to_numpy()
+            name, levels = names.get(fe, (fe, None))
             for level, n in frame.loc[constant, fe].value_counts(sort=False).items():
-                key = (fe, str(int(level)) if isinstance(level, float) and level.is_integer() else str(level))
+                if levels is not None:
+                    level = levels[int(level)]
+                key = (name, str(int(level)) if isinstance(level, float) and level.is_integer() else str(level))
                 dropped[key] = dropped.get(key, 0) + int(n)
             keep &= ~constant
         if keep.all():
@@ -101,7 +107,8 @@ def estimate(family: dict, design: dsg.Design) -> tuple[list[dict], list[dict]]:
         cols = dsg.model_columns(design, m)
         used, n_missing = dsg.model_rows(design, m)
         data = design.frame.loc[used].reset_index(drop=True)
-        data, n_separated, separated_groups = _drop_separated(data, cols["y"], cols["fe"])
+        fe_names = {col: (fe, design.fe_levels.get(col)) for fe, col in design.fe_cols.items()}
+        data, n_separated, separated_groups = _drop_separated(data, cols["y"], cols["fe"], fe_names)
         if n_separated:
             log.warning("%s/%s: %d rows dropped in fixed-effect groups whose outcome never varies "
                         "(perfect separation; fixest's feglm drops them too)", family["id"], m["id"],
