@@ -133,15 +133,18 @@ def longtable(colspec: str, ncol: int, caption: str, label: str, head: list[str]
     """A longtable that reads right when it breaks across pages.
 
     The header repeats on every page under "<caption> (continued)", a page that does not end
-    the table says so at its foot, and the notes are the table's last foot, so they stay with
-    its last rows: no page break falls among the last LAST_PAGE_ROWS rows, so no row is left
-    alone on a page. The table spans the text width (longtable's own \\LTleft/\\LTright with
+    the table says so at its foot, and the notes follow the last row: no page break falls among
+    the last LAST_PAGE_ROWS rows and the notes, so no row is left alone on a page. The table spans the text width (longtable's own \\LTleft/\\LTright with
     \\extracolsep), so the notes' paragraph can too.
     """
     # The notes' paragraph is set in a box of zero width (\rlap): as wide as the text, it must not
     # widen the table's last column.
-    notes_row = (rf"\multicolumn{{{ncol}}}{{@{{}}l@{{}}}}{{\rlap{{\parbox[t]{{\linewidth}}{{\rule{{0pt}}{{2.6ex}}"
-                 rf"\emph{{Notes:}} {notes}}}}}}} \\" if notes else "")
+    # The closing rule is drawn in the last row (with the notes, if any), not by \bottomrule:
+    # booktabs' rule ends in glue, where a page may break, leaving the notes alone on a page.
+    closing = (r"\vspace{-0.5\baselineskip}\hrule height \heavyrulewidth\vspace{0.4ex}"
+               + (rf"\emph{{Notes:}} {notes}" if notes else ""))
+    last_row = (rf"\multicolumn{{{ncol}}}{{@{{}}l@{{}}}}{{\rlap{{\parbox[t]{{\linewidth}}{{\vspace{{0pt}}"
+                rf"{closing}}}}}}} \\")
     return "\n".join([
         r"\begingroup" + preamble,
         # Zero side margins that may stretch at a lower order (fil) than the columns' \fill: the
@@ -153,5 +156,9 @@ def longtable(colspec: str, ncol: int, caption: str, label: str, head: list[str]
         rf"\caption[]{{{caption} (continued)}} \\",
         r"\toprule", *head, r"\midrule", r"\endhead",
         r"\midrule", rf"\multicolumn{{{ncol}}}{{r}}{{\emph{{Continued on the next page}}}} \\", r"\endfoot",
-        r"\bottomrule", *([notes_row] if notes_row else []), r"\endlastfoot",
-        *keep_last_rows(body, LAST_PAGE_ROWS), r"\end{longtable}", r"\endgroup", ""])
+        # The closing rule and the notes are the body's last row, not a last foot: longtable
+        # breaks pages only between body rows, so a last foot that does not fit would go to a
+        # page of its own without the table's head; as a row, they go with the last rows.
+        r"\endlastfoot",
+        *keep_last_rows([*body, last_row], LAST_PAGE_ROWS + 1),
+        r"\end{longtable}", r"\endgroup", ""])
