@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 def _drop_separated(frame: pd.DataFrame, y: str, fe_cols: list[str],
-                    names: dict[str, tuple[str, list]] | None = None) -> tuple[pd.DataFrame, int, str]:
+                    names: dict[str, tuple[str, list | None]] | None = None) -> tuple[pd.DataFrame, int, str]:
     """Drop rows of fixed-effect groups whose 0/1 outcome is constant, until none is left.
 
     Such a group's dummy has no finite maximum-likelihood estimate, so the fit cannot converge.

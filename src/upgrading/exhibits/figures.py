@@ -539,7 +539,7 @@ def recovery(validation: pd.DataFrame, labels: dict[str, str], model_labels: dic
     ax.scatter(v["truth"], y, marker="x", s=30, color="black", zorder=4, label="Estimand (truth)")
     ax.axvline(0, color="0.6", lw=0.6)
     ax.set_yticks(ticks)
-    ax.set_yticklabels(tick_labels, fontsize=7)
+    ax.set_yticklabels(tick_labels, fontsize=7.5)
     for t, pos in zip(ax.get_yticklabels(), ticks):
         if pos in heads:
             t.set_fontweight("bold")

@@ -134,8 +134,9 @@ def longtable(colspec: str, ncol: int, caption: str, label: str, head: list[str]
 
     The header repeats on every page under "<caption> (continued)", a page that does not end
     the table says so at its foot, and the notes follow the last row: no page break falls among
-    the last LAST_PAGE_ROWS rows and the notes, so no row is left alone on a page. The table spans the text width (longtable's own \\LTleft/\\LTright with
-    \\extracolsep), so the notes' paragraph can too.
+    the last LAST_PAGE_ROWS rows and the notes, so no row is left alone on a page. The table
+    spans the text width (longtable's own \\LTleft/\\LTright with \\extracolsep), so the notes'
+    paragraph can too.
     """
     # The notes' paragraph is set in a box of zero width (\rlap): as wide as the text, it must not
     # widen the table's last column.
