@@ -203,3 +203,25 @@ def test_monte_carlo_draws_are_worlds_of_the_same_rules(built):
     main = pd.read_parquet(built / "results" / "estimates" / "baseline.parquet")
     other = pd.read_parquet(built / "worlds" / f"mc{seeds[0]}" / "results" / "estimates" / "baseline.parquet")
     assert not main["estimate"].equals(other["estimate"])
+
+
+def test_split_sample_gaps_are_the_pooled_interactions_and_quoted(built):
+    """Each pooled model of split_differences reproduces its two split samples of heterogeneity:
+    main terms = the first group's coefficients, interactions = second minus first; the paper's
+    numbers quote the differences, the lock-in test of H5 and the start of the later period."""
+    est = pd.concat([pd.read_parquet(built / "results" / "estimates" / f"{f}.parquet")
+                     for f in ("heterogeneity", "split_differences")]).set_index(["family", "model", "term"])["estimate"]
+    for model, group, first, second in (("period", "post2002", "pre2002", "post2002"),
+                                        ("region", "coastal", "inland", "coastal"),
+                                        ("ownership", "state_owned", "private", "soe")):
+        for term in ("horizontal_hmt", "horizontal_other", "backward", "forward"):
+            base = est["heterogeneity", first, term]
+            assert est["split_differences", model, term] == pytest.approx(base, rel=1e-6, abs=1e-9)
+            gap = est["heterogeneity", second, term] - base
+            assert est["split_differences", model, f"{term}:{group}"] == pytest.approx(gap, rel=1e-6, abs=1e-9)
+    numbers = (built / "results" / "numbers.tex").read_text(encoding="utf-8")
+    for macro in ("SplitDifferencesPeriodBackwardPostTwoZeroZeroTwoSignif", "SplitDifferencesRegionBackwardCoastalCoef",
+                  "SplitDifferencesOwnershipBackwardStateOwnedSignif", "LockInLevelLabourIntensiveCoef",
+                  "LockInResponseHorizontalHmtLabourIntensiveSignif", "PostFromYear",
+                  "ValidationStructuralBackwardPostTwoZeroZeroTwoTopClusterShare"):
+        assert f"\\newcommand{{\\{macro}}}" in numbers, macro

@@ -113,6 +113,21 @@ def test_wcr_interval_inverts_the_brute_force_test(panel, fit):
             assert (p > 0.05) == accepted, (end, step, p)
 
 
+def test_top_cluster_share_from_the_dummy_design(panel, fit):
+    """The share of the largest cluster in x's variation net of z and the fixed effects, computed
+    from the full dummy design, equals the one from pyfixest's demeaned design; a regressor that
+    varies in one cluster only gives 1."""
+    Xf = _dummy_design(panel)
+    codes = panel["g"].to_numpy()
+    x = Xf[:, 0] - np.delete(Xf, 0, axis=1) @ np.linalg.lstsq(np.delete(Xf, 0, axis=1), Xf[:, 0], rcond=None)[0]
+    ss = np.bincount(codes, weights=x * x)
+    got = inference.top_cluster_share(fit._X, codes, list(fit._coefnames).index("x"))
+    assert got == pytest.approx(ss.max() / ss.sum(), rel=1e-8)
+    assert 1 / G < got < 1
+    one = np.column_stack([np.where(codes == 3, np.random.default_rng(1).normal(size=len(codes)), 0.0)])
+    assert inference.top_cluster_share(one, codes, 0) == pytest.approx(1.0)
+
+
 def test_crv3_equals_direct_leave_one_cluster_out_jackknife(panel, fit):
     Xf = _dummy_design(panel)
     y = panel["y"].to_numpy()
@@ -160,7 +175,7 @@ def test_seeded_inference_is_byte_stable_and_in_the_tidy_table(toy):
     b = estimate.estimate_family(toy, _family(spec))[0]
     assert _bytes(a) == _bytes(b)
     assert (a["inference"] == "CRV3; WCR webb 199 seed 9").all()
-    assert a[["p_value_wild", "ci_low_wild", "ci_high_wild", "std_error_crv3"]].notna().all().all()
+    assert a[["p_value_wild", "ci_low_wild", "ci_high_wild", "std_error_crv3", "top_cluster_share"]].notna().all().all()
     assert ((a["ci_low_wild"] < a["estimate"]) & (a["estimate"] < a["ci_high_wild"])).all()
     other = estimate.estimate_family(toy, _family({**spec, "wild": {**spec["wild"], "seed": 10}}))[0]
     assert not np.array_equal(other["ci_low_wild"], a["ci_low_wild"])

@@ -69,6 +69,16 @@ def test_auto_numbers_cover_every_coefficient(baseline_est):
     assert got["BaselineCityIndYearBackwardFirstStageF"] == "3.20"
 
 
+def test_jackknife_standard_errors_quoted_where_the_model_has_them(baseline_est):
+    est = baseline_est.assign(std_error_crv3=np.where(baseline_est["model"] == "firm_year", 0.25, np.nan))
+    got = numbers.auto_estimate_numbers(est, "baseline", ["backward"])
+    assert got["BaselineFirmYearBackwardSeCrvThree"] == "0.250"
+    assert "BaselineCityIndYearBackwardSeCrvThree" not in got
+    shares = est.assign(p_value_wild=0.2, top_cluster_share=0.618)
+    assert numbers.auto_estimate_numbers(shares, "baseline", ["backward"])[
+        "BaselineFirmYearBackwardTopClusterShare"] == r"62\,\%"
+
+
 def test_average_marginal_effects_quoted_where_the_model_has_them(baseline_est):
     probit = baseline_est.assign(marginal_effect=-0.0412)
     sources: dict[str, str] = {}
@@ -87,6 +97,8 @@ def test_data_numbers_hand_computed():
     assert got["FirstYear"] == "1998" and got["LastYear"] == "2000"
     assert got["FIEShareOutput"] == r"50.0\,\%"  # 2 of 4 output units are foreign-invested
     assert got["DomesticShareFirmYears"] == r"75.0\,\%"
+    assert "PostFromYear" not in got
+    assert numbers.data_numbers(df.assign(post2002=[0, 0, 1, 1]))["PostFromYear"] == "1999"
 
 
 def test_audit_and_validation_numbers():
@@ -121,6 +133,12 @@ def test_coverage_macros_name_outcome_model_and_term():
     assert out["CoveragePipelineValidationStructuralBackwardPostTwoZeroZeroTwoMcSe"] == "4.9"
     assert out["CoveragePipelineBaselineFirmYearBackwardBias"] == numbers.signed(0.01)
     assert out["CoverageDraws"] == "40"
+    assert "CoveragePipelineBaselineFirmYearBackwardSdEst" not in out  # no such column here
+    spread = numbers.coverage_numbers(cov.assign(sd_estimate=0.18, mean_std_error=0.139,
+                                                 mean_std_error_crv3=np.nan), {})
+    assert spread["CoveragePipelineValidationStructuralBackwardPostTwoZeroZeroTwoSdEst"] == "0.180"
+    assert spread["CoveragePipelineValidationStructuralBackwardPostTwoZeroZeroTwoMeanSe"] == "0.139"
+    assert "CoveragePipelineValidationStructuralBackwardPostTwoZeroZeroTwoMeanSeCrvThree" not in spread
     with pytest.raises(InputError):
         numbers.coverage_numbers(cov.drop(columns="outcome"))
 

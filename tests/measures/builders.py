@@ -20,6 +20,8 @@ def make_world(seed: int = 3, n_firms: int = 300, years=range(2000, 2005)) -> tu
     firms["province"] = firms["city"] // 10000
     firms["region"] = firms["province"].map({11: "bohai", 12: "bohai", 31: "yrd", 44: "prd"})
     firms["foreign_share"] = firms["hmt_share"] + firms["other_foreign_share"]
+    firms["ownership"] = np.where(firms["foreign_share"] > 0, "foreign",
+                                  rng.choice(["soe", "collective", "private"], n_firms))
     panel = pd.concat([firms.assign(year=y) for y in years], ignore_index=True)
     panel = panel[rng.random(len(panel)) > 0.15].reset_index(drop=True)
     n = len(panel)

@@ -14,7 +14,7 @@ CONTRACT = ["firm_id", "year", "city", "province", "region", "industry2", "indus
             "location_quotient", "cluster", "new_product_share", "export_intensity", "va_ratio",
             "encouraged", "post2002", "encouraged_post", "bargaining", "symmetry", "open_network",
             "absorptive_capacity", "tfp_growth", "horizontal_lag1", "backward_lag1", "forward_lag1",
-            "horizontal_local_lag1"]
+            "horizontal_local_lag1", "coastal", "labour_intensive", "state_owned"]
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +71,18 @@ def test_contract_columns_and_codebook(inputs, tmp_path):
     assert h.loc[(13, 2002), "horizontal_lag1"] == pytest.approx(share)
     assert a.loc[a.year == 2000, "horizontal_lag1"].isna().all()
     assert a["domestic"].tolist() == ((a.hmt_share == 0) & (a.other_foreign_share == 0)).tolist()
+    # group indicators: every region of the test world is coastal; CIC 17 is labour-intensive
+    assert (a["coastal"] == 1).all()
+    assert a["labour_intensive"].tolist() == (a.industry2 == 17).astype(int).tolist()
+    assert a["state_owned"].tolist() == (a.ownership == "soe").astype(int).tolist()
+
+
+def test_group_indicators_follow_the_config(inputs, tmp_path):
+    code, out, _ = run(inputs, tmp_path, {"coastal_regions": ["prd"], "labour_intensive_industries": [13, 14]})
+    assert code == 0
+    a = pd.read_parquet(out)
+    assert a["coastal"].tolist() == (a.region == "prd").astype(int).tolist()
+    assert a["labour_intensive"].tolist() == a.industry2.isin([13, 14]).astype(int).tolist()
 
 
 def test_city_traits_nan_when_absent(inputs, tmp_path):

@@ -13,6 +13,7 @@ COLUMNS = [
     "fixed_effects", "vcov", "engine", "estimator", "sample", "label", "table", "figure",
     "p_value_wild", "marginal_effect", "ci_low_wild", "ci_high_wild", "std_error_crv3", "ci_low_crv3",
     "ci_high_crv3", "inference", "first_stage_f", "ar_ci_low", "ar_ci_high", "ar_set", "dropped_groups",
+    "top_cluster_share",
 ]
 DTYPES = {
     "estimate": "float64", "std_error": "float64", "statistic": "float64", "p_value": "float64",
@@ -21,6 +22,7 @@ DTYPES = {
     "p_value_wild": "float64", "marginal_effect": "float64", "ci_low_wild": "float64",
     "ci_high_wild": "float64", "std_error_crv3": "float64", "ci_low_crv3": "float64", "ci_high_crv3": "float64",
     "first_stage_f": "float64", "ar_ci_low": "float64", "ar_ci_high": "float64",
+    "top_cluster_share": "float64",
 }
 # pyfixest's demeaner sums in an order that varies between runs (seen at 1e-15 relative with
 # a 1e-12 tolerance), so floats are rounded to 9 significant digits: far below any reported

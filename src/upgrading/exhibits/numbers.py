@@ -19,7 +19,8 @@ from upgrading.exhibits.latex import MACRO_NAME_RE, ar_set_text, escape, fmt_flo
 
 # Columns of the analysis table the data numbers read; the optional ones when the table has them.
 ANALYSIS_COLUMNS = ["firm_id", "year", "city", "industry2", "domestic", "output"]
-OPTIONAL_ANALYSIS_COLUMNS = ["horizontal", "backward", "forward", "va_ratio", "exporter", "encouraged"]
+OPTIONAL_ANALYSIS_COLUMNS = ["horizontal", "backward", "forward", "va_ratio", "exporter", "encouraged",
+                             "post2002"]
 STATS = {"estimate", "std_error", "p_value", "ci_low", "ci_high", "nobs", "n_clusters", "r2",
          "r2_within", "depvar_mean"}
 
@@ -98,6 +99,7 @@ DATA_SOURCES = {
        for s, w in (("Mean", "mean"), ("Sd", "standard deviation"))},
     "MeanVARatio": "mean of va_ratio", "ExporterShare": "mean of exporter",
     "EncouragedShareFirmYears": "mean of encouraged",
+    "PostFromYear": "min of year where post2002 = 1",
 }
 
 
@@ -128,6 +130,9 @@ def data_numbers(analysis: pd.DataFrame, shock_year: int = 2002) -> dict[str, st
         out["ExporterShare"] = percent(analysis["exporter"].astype(bool).mean())
     if "encouraged" in analysis.columns:
         out["EncouragedShareFirmYears"] = percent(analysis["encouraged"].astype(float).mean())
+    if "post2002" in analysis.columns and (analysis["post2002"] == 1).any():
+        # First year of the later period of the policy indicator and the period split.
+        out["PostFromYear"] = str(int(analysis.loc[analysis["post2002"] == 1, "year"].min()))
     out["ShockYear"] = str(shock_year)
     return out
 
@@ -237,9 +242,16 @@ def auto_estimate_numbers(est: pd.DataFrame, family: str, terms: list[str],
             if not is_missing(r.get("ci_low_wild")) and not is_missing(r.get("ci_high_wild")):
                 out[base + "CiWild"] = f"[{signed(r['ci_low_wild'])}, {signed(r['ci_high_wild'])}]"
                 wild_stats.append(("CiWild", "ci_low_wild, ci_high_wild"))
+            if "top_cluster_share" in r and not is_missing(r["top_cluster_share"]):
+                out[base + "TopClusterShare"] = percent(r["top_cluster_share"], 0)
+                wild_stats.append(("TopClusterShare", "top_cluster_share"))
             if sources is not None:
                 for suffix, stat in wild_stats:
                     sources[base + suffix] = estimate_row(r["family"], r["model"], r["term"], stat)
+        if "std_error_crv3" in r and not is_missing(r["std_error_crv3"]):
+            out[base + "SeCrvThree"] = fmt_float(r["std_error_crv3"])  # cluster jackknife
+            if sources is not None:
+                sources[base + "SeCrvThree"] = estimate_row(r["family"], r["model"], r["term"], "std_error_crv3")
         if "marginal_effect" in r and not is_missing(r["marginal_effect"]):
             out[base + "Ame"] = signed(r["marginal_effect"])  # average marginal effect (probit, logit)
             if sources is not None:
@@ -407,6 +419,14 @@ def coverage_numbers(cov: pd.DataFrame, sources: dict[str, str] | None = None) -
                             base + "McSe": f"{row}; column mcse_crv1, in points"})
         if "bias" in cov.columns:
             out[base + "Bias"] = signed(r["bias"])
+        # The spread of the estimates over the draws beside the mean CRV1 and CRV3 standard
+        # errors: how well each standard error measures the sampling variation.
+        for suffix, col in (("SdEst", "sd_estimate"), ("MeanSe", "mean_std_error"),
+                            ("MeanSeCrvThree", "mean_std_error_crv3")):
+            if col in cov.columns and not is_missing(r[col]):
+                out[base + suffix] = signed(r[col])
+                if sources is not None:
+                    sources[base + suffix] = f"{row}; column {col}"
     return out
 
 

@@ -12,7 +12,7 @@ from upgrading.core.errors import InputError
 from upgrading.measures import clusters, policy, upgrading
 from upgrading.measures.settings import Config
 
-PANEL_COLUMNS = ["firm_id", "year", "city", "province", "region", "industry2", "industry4",
+PANEL_COLUMNS = ["firm_id", "year", "city", "province", "region", "industry2", "industry4", "ownership",
                  "foreign_share", "hmt_share", "other_foreign_share", "output", "exports",
                  "new_product", "sales", "value_added", "employment"]
 TFP_COLUMNS = ["tfp_ols", "tfp_fe", "tfp_lp", "tfp_acf"]
@@ -83,6 +83,16 @@ def city_traits(df: pd.DataFrame, cities: pd.DataFrame, log) -> pd.DataFrame:
     return out
 
 
+def group_indicators(df: pd.DataFrame, cfg: Config) -> pd.DataFrame:
+    """coastal, labour_intensive, state_owned (int8): the groups the split-sample comparisons and
+    the lock-in models interact with the presence measures."""
+    return pd.DataFrame({
+        "coastal": df["region"].isin(cfg.coastal_regions).astype("int8"),
+        "labour_intensive": df["industry2"].astype("int64").isin(cfg.labour_intensive_industries).astype("int8"),
+        "state_owned": (df["ownership"] == "soe").astype("int8"),
+    }, index=df.index)
+
+
 def build(panel: pd.DataFrame, io: pd.DataFrame, catalogue: pd.DataFrame, cities: pd.DataFrame,
           cfg: Config, log=sys.stdout) -> pd.DataFrame:
     """The analysis table (panel already merged with TFP), sorted by firm_id, year."""
@@ -124,5 +134,6 @@ def build(panel: pd.DataFrame, io: pd.DataFrame, catalogue: pd.DataFrame, cities
         print(f"{not_listed} firm-years in industries absent from the catalogue: encouraged = 0",
               file=log)
     df = pd.concat([df, treat], axis=1)
+    df = pd.concat([df, group_indicators(df, cfg)], axis=1)
     df = city_traits(df, cities, log)
     return df.sort_values(["firm_id", "year"]).reset_index(drop=True)

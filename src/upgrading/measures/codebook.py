@@ -54,6 +54,10 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
                    "fdi_catalogue_2002.csv"),
     "post2002": ("year >= measures.post_from_year (Catalogue in force from April 2002)", "0/1", "year"),
     "encouraged_post": ("encouraged x post2002", "0/1", "fdi_catalogue_2002.csv, year"),
+    "coastal": ("1 if the firm's region is one of measures.coastal_regions", "0/1", "region"),
+    "labour_intensive": ("1 if the 2-digit industry is one of measures.labour_intensive_industries "
+                         "(textiles, apparel, footwear)", "0/1", "industry2"),
+    "state_owned": ("1 if the ownership class is soe", "0/1", "ownership"),
     "bargaining": ("city government's bargaining strength over FIEs (NaN if cities.csv lacks it)",
                    "index [0,1]", "cities.csv"),
     "symmetry": ("symmetry of city government and local business (NaN if cities.csv lacks it)",

@@ -18,6 +18,10 @@ class Config:
     tfp_method: Literal["ols", "fe", "lp", "acf"] = "acf"  # TFP behind tfp_growth and absorptive_capacity
     frontier_quantile: float = 0.9  # the industry-year TFP frontier
     post_from_year: int = 2003  # first year of post2002 (the synthetic DGP: year >= 2003)
+    # Regions (the `region` column) whose firms count as coastal; the others are inland.
+    coastal_regions: tuple[str, ...] = ("prd", "yrd", "bohai", "other_coastal")
+    # 2-digit divisions of the labour-intensive clusters (textiles, apparel, footwear: CIC 17-19).
+    labour_intensive_industries: tuple[int, ...] = (17, 18, 19)
 
 
 def from_mapping(raw: Mapping[str, Any] | None) -> Config:
