@@ -105,6 +105,14 @@ def test_monte_carlo_world_jobs_are_read_and_linked(tmp_path):
     assert deps["worlds/mc7001/estimate/validation"] == ["worlds/mc7001/synthesize"]
 
 
+def test_the_target_is_never_read_as_a_config_item():
+    for force in (True, False):
+        cmd = bench_dag.snakemake_command("full", "results/x.csv", ["--cores", "2"], ["seed=7"], force)
+        config = cmd.index("--config")
+        assert cmd[config + 1:] == ["scale=full", "seed=7"]  # nothing but key=value after --config
+        assert "results/x.csv" in cmd[:config] and "--cores" in cmd[:config]
+
+
 def test_files_of_an_older_run_are_left_out(tmp_path):
     run_dir, trail_path, info = _fake_run(tmp_path)
     _bench(run_dir / "jobs", "old", -1000, 5, 100, 5)

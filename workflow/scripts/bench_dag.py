@@ -95,8 +95,10 @@ def snakemake_command(scale: str, target: str | None, extra: list[str], settings
         chosen = ["--force", target] if target else ["--forceall"]
     else:
         chosen = [target] if target else []
+    # --config takes every word after it up to the next option: it goes last, so a target
+    # named without --force is not read as a config item.
     return [str(Path(sys.executable).with_name("snakemake")), "--workflow-profile", "profiles/default",
-            "--config", f"scale={scale}", *settings, *chosen, *extra]
+            *chosen, *extra, "--config", f"scale={scale}", *settings]
 
 
 def run(scale: str, target: str | None, extra: list[str], run_dir: Path, settings: list[str] = (),
