@@ -81,6 +81,38 @@ def test_summary_rules_critical_path_and_load(tmp_path):
     assert "| estimate/a | 08:00:10 | 40.0 | 38.0 | 2500 | 95 | 5.0 | yes |" in text
 
 
+def test_monte_carlo_world_jobs_are_read_and_linked(tmp_path):
+    run_dir, trail_path, info = _fake_run(tmp_path)
+    world_jobs = tmp_path / "worlds" / "mc7001" / "results" / "benchmarks" / "full" / "jobs"
+    _bench(world_jobs, "synthesize", 0, 4, 300, 4)
+    _bench(world_jobs, "estimate/validation", 4, 6, 400, 6)
+    trail = json.loads(trail_path.read_text())
+    world = {"world": "worlds/mc7001/"}
+    trail["jobs"] += [
+        {"rule": "synthesize", "wildcards": world, "inputs": [], "outputs": ["w/raw.csv"]},
+        {"rule": "estimate", "wildcards": {**world, "family": "validation"}, "inputs": ["w/raw.csv"],
+         "outputs": ["w/validation.parquet"]},
+    ]
+    trail["jobs"][3]["inputs"] = ["w/validation.parquet"]  # the draw waits for its world's estimates
+    trail_path.write_text(json.dumps(trail))
+    rows, totals = bench_dag.summarise(run_dir, trail_path, info)
+    by_job = {r["job"]: r for r in rows}
+    assert by_job["worlds/mc7001/synthesize"]["rule"] == "synthesize"
+    assert by_job["worlds/mc7001/estimate/validation"]["rule"] == "estimate"
+    assert totals["jobs"] == 8 and totals["cpu_s"] == 94.0
+    deps = bench_dag.attach_rules(rows, trail)
+    assert deps["montecarlo/seed_7001"] == ["worlds/mc7001/estimate/validation"]
+    assert deps["worlds/mc7001/estimate/validation"] == ["worlds/mc7001/synthesize"]
+
+
+def test_the_target_is_never_read_as_a_config_item():
+    for force in (True, False):
+        cmd = bench_dag.snakemake_command("full", "results/x.csv", ["--cores", "2"], ["seed=7"], force)
+        config = cmd.index("--config")
+        assert cmd[config + 1:] == ["scale=full", "seed=7"]  # nothing but key=value after --config
+        assert "results/x.csv" in cmd[:config] and "--cores" in cmd[:config]
+
+
 def test_files_of_an_older_run_are_left_out(tmp_path):
     run_dir, trail_path, info = _fake_run(tmp_path)
     _bench(run_dir / "jobs", "old", -1000, 5, 100, 5)

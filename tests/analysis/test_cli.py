@@ -86,6 +86,28 @@ def test_crosscheck_cli(toy_path, tmp_path):
     assert cli.crosscheck_main(["--data", str(toy_path), "--specs", str(SPECS), "--estimates", paths[0],
                                 "--out", str(tmp_path / "c2.csv")]) == 1
 
+    # The DAG's way: one job per family, then the parts joined (in any order) into the same bytes.
+    parts = []
+    for path in reversed(paths):
+        fam = pd.read_parquet(path)["family"].iloc[0]
+        part = tmp_path / f"cc_{fam}.csv"
+        assert cli.crosscheck_main(["--data", str(toy_path), "--specs", str(SPECS), "--family", fam,
+                                    "--spec-json", registry.family_json(spec, fam), "--estimates", path,
+                                    "--out", str(part)]) == 0
+        assert set(pd.read_csv(part)["family"]) == {fam}
+        parts.append(str(part))
+    joined = tmp_path / "joined.csv"
+    assert cli.crosscheck_main(["--specs", str(SPECS), "--parts", *parts, "--out", str(joined)]) == 0
+    assert joined.read_bytes() == out.read_bytes()
+    # a part missing, or given twice, is an error and writes nothing
+    for bad in (parts[1:], [*parts, parts[0]]):
+        assert cli.crosscheck_main(["--specs", str(SPECS), "--parts", *bad, "--out", str(tmp_path / "c3.csv")]) == 1
+        assert not (tmp_path / "c3.csv").exists()
+    # a non-headline family is refused
+    other = next(f for f in registry.family_ids(spec) if not registry.resolve_family(spec, f)["headline"])
+    assert cli.crosscheck_main(["--data", str(toy_path), "--specs", str(SPECS), "--family", other,
+                                "--estimates", paths[0], "--out", str(tmp_path / "c4.csv")]) == 1
+
 
 def test_validate_against_truth(baseline_out, tmp_path):
     truth = tmp_path / "parameters.json"

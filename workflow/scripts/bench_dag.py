@@ -9,7 +9,8 @@ DAG (`--forceall`), or only the named target (`--force`), or with `--no-force` o
 that are out of date, while a thread samples the load average every few seconds. Each rule's
 `benchmark:` directive has Snakemake write one file
 per job under RESULTS/benchmarks/<scale>/jobs/ (wall seconds `s`, `cpu_time`, `max_rss` in
-MB). This script reads the files of this run, the load samples and RESULTS/trail.json (every
+MB; a Monte Carlo world's jobs under worlds/mc<seed>/RESULTS/..., listed as
+worlds/mc<seed>/<job>). This script reads the files of this run, the load samples and RESULTS/trail.json (every
 job's inputs and outputs), and writes
   RESULTS/benchmarks/summary.csv   one row per job (wall, CPU, peak memory, load during it)
   docs/benchmarks.md               its own generated section per scale and target, beside the
@@ -26,6 +27,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import shlex
 import subprocess
 import sys
@@ -93,8 +95,10 @@ def snakemake_command(scale: str, target: str | None, extra: list[str], settings
         chosen = ["--force", target] if target else ["--forceall"]
     else:
         chosen = [target] if target else []
+    # --config takes every word after it up to the next option: it goes last, so a target
+    # named without --force is not read as a config item.
     return [str(Path(sys.executable).with_name("snakemake")), "--workflow-profile", "profiles/default",
-            "--config", f"scale={scale}", *settings, *chosen, *extra]
+            *chosen, *extra, "--config", f"scale={scale}", *settings]
 
 
 def run(scale: str, target: str | None, extra: list[str], run_dir: Path, settings: list[str] = (),
@@ -111,7 +115,9 @@ def run(scale: str, target: str | None, extra: list[str], run_dir: Path, setting
     info = {"scale": scale, "target": target or "", "forced": force, "command": shlex.join(make),
         "snakemake": shlex.join([os.path.relpath(cmd[0], REPO), *cmd[1:]]), "machine": machine(),
         "start": time.time()}
-    sampler = LoadSampler(run_dir / "load.tsv")
+    # Each run its own samples: a run of one target must not overwrite those of the whole DAG.
+    info["load_file"] = f"load-{int(info['start'])}.tsv"
+    sampler = LoadSampler(run_dir / info["load_file"])
     sampler.start()
     try:
         code = subprocess.call(cmd, cwd=REPO)
@@ -155,8 +161,9 @@ def _num(value: str) -> float | None:
         return None  # Snakemake writes NA when a job ended before its first sample
 
 
-def read_jobs(jobs_dir: Path, since: float = 0.0) -> list[dict]:
-    """One dict per benchmark file written at or after `since` (the last line: the last repeat)."""
+def read_jobs(jobs_dir: Path, since: float = 0.0, prefix: str = "") -> list[dict]:
+    """One dict per benchmark file written at or after `since` (the last line: the last repeat);
+    `prefix` goes before each job's name (a Monte Carlo world's folder, e.g. worlds/mc7001/)."""
     rows = []
     for path in sorted(jobs_dir.rglob("*.tsv")):
         end = path.stat().st_mtime
@@ -168,17 +175,32 @@ def read_jobs(jobs_dir: Path, since: float = 0.0) -> list[dict]:
             continue
         rec = records[-1]
         wall = _num(rec.get("s")) or 0.0
-        name = path.relative_to(jobs_dir).with_suffix("").as_posix()
+        name = prefix + path.relative_to(jobs_dir).with_suffix("").as_posix()
         rows.append({"job": name, "start": end - wall, "end": end, "wall_s": wall,
                      "cpu_s": _num(rec.get("cpu_time")), "max_rss_mb": _num(rec.get("max_rss")),
                      "job_cpu_pct": _num(rec.get("mean_load"))})
     return rows
 
 
+def world_job_dirs(run_dir: Path, scale: str) -> list[tuple[str, Path]]:
+    """(world prefix, jobs folder) of every Monte Carlo world beside the results folder: a
+    world's rules write their benchmark files under worlds/mc<seed>/<results>/benchmarks/."""
+    results = run_dir.parent.parent
+    found = sorted(results.parent.glob(f"worlds/mc*/{results.name}/benchmarks/{scale}/jobs"))
+    return [(f"worlds/{d.parents[3].name}/", d) for d in found]
+
+
+def _world_and_job(job: str) -> tuple[str, str]:
+    m = re.match(r"(worlds/mc\d+/)(.*)", job)
+    return (m.group(1), m.group(2)) if m else ("", job)
+
+
 def _candidates(rule: str, wildcards: dict) -> list[str]:
+    world = str(wildcards.get("world", ""))
+    wildcards = {k: v for k, v in wildcards.items() if k != "world"}
     if not wildcards:
-        return [rule, rule.replace("_", "/", 1)]
-    return [f"{rule}/{'/'.join(str(v) for v in wildcards.values())}"]
+        return [world + rule, world + rule.replace("_", "/", 1)]
+    return [f"{world}{rule}/{'/'.join(str(v) for v in wildcards.values())}"]
 
 
 def attach_rules(rows: list[dict], trail: dict | None) -> dict[str, list[str]]:
@@ -188,17 +210,19 @@ def attach_rules(rows: list[dict], trail: dict | None) -> dict[str, list[str]]:
     by_name = {r["job"]: r for r in rows}
     deps: dict[str, list[str]] = {}
     for r in rows:
-        r["rule"] = r["job"].split("/", 1)[0]
+        r["rule"] = _world_and_job(r["job"])[1].split("/", 1)[0]
     if not trail:
         return deps
     producer, needs = {}, {}
     for j in trail["jobs"]:
         cands = _candidates(j["rule"], j["wildcards"])
-        vals = [str(v) for v in j["wildcards"].values()]
+        world = str(j["wildcards"].get("world", ""))
+        vals = [str(v) for k, v in j["wildcards"].items() if k != "world"]
         name = next((c for c in cands if c in by_name), None)
         if name is None and vals:  # e.g. montecarlo/seed_7001 for seed=7001
-            name = next((n for n in by_name if n.split("/", 1)[0] == j["rule"]
-                         and n.endswith(vals[-1]) and n.count("/") == 1), None)
+            name = next((n for n in by_name if _world_and_job(n)[0] == world
+                         and _world_and_job(n)[1].split("/", 1)[0] == j["rule"]
+                         and n.endswith(vals[-1]) and _world_and_job(n)[1].count("/") == 1), None)
         if name is None:
             continue
         by_name[name]["rule"] = j["rule"]
@@ -224,13 +248,16 @@ def critical_path(rows: list[dict], deps: dict[str, list[str]]) -> list[str]:
 
 
 def summarise(run_dir: Path, trail_path: Path, info: dict) -> tuple[list[dict], dict]:
-    rows = read_jobs(run_dir / "jobs", since=info.get("start", 0.0) - 1.0)
+    since = info.get("start", 0.0) - 1.0
+    rows = read_jobs(run_dir / "jobs", since=since)
+    for prefix, jobs in world_job_dirs(run_dir, info["scale"]):
+        rows += read_jobs(jobs, since=since, prefix=prefix)
     if not rows:
         raise SystemExit(f"no benchmark files of this run under {run_dir / 'jobs'}: did the DAG run?")
     trail = json.loads(trail_path.read_text()) if trail_path.exists() else None
     deps = attach_rules(rows, trail)
     path = critical_path(rows, deps) if not info.get("target") else []
-    loads = read_loads(run_dir / "load.tsv")
+    loads = read_loads(run_dir / info.get("load_file", "load.tsv"))
     for r in rows:
         r["scale"] = info["scale"]
         r["machine_load1"] = mean_load(loads, r["start"], r["end"])

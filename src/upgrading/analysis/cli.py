@@ -62,19 +62,32 @@ def estimate_main(argv: list[str]) -> int:
 
 def crosscheck_main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="upgrading crosscheck",
-                                description="Re-estimate headline families with linearmodels and compare.")
-    p.add_argument("--data", required=True)
+                                description="Re-estimate headline families with linearmodels and compare; "
+                                            "or, with --parts, join one-family results into one table.")
+    p.add_argument("--data", help="analysis table (parquet); not with --parts")
     p.add_argument("--specs", required=True)
-    p.add_argument("--estimates", nargs="+", required=True, help="results/estimates/{family}.parquet files")
+    p.add_argument("--estimates", nargs="+", help="results/estimates/{family}.parquet files")
+    p.add_argument("--family", default=None, help="check only this family (its estimates among --estimates)")
+    p.add_argument("--spec-json", default=None,
+                   help="with --family: the family's resolved spec as passed by the rule; must equal the file's")
+    p.add_argument("--parts", nargs="+", default=None,
+                   help="one-family cross-check CSVs to join (every headline family once)")
     p.add_argument("--out", required=True, help="crosscheck CSV")
     p.add_argument("--coef-rtol", type=float, default=1e-6)
     p.add_argument("--se-tol", type=float, default=1e-4)
     args = p.parse_args(argv)
+    if (args.parts is None) == (args.estimates is None) or (args.estimates is not None and not args.data):
+        p.error("give either --data and --estimates, or --parts")
 
     def step(a):
         from . import crosscheck
 
-        if not crosscheck.run(a.data, a.specs, a.estimates, a.out, coef_rtol=a.coef_rtol, se_tol=a.se_tol):
+        if a.parts is not None:
+            ok = crosscheck.combine(a.specs, a.parts, a.out)
+        else:
+            ok = crosscheck.run(a.data, a.specs, a.estimates, a.out, coef_rtol=a.coef_rtol, se_tol=a.se_tol,
+                                family=a.family, spec_json=a.spec_json)
+        if not ok:
             raise InputError(f"pyfixest and linearmodels disagree beyond tolerance; see {a.out}")
 
     return _run("crosscheck", step, args)

@@ -2,6 +2,11 @@
 
 A coefficient passes when |b_pf - b_lm| <= coef_rtol * max(|b_pf|, |b_lm|) and
 |se_pf - se_lm| <= se_tol (absolute), and both engines used the same rows.
+
+The DAG checks one family per job (`run` with `family`), so the families' checks start as
+soon as their estimates exist and share the cores with the other jobs; `combine` joins their
+files into the one table the exhibits read, in registry order, and requires every headline
+family once.
 """
 
 from __future__ import annotations
@@ -57,9 +62,17 @@ def compare_family(df: pd.DataFrame, family: dict, est: pd.DataFrame, coef_rtol:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+def checked_families(spec: dict, specs_path: str = "<specs>") -> list[str]:
+    """The families the check covers: headline families of the pyfixest engine, in registry order."""
+    resolved = (registry.resolve_family(spec, f, source=specs_path) for f in registry.family_ids(spec))
+    return [f["id"] for f in resolved if f["headline"] and f["engine"] == "pyfixest"]
+
+
 def run(data_path: str, specs_path: str, estimate_paths: list[str], out: str,
-        coef_rtol: float = 1e-6, se_tol: float = 1e-4) -> bool:
-    """Compare every headline family whose estimates are given; write the CSV; True if all pass."""
+        coef_rtol: float = 1e-6, se_tol: float = 1e-4, family: str | None = None,
+        spec_json: str | None = None) -> bool:
+    """Compare every headline family whose estimates are given (only `family` if named, its
+    spec checked against `spec_json` when given); write the CSV; True if all pass."""
     spec = registry.load(specs_path)
     estimates = {}
     for p in estimate_paths:
@@ -68,11 +81,17 @@ def run(data_path: str, specs_path: str, estimate_paths: list[str], out: str,
         if len(fams) != 1:
             raise InputError(f"expected one family per estimates file, found {fams}", file=p, column="family")
         estimates[fams[0]] = est
-    families = [registry.resolve_family(spec, f, source=specs_path)
-                for f in registry.family_ids(spec) if f in estimates]
-    families = [f for f in families if f["headline"] and f["engine"] == "pyfixest"]
-    missing = [f["id"] for f in (registry.resolve_family(spec, i) for i in registry.family_ids(spec))
-               if f["headline"] and f["id"] not in estimates]
+    wanted = checked_families(spec, specs_path)
+    if family is not None:
+        if family not in wanted:
+            raise InputError(f"family {family} is not a headline family of the pyfixest engine: the "
+                             "cross-check covers only those", file=specs_path)
+        from .estimate import resolve
+
+        resolve(specs_path, family, spec_json)  # the rule's params agree with the file
+        wanted = [family]
+    families = [registry.resolve_family(spec, f, source=specs_path) for f in wanted if f in estimates]
+    missing = [f for f in wanted if f not in estimates]
     if missing:
         raise InputError(f"estimates of headline families missing: {', '.join(missing)}", file=specs_path)
     import pyarrow.parquet as pq
@@ -93,3 +112,34 @@ def run(data_path: str, specs_path: str, estimate_paths: list[str], out: str,
     result = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
     io.write_csv(result, out, float_format="%.12g")
     return bool(result["ok"].all())
+
+
+def combine(specs_path: str, part_paths: list[str], out: str) -> bool:
+    """Join the one-family files of `run` into one table (their lines as written, registry
+    order); every checked family exactly once. True if every coefficient passes."""
+    header = ",".join(COLUMNS)
+    lines: dict[str, list[str]] = {}
+    for p in part_paths:
+        with open(p, encoding="utf-8") as fh:
+            text = fh.read().splitlines()
+        if not text or text[0] != header:
+            raise InputError(f"not a cross-check file (expected the header {header})", file=p)
+        fams = {line.split(",", 1)[0] for line in text[1:]}
+        if len(fams) != 1:
+            raise InputError(f"expected the rows of one family, found {sorted(fams) or 'no rows'}", file=p,
+                             column="family")
+        (fam,) = fams
+        if fam in lines:
+            raise InputError(f"family {fam} given twice", file=p, column="family")
+        lines[fam] = text[1:]
+    wanted = checked_families(registry.load(specs_path), specs_path)
+    missing = [f for f in wanted if f not in lines]
+    if missing:
+        raise InputError(f"cross-check files of headline families missing: {', '.join(missing)}", file=specs_path)
+    extra = sorted(set(lines) - set(wanted))
+    if extra:
+        raise InputError(f"cross-check files of families the check does not cover: {', '.join(extra)}",
+                         file=specs_path)
+    rows = [line for f in wanted for line in lines[f]]
+    io.write_text("\n".join([header, *rows]) + "\n", out)
+    return all(line.rsplit(",", 1)[1] == "True" for line in rows)

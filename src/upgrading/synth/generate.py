@@ -117,6 +117,9 @@ def generate(out_dir: str | Path, params: dict, scale: str, seed: int, years: li
         del layout, order, source_row, lines_year, ordered_year
         _log("truth table written", t0)
         oracle, estimands, parts = truth.oracle_and_estimands(truth_rows, world.unsurveyed)
+        # The replication worlds below are as large as this one: free what the truth no longer reads.
+        del truth_rows
+        world.static, world.unsurveyed = {}, None
         _log("oracle regressions done", t0)
         reps = int(params.get("estimand_replications", 0))
         gap = truth.feedback(params, scale, seed, years, reps, log=lambda m: _log(m, t0)) if reps else {}

@@ -135,6 +135,8 @@ def reuse_ids(raw: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Generator, 
     changed = np.zeros(np.bincount(firm).size, bool)
     changed[firm[truth["id_changed"].to_numpy()]] = True
     to_id = np.arange(changed.size)  # whose ID each firm reports
+    cell_of = np.full(changed.size, -1, np.int64)  # each firm's cell, by firm id (array lookups, not pandas)
+    cell_of[industry.index.to_numpy()] = industry.to_numpy()
     pairs = 0
     for t in range(int(year.min()) + 1, int(year.max()) + 1):
         entrants = first.index[(first == t).to_numpy() & ~changed[first.index]].to_numpy()
@@ -144,10 +146,14 @@ def reuse_ids(raw: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Generator, 
         n = int(round(rate * len(entrants)))
         if n == 0 or len(leavers) == 0:
             continue
-        pool = {j: list(rng.permutation(leavers[industry[leavers].to_numpy() == j]))
-                for j in np.unique(industry[leavers].to_numpy())}
+        # The leavers of each cell in their order (a stable sort groups them), shuffled cell by cell.
+        cells = cell_of[leavers]
+        by_cell = np.argsort(cells, kind="stable")
+        keys, starts = np.unique(cells[by_cell], return_index=True)
+        groups = np.split(leavers[by_cell], starts[1:])
+        pool = {j: list(rng.permutation(g)) for j, g in zip(keys.tolist(), groups)}
         for taker in np.sort(rng.choice(entrants, size=n, replace=False)):
-            options = pool.get(industry[taker], [])
+            options = pool.get(int(cell_of[taker]), [])
             if options:
                 to_id[taker] = options.pop()
                 pairs += 1

@@ -164,6 +164,7 @@ def feedback(p: dict, scale: str, seed: int, years: list[int], replications: int
         for model, terms in estimands.items():
             for t, v in terms.items():
                 gaps.setdefault(model, {}).setdefault(t, []).append(oracle[model]["terms"][t]["estimate"] - v)
+        del world  # the next world is built without this one in memory
         if log is not None:
             log(f"feedback replication seed {r_seed} done")
     return {m: {t: _sig(float(np.mean(v))) for t, v in terms.items()} for m, terms in gaps.items()}

@@ -299,11 +299,19 @@ def stata_bytes(frame: pd.DataFrame, labels: dict[str, str], old: bool) -> bytes
     def gb(s: str) -> str:
         return s.encode("gb18030").decode("latin-1")
 
+    def gb_column(values: pd.Series) -> list[str]:
+        # One encode for the whole column: GB18030 never puts a NUL byte inside a character,
+        # so the joined text splits back at NUL into each value's own bytes.
+        joined = "\0".join(values)
+        if len(values) == 0 or joined.count("\0") != len(values) - 1:  # a value holds NUL itself
+            return [gb(v) for v in values]
+        return gb(joined).split("\0")
+
     names = list(frame.columns)
     frame.columns = [f"v{i}" for i in range(len(names))]
     for c in frame.columns:
         if frame[c].dtype == object:
-            frame[c] = frame[c].map(gb)
+            frame[c] = pd.Series(gb_column(frame[c]), index=frame.index, dtype=object)
     frame.to_stata(buf, write_index=False, version=117, time_stamp=STATA_TIME,
                    variable_labels={f"v{i}": gb(labels.get(n, n)) for i, n in enumerate(names)})
     data = bytearray(buf.getvalue())
