@@ -4,8 +4,8 @@ Needs root: the test installs Debian's slurm-wlm and munge when missing, starts
 munged, slurmctld and slurmd (tools/slurm_cluster.py), and stops them by pid
 afterwards whatever happens. Without root or the packages it skips with the reason.
 The SLURM executor plugin is the `slurm` extra (`make env PROFILE=slurm`): when the
-Snakemake environment (.venv-snakemake) lacks it, the test installs it from uv.lock and removes it afterwards, since
-Snakemake imports every installed executor plugin at each start.
+Snakemake environment (.venv-snakemake) lacks it, the test installs it from uv.lock and
+removes it afterwards, since Snakemake imports every installed executor plugin at each start.
 
 Two checks share one cluster:
 - a tiny self-contained workflow proves the machinery (one SLURM job per seed,

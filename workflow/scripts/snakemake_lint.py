@@ -18,7 +18,7 @@ ACCEPTED = {
     ("rule stage_settings", "Migrate long run directives into scripts or notebooks"):
         "it writes one settings file from its param; a script would only wrap those lines",
     ("*", "Specify a conda environment or container for each rule."):
-        "every job runs in the one environment locked by uv.lock (.venv), which `make` builds",
+        "every job runs in the one environment locked by uv.lock (.venv), which `make env` builds",
     ("snakefile workflow/rules/trail.smk", "Mixed rules and functions in same snakefile."):
         "the DAG walk of the trail (functions) and the rule writing it are read together",
     ("rule dag_trail", "Migrate long run directives into scripts or notebooks"):
