@@ -114,8 +114,9 @@ def slurm_plugin_installed() -> bool:
 
 def uv_sync(*extra: str) -> subprocess.CompletedProcess:
     """`uv sync` of the Snakemake environment from uv.lock, as `make env` runs it (plus `extra` options)."""
-    env = dict(os.environ, UV_PROJECT_ENVIRONMENT=str(SNAKEMAKE.parents[1]))
-    env.setdefault("UV_PYTHON", "python3")
+    # The environment's own interpreter: another one would make uv build the environment anew.
+    env = dict(os.environ, UV_PROJECT_ENVIRONMENT=str(SNAKEMAKE.parents[1]),
+               UV_PYTHON=str(SNAKEMAKE.with_name("python").resolve()))
     return subprocess.run([str(UV), "sync", "--frozen", "--package", "upgrading-snakemake", *extra], cwd=REPO,
                           env=env, capture_output=True, text=True, timeout=600)
 
