@@ -1,7 +1,8 @@
 # The compendium's front door. Each target does its own set-up, idempotently.
 #   make reproduce [SCALE=small|medium|full] [SEED=N] [PROFILE=default|slurm] [SNAKEMAKE_ARGS=...]
 #                  (PROFILE=slurm also installs the SLURM executor plugin: make env PROFILE=slurm)
-#   make env       the two environments: .venv (the project) and .venv-snakemake (Snakemake)
+#   make env [PROFILE=slurm] [SNAKEMAKE_PYTHON=/path/to/python3]
+#                  the two environments: .venv (the project) and .venv-snakemake (Snakemake)
 #   make test      lint, then the test suite (unit, property, whole-DAG integration at small scale)
 #   make lint      ruff, mypy and snakemake --lint
 #   make verify    rebuild in a temporary copy and compare every hash with results/manifest.json
