@@ -83,3 +83,9 @@ def test_parsing_the_workflow_imports_no_pandas(local_snakemake_env):
     _, code, *heavy = report[-1]
     assert code in ("0", "None"), f"snakemake --list-rules failed:\n{result.stderr[-3000:]}"
     assert not heavy, f"a Snakemake start imports {heavy}: keep them out of the rules' parse-time imports"
+
+
+def test_make_reproduce_runs_the_snakemake_environment():
+    result = subprocess.run(["make", "-n", "reproduce"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert ".venv-snakemake/bin/snakemake --workflow-profile profiles/default" in result.stdout, result.stdout[-2000:]
