@@ -1,7 +1,15 @@
 # FDI spillovers and local industrial upgrading in Chinese manufacturing.
 # One command (`make reproduce`) runs this DAG from raw ASIF-layout files to paper/paper.pdf.
+import os
+import sys
+
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version
+
+# The rules' parse-time helpers come from this checkout's src/ (they import no pandas): the
+# environment that runs Snakemake (.venv-snakemake) holds Snakemake, not the project, whose
+# `upgrading` command the jobs run from .venv.
+sys.path.insert(0, os.path.join(workflow.basedir, "src"))
 
 from upgrading import config_check
 

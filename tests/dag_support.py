@@ -10,9 +10,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
+# The Snakemake that `make reproduce` runs (its own environment, built by `make env`).
+SNAKEMAKE = REPO / ".venv-snakemake" / "bin" / "snakemake"
 
 # Folders that a copy of the repository for a DAG run must not carry over.
-_NOT_COPIED = {".venv", ".tools", ".git", ".snakemake", "logs", ".pytest_cache", ".hypothesis",
+_NOT_COPIED = {".venv", ".venv-snakemake", ".tools", ".git", ".snakemake", "logs", ".pytest_cache", ".hypothesis",
                "__pycache__"}
 
 
@@ -37,5 +39,5 @@ def run_snakemake(workdir: Path, *args: str, timeout: int = 1500) -> subprocess.
     env = dict(os.environ)
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
     env.setdefault("SOURCE_DATE_EPOCH", "1700000000")
-    return subprocess.run([str(VENV_BIN / "snakemake"), *args], cwd=workdir, env=env,
+    return subprocess.run([str(SNAKEMAKE), *args], cwd=workdir, env=env,
                           capture_output=True, text=True, timeout=timeout)

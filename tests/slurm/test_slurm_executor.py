@@ -4,8 +4,8 @@ Needs root: the test installs Debian's slurm-wlm and munge when missing, starts
 munged, slurmctld and slurmd (tools/slurm_cluster.py), and stops them by pid
 afterwards whatever happens. Without root or the packages it skips with the reason.
 The SLURM executor plugin is the `slurm` extra (`make env PROFILE=slurm`): when the
-environment lacks it, the test installs it from uv.lock and removes it afterwards, since
-Snakemake imports every installed executor plugin at each start.
+Snakemake environment (.venv-snakemake) lacks it, the test installs it from uv.lock and
+removes it afterwards, since Snakemake imports every installed executor plugin at each start.
 
 Two checks share one cluster:
 - a tiny self-contained workflow proves the machinery (one SLURM job per seed,
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-import importlib.util
 import os
 import re
 import shutil
@@ -49,7 +48,7 @@ from slurm_cluster import (  # noqa: E402
     uninstall,
 )
 
-from dag_support import copy_repository  # noqa: E402  (tests/dag_support.py: source tree, no generated data)
+from dag_support import SNAKEMAKE, copy_repository  # noqa: E402  (tests/dag_support.py: source tree, no generated data)
 
 pytestmark = pytest.mark.slurm
 
@@ -108,16 +107,18 @@ def require_root() -> None:
 
 
 def slurm_plugin_installed() -> bool:
-    importlib.invalidate_caches()  # uv sync may have just added or removed it
-    return importlib.util.find_spec("snakemake_executor_plugin_slurm") is not None
+    """Whether the environment that runs Snakemake (.venv-snakemake) holds the plugin."""
+    probe = "import importlib.util, sys; sys.exit(importlib.util.find_spec('snakemake_executor_plugin_slurm') is None)"
+    return subprocess.run([str(SNAKEMAKE.with_name("python")), "-c", probe], timeout=60).returncode == 0
 
 
 def uv_sync(*extra: str) -> subprocess.CompletedProcess:
-    """`uv sync` of this environment from uv.lock, as `make env` runs it (plus `extra` options)."""
-    env = dict(os.environ, UV_PROJECT_ENVIRONMENT=sys.prefix)
-    env.setdefault("UV_PYTHON", "python3")
-    return subprocess.run([str(UV), "sync", "--frozen", *extra], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=600)
+    """`uv sync` of the Snakemake environment from uv.lock, as `make env` runs it (plus `extra` options)."""
+    # The environment's own interpreter: another one would make uv build the environment anew.
+    env = dict(os.environ, UV_PROJECT_ENVIRONMENT=str(SNAKEMAKE.parents[1]),
+               UV_PYTHON=str(SNAKEMAKE.with_name("python").resolve()))
+    return subprocess.run([str(UV), "sync", "--frozen", "--package", "upgrading-snakemake", *extra], cwd=REPO,
+                          env=env, capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +186,7 @@ def run_snakemake(workdir: Path, *args: str, timeout: int = RUN_TIMEOUT) -> subp
     env["PYTHONPATH"] = str(workdir / "src")  # each copy runs its own code, not the editable install
     env.update(REPRODUCIBLE_ENV)
     env.pop("SNAKEMAKE_PROFILE", None)
-    cmd = ["timeout", "--foreground", "-s", "INT", "--kill-after=15", str(timeout), str(VENV_BIN / "snakemake"), *args]
+    cmd = ["timeout", "--foreground", "-s", "INT", "--kill-after=15", str(timeout), str(SNAKEMAKE), *args]
     return subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout + 60)
 
 
@@ -259,7 +260,7 @@ def test_dag_on_slurm_matches_local_run(cluster, tmp_path_factory):
     local_log = local_dir.parent / "snakemake_local.log"
     with open(local_log, "w") as log:
         local = subprocess.Popen(
-            ["timeout", "--foreground", "-s", "INT", "--kill-after=15", str(RUN_TIMEOUT), str(VENV_BIN / "snakemake"),
+            ["timeout", "--foreground", "-s", "INT", "--kill-after=15", str(RUN_TIMEOUT), str(SNAKEMAKE),
              "--workflow-profile", "profiles/default", *common],
             cwd=local_dir, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
         )

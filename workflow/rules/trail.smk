@@ -6,6 +6,8 @@ import json
 import os
 import re
 
+from snakemake.output_index import OutputIndex
+
 from upgrading.cli import STEPS as _CLI_STEPS
 
 _STEP_RE = re.compile(r"\bupgrading ([a-z][a-z-]*)")
@@ -22,15 +24,26 @@ def _program(rule_):
     return f"Python run block ({os.path.relpath(rule_.snakefile)})"
 
 
+@functools.cache
+def _output_index():
+    """Snakemake's own lookup of rules by output prefix and suffix (built once all rules exist)."""
+    return OutputIndex(list(workflow.rules))
+
+
 def _producer(path):
-    found = [r for r in workflow.rules if r.name != "all" and r.output and r.is_producer(path)]
+    found = sorted((r for r in _output_index().match_producers(path) if r.name != "all" and r.output),
+                   key=lambda r: r.name)
     if len(found) > 1:
         raise WorkflowError(f"trail: {path} matches rules {[r.name for r in found]}")
     return found[0] if found else None
 
 
-# Once per path and Snakemake run: the trail (a param) and the manifest's inputs walk the same jobs,
-# and every start, one with nothing to do included, evaluates both.
+# Once per path, and each job once however many of its outputs are asked for, per Snakemake run:
+# the trail (a param) and the manifest's inputs walk the same jobs, and every start, one with
+# nothing to do included, evaluates both.
+_JOBS = {}
+
+
 @functools.cache
 def _job_making(path):
     """(key, job) of the job that makes `path`, resolved by Snakemake's own rules; None if no rule does."""
@@ -40,17 +53,19 @@ def _job_making(path):
     wc = rule_.get_wildcards(path)
     # The main world's {world} is empty: its jobs are named by their other wildcards only.
     shown = {k: v for k, v in wc.items() if not (k == "world" and v == "")}
-    inputs = [str(f) for f in rule_.expand_input(wc)[0]]
-    outputs = [str(f) for f in rule_.expand_output(wc)[0]]
-    job = {
-        "rule": rule_.name,
-        "wildcards": dict(sorted(shown.items())),
-        "program": _program(rule_),
-        "settings": sorted(rule_.params._names),
-        "inputs": sorted(dict.fromkeys(inputs)),
-        "outputs": sorted(outputs),
-    }
-    return json.dumps([rule_.name, shown], sort_keys=True), job
+    key = json.dumps([rule_.name, shown], sort_keys=True)
+    if key not in _JOBS:
+        inputs = [str(f) for f in rule_.expand_input(wc)[0]]
+        outputs = [str(o.apply_wildcards(wc)) for o in rule_.output]
+        _JOBS[key] = {
+            "rule": rule_.name,
+            "wildcards": dict(sorted(shown.items())),
+            "program": _program(rule_),
+            "settings": sorted(rule_.params._names),
+            "inputs": sorted(dict.fromkeys(inputs)),
+            "outputs": sorted(outputs),
+        }
+    return key, _JOBS[key]
 
 
 def _dag_jobs(targets):

@@ -1,5 +1,7 @@
 """`snakemake --lint`, failing on every lint except the ones accepted below (each with its reason).
 
+    python workflow/scripts/snakemake_lint.py [SNAKEMAKE [ARGS...]]   (default: `snakemake` on PATH)
+
 Snakemake's linter has no per-rule switch, so `make lint` runs it through this filter: a new rule
 without, say, a log file fails the lint, while the choices below stay documented here.
 """
@@ -16,7 +18,7 @@ ACCEPTED = {
     ("rule stage_settings", "Migrate long run directives into scripts or notebooks"):
         "it writes one settings file from its param; a script would only wrap those lines",
     ("*", "Specify a conda environment or container for each rule."):
-        "every job runs in the one environment locked by uv.lock (.venv), which `make` builds",
+        "every job runs in the one environment locked by uv.lock (.venv), which `make env` builds",
     ("snakefile workflow/rules/trail.smk", "Mixed rules and functions in same snakefile."):
         "the DAG walk of the trail (functions) and the rule writing it are read together",
     ("rule dag_trail", "Migrate long run directives into scripts or notebooks"):
@@ -38,7 +40,8 @@ def findings(text: str, root: str) -> list[tuple[str, str]]:
 
 
 def main(argv: list[str]) -> int:
-    proc = subprocess.run(["snakemake", "--lint", *argv], capture_output=True, text=True)
+    snakemake, *args = argv or ["snakemake"]
+    proc = subprocess.run([snakemake, "--lint", *args], capture_output=True, text=True)
     text = proc.stdout + proc.stderr
     root = os.getcwd() + os.sep
     found = findings(text, root)

@@ -14,7 +14,7 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 MANIFEST="$(realpath "${1:-$REPO/results/manifest.json}")"
 PY="$REPO/.venv/bin/python"
-SNAKEMAKE="$REPO/.venv/bin/snakemake"
+SNAKEMAKE="$REPO/.venv-snakemake/bin/snakemake"  # the environment `make env` builds for Snakemake
 # The rules call `upgrading` (the environment's entry point); it imports the copy's code
 # through PYTHONPATH below.
 export PATH="$REPO/.venv/bin:$PATH"
@@ -46,7 +46,7 @@ print(c["data_source"], c["raw_dir"].rstrip("/"), c["results_dir"].rstrip("/"), 
 ' "$TMP/verify-config.yaml")
 
 # Copy the sources. Generated folders keep only their README files.
-EXCLUDES=(--exclude=./.venv --exclude=./.tools --exclude=./.git --exclude=./.snakemake
+EXCLUDES=(--exclude=./.venv --exclude=./.venv-snakemake --exclude=./.tools --exclude=./.git --exclude=./.snakemake
           --exclude=./logs --exclude=./.pytest_cache --exclude=./.hypothesis --exclude='__pycache__'
           --exclude=./paper/build --exclude='./paper/*.pdf'
           --exclude="./$RESULTS_DIR/*" --exclude="./$PROC_DIR/*")
