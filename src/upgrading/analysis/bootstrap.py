@@ -177,13 +177,17 @@ def cross_terms(X: np.ndarray, y: np.ndarray, codes: np.ndarray,
     X = np.asarray(X, dtype=float)
     W = np.column_stack([np.asarray(y, dtype=float).ravel(), X])
     G, k = int(codes.max()) + 1, X.shape[1]
-    onehot = np.zeros((len(W), G))
-    onehot[np.arange(len(W)), codes] = 1.0
-    M = demean((W[:, :, None] * onehot[:, None, :]).reshape(len(W), -1)).reshape(len(W), k + 1, G)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(G + 1))
+    X_sorted = X[order]
     out = np.zeros((k + 1, G, k, G))
-    for g in range(G):
-        rows = codes == g
-        out[:, g] = np.einsum("ik,imh->mkh", X[rows], M[rows])
+    # One cluster h at a time: N x (k+1) columns in memory, not all G (k+1) of them at once
+    # (two copies of N x (k+1) G floats reach gigabytes on the full survey).
+    for h in range(G):
+        M = demean(W * (codes == h)[:, None])[order]
+        for g in range(G):
+            a, b = bounds[g], bounds[g + 1]
+            out[:, g, :, h] = np.einsum("ik,im->mk", X_sorted[a:b], M[a:b])
     return out
 
 
