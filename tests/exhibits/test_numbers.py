@@ -109,6 +109,14 @@ def test_audit_and_validation_numbers():
     assert val["ValidBaselineFirmYearBackwardTruth"] == "0.400"
     assert val["ValidBaselineFirmYearBackwardZ"] == "0.12"  # (0.412 - 0.4) / 0.1
     assert val["ValidNumWithinTwoSe"] == "4" and val["ValidMaxAbsZ"] == "0.47"
+    assert not any(k.endswith("Oracle") for k in val)  # no oracle column, no oracle macro
+    with_oracle = pd.read_csv(FIXTURES / "validation.csv").assign(oracle_estimate=0.405)
+    with_oracle.loc[1, "oracle_estimate"] = float("nan")
+    sources: dict[str, str] = {}
+    val = numbers.validation_numbers(with_oracle, sources)
+    assert val["ValidBaselineFirmYearHorizontalHmtOracle"] == "0.405"
+    assert "ValidBaselineFirmYearHorizontalOtherOracle" not in val  # missing oracle estimate
+    assert "oracle_estimate" in sources["ValidBaselineFirmYearHorizontalHmtOracle"]
 
 
 def test_source_notice_flags_synthetic():

@@ -240,7 +240,9 @@ def auto_estimate_numbers(est: pd.DataFrame, family: str, terms: list[str],
             out[base + "PvalWild"] = pvalue(r["p_value_wild"])
             wild_stats = [("PvalWild", "p_value_wild")]
             if not is_missing(r.get("ci_low_wild")) and not is_missing(r.get("ci_high_wild")):
-                out[base + "CiWild"] = f"[{signed(r['ci_low_wild'])}, {signed(r['ci_high_wild'])}]"
+                # Angle brackets, as the tables print wild-bootstrap intervals (square ones are p-values).
+                out[base + "CiWild"] = (rf"$\langle${signed(r['ci_low_wild'])}, "
+                                        rf"{signed(r['ci_high_wild'])}$\rangle$")
                 wild_stats.append(("CiWild", "ci_low_wild, ci_high_wild"))
             if "top_cluster_share" in r and not is_missing(r["top_cluster_share"]):
                 out[base + "TopClusterShare"] = percent(r["top_cluster_share"], 0)
@@ -308,7 +310,8 @@ def crosscheck_numbers(cross: pd.DataFrame) -> dict[str, str]:
 def validation_numbers(val: pd.DataFrame, sources: dict[str, str] | None = None) -> dict[str, str]:
     """Estimate vs synthetic truth per term (results/estimates/validation.csv).
 
-    Macros Valid<Family><Model><Term>{Truth,Est,Z}, plus counts over all compared parameters.
+    Macros Valid<Family><Model><Term>{Truth,Est,Z,Oracle} (Oracle: the same regression on true
+    productivity, where the table has it), plus counts over all compared parameters.
     """
     need = ["term", "estimate", "truth"]
     for col in need:
@@ -326,6 +329,11 @@ def validation_numbers(val: pd.DataFrame, sources: dict[str, str] | None = None)
                             base + "Z": f"{row}; (estimate - truth) / std_error"})
         out[base + "Truth"] = signed(r["truth"])
         out[base + "Est"] = signed(r["estimate"])
+        # The same regression on true productivity: what of a miss the measured TFP does not explain.
+        if "oracle_estimate" in rows.columns and not is_missing(r["oracle_estimate"]):
+            out[base + "Oracle"] = signed(r["oracle_estimate"])
+            if sources is not None:
+                sources[base + "Oracle"] = f"{row}; column oracle_estimate (regression on true omega)"
         if "std_error" in rows.columns and not is_missing(r["std_error"]) and float(r["std_error"]) > 0:
             z = (float(r["estimate"]) - float(r["truth"])) / float(r["std_error"])
             zs.append(abs(z))
