@@ -83,4 +83,8 @@ def make_panel(n_firms: int = 600, seed: int = 7, years=range(1998, 2008), noise
     df["exporter"] = latent > 0
     df["foreign_share"] = np.where(df["domestic"], 0.0, rng.uniform(0.25, 1, n))
     df["hmt_share"] = np.where(df["ownership"] == "hmt", df["foreign_share"], 0.0)
+    # the group indicators of the measures stage (config defaults): split samples and H5
+    df["coastal"] = df["region"].isin(["prd", "yrd", "bohai", "other_coastal"]).astype("int8")
+    df["labour_intensive"] = df["industry2"].isin([17, 18, 19]).astype("int8")
+    df["state_owned"] = (df["ownership"] == "soe").astype("int8")
     return df.drop(columns=["city_ix", "alpha", "first", "span"])

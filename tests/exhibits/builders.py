@@ -52,6 +52,7 @@ def make_analysis(n_firms: int = 120, seed: int = 7) -> pd.DataFrame:
                 "encouraged": bool(firm_ind[f] in (39, 40)),
             })
     df = pd.DataFrame(rows)
+    df["post2002"] = (df["year"] >= 2003).astype("int8")  # measures.post_from_year's default
     assert set(df["region"]) <= set(regions)
     # Location quotient of city x industry x year from output shares (as the measures stage defines it).
     ci = df.groupby(["city", "industry2", "year"])["output"].transform("sum")
