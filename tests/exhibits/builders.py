@@ -8,6 +8,7 @@ validation tables)."""
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -131,3 +132,18 @@ def make_results(root: Path, specs: Path) -> dict:
                   "city_name": ["广州市", "深圳市", "上海市", "苏州市", "北京市", "武汉市", "成都市"]}).to_csv(
         raw / "cities.csv", index=False)
     return {"families": fams, "spec": spec}
+
+
+def compile_latex(folder: Path, preamble: str, body: str, files: dict[str, str] | None = None) -> str:
+    """Compile a small article (`preamble`: its \\usepackage lines, `body` inside the document) in
+    `folder` with latexmk, after writing `files` (name -> text) beside it; assert it builds and
+    return the log."""
+    for name, text in (files or {}).items():
+        (folder / name).write_text(text, encoding="utf-8")
+    (folder / "doc.tex").write_text(f"\\documentclass{{article}}{preamble}\\begin{{document}}"
+                                    f"{body}\\end{{document}}\n", encoding="utf-8")
+    run = subprocess.run(["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+                         cwd=folder, capture_output=True, text=True, timeout=180)
+    log = (folder / "doc.log").read_text(errors="replace")
+    assert run.returncode == 0, log[-3000:]
+    return log

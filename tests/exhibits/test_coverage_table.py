@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 
 import pandas as pd
 import pytest
@@ -11,6 +10,8 @@ import pytest
 from upgrading.core.coverage import clopper_pearson
 from upgrading.core.errors import InputError
 from upgrading.exhibits import coverage_table
+
+from .builders import compile_latex
 
 
 def _cov():
@@ -66,10 +67,5 @@ def test_few_draws_are_counted_with_exact_intervals():
 def test_coverage_table_with_exact_intervals_compiles(tmp_path):
     """An interval in brackets after a line break must not be read as the break's length."""
     cov = _cov().assign(draws=8, coverage_crv1=1.0, mcse_crv1=0.0)
-    (tmp_path / "cov.tex").write_text(coverage_table.render(cov, {}))
-    (tmp_path / "doc.tex").write_text(
-        "\\documentclass{article}\\usepackage{booktabs,array,adjustbox}\\begin{document}"
-        "\\input{cov}\\end{document}\n")
-    run = subprocess.run(["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, (tmp_path / "doc.log").read_text(errors="replace")[-2000:]
+    compile_latex(tmp_path, "\\usepackage{booktabs,array,adjustbox}", "\\input{cov}",
+                  {"cov.tex": coverage_table.render(cov, {})})

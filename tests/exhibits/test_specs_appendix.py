@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 
 import pytest
 import yaml
 
 from upgrading.exhibits import cli
 
-from .builders import REPO
+from .builders import REPO, compile_latex
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +50,5 @@ def test_family_heading_is_its_tables_title_without_doubled_parentheses(appendix
 
 @pytest.mark.skipif(shutil.which("latexmk") is None, reason="latexmk not installed (TeX Live absent)")
 def test_appendix_compiles(tmp_path, appendix):
-    (tmp_path / "a.tex").write_text(appendix, encoding="utf-8")
-    (tmp_path / "doc.tex").write_text(
-        "\\documentclass{article}\\usepackage[T1]{fontenc}\\usepackage[utf8]{inputenc}"
-        "\\usepackage{booktabs,array,longtable}\\begin{document}\\input{a}\\end{document}\n")
-    run = subprocess.run(["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=180)
-    assert run.returncode == 0, (tmp_path / "doc.log").read_text(errors="replace")[-2000:]
+    preamble = "\\usepackage[T1]{fontenc}\\usepackage[utf8]{inputenc}\\usepackage{booktabs,array,longtable}"
+    compile_latex(tmp_path, preamble, "\\input{a}", {"a.tex": appendix})
