@@ -19,9 +19,12 @@
 #   make bench-estimate [BENCH_DIR=../shared/bench] [REPEATS=3]
 #                  time the estimation engine on the bench panel; writes results/benchmarks/estimate/summary.csv
 #                  and its section of docs/benchmarks.md
+#   make bench-noop [REPEATS=10]
+#                  time `make reproduce` on a complete build (a start with nothing to do); writes
+#                  results/benchmarks/noop/summary.csv and its section of docs/benchmarks.md
 SHELL := /bin/bash
 .DEFAULT_GOAL := reproduce
-.PHONY: env tex reproduce test verify report lint clean audit inspect-raw bench bench-estimate
+.PHONY: env tex reproduce test verify report lint clean audit inspect-raw bench bench-estimate bench-noop
 
 VENV := .venv
 SNAKEMAKE_VENV := .venv-snakemake
@@ -32,7 +35,7 @@ SEED ?=
 PROFILE ?= default
 SNAKEMAKE_ARGS ?=
 BENCH_DIR ?= ../shared/bench
-REPEATS ?= 3
+REPEATS ?=
 CONFIG_OVERRIDES := $(strip $(if $(SCALE),scale=$(SCALE)) $(if $(SEED),seed=$(SEED)))
 CONFIG_FLAG := $(if $(CONFIG_OVERRIDES),--config $(CONFIG_OVERRIDES))
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -92,7 +95,11 @@ bench: env tex
 
 bench-estimate: env
 	@test -d "$(BENCH_DIR)" || { echo "error: $(BENCH_DIR) not found: bench-estimate needs the bench folder (gen_panel.py, specs_speed.yaml); set BENCH_DIR=..." >&2; exit 2; }
-	$(VENV)/bin/python workflow/scripts/bench_estimate.py --bench-dir "$(BENCH_DIR)" --repeats $(REPEATS)
+	$(VENV)/bin/python workflow/scripts/bench_estimate.py --bench-dir "$(BENCH_DIR)" $(if $(REPEATS),--repeats $(REPEATS))
+
+bench-noop: env
+	$(VENV)/bin/python workflow/scripts/bench_noop.py $(if $(REPEATS),--repeats $(REPEATS)) -- \
+		$(SNAKEMAKE) --workflow-profile profiles/$(PROFILE) $(CONFIG_FLAG) $(SNAKEMAKE_ARGS)
 
 report: env
 	$(SNAKEMAKE) --workflow-profile profiles/$(PROFILE) $(CONFIG_FLAG) --report results/report.html

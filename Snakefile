@@ -29,12 +29,14 @@ update_config(config, _config_given)
 
 # A short message naming the key, its value and what is allowed (snakemake's own validate would
 # print the whole schema and configuration); then the schema's defaults fill the missing keys.
+# Both checks (this one and the registry's, common.smk) are remembered by the content checked
+# and the code checking it, uv.lock included (core/parse_checks.py).
 CONFIG_SCHEMA = "workflow/schemas/config.schema.yaml"
-_config_problems = config_check.problems(config, CONFIG_SCHEMA)
+PARSE_CHECK_CONTEXT = [open(os.path.join(workflow.basedir, "uv.lock"), "rb").read()]
+_config_problems = config_check.checked(config, CONFIG_SCHEMA, PARSE_CHECK_CONTEXT)
 if _config_problems:
     raise WorkflowError(f"invalid configuration (checked against {CONFIG_SCHEMA}):\n  "
                         + "\n  ".join(_config_problems))
-config_check.fill_defaults(config, CONFIG_SCHEMA)
 
 
 include: "workflow/rules/common.smk"

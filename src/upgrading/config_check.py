@@ -1,10 +1,10 @@
 """Short messages for a configuration that breaks workflow/schemas/config.schema.yaml.
 
 Snakemake's own `validate` reports a violation with the whole schema and the whole
-configuration (a thousand lines for this project); the Snakefile calls `problems` instead
-and stops with one line per offending key: where it is, what it holds, what is allowed;
-then `fill_defaults` sets the schema's defaults, as `validate` would. The schema is parsed
-once, by libyaml. Kept free of pandas: the Snakefile imports it at parse time.
+configuration (a thousand lines for this project); the Snakefile calls `checked` instead,
+which stops with one line per offending key (`problems`: where it is, what it holds, what is
+allowed), then sets the schema's defaults (`fill_defaults`), as `validate` would. The schema is
+parsed once, by libyaml. Kept free of pandas: the Snakefile imports it at parse time.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import difflib
 import functools
 from pathlib import Path
 
+from upgrading.core import parse_checks
 from upgrading.core.io import read_yaml
 
 MAX_PROBLEMS = 10
@@ -103,3 +104,22 @@ def fill_defaults(config: dict, schema_path: str | Path) -> None:
         yield from check_properties(validator, properties, instance, subschema)
 
     jsonschema.validators.extend(base, {"properties": set_defaults})(schema).validate(config)
+
+
+def checked(config: dict, schema_path: str | Path, context: list[bytes]) -> list[str]:
+    """Validate `config` and, when it is valid, fill in the schema's defaults in place; return
+    the problems (empty when valid). The filled configuration is remembered under the content of
+    `config`, the schema, this module and `context` (the lock file pinning jsonschema), so a start
+    with all of them unchanged reads it back instead of validating again."""
+    content = parse_checks.key([repr(config), *parse_checks.source_bytes(schema_path, __file__), *context])
+    filled = parse_checks.recall("config", content)
+    if isinstance(filled, dict):
+        config.clear()
+        config.update(filled)
+        return []
+    found = problems(config, schema_path)
+    if found:
+        return found
+    fill_defaults(config, schema_path)
+    parse_checks.remember("config", content, config)
+    return []

@@ -128,8 +128,7 @@ def side_file(name, world=""):
 # estimation and exhibit rules. Every column and fixed effect it names is checked against the
 # analysis-table contract here, so a misspelt name stops the run before any job rewrites output.
 try:
-    SPECS = spec_registry.load(config["specs"])
-    spec_registry.check_contract(SPECS, analysis_columns(), source=config["specs"])
+    SPECS = spec_registry.load_checked(config["specs"], analysis_columns(), PARSE_CHECK_CONTEXT)
 except InputError as exc:
     raise WorkflowError(str(exc)) from None
 FAMILIES = spec_registry.family_ids(SPECS)

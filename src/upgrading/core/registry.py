@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from upgrading.core import parse_checks
 from upgrading.core.errors import InputError
 from upgrading.core.io import read_yaml
 
@@ -234,6 +235,25 @@ def check_contract(spec: dict, columns, source: str = "<specs>") -> None:
         raise InputError("the specification registry names unknown column(s):\n  " + "\n  ".join(lines)
                          + "\n(the analysis table's columns: docs/contracts.md, results/codebook/analysis.csv)",
                          file=source)
+
+
+def load_checked(path: str | Path, columns, context: list[bytes]) -> dict:
+    """`load` then `check_contract`, remembered under the content of the registry, its schema,
+    the contract's columns, the checking modules and `context` (the lock file pinning jsonschema):
+    a start with all of them unchanged reads the registry without checking it again."""
+    path = Path(path)
+    try:
+        registry_bytes = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the specification registry: {exc}", file=str(path)) from exc
+    content = parse_checks.key([registry_bytes, "\n".join(columns),
+                                *parse_checks.source_bytes(SCHEMA_PATH, __file__, grammar.__file__), *context])
+    if parse_checks.recall("specs", content) == "checked":
+        return read_yaml(path)
+    spec = load(path)
+    check_contract(spec, columns, source=str(path))
+    parse_checks.remember("specs", content, "checked")
+    return spec
 
 
 def check_columns(family: dict, columns, data_file: str = "<data>") -> None:
