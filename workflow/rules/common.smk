@@ -1,5 +1,6 @@
 # Shared paths and helpers for every rule file. Rules call the package CLI
 # (`upgrading <step>`), which `make` puts on PATH from .venv/bin.
+import functools
 import json
 import os
 import re
@@ -135,9 +136,14 @@ FAMILIES = spec_registry.family_ids(SPECS)
 RESOLVED = {f: spec_registry.resolve_family(SPECS, f, source=config["specs"]) for f in FAMILIES}
 
 
+@functools.cache
+def _family_json(family):
+    return spec_registry.resolved_json(RESOLVED[family])
+
+
 def family_json(wildcards):
     """A family's resolved spec as a param: editing one family reruns only its jobs."""
-    return spec_registry.family_json(SPECS, wildcards.family)
+    return _family_json(wildcards.family)
 
 
 def estimates_file(family):

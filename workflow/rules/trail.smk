@@ -40,13 +40,16 @@ def _producer(path):
 
 # Once per path, and each job once however many of its outputs are asked for, per Snakemake run:
 # the trail (a param) and the manifest's inputs walk the same jobs, and every start, one with
-# nothing to do included, evaluates both.
+# nothing to do included, evaluates both. A job found is known by all its outputs at once.
 _JOBS = {}
+_MADE_BY = {}
 
 
 @functools.cache
 def _job_making(path):
     """(key, job) of the job that makes `path`, resolved by Snakemake's own rules; None if no rule does."""
+    if path in _MADE_BY:
+        return _MADE_BY[path], _JOBS[_MADE_BY[path]]
     rule_ = _producer(path)
     if rule_ is None:
         return None
@@ -65,6 +68,7 @@ def _job_making(path):
             "inputs": sorted(dict.fromkeys(inputs)),
             "outputs": sorted(outputs),
         }
+        _MADE_BY.update(dict.fromkeys(outputs, key))
     return key, _JOBS[key]
 
 

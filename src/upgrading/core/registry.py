@@ -136,7 +136,12 @@ def resolve_family(spec: dict, family_id: str, source: str = "<specs>") -> dict:
 
 def family_json(spec: dict, family_id: str) -> str:
     """Canonical JSON of a resolved family: the Snakemake param that reruns only changed families."""
-    return json.dumps(resolve_family(spec, family_id), sort_keys=True, separators=(",", ":"))
+    return resolved_json(resolve_family(spec, family_id))
+
+
+def resolved_json(resolved: dict) -> str:
+    """Canonical JSON of a family `resolve_family` returned."""
+    return json.dumps(resolved, sort_keys=True, separators=(",", ":"))
 
 
 def _check_grammar(m: dict, where: str, source: str) -> None:
