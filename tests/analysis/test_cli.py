@@ -17,9 +17,9 @@ from .conftest import SPECS
 @pytest.fixture(scope="module")
 def baseline_out(toy_path, tmp_path_factory):
     out = tmp_path_factory.mktemp("est") / "baseline.parquet"
-    spec = registry.family_json(registry.load(SPECS), "baseline")
+    digest = registry.resolved_sha256(registry.resolve_family(registry.load(SPECS), "baseline"))
     rc = cli.estimate_main(["--data", str(toy_path), "--specs", str(SPECS), "--family", "baseline",
-                            "--spec-json", spec, "--out", str(out)])
+                            "--spec-sha256", digest, "--out", str(out)])
     assert rc == 0
     return out
 
@@ -38,14 +38,14 @@ def test_estimate_is_deterministic(toy_path, baseline_out, tmp_path):
     assert again.read_bytes() == baseline_out.read_bytes()
 
 
-def test_stale_spec_json_refused(toy_path, tmp_path, capsys):
-    spec = json.loads(registry.family_json(registry.load(SPECS), "baseline"))
+def test_stale_spec_refused(toy_path, tmp_path, capsys):
+    spec = registry.resolve_family(registry.load(SPECS), "baseline")
     spec["models"][0]["vcov"] = "hetero"
     out = tmp_path / "x.parquet"
     rc = cli.estimate_main(["--data", str(toy_path), "--specs", str(SPECS), "--family", "baseline",
-                            "--spec-json", json.dumps(spec), "--out", str(out)])
+                            "--spec-sha256", registry.resolved_sha256(spec), "--out", str(out)])
     assert rc == 1 and not out.exists()
-    assert "differs from the registry file" in capsys.readouterr().err
+    assert "registry file differs from the spec the rule was built from" in capsys.readouterr().err
 
 
 def test_unknown_column_exits_nonzero_without_output(toy, tmp_path, capsys):
@@ -92,7 +92,8 @@ def test_crosscheck_cli(toy_path, tmp_path):
         fam = pd.read_parquet(path)["family"].iloc[0]
         part = tmp_path / f"cc_{fam}.csv"
         assert cli.crosscheck_main(["--data", str(toy_path), "--specs", str(SPECS), "--family", fam,
-                                    "--spec-json", registry.family_json(spec, fam), "--estimates", path,
+                                    "--spec-sha256", registry.resolved_sha256(registry.resolve_family(spec, fam)),
+                                    "--estimates", path,
                                     "--out", str(part)]) == 0
         assert set(pd.read_csv(part)["family"]) == {fam}
         parts.append(str(part))

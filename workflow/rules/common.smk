@@ -146,6 +146,11 @@ def family_json(wildcards):
     return _family_json(wildcards.family)
 
 
+def family_sha256(wildcards):
+    """The SHA-256 of that param, which the job checks against the registry file it reads."""
+    return spec_registry.resolved_sha256(RESOLVED[wildcards.family])
+
+
 def estimates_file(family):
     return f"{RESULTS}/estimates/{family}.parquet"
 

@@ -1,10 +1,11 @@
 # Estimation: one job per registry family, the cross-engine check, validation against the
 # synthetic truth, and the Monte Carlo (worlds of the same DAG). See docs/contracts.md.
 #
-# config/specs.yaml is deliberately NOT an input of `estimate`: each job gets its family's
+# config/specs.yaml is deliberately NOT an input of `estimate`: each job has its family's
 # resolved spec (with the sample filters it uses) as a JSON param, so Snakemake's params
-# rerun trigger re-estimates only the families whose entry changed. The CLI re-reads the
-# file and refuses to run if it disagrees with the param (a stale DAG).
+# rerun trigger re-estimates only the families whose entry changed. The command line carries
+# the param's SHA-256 only: the CLI re-reads the file and refuses to run if its family's
+# differs (a stale DAG).
 import json
 
 from upgrading.core import stage_settings
@@ -26,6 +27,7 @@ rule estimate:
     params:
         specs=config["specs"],
         spec=family_json,
+        spec_sha256=family_sha256,
     wildcard_constraints:
         family="|".join(FAMILIES),
     log:
@@ -38,7 +40,7 @@ rule estimate:
         runtime=60,
     shell:
         "upgrading estimate --data {input.data:q} --specs {params.specs:q} --family {wildcards.family}"
-        " --spec-json {params.spec:q} --out {output:q} > {log:q} 2>&1"
+        " --spec-sha256 {params.spec_sha256} --out {output:q} > {log:q} 2>&1"
 
 
 # The cross-engine check, one job per headline family: each starts when its family's
@@ -53,6 +55,7 @@ rule crosscheck_family:
     params:
         specs=config["specs"],
         spec=family_json,
+        spec_sha256=family_sha256,
         coef_rtol=ESTIMATION.crosscheck.coef_rtol,
         se_atol=ESTIMATION.crosscheck.se_atol,
     wildcard_constraints:
@@ -66,7 +69,7 @@ rule crosscheck_family:
         runtime=30,
     shell:
         "upgrading crosscheck --data {input.data:q} --specs {params.specs:q} --family {wildcards.family}"
-        " --spec-json {params.spec:q} --estimates {input.estimates:q}"
+        " --spec-sha256 {params.spec_sha256} --estimates {input.estimates:q}"
         " --coef-rtol {params.coef_rtol} --se-tol {params.se_atol} --out {output:q} > {log:q} 2>&1"
 
 

@@ -32,8 +32,8 @@ def estimate_main(argv: list[str]) -> int:
     p.add_argument("--data", required=True, help="analysis table (parquet)")
     p.add_argument("--specs", required=True, help="specification registry (YAML)")
     p.add_argument("--family", required=True, help="family id")
-    p.add_argument("--spec-json", default=None,
-                   help="the family's resolved spec as passed by the rule; must equal the file's")
+    p.add_argument("--spec-sha256", default=None,
+                   help="SHA-256 of the family's resolved spec the rule was built from; must match the file's")
     p.add_argument("--out", required=True, help="tidy estimates (parquet)")
     p.add_argument("--timings", default=None, help="optional CSV of wall and CPU seconds per demeaning or pyfixest call")
     args = p.parse_args(argv)
@@ -46,7 +46,7 @@ def estimate_main(argv: list[str]) -> int:
         from . import estimate
 
         t0 = time.perf_counter()
-        family = estimate.resolve(a.specs, a.family, a.spec_json)
+        family = estimate.resolve(a.specs, a.family, a.spec_sha256)
         df = estimate.read_data(a.data, family)
         logging.info("%s: read %d rows x %d columns in %.1fs", a.family, len(df), df.shape[1],
                      time.perf_counter() - t0)
@@ -68,8 +68,8 @@ def crosscheck_main(argv: list[str]) -> int:
     p.add_argument("--specs", required=True)
     p.add_argument("--estimates", nargs="+", help="results/estimates/{family}.parquet files")
     p.add_argument("--family", default=None, help="check only this family (its estimates among --estimates)")
-    p.add_argument("--spec-json", default=None,
-                   help="with --family: the family's resolved spec as passed by the rule; must equal the file's")
+    p.add_argument("--spec-sha256", default=None,
+                   help="with --family: SHA-256 of the family's resolved spec the rule was built from")
     p.add_argument("--parts", nargs="+", default=None,
                    help="one-family cross-check CSVs to join (every headline family once)")
     p.add_argument("--out", required=True, help="crosscheck CSV")
@@ -86,7 +86,7 @@ def crosscheck_main(argv: list[str]) -> int:
             ok = crosscheck.combine(a.specs, a.parts, a.out)
         else:
             ok = crosscheck.run(a.data, a.specs, a.estimates, a.out, coef_rtol=a.coef_rtol, se_tol=a.se_tol,
-                                family=a.family, spec_json=a.spec_json)
+                                family=a.family, spec_sha256=a.spec_sha256)
         if not ok:
             raise InputError(f"pyfixest and linearmodels disagree beyond tolerance; see {a.out}")
 

@@ -70,9 +70,9 @@ def checked_families(spec: dict, specs_path: str = "<specs>") -> list[str]:
 
 def run(data_path: str, specs_path: str, estimate_paths: list[str], out: str,
         coef_rtol: float = 1e-6, se_tol: float = 1e-4, family: str | None = None,
-        spec_json: str | None = None) -> bool:
+        spec_sha256: str | None = None) -> bool:
     """Compare every headline family whose estimates are given (only `family` if named, its
-    spec checked against `spec_json` when given); write the CSV; True if all pass."""
+    spec checked against `spec_sha256` when given); write the CSV; True if all pass."""
     spec = registry.load(specs_path)
     estimates = {}
     for p in estimate_paths:
@@ -88,7 +88,7 @@ def run(data_path: str, specs_path: str, estimate_paths: list[str], out: str,
                              "cross-check covers only those", file=specs_path)
         from .estimate import resolve
 
-        resolve(specs_path, family, spec_json)  # the rule's params agree with the file
+        resolve(specs_path, family, spec_sha256)  # the rule's params agree with the file
         wanted = [family]
     families = [registry.resolve_family(spec, f, source=specs_path) for f in wanted if f in estimates]
     missing = [f for f in wanted if f not in estimates]

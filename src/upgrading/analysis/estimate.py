@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 import pandas as pd
@@ -32,15 +31,14 @@ def read_data(path: str, family: dict, extra=()) -> pd.DataFrame:
     return pd.read_parquet(path, columns=cols)
 
 
-def resolve(specs_path: str, family_id: str, spec_json: str | None = None) -> dict:
-    """The family from the registry file; if the rule passed its params JSON, the two must agree."""
+def resolve(specs_path: str, family_id: str, spec_sha256: str | None = None) -> dict:
+    """The family from the registry file; if the rule passed the SHA-256 of the family it was
+    built from (its params), the file's family must have the same."""
     spec = registry.load(specs_path)
     family = registry.resolve_family(spec, family_id, source=specs_path)
-    if spec_json is not None:
-        passed = json.loads(spec_json)
-        if passed != json.loads(json.dumps(family)):
-            raise InputError(f"family {family_id}: the spec passed by the rule differs from the "
-                             "registry file (stale Snakemake params?)", file=specs_path)
+    if spec_sha256 is not None and registry.resolved_sha256(family) != spec_sha256:
+        raise InputError(f"family {family_id}: the registry file differs from the spec the rule was "
+                         "built from (the file changed after Snakemake read it: run again)", file=specs_path)
     return family
 
 

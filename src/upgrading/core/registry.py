@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import hashlib
 import itertools
 import json
 from pathlib import Path
@@ -142,6 +143,12 @@ def family_json(spec: dict, family_id: str) -> str:
 def resolved_json(resolved: dict) -> str:
     """Canonical JSON of a family `resolve_family` returned."""
     return json.dumps(resolved, sort_keys=True, separators=(",", ":"))
+
+
+def resolved_sha256(resolved: dict) -> str:
+    """SHA-256 of the canonical JSON: what a rule passes so its job can check that the registry
+    it reads is the one the DAG was built from, without the spec on the command line."""
+    return hashlib.sha256(resolved_json(resolved).encode("utf-8")).hexdigest()
 
 
 def _check_grammar(m: dict, where: str, source: str) -> None:
