@@ -180,3 +180,20 @@ def settings_json(section):
 def world_scale(wildcards):
     """Scale of the world's synthetic data: the Monte Carlo's for a draw, `scale` for the main world."""
     return MC.scale if is_mc_world(wildcards) else config["scale"]
+
+
+# Exhibit plans as files (exhibits.smk: EXHIBIT_PLANS, rule exhibit_plans).
+def plan_file(name):
+    return f"{RESULTS}/settings/exhibits/{name}.json"
+
+
+def plan_input(name):
+    """A consumer's plan file: ancient, so only a change of its own plan (its param) reruns it."""
+    return ancient(plan_file(name))
+
+
+def write_plan_files(plans, log_path):
+    for name, text in plans.items():
+        core_io.write_text(f"{text}\n", plan_file(name))
+    with open(log_path, "w") as fh:
+        fh.write(f"exhibit plans: {len(plans)} files -> {os.path.dirname(plan_file('tables'))}\n")

@@ -1,7 +1,8 @@
 # Exhibits: one `table` job per registry table, one `figures` job, the in-text numbers,
 # the registry appendix and the exhibit map (AEA list of tables and programs).
 # Plans come from the registry at parse time (upgrading.exhibits.plan, pandas-free); each
-# job gets its own plan as a JSON param, so editing one family reruns only its exhibits.
+# job has its own plan as a JSON param, so editing one family reruns only its exhibits, and
+# reads it from a plan file (`--spec @FILE`), so its command line stays short.
 import os
 import shlex
 
@@ -23,16 +24,48 @@ NUMBER_FAMILIES = sorted(
     | {q["family"] for q in EXH.quotes.values()}
 )
 
+# The plans and settings the exhibit jobs read, by file name. One job writes them all; a
+# consumer takes its file as an ancient() input, so a rewrite of the files reruns only the
+# consumers whose own plan (their param, the same JSON) changed.
+EXHIBIT_PLANS = {
+    **{f"table-{t}": _exh_plan.as_json(p["spec"]) for t, p in TABLE_PLANS.items()},
+    "tables": _exh_plan.as_json(TABLE_PLANS),
+    "table-ids": _exh_plan.as_json(TABLES),
+    "table-titles": _exh_plan.as_json({t: p["spec"]["title"] for t, p in TABLE_PLANS.items()}),
+    "figures": _exh_plan.as_json(FIGURE_PLAN),
+    "labels": _exh_plan.as_json(EXH.labels),
+    # Term labels and the models' reader names ('family/model' keys).
+    "coverage-labels": _exh_plan.as_json({**EXH.labels, **FIGURE_PLAN["model_labels"]}),
+    "numbers": _exh_plan.as_json({k: _EXH_PLAIN[k] for k in ("auto_numbers", "quotes", "shock_year")}),
+    "exhibit-map": _exh_plan.as_json(
+        {k: _EXH_PLAIN[k] for k in ("auto_numbers", "quotes", "shock_year", "use_montecarlo")}),
+}
+
+
+rule exhibit_plans:
+    localrule: True
+    output:
+        [plan_file(name) for name in EXHIBIT_PLANS],
+    params:
+        plans=_exh_plan.as_json(EXHIBIT_PLANS),
+    log:
+        f"{LOGS}/exhibit_plans.log",
+    benchmark:
+        f"{BENCH}/exhibit_plans.tsv"
+    run:
+        write_plan_files(EXHIBIT_PLANS, log[0])
+
 
 rule table:
     input:
-        lambda wc: [estimates_file(f) for f in TABLE_PLANS[wc.table]["families"]],
+        estimates=lambda wc: [estimates_file(f) for f in TABLE_PLANS[wc.table]["families"]],
+        plan=lambda wc: plan_input(f"table-{wc.table}"),
     output:
         tex=f"{RESULTS}/tables/{{table}}.tex",
         csv=report(f"{RESULTS}/tables/{{table}}.csv", caption="../report/table.rst",
                    category="Tables", labels=lambda wc: {"table": wc.table}),
     params:
-        spec=lambda wc: _exh_plan.as_json(TABLE_PLANS[wc.table]["spec"]),
+        spec=lambda wc: EXHIBIT_PLANS[f"table-{wc.table}"],
     wildcard_constraints:
         table="|".join(TABLES) if TABLES else "no-tables",
     log:
@@ -43,7 +76,7 @@ rule table:
         mem_mb=1000,
         runtime=5,
     shell:
-        "upgrading table --table {wildcards.table} --estimates {input:q} --spec {params.spec:q}"
+        "upgrading table --table {wildcards.table} --estimates {input.estimates:q} --spec @{input.plan:q}"
         " --out-tex {output.tex:q} --out-csv {output.csv:q} > {log:q} 2>&1"
 
 
@@ -54,6 +87,7 @@ rule figures:
         cities=side_file("cities.csv"),
         estimates=[estimates_file(f) for f in _exh_plan.figure_families(FIGURE_PLAN)],
         validation=[f"{RESULTS}/estimates/validation.csv"] if SYNTHETIC else [],
+        plan=plan_input("figures"),
     output:
         pdf=[f"{RESULTS}/figures/{n}.pdf" for n in FIGURES],
         png=[report(f"{RESULTS}/figures/{n}.png", caption=figure_caption(n),
@@ -61,7 +95,7 @@ rule figures:
         # The plotted numbers of each figure, beside it.
         csv=[f"{RESULTS}/figures/{n}.csv" for n in FIGURES],
     params:
-        plan=_exh_plan.as_json(FIGURE_PLAN),
+        plan=EXHIBIT_PLANS["figures"],
         validation=lambda wc, input: f"--validation {shlex.quote(str(input.validation))}" if SYNTHETIC else "",
         epoch=EXH_EPOCH,
         outdir=lambda wc, output: os.path.dirname(output.pdf[0]),
@@ -75,7 +109,7 @@ rule figures:
     shell:
         "SOURCE_DATE_EPOCH={params.epoch} upgrading figures --analysis {input.analysis:q}"
         " --industries {input.industries:q} --cities {input.cities:q} --estimates {input.estimates:q} {params.validation}"
-        " --plan {params.plan:q} --outdir {params.outdir:q} > {log:q} 2>&1"
+        " --plan @{input.plan:q} --outdir {params.outdir:q} > {log:q} 2>&1"
 
 
 rule numbers:
@@ -90,10 +124,11 @@ rule numbers:
         linking_truth=[f"{RESULTS}/audit/linking_truth.csv"] if SYNTHETIC else [],
         # The Monte Carlo reruns the whole chain per seed: quoted only when asked for.
         coverage=[f"{RESULTS}/montecarlo/coverage.csv"] if SYNTHETIC and EXH.use_montecarlo else [],
+        settings=plan_input("numbers"),
     output:
         f"{RESULTS}/numbers.tex",
     params:
-        settings=_exh_plan.as_json({k: _EXH_PLAIN[k] for k in ("auto_numbers", "quotes", "shock_year")}),
+        settings=EXHIBIT_PLANS["numbers"],
         validation=lambda wc, input: f"--validation {shlex.quote(str(input.validation))}" if SYNTHETIC else "",
         coverage=lambda wc, input: f"--coverage {shlex.quote(str(input.coverage))}" if input.coverage else "",
         capital=lambda wc, input: (
@@ -111,7 +146,7 @@ rule numbers:
     shell:
         "upgrading numbers --analysis {input.analysis:q} --estimates {input.estimates:q}"
         " --audit {input.audit:q} --crosscheck {input.crosscheck:q} {params.validation} {params.coverage}"
-        " {params.capital} {params.linking_truth} --settings {params.settings:q} --data-source {params.source} --out {output:q} > {log:q} 2>&1"
+        " {params.capital} {params.linking_truth} --settings @{input.settings:q} --data-source {params.source} --out {output:q} > {log:q} 2>&1"
 
 
 # The validation appendix's coverage table (CRV1, CRV3, WCR side by side with Monte Carlo SEs).
@@ -120,12 +155,12 @@ USE_COVERAGE = SYNTHETIC and EXH.use_montecarlo
 
 rule coverage_table:
     input:
-        f"{RESULTS}/montecarlo/coverage.csv",
+        coverage=f"{RESULTS}/montecarlo/coverage.csv",
+        labels=plan_input("coverage-labels"),
     output:
         f"{RESULTS}/tables/coverage.tex",
     params:
-        # Term labels and the models' reader names ('family/model' keys).
-        labels=_exh_plan.as_json({**EXH.labels, **FIGURE_PLAN["model_labels"]}),
+        labels=EXHIBIT_PLANS["coverage-labels"],
     log:
         f"{LOGS}/coverage_table.log",
     benchmark:
@@ -134,21 +169,25 @@ rule coverage_table:
         mem_mb=500,
         runtime=5,
     shell:
-        "upgrading coverage-table --coverage {input} --labels {params.labels:q} --out {output} > {log} 2>&1"
+        "upgrading coverage-table --coverage {input.coverage:q} --labels @{input.labels:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule specs_appendix:
     input:
         specs=config["specs"],
         paper="paper/paper.tex",
+        tables=plan_input("table-ids"),
+        figures=plan_input("figures"),
+        titles=plan_input("table-titles"),
+        labels=plan_input("labels"),
     output:
         appendix=f"{RESULTS}/tables/specs_appendix.tex",
         additional=f"{RESULTS}/tables/additional.tex",
     params:
-        tables=_exh_plan.as_json(TABLES),
-        figures=_exh_plan.as_json(FIGURE_PLAN),
-        titles=_exh_plan.as_json({t: p["spec"]["title"] for t, p in TABLE_PLANS.items()}),
-        labels=_exh_plan.as_json(EXH.labels),
+        tables=EXHIBIT_PLANS["table-ids"],
+        figures=EXHIBIT_PLANS["figures"],
+        titles=EXHIBIT_PLANS["table-titles"],
+        labels=EXHIBIT_PLANS["labels"],
     log:
         f"{LOGS}/specs_appendix.log",
     benchmark:
@@ -157,8 +196,8 @@ rule specs_appendix:
         mem_mb=500,
         runtime=5,
     shell:
-        "upgrading specs-appendix --specs {input.specs:q} --paper {input.paper:q} --tables {params.tables:q}"
-        " --figures {params.figures:q} --titles {params.titles:q} --labels {params.labels:q}"
+        "upgrading specs-appendix --specs {input.specs:q} --paper {input.paper:q} --tables @{input.tables:q}"
+        " --figures @{input.figures:q} --titles @{input.titles:q} --labels @{input.labels:q}"
         " --out {output.appendix:q} --out-additional {output.additional:q}"
         " > {log:q} 2>&1"
 
@@ -168,14 +207,17 @@ rule exhibit_map:
         paper="paper/paper.tex",
         analysis=f"{PROC}/analysis.parquet",
         trail=f"{RESULTS}/trail.json",
+        tables=plan_input("tables"),
+        figures=plan_input("figures"),
+        settings=plan_input("exhibit-map"),
     output:
         csv=f"{RESULTS}/exhibits.csv",
         md=f"{RESULTS}/exhibits.md",
     params:
-        tables=_exh_plan.as_json(TABLE_PLANS),
-        figures=_exh_plan.as_json(FIGURE_PLAN),
+        tables=EXHIBIT_PLANS["tables"],
+        figures=EXHIBIT_PLANS["figures"],
         results=lambda wc, output: os.path.dirname(output.csv),
-        settings=_exh_plan.as_json({k: _EXH_PLAIN[k] for k in ("auto_numbers", "quotes", "shock_year", "use_montecarlo")}),
+        settings=EXHIBIT_PLANS["exhibit-map"],
     log:
         f"{LOGS}/exhibit_map.log",
     benchmark:
@@ -184,7 +226,7 @@ rule exhibit_map:
         mem_mb=500,
         runtime=5,
     shell:
-        "upgrading exhibit-map --tables {params.tables:q} --figures {params.figures:q}"
+        "upgrading exhibit-map --tables @{input.tables:q} --figures @{input.figures:q}"
         " --paper {input.paper:q} --results {params.results:q} --analysis {input.analysis:q}"
-        " --trail {input.trail:q} --settings {params.settings:q}"
+        " --trail {input.trail:q} --settings @{input.settings:q}"
         " --out {output.csv:q} --out-md {output.md:q} > {log:q} 2>&1"

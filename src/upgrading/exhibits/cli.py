@@ -14,6 +14,7 @@ from pathlib import Path
 
 from upgrading.core import cli
 from upgrading.core.errors import InputError
+from upgrading.core.io import read_json_option
 
 
 def _read_estimates(paths: list[str]):
@@ -49,7 +50,7 @@ def table_main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="upgrading table", description="Render one regression table.")
     ap.add_argument("--table", required=True, help="table id (registry `table:` key)")
     ap.add_argument("--estimates", nargs="+", required=True, help="tidy estimates parquet files")
-    ap.add_argument("--spec", required=True, help="table plan as JSON (from exhibits.plan.tables)")
+    ap.add_argument("--spec", required=True, help="table plan as JSON or @FILE (from exhibits.plan.tables)")
     ap.add_argument("--out-tex", required=True)
     ap.add_argument("--out-csv", required=True)
     args = ap.parse_args(argv)
@@ -57,7 +58,7 @@ def table_main(argv: list[str]) -> int:
     from upgrading.exhibits import tables
 
     try:
-        plan = json.loads(args.spec)
+        plan = read_json_option(args.spec, "--spec")
         if plan["id"] != args.table:
             raise InputError(f"--spec is for table {plan['id']!r}, not {args.table!r}")
         spec = tables.spec_from_plan(plan)
@@ -83,7 +84,7 @@ def figures_main(argv: list[str]) -> int:
     ap.add_argument("--validation", help="results/estimates/validation.csv (synthetic only)")
     ap.add_argument("--industries", help="RAW/industries.csv (industry names)")
     ap.add_argument("--cities", help="RAW/cities.csv (city names, GB/T 2260)")
-    ap.add_argument("--plan", required=True, help="figure plan as JSON (from exhibits.plan.figures)")
+    ap.add_argument("--plan", required=True, help="figure plan as JSON or @FILE (from exhibits.plan.figures)")
     ap.add_argument("--outdir", required=True)
     args = ap.parse_args(argv)
     import pandas as pd
@@ -93,7 +94,7 @@ def figures_main(argv: list[str]) -> int:
     from upgrading.exhibits import drawing, figures, style
 
     try:
-        plan = json.loads(args.plan)
+        plan = read_json_option(args.plan, "--plan")
         have = set(pq.read_schema(args.analysis).names)
         analysis = _read_analysis(args.analysis, drawing.analysis_columns(have))
         est = _read_estimates(args.estimates)
@@ -135,7 +136,7 @@ def numbers_main(argv: list[str]) -> int:
     ap.add_argument("--capital", nargs=2, metavar=("RECOVERY", "BETA_K"),
                     help="results/estimates/capital_recovery.csv and capital_beta_k.csv")
     ap.add_argument("--crosscheck", help="results/estimates/crosscheck.csv")
-    ap.add_argument("--settings", required=True, help="exhibits settings as JSON")
+    ap.add_argument("--settings", required=True, help="exhibits settings as JSON or @FILE")
     ap.add_argument("--data-source", required=True, choices=["synthetic", "asif"])
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
@@ -146,7 +147,7 @@ def numbers_main(argv: list[str]) -> int:
     from upgrading.exhibits import numbers
 
     try:
-        settings = json.loads(args.settings)
+        settings = read_json_option(args.settings, "--settings")
         have = set(pq.read_schema(args.analysis).names)
         analysis = _read_analysis(args.analysis, numbers.analysis_columns(have))
         files = {flag: (path, pd.read_csv(path)) for flag in
@@ -169,7 +170,7 @@ def coverage_table_main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="upgrading coverage-table",
                                  description="Write the Monte Carlo coverage table (CRV1, CRV3, WCR).")
     ap.add_argument("--coverage", required=True, help="results/montecarlo/coverage.csv")
-    ap.add_argument("--labels", default="{}", help="term labels as JSON")
+    ap.add_argument("--labels", default="{}", help="term labels as JSON or @FILE")
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
     import pandas as pd
@@ -182,7 +183,7 @@ def coverage_table_main(argv: list[str]) -> int:
             cov = pd.read_csv(args.coverage)
         except (OSError, ValueError) as exc:
             raise InputError(f"cannot read the coverage table: {exc}", file=args.coverage) from exc
-        text = coverage_table.render(cov, json.loads(args.labels))
+        text = coverage_table.render(cov, read_json_option(args.labels, "--labels"))
     except (InputError, ValueError, json.JSONDecodeError) as exc:
         return cli.fail("coverage-table", exc)
     io.write_text(text, args.out)
@@ -194,15 +195,15 @@ def coverage_table_main(argv: list[str]) -> int:
 def exhibit_map_main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="upgrading exhibit-map",
                                  description="Write results/exhibits.csv (AEA list of tables and programs).")
-    ap.add_argument("--tables", required=True, help="JSON {table_id: {families, spec}}")
-    ap.add_argument("--figures", required=True, help="figure plan JSON")
+    ap.add_argument("--tables", required=True, help="JSON {table_id: {families, spec}}, or @FILE")
+    ap.add_argument("--figures", required=True, help="figure plan JSON, or @FILE")
     ap.add_argument("--paper", required=True)
     ap.add_argument("--results", default="results")
     ap.add_argument("--analysis", default="data/processed/analysis.parquet")
     ap.add_argument("--out", required=True)
     ap.add_argument("--out-md", help="the same list as a Markdown table (README)")
     ap.add_argument("--trail", help="RESULTS/trail.json (the DAG's jobs): chains back to the raw files")
-    ap.add_argument("--settings", default="{}", help="the exhibits settings the numbers rule uses (JSON)")
+    ap.add_argument("--settings", default="{}", help="the exhibits settings the numbers rule uses (JSON, or @FILE)")
     args = ap.parse_args(argv)
     from upgrading.core import io
     from upgrading.exhibits import exhibit_map
@@ -210,9 +211,9 @@ def exhibit_map_main(argv: list[str]) -> int:
 
     try:
         trail = Trail.read(args.trail) if args.trail else None
-        df = exhibit_map.from_plans(json.loads(args.tables), json.loads(args.figures),
+        df = exhibit_map.from_plans(read_json_option(args.tables, "--tables"), read_json_option(args.figures, "--figures"),
                                     Path(args.paper).read_text(encoding="utf-8"), args.results,
-                                    args.analysis, json.loads(args.settings), trail)
+                                    args.analysis, read_json_option(args.settings, "--settings"), trail)
     except (InputError, KeyError, OSError, json.JSONDecodeError) as exc:
         return cli.fail("exhibit-map", exc)
     io.write_csv(df, args.out)
@@ -228,10 +229,10 @@ def specs_appendix_main(argv: list[str]) -> int:
                                  description="Registry appendix table and the list of unplaced exhibits.")
     ap.add_argument("--specs", required=True)
     ap.add_argument("--paper", required=True)
-    ap.add_argument("--tables", required=True, help="JSON list of registry table ids")
-    ap.add_argument("--figures", required=True, help="figure plan JSON")
-    ap.add_argument("--titles", default="{}", help="JSON {table id: title}: families are headed as their tables")
-    ap.add_argument("--labels", default="{}", help="exhibits.labels as JSON (reader names)")
+    ap.add_argument("--tables", required=True, help="JSON list of registry table ids, or @FILE")
+    ap.add_argument("--figures", required=True, help="figure plan JSON, or @FILE")
+    ap.add_argument("--titles", default="{}", help="JSON {table id: title}, or @FILE: families are headed as their tables")
+    ap.add_argument("--labels", default="{}", help="exhibits.labels as JSON or @FILE (reader names)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--out-additional", required=True)
     args = ap.parse_args(argv)
@@ -241,9 +242,9 @@ def specs_appendix_main(argv: list[str]) -> int:
     try:
         spec = registry.load(args.specs)
         fams = [registry.resolve_family(spec, f, source=args.specs) for f in registry.family_ids(spec)]
-        tex = specs_appendix.render(fams, spec.get("samples") or {}, json.loads(args.labels),
-                                    json.loads(args.titles))
-        add = exhibit_map.additional_exhibits_tex(json.loads(args.tables), json.loads(args.figures),
+        tex = specs_appendix.render(fams, spec.get("samples") or {}, read_json_option(args.labels, "--labels"),
+                                    read_json_option(args.titles, "--titles"))
+        add = exhibit_map.additional_exhibits_tex(read_json_option(args.tables, "--tables"), read_json_option(args.figures, "--figures"),
                                                   Path(args.paper).read_text(encoding="utf-8"))
     except (InputError, KeyError, OSError, json.JSONDecodeError) as exc:
         return cli.fail("specs-appendix", exc)
