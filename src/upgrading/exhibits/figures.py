@@ -85,7 +85,7 @@ def foreign_presence(analysis: pd.DataFrame, labels: dict[str, str] | None = Non
     fig, (ax1, ax2) = style.figure(height=3.6, ncols=2)
     fig.subplots_adjust(wspace=0.35)
     by_region = _weighted_share(analysis, "foreign_share", "output", ["region", "year"]).unstack("region")
-    _year_lines(ax1, by_region, region_labels, "(a) Foreign share of paid-in capital, by region",
+    _year_lines(ax1, by_region, region_labels, "(a) Foreign capital share, by region",
                 "Foreign capital share (output-weighted)")
     counts = analysis.groupby(["year", "ownership"]).size().unstack("ownership").fillna(0)
     shares = counts.div(counts.sum(axis=1), axis=0)
