@@ -79,7 +79,7 @@ def additional_exhibits_tex(registry_tables: list[str], figure_plan: dict, paper
     add, extra = additional_tables_tex(registry_tables, paper_tables)
     extra_figures = [n for n in figure_plan["names"] if n not in paper_figures]
     for name in extra_figures:
-        add += (r"\begin{figure}[htbp]\centering"
+        add += (r"\begin{figure}[tbp]\centering"
                 rf"\includegraphics[width=\linewidth]{{figures/{name}.pdf}}"
                 rf"\caption{{{escape(figure_plan['titles'][name])}}}\label{{fig:{name}}}\end{{figure}}" "\n")
     if extra or extra_figures:

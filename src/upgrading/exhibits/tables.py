@@ -24,12 +24,11 @@ STAR_THRESHOLDS = r"$^{*}\,p<0.10$, $^{**}\,p<0.05$, $^{***}\,p<0.01$"
 # One rule for the stars of every table: the t test with the standard errors in parentheses,
 # which every column has (the wild bootstrap is computed for some models only, so stars read
 # from it would give one coefficient different stars in two tables).
-STAR_NOTE_T = (r"Stars (one rule in every table): two-sided $p$-value of the $t$ test with the standard errors "
-               r"in parentheses, $t$ distribution with $G-1$ degrees of freedom ($G$: the Clusters row); "
-               r"bootstrap $p$-values are shown beside them, not used for them; " + STAR_THRESHOLDS)
+STAR_NOTE_T = (r"Stars, as in every table: $t$ test with the standard errors in parentheses and $G-1$ degrees "
+               r"of freedom ($G$ clusters), not the bootstrap; " + STAR_THRESHOLDS)
 # Probit and logit coefficients are tested against the normal.
-STAR_NOTE_Z = (r"Stars (one rule in every table): two-sided $p$-value of the $z$ test with the standard errors "
-               r"in parentheses (normal distribution, maximum-likelihood models); " + STAR_THRESHOLDS)
+STAR_NOTE_Z = (r"Stars, as in every table: $z$ test with the standard errors in parentheses (normal "
+               r"distribution, maximum likelihood), not the bootstrap; " + STAR_THRESHOLDS)
 # Bracket cell of a column whose model has no bootstrap while other columns of the table do.
 NO_WILD = "[n.a.]"
 
@@ -521,7 +520,7 @@ def render_latex(grid: list[dict], notes: list[str], spec: TableSpec) -> str:
                   r"\setlength{\UpgradingTableRoom}{\dimexpr\textwidth-\ht\UpgradingNotesBox"
                   r"-\dp\UpgradingNotesBox-" + SIDEWAYS_CAPTION_ROOM + r"\relax}"]
     lines += [
-        rf"\begin{{{env}}}" + ("" if wide else "[!htbp]"),
+        rf"\begin{{{env}}}" + ("" if wide else "[tbp]"),
         r"\centering",
         r"\footnotesize\setlength{\tabcolsep}{3.5pt}" if wide else r"\small",
         rf"\caption{{{escape(spec.title)}}}",
