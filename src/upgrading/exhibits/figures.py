@@ -352,7 +352,8 @@ def coefficients(est: pd.DataFrame, terms: list[str], labels: dict[str, str],
     sub = est[est["term"].isin(terms)].copy()
     models = list(dict.fromkeys(zip(sub["family"], sub["model"])))
     names = legend_names(models, model_labels)
-    fig, ax = style.figure(height=max(2.4, 0.45 * len(terms) * max(1, len(models)) ** 0.5 + 1.2))
+    # Compact enough to share a float page with a table: about 0.3 in per term and model group.
+    fig, ax = style.figure(height=max(2.4, 0.3 * len(terms) * max(1, len(models)) ** 0.5 + 1.2))
     n = len(models)
     offsets = np.linspace(-0.3, 0.3, n) if n > 1 else np.zeros(1)
     for k, (fam, mod) in enumerate(models):
@@ -495,7 +496,7 @@ def spec_curve(est: pd.DataFrame, term: str, label: str, family_titles: dict[str
     sub = sub.sort_values(["estimate", "family", "model"]).reset_index(drop=True)
     members = [specs[(str(f), str(m))] for f, m in zip(sub["family"], sub["model"])]
     fams = list(dict.fromkeys(sorted(f for ms in members for f, _ in ms)))
-    fig, (ax1, ax2) = style.figure(height=3.6 + 0.22 * len(fams), nrows=2, sharex=True,
+    fig, (ax1, ax2) = style.figure(height=3.0 + 0.17 * len(fams), nrows=2, sharex=True,
                                    gridspec_kw={"height_ratios": [2.2, max(1.0, 0.24 * len(fams))]})
     x = np.arange(len(sub))
     b = sub["estimate"].to_numpy(dtype=float)
