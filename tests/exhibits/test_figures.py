@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from upgrading.core.errors import InputError
-
 from upgrading.exhibits import figures, style
 
 from .builders import FIXTURES, LABELS

@@ -84,9 +84,10 @@ def test_missing_column_and_unknown_group_are_errors():
 def test_plan_from_the_registry_describes_the_headline_model():
     """The real registry: the baseline firm-and-year model, its domestic sample, the outcomes and
     presence measures of the headline families and the controls of the models on that sample."""
+    import yaml
+
     from upgrading.core import registry
     from upgrading.exhibits import plan, settings
-    import yaml
 
     spec = registry.load("config/specs.yaml")
     cfg = yaml.safe_load(open("config/config.yaml", encoding="utf-8"))

@@ -505,7 +505,8 @@ def spec_curve(est: pd.DataFrame, term: str, label: str, family_titles: dict[str
     cut_low, cut_high = low < ymin, high > ymax
     sig = (np.abs(b) > high - b)
     ax1.vlines(x, np.maximum(low, ymin), np.minimum(high, ymax), color="0.65", lw=1)
-    ax1.scatter(x[sig], b[sig], s=10, color=style.PALETTE[0], zorder=3, label="Estimate whose 95% interval (t(G−1), as in the tables) excludes zero")
+    ax1.scatter(x[sig], b[sig], s=10, color=style.PALETTE[0], zorder=3,
+                label="Estimate whose 95% interval (t(G−1), as in the tables) excludes zero")
     ax1.scatter(x[~sig], b[~sig], s=10, color=style.PALETTE[1], zorder=3, label="Estimate whose 95% interval includes zero")
     if (cut_low | cut_high).any():
         ax1.scatter(x[cut_high], np.full(cut_high.sum(), ymax), marker="^", s=14, color="0.35", zorder=3,

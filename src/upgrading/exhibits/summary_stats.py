@@ -115,7 +115,8 @@ def notes(stats: pd.DataFrame, counts: dict, plan: dict) -> str:
         escape(lbl) for lbl in dict.fromkeys(stats.loc[stats["role"] == r, "label"])) for r in roles)
     text = (f"The estimation sample of the headline regression (Table~\\ref{{tab:{plan['table']}}}, "
             f"{escape(plan['model_label'])}): {escape(plan['sample_text'])}, with every variable "
-            f"of that model observed, by the ownership types it holds. Of the {fmt_int(counts['analysis'])} firm-years of the analysis table, "
+            f"of that model observed, by the ownership types it holds. "
+            f"Of the {fmt_int(counts['analysis'])} firm-years of the analysis table, "
             f"{fmt_int(counts['outside_sample'])} are outside the sample definition and "
             f"{fmt_int(counts['missing_variable'])} lack a variable of the model; {fmt_int(counts['kept'])} remain. "
             f"N: firm-years with the variable observed (variables the model does not use can be missing). "
