@@ -34,6 +34,7 @@ STEPS: dict[str, str] = {
     "exhibit-map": "upgrading.exhibits.cli:exhibit_map_main",
     "specs-appendix": "upgrading.exhibits.cli:specs_appendix_main",
     "coverage-table": "upgrading.exhibits.cli:coverage_table_main",
+    "summary-stats": "upgrading.exhibits.cli:summary_stats_main",
     "manifest": "upgrading.exhibits.cli:manifest_main",
     "audit": "upgrading.exhibits.cli:audit_main",
 }

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from upgrading.core.errors import InputError
 from upgrading.exhibits import figures, style
 
 from .builders import FIXTURES, LABELS
@@ -129,6 +131,7 @@ def test_legend_names_keep_the_family_only_when_models_span_families():
 def test_spec_curve_clips_a_wide_interval_and_says_so():
     est = pd.DataFrame({"family": ["f"] * 5, "model": list("abcde"), "term": ["backward"] * 5,
                         "estimate": [0.1, 0.2, 0.3, 0.25, 0.15], "std_error": [0.05, 0.05, 0.05, 0.05, 2.0]})
+    est = _with_t_intervals(est)
     fig, data = figures.spec_curve(est, "backward", "Backward")
     lo, hi = fig.axes[0].get_ylim()
     assert hi < 0.3 + 1.96 * 2.0 and lo > 0.15 - 1.96 * 2.0  # the wide interval does not set the axis
@@ -146,7 +149,7 @@ def test_spec_curve_draws_identical_specifications_once():
         for term, est in (("backward", b), ("forward", 0.1)):
             rows.append(base | {"family": fam, "model": mod, "term": term, "estimate": est, "std_error": 0.05,
                                 "fixed_effects": fe})
-    est = pd.DataFrame(rows)
+    est = _with_t_intervals(pd.DataFrame(rows))
     fig, data = figures.spec_curve(est, "backward", "Backward")
     assert len(data) == 2
     assert data.loc[data["model"] == "firm_year", "same_as"].item() == "robustness/tfp_acf; grid/g1"
@@ -196,5 +199,48 @@ def test_spec_curve_keeps_models_that_only_share_the_formula():
     rows = [{"family": fam, "model": "m", "term": "backward", "estimate": b, "std_error": 0.1, "depvar": "tfp_acf",
              "fixed_effects": "firm_id+year", "vcov": "CRV1:industry2", "sample": "domestic", "nobs": 100}
             for fam, b in (("hmt_vs_other", 1.27), ("policy_iv", 0.95))]
-    _, data = figures.spec_curve(pd.DataFrame(rows), "backward", "Backward")
+    _, data = figures.spec_curve(_with_t_intervals(pd.DataFrame(rows)), "backward", "Backward")
     assert len(data) == 2 and (data["same_as"] == "").all()
+
+
+T29 = 2.045229642132703  # t(0.975) with 29 degrees of freedom: 30 clusters
+
+
+def _with_t_intervals(est: pd.DataFrame) -> pd.DataFrame:
+    return est.assign(ci_low=est["estimate"] - T29 * est["std_error"],
+                      ci_high=est["estimate"] + T29 * est["std_error"])
+
+
+def test_estimate_figures_draw_the_tables_t_intervals(event_est, baseline_est):
+    """Event study, coefficient plot and specification curve use the estimates' own ci_low/ci_high
+    (t with G-1 degrees of freedom, as the tables' t test), not estimate +- 1.96 s.e., and say so."""
+    ev = _with_t_intervals(event_est)
+    fig, data = figures.event_study(ev, ref_year=2001)
+    est_rows = data[~data["reference_year"]]
+    assert np.allclose(est_rows["ci_high"] - est_rows["estimate"], T29 * est_rows["std_error"])
+    assert "t(G\u22121)" in fig.axes[0].get_title()
+    base = _with_t_intervals(baseline_est)
+    fig, data = figures.coefficients(base, ["backward"], {})
+    assert np.allclose(data["ci_high"] - data["estimate"], T29 * data["std_error"])
+    assert "t(G\u22121) as in the tables" in fig.axes[0].get_xlabel()
+    with pytest.raises(InputError, match="ci_low"):
+        figures.event_study(event_est.drop(columns=["ci_low", "ci_high"]), ref_year=2001)
+
+
+def test_ownership_shares_are_stacked_bands_named_at_their_ends(analysis):
+    """Figure 1(b): no crossing lines and no legend: one band per ownership type, its name beside it."""
+    fig, data = figures.foreign_presence(analysis, {"soe": "SOE", "hmt": "HMT"})
+    ax = fig.axes[1]
+    assert ax.get_legend() is None and not ax.get_lines()
+    names = [t.get_text() for t in ax.texts]
+    assert "SOE" in names and "HMT" in names and len(names) == len(set(names))
+    heights = sorted(t.get_position()[1] for t in ax.texts)
+    assert min(np.diff(heights)) >= 0.075 - 1e-9  # the names do not overlap
+    b = data[data["panel"].str.startswith("(b)")]
+    assert np.allclose(b.groupby("year")["value"].sum(), 1.0)
+
+
+def test_spread_positions_keeps_labels_apart_and_in_order():
+    out = figures.spread_positions([0.02, 0.05, 0.5, 0.97, 0.99], 0.1)
+    assert all(b - a >= 0.1 - 1e-12 for a, b in zip(out, out[1:]))
+    assert out[2] == 0.5

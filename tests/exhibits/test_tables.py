@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import pandas as pd
 import pytest
 
 from upgrading.core.errors import InputError
@@ -68,7 +69,7 @@ def test_statistics_rows(baseline_est):
     assert "Wild cluster restricted bootstrap (null imposed): $p$-values of a zero coefficient in brackets." in tex
     assert r"n.a.\ in column (1): the specification file requests no bootstrap for this model" in tex
     assert "Standard errors in parentheses, clustered by industry (CRV1)." in tex
-    assert tables.STAR_NOTE_MIXED in tex
+    assert tables.STAR_NOTE_T in tex
 
 
 def test_labels_and_title_escaped(baseline_est):
@@ -119,7 +120,7 @@ def test_wide_tables_go_landscape(baseline_est):
     tex, _ = tables.render(baseline_est, _spec(["firm_year"] * 7))
     assert tex.count(r"\begin{sidewaystable}") == 1 and tex.count(r"\end{sidewaystable}") == 1
     narrow = tables.render(baseline_est, _spec(["firm_year"] * 2))[0]
-    assert r"\begin{table}[!htbp]" in narrow and "sidewaystable" not in narrow
+    assert r"\begin{table}[tbp]" in narrow and "sidewaystable" not in narrow
     assert r"\begin{adjustbox}{max width=\linewidth}" in narrow  # scaled down only if too wide
     # The landscape page's height is the text width: the notes are measured before the float
     # (where \textwidth is still the page's) and the rows scaled to what caption and notes leave.
@@ -255,7 +256,7 @@ def test_notes_state_the_standard_errors_of_every_column(baseline_est):
     text = " ".join(tables.build(est, _spec(["firm_year", "firm_cityyear", "city_ind_year"]))[1])
     assert ("Standard errors in parentheses: clustered by industry (CRV1) in columns (1) and (2); "
             r"clustered by industry $\times$ year (CRV1) in column (3).") in text
-    assert tables.STAR_NOTE_MIXED in text  # column (3) has a bootstrap p-value, (1) and (2) none
+    assert tables.STAR_NOTE_T in text  # one rule, whether a column has a bootstrap p-value or not
 
 
 def test_columns_phrase_uses_ranges():
@@ -286,19 +287,40 @@ def test_anderson_rubin_set_shown_when_other_terms_hold_empty_strings(baseline_e
     assert r"Anderson--Rubin 95\,\% set & at most \ensuremath{-}16.3 or at least \ensuremath{-}0.7" in tex
 
 
-def test_stars_follow_the_bootstrap_p_value_where_the_table_shows_it(baseline_est):
-    """A coefficient significant by CRV1 but not by the WCR p-value in brackets gets no star."""
+def test_stars_follow_the_t_test_even_where_the_table_shows_a_bootstrap_p_value(baseline_est):
+    """One rule: a coefficient significant by the t test keeps its stars whatever the bootstrap says;
+    the bootstrap p-value stays in brackets beside it."""
     est = baseline_est[baseline_est["model"] == "city_ind_year"].copy()
     backward = est["term"] == "backward"
     est.loc[backward, "p_value"] = 0.001
     est.loc[backward, "p_value_wild"] = 0.30
-    est.loc[~backward, "p_value_wild"] = 0.04
+    est.loc[~backward, "p_value"] = 0.5
+    est.loc[~backward, "p_value_wild"] = 0.001
     tex, csv = tables.render(est, _spec(["city_ind_year"]))
     row = next(line for line in _lines(tex) if line.startswith("Backward &"))
-    assert "$^{" not in row
+    assert "$^{***}$" in row
     assert r"[0.300] \\" in _lines(tex)[_lines(tex).index(row) + 2]
-    assert tables.STAR_NOTE_WILD in tex and tables.STAR_NOTE_T not in tex
-    assert csv.loc[csv["term"].eq("horizontal_hmt") & csv["kind"].eq("coef"), "(1)"].iloc[0].endswith("**")
+    assert tables.STAR_NOTE_T in tex and "not the bootstrap" in tex
+    assert not csv.loc[csv["term"].eq("horizontal_hmt") & csv["kind"].eq("coef"), "(1)"].iloc[0].endswith("*")
+
+
+def test_same_coefficient_has_the_same_stars_in_every_table(baseline_est):
+    """The baseline model repeated in a robustness family without the bootstrap: its coefficients carry
+    the same stars in both tables, and both notes state the same rule."""
+    main = baseline_est[baseline_est["model"] == "firm_year"].copy()
+    main["p_value_wild"] = 0.08  # the bootstrap disagrees with the t test
+    repeat = main.assign(family="robustness", model="acf", p_value_wild=float("nan"))
+    est = pd.concat([main, repeat], ignore_index=True)
+    spec_main = _spec(["firm_year"])
+    spec_rob = tables.TableSpec(id="robustness", title="Robustness", labels=LABELS,
+                                columns=[tables.Column(family="robustness", model="acf")])
+    tex_main, csv_main = tables.render(est, spec_main)
+    tex_rob, csv_rob = tables.render(est, spec_rob)
+    coef_main = csv_main[csv_main["kind"].eq("coef")].set_index("term")["(1)"]
+    coef_rob = csv_rob[csv_rob["kind"].eq("coef")].set_index("term")["(1)"]
+    assert coef_main.to_dict() == coef_rob.to_dict()
+    assert any(v.endswith("*") for v in coef_main)
+    assert tables.STAR_NOTE_T in tex_main and tables.STAR_NOTE_T in tex_rob
 
 
 def test_clusters_row_explained_for_two_way_clustering(baseline_est):

@@ -14,6 +14,7 @@ EXH = _exh_settings.from_mapping(config.get("exhibits"))
 _EXH_FAMILIES = [RESOLVED[f] for f in FAMILIES]
 TABLE_PLANS = _exh_plan.tables(_EXH_FAMILIES, EXH, SPECS.get("samples"))
 FIGURE_PLAN = _exh_plan.figures(_EXH_FAMILIES, EXH, SYNTHETIC)
+SUMMARY_PLAN = _exh_plan.summary(_EXH_FAMILIES, EXH, SPECS.get("samples"))
 _EXH_PLAIN = stage_settings.as_plain(EXH)
 TABLES = list(TABLE_PLANS)
 FIGURES = FIGURE_PLAN["names"]
@@ -110,6 +111,28 @@ rule figures:
         "SOURCE_DATE_EPOCH={params.epoch} upgrading figures --analysis {input.analysis:q}"
         " --industries {input.industries:q} --cities {input.cities:q} --estimates {input.estimates:q} {params.validation}"
         " --plan @{input.plan:q} --outdir {params.outdir:q} > {log:q} 2>&1"
+
+
+# Summary statistics of the headline regression's estimation sample, by ownership (data section).
+rule summary_stats:
+    input:
+        analysis=f"{PROC}/analysis.parquet",
+    output:
+        tex=f"{RESULTS}/tables/summary_stats.tex",
+        csv=report(f"{RESULTS}/tables/summary_stats.csv", caption="../report/table.rst",
+                   category="Tables", labels={"table": "summary_stats"}),
+    params:
+        plan=_exh_plan.as_json(SUMMARY_PLAN),
+    log:
+        f"{LOGS}/summary_stats.log",
+    benchmark:
+        f"{BENCH}/summary_stats.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    shell:
+        "upgrading summary-stats --analysis {input.analysis:q} --plan {params.plan:q}"
+        " --out-tex {output.tex:q} --out-csv {output.csv:q} > {log:q} 2>&1"
 
 
 rule numbers:

@@ -1,4 +1,4 @@
-"""CLI of the exhibits stage: `upgrading table|figures|numbers|exhibit-map|specs-appendix|manifest`.
+"""CLI of the exhibits stage: `upgrading table|figures|numbers|summary-stats|exhibit-map|specs-appendix|manifest`.
 
 Each *_main(argv) parses its arguments, reads its inputs, writes its outputs
 atomically (upgrading.core.io) and returns an exit code; bad input exits 1 with a
@@ -188,6 +188,31 @@ def coverage_table_main(argv: list[str]) -> int:
         return cli.fail("coverage-table", exc)
     io.write_text(text, args.out)
     print(f"coverage-table: {len(cov)} rows -> {args.out}")
+    return 0
+
+
+def summary_stats_main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="upgrading summary-stats",
+                                 description="Summary statistics of the estimation sample, by ownership (LaTeX + CSV).")
+    ap.add_argument("--analysis", required=True, help="analysis table (parquet)")
+    ap.add_argument("--plan", required=True, help="summary plan as JSON (from exhibits.plan.summary)")
+    ap.add_argument("--out-tex", required=True)
+    ap.add_argument("--out-csv", required=True)
+    args = ap.parse_args(argv)
+    from upgrading.core import io
+    from upgrading.exhibits import summary_stats
+
+    try:
+        plan = json.loads(args.plan)
+        if not Path(args.analysis).is_file():
+            raise InputError("analysis table not found", file=args.analysis)
+        analysis = _read_analysis(args.analysis, summary_stats.needed_columns(plan))
+        tex, csv = summary_stats.render(analysis, plan, args.analysis)
+    except (InputError, KeyError, json.JSONDecodeError) as exc:
+        return cli.fail("summary-stats", exc)
+    io.write_text(tex, args.out_tex)
+    io.write_csv(csv, args.out_csv)
+    print(f"summary-stats: {len(csv)} rows -> {args.out_tex}")
     return 0
 
 

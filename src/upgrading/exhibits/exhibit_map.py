@@ -33,6 +33,11 @@ STAGE_TABLES = {
                           "spec": "config productivity (starts, root_tol, criterion_band)",
                           "inputs": ["data/processed/production_elasticities.csv",
                                      "results/settings/productivity.json"]},
+    "summary_stats": {"title": "Summary statistics of the estimation sample, by ownership",
+                      "rule": "summary_stats",
+                      "program": "upgrading summary-stats (src/upgrading/exhibits/summary_stats.py)",
+                      "spec": "config/specs.yaml: sample and variables of the headline model; config exhibits.labels",
+                      "inputs": ["{analysis}"]},
     "coverage": {"title": "Monte Carlo coverage of CRV1, CRV3 and WCR intervals (appendix)",
                  "rule": "coverage_table",
                  "program": "upgrading coverage-table (src/upgrading/exhibits/coverage_table.py)",
@@ -74,7 +79,7 @@ def additional_exhibits_tex(registry_tables: list[str], figure_plan: dict, paper
     add, extra = additional_tables_tex(registry_tables, paper_tables)
     extra_figures = [n for n in figure_plan["names"] if n not in paper_figures]
     for name in extra_figures:
-        add += (r"\begin{figure}[htbp]\centering"
+        add += (r"\begin{figure}[tbp]\centering"
                 rf"\includegraphics[width=\linewidth]{{figures/{name}.pdf}}"
                 rf"\caption{{{escape(figure_plan['titles'][name])}}}\label{{fig:{name}}}\end{{figure}}" "\n")
     if extra or extra_figures:
@@ -105,7 +110,8 @@ def from_plans(table_plan: dict, figure_plan: dict, paper_tex: str, results: str
                   "inputs": [f"{r}/estimates/{f}.parquet" for f in p["families"]]}
               for t, p in table_plan.items()}
     placed_tables = placed(paper_tex)[0]
-    tables.update({t: {**v, "inputs": [i.replace("results/", f"{r}/", 1) if i.startswith("results/") else i
+    tables.update({t: {**v, "inputs": [analysis if i == "{analysis}" else
+                                       i.replace("results/", f"{r}/", 1) if i.startswith("results/") else i
                                        for i in v["inputs"]]}
                    for t, v in STAGE_TABLES.items()
                    if t not in PLACED_ONLY_TABLES or t in placed_tables})

@@ -14,12 +14,16 @@ import matplotlib
 import numpy as np
 import pandas as pd
 
+from upgrading.core.errors import InputError
 from upgrading.exhibits import style
 
 # Plotting order of regions and ownership types; their names come from exhibits.labels.
 REGION_ORDER = ["prd", "yrd", "bohai", "other_coastal", "central", "western"]
 OWNERSHIP_ORDER = ["soe", "collective", "private", "hmt", "foreign"]
 Z95 = 1.959963984540054
+# What the estimate figures' intervals are, in the words of their axes: the tidy ci_low and
+# ci_high, the intervals of the tables' t test (t distribution with G-1 degrees of freedom).
+T_INTERVAL = "95% confidence interval, t(G−1) as in the tables"
 
 def _weighted_share(df: pd.DataFrame, share: str, weight: str, by: list[str]) -> pd.Series:
     num = (df[share] * df[weight]).groupby([df[b] for b in by]).sum()
@@ -37,6 +41,38 @@ def _year_lines(ax, wide: pd.DataFrame, labels: dict, title: str, ylabel: str) -
     ax.legend(frameon=False, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=7)
 
 
+def spread_positions(y: list[float], gap: float) -> list[float]:
+    """Label heights at least `gap` apart, each as near its band as the gap allows (input ascending)."""
+    out = list(y)
+    for i in range(1, len(out)):
+        out[i] = max(out[i], out[i - 1] + gap)
+    for i in range(len(out) - 2, -1, -1):  # pull back below the top if the upward pass overshot
+        out[i] = min(out[i], out[i + 1] - gap)
+    return out
+
+
+def _stacked_shares(ax, wide: pd.DataFrame, labels: dict, title: str, ylabel: str) -> None:
+    """Shares that sum to one as stacked bands, each named at its right end (no legend to match,
+    no lines crossing)."""
+    keys = [k for k in labels if k in wide.columns]
+    values = wide[keys].to_numpy(dtype=float).T
+    ax.stackplot(wide.index, values, colors=style.PALETTE[: len(keys)], alpha=0.85, lw=0.4,
+                 edgecolor="white")
+    top = np.cumsum(values[:, -1])
+    mids = list(top - values[:, -1] / 2)
+    x_end = wide.index[-1]
+    for key, y_band, y_text in zip(keys, mids, spread_positions(mids, 0.075)):
+        ax.annotate(labels[key], xy=(x_end, y_band), xytext=(x_end + 0.35, y_text), fontsize=7,
+                    va="center", ha="left", annotation_clip=False,
+                    arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.5})
+    ax.set_xlim(wide.index[0], x_end)
+    ax.set_ylim(0, 1)
+    ax.set_title(title)
+    ax.set_xlabel("Year")
+    ax.set_ylabel(ylabel)
+    ax.grid(False)
+
+
 def _names(keys: list[str], labels: dict[str, str]) -> dict[str, str]:
     """{id: reader name} from exhibits.labels; an id without a label is shown as written."""
     return {k: labels.get(k, k.replace("_", " ")) for k in keys}
@@ -49,12 +85,11 @@ def foreign_presence(analysis: pd.DataFrame, labels: dict[str, str] | None = Non
     fig, (ax1, ax2) = style.figure(height=3.6, ncols=2)
     fig.subplots_adjust(wspace=0.35)
     by_region = _weighted_share(analysis, "foreign_share", "output", ["region", "year"]).unstack("region")
-    _year_lines(ax1, by_region, region_labels, "(a) Foreign share of paid-in capital, by region",
+    _year_lines(ax1, by_region, region_labels, "(a) Foreign capital share, by region",
                 "Foreign capital share (output-weighted)")
     counts = analysis.groupby(["year", "ownership"]).size().unstack("ownership").fillna(0)
     shares = counts.div(counts.sum(axis=1), axis=0)
-    _year_lines(ax2, shares, ownership_labels,
-                "(b) Share of firms, by ownership", "Share of firms")
+    _stacked_shares(ax2, shares, ownership_labels, "(b) Share of firms, by ownership", "Share of firms")
     for ax in (ax1, ax2):
         ax.xaxis.get_major_locator().set_params(integer=True)
     fig.tight_layout()
@@ -288,11 +323,26 @@ def clusters(analysis: pd.DataFrame, n_cities: int = 20, city_names: dict[int, s
     return fig, data
 
 
+def t_bounds(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The tidy `ci_low`, `ci_high` of `rows`: the 95% intervals with the critical value of the
+    tables' t test (t with G-1 degrees of freedom for G clusters), never a normal approximation."""
+    missing = [c for c in ("ci_low", "ci_high") if c not in rows.columns]
+    if missing:
+        raise InputError(f"estimates lack column(s) {missing}: the figures draw the tables' t intervals",
+                         column=missing[0])
+    lo, hi = rows["ci_low"].to_numpy(dtype=float), rows["ci_high"].to_numpy(dtype=float)
+    bad = ~(np.isfinite(lo) & np.isfinite(hi))
+    if bad.any():
+        r = rows.iloc[int(np.flatnonzero(bad)[0])]
+        raise InputError(f"no 95% interval (ci_low, ci_high) for family {r.get('family')!r} model "
+                         f"{r.get('model')!r} term {r.get('term')!r}", column="ci_low")
+    return lo, hi
+
+
 def _interval_rows(rows: pd.DataFrame) -> pd.DataFrame:
     """Estimate, standard error and the plotted 95% bounds of each row, for the figures' CSVs."""
     out = rows[["family", "model", "term", "estimate", "std_error"]].copy()
-    out["ci_low"] = out["estimate"] - Z95 * out["std_error"]
-    out["ci_high"] = out["estimate"] + Z95 * out["std_error"]
+    out["ci_low"], out["ci_high"] = t_bounds(rows)
     return out.reset_index(drop=True)
 
 
@@ -302,19 +352,20 @@ def coefficients(est: pd.DataFrame, terms: list[str], labels: dict[str, str],
     sub = est[est["term"].isin(terms)].copy()
     models = list(dict.fromkeys(zip(sub["family"], sub["model"])))
     names = legend_names(models, model_labels)
-    fig, ax = style.figure(height=max(2.4, 0.45 * len(terms) * max(1, len(models)) ** 0.5 + 1.2))
+    # Compact enough to share a float page with a table: about 0.3 in per term and model group.
+    fig, ax = style.figure(height=max(2.4, 0.3 * len(terms) * max(1, len(models)) ** 0.5 + 1.2))
     n = len(models)
     offsets = np.linspace(-0.3, 0.3, n) if n > 1 else np.zeros(1)
     for k, (fam, mod) in enumerate(models):
-        rows = sub[(sub["family"] == fam) & (sub["model"] == mod)].set_index("term")
+        rows = _interval_rows(sub[(sub["family"] == fam) & (sub["model"] == mod)]).set_index("term")
         ys, xs, lo, hi = [], [], [], []
         for i, t in enumerate(terms):
             if t in rows.index:
                 r = rows.loc[t]
                 ys.append(i + offsets[k])
                 xs.append(r["estimate"])
-                lo.append(r["estimate"] - Z95 * r["std_error"])
-                hi.append(r["estimate"] + Z95 * r["std_error"])
+                lo.append(r["ci_low"])
+                hi.append(r["ci_high"])
         label = names[(fam, mod)]
         ax.errorbar(xs, ys, xerr=[np.subtract(xs, lo), np.subtract(hi, xs)], fmt="o", ms=3.5,
                     capsize=2, label=label)
@@ -322,7 +373,7 @@ def coefficients(est: pd.DataFrame, terms: list[str], labels: dict[str, str],
     ax.set_yticks(range(len(terms)))
     ax.set_yticklabels([term_label(t, labels) for t in terms])
     ax.invert_yaxis()
-    ax.set_xlabel("Coefficient and 95% confidence interval")
+    ax.set_xlabel(f"Coefficient and {T_INTERVAL}")
     ax.legend(frameon=False, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     data = _interval_rows(sub[sub["term"].isin(terms)])
@@ -358,27 +409,29 @@ def event_study(est: pd.DataFrame, ref_year: int | None = None, shock_year: int 
     for k, (fam, mod) in enumerate(models):
         rows = est[(est["family"] == fam) & (est["model"] == mod)]
         pts = []
-        for _, r in rows.iterrows():
+        lo_all, hi_all = t_bounds(rows)
+        for (_, r), lo_r, hi_r in zip(rows.iterrows(), lo_all, hi_all):
             m = EVENT_TERM.fullmatch(str(r["term"]))
             if m:
-                pts.append((int(m.group(2)), r["estimate"], r["std_error"]))
+                pts.append((int(m.group(2)), r["estimate"], r["std_error"], lo_r, hi_r))
         if ref_year is not None:
-            pts.append((ref_year, 0.0, 0.0))
+            pts.append((ref_year, 0.0, 0.0, 0.0, 0.0))
         pts.sort()
         if not pts:
             continue
-        years, b, se = (np.array(v, dtype=float) for v in zip(*pts))
+        years, b, se, lo, hi = (np.array(v, dtype=float) for v in zip(*pts))
         shift = (k - (len(models) - 1) / 2) * 0.12
         label = names[(fam, mod)]
-        ax.errorbar(years + shift, b, yerr=Z95 * se, fmt="-o", ms=3, capsize=2, label=label)
+        ax.errorbar(years + shift, b, yerr=[b - lo, hi - b], fmt="-o", ms=3, capsize=2, label=label)
         records += [{"family": fam, "model": mod, "model_label": label, "year": int(yr),
-                     "estimate": e, "std_error": s_, "ci_low": e - Z95 * s_, "ci_high": e + Z95 * s_,
+                     "estimate": e, "std_error": s_, "ci_low": lo_, "ci_high": hi_,
                      "reference_year": int(yr) == ref_year}
-                    for yr, e, s_ in zip(years, b, se)]
+                    for yr, e, s_, lo_, hi_ in zip(years, b, se, lo, hi)]
     ax.axhline(0, color="0.4", lw=0.8)
     ax.axvline(shock_year - 0.5, color="0.4", lw=0.8, ls="--")
     ax.set_xlabel("Year")
     ax.set_ylabel("Encouraged \u00d7 year coefficient")
+    ax.set_title(f"Coefficients with {T_INTERVAL}", fontsize=8)
     ax.xaxis.get_major_locator().set_params(integer=True)
     # Below the axes: inside, the legend would cover the intervals of some year.
     ax.legend(frameon=False, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2),
@@ -443,21 +496,21 @@ def spec_curve(est: pd.DataFrame, term: str, label: str, family_titles: dict[str
     sub = sub.sort_values(["estimate", "family", "model"]).reset_index(drop=True)
     members = [specs[(str(f), str(m))] for f, m in zip(sub["family"], sub["model"])]
     fams = list(dict.fromkeys(sorted(f for ms in members for f, _ in ms)))
-    fig, (ax1, ax2) = style.figure(height=3.6 + 0.22 * len(fams), nrows=2, sharex=True,
+    fig, (ax1, ax2) = style.figure(height=3.0 + 0.17 * len(fams), nrows=2, sharex=True,
                                    gridspec_kw={"height_ratios": [2.2, max(1.0, 0.24 * len(fams))]})
     x = np.arange(len(sub))
     b = sub["estimate"].to_numpy(dtype=float)
-    low = b - Z95 * sub["std_error"].to_numpy(dtype=float)
-    high = b + Z95 * sub["std_error"].to_numpy(dtype=float)
+    low, high = t_bounds(sub)
     ymin, ymax = clip_limits(b, low, high)
     cut_low, cut_high = low < ymin, high > ymax
     sig = (np.abs(b) > high - b)
     ax1.vlines(x, np.maximum(low, ymin), np.minimum(high, ymax), color="0.65", lw=1)
-    ax1.scatter(x[sig], b[sig], s=10, color=style.PALETTE[0], zorder=3, label="95% CI excludes 0")
-    ax1.scatter(x[~sig], b[~sig], s=10, color=style.PALETTE[1], zorder=3, label="95% CI includes 0")
+    ax1.scatter(x[sig], b[sig], s=10, color=style.PALETTE[0], zorder=3,
+                label="Estimate whose 95% interval (t(G−1), as in the tables) excludes zero")
+    ax1.scatter(x[~sig], b[~sig], s=10, color=style.PALETTE[1], zorder=3, label="Estimate whose 95% interval includes zero")
     if (cut_low | cut_high).any():
         ax1.scatter(x[cut_high], np.full(cut_high.sum(), ymax), marker="^", s=14, color="0.35", zorder=3,
-                    clip_on=False, label=f"interval cut at the axis ({int((cut_low | cut_high).sum())})")
+                    clip_on=False, label=f"Interval cut at the axis ({_count((cut_low | cut_high).sum(), 'specification')})")
         ax1.scatter(x[cut_low], np.full(cut_low.sum(), ymin), marker="v", s=14, color="0.35", zorder=3,
                     clip_on=False)
     ax1.set_ylim(ymin, ymax)
@@ -482,6 +535,10 @@ def spec_curve(est: pd.DataFrame, term: str, label: str, family_titles: dict[str
     # The other registry models that are the same specification (drawn once).
     data["same_as"] = ["; ".join(f"{f}/{m}" for f, m in ms[1:]) for ms in members]
     return fig, data
+
+
+def _count(n, noun: str) -> str:
+    return f"{int(n)} {noun}" + ("" if int(n) == 1 else "s")
 
 
 def se_phrase(vcov: str, labels: dict[str, str]) -> str:
@@ -557,7 +614,7 @@ def recovery(validation: pd.DataFrame, labels: dict[str, str], model_labels: dic
     # Below the two-line axis label: about 0.7 in under the axis, whatever the figure's height.
     axis_height = fig.get_size_inches()[1] * ax.get_position().height
     ax.legend(frameon=False, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.7 / axis_height), ncol=2)
-    data = _interval_rows(v.assign(family=fam, model=mod))
+    data = v.assign(family=fam, model=mod, std_error=se)[["family", "model", "term", "estimate", "std_error"]].copy()
     data["ci_low"], data["ci_high"] = lo.to_numpy(), hi.to_numpy()
     data["model_label"] = [names[g] for g in zip(fam, mod)]
     data["truth"] = v["truth"].to_numpy()

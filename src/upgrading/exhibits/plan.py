@@ -22,7 +22,7 @@ def _models(resolved_families: list[dict]):
 
 
 # Files of results/tables/ that this stage writes itself; no registry table may take their names.
-RESERVED_TABLES = {"specs_appendix", "additional"}
+RESERVED_TABLES = {"specs_appendix", "additional", "summary_stats"}
 
 
 def _expected_terms(m: dict) -> list[str]:
@@ -122,6 +122,69 @@ def model_labels(resolved_families: list[dict], labels: dict[str, str]) -> dict[
     """{'family/model': 'Validation: Structural, firm and year effects'} for legends and tables."""
     return {f"{f['id']}/{m['id']}": f"{family_name(f, labels)}: {m.get('label') or m['id'].replace('_', ' ')}"
             for f, m in _models(resolved_families)}
+
+
+# Ownership groups of the summary-statistics table, in this order; names from exhibits.labels.
+SUMMARY_GROUPS = ["soe", "collective", "private", "hmt", "foreign"]
+SUMMARY_TITLE = "Summary statistics of the estimation sample, by ownership"
+
+
+def _plain_columns(terms) -> list[str]:
+    """Columns of main-effect terms ('backward', 'l(x,1)' -> x); interactions and event dummies
+    are left out (their columns are listed through their own main terms)."""
+    out = []
+    for t in terms:
+        parsed = grammar.parse_term(t)
+        if len(parsed.factors) == 1 and not str(t).replace(" ", "").startswith("i("):
+            out += sorted(parsed.columns())
+    return list(dict.fromkeys(out))
+
+
+def summary(resolved_families: list[dict], s: Settings, samples: dict | None = None) -> dict:
+    """What `upgrading summary-stats` describes: the estimation sample of the headline model (the
+    first model of a headline family with the headline term and a table) and, in that sample,
+    the outcomes of the headline families, their presence measures and every control of a model
+    with the same sample."""
+    head = next(((f, m) for f, m in _models(resolved_families)
+                 if f.get("headline") and s.headline_term in (m.get("regressors") or []) and m.get("table")
+                 and f.get("engine", "pyfixest") == "pyfixest"), None)
+    if head is None:
+        raise ValueError(f"no headline model with term {s.headline_term!r} and a table: the summary "
+                         "statistics describe its estimation sample")
+    fam, model = head
+    sample = model.get("sample") or ""
+    same = [(f, m) for f, m in _models(resolved_families) if (m.get("sample") or "") == sample]
+    outcomes = [m["outcome"] for f, m in same if f.get("headline")]
+    presence = _plain_columns(t for f, m in same if f.get("headline") for t in m.get("regressors") or [])
+    controls = _plain_columns(t for _, m in same for t in m.get("controls") or [])
+    variables = [(v, "outcome") for v in dict.fromkeys(outcomes)]
+    variables += [(v, "presence") for v in presence if v not in dict(variables)]
+    variables += [(v, "control") for v in controls if v not in dict(variables)]
+    conditions = (samples or {}).get(sample, []) if sample else []
+    fe_cols = sorted({c for fe in model.get("fixed_effects") or [] for c in grammar.parse_fixef(fe).columns()})
+    vcov = model.get("vcov")
+    clusters = [vcov["cluster"]] if isinstance(vcov, dict) and isinstance(vcov.get("cluster"), str) else \
+        list((vcov or {}).get("cluster") or []) if isinstance(vcov, dict) else []
+    return {
+        "title": SUMMARY_TITLE,
+        "model": f"{fam['id']}/{model['id']}",
+        "model_label": model_labels([fam], s.labels)[f"{fam['id']}/{model['id']}"],
+        "table": model.get("table"),
+        "outcome": model["outcome"],
+        "regressors": _plain_columns(model.get("regressors") or []),
+        "fixed_effect_columns": fe_cols,
+        "cluster_columns": sorted({c for cl in clusters for c in grammar.parse_fixef(cl).columns()}),
+        "sample": conditions,
+        "sample_text": s.labels.get(sample) or (describe_sample(conditions, s.labels) if conditions
+                                                else "every firm-year of the analysis panel"),
+        "sample_label": "Estimation sample: " + (s.labels.get(sample) or "all firm-years"),
+        "panel": fam.get("panel") or {"id": "firm_id", "time": "year"},
+        "group_column": "ownership",
+        "groups": SUMMARY_GROUPS,
+        "variables": variables,
+        "labels": s.labels,
+        "digits": 3,
+    }
 
 
 def figure_families(fig_plan: dict) -> list[str]:

@@ -21,12 +21,14 @@ from upgrading.exhibits.latex import ar_set_text, escape, fmt_float, fmt_int, is
 # Conventional thresholds; the note under every table states them and the test behind them.
 STAR_LEVELS: tuple[tuple[float, str], ...] = ((0.01, "***"), (0.05, "**"), (0.10, "*"))
 STAR_THRESHOLDS = r"$^{*}\,p<0.10$, $^{**}\,p<0.05$, $^{***}\,p<0.01$"
-# Stars follow the p-value the table reports as its inference: the wild bootstrap's where the
-# brackets hold one, else the t test with the standard errors in parentheses.
-STAR_NOTE_T = r"Stars: $p$-value of the $t$ test with the standard errors in parentheses, " + STAR_THRESHOLDS
-STAR_NOTE_WILD = r"Stars: wild bootstrap $p$-value in brackets, " + STAR_THRESHOLDS
-STAR_NOTE_MIXED = (r"Stars: wild bootstrap $p$-value in brackets where one is shown, else the $p$-value of "
-                   r"the $t$ test with the standard errors in parentheses, " + STAR_THRESHOLDS)
+# One rule for the stars of every table: the t test with the standard errors in parentheses,
+# which every column has (the wild bootstrap is computed for some models only, so stars read
+# from it would give one coefficient different stars in two tables).
+STAR_NOTE_T = (r"Stars, as in every table: $t$ test with the standard errors in parentheses and $G-1$ degrees "
+               r"of freedom ($G$ clusters), not the bootstrap; " + STAR_THRESHOLDS)
+# Probit and logit coefficients are tested against the normal.
+STAR_NOTE_Z = (r"Stars, as in every table: $z$ test with the standard errors in parentheses (normal "
+               r"distribution, maximum likelihood), not the bootstrap; " + STAR_THRESHOLDS)
 # Bracket cell of a column whose model has no bootstrap while other columns of the table do.
 NO_WILD = "[n.a.]"
 
@@ -200,7 +202,6 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
     wild_cols = [i for i, rows in enumerate(per_col)
                  if "p_value_wild" in rows.columns and rows["p_value_wild"].notna().any()]
     mark_no_wild = 2 * len(wild_cols) >= len(per_col)
-    star_basis: set[str] = set()  # which p-values the printed stars follow
     grid: list[dict] = []
     numbers = [f"({i})" for i in range(1, len(spec.columns) + 1)]
     grid.append({"kind": "header", "label": "", "cells": numbers})
@@ -223,9 +224,7 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
                 se.append("")
                 continue
             r = hit.iloc[0]
-            p_wild = r["p_value_wild"] if "p_value_wild" in hit.columns else None
-            mark = stars(r["p_value"] if is_missing(p_wild) else p_wild)
-            star_basis.add("t" if is_missing(p_wild) else "wild")
+            mark = stars(r["p_value"])
             coef.append(minus(fmt_float(r["estimate"], spec.digits)) + (f"$^{{{mark}}}$" if mark else ""))
             se.append(f"({fmt_float(r['std_error'], spec.digits)})" if not is_missing(r["std_error"]) else "")
         grid.append({"kind": "coef", "label": term_label(term, labels), "cells": coef, "term": term})
@@ -297,12 +296,11 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
         notes.append(_wild_note(per_col, extras))
         no_wild = [i for i in range(len(per_col)) if i not in wild_cols]
         if no_wild and not mark_no_wild:
-            notes.append(f"The bootstrap is computed for {_columns_phrase(wild_cols)} only; the stars of the "
-                         "other columns follow the $t$ test.")
+            notes.append(f"The bootstrap is computed for {_columns_phrase(wild_cols)} only.")
         elif no_wild:
             notes.append(f"n.a.\\ in {_columns_phrase(no_wild)}: the specification file requests no bootstrap "
                          "for " + ("this model" if len(no_wild) == 1 else "these models")
-                         + "; " + ("its" if len(no_wild) == 1 else "their") + " stars follow the $t$ test.")
+                         + ".")
     if any(_first(rows, "first_stage_f") is not None for rows in per_col):
         notes.append("First-stage $F$: squared cluster-robust $t$ of the instrument (with one instrument, "
                      "the Kleibergen--Paap and effective $F$). Anderson--Rubin 95\\,\\% set: every coefficient "
@@ -310,12 +308,9 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
                      "out (``$a$ to $b$''; ``at most $a$ or at least $b$'' when it is unbounded).")
     if "marginal_effect" in extras:
         notes.append("Average marginal effects in braces.")
-    wild_shown = "p_value_wild" in extras
-    star_note = (STAR_NOTE_T if not wild_shown or star_basis == {"t"} else
-                 STAR_NOTE_WILD if star_basis == {"wild"} else STAR_NOTE_MIXED) + "."
-    # Probit and logit coefficients are tested against the normal: a z test, not a t test.
-    if per_col and all(str(_first(rows, "estimator") or "").lower() in LIKELIHOOD_ESTIMATORS for rows in per_col):
-        star_note = star_note.replace("$t$ test", "$z$ test")
+    likelihood = bool(per_col) and all(str(_first(rows, "estimator") or "").lower() in LIKELIHOOD_ESTIMATORS
+                                       for rows in per_col)
+    star_note = (STAR_NOTE_Z if likelihood else STAR_NOTE_T) + "."
     notes.append(star_note)
     notes += sample_notes(per_col, spec)
     notes += dropped_notes(per_col, spec)
@@ -525,7 +520,7 @@ def render_latex(grid: list[dict], notes: list[str], spec: TableSpec) -> str:
                   r"\setlength{\UpgradingTableRoom}{\dimexpr\textwidth-\ht\UpgradingNotesBox"
                   r"-\dp\UpgradingNotesBox-" + SIDEWAYS_CAPTION_ROOM + r"\relax}"]
     lines += [
-        rf"\begin{{{env}}}" + ("" if wide else "[!htbp]"),
+        rf"\begin{{{env}}}" + ("" if wide else "[tbp]"),
         r"\centering",
         r"\footnotesize\setlength{\tabcolsep}{3.5pt}" if wide else r"\small",
         rf"\caption{{{escape(spec.title)}}}",
