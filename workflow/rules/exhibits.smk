@@ -2,6 +2,7 @@
 # the registry appendix and the exhibit map (AEA list of tables and programs).
 # Plans come from the registry at parse time (upgrading.exhibits.plan, pandas-free); each
 # job gets its own plan as a JSON param, so editing one family reruns only its exhibits.
+import json
 import os
 import shlex
 
@@ -93,7 +94,9 @@ rule numbers:
     output:
         f"{RESULTS}/numbers.tex",
     params:
-        settings=_exh_plan.as_json({k: _EXH_PLAIN[k] for k in ("auto_numbers", "quotes", "shock_year")}),
+        # The production-function settings the text quotes (bootstrap replications, admissibility bounds).
+        settings=_exh_plan.as_json({**{k: _EXH_PLAIN[k] for k in ("auto_numbers", "quotes", "shock_year")},
+                                    "productivity": json.loads(settings_json("productivity"))}),
         validation=lambda wc, input: f"--validation {shlex.quote(str(input.validation))}" if SYNTHETIC else "",
         coverage=lambda wc, input: f"--coverage {shlex.quote(str(input.coverage))}" if input.coverage else "",
         capital=lambda wc, input: (
