@@ -37,7 +37,8 @@ def test_prediction_verdict_rule():
 def test_hypothesis_verdict_rule():
     assert numbers.hypothesis_verdict(["supported", "supported"]) == "supported"
     assert numbers.hypothesis_verdict(["supported", "not supported"]) == "partly supported"
-    assert numbers.hypothesis_verdict(["supported", "not contradicted"]) == "partly supported"
+    assert numbers.hypothesis_verdict(["supported", "not contradicted"]) == "supported"
+    assert numbers.hypothesis_verdict(["supported", "not contradicted", "not supported"]) == "partly supported"
     assert numbers.hypothesis_verdict(["not supported", "not contradicted"]) == "not supported"
     assert numbers.hypothesis_verdict(["contradicted", "not supported"]) == "contradicted"
     assert numbers.hypothesis_verdict(["contradicted", "supported"]) == "supported in part and contradicted in part"

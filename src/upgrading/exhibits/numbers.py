@@ -611,8 +611,9 @@ def sign_words(estimate: float, rejects: bool) -> str:
 
 
 def hypothesis_verdict(verdicts: list[str]) -> str:
-    """A hypothesis from its predictions: supported when all are; contradicted when one is and
-    none is supported; supported in part and contradicted in part when both occur; partly
+    """A hypothesis from its predictions: supported when one is and every other is supported or
+    not contradicted (a 'not positive' prediction is never more than that); contradicted when one
+    is and none is supported; supported in part and contradicted in part when both occur; partly
     supported when some are and none is contradicted; else not supported."""
     if not verdicts:
         raise ValueError("a hypothesis without predictions")
@@ -622,7 +623,7 @@ def hypothesis_verdict(verdicts: list[str]) -> str:
         return "supported in part and contradicted in part"
     if contradicted:
         return "contradicted"
-    if supported == len(verdicts):
+    if supported and all(v in {"supported", "not contradicted"} for v in verdicts):
         return "supported"
     return "partly supported" if supported else "not supported"
 
