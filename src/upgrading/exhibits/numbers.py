@@ -18,8 +18,7 @@ from scipy import stats
 
 from upgrading.core.coverage import mc_se
 from upgrading.core.errors import InputError
-from upgrading.exhibits.latex import (_AR_BOUNDED, _AR_RAYS, MACRO_NAME_RE, ar_set_text, escape, fmt_float,
-                                      fmt_int, is_missing, macro_name)
+from upgrading.exhibits.latex import _AR_BOUNDED, _AR_RAYS, MACRO_NAME_RE, ar_set_text, escape, fmt_float, fmt_int, is_missing, macro_name
 
 # Columns of the analysis table the data numbers read; the optional ones when the table has them.
 ANALYSIS_COLUMNS = ["firm_id", "year", "city", "industry2", "domestic", "output"]
