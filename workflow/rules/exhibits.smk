@@ -3,6 +3,7 @@
 # Plans come from the registry at parse time (upgrading.exhibits.plan, pandas-free); each
 # job has its own plan as a JSON param, so editing one family reruns only its exhibits, and
 # reads it from a plan file (`--spec @FILE`), so its command line stays short.
+import json
 import os
 import shlex
 
@@ -37,7 +38,9 @@ EXHIBIT_PLANS = {
     "labels": _exh_plan.as_json(EXH.labels),
     # Term labels and the models' reader names ('family/model' keys).
     "coverage-labels": _exh_plan.as_json({**EXH.labels, **FIGURE_PLAN["model_labels"]}),
-    "numbers": _exh_plan.as_json({k: _EXH_PLAIN[k] for k in ("auto_numbers", "quotes", "shock_year")}),
+    # With the production-function settings the text quotes (bootstrap replications, admissibility bounds).
+    "numbers": _exh_plan.as_json({**{k: _EXH_PLAIN[k] for k in ("auto_numbers", "quotes", "shock_year")},
+                                  "productivity": json.loads(settings_json("productivity"))}),
     "exhibit-map": _exh_plan.as_json(
         {k: _EXH_PLAIN[k] for k in ("auto_numbers", "quotes", "shock_year", "use_montecarlo")}),
 }

@@ -9,18 +9,21 @@ here so the text and the tables agree.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
+from scipy import stats
 
 from upgrading.core.coverage import mc_se
 from upgrading.core.errors import InputError
-from upgrading.exhibits.latex import MACRO_NAME_RE, ar_set_text, escape, fmt_float, fmt_int, is_missing, macro_name
+from upgrading.exhibits.latex import _AR_BOUNDED, _AR_RAYS, MACRO_NAME_RE, ar_set_text, escape, fmt_float, fmt_int, is_missing, macro_name
 
 # Columns of the analysis table the data numbers read; the optional ones when the table has them.
 ANALYSIS_COLUMNS = ["firm_id", "year", "city", "industry2", "domestic", "output"]
 OPTIONAL_ANALYSIS_COLUMNS = ["horizontal", "backward", "forward", "va_ratio", "exporter", "encouraged",
-                             "post2002"]
+                             "post2002", "horizontal_hmt", "horizontal_other", "tfp_acf", "tfp_growth"]
 STATS = {"estimate", "std_error", "p_value", "ci_low", "ci_high", "nobs", "n_clusters", "r2",
          "r2_within", "depvar_mean"}
 
@@ -390,6 +393,11 @@ def capital_numbers(recovery: pd.DataFrame, beta_k: pd.DataFrame) -> dict[str, s
         if not is_missing(means.loc[method, "effect"]):
             out[name + "Effect"] = signed(means.loc[method, "effect"])
         out[name + "AbsError"] = signed(means.loc[method, "abs_error"])
+        if "error" in means.columns and not is_missing(means.loc[method, "error"]):
+            # The mean signed error in words, so the sentence holds whichever side of the truth it lies.
+            err = float(means.loc[method, "error"])
+            out[name + "ErrorWords"] = (f"falls short of the truth by {signed(-err)}" if err < 0
+                                        else f"exceeds the truth by {signed(err)}")
     return out
 
 
@@ -435,6 +443,287 @@ def coverage_numbers(cov: pd.DataFrame, sources: dict[str, str] | None = None) -
                 out[base + suffix] = signed(r[col])
                 if sources is not None:
                     sources[base + suffix] = f"{row}; column {col}"
+    return out
+
+
+# --------------------------------------------------------------------------- magnitudes
+# Headline models whose coefficients the text also states per standard deviation of the regressor:
+# (family, model, outcome column); the sample is the registry's `domestic` (domestic firm-years).
+ONE_SD_MODELS = [("baseline", "firm_year", "tfp_acf"), ("upgrading", "tfp_growth", "tfp_growth")]
+ONE_SD_TERMS = ["horizontal_hmt", "horizontal_other", "backward", "forward"]
+
+
+def one_sd_numbers(analysis: pd.DataFrame, est: pd.DataFrame, family: str, model: str, outcome: str,
+                   terms: list[str], sources: dict[str, str] | None = None,
+                   analysis_file: str = "<analysis>") -> dict[str, str]:
+    """The effect of a one-standard-deviation rise of each regressor: its SD over the model's
+    estimation sample (domestic firm-years with the outcome and every regressor) times its
+    coefficient. Macros OneSd<Family><Model><Term> (log points of the outcome), ...Pct (the
+    same as a percentage change, 100 (exp - 1), for a log outcome) and Sd<Family><Model><Term>.
+
+    The sample must hold as many rows as the model's nobs: an SD over other rows would not be
+    the estimation sample's, so a mismatch is an error."""
+    rows = est[(est["family"].astype(str) == family) & (est["model"].astype(str) == model)]
+    if rows.empty:
+        raise InputError(f"no estimates for family {family!r}, model {model!r}", file="<estimates>")
+    need = ["domestic", outcome, *terms]
+    missing = [c for c in need if c not in analysis.columns]
+    if missing:
+        raise InputError(f"analysis table lacks {missing} for the one-SD effects of {family}/{model}",
+                         file=analysis_file, column=missing[0])
+    sample = analysis[analysis["domestic"].astype(bool)].dropna(subset=[outcome, *terms])
+    nobs = int(rows["nobs"].iloc[0])
+    if len(sample) != nobs:
+        raise InputError(f"{family}/{model}: {len(sample)} domestic firm-years with {outcome} and its "
+                         f"regressors, but the model has {nobs} observations", file=analysis_file,
+                         column=outcome)
+    out: dict[str, str] = {}
+    by_term = rows.set_index(rows["term"].astype(str))
+    for term in terms:
+        if term not in by_term.index:
+            raise InputError(f"no estimate for {family}/{model} term {term!r}", file="<estimates>",
+                             column="term")
+        sd = float(sample[term].std())
+        effect = sd * float(by_term.loc[term, "estimate"])
+        base = macro_name(family, model, term)
+        out["Sd" + base] = signed(sd)
+        out["OneSd" + base] = signed(effect)
+        out["OneSd" + base + "Pct"] = percent(math.expm1(effect))
+        if sources is not None:
+            where = (f"{analysis_file}: standard deviation of {term} over domestic rows with {outcome}"
+                     f" and {', '.join(terms)}")
+            row = estimate_row(family, model, term, "estimate")
+            sources["Sd" + base] = where
+            sources["OneSd" + base] = f"({where}) x ({row})"
+            sources["OneSd" + base + "Pct"] = f"100 (exp(OneSd{base}) - 1)"
+    return out
+
+
+# --------------------------------------------------------------------------- verdicts
+VERDICT_LEVEL = 0.05
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One testable statement of a hypothesis about one coefficient.
+
+    expected: 'positive' or 'negative' (supported when the few-cluster test rejects zero with
+    that sign, contradicted when it rejects with the other); 'nonzero' (supported when it
+    rejects); 'not_positive' (contradicted when it rejects with a positive sign, else not
+    contradicted); 'opposite' (the sign opposite to the estimate of `against` in the same
+    model: a response that offsets that of the reference group)."""
+    key: str
+    family: str
+    model: str
+    term: str
+    expected: Literal["positive", "negative", "nonzero", "not_positive", "opposite"]
+    against: str = ""
+
+
+# The predictions behind the verdicts of the conclusion, hypothesis by hypothesis (Section 2).
+HYPOTHESES: dict[str, list[Prediction]] = {
+    "One": [Prediction("Bargaining", "heterogeneity", "city_relations", "horizontal_other:bargaining", "positive"),
+            Prediction("Symmetry", "heterogeneity", "city_relations", "backward:symmetry", "positive"),
+            Prediction("OpenNetwork", "heterogeneity", "city_relations", "backward:open_network", "positive")],
+    "Two": [Prediction("BackwardBefore", "split_differences", "period", "backward", "positive"),
+            Prediction("HorizontalOtherBefore", "split_differences", "period", "horizontal_other", "not_positive"),
+            Prediction("HorizontalHmtBefore", "split_differences", "period", "horizontal_hmt", "not_positive"),
+            Prediction("HorizontalOtherLater", "split_differences", "period", "horizontal_other:post2002", "positive"),
+            Prediction("HorizontalHmtLater", "split_differences", "period", "horizontal_hmt:post2002", "positive")],
+    "Three": [Prediction("Backward", "heterogeneity", "cluster", "backward:location_quotient", "positive"),
+              Prediction("HorizontalOther", "heterogeneity", "cluster", "horizontal_other:location_quotient", "positive"),
+              Prediction("HorizontalHmt", "heterogeneity", "cluster", "horizontal_hmt:location_quotient", "positive")],
+    "Four": [Prediction("Entry", "policy_iv", "first_stage", "encouraged_post", "positive"),
+             Prediction("Productivity", "policy_iv", "iv", "horizontal", "nonzero")],
+    "Five": [Prediction("Level", "lock_in", "level", "labour_intensive", "negative"),
+             Prediction("Backward", "lock_in", "response", "backward:labour_intensive", "opposite", "backward"),
+             Prediction("HorizontalHmt", "lock_in", "response", "horizontal_hmt:labour_intensive", "opposite",
+                        "horizontal_hmt"),
+             Prediction("HorizontalOther", "lock_in", "response", "horizontal_other:labour_intensive", "opposite",
+                        "horizontal_other")],
+}
+
+
+def ar_excludes(ar_set) -> bool:
+    """Whether zero lies outside an Anderson-Rubin set ('[a, b]', '(-inf, a] U [b, inf)',
+    '(-inf, inf)'), that is, whether the weak-instrument-robust test rejects a zero coefficient."""
+    raw = str(ar_set).strip()
+    if m := _AR_BOUNDED.fullmatch(raw):
+        return not float(m.group(1)) <= 0.0 <= float(m.group(2))
+    if m := _AR_RAYS.fullmatch(raw):
+        return float(m.group(1)) < 0.0 < float(m.group(2))
+    if raw.replace(" ", "") == "(-inf,inf)":
+        return False
+    raise InputError(f"Anderson-Rubin set {raw!r} is not '[a, b]', '(-inf, a] U [b, inf)' or '(-inf, inf)'",
+                     file="<estimates>", column="ar_set")
+
+
+def few_cluster_test(row) -> tuple[bool | None, float | None, str]:
+    """The few-cluster test of a zero coefficient behind a verdict: (rejects at VERDICT_LEVEL,
+    p-value or None, evidence in words). The wild cluster restricted bootstrap where the row has
+    it; else, for 2SLS, the Anderson-Rubin set; else the t test with the cluster-jackknife (CRV3)
+    standard error and G-1 degrees of freedom; else the row's own (CRV1) t test."""
+    def equals(p) -> str:
+        shown = pvalue(p)
+        return shown if shown.startswith(r"\ensuremath{<}") else "=" + shown
+
+    if not is_missing(row.get("p_value_wild")):
+        p = float(row["p_value_wild"])
+        return p < VERDICT_LEVEL, p, f"wild cluster bootstrap $p{equals(p)}$"
+    if not is_missing(row.get("ar_set")) and str(row.get("ar_set")).strip():
+        rejects = ar_excludes(row["ar_set"])
+        return rejects, None, ("the 95\\,\\% Anderson--Rubin set excludes zero" if rejects
+                               else "the 95\\,\\% Anderson--Rubin set includes zero")
+    if not is_missing(row.get("std_error_crv3")) and not is_missing(row.get("n_clusters")) \
+            and float(row["std_error_crv3"]) > 0 and int(row["n_clusters"]) > 1:
+        t = float(row["estimate"]) / float(row["std_error_crv3"])
+        p = float(2 * stats.t.sf(abs(t), int(row["n_clusters"]) - 1))
+        return p < VERDICT_LEVEL, p, f"jackknife (CRV3) $t$ test $p{equals(p)}$"
+    if is_missing(row.get("p_value")):
+        return None, None, "no test"
+    p = float(row["p_value"])
+    return p < VERDICT_LEVEL, p, f"CRV1 $t$ test $p{equals(p)}$"
+
+
+def prediction_verdict(estimate: float, rejects: bool | None, expected: str) -> str:
+    """'supported', 'contradicted', 'not supported' or (for 'not_positive') 'not contradicted',
+    by the rule the paper states; `expected` is positive, negative, nonzero or not_positive."""
+    if rejects is None:
+        raise InputError("a verdict needs a test of the coefficient", file="<estimates>", column="p_value")
+    positive = float(estimate) > 0
+    if expected == "nonzero":
+        return "supported" if rejects else "not supported"
+    if expected == "not_positive":
+        return "contradicted" if rejects and positive else "not contradicted"
+    if expected not in {"positive", "negative"}:
+        raise ValueError(f"unknown expected sign {expected!r}")
+    if not rejects:
+        return "not supported"
+    return "supported" if positive == (expected == "positive") else "contradicted"
+
+
+def sign_words(estimate: float, rejects: bool) -> str:
+    """The test's finding about a coefficient in words, at VERDICT_LEVEL."""
+    if not rejects:
+        return "not significantly different from zero"
+    return "significantly positive" if float(estimate) > 0 else "significantly negative"
+
+
+def hypothesis_verdict(verdicts: list[str]) -> str:
+    """A hypothesis from its predictions: supported when one is and every other is supported or
+    not contradicted (a 'not positive' prediction is never more than that); contradicted when one
+    is and none is supported; supported in part and contradicted in part when both occur; partly
+    supported when some are and none is contradicted; else not supported."""
+    if not verdicts:
+        raise ValueError("a hypothesis without predictions")
+    supported = sum(v == "supported" for v in verdicts)
+    contradicted = sum(v == "contradicted" for v in verdicts)
+    if contradicted and supported:
+        return "supported in part and contradicted in part"
+    if contradicted:
+        return "contradicted"
+    if supported and all(v in {"supported", "not contradicted"} for v in verdicts):
+        return "supported"
+    return "partly supported" if supported else "not supported"
+
+
+def verdict_numbers(est: pd.DataFrame, hypotheses: dict[str, list[Prediction]] | None = None,
+                    sources: dict[str, str] | None = None) -> dict[str, str]:
+    """Verdict macros: Verdict<H><Key> (the prediction), ...Evidence (the test and its p-value),
+    ...Finding (the coefficient's sign at the level) and Verdict<H> (the hypothesis), where H is
+    One..Five. A hypothesis whose models are not all estimated (a licensed build without the city
+    indices) gets no macros; a model without the predicted term is an error."""
+    hypotheses = HYPOTHESES if hypotheses is None else hypotheses
+    keys = est["family"].astype(str) + "/" + est["model"].astype(str)
+    out = {"VerdictLevel": percent(VERDICT_LEVEL, 0)}
+    if sources is not None:
+        sources["VerdictLevel"] = "numbers.VERDICT_LEVEL"
+    for h, predictions in hypotheses.items():
+        if not all(f"{p.family}/{p.model}" in set(keys) for p in predictions):
+            continue
+        verdicts = []
+        for p in predictions:
+            rows = est[(keys == f"{p.family}/{p.model}").to_numpy()]
+            by_term = rows.set_index(rows["term"].astype(str))
+            for term in filter(None, (p.term, p.against)):
+                if term not in by_term.index:
+                    raise InputError(f"hypothesis H{h}: no estimate for {p.family}/{p.model} term {term!r}",
+                                     file="<estimates>", column="term")
+            row = by_term.loc[p.term]
+            expected = p.expected
+            if expected == "opposite":
+                expected = "negative" if float(by_term.loc[p.against, "estimate"]) > 0 else "positive"
+            rejects, _, evidence = few_cluster_test(row)
+            verdict = prediction_verdict(row["estimate"], rejects, expected)
+            verdicts.append(verdict)
+            base = f"VerdictH{h}{p.key}"
+            out[base] = verdict
+            out[base + "Evidence"] = evidence
+            out[base + "Finding"] = sign_words(row["estimate"], bool(rejects))
+            if sources is not None:
+                what = estimate_row(p.family, p.model, p.term, "estimate, p_value_wild | ar_set | std_error_crv3")
+                sources.update({base: f"{what}; expected {p.expected}", base + "Evidence": what,
+                                base + "Finding": what})
+        out[f"VerdictH{h}"] = hypothesis_verdict(verdicts)
+        if sources is not None:
+            sources[f"VerdictH{h}"] = "numbers.hypothesis_verdict of " + ", ".join(
+                f"VerdictH{h}{p.key}" for p in predictions)
+    return out
+
+
+# --------------------------------------------------------------------------- event study
+def pretrend_numbers(est: pd.DataFrame, shock_year: int, family: str = "event_study",
+                     sources: dict[str, str] | None = None) -> dict[str, str]:
+    """The event study's pre-period coefficients (years before the shock year), model by model:
+    EventStudy<Model>PreCount, ...PreSignifCount (CRV1 t test at VERDICT_LEVEL; the tidy
+    estimates hold no covariance, so there is no joint test), ...PreFirstYear, ...PreLastYear,
+    and the same for the later years (Post: from the shock year on)."""
+    rows = est[est["family"].astype(str) == family]
+    out: dict[str, str] = {}
+    for model, g in rows.groupby(rows["model"].astype(str), sort=True):
+        years = g["term"].astype(str).str.extract(r"::(\d{4}):")[0]
+        if years.isna().any():
+            bad = g["term"].astype(str)[years.isna()].iloc[0]
+            raise InputError(f"event-study term {bad!r} names no year", file="<estimates>", column="term")
+        years = years.astype(int)
+        for part, mask in (("Pre", years < shock_year), ("Post", years >= shock_year)):
+            sub, yrs = g[mask.to_numpy()], years[mask]
+            if sub.empty:
+                continue
+            base = macro_name(family, model) + part
+            out[base + "Count"] = str(len(sub))
+            out[base + "SignifCount"] = str(int((sub["p_value"].astype(float) < VERDICT_LEVEL).sum()))
+            out[base + "FirstYear"] = str(int(yrs.min()))
+            out[base + "LastYear"] = str(int(yrs.max()))
+            if sources is not None:
+                what = (f"results/estimates/{family}.parquet: rows model={model}, year "
+                        + ("before " if part == "Pre" else "from ") + str(shock_year))
+                sources.update({base + "Count": f"{what}; count", base + "SignifCount": f"{what}; p_value < {VERDICT_LEVEL}",
+                                base + "FirstYear": f"{what}; first year", base + "LastYear": f"{what}; last year"})
+    return out
+
+
+# --------------------------------------------------------------------------- production settings
+def production_settings_numbers(prod: dict) -> dict[str, str]:
+    """Settings of the production-function stage the text quotes (config productivity.*):
+    bootstrap replications and the m-out-of-n cap, and the admissibility bounds of a root."""
+    def plain(x) -> str:
+        return f"{float(x):g}"
+    out: dict[str, str] = {}
+    if prod.get("bootstrap_reps") is not None:
+        out["ProdBootstrapReps"] = fmt_int(prod["bootstrap_reps"])
+    if prod.get("bootstrap_max_firms") is not None:
+        out["ProdBootstrapMaxFirms"] = fmt_int(prod["bootstrap_max_firms"])
+    if prod.get("max_elasticity") is not None:
+        out["ProdMaxElasticity"] = plain(prod["max_elasticity"])
+    rts = prod.get("returns_to_scale")
+    if rts is not None:
+        if len(rts) != 2:
+            raise InputError(f"productivity.returns_to_scale {rts!r} is not [low, high]", file="config",
+                             column="returns_to_scale")
+        out["ProdReturnsToScaleLow"], out["ProdReturnsToScaleHigh"] = plain(rts[0]), plain(rts[1])
+    if prod.get("labour_band") is not None:
+        out["ProdLabourBand"] = plain(prod["labour_band"])
     return out
 
 
@@ -488,6 +777,25 @@ def collect(analysis: pd.DataFrame, analysis_file: str, est: pd.DataFrame, estim
                             if k.startswith("CapitalBetaK") else
                             f"{recovery_path}: row measure x sample, columns mean_log_error, sd_log_error,"
                             " share_within_10pct") for k in capital})
+    families = set(est["family"].astype(str)) if len(est) else set()
+    models = set(est["family"].astype(str) + "/" + est["model"].astype(str)) if len(est) else set()
+    for family, model, outcome in ONE_SD_MODELS:
+        if f"{family}/{model}" in models and {"domestic", outcome, *ONE_SD_TERMS} <= set(analysis.columns):
+            part = {}
+            out.update(one_sd_numbers(analysis, est, family, model, outcome, ONE_SD_TERMS, part, analysis_file))
+            sources.update(part)
+    if len(est):
+        part = {}
+        out.update(verdict_numbers(est, sources=part))
+        if "event_study" in families:
+            out.update(pretrend_numbers(est, int(settings.get("shock_year", 2002)), sources=part))
+        for k, v in part.items():  # the estimate rows name results/estimates/<family>.parquet: the file read
+            fam_file, sep, what = v.partition(": ")
+            sources[k] = f"{by_family.get(Path(fam_file).stem, fam_file)}{sep}{what}"
+    prod = production_settings_numbers(settings.get("productivity") or {})
+    out.update(prod)
+    sources.update({k: "config productivity (bootstrap_reps, bootstrap_max_firms, max_elasticity, "
+                       "returns_to_scale, labour_band)" for k in prod})
     if "crosscheck" in files:
         path, cross = files["crosscheck"]
         out.update(crosscheck_numbers(cross))

@@ -1,0 +1,158 @@
+"""Verdicts, one-SD effects, event-study counts and production settings of results/numbers.tex,
+pinned on small constructed inputs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from upgrading.core.errors import InputError
+from upgrading.exhibits import numbers
+from upgrading.exhibits.numbers import Prediction
+
+
+def _row(family, model, term, estimate, p=0.5, **extra):
+    return {"family": family, "model": model, "term": term, "estimate": estimate, "std_error": 0.1,
+            "p_value": p, "nobs": 100, "n_clusters": 30, **extra}
+
+
+def test_prediction_verdict_rule():
+    assert numbers.prediction_verdict(0.3, True, "positive") == "supported"
+    assert numbers.prediction_verdict(-0.3, True, "positive") == "contradicted"
+    assert numbers.prediction_verdict(0.3, False, "positive") == "not supported"
+    assert numbers.prediction_verdict(-0.3, True, "negative") == "supported"
+    assert numbers.prediction_verdict(-0.3, True, "nonzero") == "supported"
+    assert numbers.prediction_verdict(0.3, False, "nonzero") == "not supported"
+    assert numbers.prediction_verdict(0.5, True, "not_positive") == "contradicted"
+    assert numbers.prediction_verdict(-0.5, True, "not_positive") == "not contradicted"
+    assert numbers.prediction_verdict(0.5, False, "not_positive") == "not contradicted"
+    with pytest.raises(InputError, match="needs a test"):
+        numbers.prediction_verdict(0.3, None, "positive")
+
+
+def test_hypothesis_verdict_rule():
+    assert numbers.hypothesis_verdict(["supported", "supported"]) == "supported"
+    assert numbers.hypothesis_verdict(["supported", "not supported"]) == "partly supported"
+    assert numbers.hypothesis_verdict(["supported", "not contradicted"]) == "supported"
+    assert numbers.hypothesis_verdict(["supported", "not contradicted", "not supported"]) == "partly supported"
+    assert numbers.hypothesis_verdict(["not supported", "not contradicted"]) == "not supported"
+    assert numbers.hypothesis_verdict(["contradicted", "not supported"]) == "contradicted"
+    assert numbers.hypothesis_verdict(["contradicted", "supported"]) == "supported in part and contradicted in part"
+    with pytest.raises(ValueError):
+        numbers.hypothesis_verdict([])
+
+
+def test_few_cluster_test_prefers_bootstrap_then_ar_then_jackknife():
+    wild = pd.Series(_row("f", "m", "x", 0.2, p=0.001, p_value_wild=0.08, std_error_crv3=0.05))
+    assert numbers.few_cluster_test(wild) == (False, 0.08, "wild cluster bootstrap $p=0.080$")
+    ar = pd.Series(_row("f", "m", "x", -0.6, p=0.2, ar_set="[-3.6, 0.5]"))
+    assert numbers.few_cluster_test(ar) == (False, None, r"the 95\,\% Anderson--Rubin set includes zero")
+    jack = pd.Series(_row("f", "m", "x", 0.5, p=0.001, std_error_crv3=0.25))
+    rejects, p, words = numbers.few_cluster_test(jack)
+    # t = 2 with 29 degrees of freedom
+    assert p == pytest.approx(2 * stats.t.sf(2.0, 29)) and p == pytest.approx(0.0549, abs=1e-4)
+    assert rejects is False and words == "jackknife (CRV3) $t$ test $p=0.055$"
+    crv1 = pd.Series(_row("f", "m", "x", 0.5, p=0.0004))
+    assert numbers.few_cluster_test(crv1) == (True, 0.0004, r"CRV1 $t$ test $p\ensuremath{<}0.001$")
+
+
+def test_ar_excludes():
+    assert numbers.ar_excludes("[0.1, 0.9]") and not numbers.ar_excludes("[-0.1, 0.9]")
+    assert numbers.ar_excludes("(-inf, -0.2] U [0.3, inf)")
+    assert not numbers.ar_excludes("(-inf, 0.2] U [0.3, inf)")
+    assert not numbers.ar_excludes("(-inf, inf)")
+    with pytest.raises(InputError, match="Anderson-Rubin set"):
+        numbers.ar_excludes("somewhere")
+
+
+def _verdict_estimates():
+    return pd.DataFrame([
+        _row("fam", "a", "x", 0.4, p_value_wild=0.01),          # supported
+        _row("fam", "a", "z", 0.7, p_value_wild=0.30),          # not supported
+        _row("fam", "b", "main", 0.5, p=0.2),
+        _row("fam", "b", "main:g", -0.2, p=0.2, std_error_crv3=0.05),  # t = -4: rejects, opposite of main
+        _row("fam", "b", "pre", 0.9, p=0.5, std_error_crv3=0.1),       # significantly positive
+    ])
+
+
+def test_verdict_numbers_pinned():
+    hyp = {"One": [Prediction("X", "fam", "a", "x", "positive"), Prediction("Z", "fam", "a", "z", "positive")],
+           "Two": [Prediction("Offset", "fam", "b", "main:g", "opposite", "main"),
+                   Prediction("Pre", "fam", "b", "pre", "not_positive")],
+           "Three": [Prediction("Gone", "fam", "missing_model", "x", "positive")]}
+    sources = {}
+    got = numbers.verdict_numbers(_verdict_estimates(), hyp, sources)
+    assert got["VerdictHOneX"] == "supported" and got["VerdictHOneZ"] == "not supported"
+    assert got["VerdictHOne"] == "partly supported"
+    assert got["VerdictHOneXEvidence"] == "wild cluster bootstrap $p=0.010$"
+    assert got["VerdictHOneZFinding"] == "not significantly different from zero"
+    assert got["VerdictHTwoOffset"] == "supported" and got["VerdictHTwoOffsetFinding"] == "significantly negative"
+    assert got["VerdictHTwoPre"] == "contradicted" and got["VerdictHTwoPreFinding"] == "significantly positive"
+    assert got["VerdictHTwo"] == "supported in part and contradicted in part"
+    assert got["VerdictLevel"] == r"5\,\%"
+    assert not any(k.startswith("VerdictHThree") for k in got)  # its model is not estimated
+    assert set(got) <= set(sources)
+    bad = {"One": [Prediction("X", "fam", "a", "nope", "positive")]}
+    with pytest.raises(InputError, match="no estimate for fam/a term 'nope'"):
+        numbers.verdict_numbers(_verdict_estimates(), bad)
+
+
+def test_one_sd_numbers_pinned():
+    analysis = pd.DataFrame({
+        "domestic": [True, True, True, True, False],
+        "tfp_acf": [1.0, 2.0, 3.0, np.nan, 5.0],
+        "backward": [0.1, 0.2, 0.3, 0.4, 0.9],
+        "forward": [0.0, 0.0, 0.2, 0.1, 0.5],
+    })
+    est = pd.DataFrame([_row("baseline", "firm_year", "backward", 2.0), _row("baseline", "firm_year", "forward", -1.0)])
+    est["nobs"] = 3  # the three domestic rows with the outcome
+    sources = {}
+    got = numbers.one_sd_numbers(analysis, est, "baseline", "firm_year", "tfp_acf", ["backward", "forward"], sources)
+    assert got["SdBaselineFirmYearBackward"] == "0.100"             # SD of 0.1, 0.2, 0.3
+    assert got["OneSdBaselineFirmYearBackward"] == "0.200"          # 0.1 x 2
+    assert got["OneSdBaselineFirmYearBackwardPct"] == numbers.percent(math.expm1(0.2))
+    sd_forward = float(np.std([0.0, 0.0, 0.2], ddof=1))
+    assert got["OneSdBaselineFirmYearForward"] == numbers.signed(-sd_forward)
+    assert set(got) <= set(sources)
+    est["nobs"] = 4
+    with pytest.raises(InputError, match="3 domestic firm-years with tfp_acf and its regressors, but the model has 4"):
+        numbers.one_sd_numbers(analysis, est, "baseline", "firm_year", "tfp_acf", ["backward", "forward"])
+    with pytest.raises(InputError, match="lacks"):
+        numbers.one_sd_numbers(analysis.drop(columns="forward"), est, "baseline", "firm_year", "tfp_acf",
+                               ["backward", "forward"])
+
+
+def test_pretrend_numbers_pinned():
+    rows = [_row("event_study", "tfp", f"year::{y}:encouraged", 0.01, p=p)
+            for y, p in ((1998, 0.04), (1999, 0.06), (2000, 0.01), (2002, 0.5), (2003, 0.02))]
+    got = numbers.pretrend_numbers(pd.DataFrame(rows), 2002)
+    assert got == {"EventStudyTfpPreCount": "3", "EventStudyTfpPreSignifCount": "2",
+                   "EventStudyTfpPreFirstYear": "1998", "EventStudyTfpPreLastYear": "2000",
+                   "EventStudyTfpPostCount": "2", "EventStudyTfpPostSignifCount": "1",
+                   "EventStudyTfpPostFirstYear": "2002", "EventStudyTfpPostLastYear": "2003"}
+    with pytest.raises(InputError, match="names no year"):
+        numbers.pretrend_numbers(pd.DataFrame([_row("event_study", "tfp", "encouraged", 0.1)]), 2002)
+
+
+def test_production_settings_numbers():
+    got = numbers.production_settings_numbers({"bootstrap_reps": 20, "bootstrap_max_firms": 1000,
+                                               "max_elasticity": 1.5, "returns_to_scale": [0.3, 2.0],
+                                               "labour_band": 0.3})
+    assert got == {"ProdBootstrapReps": "20", "ProdBootstrapMaxFirms": "1{,}000", "ProdMaxElasticity": "1.5",
+                   "ProdReturnsToScaleLow": "0.3", "ProdReturnsToScaleHigh": "2", "ProdLabourBand": "0.3"}
+    assert "ProdLabourBand" not in numbers.production_settings_numbers({"labour_band": None})
+    with pytest.raises(InputError, match="returns_to_scale"):
+        numbers.production_settings_numbers({"returns_to_scale": [0.3]})
+
+
+def test_capital_error_words():
+    recovery = pd.DataFrame(columns=["measure", "sample", "mean_log_error", "sd_log_error", "share_within_10pct"])
+    beta_k = pd.DataFrame({"industry": ["mean", "mean"], "method": ["acf", "lp"], "effect": [np.nan, np.nan],
+                           "abs_error": [0.08, 0.06], "error": [-0.0397, 0.012]})
+    got = numbers.capital_numbers(recovery, beta_k)
+    assert got["CapitalBetaKAcfErrorWords"] == "falls short of the truth by 0.040"
+    assert got["CapitalBetaKLpErrorWords"] == "exceeds the truth by 0.012"
