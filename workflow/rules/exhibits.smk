@@ -35,6 +35,7 @@ EXHIBIT_PLANS = {
     "table-ids": _exh_plan.as_json(TABLES),
     "table-titles": _exh_plan.as_json({t: p["spec"]["title"] for t, p in TABLE_PLANS.items()}),
     "figures": _exh_plan.as_json(FIGURE_PLAN),
+    "summary-stats": _exh_plan.as_json(SUMMARY_PLAN),
     "labels": _exh_plan.as_json(EXH.labels),
     # Term labels and the models' reader names ('family/model' keys).
     "coverage-labels": _exh_plan.as_json({**EXH.labels, **FIGURE_PLAN["model_labels"]}),
@@ -120,12 +121,13 @@ rule figures:
 rule summary_stats:
     input:
         analysis=f"{PROC}/analysis.parquet",
+        plan=plan_input("summary-stats"),
     output:
         tex=f"{RESULTS}/tables/summary_stats.tex",
         csv=report(f"{RESULTS}/tables/summary_stats.csv", caption="../report/table.rst",
                    category="Tables", labels={"table": "summary_stats"}),
     params:
-        plan=_exh_plan.as_json(SUMMARY_PLAN),
+        plan=EXHIBIT_PLANS["summary-stats"],
     log:
         f"{LOGS}/summary_stats.log",
     benchmark:
@@ -134,7 +136,7 @@ rule summary_stats:
         mem_mb=2000,
         runtime=5,
     shell:
-        "upgrading summary-stats --analysis {input.analysis:q} --plan {params.plan:q}"
+        "upgrading summary-stats --analysis {input.analysis:q} --plan @{input.plan:q}"
         " --out-tex {output.tex:q} --out-csv {output.csv:q} > {log:q} 2>&1"
 
 

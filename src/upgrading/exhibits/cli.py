@@ -195,7 +195,7 @@ def summary_stats_main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="upgrading summary-stats",
                                  description="Summary statistics of the estimation sample, by ownership (LaTeX + CSV).")
     ap.add_argument("--analysis", required=True, help="analysis table (parquet)")
-    ap.add_argument("--plan", required=True, help="summary plan as JSON (from exhibits.plan.summary)")
+    ap.add_argument("--plan", required=True, help="summary plan as JSON or @FILE (from exhibits.plan.summary)")
     ap.add_argument("--out-tex", required=True)
     ap.add_argument("--out-csv", required=True)
     args = ap.parse_args(argv)
@@ -203,7 +203,7 @@ def summary_stats_main(argv: list[str]) -> int:
     from upgrading.exhibits import summary_stats
 
     try:
-        plan = json.loads(args.plan)
+        plan = read_json_option(args.plan, "--plan")
         if not Path(args.analysis).is_file():
             raise InputError("analysis table not found", file=args.analysis)
         analysis = _read_analysis(args.analysis, summary_stats.needed_columns(plan))
