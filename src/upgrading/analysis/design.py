@@ -16,6 +16,7 @@ import pandas as pd
 from upgrading.core import grammar
 from upgrading.core.errors import InputError
 from upgrading.core.registry import cluster_vars, model_terms
+from upgrading.core.samples import sample_mask
 
 
 def safe_name(label: str) -> str:
@@ -118,37 +119,6 @@ class Design:
     samples: dict = field(default_factory=dict)  # sample name -> boolean mask (numpy)
     # model_rows' answers by (sample, columns): the models of a family share most of them
     rows_cache: dict = field(default_factory=dict, repr=False)
-
-
-def sample_mask(df: pd.DataFrame, conditions: list[dict], panel: dict, data_file: str) -> np.ndarray:
-    """Rows meeting every condition; `balanced` keeps units seen in every year the others leave."""
-    mask = np.ones(len(df), dtype=bool)
-    for c in conditions:
-        if "balanced" in c:
-            continue
-        col = df[c["column"]]
-        if "equals" in c:
-            ok = col == c["equals"]
-        elif "not_equals" in c:
-            ok = col != c["not_equals"]
-        elif "in" in c:
-            ok = col.isin(c["in"])
-        elif "between" in c:
-            lo, hi = c["between"]
-            ok = (col >= lo) & (col <= hi)
-        elif "at_least" in c:
-            ok = col >= c["at_least"]
-        else:
-            ok = col <= c["at_most"]
-        mask &= ok.fillna(False).to_numpy(dtype=bool)
-    if any("balanced" in c for c in conditions):
-        pid, t = panel["id"], panel["time"]
-        kept = df.loc[mask, [pid, t]]
-        n_years = kept[t].nunique()
-        per_unit = kept.groupby(pid)[t].nunique()
-        full = per_unit.index[per_unit == n_years]
-        mask &= df[pid].isin(full).to_numpy()
-    return mask
 
 
 def build(df: pd.DataFrame, family: dict, data_file: str = "<data>") -> Design:

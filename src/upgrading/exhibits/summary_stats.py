@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from upgrading.analysis.design import sample_mask
 from upgrading.core.errors import InputError
+from upgrading.core.samples import sample_mask
 from upgrading.exhibits.latex import escape, fmt_float, fmt_int, minus
 
 STATISTICS = ["n", "mean", "sd", "p10", "p50", "p90"]
