@@ -62,7 +62,13 @@ def test_statistics_are_pinned_on_a_small_panel():
 def test_table_renders_counts_every_row_and_compiles(tmp_path):
     tex, csv = summary_stats.render(_panel(), PLAN)
     assert r"\label{tab:summary_stats}" in tex and r"\begin{table}[tbp]" in tex
-    assert r"\quad TFP (ACF) & 5 & 3.000 & 1.581 & 1.400 & 3.000 & 4.600 \\" in tex
+    # One row per variable: the whole sample's statistics, then each ownership group's mean.
+    assert r"\quad TFP (ACF) & 5 & 3.000 & 1.581 & 1.400 & 3.000 & 4.600 & 2.000 & 4.500 \\" in tex
+    assert r"\quad Backward & 5 & 0.180 & 0.084 & 0.100 & 0.200 & 0.260 & 0.200 & 0.150 \\" in tex
+    assert r" & N & Mean & SD & p10 & p50 & p90 & SOE & Private \\" in tex
+    assert r" &  &  &  &  &  &  & (3) & (2) \\" in tex
+    assert r"\multicolumn{9}{l}{\textit{Controls}} \\" in tex
+    assert tex.count(r"\quad ") == 3
     assert "Of the 8 firm-years of the analysis table, 2 are outside the sample definition and 1 lack" in tex
     assert r"Table~\ref{tab:baseline}" in tex
     assert list(csv.columns) == ["group", "group_label", "role", "variable", "label", "n", "mean", "sd",
@@ -98,4 +104,5 @@ def test_plan_from_the_registry_describes_the_headline_model():
     roles = dict((v, r) for v, r in p["variables"])
     assert roles["tfp_acf"] == "outcome" and roles["export_intensity"] == "outcome"
     assert roles["backward"] == "presence" and roles["absorptive_capacity"] == "control"
+    assert roles["horizontal"] == "presence"  # also the first stage's outcome
     assert p["fixed_effect_columns"] == ["firm_id", "year"] and p["cluster_columns"] == ["industry2"]

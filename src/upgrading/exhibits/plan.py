@@ -155,9 +155,11 @@ def summary(resolved_families: list[dict], s: Settings, samples: dict | None = N
     sample = model.get("sample") or ""
     same = [(f, m) for f, m in _models(resolved_families) if (m.get("sample") or "") == sample]
     outcomes = [m["outcome"] for f, m in same if f.get("headline")]
-    presence = _plain_columns(t for f, m in same if f.get("headline") for t in m.get("regressors") or [])
+    presence = _plain_columns(t for f, m in same if f.get("headline")
+                              for t in [*(m.get("iv") or {}).get("endog", []), *(m.get("regressors") or [])])
     controls = _plain_columns(t for _, m in same for t in m.get("controls") or [])
-    variables = [(v, "outcome") for v in dict.fromkeys(outcomes)]
+    # A presence measure that is also an outcome (a first stage's) is listed with the presence measures.
+    variables = [(v, "outcome") for v in dict.fromkeys(outcomes) if v not in presence]
     variables += [(v, "presence") for v in presence if v not in dict(variables)]
     variables += [(v, "control") for v in controls if v not in dict(variables)]
     conditions = (samples or {}).get(sample, []) if sample else []
