@@ -354,3 +354,21 @@ def test_a_single_bootstrap_column_is_named_not_marked_elsewhere(baseline_est):
     tex, _ = tables.render(baseline_est, _spec(["firm_year", "firm_cityyear", "city_ind_year"]))
     assert "[n.a.]" not in tex
     assert "The bootstrap is computed for column (3) only" in tex
+
+
+def test_notes_describe_only_marks_the_table_shows(baseline_est):
+    """A 2SLS column next to a first stage whose bootstrapped term it lacks: no "n.a." is printed,
+    so the note names the bootstrapped column instead, and the blank R2 of 2SLS is explained."""
+    est = baseline_est[baseline_est["model"].isin(["firm_year", "city_ind_year"])].copy()
+    iv = est["model"] == "firm_year"
+    est["estimator"] = ["2sls" if x else "ols" for x in iv]
+    est.loc[iv, ["r2", "r2_within", "p_value_wild"]] = float("nan")
+    est.loc[~iv, "p_value_wild"] = float("nan")
+    est.loc[~iv & (est["term"] == "forward"), "p_value_wild"] = 0.004
+    est = est[~(iv & (est["term"] == "forward"))]
+    tex, _ = tables.render(est, _spec(["firm_year", "city_ind_year"]))
+    lines = _lines(tex)
+    assert r"&  & [0.004] \\" in lines and "n.a." not in tex
+    assert "The bootstrap is computed for column (2) only." in tex
+    assert r"$R^2$ &  & 0.401 \\" in lines
+    assert "$R^2$ left blank in column (1) (2SLS): 2SLS does not minimise" in tex

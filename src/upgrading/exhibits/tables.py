@@ -202,6 +202,7 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
     wild_cols = [i for i, rows in enumerate(per_col)
                  if "p_value_wild" in rows.columns and rows["p_value_wild"].notna().any()]
     mark_no_wild = 2 * len(wild_cols) >= len(per_col)
+    marked_no_wild: set[int] = set()  # columns where an "n.a." is printed (the note explains only these)
     grid: list[dict] = []
     numbers = [f"({i})" for i in range(1, len(spec.columns) + 1)]
     grid.append({"kind": "header", "label": "", "cells": numbers})
@@ -237,6 +238,7 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
                 v = hit[column].iloc[0] if column in hit.columns and len(hit) else None
                 if column == "p_value_wild" and wild_cols and mark_no_wild and i not in wild_cols and len(hit):
                     cells.append(NO_WILD)
+                    marked_no_wild.add(i)
                     continue
                 if not is_missing(v) and column == "p_value_wild" and float(v) < 10 ** -spec.digits:
                     text = rf"\ensuremath{{<}}{10 ** -spec.digits:.{spec.digits}f}"  # never a p-value of 0.000
@@ -245,6 +247,8 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
                 cells.append("" if is_missing(v) else f"{left}{text}{right}")
             if any(c and c != NO_WILD for c in cells):
                 grid.append({"kind": "se", "label": "", "cells": cells, "term": term, "extra": column})
+            elif column == "p_value_wild":
+                marked_no_wild -= {i for i, c in enumerate(cells) if c == NO_WILD}
         cells = []
         for rows in per_col:
             hit = rows[rows["term"].astype(str) == term]
@@ -295,17 +299,24 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
     if "p_value_wild" in extras or "ci_wild" in extras:
         notes.append(_wild_note(per_col, extras))
         no_wild = [i for i in range(len(per_col)) if i not in wild_cols]
-        if no_wild and not mark_no_wild:
-            notes.append(f"The bootstrap is computed for {_columns_phrase(wild_cols)} only.")
+        marked = sorted(marked_no_wild)
+        if marked:
+            notes.append(f"n.a.\\ in {_columns_phrase(marked)}: the specification file requests no bootstrap "
+                         "for " + ("this model" if len(marked) == 1 else "these models") + ".")
         elif no_wild:
-            notes.append(f"n.a.\\ in {_columns_phrase(no_wild)}: the specification file requests no bootstrap "
-                         "for " + ("this model" if len(no_wild) == 1 else "these models")
-                         + ".")
+            notes.append(f"The bootstrap is computed for {_columns_phrase(wild_cols)} only.")
     if any(_first(rows, "first_stage_f") is not None for rows in per_col):
         notes.append("First-stage $F$: squared cluster-robust $t$ of the instrument (with one instrument, "
                      "the Kleibergen--Paap and effective $F$). Anderson--Rubin 95\\,\\% set: every coefficient "
                      "the Anderson--Rubin test does not reject at 5\\,\\%, robust to a weak instrument, written "
                      "out (``$a$ to $b$''; ``at most $a$ or at least $b$'' when it is unbounded).")
+    blank_r2 = [i for i, (rows, e) in enumerate(zip(per_col, estimators))
+                if e == "2sls" and is_missing(_first(rows, "r2"))]
+    r2_shown = [r["label"] for r in grid if r["kind"] == "stat" and r["label"] in ("$R^2$", "Within $R^2$")]
+    if blank_r2 and r2_shown:
+        notes.append(f"{' and '.join(r2_shown).replace('Within', 'within')} left blank in "
+                     f"{_columns_phrase(blank_r2)} (2SLS): 2SLS does not minimise the sum of squared "
+                     "residuals, so an $R^2$ can be negative and measures no fit.")
     if "marginal_effect" in extras:
         notes.append("Average marginal effects in braces.")
     likelihood = bool(per_col) and all(str(_first(rows, "estimator") or "").lower() in LIKELIHOOD_ESTIMATORS
