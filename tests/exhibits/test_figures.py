@@ -153,7 +153,7 @@ def test_spec_curve_draws_identical_specifications_once():
     fig, data = figures.spec_curve(est, "backward", "Backward")
     assert len(data) == 2
     assert data.loc[data["model"] == "firm_year", "same_as"].item() == "robustness/tfp_acf; grid/g1"
-    assert "(2 distinct of 4 models in the specification file)" in fig.axes[1].get_xlabel()
+    assert "(2 distinct of the 4 models below that estimate it)" in fig.axes[1].get_xlabel()
     marks = fig.axes[1].collections[0].get_offsets()
     assert len(marks) == 4  # firm_year in baseline, robustness and grid; city in robustness
 

@@ -55,3 +55,16 @@ def test_family_heading_is_its_tables_title_without_doubled_parentheses(appendix
 def test_appendix_compiles(tmp_path, appendix):
     preamble = "\\usepackage[T1]{fontenc}\\usepackage[utf8]{inputenc}\\usepackage{booktabs,array,longtable}"
     compile_latex(tmp_path, preamble, "\\input{a}", {"a.tex": appendix})
+
+
+def test_a_family_feeding_two_tables_gets_a_heading_per_table(appendix):
+    """The split-sample family feeds the period table and the region/ownership table: each run of
+    its models sits under the heading of the one table it feeds."""
+    heads = [line for line in appendix.splitlines() if line.startswith(r"\multicolumn{6}{@{}p")]
+    split = [h for h in heads if "tab:split_" in h]
+    assert len(split) == 2
+    assert split[0].endswith(r"\quad Table~\ref{tab:split_period}} \\*")
+    assert split[1].endswith(r"\quad Table~\ref{tab:split_groups}} \\*")
+    lines = appendix.splitlines()
+    i, j = lines.index(split[0]), lines.index(split[1])
+    assert [line.split(" & ")[0] for line in lines[i + 1:j] if " & " in line] == ["Later period (2003 on)"]

@@ -524,7 +524,8 @@ def spec_curve(est: pd.DataFrame, term: str, label: str, family_titles: dict[str
                         fontsize=6.5, linespacing=0.9)
     ax2.set_ylim(-0.5, len(fams) - 0.5)
     ax2.invert_yaxis()
-    repeated = f" of {n_models} models in the specification file" if n_models > len(sub) else ""
+    # What is counted: the models of the families drawn below that estimate the coefficient.
+    repeated = f" of the {n_models} models below that estimate it" if n_models > len(sub) else ""
     ax2.set_xlabel(f"Specification, sorted by estimate ({len(sub)} distinct{repeated})")
     ax2.grid(False)
     fig.tight_layout()

@@ -69,11 +69,25 @@ def _cell(text) -> str:
     return escape(text).replace(", ", r", \allowbreak{}").replace("/", r"/\allowbreak{}")
 
 
-def _heading(fam: dict, table_titles: dict[str, str]) -> str:
-    """A family's heading row: the title of the table it feeds (so it reads as that table's
-    caption) and the exhibits it feeds, in reader names (no registry keys)."""
-    tables = list(dict.fromkeys(m["table"] for m in fam["models"] if m.get("table")))
-    figures = list(dict.fromkeys(m["figure"] for m in fam["models"] if m.get("figure")))
+def _parts(fam: dict) -> list[list[dict]]:
+    """A family's models in groups with one heading each: the whole family, or, where its models
+    feed different tables, each run of models feeding one table (a heading names one table)."""
+    if len({m.get("table") for m in fam["models"]}) <= 1:
+        return [fam["models"]]
+    parts: list[list[dict]] = []
+    for m in fam["models"]:
+        if parts and parts[-1][-1].get("table") == m.get("table"):
+            parts[-1].append(m)
+        else:
+            parts.append([m])
+    return parts
+
+
+def _heading(fam: dict, models: list[dict], table_titles: dict[str, str]) -> str:
+    """A heading row for models of a family: the title of the table they feed (so it reads as
+    that table's caption) and the exhibits they feed, in reader names (no registry keys)."""
+    tables = list(dict.fromkeys(m["table"] for m in models if m.get("table")))
+    figures = list(dict.fromkeys(m["figure"] for m in models if m.get("figure")))
     title = next((table_titles[t] for t in tables if t in table_titles), fam["title"])
     refs = [rf"Table~\ref{{tab:{t}}}" for t in tables] + [rf"Figure~\ref{{fig:{f}}}" for f in figures]
     where = ", ".join(refs) if refs else "no exhibit"
@@ -92,32 +106,35 @@ def render(families: list[dict], samples: dict[str, list], labels: dict[str, str
     for k, fam in enumerate(families):
         if k:
             body.append(r"\midrule")
-        body.append(_heading(fam, table_titles))
         cell_number = 0
-        for m in fam["models"]:
-            name = m.get("label")
-            if not name and GRID_MODEL_ID.fullmatch(str(m["id"])):
-                cell_number += 1
-                name = f"Grid cell {cell_number}"
-                if fam["id"] not in grid_families:
-                    grid_families.append(fam["id"])
-            fe = " + ".join(_interacted(f, labels) for f in m.get("fixed_effects") or []) or "none"
-            extra = []
-            if m.get("weights"):
-                extra.append(f"weights: {_reader(m['weights'], labels)}")
-            inf = m.get("inference") or {}
-            if inf.get("crv3"):
-                extra.append("CRV3 jackknife")
-            wild = inf.get("wild")
-            if wild:
-                extra.append(f"wild cluster bootstrap, {wild['reps']} draws, "
-                             f"{str(wild.get('weights', 'rademacher')).capitalize()} weights")
-            vc = _vcov(m.get("vcov"), labels) + ("; " + "; ".join(extra) if extra else "")
-            sample = sample_name(m.get("sample"), samples, labels)
-            body.append(" & ".join([
-                _cell(name or _reader(m["id"], labels)), _cell(_outcome(m, labels)),
-                _cell(_terms(m, labels)), _cell(fe), _cell(vc), _cell(sample),
-            ]) + r" \\")
+        for k_part, part in enumerate(_parts(fam)):
+            if k_part:
+                body.append(r"\midrule")
+            body.append(_heading(fam, part, table_titles))
+            for m in part:
+                name = m.get("label")
+                if not name and GRID_MODEL_ID.fullmatch(str(m["id"])):
+                    cell_number += 1
+                    name = f"Grid cell {cell_number}"
+                    if fam["id"] not in grid_families:
+                        grid_families.append(fam["id"])
+                fe = " + ".join(_interacted(f, labels) for f in m.get("fixed_effects") or []) or "none"
+                extra = []
+                if m.get("weights"):
+                    extra.append(f"weights: {_reader(m['weights'], labels)}")
+                inf = m.get("inference") or {}
+                if inf.get("crv3"):
+                    extra.append("CRV3 jackknife")
+                wild = inf.get("wild")
+                if wild:
+                    extra.append(f"wild cluster bootstrap, {wild['reps']} draws, "
+                                 f"{str(wild.get('weights', 'rademacher')).capitalize()} weights")
+                vc = _vcov(m.get("vcov"), labels) + ("; " + "; ".join(extra) if extra else "")
+                sample = sample_name(m.get("sample"), samples, labels)
+                body.append(" & ".join([
+                    _cell(name or _reader(m["id"], labels)), _cell(_outcome(m, labels)),
+                    _cell(_terms(m, labels)), _cell(fe), _cell(vc), _cell(sample),
+                ]) + r" \\")
     notes = []
     notes.append("Sample: the firm-years a model uses, named as in the tables' notes.")
     if grid_families:
@@ -125,8 +142,8 @@ def render(families: list[dict], samples: dict[str, list], labels: dict[str, str
                      "effects and samples, numbered in the order of the specification file.")
     notes.append(r"Model, outcome, terms, effects and samples are named as in the tables; the exhibit map "
                  r"of the replication package gives each model's entry in the specification file.")
-    colspec = (r">{\raggedright}p{0.11\linewidth}>{\raggedright}p{0.08\linewidth}"
-               r">{\raggedright}p{0.24\linewidth}>{\raggedright}p{0.12\linewidth}"
+    colspec = (r">{\raggedright}p{0.11\linewidth}>{\raggedright}p{0.095\linewidth}"
+               r">{\raggedright}p{0.225\linewidth}>{\raggedright}p{0.12\linewidth}"
                r">{\raggedright}p{0.17\linewidth}>{\raggedright\arraybackslash}p{0.16\linewidth}")
     return ("% Generated by `upgrading specs-appendix` from config/specs.yaml; do not edit.\n"
             + longtable(colspec, 6, "The specification registry: every model estimated", "tab:specs_appendix",
