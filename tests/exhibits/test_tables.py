@@ -121,7 +121,9 @@ def test_wide_tables_go_landscape(baseline_est):
     assert tex.count(r"\begin{sidewaystable}") == 1 and tex.count(r"\end{sidewaystable}") == 1
     narrow = tables.render(baseline_est, _spec(["firm_year"] * 2))[0]
     assert r"\begin{table}[tbp]" in narrow and "sidewaystable" not in narrow
-    assert r"\begin{adjustbox}{max width=\linewidth}" in narrow  # scaled down only if too wide
+    # Scaled down only if too wide or taller than the page leaves under caption and notes.
+    assert r"\begin{adjustbox}{max width=\linewidth,max totalheight=\UpgradingTableRoom}" in narrow
+    assert r"\setlength{\UpgradingTableRoom}{\dimexpr\textheight-\ht\UpgradingNotesBox" in narrow
     # The landscape page's height is the text width: the notes are measured before the float
     # (where \textwidth is still the page's) and the rows scaled to what caption and notes leave.
     before, _, inside = tex.partition(r"\begin{sidewaystable}")
