@@ -31,10 +31,10 @@ def dag_trail(tmp_path_factory) -> Trail:
 
 def test_a_table_chain_reaches_the_raw_files(dag_trail):
     ups = [j["rule"] for j in dag_trail.upstream("results/tables/baseline.tex")]
-    # Breadth first: the table reads its estimates and its plan file (exhibit_plans); measures reads
+    # Breadth first: the table reads its estimates and its plan file (exhibit_plan); measures reads
     # the panel, TFP and the side files the synthetic world writes; each stage's settings file is a
     # job of its own (stage_settings).
-    assert ups == ["table", "estimate", "exhibit_plans", "measures", "clean", "productivity", "synthesize",
+    assert ups == ["table", "estimate", "exhibit_plan", "measures", "clean", "productivity", "synthesize",
                    "stage_settings", "link", "stage_settings", "stage_settings", "stage_settings", "ingest"]
     sections = {j["wildcards"]["section"] for j in dag_trail.upstream("results/tables/baseline.tex")
                 if j["rule"] == "stage_settings"}

@@ -1,6 +1,7 @@
 # Shared paths and helpers for every rule file. Rules call the package CLI
 # (`upgrading <step>`), which `make` puts on PATH from .venv/bin.
 import functools
+import hashlib
 import json
 import os
 import re
@@ -182,18 +183,17 @@ def world_scale(wildcards):
     return MC.scale if is_mc_world(wildcards) else config["scale"]
 
 
-# Exhibit plans as files (exhibits.smk: EXHIBIT_PLANS, rule exhibit_plans).
+# Exhibit plans as files (EXHIBIT_PLANS and the exhibit_plan rule in exhibits.smk), one job per plan, so
+# a plan's file is rewritten, and its consumers rerun, only when that plan changes.
 def plan_file(name):
     return f"{RESULTS}/settings/exhibits/{name}.json"
 
 
-def plan_input(name):
-    """A consumer's plan file: ancient, so only a change of its own plan (its param) reruns it."""
-    return ancient(plan_file(name))
+def plan_sha256(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def write_plan_files(plans, log_path):
-    for name, text in plans.items():
-        core_io.write_text(f"{text}\n", plan_file(name))
+def write_plan_file(text, path, log_path):
+    core_io.write_text(f"{text}\n", path)
     with open(log_path, "w") as fh:
-        fh.write(f"exhibit plans: {len(plans)} files -> {os.path.dirname(plan_file('tables'))}\n")
+        fh.write(f"exhibit plan: {len(text)} characters -> {path}\n")

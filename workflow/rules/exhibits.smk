@@ -1,10 +1,11 @@
 # Exhibits: one `table` job per registry table, one `figures` job, the in-text numbers,
 # the registry appendix and the exhibit map (AEA list of tables and programs).
-# Plans come from the registry at parse time (upgrading.exhibits.plan, pandas-free); each
-# job has its own plan as a JSON param, so editing one family reruns only its exhibits, and
-# reads it from a plan file (`--spec @FILE`), so its command line stays short.
+# Plans come from the registry at parse time (upgrading.exhibits.plan, pandas-free); each job
+# reads its plan from a file (`--spec @FILE`) that rule exhibit_plan rewrites only when that plan
+# changes, so editing one family reruns only its exhibits and command lines stay short.
 import json
 import os
+import re
 import shlex
 
 from upgrading.core import stage_settings
@@ -26,9 +27,7 @@ NUMBER_FAMILIES = sorted(
     | {q["family"] for q in EXH.quotes.values()}
 )
 
-# The plans and settings the exhibit jobs read, by file name. One job writes them all; a
-# consumer takes its file as an ancient() input, so a rewrite of the files reruns only the
-# consumers whose own plan (their param, the same JSON) changed.
+# The plans and settings the exhibit jobs read, by file name (rule exhibit_plan writes each).
 EXHIBIT_PLANS = {
     **{f"table-{t}": _exh_plan.as_json(p["spec"]) for t, p in TABLE_PLANS.items()},
     "tables": _exh_plan.as_json(TABLE_PLANS),
@@ -47,30 +46,31 @@ EXHIBIT_PLANS = {
 }
 
 
-rule exhibit_plans:
+rule exhibit_plan:
+    # The param is the plan's SHA-256: a changed plan rewrites its file (and a log line stays short).
     localrule: True
     output:
-        [plan_file(name) for name in EXHIBIT_PLANS],
+        plan_file("{plan}"),
     params:
-        plans=_exh_plan.as_json(EXHIBIT_PLANS),
+        sha256=lambda wc: plan_sha256(EXHIBIT_PLANS[wc.plan]),
+    wildcard_constraints:
+        plan="|".join(re.escape(name) for name in EXHIBIT_PLANS),
     log:
-        f"{LOGS}/exhibit_plans.log",
+        f"{LOGS}/exhibit_plan/{{plan}}.log",
     benchmark:
-        f"{BENCH}/exhibit_plans.tsv"
+        f"{BENCH}/exhibit_plan/{{plan}}.tsv"
     run:
-        write_plan_files(EXHIBIT_PLANS, log[0])
+        write_plan_file(EXHIBIT_PLANS[wildcards.plan], output[0], log[0])
 
 
 rule table:
     input:
         estimates=lambda wc: [estimates_file(f) for f in TABLE_PLANS[wc.table]["families"]],
-        plan=lambda wc: plan_input(f"table-{wc.table}"),
+        plan=lambda wc: plan_file(f"table-{wc.table}"),
     output:
         tex=f"{RESULTS}/tables/{{table}}.tex",
         csv=report(f"{RESULTS}/tables/{{table}}.csv", caption="../report/table.rst",
                    category="Tables", labels=lambda wc: {"table": wc.table}),
-    params:
-        spec=lambda wc: EXHIBIT_PLANS[f"table-{wc.table}"],
     wildcard_constraints:
         table="|".join(TABLES) if TABLES else "no-tables",
     log:
@@ -92,7 +92,7 @@ rule figures:
         cities=side_file("cities.csv"),
         estimates=[estimates_file(f) for f in _exh_plan.figure_families(FIGURE_PLAN)],
         validation=[f"{RESULTS}/estimates/validation.csv"] if SYNTHETIC else [],
-        plan=plan_input("figures"),
+        plan=plan_file("figures"),
     output:
         pdf=[f"{RESULTS}/figures/{n}.pdf" for n in FIGURES],
         png=[report(f"{RESULTS}/figures/{n}.png", caption=figure_caption(n),
@@ -100,7 +100,6 @@ rule figures:
         # The plotted numbers of each figure, beside it.
         csv=[f"{RESULTS}/figures/{n}.csv" for n in FIGURES],
     params:
-        plan=EXHIBIT_PLANS["figures"],
         validation=lambda wc, input: f"--validation {shlex.quote(str(input.validation))}" if SYNTHETIC else "",
         epoch=EXH_EPOCH,
         outdir=lambda wc, output: os.path.dirname(output.pdf[0]),
@@ -121,13 +120,11 @@ rule figures:
 rule summary_stats:
     input:
         analysis=f"{PROC}/analysis.parquet",
-        plan=plan_input("summary-stats"),
+        plan=plan_file("summary-stats"),
     output:
         tex=f"{RESULTS}/tables/summary_stats.tex",
         csv=report(f"{RESULTS}/tables/summary_stats.csv", caption="../report/table.rst",
                    category="Tables", labels={"table": "summary_stats"}),
-    params:
-        plan=EXHIBIT_PLANS["summary-stats"],
     log:
         f"{LOGS}/summary_stats.log",
     benchmark:
@@ -152,11 +149,10 @@ rule numbers:
         linking_truth=[f"{RESULTS}/audit/linking_truth.csv"] if SYNTHETIC else [],
         # The Monte Carlo reruns the whole chain per seed: quoted only when asked for.
         coverage=[f"{RESULTS}/montecarlo/coverage.csv"] if SYNTHETIC and EXH.use_montecarlo else [],
-        settings=plan_input("numbers"),
+        settings=plan_file("numbers"),
     output:
         f"{RESULTS}/numbers.tex",
     params:
-        settings=EXHIBIT_PLANS["numbers"],
         validation=lambda wc, input: f"--validation {shlex.quote(str(input.validation))}" if SYNTHETIC else "",
         coverage=lambda wc, input: f"--coverage {shlex.quote(str(input.coverage))}" if input.coverage else "",
         capital=lambda wc, input: (
@@ -184,11 +180,9 @@ USE_COVERAGE = SYNTHETIC and EXH.use_montecarlo
 rule coverage_table:
     input:
         coverage=f"{RESULTS}/montecarlo/coverage.csv",
-        labels=plan_input("coverage-labels"),
+        labels=plan_file("coverage-labels"),
     output:
         f"{RESULTS}/tables/coverage.tex",
-    params:
-        labels=EXHIBIT_PLANS["coverage-labels"],
     log:
         f"{LOGS}/coverage_table.log",
     benchmark:
@@ -204,18 +198,13 @@ rule specs_appendix:
     input:
         specs=config["specs"],
         paper="paper/paper.tex",
-        tables=plan_input("table-ids"),
-        figures=plan_input("figures"),
-        titles=plan_input("table-titles"),
-        labels=plan_input("labels"),
+        tables=plan_file("table-ids"),
+        figures=plan_file("figures"),
+        titles=plan_file("table-titles"),
+        labels=plan_file("labels"),
     output:
         appendix=f"{RESULTS}/tables/specs_appendix.tex",
         additional=f"{RESULTS}/tables/additional.tex",
-    params:
-        tables=EXHIBIT_PLANS["table-ids"],
-        figures=EXHIBIT_PLANS["figures"],
-        titles=EXHIBIT_PLANS["table-titles"],
-        labels=EXHIBIT_PLANS["labels"],
     log:
         f"{LOGS}/specs_appendix.log",
     benchmark:
@@ -235,17 +224,14 @@ rule exhibit_map:
         paper="paper/paper.tex",
         analysis=f"{PROC}/analysis.parquet",
         trail=f"{RESULTS}/trail.json",
-        tables=plan_input("tables"),
-        figures=plan_input("figures"),
-        settings=plan_input("exhibit-map"),
+        tables=plan_file("tables"),
+        figures=plan_file("figures"),
+        settings=plan_file("exhibit-map"),
     output:
         csv=f"{RESULTS}/exhibits.csv",
         md=f"{RESULTS}/exhibits.md",
     params:
-        tables=EXHIBIT_PLANS["tables"],
-        figures=EXHIBIT_PLANS["figures"],
         results=lambda wc, output: os.path.dirname(output.csv),
-        settings=EXHIBIT_PLANS["exhibit-map"],
     log:
         f"{LOGS}/exhibit_map.log",
     benchmark:
