@@ -9,8 +9,8 @@ models' columns on the remaining rows, once per left-out cluster for every model
 fixed effects, weights and cluster; pyfixest's Feols.vcov("CRV3") refits pf.feols on a copy of
 the whole frame per cluster, which costs gigabytes on the full survey. IV fits and multi-way
 clusters use pyfixest's jackknife (`crv3`), and their tidy `inference` column says so. The
-bootstrap is upgrading.analysis.bootstrap on pyfixest's demeaned design, with pyfixest's
-demeaner re-demeaning the bootstrap residuals when the fixed effects cross the clusters.
+bootstrap is upgrading.analysis.bootstrap on pyfixest's demeaned design, with the engine's
+demeaning re-demeaning the bootstrap residuals when the fixed effects cross the clusters.
 """
 
 from __future__ import annotations
@@ -27,8 +27,6 @@ from .bootstrap import WildSettings, cross_terms, factorize, wcr
 # Columns each inference adds to the tidy table (docs/contracts.md).
 CRV3_COLUMNS = ["std_error_crv3", "ci_low_crv3", "ci_high_crv3"]
 WILD_COLUMNS = ["p_value_wild", "ci_low_wild", "ci_high_wild", "top_cluster_share"]
-DEMEAN_TOL = 1e-10
-DEMEAN_MAXITER = 100_000
 
 
 @dataclass(frozen=True)
@@ -143,20 +141,17 @@ def jackknife(values: np.ndarray, names: list[str], fe_codes: np.ndarray, weight
 
 
 def _demeaner(f):
-    """M_D on the fit's rows (pyfixest's demeaner), or None without fixed effects."""
+    """M_D on the fit's rows (the engine's demeaning, upgrading.core.within), or None without
+    fixed effects."""
     if getattr(f, "_fe", None) is None:
         return None
-    from pyfixest.core.demean import demean
+    from upgrading.core.within import codes, demean
 
-    flist = np.ascontiguousarray(f._fe.to_numpy().astype(np.uint64))
-    weights = np.ones(flist.shape[0])
+    fe = f._fe.to_numpy()
+    fe = np.column_stack([codes(fe[:, j]) for j in range(fe.shape[1])])
 
     def apply(a: np.ndarray) -> np.ndarray:
-        out, converged = demean(np.ascontiguousarray(a, dtype=float), flist, weights,
-                                tol=DEMEAN_TOL, maxiter=DEMEAN_MAXITER)
-        if not converged:
-            raise RuntimeError("the demeaner did not converge on the bootstrap residuals")
-        return out
+        return demean(a, fe)[0]
 
     return apply
 
