@@ -276,3 +276,12 @@ def test_jackknife_of_a_regressor_absent_without_one_cluster_is_an_error():
     with pytest.raises(ValueError, match="collinear .*without cluster 4;"):
         inference.jackknife(np.column_stack([df["y"], only]), ["y", "only"], df[["firm", "year"]].to_numpy(),
                             None, df["industry"].to_numpy(), [("y", ["only"])])
+
+
+def test_engine_names_the_industry_whose_removal_leaves_a_regressor_collinear(toy):
+    level = int(toy["industry2"].min())
+    df = toy.assign(only=np.where(toy["industry2"] == level, toy["horizontal_hmt"], 0.0))
+    family = _family({"crv3": True})
+    family["models"][0]["regressors"] = ["only", "backward"]
+    with pytest.raises(ValueError, match=f"collinear .*without cluster {level};"):
+        estimate.estimate_family(df, family)

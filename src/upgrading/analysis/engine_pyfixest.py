@@ -250,7 +250,8 @@ def _jackknives(models: list[dict], design: dsg.Design) -> tuple[dict, list[dict
         take = lambda col: frame[col].to_numpy()[rows]  # noqa: E731
         draws = inference.jackknife(
             np.column_stack([take(n) for n in names]), names, np.column_stack([take(f) for f in fe]),
-            take(weights) if weights else None, take(cluster), [(c["y"], c["exog"]) for _, c in members])
+            take(weights) if weights else None, take(cluster), [(c["y"], c["exog"]) for _, c in members],
+            cluster_names=design.fe_levels.get(cluster))
         for (m, cols), jack in zip(members, draws):
             out[m["id"]] = (cols["exog"], jack)
         seconds = time.perf_counter() - t0

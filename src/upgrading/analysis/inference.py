@@ -106,16 +106,20 @@ def _solve(gram: np.ndarray, ix: list[int], i: int, where: str) -> np.ndarray:
 
 
 def jackknife(values: np.ndarray, names: list[str], fe_codes: np.ndarray, weights: np.ndarray | None,
-              clusters: np.ndarray, models: list[tuple[str, list[str]]]) -> list[np.ndarray]:
+              clusters: np.ndarray, models: list[tuple[str, list[str]]],
+              cluster_names: list | None = None) -> list[np.ndarray]:
     """Leave-one-cluster-out coefficients (G, k) of each model (outcome, regressors), in the
     sorted order of the cluster labels, from the raw columns `values` (n, p) named `names`, the fixed
-    effects' codes (n, n_fe), analytic weights and the cluster labels of the same rows."""
+    effects' codes (n, n_fe), analytic weights and the cluster labels of the same rows.
+    cluster_names: the level named by each integer label (for messages), if the labels are codes."""
     from upgrading.core.within import Within, nested
 
     fe_codes = np.asarray(fe_codes)
     fe_codes = fe_codes if fe_codes.ndim == 2 else fe_codes[:, None]
     cl, labels = factorize(clusters)
     G = len(labels)
+    if cluster_names is not None:
+        labels = [cluster_names[int(c)] for c in labels]
     pos = {n: j for j, n in enumerate(names)}
     index = [([pos[x] for x in regs], pos[y]) for y, regs in models]
     out = [np.empty((G, len(ix))) for ix, _ in index]
