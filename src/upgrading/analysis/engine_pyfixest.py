@@ -23,6 +23,7 @@ ways.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections import OrderedDict
 
@@ -308,6 +309,10 @@ def estimate(family: dict, design: dsg.Design, within: bool = True) -> tuple[lis
         for m, cols in call["members"]:
             f = _match(fits, m, cols)
             rows_by_model[m["id"]] = _tidy_rows(family, m, cols, f, design, jack=jackknives.get(m["id"]))
+        # A fitted model holds copies of its data (a gigabyte on the full survey): release it
+        # before the next call fits, rather than hold two at once.
+        del fit, fits, f, data
+        gc.collect()
     rows = [r for m in family["models"] for r in rows_by_model[m["id"]]]
     return rows, timings
 
