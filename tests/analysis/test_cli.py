@@ -224,3 +224,30 @@ def test_coverage_averages_each_worlds_own_estimand(tmp_path):
     cov = pd.read_csv(out).iloc[0]
     assert cov["truth"] == pytest.approx(0.6) and cov["sd_truth"] == pytest.approx(0.2)
     assert cov["bias"] == pytest.approx(0.1)
+
+
+def test_crosscheck_bytes_do_not_depend_on_the_blas_threads(tmp_path):
+    """The same cross-check twice, its linear algebra on one and on two BLAS threads (as a
+    Snakemake job's `threads` sets them): the same bytes. Larger than the toy panel, so that the
+    threaded BLAS splits its sums."""
+    import os
+    import subprocess
+    import sys
+
+    from .builders import make_panel
+
+    data = tmp_path / "analysis.parquet"
+    make_panel(n_firms=6000, seed=5).to_parquet(data)
+    est = tmp_path / "local_national.parquet"
+    assert cli.estimate_main(["--data", str(data), "--specs", str(SPECS), "--family", "local_national",
+                              "--out", str(est)]) == 0
+    outputs = []
+    for threads in ("1", "2"):
+        out = tmp_path / f"crosscheck_{threads}.csv"
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
+        subprocess.run([sys.executable, "-m", "upgrading", "crosscheck", "--data", str(data), "--specs", str(SPECS),
+                        "--family", "local_national", "--estimates", str(est), "--out", str(out)],
+                       env=env, check=True, capture_output=True)
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+    assert outputs[0].count(b"\n") > 2

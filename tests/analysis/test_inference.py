@@ -210,3 +210,78 @@ def test_iv_first_stage_f_and_anderson_rubin_set_against_direct_regressions():
     weak = pf.feols("y ~ w | t | x ~ u", data=df.assign(u=rng.normal(size=n)), vcov={"CRV1": "g"})
     dw = inference.iv_diagnostics(weak, df["g"].to_numpy())["x"]
     assert dw["first_stage_f"] < 10 and dw["ar_ci_high"] == np.inf and "inf" in dw["ar_set"]
+
+
+def _jackknife_panel(seed: int = 3) -> pd.DataFrame:
+    """Unbalanced firms in 10 industries and 6 cities over 5 years, with analytic weights."""
+    rng = np.random.default_rng(seed)
+    n_firms = 90
+    firm = np.repeat(np.arange(n_firms), 5)
+    year = np.tile(np.arange(5), n_firms)
+    keep = rng.uniform(size=len(firm)) < 0.85
+    firm, year = firm[keep], year[keep]
+    industry, city = firm % 10, rng.integers(0, 6, n_firms)[firm]
+    shock = rng.normal(size=(10, 5))[industry, year]
+    x = rng.normal(size=len(firm)) + 0.5 * shock
+    z = rng.normal(size=len(firm)) + 0.3 * city
+    y = 0.3 * x - 0.2 * z + 0.1 * year + rng.normal(size=n_firms)[firm] + shock + rng.normal(size=len(firm))
+    return pd.DataFrame({"y": y, "x": x, "z": z, "firm": firm, "year": year, "industry": industry,
+                         "city": city, "w": rng.uniform(0.5, 2.0, len(firm))})
+
+
+def _brute_jackknife(df: pd.DataFrame, fe: list[str], cluster: str, weights: str | None) -> np.ndarray:
+    """Leave-one-cluster-out (x, z) coefficients with every fixed effect as dummies."""
+    out = []
+    for g in sorted(df[cluster].unique()):
+        d = df[df[cluster] != g]
+        D = pd.get_dummies(d[fe].astype(str), dtype=float).to_numpy()
+        X = np.column_stack([d["x"], d["z"], D])
+        s = np.sqrt(d[weights].to_numpy()) if weights else np.ones(len(d))
+        out.append(np.linalg.lstsq(X * s[:, None], d["y"].to_numpy() * s, rcond=None)[0][:2])
+    return np.array(out)
+
+
+@pytest.mark.parametrize("fe,cluster,weights", [
+    (["firm", "year"], "industry", None),  # firms nested in the clusters, years across them
+    (["firm", "year"], "industry", "w"),
+    (["city", "industry", "year"], "industry", None),  # city and year effects across the clusters
+    (["city", "industry", "year"], "industry", "w"),
+    (["firm"], "industry", "w"),  # every effect nested: no re-demeaning
+    (["industry", "city"], "city", None),
+])
+def test_jackknife_equals_pyfixest_crv3_and_dummy_refits(fe, cluster, weights):
+    import pyfixest as pf
+
+    df = _jackknife_panel()
+    fml = "y ~ x + z | " + " + ".join(fe)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = pf.feols(fml, data=df, vcov={"CRV1": cluster}, weights=weights, fixef_rm="none",
+                       fixef_tol=1e-14, fixef_maxiter=100_000)
+        reference = inference.crv3(fit, cluster)
+    codes = np.column_stack([df[f].to_numpy() for f in fe])
+    w = df[weights].to_numpy() if weights else None
+    jack = inference.jackknife(df[["y", "x", "z"]].to_numpy(), ["y", "x", "z"], codes, w,
+                               df[cluster].to_numpy(), [("y", ["x", "z"]), ("y", ["x"])])
+    np.testing.assert_allclose(jack[0], _brute_jackknife(df, fe, cluster, weights), rtol=1e-10, atol=1e-12)
+    got = inference.crv3_from_jackknife(["x", "z"], np.asarray(fit._beta_hat), jack[0])
+    for name in ("x", "z"):
+        np.testing.assert_allclose(got[name], reference[name], rtol=1e-8, atol=0)
+    assert jack[1].shape == (df[cluster].nunique(), 1)
+
+
+def test_jackknife_of_a_regressor_absent_without_one_cluster_is_an_error():
+    df = _jackknife_panel()
+    only = np.where(df["industry"] == 4, df["x"], 0.0)
+    with pytest.raises(ValueError, match="collinear .*without cluster 4;"):
+        inference.jackknife(np.column_stack([df["y"], only]), ["y", "only"], df[["firm", "year"]].to_numpy(),
+                            None, df["industry"].to_numpy(), [("y", ["only"])])
+
+
+def test_engine_names_the_industry_whose_removal_leaves_a_regressor_collinear(toy):
+    level = int(toy["industry2"].min())
+    df = toy.assign(only=np.where(toy["industry2"] == level, toy["horizontal_hmt"], 0.0))
+    family = _family({"crv3": True})
+    family["models"][0]["regressors"] = ["only", "backward"]
+    with pytest.raises(ValueError, match=f"collinear .*without cluster {level};"):
+        estimate.estimate_family(df, family)

@@ -57,6 +57,10 @@ def test_every_registry_model_both_ways(panel, registry_spec, family_id):
     shared, reference = _both_ways(panel, family)
     _assert_same(shared, reference)
     assert set(reference["engine"]) == {"pyfixest"}
+    # CRV3 from the shared jackknife against pyfixest's refits (which demean to pyfixest's default tolerance)
+    np.testing.assert_allclose(shared["std_error_crv3"], reference["std_error_crv3"], rtol=1e-6, atol=0)
+    with_fe = {m["id"] for m in family["models"] if m["fixed_effects"] and (m["inference"] or {}).get("crv3")}
+    assert not shared.loc[shared["model"].isin(with_fe), "inference"].str.contains("pyfixest").any()
     # the shared path fits every model it can: all but IV, few-cluster inference (CRV3 / wild bootstrap) and models where
     # pyfixest drops a collinear term (heterogeneity/absorptive: a firm-constant control)
     design = dsg.build(panel, family)

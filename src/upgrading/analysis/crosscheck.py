@@ -1,7 +1,8 @@
 """Cross-engine check: every headline family's pyfixest estimates against linearmodels.
 
 A coefficient passes when |b_pf - b_lm| <= coef_rtol * max(|b_pf|, |b_lm|) and
-|se_pf - se_lm| <= se_tol (absolute), and both engines used the same rows.
+|se_pf - se_lm| <= se_tol (absolute), and both engines used the same rows. Both engines'
+numbers are compared as the tidy table stores them: rounded to 9 significant digits.
 
 The DAG checks one family per job (`run` with `family`), so the families' checks start as
 soon as their estimates exist and share the cores with the other jobs; `combine` joins their
@@ -21,6 +22,7 @@ from upgrading.core.errors import InputError
 
 from . import design as dsg
 from .engine_linearmodels import Absorbed, estimate_model
+from .tidy import round_significant
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,10 @@ def compare_family(df: pd.DataFrame, family: dict, est: pd.DataFrame, coef_rtol:
             if label not in pf_by_term.index:
                 continue  # dropped as collinear by pyfixest (logged there)
             r = pf_by_term.loc[label]
-            b_lm, se_lm = lm["coef"].get(name, (np.nan, np.nan))
+            # linearmodels' sums depend on the BLAS threads (a job's `threads`) in the last bits;
+            # rounded as the tidy table rounds pyfixest's (9 significant digits, far inside the
+            # tolerances), the table and its differences are the same bytes on any core count.
+            b_lm, se_lm = round_significant(pd.Series(lm["coef"].get(name, (np.nan, np.nan)))).tolist()
             b_pf, se_pf = float(r["estimate"]), float(r["std_error"])
             rel = abs(b_pf - b_lm) / max(abs(b_pf), abs(b_lm), 1e-12)
             se_abs = abs(se_pf - se_lm)

@@ -11,8 +11,10 @@ the exact projection solved directly, pyfixest's demeaner where that does not ap
 squares and fixest's iid / HC1 / CRV1 per model, with pyfixest's conventions); their tidy rows
 say engine "pyfixest-within", and the timings file says how each group was demeaned.
 pf.feols fits the rest (engine "pyfixest"): IV, models without
-fixed effects, any other vcov, few-cluster inference (registry key `inference:`: CRV3 and
-the wild cluster bootstrap need pyfixest's fitted model), and regressors collinear with the others or
+fixed effects, any other vcov, few-cluster inference (registry key `inference:`: the wild
+cluster bootstrap works on pyfixest's fitted model; CRV3 comes from `inference.jackknife`, one
+re-demeaning per left-out cluster shared by the models of a group, or from pyfixest's refits
+where that does not apply, as the tidy `inference` column says), and regressors collinear with the others or
 the fixed effects (pyfixest drops them); each such model is logged with its reason. pf.feols
 calls group models sharing sample, fixed effects, vcov, weights and IV setup (several outcomes
 and/or sw() over one varying term). tests/analysis/test_within.py fits every registry model both
@@ -21,6 +23,7 @@ ways.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections import OrderedDict
 
@@ -208,6 +211,59 @@ class _WithinView:
         return self.fit.tidy()
 
 
+def _crv3_reason(m: dict, cols: dict) -> str | None:
+    """Why model m's CRV3 comes from pyfixest's jackknife rather than `inference.jackknife`
+    (None if it does not); without fixed effects pyfixest's jackknife needs no refit."""
+    if not cols["fe"]:
+        return "no fixed effects"
+    if cols["endog"]:
+        return "instrumental variables"
+    if len(cols["cluster"]) != 1:
+        return "not one cluster variable"
+    return None
+
+
+def _jackknives(models: list[dict], design: dsg.Design) -> tuple[dict, list[dict]]:
+    """{model id: (regressor columns, (G, k) leave-one-cluster-out coefficients)} of the models
+    asking for CRV3 that `inference.jackknife` covers, one jackknife per set of models sharing
+    rows, fixed effects, weights and cluster; and a timing row per jackknife."""
+    import time
+
+    groups: OrderedDict = OrderedDict()
+    for m in models:
+        cols = dsg.model_columns(design, m)
+        if not inference.settings(m).crv3:
+            continue
+        reason = _crv3_reason(m, cols)
+        if reason:
+            if cols["fe"]:
+                log.warning("%s: CRV3 by pyfixest's refits (%s)", m["id"], reason)
+            continue
+        rows, _ = dsg.model_rows(design, m)
+        key = (np.packbits(rows).tobytes(), tuple(cols["fe"]), cols["weights"], cols["cluster"][0])
+        groups.setdefault(key, {"rows": rows, "members": []})["members"].append((m, cols))
+    out, timings = {}, []
+    frame = design.frame
+    for (_, fe, weights, cluster), group in groups.items():
+        t0, c0 = time.perf_counter(), time.process_time()
+        rows, members = group["rows"], group["members"]
+        names = list(dict.fromkeys(n for _, c in members for n in [c["y"], *c["exog"]]))
+        take = lambda col: frame[col].to_numpy()[rows]  # noqa: E731
+        draws = inference.jackknife(
+            np.column_stack([take(n) for n in names]), names, np.column_stack([take(f) for f in fe]),
+            take(weights) if weights else None, take(cluster), [(c["y"], c["exog"]) for _, c in members],
+            cluster_names=design.fe_levels.get(cluster))
+        for (m, cols), jack in zip(members, draws):
+            out[m["id"]] = (cols["exog"], jack)
+        seconds = time.perf_counter() - t0
+        ids = [m["id"] for m, _ in members]
+        timings.append({"fml": "CRV3 jackknife: " + " + ".join(fe), "models": ids, "seconds": seconds,
+                        "cpu_seconds": time.process_time() - c0})
+        log.info("%s: CRV3 jackknife of %d model(s) over %d clusters in %.2fs", "+".join(ids), len(ids),
+                 len(next(iter(draws))), seconds)
+    return out, timings
+
+
 def estimate(family: dict, design: dsg.Design, within: bool = True) -> tuple[list[dict], list[dict]]:
     """Fit every model of the family; returns (tidy rows, timing rows per demeaning or pf.feols call).
 
@@ -234,6 +290,8 @@ def estimate(family: dict, design: dsg.Design, within: bool = True) -> tuple[lis
                 rows_by_model[m["id"]] = _tidy_rows(family, m, cols, _WithinView(fits[m["id"]]), design,
                                                     engine=WITHIN_ENGINE)
     rest = [m for m in family["models"] if m in rest]  # registry order
+    jackknives, jack_timings = _jackknives(rest, design) if within else ({}, [])
+    timings += jack_timings
     for call in plan_calls(rest, design):
         m0, cols0 = call["members"][0]
         in_sample = design.samples[m0["sample"]] if m0["sample"] else np.ones(len(design.frame), bool)
@@ -250,18 +308,23 @@ def estimate(family: dict, design: dsg.Design, within: bool = True) -> tuple[lis
         log.info("%s: %d model(s) in %.2fs: %s", family["id"], len(fits), seconds, call["fml"])
         for m, cols in call["members"]:
             f = _match(fits, m, cols)
-            rows_by_model[m["id"]] = _tidy_rows(family, m, cols, f, design)
+            rows_by_model[m["id"]] = _tidy_rows(family, m, cols, f, design, jack=jackknives.get(m["id"]))
+        # A fitted model holds copies of its data (a gigabyte on the full survey): release it
+        # before the next call fits, rather than hold two at once.
+        del fit, fits, f, data
+        gc.collect()
     rows = [r for m in family["models"] for r in rows_by_model[m["id"]]]
     return rows, timings
 
 
-def _tidy_rows(family, m, cols, f, design, engine: str = "pyfixest") -> list[dict]:
+def _tidy_rows(family, m, cols, f, design, engine: str = "pyfixest", jack=None) -> list[dict]:
     rows_used, n_missing = dsg.model_rows(design, m)
     if int(f._N) != int(rows_used.sum()):
         raise RuntimeError(f"{family['id']}/{m['id']}: pyfixest used {f._N} rows, the design "
                            f"{int(rows_used.sum())}: missing-value handling differs")
     tab = f.tidy()
-    few = _few_cluster(f, m, cols, design)
+    few = _few_cluster(f, m, cols, design, jack)
+    crv3_by_pyfixest = jack is None and bool(cols["fe"])
     y = design.frame[cols["y"]].to_numpy()[rows_used]
     g = getattr(f, "_G", None)
     n_clusters = int(np.min(g)) if cols["cluster"] and g is not None else None
@@ -280,14 +343,15 @@ def _tidy_rows(family, m, cols, f, design, engine: str = "pyfixest") -> list[dic
             "ci_high": r["97.5%"], "nobs": int(f._N), "n_missing_dropped": n_missing,
             "n_clusters": n_clusters, "r2": float(f._r2) if f._r2 is not None else np.nan,
             "r2_within": float(r2_within) if r2_within is not None else np.nan,
-            "depvar_mean": float(y.mean()), "engine": engine, "inference": inference.label(inference.settings(m)),
+            "depvar_mean": float(y.mean()), "engine": engine, "inference": inference.label(inference.settings(m), crv3_by_pyfixest),
             **few[name],
         })
     return out
 
 
-def _few_cluster(f, m, cols, design) -> dict:
-    """CRV3 and wild cluster bootstrap columns of the model's rows (upgrading.analysis.inference)."""
+def _few_cluster(f, m, cols, design, jack=None) -> dict:
+    """CRV3 and wild cluster bootstrap columns of the model's rows (upgrading.analysis.inference);
+    jack: the model's leave-one-cluster-out coefficients, if computed (`_jackknives`)."""
     s = inference.settings(m)
     names = list(f._coefnames)
     wild_names = []
@@ -299,7 +363,7 @@ def _few_cluster(f, m, cols, design) -> dict:
         rows_used, _ = dsg.model_rows(design, m)
         clusters = design.frame.loc[rows_used, cols["cluster"][0]].to_numpy()
     cluster_col = cols["cluster"][0] if len(cols["cluster"]) == 1 else None
-    out = inference.model_rows(f, m, cluster_col, clusters, wild_names)
+    out = inference.model_rows(f, m, cluster_col, clusters, wild_names, jack)
     if cols["endog"] and cluster_col and len(cols["endog"]) == 1 and len(cols["instruments"]) == 1:
         rows_used, _ = dsg.model_rows(design, m)
         clusters = design.frame.loc[rows_used, cluster_col].to_numpy()

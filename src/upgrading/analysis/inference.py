@@ -1,11 +1,16 @@
 """Few-cluster inference beside CRV1: CRV3 (cluster jackknife) standard errors and wild cluster
 restricted bootstrap p-values and intervals, as the registry's `inference:` key asks per model.
 
-CRV3 is pyfixest's leave-one-cluster-out jackknife (every fixed effect re-estimated without the
+CRV3 is the leave-one-cluster-out jackknife (every fixed effect re-estimated without the
 cluster), scaled as in MacKinnon, Nielsen & Webb (2023): (G-1)/G times the sum of squared
-deviations of the jackknife coefficients from the estimate; its interval uses t(G-1). The
-bootstrap is upgrading.analysis.bootstrap on pyfixest's demeaned design, with pyfixest's
-demeaner re-demeaning the bootstrap residuals when the fixed effects cross the clusters.
+deviations of the jackknife coefficients from the estimate; its interval uses t(G-1). With fixed
+effects, `jackknife` computes it from the engine's demeaning (upgrading.core.within) of only the
+models' columns on the remaining rows, once per left-out cluster for every model sharing rows,
+fixed effects, weights and cluster; pyfixest's Feols.vcov("CRV3") refits pf.feols on a copy of
+the whole frame per cluster, which costs gigabytes on the full survey. IV fits and multi-way
+clusters use pyfixest's jackknife (`crv3`), and their tidy `inference` column says so. The
+bootstrap is upgrading.analysis.bootstrap on pyfixest's demeaned design, with the engine's
+demeaning re-demeaning the bootstrap residuals when the fixed effects cross the clusters.
 """
 
 from __future__ import annotations
@@ -22,8 +27,6 @@ from .bootstrap import WildSettings, cross_terms, factorize, wcr
 # Columns each inference adds to the tidy table (docs/contracts.md).
 CRV3_COLUMNS = ["std_error_crv3", "ci_low_crv3", "ci_high_crv3"]
 WILD_COLUMNS = ["p_value_wild", "ci_low_wild", "ci_high_wild", "top_cluster_share"]
-DEMEAN_TOL = 1e-10
-DEMEAN_MAXITER = 100_000
 
 
 @dataclass(frozen=True)
@@ -45,18 +48,30 @@ def settings(m: dict) -> InferenceSettings:
     return InferenceSettings(crv3=bool(spec.get("crv3", False)), wild=wild, wild_terms=terms)
 
 
-def label(s: InferenceSettings) -> str:
-    """Tidy `inference` column, e.g. 'CRV3; WCR webb 999 seed 20240601' ('' when none)."""
-    parts = ["CRV3"] if s.crv3 else []
+CRV3_PYFIXEST = "CRV3 by pyfixest refits"
+
+
+def label(s: InferenceSettings, crv3_by_pyfixest: bool = False) -> str:
+    """Tidy `inference` column, e.g. 'CRV3; WCR webb 999 seed 20240601' ('' when none);
+    crv3_by_pyfixest: the jackknife refitted pf.feols per cluster (no shared demeaning)."""
+    parts = [CRV3_PYFIXEST if crv3_by_pyfixest else "CRV3"] if s.crv3 else []
     if s.wild:
         parts.append(f"WCR {s.wild.weights} {s.wild.reps} seed {s.wild.seed}")
     return "; ".join(parts)
 
 
+def _crv3_columns(names: list[str], b: np.ndarray, deviations_sq: np.ndarray, G: int) -> dict:
+    """name -> (SE, low, high) from the sum over clusters of squared jackknife deviations."""
+    from scipy import stats
+
+    se = np.sqrt(np.asarray(deviations_sq, dtype=float) * (G - 1) / G)
+    crit = float(stats.t.ppf(0.975, G - 1))
+    return {name: (float(s), float(bi - crit * s), float(bi + crit * s)) for name, bi, s in zip(names, b, se)}
+
+
 def crv3(f, cluster: str) -> dict[str, tuple[float, float, float]]:
     """coefficient name -> (CRV3 SE, interval low, high) from pyfixest's jackknife of fit f."""
     import pyfixest as pf
-    from scipy import stats
 
     jack = copy.copy(f)
     # pyfixest scales the jackknife sum by its CRV small-sample factor; take the bare sum here.
@@ -65,29 +80,82 @@ def crv3(f, cluster: str) -> dict[str, tuple[float, float, float]]:
         # the refits drop singleton fixed effects, which leaves every coefficient unchanged
         warnings.filterwarnings("ignore", message=r".*singleton fixed effect", category=UserWarning)
         jack.vcov({"CRV3": cluster})
-    G = int(np.min(jack._G))
-    se = np.sqrt(np.diag(jack._vcov) * (G - 1) / G)
-    crit = float(stats.t.ppf(0.975, G - 1))
-    b = np.asarray(f._beta_hat, dtype=float)
-    return {name: (float(s), float(bi - crit * s), float(bi + crit * s))
-            for name, bi, s in zip(f._coefnames, b, se)}
+    return _crv3_columns(list(f._coefnames), np.asarray(f._beta_hat, dtype=float), np.diag(jack._vcov),
+                         int(np.min(jack._G)))
+
+
+def crv3_from_jackknife(names: list[str], b: np.ndarray, jack: np.ndarray) -> dict[str, tuple[float, float, float]]:
+    """name -> (CRV3 SE, interval low, high) from the (G, k) leave-one-cluster-out coefficients
+    `jack` (rows in cluster order) around the estimate b; the sum runs in that fixed order."""
+    dev = np.asarray(jack, dtype=float) - np.asarray(b, dtype=float)[None, :]
+    return _crv3_columns(names, b, (dev * dev).sum(axis=0), len(dev))
+
+
+def _solve(gram: np.ndarray, ix: list[int], i: int, where: str) -> np.ndarray:
+    """Least-squares coefficients of column i on columns ix from their cross-products; a
+    regressor collinear with the others (pyfixest's criterion) is an error naming `where`."""
+    from pyfixest.core.collinear import find_collinear_variables
+
+    from upgrading.core.within import COLLIN_TOL
+
+    xtx = np.ascontiguousarray(gram[np.ix_(ix, ix)])
+    _, n_dropped, _ = find_collinear_variables(xtx, COLLIN_TOL)
+    if n_dropped:
+        raise ValueError(f"CRV3: a regressor is collinear {where}; the jackknife is undefined")
+    return np.linalg.solve(xtx, gram[ix, i])
+
+
+def jackknife(values: np.ndarray, names: list[str], fe_codes: np.ndarray, weights: np.ndarray | None,
+              clusters: np.ndarray, models: list[tuple[str, list[str]]],
+              cluster_names: list | None = None) -> list[np.ndarray]:
+    """Leave-one-cluster-out coefficients (G, k) of each model (outcome, regressors), in the
+    sorted order of the cluster labels, from the raw columns `values` (n, p) named `names`, the fixed
+    effects' codes (n, n_fe), analytic weights and the cluster labels of the same rows.
+    cluster_names: the level named by each integer label (for messages), if the labels are codes."""
+    from upgrading.core.within import Within, nested
+
+    fe_codes = np.asarray(fe_codes)
+    fe_codes = fe_codes if fe_codes.ndim == 2 else fe_codes[:, None]
+    cl, labels = factorize(clusters)
+    G = len(labels)
+    if cluster_names is not None:
+        labels = [cluster_names[int(c)] for c in labels]
+    pos = {n: j for j, n in enumerate(names)}
+    index = [([pos[x] for x in regs], pos[y]) for y, regs in models]
+    out = [np.empty((G, len(ix))) for ix, _ in index]
+    if all(nested(fe_codes[:, q], cl) for q in range(fe_codes.shape[1])):
+        # Every fixed effect nested in the clusters: the projection splits by cluster, so the
+        # remaining rows keep their demeaned values and each jackknife fit is the full
+        # cross-products less the left-out cluster's.
+        full = Within(values, names, fe_codes, weights)
+        total = full.values.T @ full.values
+        for g in range(G):
+            part = full.values[cl == g]
+            gram = total - part.T @ part
+            for (ix, i), draws in zip(index, out):
+                draws[g] = _solve(gram, ix, i, f"without cluster {labels[g]}")
+        return out
+    for g in range(G):
+        keep = cl != g
+        sub = Within(values[keep], names, fe_codes[keep], None if weights is None else weights[keep])
+        gram = sub.values.T @ sub.values
+        for (ix, i), draws in zip(index, out):
+            draws[g] = _solve(gram, ix, i, f"with the fixed effects without cluster {labels[g]}")
+    return out
 
 
 def _demeaner(f):
-    """M_D on the fit's rows (pyfixest's demeaner), or None without fixed effects."""
+    """M_D on the fit's rows (the engine's demeaning, upgrading.core.within), or None without
+    fixed effects."""
     if getattr(f, "_fe", None) is None:
         return None
-    from pyfixest.core.demean import demean
+    from upgrading.core.within import codes, demean
 
-    flist = np.ascontiguousarray(f._fe.to_numpy().astype(np.uint64))
-    weights = np.ones(flist.shape[0])
+    fe = f._fe.to_numpy()
+    fe = np.column_stack([codes(fe[:, j]) for j in range(fe.shape[1])])
 
     def apply(a: np.ndarray) -> np.ndarray:
-        out, converged = demean(np.ascontiguousarray(a, dtype=float), flist, weights,
-                                tol=DEMEAN_TOL, maxiter=DEMEAN_MAXITER)
-        if not converged:
-            raise RuntimeError("the demeaner did not converge on the bootstrap residuals")
-        return out
+        return demean(a, fe)[0]
 
     return apply
 
@@ -121,18 +189,29 @@ def wild(f, clusters: np.ndarray, names: list[str], s: WildSettings) -> dict[str
     return out
 
 
-def model_rows(f, m: dict, cluster_col: str | None, cluster_values, wild_names: list[str]) -> dict[str, dict]:
+def model_rows(f, m: dict, cluster_col: str | None, cluster_values, wild_names: list[str],
+               jack: tuple[list[str], np.ndarray] | None = None) -> dict[str, dict]:
     """coefficient name -> the few-cluster columns of its tidy row (NaN where not asked for).
 
     cluster_col: the cluster column in the fit's data (CRV3 refits); cluster_values: its
-    values on the fit's rows (bootstrap); wild_names: coefficients to bootstrap.
+    values on the fit's rows (bootstrap); wild_names: coefficients to bootstrap; jack: the
+    model's (regressor names, leave-one-cluster-out coefficients) from `jackknife`, if computed
+    (else pyfixest's jackknife).
     """
     s = settings(m)
     out = {name: {c: math.nan for c in CRV3_COLUMNS + WILD_COLUMNS} for name in f._coefnames}
     if (s.crv3 or s.wild) and cluster_col is None:
         raise ValueError(f"model {m['id']}: CRV3 and the wild bootstrap need a one-way cluster vcov")
     if s.crv3:
-        for name, (se, lo, hi) in crv3(f, cluster_col).items():
+        if jack is not None:
+            coefnames = list(f._coefnames)
+            if sorted(jack[0]) != sorted(coefnames):
+                raise RuntimeError(f"model {m['id']}: jackknife terms {jack[0]} differ from the fit's {coefnames}")
+            b = np.asarray(f._beta_hat, dtype=float)[[coefnames.index(n) for n in jack[0]]]
+            columns = crv3_from_jackknife(jack[0], b, jack[1])
+        else:
+            columns = crv3(f, cluster_col)
+        for name, (se, lo, hi) in columns.items():
             out[name].update(std_error_crv3=se, ci_low_crv3=lo, ci_high_crv3=hi)
     if s.wild:
         for name, cols in wild(f, np.asarray(cluster_values), wild_names, s.wild).items():

@@ -243,6 +243,17 @@ def demean_direct(values: np.ndarray, fe_codes: np.ndarray, weights: np.ndarray 
     raise NotDirect(f"group means of {worst.max():.1e} left after the direct solve")
 
 
+def demean(values: np.ndarray, fe_codes: np.ndarray, weights: np.ndarray | None = None,
+           sumsq: np.ndarray | None = None) -> tuple[np.ndarray, DemeanMethod]:
+    """Columns of `values` net of the fixed effects: the direct solve, or pyfixest's demeaner
+    where it does not apply (logged); and which of the two."""
+    try:
+        return demean_direct(values, fe_codes, weights, sumsq=sumsq), "direct"
+    except NotDirect as exc:
+        log.warning("direct demeaning not applicable (%s): pyfixest's demeaner instead", exc)
+        return demean_map(values, fe_codes, weights), "map"
+
+
 def nested(fe: np.ndarray, cluster: np.ndarray) -> bool:
     """Whether every level of `fe` lies within one cluster (both integer codes)."""
     fe = np.asarray(fe, dtype=np.int64)
@@ -314,15 +325,10 @@ class Within:
         # where the mean dwarfs the spread the difference loses digits: centre those columns
         for j in np.flatnonzero(w.sum() * mean**2 > 1e4 * self._tss):
             self._tss[j] = w @ (values[:, j] - mean[j]) ** 2
-        self.method = method
         if method == "direct":
-            try:
-                demeaned = demean_direct(values, self.fe_codes, self.weights, sumsq=sumsq)
-            except NotDirect as exc:
-                log.warning("direct demeaning not applicable (%s): pyfixest's demeaner instead", exc)
-                self.method = "map"
-        if self.method == "map":
-            demeaned = demean_map(values, self.fe_codes, self.weights)
+            demeaned, self.method = demean(values, self.fe_codes, self.weights, sumsq=sumsq)
+        else:
+            demeaned, self.method = demean_map(values, self.fe_codes, self.weights), "map"
         if self.weights is not None:
             demeaned *= np.sqrt(w)[:, None]
         self.values = demeaned
