@@ -248,7 +248,10 @@ def _jackknives(models: list[dict], design: dsg.Design) -> tuple[dict, list[dict
         t0, c0 = time.perf_counter(), time.process_time()
         rows, members = group["rows"], group["members"]
         names = list(dict.fromkeys(n for _, c in members for n in [c["y"], *c["exog"]]))
-        take = lambda col: frame[col].to_numpy()[rows]  # noqa: E731
+
+        def take(col, rows=rows):
+            return frame[col].to_numpy()[rows]
+
         draws = inference.jackknife(
             np.column_stack([take(n) for n in names]), names, np.column_stack([take(f) for f in fe]),
             take(weights) if weights else None, take(cluster), [(c["y"], c["exog"]) for _, c in members],
