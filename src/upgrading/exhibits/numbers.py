@@ -479,11 +479,13 @@ ONE_SD_TERMS = ["horizontal_hmt", "horizontal_other", "backward", "forward"]
 
 def one_sd_numbers(analysis: pd.DataFrame, est: pd.DataFrame, family: str, model: str, outcome: str,
                    terms: list[str], sources: dict[str, str] | None = None,
-                   analysis_file: str = "<analysis>") -> dict[str, str]:
+                   analysis_file: str = "<analysis>", truth: pd.DataFrame | None = None) -> dict[str, str]:
     """The effect of a one-standard-deviation rise of each regressor: its SD over the model's
     estimation sample (domestic firm-years with the outcome and every regressor) times its
     coefficient. Macros OneSd<Family><Model><Term> (log points of the outcome), ...Pct (the
     same as a percentage change, 100 (exp - 1), for a log outcome) and Sd<Family><Model><Term>.
+    Given the validation table (`truth`: family, model, term, truth), also ...TruthPct: the same
+    percentage at the synthetic world's estimand instead of the estimate.
 
     The sample must hold as many rows as the model's nobs: an SD over other rows would not be
     the estimation sample's, so a mismatch is an error."""
@@ -513,6 +515,14 @@ def one_sd_numbers(analysis: pd.DataFrame, est: pd.DataFrame, family: str, model
         out["Sd" + base] = signed(sd)
         out["OneSd" + base] = signed(effect)
         out["OneSd" + base + "Pct"] = percent(math.expm1(effect))
+        if truth is not None:
+            hit = truth[(truth["family"].astype(str) == family) & (truth["model"].astype(str) == model)
+                        & (truth["term"].astype(str) == term)]
+            if len(hit):
+                out["OneSd" + base + "TruthPct"] = percent(math.expm1(sd * float(hit["truth"].iloc[0])))
+                if sources is not None:
+                    sources["OneSd" + base + "TruthPct"] = (f"100 (exp(Sd{base} x validation truth of "
+                                                            f"{family}/{model}/{term}) - 1)")
         if sources is not None:
             where = (f"{analysis_file}: standard deviation of {term} over domestic rows with {outcome}"
                      f" and {', '.join(terms)}")
@@ -812,7 +822,8 @@ def collect(analysis: pd.DataFrame, analysis_file: str, est: pd.DataFrame, estim
     for family, model, outcome in ONE_SD_MODELS:
         if f"{family}/{model}" in models and {"domestic", outcome, *ONE_SD_TERMS} <= set(analysis.columns):
             part = {}
-            out.update(one_sd_numbers(analysis, est, family, model, outcome, ONE_SD_TERMS, part, analysis_file))
+            out.update(one_sd_numbers(analysis, est, family, model, outcome, ONE_SD_TERMS, part, analysis_file,
+                                      files["validation"][1] if "validation" in files else None))
             sources.update(part)
     if len(est):
         part = {}
