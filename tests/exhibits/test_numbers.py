@@ -185,3 +185,14 @@ def test_significance_words_name_the_test_and_quote_the_bootstrap():
         r"not statistically significant at the 10\,\% level by the wild cluster bootstrap, $p=0.210$")
     assert numbers.significance_words(0.2, "hetero", None) == \
         r"not statistically significant at the 10\,\% level by the $t$ test"
+
+
+def test_lock_in_industry_numbers_lists_the_analysis_set_and_the_synthetic_extras():
+    analysis = pd.DataFrame({"industry2": [19, 17, 18, 24, 13, 17], "labour_intensive": [1, 1, 1, 0, 0, 1]})
+    out = numbers.lock_in_industry_numbers(analysis, {42, 17, 18, 19, 24})
+    assert out == {"LabourIntensiveIndustries": "17, 18 and 19", "SynthLockInIndustries": "17, 18, 19, 24 and 42",
+                   "SynthLockInOutsideAnalysis": "24 and 42"}
+    assert numbers.lock_in_industry_numbers(analysis) == {"LabourIntensiveIndustries": "17, 18 and 19"}
+    assert numbers.lock_in_industry_numbers(analysis, {17, 18, 19})["SynthLockInOutsideAnalysis"] == "none"
+    with pytest.raises(InputError, match="labour_intensive"):
+        numbers.lock_in_industry_numbers(analysis.assign(labour_intensive=0))

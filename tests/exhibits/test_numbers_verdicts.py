@@ -118,6 +118,12 @@ def test_one_sd_numbers_pinned():
     sd_forward = float(np.std([0.0, 0.0, 0.2], ddof=1))
     assert got["OneSdBaselineFirmYearForward"] == numbers.signed(-sd_forward)
     assert set(got) <= set(sources)
+    assert not any(k.endswith("TruthPct") for k in got)
+    truth = pd.DataFrame({"family": ["baseline"], "model": ["firm_year"], "term": ["backward"], "truth": [0.5]})
+    with_truth = numbers.one_sd_numbers(analysis, est, "baseline", "firm_year", "tfp_acf", ["backward", "forward"],
+                                        truth=truth)
+    assert with_truth["OneSdBaselineFirmYearBackwardTruthPct"] == "5.1\\,\\%"    # 100 (exp(0.1 x 0.5) - 1)
+    assert "OneSdBaselineFirmYearForwardTruthPct" not in with_truth
     est["nobs"] = 4
     with pytest.raises(InputError, match="3 domestic firm-years with tfp_acf and its regressors, but the model has 4"):
         numbers.one_sd_numbers(analysis, est, "baseline", "firm_year", "tfp_acf", ["backward", "forward"])

@@ -18,12 +18,14 @@ from scipy import stats
 
 from upgrading.core.coverage import mc_se
 from upgrading.core.errors import InputError
+from upgrading.synth.population import LABOUR_INTENSIVE as SYNTH_LOCK_IN
 from upgrading.exhibits.latex import _AR_BOUNDED, _AR_RAYS, MACRO_NAME_RE, ar_set_text, escape, fmt_float, fmt_int, is_missing, macro_name
 
 # Columns of the analysis table the data numbers read; the optional ones when the table has them.
 ANALYSIS_COLUMNS = ["firm_id", "year", "city", "industry2", "domestic", "output"]
 OPTIONAL_ANALYSIS_COLUMNS = ["horizontal", "backward", "forward", "va_ratio", "exporter", "encouraged",
-                             "post2002", "horizontal_hmt", "horizontal_other", "tfp_acf", "tfp_growth"]
+                             "post2002", "horizontal_hmt", "horizontal_other", "tfp_acf", "tfp_growth",
+                             "labour_intensive"]
 STATS = {"estimate", "std_error", "p_value", "ci_low", "ci_high", "nobs", "n_clusters", "r2",
          "r2_within", "depvar_mean"}
 
@@ -173,6 +175,28 @@ def source_notice(data_source: str) -> dict[str, str]:
         notice = "Built on the licensed Annual Survey of Industrial Firms."
     return {"DataSource": escape(data_source), "DataSourceNotice": notice,
             "IsSynthetic": "1" if data_source == "synthetic" else "0"}
+
+
+def word_list(items) -> str:
+    """'17', '17 and 18', '17, 18 and 19'."""
+    items = [str(i) for i in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def lock_in_industry_numbers(analysis: pd.DataFrame, synthetic_set=None) -> dict[str, str]:
+    """The two-digit industries the analysis treats as labour-intensive (its `labour_intensive`
+    column) and, given the synthetic world's lock-in set, those of that set the analysis
+    treats as other industries."""
+    codes = sorted(int(i) for i in analysis.loc[analysis["labour_intensive"] == 1, "industry2"].unique())
+    if not codes:
+        raise InputError("analysis table: no industry has labour_intensive = 1")
+    out = {"LabourIntensiveIndustries": word_list(codes)}
+    if synthetic_set is not None:
+        synth = sorted(int(i) for i in synthetic_set)
+        out["SynthLockInIndustries"] = word_list(synth)
+        extra = [i for i in synth if i not in codes]
+        out["SynthLockInOutsideAnalysis"] = word_list(extra) if extra else "none"
+    return out
 
 
 def estimate_row(family, model, term, stat: str) -> str:
@@ -455,11 +479,13 @@ ONE_SD_TERMS = ["horizontal_hmt", "horizontal_other", "backward", "forward"]
 
 def one_sd_numbers(analysis: pd.DataFrame, est: pd.DataFrame, family: str, model: str, outcome: str,
                    terms: list[str], sources: dict[str, str] | None = None,
-                   analysis_file: str = "<analysis>") -> dict[str, str]:
+                   analysis_file: str = "<analysis>", truth: pd.DataFrame | None = None) -> dict[str, str]:
     """The effect of a one-standard-deviation rise of each regressor: its SD over the model's
     estimation sample (domestic firm-years with the outcome and every regressor) times its
     coefficient. Macros OneSd<Family><Model><Term> (log points of the outcome), ...Pct (the
     same as a percentage change, 100 (exp - 1), for a log outcome) and Sd<Family><Model><Term>.
+    Given the validation table (`truth`: family, model, term, truth), also ...TruthPct: the same
+    percentage at the synthetic world's estimand instead of the estimate.
 
     The sample must hold as many rows as the model's nobs: an SD over other rows would not be
     the estimation sample's, so a mismatch is an error."""
@@ -489,6 +515,14 @@ def one_sd_numbers(analysis: pd.DataFrame, est: pd.DataFrame, family: str, model
         out["Sd" + base] = signed(sd)
         out["OneSd" + base] = signed(effect)
         out["OneSd" + base + "Pct"] = percent(math.expm1(effect))
+        if truth is not None:
+            hit = truth[(truth["family"].astype(str) == family) & (truth["model"].astype(str) == model)
+                        & (truth["term"].astype(str) == term)]
+            if len(hit):
+                out["OneSd" + base + "TruthPct"] = percent(math.expm1(sd * float(hit["truth"].iloc[0])))
+                if sources is not None:
+                    sources["OneSd" + base + "TruthPct"] = (f"100 (exp(Sd{base} x validation truth of "
+                                                            f"{family}/{model}/{term}) - 1)")
         if sources is not None:
             where = (f"{analysis_file}: standard deviation of {term} over domestic rows with {outcome}"
                      f" and {', '.join(terms)}")
@@ -743,6 +777,12 @@ def collect(analysis: pd.DataFrame, analysis_file: str, est: pd.DataFrame, estim
     sources["ShockYear"] = "config exhibits.shock_year"
     out.update(source_notice(data_source))
     sources.update({k: "config data_source" for k in source_notice(data_source)})
+    if {"labour_intensive", "industry2"} <= set(analysis.columns):
+        lock_in = lock_in_industry_numbers(analysis, SYNTH_LOCK_IN if data_source == "synthetic" else None)
+        out.update(lock_in)
+        sources.update({k: (f"{analysis_file}: industry2 where labour_intensive = 1"
+                            if k == "LabourIntensiveIndustries" else
+                            "upgrading.synth.population.LABOUR_INTENSIVE") for k in lock_in})
     if "audit" in files:
         path, audit = files["audit"]
         out.update(audit_numbers(audit))
@@ -782,7 +822,8 @@ def collect(analysis: pd.DataFrame, analysis_file: str, est: pd.DataFrame, estim
     for family, model, outcome in ONE_SD_MODELS:
         if f"{family}/{model}" in models and {"domestic", outcome, *ONE_SD_TERMS} <= set(analysis.columns):
             part = {}
-            out.update(one_sd_numbers(analysis, est, family, model, outcome, ONE_SD_TERMS, part, analysis_file))
+            out.update(one_sd_numbers(analysis, est, family, model, outcome, ONE_SD_TERMS, part, analysis_file,
+                                      files["validation"][1] if "validation" in files else None))
             sources.update(part)
     if len(est):
         part = {}
