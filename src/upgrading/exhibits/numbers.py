@@ -18,7 +18,7 @@ from scipy import stats
 
 from upgrading.core.coverage import mc_se
 from upgrading.core.errors import InputError
-from upgrading.synth.population import LABOUR_INTENSIVE as SYNTH_LOCK_IN
+from upgrading.core.industries import SYNTH_LOCK_IN
 from upgrading.exhibits.latex import _AR_BOUNDED, _AR_RAYS, MACRO_NAME_RE, ar_set_text, escape, fmt_float, fmt_int, is_missing, macro_name
 
 # Columns of the analysis table the data numbers read; the optional ones when the table has them.
@@ -782,7 +782,7 @@ def collect(analysis: pd.DataFrame, analysis_file: str, est: pd.DataFrame, estim
         out.update(lock_in)
         sources.update({k: (f"{analysis_file}: industry2 where labour_intensive = 1"
                             if k == "LabourIntensiveIndustries" else
-                            "upgrading.synth.population.LABOUR_INTENSIVE") for k in lock_in})
+                            "upgrading.core.industries.SYNTH_LOCK_IN") for k in lock_in})
     if "audit" in files:
         path, audit = files["audit"]
         out.update(audit_numbers(audit))

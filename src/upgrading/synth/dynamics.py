@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from upgrading.core import spillovers as sp
-from upgrading.synth.population import LABOUR_INTENSIVE, Tables, _sigmoid, produce
+from upgrading.core.industries import SYNTH_LOCK_IN
+from upgrading.synth.population import Tables, _sigmoid, produce
 
 # Firm-year shocks drawn once per year (so every evaluation of the year sees the same ones).
 NOISE = ("eps", "sales_noise", "exp_noise", "int_noise", "np_noise", "nps_noise", "nu")
@@ -74,7 +75,7 @@ class YearModel:
             setattr(self, key, state[key])
         city = tables.city_traits[c]
         self.symmetry, self.open = city[:, 1], city[:, 2]
-        li = np.isin(tables.j_code[j], list(LABOUR_INTENSIVE))
+        li = np.isin(tables.j_code[j], sorted(SYNTH_LOCK_IN))
         self.labour_int = li
         v = params["va_ratio"]
         self.va_share = np.clip(tables.j_va[j] * np.exp(v["symmetry"] * (self.symmetry - 0.5)

@@ -20,7 +20,6 @@ REG_TYPES = {
     "foreign": ([310, 320, 330, 340], [0.35, 0.08, 0.50, 0.07]),
 }
 SOLE_OWNED = {230, 330}
-LABOUR_INTENSIVE = {17, 18, 19, 24, 42}  # clusters prone to captive lock-in (docs/calibration.md: the apparel and textile case study)
 
 
 @dataclass
