@@ -24,11 +24,11 @@ STAR_THRESHOLDS = r"$^{*}\,p<0.10$, $^{**}\,p<0.05$, $^{***}\,p<0.01$"
 # One rule for the stars of every table: the t test with the standard errors in parentheses,
 # which every column has (the wild bootstrap is computed for some models only, so stars read
 # from it would give one coefficient different stars in two tables).
-STAR_NOTE_T = (r"Stars, as in every table: $t$ test with the standard errors in parentheses and $G-1$ degrees "
+STAR_NOTE_T = (r"Stars, as in every least-squares table: $t$ test with the standard errors in parentheses and $G-1$ degrees "
                r"of freedom ($G$ clusters), not the bootstrap; " + STAR_THRESHOLDS)
 # Probit and logit coefficients are tested against the normal.
-STAR_NOTE_Z = (r"Stars, as in every table: $z$ test with the standard errors in parentheses (normal "
-               r"distribution, maximum likelihood), not the bootstrap; " + STAR_THRESHOLDS)
+STAR_NOTE_Z = (r"Stars of this maximum-likelihood table: $z$ test with the standard errors in parentheses "
+               r"(normal distribution), not the bootstrap; " + STAR_THRESHOLDS)
 # Bracket cell of a column whose model has no bootstrap while other columns of the table do.
 NO_WILD = "[n.a.]"
 
