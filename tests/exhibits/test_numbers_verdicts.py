@@ -132,6 +132,28 @@ def test_one_sd_numbers_pinned():
                                ["backward", "forward"])
 
 
+def test_sample_mean_numbers_use_the_estimation_sample():
+    analysis = pd.DataFrame({
+        "domestic": [True, True, True, True, False],
+        "tfp_acf": [1.0, 2.0, 3.0, np.nan, 5.0],
+        "backward": [0.1, 0.2, 0.6, 0.4, 0.9],
+        "forward": [0.0, 0.0, 0.3, 0.1, 0.5],
+        "exporter": [1, 0, 0, 1, 1],
+    })
+    est = pd.DataFrame([_row("baseline", "firm_year", "backward", 2.0), _row("baseline", "firm_year", "forward", -1.0)])
+    est["nobs"] = 3
+    sources = {}
+    got = numbers.sample_mean_numbers(analysis, est, "baseline", "firm_year", "tfp_acf", ["backward", "forward"],
+                                      sources)
+    # the three domestic rows with TFP; not the foreign row, not the row without TFP
+    assert got == {"MeanBaselineFirmYearBackward": "0.300", "MeanBaselineFirmYearForward": "0.100",
+                   "MeanBaselineFirmYearExporter": "33.3\\,\\%"}
+    assert set(got) == set(sources)
+    est["nobs"] = 5
+    with pytest.raises(InputError, match="but the model has 5"):
+        numbers.sample_mean_numbers(analysis, est, "baseline", "firm_year", "tfp_acf", ["backward", "forward"])
+
+
 def test_pretrend_numbers_pinned():
     rows = [_row("event_study", "tfp", f"year::{y}:encouraged", 0.01, p=p)
             for y, p in ((1998, 0.04), (1999, 0.06), (2000, 0.01), (2002, 0.5), (2003, 0.02))]

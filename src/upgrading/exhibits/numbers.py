@@ -477,18 +477,10 @@ ONE_SD_MODELS = [("baseline", "firm_year", "tfp_acf"), ("upgrading", "tfp_growth
 ONE_SD_TERMS = ["horizontal_hmt", "horizontal_other", "backward", "forward"]
 
 
-def one_sd_numbers(analysis: pd.DataFrame, est: pd.DataFrame, family: str, model: str, outcome: str,
-                   terms: list[str], sources: dict[str, str] | None = None,
-                   analysis_file: str = "<analysis>", truth: pd.DataFrame | None = None) -> dict[str, str]:
-    """The effect of a one-standard-deviation rise of each regressor: its SD over the model's
-    estimation sample (domestic firm-years with the outcome and every regressor) times its
-    coefficient. Macros OneSd<Family><Model><Term> (log points of the outcome), ...Pct (the
-    same as a percentage change, 100 (exp - 1), for a log outcome) and Sd<Family><Model><Term>.
-    Given the validation table (`truth`: family, model, term, truth), also ...TruthPct: the same
-    percentage at the synthetic world's estimand instead of the estimate.
-
-    The sample must hold as many rows as the model's nobs: an SD over other rows would not be
-    the estimation sample's, so a mismatch is an error."""
+def model_sample(analysis: pd.DataFrame, est: pd.DataFrame, family: str, model: str, outcome: str,
+                 terms: list[str], analysis_file: str = "<analysis>") -> pd.DataFrame:
+    """The model's estimation sample: domestic firm-years with the outcome and every regressor.
+    It must hold as many rows as the model's nobs, else it is not the estimation sample: an error."""
     rows = est[(est["family"].astype(str) == family) & (est["model"].astype(str) == model)]
     if rows.empty:
         raise InputError(f"no estimates for family {family!r}, model {model!r}", file="<estimates>")
@@ -503,6 +495,23 @@ def one_sd_numbers(analysis: pd.DataFrame, est: pd.DataFrame, family: str, model
         raise InputError(f"{family}/{model}: {len(sample)} domestic firm-years with {outcome} and its "
                          f"regressors, but the model has {nobs} observations", file=analysis_file,
                          column=outcome)
+    return sample
+
+
+def one_sd_numbers(analysis: pd.DataFrame, est: pd.DataFrame, family: str, model: str, outcome: str,
+                   terms: list[str], sources: dict[str, str] | None = None,
+                   analysis_file: str = "<analysis>", truth: pd.DataFrame | None = None) -> dict[str, str]:
+    """The effect of a one-standard-deviation rise of each regressor: its SD over the model's
+    estimation sample (domestic firm-years with the outcome and every regressor) times its
+    coefficient. Macros OneSd<Family><Model><Term> (log points of the outcome), ...Pct (the
+    same as a percentage change, 100 (exp - 1), for a log outcome) and Sd<Family><Model><Term>.
+    Given the validation table (`truth`: family, model, term, truth), also ...TruthPct: the same
+    percentage at the synthetic world's estimand instead of the estimate.
+
+    The sample must hold as many rows as the model's nobs: an SD over other rows would not be
+    the estimation sample's, so a mismatch is an error."""
+    rows = est[(est["family"].astype(str) == family) & (est["model"].astype(str) == model)]
+    sample = model_sample(analysis, est, family, model, outcome, terms, analysis_file)
     out: dict[str, str] = {}
     by_term = rows.set_index(rows["term"].astype(str))
     for term in terms:
@@ -530,6 +539,30 @@ def one_sd_numbers(analysis: pd.DataFrame, est: pd.DataFrame, family: str, model
             sources["Sd" + base] = where
             sources["OneSd" + base] = f"({where}) x ({row})"
             sources["OneSd" + base + "Pct"] = f"100 (exp(OneSd{base}) - 1)"
+    return out
+
+
+# Columns whose mean over the headline model's estimation sample (that of Table 1) the text quotes.
+SAMPLE_MEAN_COLUMNS = ["horizontal", "backward", "forward", "va_ratio", "exporter"]
+
+
+def sample_mean_numbers(analysis: pd.DataFrame, est: pd.DataFrame, family: str, model: str, outcome: str,
+                        terms: list[str], sources: dict[str, str] | None = None,
+                        analysis_file: str = "<analysis>") -> dict[str, str]:
+    """Means over a model's estimation sample (model_sample), so the text quotes the sample of
+    the summary-statistics table: Mean<Family><Model><Column> for each of SAMPLE_MEAN_COLUMNS
+    the analysis table has (the exporter indicator as a percentage)."""
+    sample = model_sample(analysis, est, family, model, outcome, terms, analysis_file)
+    out: dict[str, str] = {}
+    for col in SAMPLE_MEAN_COLUMNS:
+        if col not in sample.columns:
+            continue
+        name = "Mean" + macro_name(family, model, col)
+        values = sample[col].astype(float)
+        out[name] = percent(values.mean()) if col == "exporter" else signed(values.mean())
+        if sources is not None:
+            sources[name] = (f"{analysis_file}: mean of {col} over domestic rows with {outcome}"
+                             f" and {', '.join(terms)}")
     return out
 
 
@@ -825,6 +858,11 @@ def collect(analysis: pd.DataFrame, analysis_file: str, est: pd.DataFrame, estim
             out.update(one_sd_numbers(analysis, est, family, model, outcome, ONE_SD_TERMS, part, analysis_file,
                                       files["validation"][1] if "validation" in files else None))
             sources.update(part)
+    family, model, outcome = ONE_SD_MODELS[0]
+    if f"{family}/{model}" in models and {"domestic", outcome, *ONE_SD_TERMS} <= set(analysis.columns):
+        part = {}
+        out.update(sample_mean_numbers(analysis, est, family, model, outcome, ONE_SD_TERMS, part, analysis_file))
+        sources.update(part)
     if len(est):
         part = {}
         out.update(verdict_numbers(est, sources=part))
