@@ -154,6 +154,26 @@ def test_sample_mean_numbers_use_the_estimation_sample():
         numbers.sample_mean_numbers(analysis, est, "baseline", "firm_year", "tfp_acf", ["backward", "forward"])
 
 
+def test_production_miss_numbers_pinned():
+    table = pd.DataFrame({
+        "industry": [13, 14, 15, 16],
+        "truth_l": [0.3, 0.3, 0.3, 0.3], "truth_k": [0.3, 0.3, 0.3, 0.3],
+        "acf_l": [0.35, 0.3, 0.0, 0.3], "acf_se_l": [0.1, 0.1, 0.1, 0.1],
+        "acf_k": [0.1, 0.5, 0.31, 0.9], "acf_se_k": [0.05, 0.1, 0.1, 0.1],
+        "acf_status": ["estimated", "estimated", "estimated", "fallback"],
+    })
+    got = numbers.production_miss_numbers(table, "acf")
+    # capital z: -4.0, +2.0 (not beyond 2), +0.1; industry 16 took another method's estimate
+    assert got["ProdAcfCapitalIndustries"] == "3"
+    assert got["ProdAcfCapitalMisses"] == "1"
+    assert got["ProdAcfCapitalMissesExpected"] == "0.1"      # 3 x 0.0455
+    assert (got["ProdAcfCapitalWorstIndustry"], got["ProdAcfCapitalWorstZ"]) == ("13", "\\ensuremath{-}4.0")
+    assert (got["ProdAcfCapitalWorstEstimate"], got["ProdAcfCapitalWorstTruth"]) == ("0.100", "0.300")
+    assert (got["ProdAcfLabourMisses"], got["ProdAcfLabourWorstIndustry"]) == ("1", "15")
+    with pytest.raises(InputError, match="lacks a column"):
+        numbers.production_miss_numbers(table.drop(columns="acf_se_k"), "acf")
+
+
 def test_pretrend_numbers_pinned():
     rows = [_row("event_study", "tfp", f"year::{y}:encouraged", 0.01, p=p)
             for y, p in ((1998, 0.04), (1999, 0.06), (2000, 0.01), (2002, 0.5), (2003, 0.02))]

@@ -136,6 +136,7 @@ def numbers_main(argv: list[str]) -> int:
     ap.add_argument("--capital", nargs=2, metavar=("RECOVERY", "BETA_K"),
                     help="results/estimates/capital_recovery.csv and capital_beta_k.csv")
     ap.add_argument("--crosscheck", help="results/estimates/crosscheck.csv")
+    ap.add_argument("--production", help="results/tables/production_elasticities.csv with the truth (synthetic only)")
     ap.add_argument("--settings", required=True, help="exhibits settings as JSON or @FILE")
     ap.add_argument("--data-source", required=True, choices=["synthetic", "asif"])
     ap.add_argument("--out", required=True)
@@ -151,7 +152,7 @@ def numbers_main(argv: list[str]) -> int:
         have = set(pq.read_schema(args.analysis).names)
         analysis = _read_analysis(args.analysis, numbers.analysis_columns(have))
         files = {flag: (path, pd.read_csv(path)) for flag in
-                 ("audit", "validation", "coverage", "linking_truth", "crosscheck")
+                 ("audit", "validation", "coverage", "linking_truth", "crosscheck", "production")
                  if (path := getattr(args, flag))}
         if args.capital:
             files["capital"] = (args.capital, [pd.read_csv(p) for p in args.capital])

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 from scipy import stats
 
@@ -422,6 +423,42 @@ def capital_numbers(recovery: pd.DataFrame, beta_k: pd.DataFrame) -> dict[str, s
             err = float(means.loc[method, "error"])
             out[name + "ErrorWords"] = (f"falls short of the truth by {signed(-err)}" if err < 0
                                         else f"exceeds the truth by {signed(err)}")
+    return out
+
+
+MISS_Z = 2.0  # an elasticity further than this many standard errors from the truth is a miss
+
+
+def production_miss_numbers(table: pd.DataFrame, method: str = "acf", source: str = "<production>") -> dict[str, str]:
+    """How often a method's elasticities miss the synthetic truth, from the production table's
+    CSV (results/tables/production_elasticities.csv: industry, truth_l, truth_k and, per method,
+    <method>_l, <method>_se_l, <method>_k, <method>_se_k, <method>_status), over the industries
+    estimated by the method itself. For capital and labour: Prod<Method><Input>Industries (compared),
+    ...Misses (|z| > MISS_Z, z = (estimate - truth) / SE), ...MissesExpected (by chance at that
+    threshold), and the largest |z|: ...WorstIndustry, ...WorstZ, ...WorstEstimate, ...WorstTruth."""
+    out: dict[str, str] = {}
+    status_col = f"{method}_status"
+    for x, word in (("k", "Capital"), ("l", "Labour")):
+        need = ["industry", f"truth_{x}", f"{method}_{x}", f"{method}_se_{x}", status_col]
+        missing = [c for c in need if c not in table.columns]
+        if missing:
+            raise InputError("production table lacks a column", file=source, column=missing[0])
+        rows = table[table[status_col].astype(str) == "estimated"]
+        est, se, truth = (pd.to_numeric(rows[c], errors="coerce") for c in need[2:4] + need[1:2])
+        ok = np.isfinite(est) & np.isfinite(se) & np.isfinite(truth) & (se > 0)
+        if not ok.any():
+            raise InputError(f"no {method} {word.lower()} elasticity with a standard error and a truth",
+                             file=source, column=f"{method}_se_{x}")
+        z = ((est - truth) / se)[ok]
+        stem = macro_name("Prod", method, word)
+        worst = z.abs().idxmax()
+        out[stem + "Industries"] = str(int(ok.sum()))
+        out[stem + "Misses"] = str(int((z.abs() > MISS_Z).sum()))
+        out[stem + "MissesExpected"] = fmt_float(2 * stats.norm.sf(MISS_Z) * int(ok.sum()), 1)
+        out[stem + "WorstIndustry"] = escape(str(rows.loc[worst, "industry"]))
+        out[stem + "WorstZ"] = signed(z[worst], 1)
+        out[stem + "WorstEstimate"] = signed(est[worst])
+        out[stem + "WorstTruth"] = signed(truth[worst])
     return out
 
 
@@ -850,6 +887,12 @@ def collect(analysis: pd.DataFrame, analysis_file: str, est: pd.DataFrame, estim
                             if k.startswith("CapitalBetaK") else
                             f"{recovery_path}: row measure x sample, columns mean_log_error, sd_log_error,"
                             " share_within_10pct") for k in capital})
+    if "production" in files:
+        path, table = files["production"]
+        prod_misses = production_miss_numbers(table, "acf", path)
+        out.update(prod_misses)
+        sources.update({k: f"{path}: (acf_k - truth_k) / acf_se_k and (acf_l - truth_l) / acf_se_l over rows "
+                           f"with acf_status estimated, threshold {MISS_Z}" for k in prod_misses})
     families = set(est["family"].astype(str)) if len(est) else set()
     models = set(est["family"].astype(str) + "/" + est["model"].astype(str)) if len(est) else set()
     for family, model, outcome in ONE_SD_MODELS:
