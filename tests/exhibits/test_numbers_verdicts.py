@@ -174,6 +174,17 @@ def test_production_miss_numbers_pinned():
         numbers.production_miss_numbers(table.drop(columns="acf_se_k"), "acf")
 
 
+def test_verdict_basis_names_the_supported_predictions():
+    assert numbers.verdict_basis(["Entry", "Productivity"], ["supported", "not supported"]) == \
+        "rests on the entry prediction alone"
+    assert numbers.verdict_basis(["BackwardBefore", "HorizontalHmtLater", "Level"],
+                                 ["supported", "supported", "not supported"]) == \
+        "rests on the backward before and horizontal hmt later predictions alone"
+    assert numbers.verdict_basis(["Entry", "Productivity"], ["supported", "supported"]) == \
+        "rests on every one of its predictions"
+    assert numbers.verdict_basis(["Entry"], ["contradicted"]) == "rests on no supported prediction"
+
+
 def test_pretrend_numbers_pinned():
     rows = [_row("event_study", "tfp", f"year::{y}:encouraged", 0.01, p=p)
             for y, p in ((1998, 0.04), (1999, 0.06), (2000, 0.01), (2002, 0.5), (2003, 0.02))]

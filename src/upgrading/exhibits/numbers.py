@@ -9,6 +9,7 @@ here so the text and the tables agree.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -731,6 +732,18 @@ def hypothesis_verdict(verdicts: list[str]) -> str:
     return "partly supported" if supported else "not supported"
 
 
+def verdict_basis(keys: list[str], verdicts: list[str]) -> str:
+    """Which predictions a hypothesis verdict rests on, for the text ('rests on the entry
+    prediction alone'), so an aggregate such as 'partly supported' names its support."""
+    names = [re.sub(r"(?<!^)(?=[A-Z])", " ", k).lower() for k in keys]
+    held = [n for n, v in zip(names, verdicts) if v == "supported"]
+    if not held:
+        return "rests on no supported prediction"
+    if len(held) == len(names):
+        return "rests on every one of its predictions"
+    return f"rests on the {word_list(held)} prediction{'s' if len(held) > 1 else ''} alone"
+
+
 def verdict_numbers(est: pd.DataFrame, hypotheses: dict[str, list[Prediction]] | None = None,
                     sources: dict[str, str] | None = None) -> dict[str, str]:
     """Verdict macros: Verdict<H><Key> (the prediction), ...Evidence (the test and its p-value),
@@ -769,8 +782,11 @@ def verdict_numbers(est: pd.DataFrame, hypotheses: dict[str, list[Prediction]] |
                 sources.update({base: f"{what}; expected {p.expected}", base + "Evidence": what,
                                 base + "Finding": what})
         out[f"VerdictH{h}"] = hypothesis_verdict(verdicts)
+        out[f"VerdictH{h}Basis"] = verdict_basis([p.key for p in predictions], verdicts)
         if sources is not None:
             sources[f"VerdictH{h}"] = "numbers.hypothesis_verdict of " + ", ".join(
+                f"VerdictH{h}{p.key}" for p in predictions)
+            sources[f"VerdictH{h}Basis"] = "numbers.verdict_basis of " + ", ".join(
                 f"VerdictH{h}{p.key}" for p in predictions)
     return out
 
