@@ -185,6 +185,26 @@ def test_verdict_basis_names_the_supported_predictions():
     assert numbers.verdict_basis(["Entry"], ["contradicted"]) == "rests on no supported prediction"
 
 
+def test_one_sd_within_numbers_net_of_firm_and_year_effects():
+    # two firms x two years: backward = firm part + year part + 0.1 x (+1, -1, -1, +1)
+    analysis = pd.DataFrame({
+        "firm_id": [1, 1, 2, 2], "year": [2000, 2001, 2000, 2001], "domestic": True,
+        "tfp_acf": [1.0, 2.0, 3.0, 4.0],
+        "backward": [0.1 + 0.1 + 0.1, 0.1 + 0.3 - 0.1, 0.5 + 0.1 - 0.1, 0.5 + 0.3 + 0.1],
+    })
+    est = pd.DataFrame([_row("baseline", "firm_year", "backward", 2.0)])
+    est["nobs"] = 4
+    sources = {}
+    got = numbers.one_sd_numbers(analysis, est, "baseline", "firm_year", "tfp_acf", ["backward"], sources)
+    sd_within = float(np.std([0.1, -0.1, -0.1, 0.1], ddof=1))        # 0.1155
+    assert got["SdWithinBaselineFirmYearBackward"] == numbers.signed(sd_within)
+    assert got["OneSdWithinBaselineFirmYearBackward"] == numbers.signed(2 * sd_within)
+    assert got["OneSdWithinBaselineFirmYearBackwardPct"] == numbers.percent(math.expm1(2 * sd_within))
+    assert got["SdWithinBaselineFirmYearBackward"] == "0.115"
+    assert float(got["SdBaselineFirmYearBackward"]) > 2 * sd_within   # the total SD keeps the firm differences
+    assert set(got) <= set(sources)
+
+
 def test_pretrend_numbers_pinned():
     rows = [_row("event_study", "tfp", f"year::{y}:encouraged", 0.01, p=p)
             for y, p in ((1998, 0.04), (1999, 0.06), (2000, 0.01), (2002, 0.5), (2003, 0.02))]

@@ -21,6 +21,7 @@ from scipy import stats
 from upgrading.core.coverage import mc_se
 from upgrading.core.errors import InputError
 from upgrading.core.industries import SYNTH_LOCK_IN
+from upgrading.core.within import demean
 from upgrading.exhibits.latex import _AR_BOUNDED, _AR_RAYS, MACRO_NAME_RE, ar_set_text, escape, fmt_float, fmt_int, is_missing, macro_name
 
 # Columns of the analysis table the data numbers read; the optional ones when the table has them.
@@ -544,12 +545,18 @@ def one_sd_numbers(analysis: pd.DataFrame, est: pd.DataFrame, family: str, model
     coefficient. Macros OneSd<Family><Model><Term> (log points of the outcome), ...Pct (the
     same as a percentage change, 100 (exp - 1), for a log outcome) and Sd<Family><Model><Term>.
     Given the validation table (`truth`: family, model, term, truth), also ...TruthPct: the same
-    percentage at the synthetic world's estimand instead of the estimate.
+    percentage at the synthetic world's estimand instead of the estimate. Where the sample has
+    firm_id and year, also SdWithin..., OneSdWithin... and OneSdWithin...Pct: the same with the SD
+    of the regressor net of firm and year effects, the variation the firm-effects models use.
 
     The sample must hold as many rows as the model's nobs: an SD over other rows would not be
     the estimation sample's, so a mismatch is an error."""
     rows = est[(est["family"].astype(str) == family) & (est["model"].astype(str) == model)]
     sample = model_sample(analysis, est, family, model, outcome, terms, analysis_file)
+    within = None
+    if {"firm_id", "year"} <= set(sample.columns):
+        codes = np.column_stack([pd.factorize(sample[c])[0] for c in ("firm_id", "year")])
+        within = pd.DataFrame(demean(sample[terms].to_numpy(dtype=float), codes)[0], columns=terms)
     out: dict[str, str] = {}
     by_term = rows.set_index(rows["term"].astype(str))
     for term in terms:
@@ -562,6 +569,17 @@ def one_sd_numbers(analysis: pd.DataFrame, est: pd.DataFrame, family: str, model
         out["Sd" + base] = signed(sd)
         out["OneSd" + base] = signed(effect)
         out["OneSd" + base + "Pct"] = percent(math.expm1(effect))
+        if within is not None:
+            sd_within = float(within[term].std())
+            out["SdWithin" + base] = signed(sd_within)
+            out["OneSdWithin" + base] = signed(sd_within * float(by_term.loc[term, "estimate"]))
+            out["OneSdWithin" + base + "Pct"] = percent(math.expm1(sd_within * float(by_term.loc[term, "estimate"])))
+            if sources is not None:
+                where_within = (f"{analysis_file}: standard deviation of {term} net of firm_id and year effects "
+                                f"over domestic rows with {outcome} and {', '.join(terms)}")
+                sources["SdWithin" + base] = where_within
+                sources["OneSdWithin" + base] = f"({where_within}) x ({estimate_row(family, model, term, 'estimate')})"
+                sources["OneSdWithin" + base + "Pct"] = f"100 (exp(OneSdWithin{base}) - 1)"
         if truth is not None:
             hit = truth[(truth["family"].astype(str) == family) & (truth["model"].astype(str) == model)
                         & (truth["term"].astype(str) == term)]
