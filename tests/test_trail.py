@@ -49,10 +49,11 @@ def test_a_table_chain_reaches_the_raw_files(dag_trail):
 def test_the_numbers_job_lists_every_input_it_reads(dag_trail):
     job = dag_trail.producer("results/numbers.tex")
     for f in ("results/estimates/crosscheck.csv", "results/estimates/validation.csv",
-              "results/montecarlo/coverage.csv", "results/audit/cleaning.csv", "data/processed/analysis.parquet"):
+              "results/montecarlo/coverage.csv", "results/audit/cleaning.csv", "data/processed/analysis.parquet",
+              "results/tables/production_elasticities.csv"):
         assert f in job["inputs"], f
     ups = {j["rule"] for j in dag_trail.upstream("results/numbers.tex")}
-    assert {"crosscheck", "validate", "montecarlo_aggregate", "montecarlo", "synthesize"} <= ups
+    assert {"crosscheck", "validate", "montecarlo_aggregate", "montecarlo", "synthesize", "production_tables"} <= ups
 
 
 def test_chain_text_prints_each_job_once_down_to_raw(dag_trail):
