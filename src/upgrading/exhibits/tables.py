@@ -32,8 +32,9 @@ STAR_NOTE_Z = (r"Stars of this maximum-likelihood table: $z$ test with the stand
                r"(normal distribution), not the bootstrap; " + STAR_THRESHOLDS)
 # Bracket cell of a column whose model has no bootstrap while other columns of the table do.
 NO_WILD = "[n.a.]"
-# Mark of a bracketed jackknife (CRV3) p-value, which stands where a term has no bootstrap.
-CRV3_MARK = r"$^{\dagger}$"
+# Mark of a bracketed jackknife (CRV3) p-value, which stands where a term has no bootstrap
+# (a letter: the production tables use the dagger for another qualification).
+CRV3_MARK = r"$^{\mathrm{J}}$"
 
 TIDY_COLUMNS = ["family", "model", "term", "estimate", "std_error", "p_value", "nobs",
                 "fixed_effects", "vcov", "depvar"]
