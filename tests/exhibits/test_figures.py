@@ -49,6 +49,18 @@ def test_event_study_includes_reference_year(event_est):
     assert list(ref["year"].unique()) == [2001] and (ref["estimate"] == 0).all()
 
 
+def test_event_study_draws_each_model_on_its_own_axis(event_est):
+    """Two outcomes in different units (TFP, foreign presence) never share one y axis."""
+    two = pd.concat([event_est.assign(model="tfp"),
+                     event_est.assign(model="foreign_presence", estimate=event_est["estimate"] * 100,
+                                      ci_low=event_est["ci_low"] * 100, ci_high=event_est["ci_high"] * 100)])
+    fig, data = figures.event_study(two, ref_year=2001)
+    assert len(fig.axes) == 2
+    assert fig.axes[0].get_ylim() != fig.axes[1].get_ylim()
+    assert [a.get_title()[:3] for a in fig.axes] == ["(a)", "(b)"]
+    assert set(data["model"]) == {"tfp", "foreign_presence"}
+
+
 def test_city_names_are_pinyin_without_admin_suffix():
     assert figures.city_name_en("广州市") == "Guangzhou"
     assert figures.city_name_en("西安市") == "Xi'an"  # apostrophe before a syllable starting with a vowel
@@ -218,7 +230,7 @@ def test_estimate_figures_draw_the_tables_t_intervals(event_est, baseline_est):
     fig, data = figures.event_study(ev, ref_year=2001)
     est_rows = data[~data["reference_year"]]
     assert np.allclose(est_rows["ci_high"] - est_rows["estimate"], T29 * est_rows["std_error"])
-    assert "t(G\u22121)" in fig.axes[0].get_title()
+    assert "t(G\u22121)" in fig._suptitle.get_text()
     base = _with_t_intervals(baseline_est)
     fig, data = figures.coefficients(base, ["backward"], {})
     assert np.allclose(data["ci_high"] - data["estimate"], T29 * data["std_error"])

@@ -67,4 +67,4 @@ def test_a_family_feeding_two_tables_gets_a_heading_per_table(appendix):
     assert split[1].endswith(r"\quad Table~\ref{tab:split_groups}} \\*")
     lines = appendix.splitlines()
     i, j = lines.index(split[0]), lines.index(split[1])
-    assert [line.split(" & ")[0] for line in lines[i + 1:j] if " & " in line] == ["Later period (2003 on)"]
+    assert [line.split(" & ")[0] for line in lines[i + 1:j] if " & " in line] == ["Pooled periods"]

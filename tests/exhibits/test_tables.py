@@ -374,3 +374,22 @@ def test_notes_describe_only_marks_the_table_shows(baseline_est):
     assert "The bootstrap is computed for column (2) only." in tex
     assert r"$R^2$ &  & 0.401 \\" in lines
     assert "$R^2$ left blank in column (1) (2SLS): 2SLS does not minimise" in tex
+
+
+def test_a_term_without_the_bootstrap_shows_its_jackknife_p_value(baseline_est):
+    """In a column with the bootstrap for some terms only, the others show the p-value of the
+    CRV3 t test (G-1 degrees of freedom), the test the verdicts use for them, marked and noted."""
+    from scipy import stats
+
+    est = baseline_est[baseline_est["model"] == "firm_year"].copy()
+    backward = est["term"] == "backward"
+    est["p_value_wild"] = est["p_value_wild"].where(backward, float("nan")).fillna(0.2).where(backward)
+    est["std_error_crv3"] = 2 * est["std_error"]
+    tex, csv = tables.render(est, _spec(["firm_year"]))
+    fwd = est[est["term"] == "forward"].iloc[0]
+    t = fwd["estimate"] / fwd["std_error_crv3"]
+    p = 2 * stats.t.sf(abs(t), int(fwd["n_clusters"]) - 1)
+    row = csv[csv["row"].str.endswith("(jackknife (CRV3) p)") & (csv["term"] == "forward")]
+    assert list(row["(1)"]) == [f"[{p:.3f}]"]
+    assert f"[{p:.3f}]" + tables.CRV3_MARK in tex and "cluster-jackknife (CRV3)" in tex
+    assert not (csv["term"].eq("backward") & csv["row"].str.contains("CRV3")).any()

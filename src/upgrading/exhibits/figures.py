@@ -401,12 +401,12 @@ EVENT_TERM = re.compile(r"(\w+)::(\d{4})(?::(.+))?")
 
 def event_study(est: pd.DataFrame, ref_year: int | None = None, shock_year: int = 2002,
                 model_labels: dict[str, str] | None = None):
-    """Event-study coefficients (pyfixest 'year::YYYY:x' terms) with 95% intervals, one line per model."""
-    fig, ax = style.figure(height=3.0)
+    """Event-study coefficients (pyfixest 'year::YYYY:x' terms) with 95% intervals, one panel per
+    model: the models have different outcomes (TFP, foreign presence), so each keeps its own axis."""
     models = list(dict.fromkeys(zip(est["family"], est["model"])))
     names = legend_names(models, model_labels)
-    records = []
-    for k, (fam, mod) in enumerate(models):
+    series = []
+    for fam, mod in models:
         rows = est[(est["family"] == fam) & (est["model"] == mod)]
         pts = []
         lo_all, hi_all = t_bounds(rows)
@@ -416,26 +416,28 @@ def event_study(est: pd.DataFrame, ref_year: int | None = None, shock_year: int 
                 pts.append((int(m.group(2)), r["estimate"], r["std_error"], lo_r, hi_r))
         if ref_year is not None:
             pts.append((ref_year, 0.0, 0.0, 0.0, 0.0))
-        pts.sort()
-        if not pts:
-            continue
+        if pts:
+            series.append((fam, mod, sorted(pts)))
+    fig, axes = style.figure(height=2.8, ncols=max(1, len(series)), squeeze=False)
+    axes = axes[0]
+    records = []
+    for k, ((fam, mod, pts), ax) in enumerate(zip(series, axes)):
         years, b, se, lo, hi = (np.array(v, dtype=float) for v in zip(*pts))
-        shift = (k - (len(models) - 1) / 2) * 0.12
         label = names[(fam, mod)]
-        ax.errorbar(years + shift, b, yerr=[b - lo, hi - b], fmt="-o", ms=3, capsize=2, label=label)
+        ax.errorbar(years, b, yerr=[b - lo, hi - b], fmt="-o", ms=3, capsize=2,
+                    color=style.PALETTE[k % len(style.PALETTE)])
         records += [{"family": fam, "model": mod, "model_label": label, "year": int(yr),
                      "estimate": e, "std_error": s_, "ci_low": lo_, "ci_high": hi_,
                      "reference_year": int(yr) == ref_year}
                     for yr, e, s_, lo_, hi_ in zip(years, b, se, lo, hi)]
-    ax.axhline(0, color="0.4", lw=0.8)
-    ax.axvline(shock_year - 0.5, color="0.4", lw=0.8, ls="--")
-    ax.set_xlabel("Year")
-    ax.set_ylabel("Encouraged \u00d7 year coefficient")
-    ax.set_title(f"Coefficients with {T_INTERVAL}", fontsize=8)
-    ax.xaxis.get_major_locator().set_params(integer=True)
-    # Below the axes: inside, the legend would cover the intervals of some year.
-    ax.legend(frameon=False, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2),
-              ncol=min(3, max(1, len(models))))
+        ax.axhline(0, color="0.4", lw=0.8)
+        ax.axvline(shock_year - 0.5, color="0.4", lw=0.8, ls="--")
+        ax.set_xlabel("Year")
+        ax.set_ylabel(f"{label}: encouraged \u00d7 year coefficient" if len(series) == 1 else
+                      "Encouraged \u00d7 year coefficient")
+        ax.set_title(f"({chr(ord('a') + k)}) {label}", fontsize=8)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    fig.suptitle(f"Coefficients with {T_INTERVAL}", fontsize=8)
     fig.tight_layout()
     return fig, pd.DataFrame.from_records(records)
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from upgrading.core.errors import InputError
 from upgrading.exhibits.latex import ar_set_text, escape, fmt_float, fmt_int, is_missing, minus
+from upgrading.exhibits.numbers import few_cluster_test
 
 # Conventional thresholds; the note under every table states them and the test behind them.
 STAR_LEVELS: tuple[tuple[float, str], ...] = ((0.01, "***"), (0.05, "**"), (0.10, "*"))
@@ -31,6 +32,9 @@ STAR_NOTE_Z = (r"Stars of this maximum-likelihood table: $z$ test with the stand
                r"(normal distribution), not the bootstrap; " + STAR_THRESHOLDS)
 # Bracket cell of a column whose model has no bootstrap while other columns of the table do.
 NO_WILD = "[n.a.]"
+# Mark of a bracketed jackknife (CRV3) p-value, which stands where a term has no bootstrap
+# (a letter: the production tables use the dagger for another qualification).
+CRV3_MARK = r"$^{\mathrm{J}}$"
 
 TIDY_COLUMNS = ["family", "model", "term", "estimate", "std_error", "p_value", "nobs",
                 "fixed_effects", "vcov", "depvar"]
@@ -55,6 +59,13 @@ def stars(p) -> str:
         if float(p) < level:
             return mark
     return ""
+
+
+def _p_text(p, digits: int) -> str:
+    """A p-value to `digits` decimals, never 0.000: below the last digit it reads '<0.001'."""
+    if float(p) < 10 ** -digits:
+        return rf"\ensuremath{{<}}{10 ** -digits:.{digits}f}"
+    return fmt_float(p, digits)
 
 
 def _label(name: str, labels: dict[str, str]) -> str:
@@ -241,8 +252,8 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
                     cells.append(NO_WILD)
                     marked_no_wild.add(i)
                     continue
-                if not is_missing(v) and column == "p_value_wild" and float(v) < 10 ** -spec.digits:
-                    text = rf"\ensuremath{{<}}{10 ** -spec.digits:.{spec.digits}f}"  # never a p-value of 0.000
+                if not is_missing(v) and column == "p_value_wild":
+                    text = _p_text(v, spec.digits)
                 else:
                     text = minus(fmt_float(v, spec.digits))
                 cells.append("" if is_missing(v) else f"{left}{text}{right}")
@@ -250,6 +261,18 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
                 grid.append({"kind": "se", "label": "", "cells": cells, "term": term, "extra": column})
             elif column == "p_value_wild":
                 marked_no_wild -= {i for i, c in enumerate(cells) if c == NO_WILD}
+        # A term left without the bootstrap in a column that has it is judged by the jackknife
+        # test (numbers.few_cluster_test): its p-value stands where the bootstrap's would.
+        cells = []
+        for i, rows in enumerate(per_col):
+            hit = rows[rows["term"].astype(str) == term]
+            p_crv3 = None
+            if i in wild_cols and len(hit) and is_missing(hit["p_value_wild"].iloc[0]):
+                _, p, evidence = few_cluster_test(hit.iloc[0].to_dict())
+                p_crv3 = p if evidence.startswith("jackknife") else None
+            cells.append("" if p_crv3 is None else f"[{_p_text(p_crv3, spec.digits)}]{CRV3_MARK}")
+        if any(cells):
+            grid.append({"kind": "se", "label": "", "cells": cells, "term": term, "extra": "p_value_crv3"})
         cells = []
         for rows in per_col:
             hit = rows[rows["term"].astype(str) == term]
@@ -306,6 +329,10 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
                          "for " + ("this model" if len(marked) == 1 else "these models") + ".")
         elif no_wild:
             notes.append(f"The bootstrap is computed for {_columns_phrase(wild_cols)} only.")
+    if "p_value_crv3" in extras:
+        notes.append(f"[$p$]{CRV3_MARK}: a term the bootstrap is not computed for; $p$-value of the $t$ test "
+                     "with the cluster-jackknife (CRV3) standard error and $G-1$ degrees of freedom, the test "
+                     "the verdicts of the text use for it.")
     if any(_first(rows, "first_stage_f") is not None for rows in per_col):
         notes.append("First-stage $F$: squared cluster-robust $t$ of the instrument (with one instrument, "
                      "the Kleibergen--Paap and effective $F$). Anderson--Rubin 95\\,\\% set: every coefficient "
@@ -565,7 +592,7 @@ def render_latex(grid: list[dict], notes: list[str], spec: TableSpec) -> str:
 
 def _plain(text: str) -> str:
     """LaTeX cell -> plain text for the CSV twin."""
-    text = re.sub(r"\$\^\{(\*+)\}\$", r"\1", text)
+    text = re.sub(r"\$\^\{(\*+)\}\$", r"\1", text).replace(CRV3_MARK, "")
     text = text.replace(r"\ensuremath{-}", "-").replace("{,}", ",").replace("$=$", "=")
     text = text.replace(r"$\times$", "\u00d7").replace(r"\ensuremath{\times}", "\u00d7")
     text = text.replace(r"\textbackslash{}", "\\").replace(r"\textasciitilde{}", "~")
@@ -586,6 +613,7 @@ def render_csv(grid: list[dict], spec: TableSpec) -> pd.DataFrame:
         if row["kind"] == "header" and row["cells"] == names:
             continue
         suffix = {"p_value_wild": "wild bootstrap p", "ci_wild": "wild bootstrap 95% CI",
+                  "p_value_crv3": "jackknife (CRV3) p",
                   "marginal_effect": "marginal effect"}.get(
             row.get("extra"), "s.e.")
         label = row["label"] if row["kind"] != "se" else f"{_plain(grid_label(row, grid))} ({suffix})"
