@@ -105,4 +105,5 @@ def test_plan_from_the_registry_describes_the_headline_model():
     assert roles["tfp_acf"] == "outcome" and roles["export_intensity"] == "outcome"
     assert roles["backward"] == "presence" and roles["absorptive_capacity"] == "control"
     assert roles["horizontal"] == "presence"  # also the first stage's outcome
+    assert roles["encouraged_post"] == "instrument"  # a regressor of the first stage, not a presence measure
     assert p["fixed_effect_columns"] == ["firm_id", "year"] and p["cluster_columns"] == ["industry2"]

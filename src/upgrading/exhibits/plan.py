@@ -155,12 +155,18 @@ def summary(resolved_families: list[dict], s: Settings, samples: dict | None = N
     sample = model.get("sample") or ""
     same = [(f, m) for f, m in _models(resolved_families) if (m.get("sample") or "") == sample]
     outcomes = [m["outcome"] for f, m in same if f.get("headline")]
-    presence = _plain_columns(t for f, m in same if f.get("headline")
-                              for t in [*(m.get("iv") or {}).get("endog", []), *(m.get("regressors") or [])])
+    instruments = _plain_columns(t for f, m in same if f.get("headline")
+                                 for t in (m.get("iv") or {}).get("instruments", []))
+    presence = [v for v in _plain_columns(t for f, m in same if f.get("headline")
+                                          for t in [*(m.get("iv") or {}).get("endog", []),
+                                                    *(m.get("regressors") or [])])
+                if v not in instruments]
     controls = _plain_columns(t for _, m in same for t in m.get("controls") or [])
-    # A presence measure that is also an outcome (a first stage's) is listed with the presence measures.
+    # A presence measure that is also an outcome (a first stage's) is listed with the presence
+    # measures; an instrument (a regressor of that first stage) under its own heading.
     variables = [(v, "outcome") for v in dict.fromkeys(outcomes) if v not in presence]
     variables += [(v, "presence") for v in presence if v not in dict(variables)]
+    variables += [(v, "instrument") for v in instruments if v not in dict(variables)]
     variables += [(v, "control") for v in controls if v not in dict(variables)]
     conditions = (samples or {}).get(sample, []) if sample else []
     fe_cols = sorted({c for fe in model.get("fixed_effects") or [] for c in grammar.parse_fixef(fe).columns()})

@@ -18,7 +18,8 @@ from upgrading.exhibits.latex import escape, fmt_float, fmt_int, minus
 
 STATISTICS = ["n", "mean", "sd", "p10", "p50", "p90"]
 HEADERS = ["N", "Mean", "SD", "p10", "p50", "p90"]
-ROLES = {"outcome": "Outcomes", "presence": "Foreign presence (spillover measures)", "control": "Controls"}
+ROLES = {"outcome": "Outcomes", "presence": "Foreign presence (spillover measures)",
+         "instrument": "Instrument", "control": "Controls"}
 ALL_GROUP = "all"
 
 
