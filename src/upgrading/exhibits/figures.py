@@ -591,9 +591,10 @@ def recovery(validation: pd.DataFrame, labels: dict[str, str], model_labels: dic
     for k, g in enumerate(groups):
         m = np.array([(f, mm) == g for f, mm in zip(fam, mod)])
         b = v.loc[m, "estimate"].to_numpy()
+        # One colour: the models are told apart by their heading rows, so the legend's marker
+        # stands for every estimate.
         ax.errorbar(b, y[m], xerr=[b - lo[m].to_numpy(), hi[m].to_numpy() - b], fmt="o", ms=3.5, capsize=2,
-                    color=style.PALETTE[k % len(style.PALETTE)],
-                    label="Estimate with 95% confidence interval" if k == 0 else None)
+                    color=style.PALETTE[0], label="Estimate with 95% confidence interval" if k == 0 else None)
         if k:
             ax.axhline(heads[k] - 0.5, color="0.75", lw=0.6)
     ax.scatter(v["truth"], y, marker="x", s=30, color="black", zorder=4, label="Estimand (truth)")
