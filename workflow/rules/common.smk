@@ -193,7 +193,8 @@ def plan_sha256(text):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def write_plan_file(text, path, log_path):
-    core_io.write_text(f"{text}\n", path)
+def write_settings_file(text, path, log_path):
+    """A settings file (stage section, exhibit plan, run configuration) from its param's text."""
+    core_io.write_text(text if text.endswith("\n") else f"{text}\n", path)
     with open(log_path, "w") as fh:
-        fh.write(f"exhibit plan: {len(text)} characters -> {path}\n")
+        fh.write(f"{len(text)} characters -> {path}\n")

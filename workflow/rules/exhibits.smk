@@ -60,7 +60,7 @@ rule exhibit_plan:
     benchmark:
         f"{BENCH}/exhibit_plan/{{plan}}.tsv"
     run:
-        write_plan_file(EXHIBIT_PLANS[wildcards.plan], output[0], log[0])
+        write_settings_file(EXHIBIT_PLANS[wildcards.plan], output[0], log[0])
 
 
 rule table:

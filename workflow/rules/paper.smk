@@ -1,12 +1,6 @@
 # The paper (latexmk inside the DAG) and the manifest of every input and output hash.
 import os
 
-import yaml
-
-# libyaml's safe dumper when PyYAML has it (a quarter of the pure-Python one's time): every
-# start evaluates the manifest's config param.
-_YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
 # The paper finds generated exhibits as tables/X.tex and figures/X.pdf on TEXINPUTS,
 # given relative to paper/ so no absolute path of this checkout ends up in the PDF.
 PAPER_TEXINPUTS = os.path.relpath(RESULTS, "paper")
@@ -49,25 +43,17 @@ rule paper:
 
 
 rule manifest:
+    # Hashes the paper, the exhibit map, the trail and every file the DAG makes on the way to
+    # them (the job reads the chain from trail.json: workflow/rules/trail.smk), with the raw folder
+    # and the run's configuration.
     input:
         paper="paper/paper.pdf",
         exhibits=rules.exhibit_map.output,
-        numbers=f"{RESULTS}/numbers.tex",
-        tables=[f"{RESULTS}/tables/{t}.{ext}" for t in TABLES for ext in ("tex", "csv")],
-        appendix=rules.specs_appendix.output,
-        summary=rules.summary_stats.output,
-        figures=rules.figures.output,
-        estimates=[estimates_file(f) for f in FAMILIES],
         trail=f"{RESULTS}/trail.json",
-        # Every file of the paper's chain, from the DAG (workflow/rules/trail.smk): stage outputs,
-        # estimates, the Monte Carlo draws and coverage the text quotes.
-        chain=paper_chain_outputs,
+        config=rules.run_config.output,
     output:
         f"{RESULTS}/manifest.json",
     params:
-        # YAML keeps the integer keys (years) that JSON would turn into strings; verify.sh
-        # rebuilds with exactly this configuration.
-        config=lambda wc: yaml.dump(config, Dumper=_YAML_DUMPER, sort_keys=True, allow_unicode=True),
         raw_dir=RAW,
     log:
         f"{LOGS}/manifest.log",
@@ -79,5 +65,6 @@ rule manifest:
     shell:
         # Raw inputs: the whole raw directory (yearly files, side files, synthetic truth); it
         # precedes every job above, so it is complete when this runs.
-        "upgrading manifest --inputs {params.raw_dir:q} --outputs {input:q} --config-yaml {params.config:q}"
-        " --out {output:q} > {log:q} 2>&1"
+        "upgrading manifest --inputs {params.raw_dir:q} --trail {input.trail:q}"
+        " --chain-of {input.paper:q} {input.exhibits:q} --outputs {input.trail:q} {input.config:q}"
+        " --config-yaml @{input.config:q} --out {output:q} > {log:q} 2>&1"

@@ -38,9 +38,9 @@ def _producer(path):
     return found[0] if found else None
 
 
-# Once per path, and each job once however many of its outputs are asked for, per Snakemake run:
-# the trail (a param) and the manifest's inputs walk the same jobs, and every start, one with
-# nothing to do included, evaluates both. A job found is known by all its outputs at once.
+# Once per path, and each job once however many of its outputs are asked for: every start, one
+# with nothing to do included, evaluates the trail (a param). A job found is known by all its
+# outputs at once.
 _JOBS = {}
 _MADE_BY = {}
 
@@ -97,16 +97,6 @@ def dag_trail_json(wildcards=None):
     jobs, sources = _dag_jobs(rules.all.input)
     return json.dumps({"schema": "upgrading-trail/1", "raw_dir": RAW, "results_dir": RESULTS,
                        "jobs": jobs, "sources": sources}, indent=1, sort_keys=True, ensure_ascii=False)
-
-
-def paper_chain_outputs(wildcards=None):
-    """Every file a job makes on the way to the paper (estimates, Monte Carlo draws and coverage,
-    the draws' worlds, audits, tables, figures, numbers), except the main world's raw folder,
-    which the manifest hashes whole, and the draws' raw folders, which their seeds regenerate."""
-    jobs, _ = _dag_jobs(["paper/paper.pdf"])
-    raw_prefix = re.escape(os.path.join(RAW.rstrip(os.sep), ""))
-    raw = re.compile(rf"(worlds/mc\d+/)?{raw_prefix}")
-    return sorted({f for j in jobs for f in j["outputs"] if not raw.match(f)})
 
 
 rule dag_trail:

@@ -284,16 +284,30 @@ def specs_appendix_main(argv: list[str]) -> int:
 def manifest_main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="upgrading manifest", description="Write results/manifest.json.")
     ap.add_argument("--inputs", nargs="+", required=True, help="raw input files or directories")
-    ap.add_argument("--outputs", nargs="+", required=True, help="output files or directories")
-    ap.add_argument("--config-yaml", default="{}", help="the run's configuration as YAML text")
+    ap.add_argument("--outputs", nargs="*", default=[], help="output files or directories")
+    ap.add_argument("--chain-of", nargs="*", default=[], metavar="FILE",
+                    help="also every file the DAG makes on the way to these (read from --trail), "
+                         "except the raw folders")
+    ap.add_argument("--trail", help="RESULTS/trail.json (the DAG's jobs), for --chain-of")
+    ap.add_argument("--config-yaml", default="{}",
+                    help="the run's configuration as YAML text, or @FILE naming a YAML file")
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
     from upgrading.core import io
     from upgrading.exhibits import manifest
+    from upgrading.exhibits.trail import Trail
 
     try:
-        m = manifest.build(args.inputs, args.outputs, args.config_yaml, root=os.getcwd())
-    except (FileNotFoundError, ValueError) as exc:
+        config_yaml = args.config_yaml
+        if config_yaml.startswith("@"):
+            config_yaml = Path(config_yaml[1:]).read_text(encoding="utf-8")
+        outputs = list(args.outputs)
+        if args.chain_of:
+            if not args.trail:
+                raise ValueError("--chain-of needs --trail")
+            outputs += manifest.chain_outputs(Trail.read(args.trail), args.chain_of)
+        m = manifest.build(args.inputs, sorted(set(outputs)), config_yaml, root=os.getcwd())
+    except (FileNotFoundError, ValueError, InputError) as exc:
         return cli.fail("manifest", exc)
     io.write_json(m, args.out)
     print(f"manifest: {len(m['inputs'])} inputs, {len(m['outputs'])} outputs -> {args.out}")

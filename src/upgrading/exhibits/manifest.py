@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import re
 import subprocess
 from importlib import metadata
 from pathlib import Path
@@ -48,6 +49,17 @@ def collect(paths, root: str | os.PathLike = ".") -> dict[str, str]:
             rel = f.resolve().relative_to(root).as_posix() if f.resolve().is_relative_to(root) else f.as_posix()
             found[rel] = sha256(f)
     return dict(sorted(found.items()))
+
+
+def chain_outputs(trail, targets) -> list[str]:
+    """Each target and every file a job upstream of it makes (trail.json, the DAG's jobs), except
+    the raw folder (the trail's raw_dir), hashed whole as an input, and the Monte Carlo worlds' raw
+    folders (worlds/<world>/<raw_dir>/), which their seeds regenerate."""
+    raw = re.compile(rf"(worlds/[^/]+/)?{re.escape(trail.raw_dir.rstrip('/'))}/")
+    files = set(targets)
+    for target in targets:
+        files |= {f for job in trail.upstream(target) for f in job["outputs"]}
+    return sorted(f for f in files if not raw.match(f))
 
 
 def package_versions() -> dict[str, str]:
