@@ -285,3 +285,12 @@ def test_engine_names_the_industry_whose_removal_leaves_a_regressor_collinear(to
     family["models"][0]["regressors"] = ["only", "backward"]
     with pytest.raises(ValueError, match=f"collinear .*without cluster {level};"):
         estimate.estimate_family(df, family)
+
+
+def test_cluster_grams_in_blocks_equal_one_pass_over_the_outer_products_to_the_last_bit():
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(5003, 4))
+    codes = rng.integers(0, 9, size=5003)
+    one_pass = bootstrap._cluster_sums(X[:, :, None] * X[:, None, :], codes, 9)
+    assert np.array_equal(bootstrap._cluster_grams(X, codes, 9, rows=1000), one_pass)
+    assert np.allclose(one_pass[3], X[codes == 3].T @ X[codes == 3], rtol=1e-12)

@@ -78,6 +78,17 @@ def _cluster_sums(a: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray
     return out
 
 
+def _cluster_grams(X: np.ndarray, codes: np.ndarray, n_groups: int, rows: int = 1 << 16) -> np.ndarray:
+    """X_g' X_g of each cluster: (G, k, k). Rows are added in order, block by block, as one
+    np.add.at over all of them would (the same sums to the last bit), without the N x k x k
+    array of outer products (700 MB for seven regressors on the full survey)."""
+    out = np.zeros((n_groups, X.shape[1], X.shape[1]))
+    for start in range(0, len(X), rows):
+        block = X[start:start + rows]
+        np.add.at(out, codes[start:start + rows], block[:, :, None] * block[:, None, :])
+    return out
+
+
 def factorize(labels) -> tuple[np.ndarray, np.ndarray]:
     uniq, codes = np.unique(np.asarray(labels), return_inverse=True)
     return codes.ravel(), uniq
@@ -98,7 +109,7 @@ class WCRTest:
         k = X.shape[1]
         self.A_inv = np.linalg.inv(X.T @ X)
         self.beta_hat = self.A_inv @ (X.T @ y)
-        self.H = _cluster_sums(X[:, :, None] * X[:, None, :], codes, self.G)  # (G, k, k)
+        self.H = _cluster_grams(X, codes, self.G)  # (G, k, k)
         self.Xy = _cluster_sums(X * y[:, None], codes, self.G)  # (G, k)
         # restricted residual under beta_j = r: u0 - r u1 (y and x_j residualised on the other columns)
         keep = [c for c in range(k) if c != j]

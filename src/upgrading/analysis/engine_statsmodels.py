@@ -121,11 +121,15 @@ def estimate(family: dict, design: dsg.Design) -> tuple[list[dict], list[dict]]:
             raise InputError(f"{m['estimator']} needs a 0/1 outcome", column=m["outcome"],
                              rows=(np.flatnonzero(bad.to_numpy()) + 1).tolist())
         X = design_matrix(data, cols["exog"], cols["fe"])
+        if cols["cluster"] and len(cols["cluster"]) > 1:
+            raise ValueError(f"{m['id']}: two-way clustering is not offered for {m['estimator']}")
+        groups = data[cols["cluster"][0]].astype("int64").to_numpy() if cols["cluster"] else None
+        # The fit needs only y, X and the clusters: free the model's frame (its copy of every column
+        # of the family) before the Newton steps make their N x K temporaries.
+        y = pd.Series(y.to_numpy(dtype="float64", copy=True), name=cols["y"])
+        del data
         model_cls = sm.Probit if m["estimator"] == "probit" else sm.Logit
         if cols["cluster"]:
-            if len(cols["cluster"]) > 1:
-                raise ValueError(f"{m['id']}: two-way clustering is not offered for {m['estimator']}")
-            groups = data[cols["cluster"][0]].astype("int64").to_numpy()
             fit = model_cls(y, X).fit(disp=0, maxiter=200, cov_type="cluster", cov_kwds={"groups": groups})
             G = int(len(np.unique(groups)))
         else:
@@ -150,5 +154,5 @@ def estimate(family: dict, design: dsg.Design) -> tuple[list[dict], list[dict]]:
         timings.append({"fml": f"{m['estimator']}:{cols['y']}", "models": [m["id"]],
                         "seconds": time.perf_counter() - t0})
         # The fit keeps its design matrix: let it go before the next model builds its own.
-        del fit, X, data, y
+        del fit, X, y
     return rows, timings
