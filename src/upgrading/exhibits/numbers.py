@@ -28,7 +28,7 @@ from upgrading.exhibits.latex import _AR_BOUNDED, _AR_RAYS, MACRO_NAME_RE, ar_se
 ANALYSIS_COLUMNS = ["firm_id", "year", "city", "industry2", "domestic", "output"]
 OPTIONAL_ANALYSIS_COLUMNS = ["horizontal", "backward", "forward", "va_ratio", "exporter", "encouraged",
                              "post2002", "horizontal_hmt", "horizontal_other", "tfp_acf", "tfp_growth",
-                             "labour_intensive"]
+                             "labour_intensive", "cluster"]
 STATS = {"estimate", "std_error", "p_value", "ci_low", "ci_high", "nobs", "n_clusters", "r2",
          "r2_within", "depvar_mean"}
 
@@ -107,6 +107,7 @@ DATA_SOURCES = {
        for s, w in (("Mean", "mean"), ("Sd", "standard deviation"))},
     "MeanVARatio": "mean of va_ratio", "ExporterShare": "mean of exporter",
     "EncouragedShareFirmYears": "mean of encouraged",
+    "ClusterShareDomestic": "mean of cluster over rows with domestic true",
     "PostFromYear": "min of year where post2002 = 1",
 }
 
@@ -138,6 +139,8 @@ def data_numbers(analysis: pd.DataFrame, shock_year: int = 2002) -> dict[str, st
         out["ExporterShare"] = percent(analysis["exporter"].astype(bool).mean())
     if "encouraged" in analysis.columns:
         out["EncouragedShareFirmYears"] = percent(analysis["encouraged"].astype(float).mean())
+    if "cluster" in analysis.columns:
+        out["ClusterShareDomestic"] = percent(analysis.loc[dom, "cluster"].astype(float).mean())
     if "post2002" in analysis.columns and (analysis["post2002"] == 1).any():
         # First year of the later period of the policy indicator and the period split.
         out["PostFromYear"] = str(int(analysis.loc[analysis["post2002"] == 1, "year"].min()))
