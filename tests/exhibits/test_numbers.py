@@ -99,6 +99,8 @@ def test_data_numbers_hand_computed():
     assert got["DomesticShareFirmYears"] == r"75.0\,\%"
     assert "PostFromYear" not in got
     assert numbers.data_numbers(df.assign(post2002=[0, 0, 1, 1]))["PostFromYear"] == "1999"
+    # cluster share over the three domestic rows only (the foreign row's 1 does not count)
+    assert numbers.data_numbers(df.assign(cluster=[1, 0, 1, 0]))["ClusterShareDomestic"] == r"33.3\,\%"
 
 
 def test_audit_and_validation_numbers():

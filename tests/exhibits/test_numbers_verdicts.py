@@ -94,11 +94,26 @@ def test_verdict_numbers_pinned():
     assert got["VerdictHTwoPre"] == "contradicted" and got["VerdictHTwoPreFinding"] == "significantly positive"
     assert got["VerdictHTwo"] == "supported in part and contradicted in part"
     assert got["VerdictLevel"] == r"5\,\%"
+    assert got["VerdictHOneSupportedCount"] == "1" and got["VerdictHOnePredictionCount"] == "2"
     assert not any(k.startswith("VerdictHThree") for k in got)  # its model is not estimated
     assert set(got) <= set(sources)
     bad = {"One": [Prediction("X", "fam", "a", "nope", "positive")]}
     with pytest.raises(InputError, match="no estimate for fam/a term 'nope'"):
         numbers.verdict_numbers(_verdict_estimates(), bad)
+
+
+def test_precondition_is_reported_but_not_judged():
+    hyp = {"Four": [Prediction("Z", "fam", "a", "z", "positive")]}
+    pre = {"Four": [Prediction("Entry", "fam", "a", "x", "positive")]}
+    got = numbers.verdict_numbers(_verdict_estimates(), hyp, {}, pre)
+    assert got["VerdictHFourEntry"] == "supported"          # reported with its test
+    assert got["VerdictHFourEntryEvidence"] == "wild cluster bootstrap $p=0.010$"
+    assert got["VerdictHFour"] == "not supported"           # the one prediction decides alone
+    assert got["VerdictHFourBasis"] == "rests on no supported prediction"
+    assert got["VerdictHFourPredictionCount"] == "1"
+    # a precondition whose model is missing withholds the hypothesis, as a prediction's would
+    gone = {"Four": [Prediction("Entry", "fam", "missing_model", "x", "positive")]}
+    assert "VerdictHFour" not in numbers.verdict_numbers(_verdict_estimates(), hyp, {}, gone)
 
 
 def test_one_sd_numbers_pinned():
@@ -211,8 +226,17 @@ def test_pretrend_numbers_pinned():
     got = numbers.pretrend_numbers(pd.DataFrame(rows), 2002)
     assert got == {"EventStudyTfpPreCount": "3", "EventStudyTfpPreSignifCount": "2",
                    "EventStudyTfpPreFirstYear": "1998", "EventStudyTfpPreLastYear": "2000",
+                   "EventStudyTfpPreTest": "CRV1 $t$ test",
                    "EventStudyTfpPostCount": "2", "EventStudyTfpPostSignifCount": "1",
-                   "EventStudyTfpPostFirstYear": "2002", "EventStudyTfpPostLastYear": "2003"}
+                   "EventStudyTfpPostFirstYear": "2002", "EventStudyTfpPostLastYear": "2003",
+                   "EventStudyTfpPostTest": "CRV1 $t$ test"}
+    # With jackknife standard errors the count follows the jackknife t test (t = 0.01 / 0.004 = 2.5
+    # with 29 degrees of freedom rejects; t = 0.01 / 0.01 = 1 does not), whatever the CRV1 p-value.
+    jack = [_row("event_study", "tfp", f"year::{y}:encouraged", 0.01, p=0.001, std_error_crv3=se)
+            for y, se in ((1998, 0.004), (1999, 0.01), (2002, 0.01))]
+    got = numbers.pretrend_numbers(pd.DataFrame(jack), 2002)
+    assert got["EventStudyTfpPreSignifCount"] == "1" and got["EventStudyTfpPostSignifCount"] == "0"
+    assert got["EventStudyTfpPreTest"] == "jackknife (CRV3) $t$ test"
     with pytest.raises(InputError, match="names no year"):
         numbers.pretrend_numbers(pd.DataFrame([_row("event_study", "tfp", "encouraged", 0.1)]), 2002)
 
@@ -222,7 +246,8 @@ def test_production_settings_numbers():
                                                "max_elasticity": 1.5, "returns_to_scale": [0.3, 2.0],
                                                "labour_band": 0.3})
     assert got == {"ProdBootstrapReps": "20", "ProdBootstrapMaxFirms": "1{,}000", "ProdMaxElasticity": "1.5",
-                   "ProdReturnsToScaleLow": "0.3", "ProdReturnsToScaleHigh": "2", "ProdLabourBand": "0.3"}
+                   "ProdReturnsToScaleLow": "0.3", "ProdReturnsToScaleHigh": "2", "ProdLabourBand": "0.3",
+                   "ProdBootstrapSeRelError": r"16\,\%"}  # 1 / sqrt(2 * 19) = 0.162
     assert "ProdLabourBand" not in numbers.production_settings_numbers({"labour_band": None})
     with pytest.raises(InputError, match="returns_to_scale"):
         numbers.production_settings_numbers({"returns_to_scale": [0.3]})

@@ -103,7 +103,9 @@ def test_plan_from_the_registry_describes_the_headline_model():
     assert p["sample"] == [{"column": "domestic", "equals": True}]
     roles = dict((v, r) for v, r in p["variables"])
     assert roles["tfp_acf"] == "outcome" and roles["export_intensity"] == "outcome"
-    assert roles["backward"] == "presence" and roles["absorptive_capacity"] == "control"
+    assert roles["backward"] == "presence" and roles["cluster"] == "control"
+    # absorptive capacity enters only through interactions (the firm effects absorb its own term)
+    assert "absorptive_capacity" not in roles
     assert roles["horizontal"] == "presence"  # also the first stage's outcome
     assert roles["encouraged_post"] == "instrument"  # a regressor of the first stage, not a presence measure
     assert p["fixed_effect_columns"] == ["firm_id", "year"] and p["cluster_columns"] == ["industry2"]

@@ -306,6 +306,25 @@ def test_stars_follow_the_t_test_even_where_the_table_shows_a_bootstrap_p_value(
     assert not csv.loc[csv["term"].eq("horizontal_hmt") & csv["kind"].eq("coef"), "(1)"].iloc[0].endswith("*")
 
 
+def test_stars_the_bracketed_test_does_not_share_are_marked_in_the_cell(baseline_est):
+    """A starred coefficient whose bracketed few-cluster p-value (bootstrap, or jackknife where
+    marked J) is 0.10 or more carries the diamond, explained in the note; one the bracketed test
+    also finds significant, or one without a bracket, does not."""
+    est = baseline_est[baseline_est["model"] == "city_ind_year"].copy()
+    est["p_value"] = 0.001
+    est["p_value_wild"] = [0.30 if t == "backward" else 0.02 if t == "forward" else float("nan")
+                           for t in est["term"]]
+    est["std_error_crv3"] = 100 * est["std_error"]   # jackknife t far below any critical value
+    tex, csv = tables.render(est, _spec(["city_ind_year"]))
+    coef = csv[csv["kind"].eq("coef")].set_index("term")["(1)"]
+    assert coef["backward"].endswith("*** (diamond)")            # bootstrap p = 0.30
+    assert coef["forward"].endswith("***") and "diamond" not in coef["forward"]  # bootstrap p = 0.02
+    assert coef["horizontal_hmt"].endswith("*** (diamond)")      # jackknife p, marked J
+    assert tables.DISAGREE_MARK + ": starred, but the few-cluster test in brackets" in tex
+    calm = est.assign(p_value_wild=0.01)
+    assert tables.DISAGREE_MARK not in tables.render(calm, _spec(["city_ind_year"]))[0]
+
+
 def test_same_coefficient_has_the_same_stars_in_every_table(baseline_est):
     """The baseline model repeated in a robustness family without the bootstrap: its coefficients carry
     the same stars in both tables, and both notes state the same rule."""

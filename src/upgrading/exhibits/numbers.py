@@ -28,7 +28,7 @@ from upgrading.exhibits.latex import _AR_BOUNDED, _AR_RAYS, MACRO_NAME_RE, ar_se
 ANALYSIS_COLUMNS = ["firm_id", "year", "city", "industry2", "domestic", "output"]
 OPTIONAL_ANALYSIS_COLUMNS = ["horizontal", "backward", "forward", "va_ratio", "exporter", "encouraged",
                              "post2002", "horizontal_hmt", "horizontal_other", "tfp_acf", "tfp_growth",
-                             "labour_intensive"]
+                             "labour_intensive", "cluster"]
 STATS = {"estimate", "std_error", "p_value", "ci_low", "ci_high", "nobs", "n_clusters", "r2",
          "r2_within", "depvar_mean"}
 
@@ -107,6 +107,7 @@ DATA_SOURCES = {
        for s, w in (("Mean", "mean"), ("Sd", "standard deviation"))},
     "MeanVARatio": "mean of va_ratio", "ExporterShare": "mean of exporter",
     "EncouragedShareFirmYears": "mean of encouraged",
+    "ClusterShareDomestic": "mean of cluster over rows with domestic true",
     "PostFromYear": "min of year where post2002 = 1",
 }
 
@@ -138,6 +139,8 @@ def data_numbers(analysis: pd.DataFrame, shock_year: int = 2002) -> dict[str, st
         out["ExporterShare"] = percent(analysis["exporter"].astype(bool).mean())
     if "encouraged" in analysis.columns:
         out["EncouragedShareFirmYears"] = percent(analysis["encouraged"].astype(float).mean())
+    if "cluster" in analysis.columns:
+        out["ClusterShareDomestic"] = percent(analysis.loc[dom, "cluster"].astype(float).mean())
     if "post2002" in analysis.columns and (analysis["post2002"] == 1).any():
         # First year of the later period of the policy indicator and the period split.
         out["PostFromYear"] = str(int(analysis.loc[analysis["post2002"] == 1, "year"].min()))
@@ -653,17 +656,30 @@ HYPOTHESES: dict[str, list[Prediction]] = {
             Prediction("HorizontalHmtBefore", "split_differences", "period", "horizontal_hmt", "not_positive"),
             Prediction("HorizontalOtherLater", "split_differences", "period", "horizontal_other:post2002", "positive"),
             Prediction("HorizontalHmtLater", "split_differences", "period", "horizontal_hmt:post2002", "positive")],
-    "Three": [Prediction("Backward", "heterogeneity", "cluster", "backward:location_quotient", "positive"),
-              Prediction("HorizontalOther", "heterogeneity", "cluster", "horizontal_other:location_quotient", "positive"),
-              Prediction("HorizontalHmt", "heterogeneity", "cluster", "horizontal_hmt:location_quotient", "positive")],
-    "Four": [Prediction("Entry", "policy_iv", "first_stage", "encouraged_post", "positive"),
-             Prediction("Productivity", "policy_iv", "iv", "horizontal", "nonzero")],
+    "Three": [Prediction("Backward", "heterogeneity", "cluster", "backward:cluster", "positive"),
+              Prediction("HorizontalOther", "heterogeneity", "cluster", "horizontal_other:cluster", "positive"),
+              Prediction("HorizontalHmt", "heterogeneity", "cluster", "horizontal_hmt:cluster", "positive")],
+    # H4's substance: the shock changes productivity (2SLS, read by its Anderson-Rubin set) and the
+    # upgrading outcomes (their reduced forms on the instrument).
+    "Four": [Prediction("Productivity", "policy_iv", "iv", "horizontal", "nonzero"),
+             Prediction("NewProduct", "policy_reduced_form", "new_product", "encouraged_post", "nonzero"),
+             Prediction("ExportIntensity", "policy_reduced_form", "export_intensity", "encouraged_post", "nonzero"),
+             Prediction("VaRatio", "policy_reduced_form", "va_ratio", "encouraged_post", "nonzero"),
+             Prediction("TfpGrowth", "policy_reduced_form", "tfp_growth", "encouraged_post", "nonzero")],
     "Five": [Prediction("Level", "lock_in", "level", "labour_intensive", "negative"),
              Prediction("Backward", "lock_in", "response", "backward:labour_intensive", "opposite", "backward"),
              Prediction("HorizontalHmt", "lock_in", "response", "horizontal_hmt:labour_intensive", "opposite",
                         "horizontal_hmt"),
              Prediction("HorizontalOther", "lock_in", "response", "horizontal_other:labour_intensive", "opposite",
                         "horizontal_other")],
+}
+
+
+# Conditions a hypothesis presupposes, judged by the same rule and reported beside its verdict
+# but not part of it: that the 2002 shock raised foreign entry (the first stage) is what lets
+# H4 be tested, not what H4 asserts.
+PRECONDITIONS: dict[str, list[Prediction]] = {
+    "Four": [Prediction("Entry", "policy_iv", "first_stage", "encouraged_post", "positive")],
 }
 
 
@@ -763,21 +779,25 @@ def verdict_basis(keys: list[str], verdicts: list[str]) -> str:
 
 
 def verdict_numbers(est: pd.DataFrame, hypotheses: dict[str, list[Prediction]] | None = None,
-                    sources: dict[str, str] | None = None) -> dict[str, str]:
+                    sources: dict[str, str] | None = None,
+                    preconditions: dict[str, list[Prediction]] | None = None) -> dict[str, str]:
     """Verdict macros: Verdict<H><Key> (the prediction), ...Evidence (the test and its p-value),
     ...Finding (the coefficient's sign at the level) and Verdict<H> (the hypothesis), where H is
-    One..Five. A hypothesis whose models are not all estimated (a licensed build without the city
-    indices) gets no macros; a model without the predicted term is an error."""
+    One..Five; a precondition of H gets the same three macros and does not enter Verdict<H>. A
+    hypothesis whose models are not all estimated (a licensed build without the city indices)
+    gets no macros; a model without the predicted term is an error."""
     hypotheses = HYPOTHESES if hypotheses is None else hypotheses
+    preconditions = PRECONDITIONS if preconditions is None else preconditions
     keys = est["family"].astype(str) + "/" + est["model"].astype(str)
     out = {"VerdictLevel": percent(VERDICT_LEVEL, 0)}
     if sources is not None:
         sources["VerdictLevel"] = "numbers.VERDICT_LEVEL"
     for h, predictions in hypotheses.items():
-        if not all(f"{p.family}/{p.model}" in set(keys) for p in predictions):
+        conditions = preconditions.get(h, [])
+        if not all(f"{p.family}/{p.model}" in set(keys) for p in predictions + conditions):
             continue
         verdicts = []
-        for p in predictions:
+        for p in conditions + predictions:
             rows = est[(keys == f"{p.family}/{p.model}").to_numpy()]
             by_term = rows.set_index(rows["term"].astype(str))
             for term in filter(None, (p.term, p.against)):
@@ -790,7 +810,8 @@ def verdict_numbers(est: pd.DataFrame, hypotheses: dict[str, list[Prediction]] |
                 expected = "negative" if float(by_term.loc[p.against, "estimate"]) > 0 else "positive"
             rejects, _, evidence = few_cluster_test(row)
             verdict = prediction_verdict(row["estimate"], rejects, expected)
-            verdicts.append(verdict)
+            if p not in conditions:
+                verdicts.append(verdict)
             base = f"VerdictH{h}{p.key}"
             out[base] = verdict
             out[base + "Evidence"] = evidence
@@ -801,11 +822,15 @@ def verdict_numbers(est: pd.DataFrame, hypotheses: dict[str, list[Prediction]] |
                                 base + "Finding": what})
         out[f"VerdictH{h}"] = hypothesis_verdict(verdicts)
         out[f"VerdictH{h}Basis"] = verdict_basis([p.key for p in predictions], verdicts)
+        out[f"VerdictH{h}SupportedCount"] = str(verdicts.count("supported"))
+        out[f"VerdictH{h}PredictionCount"] = str(len(verdicts))
         if sources is not None:
             sources[f"VerdictH{h}"] = "numbers.hypothesis_verdict of " + ", ".join(
                 f"VerdictH{h}{p.key}" for p in predictions)
             sources[f"VerdictH{h}Basis"] = "numbers.verdict_basis of " + ", ".join(
                 f"VerdictH{h}{p.key}" for p in predictions)
+            for k in ("SupportedCount", "PredictionCount"):
+                sources[f"VerdictH{h}{k}"] = "count over " + ", ".join(f"VerdictH{h}{p.key}" for p in predictions)
     return out
 
 
@@ -813,9 +838,11 @@ def verdict_numbers(est: pd.DataFrame, hypotheses: dict[str, list[Prediction]] |
 def pretrend_numbers(est: pd.DataFrame, shock_year: int, family: str = "event_study",
                      sources: dict[str, str] | None = None) -> dict[str, str]:
     """The event study's pre-period coefficients (years before the shock year), model by model:
-    EventStudy<Model>PreCount, ...PreSignifCount (CRV1 t test at VERDICT_LEVEL; the tidy
-    estimates hold no covariance, so there is no joint test), ...PreFirstYear, ...PreLastYear,
-    and the same for the later years (Post: from the shock year on)."""
+    EventStudy<Model>PreCount, ...PreSignifCount (the few-cluster test of the verdicts,
+    few_cluster_test, at VERDICT_LEVEL: the jackknife t test where the estimates have CRV3
+    standard errors; the tidy estimates hold no covariance, so there is no joint test),
+    ...PreFirstYear, ...PreLastYear, and the same for the later years (Post: from the shock year
+    on); ...PreTest names the test."""
     rows = est[est["family"].astype(str) == family]
     out: dict[str, str] = {}
     for model, g in rows.groupby(rows["model"].astype(str), sort=True):
@@ -830,13 +857,18 @@ def pretrend_numbers(est: pd.DataFrame, shock_year: int, family: str = "event_st
                 continue
             base = macro_name(family, model) + part
             out[base + "Count"] = str(len(sub))
-            out[base + "SignifCount"] = str(int((sub["p_value"].astype(float) < VERDICT_LEVEL).sum()))
+            tests = [few_cluster_test(r) for r in sub.to_dict("records")]
+            out[base + "SignifCount"] = str(sum(bool(rejects) for rejects, _, _ in tests))
+            kinds = {words.split(" $p")[0] for _, _, words in tests}
+            out[base + "Test"] = kinds.pop() if len(kinds) == 1 else "few-cluster test"
             out[base + "FirstYear"] = str(int(yrs.min()))
             out[base + "LastYear"] = str(int(yrs.max()))
             if sources is not None:
                 what = (f"results/estimates/{family}.parquet: rows model={model}, year "
                         + ("before " if part == "Pre" else "from ") + str(shock_year))
-                sources.update({base + "Count": f"{what}; count", base + "SignifCount": f"{what}; p_value < {VERDICT_LEVEL}",
+                sources.update({base + "Count": f"{what}; count",
+                                base + "SignifCount": f"{what}; numbers.few_cluster_test rejects at {VERDICT_LEVEL}",
+                                base + "Test": f"{what}; numbers.few_cluster_test",
                                 base + "FirstYear": f"{what}; first year", base + "LastYear": f"{what}; last year"})
     return out
 
@@ -850,6 +882,11 @@ def production_settings_numbers(prod: dict) -> dict[str, str]:
     out: dict[str, str] = {}
     if prod.get("bootstrap_reps") is not None:
         out["ProdBootstrapReps"] = fmt_int(prod["bootstrap_reps"])
+        # A bootstrap standard error from B draws has a relative standard error of about
+        # 1/sqrt(2(B-1)) (normal approximation).
+        reps = int(prod["bootstrap_reps"])
+        if reps > 1:
+            out["ProdBootstrapSeRelError"] = percent(1 / math.sqrt(2 * (reps - 1)), 0)
     if prod.get("bootstrap_max_firms") is not None:
         out["ProdBootstrapMaxFirms"] = fmt_int(prod["bootstrap_max_firms"])
     if prod.get("max_elasticity") is not None:

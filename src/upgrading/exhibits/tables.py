@@ -35,6 +35,10 @@ NO_WILD = "[n.a.]"
 # Mark of a bracketed jackknife (CRV3) p-value, which stands where a term has no bootstrap
 # (a letter: the production tables use the dagger for another qualification).
 CRV3_MARK = r"$^{\mathrm{J}}$"
+# Mark of a starred coefficient that the few-cluster test in brackets (bootstrap, or jackknife
+# where marked J), the test of the text's statements, does not find significant at the widest
+# star level: the reader sees the disagreement in the cell, not only in the note.
+DISAGREE_MARK = r"$^{\diamond}$"
 
 TIDY_COLUMNS = ["family", "model", "term", "estimate", "std_error", "p_value", "nobs",
                 "fixed_effects", "vcov", "depvar"]
@@ -59,6 +63,18 @@ def stars(p) -> str:
         if float(p) < level:
             return mark
     return ""
+
+
+def bracket_p(row: dict, column_has_wild: bool) -> float | None:
+    """The few-cluster p-value a table prints in brackets under a coefficient: the wild
+    bootstrap's, else (in a column that has the bootstrap) the jackknife t test's; None where
+    the table prints neither."""
+    if not is_missing(row.get("p_value_wild")):
+        return float(row["p_value_wild"])
+    if column_has_wild:
+        _, p, evidence = few_cluster_test(row)
+        return p if evidence.startswith("jackknife") else None
+    return None
 
 
 def _p_text(p, digits: int) -> str:
@@ -228,9 +244,10 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
     if any(headers):
         grid.append({"kind": "header", "label": "", "cells": headers})
 
+    disagreements = 0
     for term in terms:
         coef, se = [], []
-        for rows in per_col:
+        for i, rows in enumerate(per_col):
             hit = rows[rows["term"].astype(str) == term]
             if hit.empty:
                 coef.append("")
@@ -238,7 +255,11 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
                 continue
             r = hit.iloc[0]
             mark = stars(r["p_value"])
-            coef.append(minus(fmt_float(r["estimate"], spec.digits)) + (f"$^{{{mark}}}$" if mark else ""))
+            p_bracket = bracket_p(r.to_dict(), i in wild_cols)
+            disagree = bool(mark) and p_bracket is not None and p_bracket >= STAR_LEVELS[-1][0]
+            disagreements += disagree
+            coef.append(minus(fmt_float(r["estimate"], spec.digits)) + (f"$^{{{mark}}}$" if mark else "")
+                        + (DISAGREE_MARK if disagree else ""))
             se.append(f"({fmt_float(r['std_error'], spec.digits)})" if not is_missing(r["std_error"]) else "")
         grid.append({"kind": "coef", "label": term_label(term, labels), "cells": coef, "term": term})
         grid.append({"kind": "se", "label": "", "cells": se, "term": term})
@@ -268,8 +289,7 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
             hit = rows[rows["term"].astype(str) == term]
             p_crv3 = None
             if i in wild_cols and len(hit) and is_missing(hit["p_value_wild"].iloc[0]):
-                _, p, evidence = few_cluster_test(hit.iloc[0].to_dict())
-                p_crv3 = p if evidence.startswith("jackknife") else None
+                p_crv3 = bracket_p(hit.iloc[0].to_dict(), True)
             cells.append("" if p_crv3 is None else f"[{_p_text(p_crv3, spec.digits)}]{CRV3_MARK}")
         if any(cells):
             grid.append({"kind": "se", "label": "", "cells": cells, "term": term, "extra": "p_value_crv3"})
@@ -351,6 +371,9 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
                                        for rows in per_col)
     star_note = (STAR_NOTE_Z if likelihood else STAR_NOTE_T) + "."
     notes.append(star_note)
+    if disagreements:
+        notes.append(f"{DISAGREE_MARK}: starred, but the few-cluster test in brackets, which the text's statements "
+                     "of significance follow, does not reject zero at 10\,\%.")
     notes += sample_notes(per_col, spec)
     notes += dropped_notes(per_col, spec)
     if spec.notes:
@@ -592,7 +615,7 @@ def render_latex(grid: list[dict], notes: list[str], spec: TableSpec) -> str:
 
 def _plain(text: str) -> str:
     """LaTeX cell -> plain text for the CSV twin."""
-    text = re.sub(r"\$\^\{(\*+)\}\$", r"\1", text).replace(CRV3_MARK, "")
+    text = re.sub(r"\$\^\{(\*+)\}\$", r"\1", text).replace(CRV3_MARK, "").replace(DISAGREE_MARK, " (diamond)")
     text = text.replace(r"\ensuremath{-}", "-").replace("{,}", ",").replace("$=$", "=")
     text = text.replace(r"$\times$", "\u00d7").replace(r"\ensuremath{\times}", "\u00d7")
     text = text.replace(r"\textbackslash{}", "\\").replace(r"\textasciitilde{}", "~")
