@@ -20,6 +20,11 @@ industry on variants of the inputs that switch one source of error off at a time
 
 Per method and variant: mean error and mean absolute error against the truth's elasticities
 across industries, and the industries whose chosen solution is not admissible.
+
+With --elasticities the stage's own table (data/processed/production_elasticities.csv of
+`upgrading productivity`, bootstrap standard errors included) is scored instead, as variant
+"stage", and nothing is estimated: the way to score a full-scale world, whose LP/ACF run takes
+minutes.
 """
 
 from __future__ import annotations
@@ -104,7 +109,8 @@ def summary(m: pd.DataFrame, thin_below: int) -> pd.DataFrame:
 
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--panel", required=True)
+    p.add_argument("--panel", help="the world's panel (data/processed/panel.parquet)")
+    p.add_argument("--elasticities", help="score this production_elasticities.csv instead of estimating")
     p.add_argument("--truth", required=True, help="the world's truth/ directory")
     p.add_argument("--config", default="config/config.yaml")
     p.add_argument("--set", default="{}", help="JSON overrides of the productivity settings")
@@ -115,6 +121,14 @@ def main(argv: list[str]) -> int:
                    help="industries with fewer firm-years are reported apart (default 2000)")
     p.add_argument("--worst", type=int, default=3, help="industries listed by largest |error|")
     args = p.parse_args(argv)
+    if args.elasticities:
+        with open(Path(args.truth) / "parameters.json", encoding="utf-8") as fh:
+            production = json.load(fh)["production"]
+        stage = pd.read_csv(args.elasticities)
+        stage = stage[stage["method"].isin(args.methods.split(","))].assign(variant="stage")
+        return report(errors(stage.rename(columns={"reason": "message"}), production), args)
+    if not args.panel:
+        p.error("--panel is needed unless --elasticities is given")
     with open(args.config, encoding="utf-8") as fh:
         section = yaml.safe_load(fh)["productivity"]
     cfg = from_mapping(section | json.loads(args.set))
@@ -137,7 +151,10 @@ def main(argv: list[str]) -> int:
         est = run(variant_panel(panel, truth, variant), cfg, tuple(args.methods.split(",")))
         parts.append(est.assign(variant=variant))
         print(f"{variant}: {time.perf_counter() - t0:.0f}s", file=sys.stderr, flush=True)
-    est = errors(pd.concat(parts, ignore_index=True), production)
+    return report(errors(pd.concat(parts, ignore_index=True), production), args)
+
+
+def report(est: pd.DataFrame, args) -> int:
     if args.out:
         est.to_csv(args.out, index=False, float_format="%.6g")
     with pd.option_context("display.width", 200, "display.float_format", "{:+.4f}".format):
