@@ -43,6 +43,16 @@ def test_signed_uses_math_minus():
     assert numbers.pvalue(0.0004) == r"\ensuremath{<}0.001" and numbers.pvalue(0.0123) == "0.012"
 
 
+def test_crosscheck_numbers_say_when_every_stored_digit_agrees():
+    same = pd.DataFrame({"family": ["a", "b"], "coef_rel_diff": [0.0, 0.0], "se_abs_diff": [0.0, -0.0]})
+    got = numbers.crosscheck_numbers(same)
+    assert got["CrossAllDigitsAgree"] == "1" and got["CrossMaxCoefRelDiff"] == "0"
+    apart = same.assign(se_abs_diff=[0.0, 3e-9])
+    got = numbers.crosscheck_numbers(apart)
+    assert got["CrossAllDigitsAgree"] == "0" and got["CrossMaxSeAbsDiff"] == r"\ensuremath{<10^{-8}}"
+    assert set(got) == set(numbers.CROSSCHECK_SOURCES)
+
+
 def test_estimate_numbers_and_missing_quote(baseline_est):
     got = numbers.estimate_numbers(baseline_est, {
         "HeadBackward": {"family": "baseline", "model": "firm_year", "term": "backward"},
@@ -187,6 +197,9 @@ def test_significance_words_name_the_test_and_quote_the_bootstrap():
         r"not statistically significant at the 10\,\% level by the wild cluster bootstrap, $p=0.210$")
     assert numbers.significance_words(0.2, "hetero", None) == \
         r"not statistically significant at the 10\,\% level by the $t$ test"
+    # maximum-likelihood models are tested against the normal, as their table's stars are
+    assert numbers.significance_words(0.064, "CRV1:industry2", None, "probit") == \
+        r"statistically significant at the 10\,\% level by the CRV1 cluster-robust $z$ test"
 
 
 def test_lock_in_industry_numbers_lists_the_analysis_set_and_the_synthetic_extras():

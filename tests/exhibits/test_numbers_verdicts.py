@@ -147,6 +147,38 @@ def test_one_sd_numbers_pinned():
                                ["backward", "forward"])
 
 
+def test_one_sd_marginal_numbers_take_the_headline_sd_times_the_marginal_effect():
+    analysis = pd.DataFrame({
+        "domestic": [True, True, True, False],
+        "tfp_acf": [1.0, 2.0, 3.0, 5.0],
+        "horizontal_hmt": [0.0, 0.1, 0.2, 0.3], "horizontal_other": [0.0, 0.0, 0.1, 0.2],
+        "backward": [0.1, 0.2, 0.3, 0.9], "forward": [0.0, 0.1, 0.0, 0.5],
+    })
+    est = pd.DataFrame([_row("baseline", "firm_year", t, 1.0) for t in numbers.ONE_SD_TERMS]
+                       + [_row("export_probit", "probit", "backward", 0.7, marginal_effect=0.15),
+                          _row("export_probit", "probit", "forward", 0.2)])
+    est["nobs"] = 3
+    sources = {}
+    got = numbers.one_sd_marginal_numbers(analysis, est, "export_probit", numbers.ONE_SD_TERMS, sources)
+    assert got == {"OneSdExportProbitProbitBackwardAme": "0.015",        # SD 0.1 of 0.1, 0.2, 0.3 x 0.15
+                   "OneSdExportProbitProbitBackwardAmePp": "1.5"}        # no marginal effect: no forward macro
+    assert set(got) <= set(sources) and "marginal_effect" in sources["OneSdExportProbitProbitBackwardAme"]
+
+
+def test_verdict_summary_names_every_hypothesis_once():
+    five = {"One": "not supported", "Two": "contradicted", "Three": "not supported", "Four": "not supported",
+            "Five": "not supported"}
+    assert numbers.verdict_summary(five) == ("none of the five hypotheses is supported: H2 is contradicted and "
+                                             "H1, H3, H4 and H5 are not supported")
+    assert numbers.verdict_summary({"One": "supported", "Two": "partly supported", "Three": "contradicted"}) == (
+        "one of the three hypotheses is supported: H1 is supported, H2 is partly supported and H3 is contradicted")
+    assert numbers.verdict_summary({"One": "supported", "Two": "supported"}) == "both hypotheses are supported"
+    assert numbers.verdict_summary({"One": "not supported", "Two": "not supported"}) == "neither hypothesis is supported"
+    hyp = {"One": [Prediction("X", "fam", "a", "x", "positive")], "Two": [Prediction("Z", "fam", "a", "z", "positive")]}
+    got = numbers.verdict_numbers(_verdict_estimates(), hyp, {})
+    assert got["VerdictSummary"] == "one of the two hypotheses is supported: H1 is supported and H2 is not supported"
+
+
 def test_sample_mean_numbers_use_the_estimation_sample():
     analysis = pd.DataFrame({
         "domestic": [True, True, True, True, False],

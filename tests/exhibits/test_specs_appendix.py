@@ -58,13 +58,32 @@ def test_appendix_compiles(tmp_path, appendix):
 
 
 def test_a_family_feeding_two_tables_gets_a_heading_per_table(appendix):
-    """The split-sample family feeds the period table and the region/ownership table: each run of
-    its models sits under the heading of the one table it feeds."""
+    """The split-sample family feeds the region/ownership table and the period table: its models
+    sit under the heading of the table they feed, in the order the paper places the tables."""
     heads = [line for line in appendix.splitlines() if line.startswith(r"\multicolumn{6}{@{}p")]
     split = [h for h in heads if "tab:split_" in h]
     assert len(split) == 2
-    assert split[0].endswith(r"\quad Table~\ref{tab:split_period}} \\*")
-    assert split[1].endswith(r"\quad Table~\ref{tab:split_groups}} \\*")
+    assert split[0].endswith(r"\quad Table~\ref{tab:split_groups}} \\*")
+    assert split[1].endswith(r"\quad Table~\ref{tab:split_period}} \\*")
     lines = appendix.splitlines()
     i, j = lines.index(split[0]), lines.index(split[1])
-    assert [line.split(" & ")[0] for line in lines[i + 1:j] if " & " in line] == ["Pooled periods"]
+    assert [line.split(" & ")[0] for line in lines[i + 1:j] if " & " in line] == ["Coastal", "SOE"]
+
+
+def test_groups_follow_the_papers_exhibit_order_and_a_table_gets_one_block(appendix):
+    """Blocks in the order the paper places their exhibits; the heterogeneity table's models form
+    one block although the split-sample models stand between them in the specification file."""
+    heads = [line for line in appendix.splitlines() if line.startswith(r"\multicolumn{6}{@{}p")]
+    paper = (REPO / "paper/paper.tex").read_text(encoding="utf-8")
+    tables = [re.search(r"Table~\\ref\{tab:(\w+)\}", h) for h in heads]
+    placed = [m.group(1) for m in tables if m and "{tables/" + m.group(1) + ".tex}" in paper]
+    assert placed == sorted(placed, key=lambda t: paper.index("{tables/" + t + ".tex}"))
+    assert sum("tab:heterogeneity}" in h for h in heads) == 1
+    lines = appendix.splitlines()
+    start = lines.index(next(h for h in heads if "tab:heterogeneity}" in h))
+    block = []
+    for line in lines[start + 1:]:
+        if line.startswith(r"\midrule"):
+            break
+        block.append(line.split(" & ")[0].replace(r"\allowbreak{}", ""))
+    assert block == ["Clusters, with same-city presence", "Absorptive capacity", "City relations"]

@@ -268,10 +268,11 @@ def specs_appendix_main(argv: list[str]) -> int:
     try:
         spec = registry.load(args.specs)
         fams = [registry.resolve_family(spec, f, source=args.specs) for f in registry.family_ids(spec)]
+        paper = Path(args.paper).read_text(encoding="utf-8")
         tex = specs_appendix.render(fams, spec.get("samples") or {}, read_json_option(args.labels, "--labels"),
-                                    read_json_option(args.titles, "--titles"))
+                                    read_json_option(args.titles, "--titles"), paper)
         add = exhibit_map.additional_exhibits_tex(read_json_option(args.tables, "--tables"), read_json_option(args.figures, "--figures"),
-                                                  Path(args.paper).read_text(encoding="utf-8"))
+                                                  paper)
     except (InputError, KeyError, OSError, json.JSONDecodeError) as exc:
         return cli.fail("specs-appendix", exc)
     io.write_text(tex, args.out)

@@ -29,6 +29,9 @@ ANALYSIS_COLUMNS = ["firm_id", "year", "city", "industry2", "domestic", "output"
 OPTIONAL_ANALYSIS_COLUMNS = ["horizontal", "backward", "forward", "va_ratio", "exporter", "encouraged",
                              "post2002", "horizontal_hmt", "horizontal_other", "tfp_acf", "tfp_growth",
                              "labour_intensive", "cluster"]
+# Maximum-likelihood estimators: their p-values come from the z test (normal distribution), their
+# tidy `r2` is McFadden's pseudo R2, and they drop perfectly predicted groups.
+LIKELIHOOD_ESTIMATORS = {"probit", "logit"}
 STATS = {"estimate", "std_error", "p_value", "ci_low", "ci_high", "nobs", "n_clusters", "r2",
          "r2_within", "depvar_mean"}
 
@@ -226,15 +229,17 @@ def estimate_numbers(est: pd.DataFrame, quotes: dict[str, dict], source: str = "
     return out
 
 
-def significance_words(p, vcov=None, p_wild=None) -> str:
+def significance_words(p, vcov=None, p_wild=None, estimator=None) -> str:
     """The verdict of the test behind the tables' stars, naming it: the wild cluster bootstrap
     where the model has one (the CRV1 t test's p-value quoted beside it: with few clusters the
-    two can disagree), else the t test with the model's standard errors."""
+    two can disagree), else the t test with the model's standard errors, or the z test for a
+    maximum-likelihood `estimator` (probit, logit), whose p-values are normal ones."""
     if is_missing(p):
         return "of unknown significance"
     kind = str(vcov or "").partition(":")[0].upper()
-    test = (rf"by the {kind} cluster-robust $t$ test" if kind in {"CRV1", "CRV3"}
-            else r"by the $t$ test")
+    stat = "$z$" if str(estimator or "").lower() in LIKELIHOOD_ESTIMATORS else "$t$"
+    test = (rf"by the {kind} cluster-robust {stat} test" if kind in {"CRV1", "CRV3"}
+            else rf"by the {stat} test")
 
     def verdict(q) -> str:
         for level, words in ((0.01, "1"), (0.05, "5"), (0.10, "10")):
@@ -261,14 +266,15 @@ def auto_estimate_numbers(est: pd.DataFrame, family: str, terms: list[str],
         base = macro_name(r["family"], r["model"], r["term"])
         if sources is not None:
             for suffix, stat in (("Coef", "estimate"), ("Se", "std_error"), ("Pval", "p_value"),
-                                 ("Sign", "estimate (sign)"), ("Signif", "p_value (in words), vcov, p_value_wild")):
+                                 ("Sign", "estimate (sign)"), ("Signif", "p_value (in words), vcov, p_value_wild, estimator")):
                 sources[base + suffix] = estimate_row(r["family"], r["model"], r["term"], stat)
         out[base + "Coef"] = signed(r["estimate"])
         out[base + "Se"] = fmt_float(r["std_error"])
         out[base + "Pval"] = pvalue(r["p_value"])
         # Words for the text, so a sentence stays true whatever the estimate turns out to be.
         out[base + "Sign"] = "positive" if float(r["estimate"]) > 0 else "negative"
-        out[base + "Signif"] = significance_words(r["p_value"], r.get("vcov"), r.get("p_value_wild"))
+        out[base + "Signif"] = significance_words(r["p_value"], r.get("vcov"), r.get("p_value_wild"),
+                                                     r.get("estimator"))
         if "p_value_wild" in r and not is_missing(r["p_value_wild"]):
             out[base + "PvalWild"] = pvalue(r["p_value_wild"])
             wild_stats = [("PvalWild", "p_value_wild")]
@@ -324,6 +330,7 @@ CROSSCHECK_SOURCES = {
     "CrossNumCoefs": "rows", "CrossNumFamilies": "distinct family",
     "CrossMaxCoefRelDiff": "max of |coef_rel_diff| (order of magnitude)",
     "CrossMaxSeAbsDiff": "max of |se_abs_diff| (order of magnitude)",
+    "CrossAllDigitsAgree": "1 when every coef_rel_diff and se_abs_diff is zero, else 0",
 }
 
 
@@ -337,6 +344,10 @@ def crosscheck_numbers(cross: pd.DataFrame) -> dict[str, str]:
         "CrossNumFamilies": fmt_int(cross["family"].nunique()),
         "CrossMaxCoefRelDiff": power_bound(cross["coef_rel_diff"].abs().max()) if len(cross) else "0",
         "CrossMaxSeAbsDiff": power_bound(cross["se_abs_diff"].abs().max()) if len(cross) else "0",
+        # 1: the stored (rounded) results of the two engines are identical, which the text says in
+        # words rather than as differences of "0".
+        "CrossAllDigitsAgree": "1" if len(cross) and not (cross["coef_rel_diff"].abs().any()
+                                                          or cross["se_abs_diff"].abs().any()) else "0",
     }
 
 
@@ -601,6 +612,38 @@ def one_sd_numbers(analysis: pd.DataFrame, est: pd.DataFrame, family: str, model
     return out
 
 
+# Families whose average marginal effects the text also states per standard deviation of the
+# regressor, that SD taken over the headline model's sample (ONE_SD_MODELS[0]), as the text quotes it.
+ONE_SD_MARGINAL_FAMILIES = ["export_probit"]
+
+
+def one_sd_marginal_numbers(analysis: pd.DataFrame, est: pd.DataFrame, family: str, terms: list[str],
+                            sources: dict[str, str] | None = None,
+                            analysis_file: str = "<analysis>") -> dict[str, str]:
+    """The change in a probability when a regressor rises by one standard deviation: the SD over
+    the headline model's estimation sample times the average marginal effect of each model of
+    `family`. Macros OneSd<Family><Model><Term>Ame (a probability) and ...AmePp (the same in
+    percentage points)."""
+    sd_family, sd_model, sd_outcome = ONE_SD_MODELS[0]
+    sample = model_sample(analysis, est, sd_family, sd_model, sd_outcome, terms, analysis_file)
+    rows = est[(est["family"].astype(str) == family) & est["term"].astype(str).isin(terms)]
+    out: dict[str, str] = {}
+    for _, r in rows.iterrows():
+        if "marginal_effect" not in r or is_missing(r["marginal_effect"]):
+            continue
+        term = str(r["term"])
+        effect = float(sample[term].std()) * float(r["marginal_effect"])
+        base = "OneSd" + macro_name(family, r["model"], term) + "Ame"
+        out[base] = signed(effect)
+        out[base + "Pp"] = signed(100 * effect, 1)
+        if sources is not None:
+            where = (f"({analysis_file}: standard deviation of {term} over domestic rows with {sd_outcome} and "
+                     f"{', '.join(terms)}) x ({estimate_row(family, r['model'], term, 'marginal_effect')})")
+            sources[base] = where
+            sources[base + "Pp"] = f"100 {base}"
+    return out
+
+
 # Columns whose mean over the headline model's estimation sample (that of Table 1) the text quotes.
 SAMPLE_MEAN_COLUMNS = ["horizontal", "backward", "forward", "va_ratio", "exporter"]
 
@@ -778,6 +821,41 @@ def verdict_basis(keys: list[str], verdicts: list[str]) -> str:
     return f"rests on the {word_list(held)} prediction{'s' if len(held) > 1 else ''} alone"
 
 
+HYPOTHESIS_NUMBERS = {"One": 1, "Two": 2, "Three": 3, "Four": 4, "Five": 5, "Six": 6, "Seven": 7, "Eight": 8,
+                      "Nine": 9}
+COUNT_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
+# Order in which the summary names the hypothesis verdicts.
+VERDICT_ORDER = ["supported", "partly supported", "supported in part and contradicted in part", "contradicted",
+                 "not supported"]
+
+
+def verdict_summary(verdicts: dict[str, str]) -> str:
+    """All hypothesis verdicts in one clause for the abstract, e.g. 'none of the five hypotheses
+    is supported: H2 is contradicted and H1, H3, H4 and H5 are not supported'; `verdicts` maps
+    the hypothesis key (One..Nine) to hypothesis_verdict's words."""
+    if not verdicts:
+        raise ValueError("a verdict summary needs at least one hypothesis")
+    n = len(verdicts)
+    count = COUNT_WORDS.get(n, str(n))
+    held = sum(v == "supported" for v in verdicts.values())
+    if held == 0:
+        lead = ("the hypothesis is not supported" if n == 1 else "neither hypothesis is supported" if n == 2
+                else f"none of the {count} hypotheses is supported")
+    elif held == n:
+        lead = ("the hypothesis is supported" if n == 1 else "both hypotheses are supported" if n == 2
+                else f"all {count} hypotheses are supported")
+    else:
+        lead = f"{COUNT_WORDS.get(held, str(held))} of the {count} hypotheses {'is' if held == 1 else 'are'} supported"
+    groups = []
+    for verdict in VERDICT_ORDER + sorted(set(verdicts.values()) - set(VERDICT_ORDER)):
+        names = [f"H{HYPOTHESIS_NUMBERS.get(h, h)}" for h, v in verdicts.items() if v == verdict]
+        if names:
+            groups.append(f"{word_list(names)} {'is' if len(names) == 1 else 'are'} {verdict}")
+    if len(groups) == 1 and held in {0, n}:
+        return lead
+    return f"{lead}: " + (", ".join(groups[:-1]) + " and " + groups[-1] if len(groups) > 1 else groups[0])
+
+
 def verdict_numbers(est: pd.DataFrame, hypotheses: dict[str, list[Prediction]] | None = None,
                     sources: dict[str, str] | None = None,
                     preconditions: dict[str, list[Prediction]] | None = None) -> dict[str, str]:
@@ -831,6 +909,11 @@ def verdict_numbers(est: pd.DataFrame, hypotheses: dict[str, list[Prediction]] |
                 f"VerdictH{h}{p.key}" for p in predictions)
             for k in ("SupportedCount", "PredictionCount"):
                 sources[f"VerdictH{h}{k}"] = "count over " + ", ".join(f"VerdictH{h}{p.key}" for p in predictions)
+    judged = {h: out[f"VerdictH{h}"] for h in hypotheses if f"VerdictH{h}" in out}
+    if judged:
+        out["VerdictSummary"] = verdict_summary(judged)
+        if sources is not None:
+            sources["VerdictSummary"] = "numbers.verdict_summary of " + ", ".join(f"VerdictH{h}" for h in judged)
     return out
 
 
@@ -974,6 +1057,12 @@ def collect(analysis: pd.DataFrame, analysis_file: str, est: pd.DataFrame, estim
             sources.update(part)
     family, model, outcome = ONE_SD_MODELS[0]
     if f"{family}/{model}" in models and {"domestic", outcome, *ONE_SD_TERMS} <= set(analysis.columns):
+        for marginal_family in ONE_SD_MARGINAL_FAMILIES:
+            if marginal_family in families:
+                part = {}
+                out.update(one_sd_marginal_numbers(analysis, est, marginal_family, ONE_SD_TERMS, part,
+                                                   analysis_file))
+                sources.update(part)
         part = {}
         out.update(sample_mean_numbers(analysis, est, family, model, outcome, ONE_SD_TERMS, part, analysis_file))
         sources.update(part)

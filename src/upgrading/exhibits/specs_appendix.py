@@ -6,6 +6,7 @@ YAML entry adds its row; nothing here is typed by hand.
 
 from __future__ import annotations
 
+import math
 import re
 
 from upgrading.exhibits.latex import escape, longtable
@@ -71,16 +72,22 @@ def _cell(text) -> str:
 
 def _parts(fam: dict) -> list[list[dict]]:
     """A family's models in groups with one heading each: the whole family, or, where its models
-    feed different tables, each run of models feeding one table (a heading names one table)."""
-    if len({m.get("table") for m in fam["models"]}) <= 1:
-        return [fam["models"]]
-    parts: list[list[dict]] = []
+    feed different tables, the models of each table (a heading names one table), in the order of
+    the specification file within a group."""
+    groups: dict[object, list[dict]] = {}
     for m in fam["models"]:
-        if parts and parts[-1][-1].get("table") == m.get("table"):
-            parts[-1].append(m)
-        else:
-            parts.append([m])
-    return parts
+        groups.setdefault(m.get("table"), []).append(m)
+    return list(groups.values())
+
+
+def _exhibit_position(models: list[dict], paper: str) -> float:
+    """Where the paper first places an exhibit the models feed (the offset of its \\input or
+    \\includegraphics file name), so the appendix follows the exhibits' numbering; exhibits the
+    paper does not place come last."""
+    names = [f"{{tables/{m['table']}.tex}}" for m in models if m.get("table")]
+    names += [f"{{figures/{m['figure']}." for m in models if m.get("figure")]
+    found = [paper.find(n) for n in names if n in paper]
+    return min(found) if found else math.inf
 
 
 def _heading(fam: dict, models: list[dict], table_titles: dict[str, str]) -> str:
@@ -95,46 +102,46 @@ def _heading(fam: dict, models: list[dict], table_titles: dict[str, str]) -> str
 
 
 def render(families: list[dict], samples: dict[str, list], labels: dict[str, str] | None = None,
-           table_titles: dict[str, str] | None = None) -> str:
+           table_titles: dict[str, str] | None = None, paper: str = "") -> str:
     """families: resolved families (id, title, engine, models with outcome, regressors, ...);
     labels: exhibits.labels (reader names of variables, fixed effects and samples);
-    table_titles: {table id: title as the table's caption prints it}."""
+    table_titles: {table id: title as the table's caption prints it}; paper: the paper's LaTeX
+    source, whose placement of the exhibits orders the groups (else the specification file's order)."""
     labels, table_titles = labels or {}, table_titles or {}
     head = r"Model & Outcome & Terms & Fixed effects & Standard errors & Sample \\"
     body = []
     grid_families = []
-    for k, fam in enumerate(families):
-        if k:
+    groups = [(k, k_part, fam, part) for k, fam in enumerate(families) for k_part, part in enumerate(_parts(fam))]
+    groups.sort(key=lambda g: (_exhibit_position(g[3], paper), g[0], g[1]))
+    cell_numbers: dict[str, int] = {}
+    for k_group, (_, _, fam, part) in enumerate(groups):
+        if k_group:
             body.append(r"\midrule")
-        cell_number = 0
-        for k_part, part in enumerate(_parts(fam)):
-            if k_part:
-                body.append(r"\midrule")
-            body.append(_heading(fam, part, table_titles))
-            for m in part:
-                name = m.get("label")
-                if not name and GRID_MODEL_ID.fullmatch(str(m["id"])):
-                    cell_number += 1
-                    name = f"Grid cell {cell_number}"
-                    if fam["id"] not in grid_families:
-                        grid_families.append(fam["id"])
-                fe = " + ".join(_interacted(f, labels) for f in m.get("fixed_effects") or []) or "none"
-                extra = []
-                if m.get("weights"):
-                    extra.append(f"weights: {_reader(m['weights'], labels)}")
-                inf = m.get("inference") or {}
-                if inf.get("crv3"):
-                    extra.append("CRV3 jackknife")
-                wild = inf.get("wild")
-                if wild:
-                    extra.append(f"wild cluster bootstrap, {wild['reps']} draws, "
-                                 f"{str(wild.get('weights', 'rademacher')).capitalize()} weights")
-                vc = _vcov(m.get("vcov"), labels) + ("; " + "; ".join(extra) if extra else "")
-                sample = sample_name(m.get("sample"), samples, labels)
-                body.append(" & ".join([
-                    _cell(name or _reader(m["id"], labels)), _cell(_outcome(m, labels)),
-                    _cell(_terms(m, labels)), _cell(fe), _cell(vc), _cell(sample),
-                ]) + r" \\")
+        body.append(_heading(fam, part, table_titles))
+        for m in part:
+            name = m.get("label")
+            if not name and GRID_MODEL_ID.fullmatch(str(m["id"])):
+                cell_numbers[fam["id"]] = cell_numbers.get(fam["id"], 0) + 1
+                name = f"Grid cell {cell_numbers[fam['id']]}"
+                if fam["id"] not in grid_families:
+                    grid_families.append(fam["id"])
+            fe = " + ".join(_interacted(f, labels) for f in m.get("fixed_effects") or []) or "none"
+            extra = []
+            if m.get("weights"):
+                extra.append(f"weights: {_reader(m['weights'], labels)}")
+            inf = m.get("inference") or {}
+            if inf.get("crv3"):
+                extra.append("CRV3 jackknife")
+            wild = inf.get("wild")
+            if wild:
+                extra.append(f"wild cluster bootstrap, {wild['reps']} draws, "
+                             f"{str(wild.get('weights', 'rademacher')).capitalize()} weights")
+            vc = _vcov(m.get("vcov"), labels) + ("; " + "; ".join(extra) if extra else "")
+            sample = sample_name(m.get("sample"), samples, labels)
+            body.append(" & ".join([
+                _cell(name or _reader(m["id"], labels)), _cell(_outcome(m, labels)),
+                _cell(_terms(m, labels)), _cell(fe), _cell(vc), _cell(sample),
+            ]) + r" \\")
     notes = []
     notes.append("Sample: the firm-years a model uses, named as in the tables' notes.")
     if grid_families:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from upgrading.core.errors import InputError
 from upgrading.exhibits.latex import ar_set_text, escape, fmt_float, fmt_int, is_missing, minus
-from upgrading.exhibits.numbers import few_cluster_test
+from upgrading.exhibits.numbers import LIKELIHOOD_ESTIMATORS, few_cluster_test
 
 # Conventional thresholds; the note under every table states them and the test behind them.
 STAR_LEVELS: tuple[tuple[float, str], ...] = ((0.01, "***"), (0.05, "**"), (0.10, "*"))
@@ -42,8 +42,6 @@ DISAGREE_MARK = r"$^{\diamond}$"
 
 TIDY_COLUMNS = ["family", "model", "term", "estimate", "std_error", "p_value", "nobs",
                 "fixed_effects", "vcov", "depvar"]
-# Estimators whose tidy `r2` is McFadden's pseudo R2 and that drop perfectly predicted groups.
-LIKELIHOOD_ESTIMATORS = {"probit", "logit"}
 # A table wider than this many model columns is scaled to the text width.
 MAX_NATURAL_COLUMNS = 6
 # Printed characters per line of a column header (model label, dependent variable), and of a
