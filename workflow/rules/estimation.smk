@@ -18,7 +18,8 @@ MC_RULES = ("montecarlo", "montecarlo_aggregate")  # the Monte Carlo's own rules
 
 
 # In every world: the main world estimates every family; a Monte Carlo world the families
-# its draw compares with the truth (VALIDATION_FAMILIES).
+# its draw compares with the truth (VALIDATION_FAMILIES), with estimation.montecarlo.
+# target_models_only their target models only.
 rule estimate:
     input:
         data=world_path(WORLD, f"{PROC}/analysis.parquet"),
@@ -28,6 +29,7 @@ rule estimate:
         specs=config["specs"],
         spec=family_json,
         spec_sha256=family_sha256,
+        models=draw_models,
     wildcard_constraints:
         family="|".join(FAMILIES),
     log:
@@ -40,7 +42,7 @@ rule estimate:
         runtime=60,
     shell:
         "upgrading estimate --data {input.data:q} --specs {params.specs:q} --family {wildcards.family}"
-        " --spec-sha256 {params.spec_sha256} --out {output:q} > {log:q} 2>&1"
+        " --spec-sha256 {params.spec_sha256} {params.models} --out {output:q} > {log:q} 2>&1"
 
 
 # The cross-engine check, one job per headline family: each starts when its family's

@@ -34,6 +34,8 @@ def estimate_main(argv: list[str]) -> int:
     p.add_argument("--family", required=True, help="family id")
     p.add_argument("--spec-sha256", default=None,
                    help="SHA-256 of the family's resolved spec the rule was built from; must match the file's")
+    p.add_argument("--models", default=None,
+                   help="comma-separated model ids: estimate only these models of the family")
     p.add_argument("--out", required=True, help="tidy estimates (parquet)")
     p.add_argument("--timings", default=None, help="optional CSV of wall and CPU seconds per demeaning or pyfixest call")
     args = p.parse_args(argv)
@@ -47,6 +49,8 @@ def estimate_main(argv: list[str]) -> int:
 
         t0 = time.perf_counter()
         family = estimate.resolve(a.specs, a.family, a.spec_sha256)
+        if a.models is not None:
+            family = estimate.restrict_models(family, a.models.split(","), a.specs)
         df = estimate.read_data(a.data, family)
         logging.info("%s: read %d rows x %d columns in %.1fs", a.family, len(df), df.shape[1],
                      time.perf_counter() - t0)
