@@ -208,7 +208,7 @@ def draw_models(wildcards):
     if not (is_mc_world(wildcards) and MC.target_models_only):
         return ""
     models = analysis_settings.target_models(ESTIMATION.validation, wildcards.family)
-    return f"--models {','.join(models)}" if models else ""
+    return f" --models {','.join(models)}" if models else ""
 
 
 def world_scale(wildcards):

@@ -42,7 +42,7 @@ rule estimate:
         runtime=60,
     shell:
         "upgrading estimate --data {input.data:q} --specs {params.specs:q} --family {wildcards.family}"
-        " --spec-sha256 {params.spec_sha256} {params.models} --out {output:q} > {log:q} 2>&1"
+        " --spec-sha256 {params.spec_sha256}{params.models} --out {output:q} > {log:q} 2>&1"
 
 
 # The cross-engine check, one job per headline family: each starts when its family's
