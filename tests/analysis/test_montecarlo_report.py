@@ -7,7 +7,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from upgrading.analysis import cli, montecarlo_report as mr
+from upgrading.analysis import cli
+from upgrading.analysis import montecarlo_report as mr
 from upgrading.core.errors import InputError
 
 LOG = ("2026-11-29T09:11:30Z batch 7001..7002 load 7.58 5.92 3.84\n"
