@@ -202,15 +202,6 @@ def world_settings_file(section):
     return pick
 
 
-def draw_models(wildcards):
-    """`--models ...` of an estimate job in a draw's world with target_models_only: the family's
-    validation target models, the only ones its coverage rows read; empty otherwise."""
-    if not (is_mc_world(wildcards) and MC.target_models_only):
-        return ""
-    models = analysis_settings.target_models(ESTIMATION.validation, wildcards.family)
-    return f" --models {','.join(models)}" if models else ""
-
-
 def world_scale(wildcards):
     """Scale of the world's synthetic data: the Monte Carlo's for a draw, `scale` for the main world."""
     return MC.scale if is_mc_world(wildcards) else config["scale"]
