@@ -65,14 +65,15 @@ def test_cpu_per_draw_sums_the_worlds_jobs_and_the_draw(tmp_path):
         mr.draw_cpu(BENCH, [7003], str(tmp_path))
 
 
-@pytest.mark.parametrize("covered,target,exact", [
-    (95, "met", "[0.887, 0.984]"),      # 0.95
-    (88, "not met (below)", "[0.800, 0.936]"),
-    (100, "not met (above)", "[0.964, 1.000]"),
+@pytest.mark.parametrize("covered,target,exact,band", [
+    (95, "met", "[0.887, 0.984]", "yes"),      # 0.95
+    (88, "not met (below)", "[0.800, 0.936]", "yes"),
+    (80, "not met (below)", "[0.708, 0.873]", "no"),
+    (100, "not met (above)", "[0.964, 1.000]", "yes"),
 ])
-def test_table_marks_the_wcr_target_and_its_exact_interval(covered, target, exact):
+def test_table_marks_the_wcr_target_and_its_exact_interval(covered, target, exact, band):
     row = mr.coverage_table(_coverage(100, {"crv1": 90, "crv3": 93, "wcr": covered})).iloc[0]
-    assert row["Target"] == target and row["WCR exact 95 %"] == exact
+    assert row["Target"] == target and row["WCR exact 95 %"] == exact and row["Band in exact 95 %"] == band
     assert row["CRV1"] == "0.900 (0.030)" and row["Model"] == "structural" and row["Term"] == "`backward:post2002`"
 
 
@@ -93,7 +94,8 @@ def test_document_from_the_cli_names_the_run_and_says_when_draws_are_short(tmp_p
     assert "**3 of the 200 planned draws**" in text and "seeds 7001-7003" in text
     assert "commit `abc1234`" in text and "`FIRST=7001 LAST=7200 tools/montecarlo_draws.sh`" in text
     assert "median 5.0, range 2.5-7.6" in text and "median 23.5 s" in text
-    assert "| pipeline TFP | structural | `backward:post2002` | 0.410 | 3 | 0.667 (0.272) |" in text
+    assert ("| pipeline TFP | structural | `backward:post2002` | 0.410 | 3 | 0.667 (0.272) | 1.000 (0.000) "
+            "| 1.000 (0.000) | [0.292, 1.000] | not met (above) | yes |") in text
     first = text
     assert cli.montecarlo_report_main(args) == 0
     assert (tmp_path / "coverage.md").read_text() == first  # same inputs, same bytes
