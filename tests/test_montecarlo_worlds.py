@@ -1,6 +1,7 @@
 """A Monte Carlo draw is a world of the same DAG: its jobs are the main world's rules with the
-same commands, except the world's paths (worlds/mc<seed>/...) and its seed, and they rank
-below the main world's jobs. Checked on Snakemake's own dry run of both chains."""
+same commands, except the world's paths (worlds/mc<seed>/...) and its seed, what the draw leaves
+out (its productivity settings file, the models its estimate jobs fit: estimation.montecarlo),
+and they rank below the main world's jobs. Checked on Snakemake's own dry run of both chains."""
 
 from __future__ import annotations
 
@@ -45,7 +46,10 @@ def planned(tmp_path_factory):
 
 
 def _normalised(job: dict, world: str, seed: int) -> str:
-    return job["command"].replace(world, "").replace(f"--seed {seed} ", "--seed SEED ")
+    command = job["command"].replace(world, "").replace(f"--seed {seed} ", "--seed SEED ")
+    if world:  # what a draw leaves out (config estimation.montecarlo)
+        command = re.sub(r" --models \S+", "", command.replace("productivity_draw.json", "productivity.json"))
+    return command
 
 
 def test_a_draw_runs_the_main_world_rules_with_the_same_commands(planned):
@@ -53,7 +57,8 @@ def test_a_draw_runs_the_main_world_rules_with_the_same_commands(planned):
     world = f"worlds/mc{seed}/"
     in_world = [j for j in jobs if world in j["command"] and j["rule"] != "montecarlo"]
     in_main = [j for j in jobs if j["command"].startswith("upgrading ") and "worlds/" not in j["command"]]
-    assert sorted({j["rule"] for j in in_world}) == sorted(STAGES)
+    # target_models_only: a draw's estimate jobs are estimate_draw's, the same command with --models
+    assert sorted({j["rule"].removesuffix("_draw") for j in in_world}) == sorted(STAGES)
     assert {j["rule"] for j in in_main} >= set(STAGES)
     main = {_normalised(j, "", main_seed) for j in in_main}
     for job in in_world:
@@ -61,7 +66,12 @@ def test_a_draw_runs_the_main_world_rules_with_the_same_commands(planned):
     # The stages read their settings from the same files, not as JSON on the command line.
     settings = [re.search(r"--(?:synth|config)-json (\S+)", j["command"]) for j in in_world]
     assert sorted(m.group(1) for m in settings if m) == [
-        f"@results/settings/{s}.json" for s in ("cleaning", "measures", "productivity", "synth")]
+        f"@results/settings/{s}.json" for s in ("cleaning", "measures", "productivity_draw", "synth")]
+    # ... and fit only the validation target models of each family
+    models = {re.search(r"--family (\w+)", j["command"]).group(1): re.search(r"--models (\S+)", j["command"])
+              for j in in_world if j["rule"] == "estimate_draw"}
+    assert {f: m.group(1) for f, m in models.items()} == {"baseline": "firm_year", "validation": "local,structural"}
+    assert all("--models" not in j["command"] for j in in_main)
 
 
 def test_the_draw_compares_its_own_world_and_ranks_below_the_main_chain(planned):

@@ -28,6 +28,7 @@ STEPS: dict[str, str] = {
     "validate-capital": "upgrading.analysis.cli:validate_capital_main",
     "montecarlo": "upgrading.analysis.cli:montecarlo_main",
     "montecarlo-aggregate": "upgrading.analysis.cli:montecarlo_aggregate_main",
+    "montecarlo-report": "upgrading.analysis.cli:montecarlo_report_main",
     "table": "upgrading.exhibits.cli:table_main",
     "figures": "upgrading.exhibits.cli:figures_main",
     "numbers": "upgrading.exhibits.cli:numbers_main",

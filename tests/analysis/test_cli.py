@@ -251,3 +251,25 @@ def test_crosscheck_bytes_do_not_depend_on_the_blas_threads(tmp_path):
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1]
     assert outputs[0].count(b"\n") > 2
+
+
+def test_estimate_models_fits_only_those_models_with_the_same_numbers(toy_path, baseline_out, tmp_path):
+    # A Monte Carlo draw fits only its validation target models: their rows must be the ones the
+    # whole family's job gives.
+    out = tmp_path / "firm_year.parquet"
+    digest = registry.resolved_sha256(registry.resolve_family(registry.load(SPECS), "baseline"))
+    assert cli.estimate_main(["--data", str(toy_path), "--specs", str(SPECS), "--family", "baseline",
+                              "--spec-sha256", digest, "--models", "city_ind_year,firm_year",
+                              "--out", str(out)]) == 0
+    only = pd.read_parquet(out)
+    whole = pd.read_parquet(baseline_out)
+    assert only["model"].unique().tolist() == ["firm_year", "city_ind_year"]  # registry order
+    pd.testing.assert_frame_equal(only, whole[whole["model"] != "firm_cityyear"].reset_index(drop=True))
+
+
+def test_estimate_unknown_model_exits_nonzero_without_output(toy_path, tmp_path, capsys):
+    out = tmp_path / "x.parquet"
+    rc = cli.estimate_main(["--data", str(toy_path), "--specs", str(SPECS), "--family", "baseline",
+                            "--models", "firm_year,nonesuch", "--out", str(out)])
+    assert rc != 0 and not out.exists()
+    assert "nonesuch" in capsys.readouterr().err

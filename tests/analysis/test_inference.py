@@ -84,6 +84,21 @@ def test_wcr_t_statistics_equal_brute_force_refits(panel, fit, weights, r):
     assert np.max(np.abs(flat.t_stats(r, V) - tb)) > 1e-3
 
 
+@pytest.mark.parametrize("demean", [True, False])
+def test_wcr_one_pass_per_weight_matrix_serves_every_null_value(panel, fit, demean):
+    # The interval's bisection asks one test for many r with the same weights: the t's from the
+    # pass computed at the first r must be those of a fresh test at each later r, and of refits.
+    V = bootstrap.draw_weights("webb", 99, G, seed=5)
+    args = (fit._X, fit._Y, panel["g"].to_numpy(), 0, _demean(fit) if demean else None)
+    test = bootstrap.WCRTest(*args)
+    for r in (0.0, 0.3, -1.7, 25.0):
+        np.testing.assert_allclose(test.t_stats(r, V), bootstrap.WCRTest(*args).t_stats(r, V.copy()),
+                                   rtol=1e-12, atol=1e-12)
+    if demean:
+        t0, tb = _brute_wcr(panel, 0, -1.7, V)
+        np.testing.assert_allclose(test.t_stats(-1.7, V), tb, rtol=1e-6)
+
+
 def test_wcr_p_value_equals_wildboottest_under_full_enumeration(panel, fit):
     """2^8 = 256 sign vectors < 999 reps: both enumerate them all, so no seed is involved.
     wildboottest counts |t*| > |t| strictly, we count the two ties (the draws v = 1 and v = -1

@@ -167,15 +167,39 @@ def figure_caption(name):
 # carrying the section. The section's JSON is the param, so editing it rewrites the file and
 # reruns the stages that read it. (JSON keys are strings: round-trip first so year and
 # industry keys sort with "default".)
-SETTINGS_SECTIONS = ("synth", "cleaning", "productivity", "measures")
+# A Monte Carlo draw's productivity stage reads its own file, `productivity_draw`: the section
+# with the keys estimation.montecarlo.productivity replaces (analysis.settings.draw_productivity).
+DRAW_PRODUCTIVITY = "productivity_draw"
+SETTINGS_SECTIONS = ("synth", "cleaning", "productivity", "measures", DRAW_PRODUCTIVITY)
 
 
 def settings_file(section):
     return f"{RESULTS}/settings/{section}.json"
 
 
+def _section(section):
+    if section != DRAW_PRODUCTIVITY:
+        return config.get(section) or {}
+    from upgrading.measures import settings as measure_settings
+
+    tfp_method = measure_settings.from_mapping(config.get("measures")).tfp_method
+    try:
+        return analysis_settings.draw_productivity(config.get("productivity"), MC.productivity, tfp_method)
+    except InputError as exc:
+        raise WorkflowError(str(exc)) from None
+
+
 def settings_json(section):
-    return json.dumps(json.loads(json.dumps(config.get(section) or {})), sort_keys=True, ensure_ascii=False)
+    return json.dumps(json.loads(json.dumps(_section(section))), sort_keys=True, ensure_ascii=False)
+
+
+def world_settings_file(section):
+    """Input function: the settings file a stage reads in the job's world."""
+    def pick(wildcards):
+        if section == "productivity" and is_mc_world(wildcards):
+            return settings_file(DRAW_PRODUCTIVITY)
+        return settings_file(section)
+    return pick
 
 
 def world_scale(wildcards):

@@ -14,11 +14,19 @@ HEADLINE_FAMILIES = [f for f in FAMILIES if RESOLVED[f]["headline"] and RESOLVED
 _TARGETS = stage_settings.as_plain(ESTIMATION.validation)
 VALIDATION_FAMILIES = list(dict.fromkeys(t.family for t in ESTIMATION.validation))
 VALIDATION_TARGETS = json.dumps(_TARGETS, sort_keys=True)
-MC_RULES = ("montecarlo", "montecarlo_aggregate")  # the Monte Carlo's own rules (priority MC_PRIORITY)
+MC_RULES = ("montecarlo", "montecarlo_aggregate", "estimate_draw")  # the Monte Carlo's own rules (priority MC_PRIORITY)
 
 
 # In every world: the main world estimates every family; a Monte Carlo world the families
-# its draw compares with the truth (VALIDATION_FAMILIES).
+# its draw compares with the truth (VALIDATION_FAMILIES). With estimation.montecarlo.
+# target_models_only a draw's world has its own rule, estimate_draw: the same command fitting
+# only the family's validation target models (--models), the ones its coverage rows read.
+ESTIMATE_COMMAND = ("upgrading estimate --data {input.data:q} --specs {params.specs:q} --family {wildcards.family}"
+                    " --spec-sha256 {params.spec_sha256}")
+# {world} of the estimate rule: every world, or only the main one (empty: "(?:)").
+ESTIMATE_WORLDS = "(?:)" if MC.target_models_only else r"(worlds/mc\d+/)?"
+
+
 rule estimate:
     input:
         data=world_path(WORLD, f"{PROC}/analysis.parquet"),
@@ -30,6 +38,7 @@ rule estimate:
         spec_sha256=family_sha256,
     wildcard_constraints:
         family="|".join(FAMILIES),
+        world=ESTIMATE_WORLDS,
     log:
         world_path(WORLD, f"{LOGS}/estimate/{{family}}.log"),
     benchmark:
@@ -39,8 +48,34 @@ rule estimate:
         mem_mb=8000,
         runtime=60,
     shell:
-        "upgrading estimate --data {input.data:q} --specs {params.specs:q} --family {wildcards.family}"
-        " --spec-sha256 {params.spec_sha256} --out {output:q} > {log:q} 2>&1"
+        ESTIMATE_COMMAND + " --out {output:q} > {log:q} 2>&1"
+
+
+if MC.target_models_only:
+
+    rule estimate_draw:
+        input:
+            data=world_path(MC_WORLD, f"{PROC}/analysis.parquet"),
+        output:
+            world_path(MC_WORLD, f"{RESULTS}/estimates/{{family}}.parquet"),
+        params:
+            specs=config["specs"],
+            spec=family_json,
+            spec_sha256=family_sha256,
+            models=lambda wc: ",".join(analysis_settings.target_models(ESTIMATION.validation, wc.family)),
+        wildcard_constraints:
+            family="|".join(VALIDATION_FAMILIES),
+            seed=r"\d+",
+        log:
+            world_path(MC_WORLD, f"{LOGS}/estimate/{{family}}.log"),
+        benchmark:
+            world_path(MC_WORLD, f"{BENCH}/estimate/{{family}}.tsv")
+        priority: MC_PRIORITY
+        resources:
+            mem_mb=8000,
+            runtime=60,
+        shell:
+            ESTIMATE_COMMAND + " --models {params.models} --out {output:q} > {log:q} 2>&1"
 
 
 # The cross-engine check, one job per headline family: each starts when its family's

@@ -11,7 +11,7 @@ rule productivity:
     input:
         panel=world_path(WORLD, f"{PROC}/panel.parquet"),
         io_table=side_file("io_table.csv", WORLD),
-        settings=settings_file("productivity"),
+        settings=world_settings_file("productivity"),
     output:
         tfp=world_path(WORLD, f"{PROC}/tfp.parquet"),
         elasticities=world_path(WORLD, f"{PROC}/production_elasticities.csv"),

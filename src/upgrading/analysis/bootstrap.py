@@ -119,6 +119,7 @@ class WCRTest:
         self.S0 = _cluster_sums(X * U[:, [0]], codes, self.G)
         self.S1 = _cluster_sums(X * U[:, [1]], codes, self.G)
         self.C0 = self.C1 = None
+        self._cached: tuple[np.ndarray, tuple] | None = None
         if cross is None and demean is not None:
             cross = cross_terms(X, y, codes, demean)
         if cross is not None:
@@ -128,18 +129,32 @@ class WCRTest:
 
     def t_stats(self, r: float, V: np.ndarray) -> np.ndarray:
         """t of H0: beta_j = r for each row of cluster weights V (B, G); V = 1 gives the original t."""
-        S = self.S0 - r * self.S1  # X_g' u_r
-        c = self.Xy - S  # X_g' (restricted fit)
-        beta = (c.sum(axis=0)[None, :] + V @ S) @ self.A_inv.T  # (B, k)
+        num0, num1, q0, q1 = self._linear_in_r(V)
+        q = q0 + r * q1
+        return (num0 + r * num1) / np.sqrt(np.einsum("bg,bg->b", q, q))
+
+    def _linear_in_r(self, V: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The bootstrap t of beta_j = r is (num0 + r num1) / |q0 + r q1|: the restricted residual
+        u0 - r u1 is linear in r, and so are every draw's coefficients and its scores projected
+        on row j of (X'X)^-1 (q, one entry per cluster, whose sum of squares is the variance).
+        Computed once per weight matrix, so each null value the interval's bisection tries costs
+        O(B G), not O(B G^2 k)."""
+        if self._cached is not None and self._cached[0] is V:
+            return self._cached[1]
+        c0, c1 = self.Xy - self.S0, self.S1  # X_g' (restricted fit) = c0 + r c1
+        b0 = (c0.sum(axis=0)[None, :] + V @ self.S0) @ self.A_inv.T  # draws' coefficients: b0 + r b1
+        b1 = (c1.sum(axis=0)[None, :] - V @ self.S1) @ self.A_inv.T
         if self.C0 is None:
-            resid = V[:, :, None] * S[None, :, :]
+            R0, R1 = V[:, :, None] * self.S0[None, :, :], V[:, :, None] * self.S1[None, :, :]
         else:
-            resid = np.einsum("bh,gkh->bgk", V, self.C0 - r * self.C1)
-        scores = c[None, :, :] + resid - np.einsum("gkl,bl->bgk", self.H, beta)
-        meat = np.einsum("bgk,bgl->bkl", scores, scores)
+            R0, R1 = np.einsum("bh,gkh->bgk", V, self.C0), np.einsum("bh,gkh->bgk", V, self.C1)
         a = self.A_inv[self.j]
-        var_j = np.einsum("k,bkl,l->b", a, meat, a)
-        return (beta[:, self.j] - r) / np.sqrt(var_j)
+        q0 = (c0[None, :, :] + R0 - np.einsum("gkl,bl->bgk", self.H, b0)) @ a
+        q1 = (c1[None, :, :] - R1 - np.einsum("gkl,bl->bgk", self.H, b1)) @ a
+        parts = (b0[:, self.j], b1[:, self.j] - 1.0, q0, q1)
+        if len(V) > 1:  # the weight matrix of the bisection (V = 1, the original t, is cheap)
+            self._cached = (V, parts)
+        return parts
 
     def p_value(self, r: float, V: np.ndarray) -> float:
         t0 = abs(float(self.t_stats(r, np.ones((1, self.G)))[0]))

@@ -1,5 +1,5 @@
 """CLI steps of the analysis stage: estimate, crosscheck, validate, validate-capital, montecarlo,
-montecarlo-aggregate.
+montecarlo-aggregate, montecarlo-report.
 
 Each function takes argv, returns an exit code; bad input -> message naming file/column/row,
 exit 1, no output written (every writer is atomic).
@@ -34,6 +34,8 @@ def estimate_main(argv: list[str]) -> int:
     p.add_argument("--family", required=True, help="family id")
     p.add_argument("--spec-sha256", default=None,
                    help="SHA-256 of the family's resolved spec the rule was built from; must match the file's")
+    p.add_argument("--models", default=None,
+                   help="comma-separated model ids: estimate only these models of the family")
     p.add_argument("--out", required=True, help="tidy estimates (parquet)")
     p.add_argument("--timings", default=None, help="optional CSV of wall and CPU seconds per demeaning or pyfixest call")
     args = p.parse_args(argv)
@@ -47,6 +49,8 @@ def estimate_main(argv: list[str]) -> int:
 
         t0 = time.perf_counter()
         family = estimate.resolve(a.specs, a.family, a.spec_sha256)
+        if a.models is not None:
+            family = estimate.restrict_models(family, a.models.split(","), a.specs)
         df = estimate.read_data(a.data, family)
         logging.info("%s: read %d rows x %d columns in %.1fs", a.family, len(df), df.shape[1],
                      time.perf_counter() - t0)
@@ -211,3 +215,39 @@ def montecarlo_aggregate_main(argv: list[str]) -> int:
         io.write_csv(montecarlo.coverage(a.draws), a.out)
 
     return _run("montecarlo-aggregate", step, args)
+
+
+def montecarlo_report_main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="upgrading montecarlo-report",
+                                description="The Monte Carlo run as a dated markdown document (docs/coverage.md).")
+    p.add_argument("--coverage", required=True, help="montecarlo-aggregate's coverage CSV")
+    p.add_argument("--draws", nargs="+", required=True, help="the draw CSVs that coverage aggregates")
+    p.add_argument("--run-log", required=True, help="log of tools/montecarlo_draws.sh")
+    p.add_argument("--benchmarks", required=True, help="benchmark folder of the run, e.g. results/benchmarks/small/jobs")
+    p.add_argument("--root", default=".", help="repository the draws ran in (its worlds/ and benchmark folder)")
+    p.add_argument("--command", required=True, help="the command that ran the draws, as the document quotes it")
+    p.add_argument("--planned", type=int, required=True, help="draws the run was to make")
+    p.add_argument("--scale", required=True, help="scale of the draws' worlds")
+    p.add_argument("--cores", type=int, required=True, help="cores of the machine")
+    p.add_argument("--commit", required=True, help="git commit of the code that ran the draws")
+    p.add_argument("--out", required=True, help="markdown document")
+    args = p.parse_args(argv)
+
+    def step(a):
+        import pandas as pd
+
+        from upgrading.core import io
+
+        from . import montecarlo_report as mr
+
+        cov = pd.read_csv(a.coverage)
+        draws = int(cov["draws"].max())
+        run = mr.read_run_log(a.run_log)
+        seeds = sorted(pd.concat([pd.read_csv(p, usecols=["seed"]) for p in a.draws])["seed"].unique())
+        if len(seeds) != draws:
+            raise InputError(f"{len(seeds)} draws given, the coverage table counts {draws}", file=a.coverage)
+        cpu = mr.draw_cpu(a.benchmarks, [int(s) for s in seeds], a.root)
+        io.write_text(mr.report(cov, run, cpu, a.command, a.planned, a.scale, a.cores, a.commit), a.out)
+
+    return _run("montecarlo-report", step, args)
+

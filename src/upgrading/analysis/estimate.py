@@ -42,6 +42,14 @@ def resolve(specs_path: str, family_id: str, spec_sha256: str | None = None) -> 
     return family
 
 
+def restrict_models(family: dict, models: list[str], source: str = "<specs>") -> dict:
+    """The family with only `models` (ids, kept in registry order); an id it lacks is an error."""
+    missing = [m for m in models if m not in {x["id"] for x in family["models"]}]
+    if missing:
+        raise InputError(f"family {family['id']} has no model(s) {missing}", file=source)
+    return {**family, "models": [m for m in family["models"] if m["id"] in models]}
+
+
 def estimate_family(df: pd.DataFrame, family: dict, data_file: str = "<data>") -> tuple[pd.DataFrame, list]:
     """Tidy estimates of every model of the family, in model order then term order."""
     registry.check_columns(family, df.columns, data_file=data_file)

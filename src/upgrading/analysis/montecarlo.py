@@ -17,7 +17,7 @@ from upgrading.core.coverage import mc_se
 from upgrading.core.errors import InputError
 
 from . import estimate, validation
-from .settings import ValidationTarget
+from .settings import ValidationTarget, target_models
 
 TRACE = ["source_file", "source_row"]  # links an analysis row to its row of truth/firms.parquet
 DRAW_COLUMNS = ["seed", "outcome", "family", "model", "term", "param", "source", "estimate", "std_error", "ci_low",
@@ -53,12 +53,8 @@ def draw(seed: int, estimates: list[str], data: str, truth_path: str, firms_path
 
 def _target_models(specs_path: str, fid: str, targets: Sequence[ValidationTarget]) -> dict:
     """Family `fid` of the registry restricted to its validation target models."""
-    fam = estimate.resolve(specs_path, fid)
-    wanted = {t.model for t in targets if t.family == fid}
-    fam["models"] = [m for m in fam["models"] if m["id"] in wanted]
-    if len(fam["models"]) != len(wanted):
-        raise InputError(f"family {fid} lacks a validation model of {sorted(wanted)}", file=specs_path)
-    return fam
+    return estimate.restrict_models(estimate.resolve(specs_path, fid), target_models(tuple(targets), fid),
+                                    specs_path)
 
 
 def _true_omega(path: str) -> pd.DataFrame:

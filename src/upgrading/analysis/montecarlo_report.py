@@ -1,0 +1,171 @@
+"""The Monte Carlo run as a dated document: coverage of the 95 % CRV1, CRV3 and WCR intervals of
+every validation term, with Monte Carlo standard errors and exact intervals, and the run that
+produced it (command, dates, draws, machine load, CPU per draw), all read from the run's files.
+
+Inputs: the aggregate (`montecarlo-aggregate`'s coverage CSV), the log of
+tools/montecarlo_draws.sh (one line per batch of draws with the load average when it started)
+and Snakemake's benchmark files of the draws' jobs. Same inputs, same bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from upgrading.core.coverage import clopper_pearson
+from upgrading.core.errors import InputError
+
+from .montecarlo import INTERVALS
+
+# The interval the paper's tables print (config/specs.yaml: CRV1 SEs, WCR p-values and WCR
+# intervals) and the coverage it should reach in every validation term.
+TABLE_INTERVAL = "wcr"
+TARGET = (0.92, 0.98)
+METHOD_NAMES = {"crv1": "CRV1", "crv3": "CRV3", "wcr": "WCR"}
+MODEL_NAMES = {("baseline", "firm_year"): "baseline", ("validation", "local"): "local",
+               ("validation", "structural"): "structural"}
+OUTCOME_NAMES = {"pipeline": "pipeline TFP", "true_omega": "true omega"}
+_BATCH = re.compile(r"^(\S+Z) batch (\d+)\.\.(\d+) load (\S+) (\S+) (\S+)$")
+_END = re.compile(r"^(\S+Z) (?:done up to seed (\d+)|stop time \S+ reached before seed (\d+))")
+
+
+@dataclass(frozen=True)
+class Run:
+    """What the run log says: when it started and ended, each batch's 1-minute load average."""
+
+    started: str
+    finished: str
+    loads: tuple[float, ...]
+    last_seed_started: int
+
+
+def read_run_log(path: str) -> Run:
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    batches = [m for line in lines if (m := _BATCH.match(line))]
+    ends = [m for line in lines if (m := _END.match(line))]
+    if not batches:
+        raise InputError("no batch lines (TIME batch FIRST..LAST load L1 L5 L15)", file=path)
+    if not ends:
+        raise InputError("the run has not ended (no 'done up to seed' or 'stop time' line)", file=path)
+    return Run(started=batches[0].group(1), finished=ends[-1].group(1),
+               loads=tuple(float(m.group(4)) for m in batches), last_seed_started=int(batches[-1].group(3)))
+
+
+def draw_cpu(bench_dir: str, seeds: Sequence[int], root: str = ".") -> pd.DataFrame:
+    """CPU and wall seconds of each draw: its world's jobs (worlds/mc<seed>/.../benchmarks) plus
+    its `montecarlo` job, from Snakemake's benchmark files under `bench_dir` (the main world's
+    benchmark folder, e.g. results/benchmarks/small/jobs)."""
+    bench = Path(root) / bench_dir
+    rows = []
+    for seed in seeds:
+        files = (sorted((Path(root) / f"worlds/mc{seed}" / bench_dir).rglob("*.tsv"))
+                 + [bench / "montecarlo" / f"seed_{seed}.tsv"])
+        missing = [str(f) for f in files if not f.exists()]
+        if missing or len(files) < 2:
+            raise InputError(f"draw {seed}: benchmark file(s) missing", file=missing[0] if missing else str(bench))
+        tables = [pd.read_csv(f, sep="\t") for f in files]
+        rows.append({"seed": seed, "jobs": len(files),
+                     "cpu_s": sum(float(t["cpu_time"].iloc[-1]) for t in tables),
+                     "wall_s": sum(float(t["s"].iloc[-1]) for t in tables)})
+    return pd.DataFrame(rows)
+
+
+def _cell(p: float, se: float) -> str:
+    return f"{p:.3f} ({se:.3f})"
+
+
+def coverage_table(cov: pd.DataFrame) -> pd.DataFrame:
+    """One row per validation term and outcome: coverage (MC SE) of each interval, the exact 95 %
+    interval of the tables' interval's coverage, and whether that coverage is in the target band."""
+    rows = []
+    for r in cov.itertuples(index=False):
+        row = {"Outcome": OUTCOME_NAMES.get(r.outcome, r.outcome),
+               "Model": MODEL_NAMES.get((r.family, r.model), f"{r.family}/{r.model}"),
+               "Term": f"`{r.term}`", "Estimand (mean)": f"{r.truth:.3f}", "Draws": int(r.draws)}
+        for k in INTERVALS.values():
+            row[METHOD_NAMES[k]] = _cell(getattr(r, f"coverage_{k}"), getattr(r, f"mcse_{k}"))
+        n = int(getattr(r, f"draws_{TABLE_INTERVAL}"))
+        p = float(getattr(r, f"coverage_{TABLE_INTERVAL}"))
+        lo, hi = clopper_pearson(round(p * n), n)
+        row[f"{METHOD_NAMES[TABLE_INTERVAL]} exact 95 %"] = f"[{lo:.3f}, {hi:.3f}]"
+        row["Target"] = ("met" if TARGET[0] <= p <= TARGET[1]
+                         else "not met (above)" if p > TARGET[1] else "not met (below)")
+        # Whether the draws can tell the coverage from the band: does the exact interval reach it?
+        row["Band in exact 95 %"] = "yes" if lo <= TARGET[1] and hi >= TARGET[0] else "no"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _markdown(table: pd.DataFrame) -> str:
+    head = "| " + " | ".join(table.columns) + " |"
+    rule = "|" + "|".join("---" for _ in table.columns) + "|"
+    body = ["| " + " | ".join(str(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    return "\n".join([head, rule, *body])
+
+
+def report(cov: pd.DataFrame, run: Run, cpu: pd.DataFrame, command: str, planned: int, scale: str,
+           cores: int, commit: str) -> str:
+    """The document (markdown)."""
+    seeds = sorted(cpu["seed"])
+    draws = int(cov["draws"].max())
+    if draws != len(seeds) or int(cov["draws"].min()) != draws:
+        raise InputError(f"the coverage table counts {sorted(set(cov['draws']))} draws, the run {len(seeds)}")
+    table = coverage_table(cov)
+    low, high = TARGET
+    by_method = []
+    for k in INTERVALS.values():
+        p = cov[f"coverage_{k}"]
+        by_method.append(f"{METHOD_NAMES[k]} {int(((p >= low) & (p <= high)).sum())} / "
+                         f"{int((p < low).sum())} / {int((p > high).sum())}")
+    short = ("" if draws >= planned else
+             f" **{draws} of the {planned} planned draws** finished in the time the run had; "
+             "the Monte Carlo standard errors are those of this number of draws.")
+    loads = pd.Series(run.loads)
+    lines = [
+        "# Monte Carlo coverage of the validation terms",
+        "",
+        "Generated by `upgrading montecarlo-report` from the aggregate of the draws "
+        "(`results/montecarlo/coverage.csv`), the run log and the draws' benchmark files; "
+        "no number here is typed by hand.",
+        "",
+        "## The run",
+        "",
+        f"- Draws: {draws} synthetic worlds at scale `{scale}`, seeds {seeds[0]}-{seeds[-1]} in order, "
+        f"each taken through the whole chain (synthesize ... estimate) and compared with its own "
+        f"truth.{short}",
+        f"- Started {run.started}, ended {run.finished} (UTC).",
+        f"- Code: commit `{commit}`. Command (from the repository root): `{command}`",
+        f"- Machine: {cores} cores shared with other work; the draws ran at `nice -n 19`. "
+        f"1-minute load average when each batch started: median {loads.median():.1f}, "
+        f"range {loads.min():.1f}-{loads.max():.1f}.",
+        f"- CPU per draw (sum of its {int(cpu['jobs'].median())} jobs' CPU time, Snakemake benchmarks): "
+        f"median {cpu['cpu_s'].median():.1f} s, mean {cpu['cpu_s'].mean():.1f} s, "
+        f"range {cpu['cpu_s'].min():.1f}-{cpu['cpu_s'].max():.1f} s; wall time of the jobs "
+        f"(under that load) median {cpu['wall_s'].median():.0f} s.",
+        "",
+        "## Coverage of 95 % intervals",
+        "",
+        "Share of draws whose 95 % interval covers the draw's own estimand, with its Monte Carlo "
+        "standard error sqrt(p (1 - p) / R) in parentheses: CRV1 (cluster-robust by 2-digit "
+        "industry), CRV3 (jackknife) and WCR (wild cluster restricted bootstrap, interval by test "
+        f"inversion). The tables of the paper print {METHOD_NAMES[TABLE_INTERVAL]} intervals; "
+        f"\"exact 95 %\" is the Clopper-Pearson interval of their coverage, \"Target\" says "
+        f"whether that coverage lies in {low:.2f}-{high:.2f}, and \"Band in exact 95 %\" whether the "
+        f"exact interval reaches that band (\"no\": the draws reject the target). Pipeline TFP: the models as the pipeline "
+        "estimates them (cleaned data, ACF TFP, measures); true omega: the same models and rows "
+        "with the true log productivity as outcome.",
+        "",
+        _markdown(table),
+        "",
+        f"Rows with coverage in / below / above {low:.2f}-{high:.2f}, of {len(table)}: "
+        f"{'; '.join(by_method)}. {METHOD_NAMES[TABLE_INTERVAL]} rows whose exact interval misses "
+        f"the band: {int((table['Band in exact 95 %'] == 'no').sum())}. Over {draws} draws an interval whose true coverage is 0.95 shows "
+        f"a coverage within about +-{2 * (0.95 * 0.05 / draws) ** 0.5:.3f} of it (two Monte Carlo "
+        "standard errors).",
+        "",
+    ]
+    return "\n".join(lines)
