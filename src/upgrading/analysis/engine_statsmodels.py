@@ -121,15 +121,17 @@ def estimate(family: dict, design: dsg.Design) -> tuple[list[dict], list[dict]]:
             raise InputError(f"{m['estimator']} needs a 0/1 outcome", column=m["outcome"],
                              rows=(np.flatnonzero(bad.to_numpy()) + 1).tolist())
         X = design_matrix(data, cols["exog"], cols["fe"])
-        if cols["cluster"] and len(cols["cluster"]) > 1:
-            raise ValueError(f"{m['id']}: two-way clustering is not offered for {m['estimator']}")
-        groups = data[cols["cluster"][0]].astype("int64").to_numpy() if cols["cluster"] else None
+        groups = None
+        if cols["cluster"]:
+            if len(cols["cluster"]) > 1:
+                raise ValueError(f"{m['id']}: two-way clustering is not offered for {m['estimator']}")
+            groups = data[cols["cluster"][0]].astype("int64").to_numpy()
         # The fit needs only y, X and the clusters: free the model's frame (its copy of every column
         # of the family) before the Newton steps make their N x K temporaries.
         y = pd.Series(y.to_numpy(dtype="float64", copy=True), name=cols["y"])
         del data
         model_cls = sm.Probit if m["estimator"] == "probit" else sm.Logit
-        if cols["cluster"]:
+        if groups is not None:
             fit = model_cls(y, X).fit(disp=0, maxiter=200, cov_type="cluster", cov_kwds={"groups": groups})
             G = int(len(np.unique(groups)))
         else:

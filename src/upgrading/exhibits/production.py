@@ -98,7 +98,8 @@ def elasticity_table(el: pd.DataFrame, truth: dict | None, tfp_method: str) -> t
             # The replication count is a setting the paper's numbers.tex carries; the guard keeps
             # the table compilable on its own.
             r"(LP, ACF\ifdefined\ProdBootstrapReps; \ProdBootstrapReps{} replications, so each of these "
-            r"standard errors is itself uncertain by about \ProdBootstrapSeRelError{} of its size\fi). LP: NLLS second stage \citep{levinsohn2003estimating}; ACF: the root "
+            r"standard errors is itself uncertain by about \ProdBootstrapSeRelError{} of its size\fi). "
+            r"LP: NLLS second stage \citep{levinsohn2003estimating}; ACF: the root "
             r"chosen by the multi-start search. " + searches_sentence(el)
             + used_marks(legend, lines)
             + rf"TFP used downstream: {escape(tfp_method.upper())}. "

@@ -371,7 +371,7 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
     notes.append(star_note)
     if disagreements:
         notes.append(f"{DISAGREE_MARK}: starred, but the few-cluster test in brackets, which the text's statements "
-                     "of significance follow, does not reject zero at 10\,\%.")
+                     r"of significance follow, does not reject zero at 10\,\%.")
     notes += sample_notes(per_col, spec)
     notes += dropped_notes(per_col, spec)
     if spec.notes:
