@@ -48,7 +48,7 @@ rule estimate:
         mem_mb=8000,
         runtime=60,
     shell:
-        ESTIMATE_COMMAND + " --out {output:q} > {log:q} 2>&1"
+        f"{ESTIMATE_COMMAND} --out {{output:q}} > {{log:q}} 2>&1"
 
 
 if MC.target_models_only:
@@ -75,7 +75,7 @@ if MC.target_models_only:
             mem_mb=8000,
             runtime=60,
         shell:
-            ESTIMATE_COMMAND + " --models {params.models} --out {output:q} > {log:q} 2>&1"
+            f"{ESTIMATE_COMMAND} --models {{params.models}} --out {{output:q}} > {{log:q}} 2>&1"
 
 
 # The cross-engine check, one job per headline family: each starts when its family's
