@@ -7,6 +7,10 @@ so both LP and ACF are identified, and OLS's beta_l is biased up (l co-moves wit
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
 import numpy as np
 import pandas as pd
 
@@ -76,3 +80,12 @@ def simulate_static_labour(n_firms: int, n_years: int, seed: int, wage_capital: 
     order = np.lexsort((year, firm))
     return {"firm": firm[order], "year": year[order],
             **{c: np.concatenate(v)[order] for c, v in cols.items()}}
+
+
+def benchmark_module(name: str) -> ModuleType:
+    """A by-hand script of benchmarks/ (not a package), loaded as a module for its tests."""
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

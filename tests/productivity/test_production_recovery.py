@@ -1,16 +1,12 @@
 """benchmarks/production_recovery.py --elasticities: the stage's own table scored against the truth."""
 
-import importlib.util
 import json
-from pathlib import Path
+
+from .builders import benchmark_module
 
 
 def _recovery():
-    spec = importlib.util.spec_from_file_location(
-        "production_recovery", Path(__file__).resolve().parents[2] / "benchmarks" / "production_recovery.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_module("production_recovery")
 
 
 def test_stage_elasticities_are_scored_by_industry_without_estimating(tmp_path, capsys):

@@ -11,7 +11,7 @@ from upgrading.productivity import lp, search
 from upgrading.productivity.acf import Settings
 from upgrading.productivity.design import lag_index, polynomial
 
-from .builders import TRUE_K, TRUE_L, make_world, to_arrays
+from .builders import TRUE_K, TRUE_L, benchmark_module, make_world, to_arrays
 
 CHILEAN = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "chilean.csv"
 
@@ -77,12 +77,7 @@ def test_lp_nlls_equals_direct_least_squares():
 
 @pytest.mark.skipif(not CHILEAN.is_file(), reason="needs ../shared/data/chilean.csv")
 def test_chilean_parity_with_prodest():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "chilean_prodest", Path(__file__).resolve().parents[2] / "benchmarks" / "chilean_prodest.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = benchmark_module("chilean_prodest")
     for method, settings, ref in bench.CASES:
         est, _ = bench.run(CHILEAN, method, settings)
         assert est["converged"]

@@ -1,7 +1,5 @@
 """benchmarks/selection_screen.py: its Newton root is the search's root, its logit is a logit."""
 
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,15 +8,11 @@ import statsmodels.api as sm
 from upgrading.productivity import acf, markov
 from upgrading.productivity.design import lag_index
 
-from .builders import make_world, to_arrays
+from .builders import benchmark_module, make_world, to_arrays
 
 
 def _screen():
-    spec = importlib.util.spec_from_file_location(
-        "selection_screen", Path(__file__).resolve().parents[2] / "benchmarks" / "selection_screen.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_module("selection_screen")
 
 
 def test_newton_root_is_the_search_root():
