@@ -95,16 +95,21 @@ def year_file_name(pattern: str, year: int) -> str:
     return pattern.replace("{year}", str(year))
 
 
+def read_text_option(value: str, option: str) -> tuple[str, str | None]:
+    """(text, source file) of an option given inline or as @FILE (the rules pass their settings
+    files this way, so a job's command line stays one readable line); source is None inline."""
+    if not value.startswith("@"):
+        return value, None
+    source = value[1:]
+    try:
+        return Path(source).read_text(encoding="utf-8"), source
+    except OSError as exc:
+        raise InputError(f"{option}: cannot read the settings file: {exc.strerror}", file=source) from None
+
+
 def read_json_option(value: str, option: str):
-    """The value of a JSON option: inline JSON, or @FILE naming a JSON file (the rules pass their
-    settings files this way, so a job's command line stays one readable line)."""
-    source = None
-    if value.startswith("@"):
-        source = value[1:]
-        try:
-            value = Path(source).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"{option}: cannot read the settings file: {exc.strerror}", file=source) from None
+    """The value of a JSON option: inline JSON, or @FILE naming a JSON file."""
+    value, source = read_text_option(value, option)
     try:
         return json.loads(value)
     except json.JSONDecodeError as exc:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from upgrading.core import cli
 from upgrading.core.errors import InputError
-from upgrading.core.io import read_json_option
+from upgrading.core.io import read_json_option, read_text_option
 
 
 def _read_estimates(paths: list[str]):
@@ -299,9 +299,7 @@ def manifest_main(argv: list[str]) -> int:
     from upgrading.exhibits.trail import Trail
 
     try:
-        config_yaml = args.config_yaml
-        if config_yaml.startswith("@"):
-            config_yaml = Path(config_yaml[1:]).read_text(encoding="utf-8")
+        config_yaml, _ = read_text_option(args.config_yaml, "--config-yaml")
         outputs = list(args.outputs)
         if args.chain_of:
             if not args.trail:
