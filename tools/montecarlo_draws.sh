@@ -1,13 +1,14 @@
 #!/bin/bash
 # Monte Carlo draws by hand, in seed order: BATCH seeds per Snakemake call (the draws' jobs only,
-# results/montecarlo/draws/seed_<seed>.csv), at the lowest CPU priority, until seed LAST or until
-# the clock (UTC) reaches STOP_AT, whichever comes first; a batch already started finishes. Every
-# batch line gives the load average when it started; `upgrading montecarlo-report` reads this log.
-#   FIRST=7001 LAST=7200 BATCH=4 STOP_AT=10:14 tools/montecarlo_draws.sh > montecarlo_draws.log
+# results/montecarlo/draws/seed_<seed>.csv), at CPU priority NICE (default 19, the lowest), until
+# seed LAST or until the clock (UTC) reaches STOP_AT, whichever comes first; a batch already
+# started finishes. Every batch line gives the load average when it started and the niceness;
+# `upgrading montecarlo-report` reads this log.
+#   FIRST=7001 LAST=7200 BATCH=4 NICE=0 STOP_AT=10:14 tools/montecarlo_draws.sh > montecarlo_draws.log
 set -u
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
-FIRST=${FIRST:-7001}; LAST=${LAST:-7200}; BATCH=${BATCH:-4}; STOP_AT=${STOP_AT:-23:59}; CORES=${CORES:-2}
+FIRST=${FIRST:-7001}; LAST=${LAST:-7200}; BATCH=${BATCH:-4}; STOP_AT=${STOP_AT:-23:59}; CORES=${CORES:-2}; NICE=${NICE:-19}
 mkdir -p logs/montecarlo_batches
 s=$FIRST
 while [ "$s" -le "$LAST" ]; do
@@ -17,9 +18,9 @@ while [ "$s" -le "$LAST" ]; do
   fi
   targets=""
   for ((i = s; i < s + BATCH && i <= LAST; i++)); do targets="$targets results/montecarlo/draws/seed_$i.csv"; done
-  echo "$(date -u +%FT%TZ) batch $s..$((i - 1)) load $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "$(date -u +%FT%TZ) batch $s..$((i - 1)) load $(cut -d' ' -f1-3 /proc/loadavg) nice $NICE"
   # shellcheck disable=SC2086 # one argument per target
-  if ! nice -n 19 .venv-snakemake/bin/snakemake --workflow-profile profiles/default --cores "$CORES" $targets \
+  if ! nice -n "$NICE" .venv-snakemake/bin/snakemake --workflow-profile profiles/default --cores "$CORES" $targets \
       > "logs/montecarlo_batches/batch_$s.log" 2>&1; then
     echo "$(date -u +%FT%TZ) batch $s failed: logs/montecarlo_batches/batch_$s.log"; exit 1
   fi

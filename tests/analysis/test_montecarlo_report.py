@@ -12,7 +12,7 @@ from upgrading.analysis import montecarlo_report as mr
 from upgrading.core.errors import InputError
 
 LOG = ("2026-11-29T09:11:30Z batch 7001..7002 load 7.58 5.92 3.84\n"
-       "2026-11-29T09:20:00Z batch 7003..7003 load 2.50 3.00 3.10\n"
+       "2026-11-29T09:20:00Z batch 7003..7003 load 2.50 3.00 3.10 nice 0\n"
        "2026-11-29T09:30:00Z stop time 09:30 reached before seed 7004\n")
 BENCH = "results/benchmarks/small/jobs"
 
@@ -44,6 +44,7 @@ def test_run_log_gives_start_end_and_loads(tmp_path):
     run = mr.read_run_log(str(log))
     assert (run.started, run.finished) == ("2026-11-29T09:11:30Z", "2026-11-29T09:30:00Z")
     assert run.loads == (7.58, 2.5) and run.last_seed_started == 7003
+    assert run.nices == (19, 0)  # a line without its niceness was written at the script's old fixed 19
 
 
 def test_unfinished_or_empty_run_log_is_an_error(tmp_path):

@@ -29,17 +29,20 @@ METHOD_NAMES = {"crv1": "CRV1", "crv3": "CRV3", "wcr": "WCR"}
 MODEL_NAMES = {("baseline", "firm_year"): "baseline", ("validation", "local"): "local",
                ("validation", "structural"): "structural"}
 OUTCOME_NAMES = {"pipeline": "pipeline TFP", "true_omega": "true omega"}
-_BATCH = re.compile(r"^(\S+Z) batch (\d+)\.\.(\d+) load (\S+) (\S+) (\S+)$")
+# A batch line's niceness is optional: logs written before the script took NICE ran at 19.
+_BATCH = re.compile(r"^(\S+Z) batch (\d+)\.\.(\d+) load (\S+) (\S+) (\S+)(?: nice (-?\d+))?$")
 _END = re.compile(r"^(\S+Z) (?:done up to seed (\d+)|stop time \S+ reached before seed (\d+))")
 
 
 @dataclass(frozen=True)
 class Run:
-    """What the run log says: when it started and ended, each batch's 1-minute load average."""
+    """What the run log says: when it started and ended, each batch's 1-minute load average and
+    the niceness its jobs ran at."""
 
     started: str
     finished: str
     loads: tuple[float, ...]
+    nices: tuple[int, ...]
     last_seed_started: int
 
 
@@ -48,11 +51,12 @@ def read_run_log(path: str) -> Run:
     batches = [m for line in lines if (m := _BATCH.match(line))]
     ends = [m for line in lines if (m := _END.match(line))]
     if not batches:
-        raise InputError("no batch lines (TIME batch FIRST..LAST load L1 L5 L15)", file=path)
+        raise InputError("no batch lines (TIME batch FIRST..LAST load L1 L5 L15 [nice N])", file=path)
     if not ends:
         raise InputError("the run has not ended (no 'done up to seed' or 'stop time' line)", file=path)
     return Run(started=batches[0].group(1), finished=ends[-1].group(1),
-               loads=tuple(float(m.group(4)) for m in batches), last_seed_started=int(batches[-1].group(3)))
+               loads=tuple(float(m.group(4)) for m in batches),
+               nices=tuple(int(m.group(7) or 19) for m in batches), last_seed_started=int(batches[-1].group(3)))
 
 
 def draw_cpu(bench_dir: str, seeds: Sequence[int], root: str = ".") -> pd.DataFrame:
@@ -125,6 +129,9 @@ def report(cov: pd.DataFrame, run: Run, cpu: pd.DataFrame, command: str, planned
              f" **{draws} of the {planned} planned draws** finished in the time the run had; "
              "the Monte Carlo standard errors are those of this number of draws.")
     loads = pd.Series(run.loads)
+    nices = sorted(set(run.nices))
+    niceness = (f"`nice -n {nices[0]}`" if len(nices) == 1 else
+                "niceness " + ", ".join(str(n) for n in nices) + " (by batch, in the run log)")
     lines = [
         "# Monte Carlo coverage of the validation terms",
         "",
@@ -139,7 +146,7 @@ def report(cov: pd.DataFrame, run: Run, cpu: pd.DataFrame, command: str, planned
         f"truth.{short}",
         f"- Started {run.started}, ended {run.finished} (UTC).",
         f"- Code: commit `{commit}`. Command (from the repository root): `{command}`",
-        f"- Machine: {cores} cores shared with other work; the draws ran at `nice -n 19`. "
+        f"- Machine: {cores} cores shared with other work; the draws ran at {niceness}. "
         f"1-minute load average when each batch started: median {loads.median():.1f}, "
         f"range {loads.min():.1f}-{loads.max():.1f}.",
         f"- CPU per draw (sum of its {int(cpu['jobs'].median())} jobs' CPU time, Snakemake benchmarks): "
