@@ -111,6 +111,12 @@ def test_data_numbers_hand_computed():
     assert numbers.data_numbers(df.assign(post2002=[0, 0, 1, 1]))["PostFromYear"] == "1999"
     # cluster share over the three domestic rows only (the foreign row's 1 does not count)
     assert numbers.data_numbers(df.assign(cluster=[1, 0, 1, 0]))["ClusterShareDomestic"] == r"33.3\,\%"
+    # firms with two or more domestic rows: only firm 1 (firm 3 has one row, firm 2 is foreign)
+    never = numbers.data_numbers(df.assign(export_intensity=[0.0, 0.0, 0.5, 0.0],
+                                           new_product_share=[0.0, 0.2, 0.0, 0.0]))
+    assert never["DomesticFirmsNeverExportingShare"] == r"100.0\,\%"
+    assert never["DomesticFirmsNeverNewProductShare"] == r"0.0\,\%"
+    assert "DomesticFirmsNeverExportingShare" not in got
 
 
 def test_audit_and_validation_numbers():

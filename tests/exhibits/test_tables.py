@@ -196,6 +196,26 @@ def test_notes_state_samples_missing_rows_and_dropped_regressors(baseline_est):
     assert "Absorptive capacity in column (1) is collinear" in text
 
 
+def test_notes_say_why_a_column_lost_firm_years(baseline_est):
+    """A column whose model holds a variable undefined for some firm-years (TFP growth, same-city
+    presence, lags) names it and why beside its count; one without such a variable keeps the count."""
+    est = baseline_est[baseline_est["model"].isin(["firm_year", "firm_cityyear", "city_ind_year"])].copy()
+    est["n_missing_dropped"] = est["model"].map({"firm_year": 500, "firm_cityyear": 700, "city_ind_year": 900})
+    est.loc[est["model"] == "firm_year", "depvar"] = "tfp_growth"
+    cols = [tables.Column("baseline", "firm_year", terms=["backward"]),
+            tables.Column("baseline", "firm_cityyear", terms=["l(backward,1)"]),
+            tables.Column("baseline", "city_ind_year", terms=["backward", "horizontal_local:cluster"])]
+    labels = {**LABELS, "tfp_growth": "TFP growth", "horizontal_local": "Horizontal (same city)"}
+    text = " ".join(tables.build(est, tables.TableSpec(id="t", title="T", columns=cols, labels=labels))[1])
+    assert ("500 in (1) (TFP growth: undefined in a firm's first year and in a year that follows a gap "
+            "in its years)") in text
+    assert "700 in (2) (the lagged presence measures: undefined in a firm's first year" in text
+    assert "900 in (3) (horizontal (same city): undefined for a firm with no other firm in its city" in text
+    # two candidate variables: the note cannot tell which one, so it gives the count alone
+    assert tables.missing_reason(["tfp_growth", "horizontal_local"], labels) == ""
+    assert tables.missing_reason(["tfp_acf", "backward"], labels) == ""
+
+
 def test_wild_interval_row_and_note(baseline_est):
     import numpy as np
 

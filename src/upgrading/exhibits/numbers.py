@@ -28,7 +28,7 @@ from upgrading.exhibits.latex import _AR_BOUNDED, _AR_RAYS, MACRO_NAME_RE, ar_se
 ANALYSIS_COLUMNS = ["firm_id", "year", "city", "industry2", "domestic", "output"]
 OPTIONAL_ANALYSIS_COLUMNS = ["horizontal", "backward", "forward", "va_ratio", "exporter", "encouraged",
                              "post2002", "horizontal_hmt", "horizontal_other", "tfp_acf", "tfp_growth",
-                             "labour_intensive", "cluster"]
+                             "labour_intensive", "cluster", "export_intensity", "new_product_share"]
 # Maximum-likelihood estimators: their p-values come from the z test (normal distribution), their
 # tidy `r2` is McFadden's pseudo R2, and they drop perfectly predicted groups.
 LIKELIHOOD_ESTIMATORS = {"probit", "logit"}
@@ -112,6 +112,9 @@ DATA_SOURCES = {
     "EncouragedShareFirmYears": "mean of encouraged",
     "ClusterShareDomestic": "mean of cluster over rows with domestic true",
     "PostFromYear": "min of year where post2002 = 1",
+    **{f"DomesticFirmsNever{n}Share": (f"share of firms with two or more domestic rows whose {c} is 0 in "
+                                       "every such row (rows with it missing left out)")
+       for c, n in (("export_intensity", "Exporting"), ("new_product_share", "NewProduct"))},
 }
 
 
@@ -144,6 +147,15 @@ def data_numbers(analysis: pd.DataFrame, shock_year: int = 2002) -> dict[str, st
         out["EncouragedShareFirmYears"] = percent(analysis["encouraged"].astype(float).mean())
     if "cluster" in analysis.columns:
         out["ClusterShareDomestic"] = percent(analysis.loc[dom, "cluster"].astype(float).mean())
+    # How many domestic firms never report an outcome, in any of their years: firm effects would
+    # leave these firms nothing to identify a coefficient from (Section 'Identification').
+    for col, name in (("export_intensity", "Exporting"), ("new_product_share", "NewProduct")):
+        if col in analysis.columns:
+            seen = analysis.loc[dom, ["firm_id", col]].dropna()
+            per_firm = (seen[col] != 0).groupby(seen["firm_id"]).agg(["size", "any"])
+            repeated = per_firm[per_firm["size"] >= 2]
+            if len(repeated):
+                out[f"DomesticFirmsNever{name}Share"] = percent((~repeated["any"].astype(bool)).mean())
     if "post2002" in analysis.columns and (analysis["post2002"] == 1).any():
         # First year of the later period of the policy indicator and the period split.
         out["PostFromYear"] = str(int(analysis.loc[analysis["post2002"] == 1, "year"].min()))

@@ -446,8 +446,10 @@ def sample_notes(per_col: list[pd.DataFrame], spec: TableSpec) -> list[str]:
     separated = [sum(n for _, _, n in g) for g in groups_by_col]
     no_value = [0 if is_missing(m) else int(m) - sep for m, sep in zip(missing, separated)]
     if any(n > 0 for n in no_value):
+        reasons = [missing_reason([str(_first(rows, "depvar") or ""), *c.terms], spec.labels) if n > 0 else ""
+                   for rows, c, n in zip(per_col, spec.columns, no_value)]
         notes.append("Firm-years of the sample left out because a variable of the model is missing for them: "
-                     + _counts_phrase(no_value) + ".")
+                     + _counts_phrase(no_value, reasons) + ".")
     by_text: dict[str, list[int]] = {}
     for i, g in enumerate(groups_by_col):
         if g:
@@ -460,13 +462,40 @@ def sample_notes(per_col: list[pd.DataFrame], spec: TableSpec) -> list[str]:
     return notes
 
 
-def _counts_phrase(counts: list[int]) -> str:
-    """[154, 154, 0] -> '154 in (1) and (2)': equal counts share their columns."""
-    by_count: dict[int, list[int]] = {}
-    for i, n in enumerate(counts):
+def _counts_phrase(counts: list[int], reasons: list[str] | None = None) -> str:
+    """[154, 154, 0] -> '154 in (1) and (2)': equal counts (with the same reason) share their
+    columns; a column's reason, where known, follows its count."""
+    reasons = reasons or [""] * len(counts)
+    by_count: dict[tuple[int, str], list[int]] = {}
+    for i, (n, why) in enumerate(zip(counts, reasons)):
         if n > 0:
-            by_count.setdefault(n, []).append(i)
-    return "; ".join(f"{fmt_int(n)} in {_columns_phrase(idx).split(' ', 1)[1]}" for n, idx in by_count.items())
+            by_count.setdefault((n, why), []).append(i)
+    return "; ".join(f"{fmt_int(n)} in {_columns_phrase(idx).split(' ', 1)[1]}" + (f" ({why})" if why else "")
+                     for (n, why), idx in by_count.items())
+
+
+# Why a variable of the analysis table is undefined for some firm-years (docs/contracts.md,
+# the measures' codebook), so a table's note says why its sample is smaller than another's.
+MISSING_REASONS = {
+    "tfp_growth": "undefined in a firm's first year and in a year that follows a gap in its years",
+    "horizontal_local": "undefined for a firm with no other firm in its city and industry",
+}
+LAG_REASON = "undefined in a firm's first year and in a year that follows a gap in its years"
+
+
+def missing_reason(variables: list[str], labels: dict[str, str]) -> str:
+    """'TFP growth: undefined in ...' for the variable of a model (outcome or term, interactions
+    split into their parts) known to be undefined for some firm-years; '' when there is none,
+    or more than one, since the note cannot tell which of them left a firm-year out."""
+    found: dict[str, str] = {}
+    for v in variables:
+        for part in str(v).split(":"):
+            m = re.fullmatch(r"l\(\s*(\w+)\s*,\s*(\d+)\s*\)", part)
+            if m:
+                found.setdefault("lags", "the lagged presence measures: " + LAG_REASON)
+            elif part in MISSING_REASONS:
+                found.setdefault(part, f"{_lower_first(_label(part, labels))}: {MISSING_REASONS[part]}")
+    return next(iter(found.values())) if len(found) == 1 else ""
 
 
 def separated_groups(rows: pd.DataFrame) -> list[tuple[str, str, int]]:
