@@ -196,6 +196,19 @@ def test_notes_state_samples_missing_rows_and_dropped_regressors(baseline_est):
     assert "Absorptive capacity in column (1) is collinear" in text
 
 
+def test_long_labels_of_a_four_column_table_take_two_lines_without_a_new_row(baseline_est):
+    """From four columns, a long coefficient label continues beside its standard error (the
+    table narrows, its height stays); with three it stays on one line."""
+    four = _lines(tables.render(baseline_est, _spec(["firm_year", "firm_cityyear", "city_ind_year",
+                                                     "firm_year"]))[0])
+    i = next(k for k, line in enumerate(four) if line.startswith("Horizontal &"))
+    assert four[i + 1].startswith(r"\quad (other foreign) & (")
+    three = _lines(tables.render(baseline_est, _spec(["firm_year", "firm_cityyear", "city_ind_year"]))[0])
+    assert any(line.startswith("Horizontal (other foreign) &") for line in three)
+    assert tables.split_label(r"Horizontal (HMT) $\times$ Cluster") == ("Horizontal (HMT)", r"$\times$ Cluster")
+    assert tables.split_label("Backward") == ("Backward", "")
+
+
 def test_notes_say_why_a_column_lost_firm_years(baseline_est):
     """A column whose model holds a variable undefined for some firm-years (TFP growth, same-city
     presence, lags) names it and why beside its count; one without such a variable keeps the count."""

@@ -52,6 +52,11 @@ SIDEWAYS_CAPTION_ROOM = r"3\baselineskip"
 CAPTION_ROOM = r"4\baselineskip"  # a two-line caption, its skip and the skip above the notes
 WIDE_HEADER_WIDTH = 10
 WIDE_LABEL_WIDTH = 48
+# An upright table with this many model columns or more sets a coefficient's label longer than
+# SPLIT_LABEL_WIDTH printed characters on two lines, the second beside the standard error below
+# it: the label column narrows without adding a line, so the table fits the text width unscaled.
+SPLIT_LABEL_MIN_COLUMNS = 4
+SPLIT_LABEL_WIDTH = 18
 
 
 def stars(p) -> str:
@@ -578,6 +583,25 @@ def stack(cell: str, width: int, align: str = "c") -> str:
     return rf"\begin{{tabular}}[t]{{@{{}}{align}@{{}}}}" + sep.join(lines) + r"\end{tabular}"
 
 
+def split_label(label: str, width: int = SPLIT_LABEL_WIDTH) -> tuple[str, str]:
+    """A row label as (first line, rest): before its last interaction sign where there is one,
+    else after the words that fit `width` printed characters; a parenthesis or a $...$ group is
+    never broken. ('label', '') when it fits or cannot be broken."""
+    if _visible(label) <= width:
+        return label, ""
+    for times in (r" $\times$ ", r" \ensuremath{\times} "):
+        if times in label:
+            head, _, tail = label.rpartition(times)
+            return head, times.strip() + " " + tail
+    tokens = re.findall(r"(?:\([^)]*\)|\$[^$]*\$|[^\s(]+)+", label)
+    first = tokens[0]
+    for i, tok in enumerate(tokens[1:], 1):
+        if _visible(first + " " + tok) > width:
+            return first, " ".join(tokens[i:])
+        first += " " + tok
+    return label, ""
+
+
 def year_ranges(text: str) -> str:
     """'1998-2001' -> '1998--2001': an en dash between years in a LaTeX cell."""
     return re.sub(r"(?<![\d-])(\d{4})-(\d{4})(?![\d-])", r"\1--\2", text)
@@ -620,8 +644,16 @@ def render_latex(grid: list[dict], notes: list[str], spec: TableSpec) -> str:
     lines.append(r"\begin{tabular}{l" + "c" * ncol + "}")
     lines.append(r"\toprule")
     previous = "header"
+    split = not wide and ncol >= SPLIT_LABEL_MIN_COLUMNS
+    carried = ""  # second line of the previous coefficient's label, set beside its standard error
     for row in grid:
         kind = row["kind"]
+        if split and kind == "coef":
+            first, carried = split_label(row["label"])
+            row = {**row, "label": first}
+        elif split and kind == "se" and carried and not row["label"]:
+            row = {**row, "label": r"\quad " + carried}
+            carried = ""
         if kind != previous and (previous == "header" or kind in {"fe", "stat"} and previous in {"coef", "se"}):
             lines.append(r"\midrule")
         elif kind == "stat" and previous == "fe":
