@@ -123,6 +123,11 @@ def test_audit_and_validation_numbers():
     audit = numbers.audit_numbers(pd.read_csv(FIXTURES / "cleaning.csv"))
     assert audit == {"RawRows": "10{,}000", "CleanRows": "9{,}500", "DroppedRows": "500",
                      "NumCleaningRules": "3"}
+    # the audit's total rows (rows read, rows kept) are neither rules nor drops
+    totals = pd.DataFrame({"rule": ["rows_read", "duplicates", "outliers", "rows_kept"],
+                           "dropped": [0, 120, 80, 200], "rows_left": [10_000, 9_880, 9_800, 9_800]})
+    assert numbers.audit_numbers(totals) == {"RawRows": "10{,}000", "CleanRows": "9{,}800",
+                                             "DroppedRows": "200", "NumCleaningRules": "2"}
     val = numbers.validation_numbers(pd.read_csv(FIXTURES / "validation.csv"))
     assert val["ValidBaselineFirmYearBackwardTruth"] == "0.400"
     assert val["ValidBaselineFirmYearBackwardZ"] == "0.12"  # (0.412 - 0.4) / 0.1

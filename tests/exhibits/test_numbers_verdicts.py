@@ -273,6 +273,15 @@ def test_pretrend_numbers_pinned():
         numbers.pretrend_numbers(pd.DataFrame([_row("event_study", "tfp", "encouraged", 0.1)]), 2002)
 
 
+def test_pretrend_slope_flag_follows_the_few_cluster_test():
+    """PretrendRejects reads the bootstrap p-value where there is one, whatever the CRV1 test says."""
+    slope = [_row("policy_reduced_form", "pretrend", "encouraged:year", -0.016, p=0.02, p_value_wild=0.044)]
+    assert numbers.pretrend_slope_numbers(pd.DataFrame(slope)) == {"PretrendRejects": "1"}
+    slope = [_row("policy_reduced_form", "pretrend", "encouraged:year", -0.016, p=0.02, p_value_wild=0.2)]
+    assert numbers.pretrend_slope_numbers(pd.DataFrame(slope)) == {"PretrendRejects": "0"}
+    assert numbers.pretrend_slope_numbers(pd.DataFrame([_row("baseline", "firm_year", "backward", 1.0)])) == {}
+
+
 def test_production_settings_numbers():
     got = numbers.production_settings_numbers({"bootstrap_reps": 20, "bootstrap_max_firms": 1000,
                                                "max_elasticity": 1.5, "returns_to_scale": [0.3, 2.0],

@@ -27,6 +27,8 @@ def test_marks_and_truth():
     assert r"\ensuremath{-}0.010$^{\ddagger}$" in tex and "0.800$^{" not in tex
     assert r"0.700$^{\dagger}$" in tex
     assert "TFP used downstream: ACF" in tex and "2 of 6" in tex
+    # N is per industry; the note gives their sum, the sample of the pooled production function
+    assert "domestic and foreign-invested, 1{,}000 over all industries" in tex
     assert csv.loc[csv.industry == 13, "truth_l"].item() == 0.35
     assert csv.loc[csv.industry == 14, "acf_status"].item() == "fallback_fe"
     assert "Truth" not in elasticity_table(frame(), None, "lp")[0]

@@ -164,10 +164,12 @@ def data_numbers(analysis: pd.DataFrame, shock_year: int = 2002) -> dict[str, st
 
 
 AUDIT_SOURCES = {
-    "RawRows": "rows_left + dropped of the first rule (rows read)",
-    "CleanRows": "rows_left of the last rule", "DroppedRows": "sum of dropped",
-    "NumCleaningRules": "number of rules (rows)",
+    "RawRows": "rows_left + dropped of the first row (rows read)",
+    "CleanRows": "rows_left of the last row", "DroppedRows": "sum of dropped over the rules",
+    "NumCleaningRules": "number of rules (rows other than the rows_read and rows_kept totals)",
 }
+# Rows of the cleaning audit that are totals, not rules: the rows read and the rows kept.
+AUDIT_TOTAL_ROWS = {"rows_read", "rows_kept"}
 
 
 def audit_numbers(cleaning: pd.DataFrame) -> dict[str, str]:
@@ -179,11 +181,13 @@ def audit_numbers(cleaning: pd.DataFrame) -> dict[str, str]:
         raise InputError("cleaning audit needs columns rows_dropped and rows_left",
                          file="results/audit/cleaning.csv")
     first_left = float(cleaning[left].iloc[0]) + float(cleaning[dropped].iloc[0])
+    rule = cols.get("rule")
+    rules = cleaning[~cleaning[rule].astype(str).isin(AUDIT_TOTAL_ROWS)] if rule else cleaning
     return {
         "RawRows": fmt_int(first_left),
         "CleanRows": fmt_int(cleaning[left].iloc[-1]),
-        "DroppedRows": fmt_int(float(cleaning[dropped].sum())),
-        "NumCleaningRules": str(len(cleaning)),
+        "DroppedRows": fmt_int(float(rules[dropped].sum())),
+        "NumCleaningRules": str(len(rules)),
     }
 
 
@@ -968,6 +972,24 @@ def pretrend_numbers(est: pd.DataFrame, shock_year: int, family: str = "event_st
     return out
 
 
+def pretrend_slope_numbers(est: pd.DataFrame, family: str = "policy_reduced_form", model: str = "pretrend",
+                           term: str = "encouraged:year", sources: dict[str, str] | None = None) -> dict[str, str]:
+    """PretrendRejects: 1 when the few-cluster test of the verdicts (few_cluster_test, at
+    VERDICT_LEVEL) rejects a zero pre-trend slope, else 0; nothing when the model is absent. The
+    text states from it whether the parallel-trends check of the shock fails."""
+    rows = est[(est["family"].astype(str) == family) & (est["model"].astype(str) == model)
+               & (est["term"].astype(str) == term)]
+    if rows.empty:
+        return {}
+    rejects, _, _ = few_cluster_test(rows.iloc[0].to_dict())
+    if rejects is None:
+        return {}
+    if sources is not None:
+        sources["PretrendRejects"] = (f"results/estimates/{family}.parquet: row model={model}, term={term}; "
+                                      f"numbers.few_cluster_test rejects at {VERDICT_LEVEL}")
+    return {"PretrendRejects": "1" if rejects else "0"}
+
+
 # --------------------------------------------------------------------------- production settings
 def production_settings_numbers(prod: dict) -> dict[str, str]:
     """Settings of the production-function stage the text quotes (config productivity.*):
@@ -1083,6 +1105,7 @@ def collect(analysis: pd.DataFrame, analysis_file: str, est: pd.DataFrame, estim
         out.update(verdict_numbers(est, sources=part))
         if "event_study" in families:
             out.update(pretrend_numbers(est, int(settings.get("shock_year", 2002)), sources=part))
+        out.update(pretrend_slope_numbers(est, sources=part))
         for k, v in part.items():  # the estimate rows name results/estimates/<family>.parquet: the file read
             fam_file, sep, what = v.partition(": ")
             sources[k] = f"{by_family.get(Path(fam_file).stem, fam_file)}{sep}{what}"

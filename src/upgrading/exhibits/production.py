@@ -93,7 +93,11 @@ def elasticity_table(el: pd.DataFrame, truth: dict | None, tfp_method: str) -> t
               r"$^{\ddagger}$": r"$^{\ddagger}$: a non-positive elasticity "
                                  r"(OLS or within; such an estimate is never a fallback). ",
               "--": r"--: too few firm-years. "}
-    note = (r"Value-added Cobb--Douglas elasticities by two-digit industry (N: firm-years); "
+    # Every method of an industry uses its firm-years (domestic and foreign-invested); their sum is
+    # the sample of the pooled production function.
+    n_total = el.groupby("industry")["nobs"].max().sum()
+    note = (r"Value-added Cobb--Douglas elasticities by two-digit industry (N: firm-years of the industry, "
+            rf"domestic and foreign-invested, {fmt_int(n_total)} over all industries); "
             r"firm-clustered standard errors in parentheses (OLS, within) or firm bootstrap "
             # The replication count is a setting the paper's numbers.tex carries; the guard keeps
             # the table compilable on its own.
