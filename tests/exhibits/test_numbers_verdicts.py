@@ -94,7 +94,7 @@ def test_verdict_numbers_pinned():
     assert got["VerdictHTwoPre"] == "contradicted" and got["VerdictHTwoPreFinding"] == "significantly positive"
     assert got["VerdictHTwo"] == "supported in part and contradicted in part"
     assert got["VerdictLevel"] == r"5\,\%"
-    assert got["VerdictHOneSupportedCount"] == "1" and got["VerdictHOnePredictionCount"] == "2"
+    assert got["VerdictHOneSupportedCount"] == "one" and got["VerdictHOnePredictionCount"] == "two"
     assert not any(k.startswith("VerdictHThree") for k in got)  # its model is not estimated
     assert set(got) <= set(sources)
     bad = {"One": [Prediction("X", "fam", "a", "nope", "positive")]}
@@ -110,7 +110,7 @@ def test_precondition_is_reported_but_not_judged():
     assert got["VerdictHFourEntryEvidence"] == "wild cluster bootstrap $p=0.010$"
     assert got["VerdictHFour"] == "not supported"           # the one prediction decides alone
     assert got["VerdictHFourBasis"] == "rests on no supported prediction"
-    assert got["VerdictHFourPredictionCount"] == "1"
+    assert got["VerdictHFourPredictionCount"] == "one"
     # a precondition whose model is missing withholds the hypothesis, as a prediction's would
     gone = {"Four": [Prediction("Entry", "fam", "missing_model", "x", "positive")]}
     assert "VerdictHFour" not in numbers.verdict_numbers(_verdict_estimates(), hyp, {}, gone)

@@ -67,7 +67,7 @@ def test_statistics_rows(baseline_est):
     # wild bootstrap p in brackets for the model that has it, "n.a." for the other, both explained
     assert r"& [n.a.] & [0.004] \\" in lines
     assert "Wild cluster restricted bootstrap (null imposed): $p$-values of a zero coefficient in brackets." in tex
-    assert r"n.a.\ in column (1): the specification file requests no bootstrap for this model" in tex
+    assert r"n.a.\ in column (1): no bootstrap is computed for this model" in tex
     assert "Standard errors in parentheses, clustered by industry (CRV1)." in tex
     assert tables.STAR_NOTE_T in tex
 

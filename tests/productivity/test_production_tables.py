@@ -85,7 +85,7 @@ def test_notes_say_where_the_starts_come_from_counted_from_the_searches():
     lp = f[f["method"] == "acf"].assign(method="lp", starts=10)
     f = pd.concat([f.assign(starts=f["starts"].where(f["method"] != "acf", 11)), lp], ignore_index=True)
     search, _ = search_table(f, 1e-6, n_sobol=8)
-    assert ("ACF 11: the 8 seeded Sobol points of the search box (setting \\texttt{productivity.starts}) and 3, "
+    assert ("ACF 11: the 8 seeded Sobol points of the search box and 3, "
             "the OLS and within estimates and a fixed start") in search
     assert "LP 10: the same 8 Sobol points and 2, the OLS and within estimates." in search
     elasticities, _ = elasticity_table(f, None, "acf")

@@ -55,6 +55,14 @@ def pvalue(p) -> str:
     return r"\ensuremath{<}0.001" if float(p) < 0.001 else fmt_float(p, 3)
 
 
+SMALL_COUNT_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def count_words(n: int) -> str:
+    """A small count in words, as prose writes it ('five predictions'); digits from 11 on."""
+    return SMALL_COUNT_WORDS[n] if 0 <= n < len(SMALL_COUNT_WORDS) else fmt_int(n)
+
+
 def percent(x, digits: int = 1) -> str:
     return signed(100 * float(x), digits) + r"\,\%"
 
@@ -165,7 +173,7 @@ def data_numbers(analysis: pd.DataFrame, shock_year: int = 2002) -> dict[str, st
 
 AUDIT_SOURCES = {
     "RawRows": "rows_left + dropped of the first row (rows read)",
-    "CleanRows": "rows_left of the last row", "DroppedRows": "sum of dropped over the rules",
+    "CleanRows": "rows_left of the last rule", "DroppedRows": "sum of dropped over the rules",
     "NumCleaningRules": "number of rules (rows other than the rows_read and rows_kept totals)",
 }
 # Rows of the cleaning audit that are totals, not rules: the rows read and the rows kept.
@@ -916,8 +924,8 @@ def verdict_numbers(est: pd.DataFrame, hypotheses: dict[str, list[Prediction]] |
                                 base + "Finding": what})
         out[f"VerdictH{h}"] = hypothesis_verdict(verdicts)
         out[f"VerdictH{h}Basis"] = verdict_basis([p.key for p in predictions], verdicts)
-        out[f"VerdictH{h}SupportedCount"] = str(verdicts.count("supported"))
-        out[f"VerdictH{h}PredictionCount"] = str(len(verdicts))
+        out[f"VerdictH{h}SupportedCount"] = count_words(verdicts.count("supported"))
+        out[f"VerdictH{h}PredictionCount"] = count_words(len(verdicts))
         if sources is not None:
             sources[f"VerdictH{h}"] = "numbers.hypothesis_verdict of " + ", ".join(
                 f"VerdictH{h}{p.key}" for p in predictions)

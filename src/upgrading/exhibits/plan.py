@@ -178,6 +178,9 @@ def summary(resolved_families: list[dict], s: Settings, samples: dict | None = N
         "model": f"{fam['id']}/{model['id']}",
         "model_label": model_labels([fam], s.labels)[f"{fam['id']}/{model['id']}"],
         "table": model.get("table"),
+        # The model's column in its table: the models of that table in registry order (plan.tables).
+        "column": 1 + [m is model for _, m in _models(resolved_families)
+                       if m.get("table") == model.get("table")].index(True),
         "outcome": model["outcome"],
         "regressors": _plain_columns(model.get("regressors") or []),
         "fixed_effect_columns": fe_cols,

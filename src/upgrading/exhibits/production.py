@@ -167,8 +167,7 @@ def starts_sentence(el: pd.DataFrame, n_sobol: int | None) -> str:
             added = n - n_sobol
             what = ADDED_STARTS.get(added, f"{added} further starts")
             sobol = (f"the same {n_sobol} Sobol points" if parts else
-                     f"the {n_sobol} seeded Sobol points of the search box (setting "
-                     r"\texttt{productivity.starts})")
+                     f"the {n_sobol} seeded Sobol points of the search box")
             parts.append(f"{m.upper()} {n}: {sobol} and {added}, {what}")
     return ("Starts per industry: " + "; ".join(parts) + ".") if parts else ""
 

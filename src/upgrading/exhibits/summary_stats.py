@@ -129,12 +129,14 @@ def render_latex(stats: pd.DataFrame, counts: dict, plan: dict) -> str:
 
 
 def notes(counts: dict, plan: dict) -> str:
-    text = (f"The estimation sample of the headline regression (Table~\\ref{{tab:{plan['table']}}}, "
-            f"{escape(plan['model_label'])}): {escape(plan['sample_text'])}, with every variable "
-            f"of that model observed, by the ownership types it holds. "
+    where = (f"column ({plan['column']}) of Table~\\ref{{tab:{plan['table']}}}" if plan.get("column") else
+             f"Table~\\ref{{tab:{plan['table']}}}, {escape(plan['model_label'])}")
+    lacking = fmt_int(counts["missing_variable"]) if counts["missing_variable"] else "none"
+    text = (f"The estimation sample of the headline regression ({where}): {escape(plan['sample_text'])}, "
+            f"with every variable of that model observed, by the ownership types it holds. "
             f"Of the {fmt_int(counts['analysis'])} firm-years of the analysis table, "
             f"{fmt_int(counts['outside_sample'])} are outside the sample definition and "
-            f"{fmt_int(counts['missing_variable'])} lack a variable of the model; {fmt_int(counts['kept'])} remain. "
+            f"{lacking} lack a variable of the model; {fmt_int(counts['kept'])} remain. "
             f"N: firm-years with the variable observed (variables the model does not use can be missing). "
             f"SD: standard deviation; p10, p50, p90: 10th, 50th and 90th percentiles. "
             f"Ownership columns: the mean over the group's firm-years with the variable observed; "

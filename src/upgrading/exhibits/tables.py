@@ -348,8 +348,8 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
         no_wild = [i for i in range(len(per_col)) if i not in wild_cols]
         marked = sorted(marked_no_wild)
         if marked:
-            notes.append(f"n.a.\\ in {_columns_phrase(marked)}: the specification file requests no bootstrap "
-                         "for " + ("this model" if len(marked) == 1 else "these models") + ".")
+            notes.append(f"n.a.\\ in {_columns_phrase(marked)}: no bootstrap is computed for "
+                         + ("this model" if len(marked) == 1 else "these models") + ".")
         elif no_wild:
             notes.append(f"The bootstrap is computed for {_columns_phrase(wild_cols)} only.")
     if "p_value_crv3" in extras:
