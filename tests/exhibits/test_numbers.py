@@ -164,6 +164,10 @@ def test_coverage_macros_name_outcome_model_and_term():
     assert out["CoveragePipelineValidationStructuralBackwardPostTwoZeroZeroTwoMcSe"] == "4.9"
     assert out["CoveragePipelineBaselineFirmYearBackwardBias"] == numbers.signed(0.01)
     assert out["CoverageDraws"] == "40"
+    # the covering draws themselves: 0.95 x 40 = 38, 0.925 x 40 = 37, 0.9 x 38 = 34.2 -> 34
+    assert out["CoveragePipelineBaselineFirmYearBackwardCount"] == "38"
+    assert out["CoverageTrueOmegaBaselineFirmYearBackwardCount"] == "37"
+    assert out["CoveragePipelineValidationStructuralBackwardPostTwoZeroZeroTwoCount"] == "34"
     assert "CoveragePipelineBaselineFirmYearBackwardSdEst" not in out  # no such column here
     spread = numbers.coverage_numbers(cov.assign(sd_estimate=0.18, mean_std_error=0.139,
                                                  mean_std_error_crv3=np.nan), {})

@@ -529,10 +529,13 @@ def coverage_numbers(cov: pd.DataFrame, sources: dict[str, str] | None = None) -
     for _, r in cov.iterrows():
         base = macro_name("Coverage", r["outcome"], r["family"], r["model"], r["term"])
         out[base] = percent(r["coverage"], 0)
+        # The draws whose interval covers, as the coverage table reports them with few draws.
+        out[base + "Count"] = fmt_int(round(float(r["coverage"]) * int(r["draws"])))
         out[base + "McSe"] = fmt_float(100 * float(r["mcse_crv1"]), 1)
         if sources is not None:
             row = "row " + ", ".join(f"{c}={r[c]}" for c in ("outcome", "family", "model", "term"))
             sources.update({base: f"{row}; column coverage", base + "Bias": f"{row}; column bias",
+                            base + "Count": f"{row}; columns coverage x draws",
                             base + "McSe": f"{row}; column mcse_crv1, in points"})
         if "bias" in cov.columns:
             out[base + "Bias"] = signed(r["bias"])
