@@ -209,6 +209,17 @@ def test_long_labels_of_a_four_column_table_take_two_lines_without_a_new_row(bas
     assert tables.split_label("Backward") == ("Backward", "")
 
 
+def test_headers_of_a_table_wider_than_the_text_take_the_width_of_their_column():
+    """A header is stacked to its column's widest cell only where the table would not fit."""
+    def grid(header, cell, ncol):
+        return [{"kind": "header", "label": "", "cells": [header] * ncol},
+                {"kind": "coef", "label": "Backward", "cells": [cell] * ncol}]
+    assert tables.narrow_headers(grid("Two-way clusters", "0.468", 2), 2, False) == [tables.HEADER_WIDTH] * 2
+    starred = r"\ensuremath{-}0.518$^{***}$"  # 11 printed characters: the header gets 11 a line
+    assert tables.narrow_headers(grid("Two-way clusters", starred, 6), 6, True) == [11] * 6
+    assert tables.narrow_headers(grid("Two-way clusters", "0.1", 9), 9, True) == [tables.NARROW_HEADER_WIDTH] * 9
+
+
 def test_notes_say_why_a_column_lost_firm_years(baseline_est):
     """A column whose model holds a variable undefined for some firm-years (TFP growth, same-city
     presence, lags) names it and why beside its count; one without such a variable keeps the count."""

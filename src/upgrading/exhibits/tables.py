@@ -57,6 +57,13 @@ WIDE_LABEL_WIDTH = 48
 # it: the label column narrows without adding a line, so the table fits the text width unscaled.
 SPLIT_LABEL_MIN_COLUMNS = 4
 SPLIT_LABEL_WIDTH = 18
+# An upright table whose estimated width exceeds this many printed characters (columns, label
+# and the space between columns; 4.3 to 5.2 pt each in the tables' type, against a 470 pt text
+# width) has each column header stacked to the width of the column's widest cell, so headers
+# never widen a column (at least NARROW_HEADER_WIDTH characters a line).
+TEXT_WIDTH_CHARS = 100
+NARROW_HEADER_WIDTH = 10
+COLUMN_GAP_CHARS = 2.4
 
 
 def stars(p) -> str:
@@ -602,6 +609,24 @@ def split_label(label: str, width: int = SPLIT_LABEL_WIDTH) -> tuple[str, str]:
     return label, ""
 
 
+def narrow_headers(grid: list[dict], ncol: int, split_labels: bool) -> list[int]:
+    """Line width of each column's header in an upright table: HEADER_WIDTH, or, where the table
+    would be wider than the text (estimated in printed characters), the width of the column's
+    widest body cell, so that a header line never sets the width of its column."""
+    body = [r for r in grid if r["kind"] != "header"]
+    heads = [r for r in grid if r["kind"] == "header"]
+    cell_w = [max([_visible(r["cells"][i]) for r in body] or [0]) for i in range(ncol)]
+    head_w = [max([min(_visible(r["cells"][i]), HEADER_WIDTH) for r in heads] or [0]) for i in range(ncol)]
+    # a split label's second line is indented by about two characters (\\quad)
+    label_w = max([max(_visible(a), _visible(b) + 2 if b else 0)
+                   for a, b in (split_label(r["label"]) if split_labels and r["kind"] == "coef" else (r["label"], "")
+                                for r in body)] or [0])
+    natural = label_w + sum(max(c, h) for c, h in zip(cell_w, head_w)) + COLUMN_GAP_CHARS * (ncol + 1)
+    if natural <= TEXT_WIDTH_CHARS:
+        return [HEADER_WIDTH] * ncol
+    return [min(HEADER_WIDTH, max(NARROW_HEADER_WIDTH, c)) for c in cell_w]
+
+
 def year_ranges(text: str) -> str:
     """'1998-2001' -> '1998--2001': an en dash between years in a LaTeX cell."""
     return re.sub(r"(?<![\d-])(\d{4})-(\d{4})(?![\d-])", r"\1--\2", text)
@@ -643,6 +668,9 @@ def render_latex(grid: list[dict], notes: list[str], spec: TableSpec) -> str:
     ]
     lines.append(r"\begin{tabular}{l" + "c" * ncol + "}")
     lines.append(r"\toprule")
+    header_widths = [WIDE_HEADER_WIDTH if wide else HEADER_WIDTH] * ncol
+    if not wide:
+        header_widths = narrow_headers(grid, ncol, ncol >= SPLIT_LABEL_MIN_COLUMNS)
     previous = "header"
     split = not wide and ncol >= SPLIT_LABEL_MIN_COLUMNS
     carried = ""  # second line of the previous coefficient's label, set beside its standard error
@@ -658,7 +686,7 @@ def render_latex(grid: list[dict], notes: list[str], spec: TableSpec) -> str:
             lines.append(r"\midrule")
         elif kind == "stat" and previous == "fe":
             lines.append(r"\midrule")
-        cells = [stack(c, WIDE_HEADER_WIDTH if wide else HEADER_WIDTH) for c in row["cells"]] \
+        cells = [stack(c, w) for c, w in zip(row["cells"], header_widths)] \
             if kind == "header" else row["cells"]
         label = stack(row["label"], WIDE_LABEL_WIDTH, "l") if wide else row["label"]
         lines.append(" & ".join([label] + cells) + r" \\")
