@@ -109,7 +109,7 @@ def test_precondition_is_reported_but_not_judged():
     assert got["VerdictHFourEntry"] == "supported"          # reported with its test
     assert got["VerdictHFourEntryEvidence"] == "wild cluster bootstrap $p=0.010$"
     assert got["VerdictHFour"] == "not supported"           # the one prediction decides alone
-    assert got["VerdictHFourBasis"] == "rests on no supported prediction"
+    assert got["VerdictHFourBasis"] == "none of its predictions is supported"
     assert got["VerdictHFourPredictionCount"] == "one"
     # a precondition whose model is missing withholds the hypothesis, as a prediction's would
     gone = {"Four": [Prediction("Entry", "fam", "missing_model", "x", "positive")]}
@@ -223,13 +223,22 @@ def test_production_miss_numbers_pinned():
 
 def test_verdict_basis_names_the_supported_predictions():
     assert numbers.verdict_basis(["Entry", "Productivity"], ["supported", "not supported"]) == \
-        "rests on the entry prediction alone"
+        "it rests on the entry prediction alone"
     assert numbers.verdict_basis(["BackwardBefore", "HorizontalHmtLater", "Level"],
                                  ["supported", "supported", "not supported"]) == \
-        "rests on the backward before and horizontal hmt later predictions alone"
+        "it rests on the backward before and horizontal hmt later predictions alone"
     assert numbers.verdict_basis(["Entry", "Productivity"], ["supported", "supported"]) == \
-        "rests on every one of its predictions"
-    assert numbers.verdict_basis(["Entry"], ["contradicted"]) == "rests on no supported prediction"
+        "every one of its predictions is supported"
+    assert numbers.verdict_basis(["Entry"], ["contradicted"]) == "none of its predictions is supported"
+
+
+def test_verdicts_named_together_read_as_one_phrase():
+    assert numbers.verdict_group_phrase(["not supported", "not supported"]) == "both not supported"
+    assert numbers.verdict_group_phrase(["not supported"] * 4) == "none of the four is supported"
+    assert numbers.verdict_group_phrase(["contradicted"] * 3) == "all three are contradicted"
+    assert numbers.verdict_group_phrase(["supported", "not supported"]) == "supported and not supported"
+    assert numbers.verdict_group_phrase(["supported", "not supported", "contradicted"]) == \
+        "supported, not supported and contradicted, in that order"
 
 
 def test_one_sd_within_numbers_net_of_firm_and_year_effects():

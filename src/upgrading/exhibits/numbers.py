@@ -842,10 +842,29 @@ def verdict_basis(keys: list[str], verdicts: list[str]) -> str:
     names = [re.sub(r"(?<!^)(?=[A-Z])", " ", k).lower() for k in keys]
     held = [n for n, v in zip(names, verdicts) if v == "supported"]
     if not held:
-        return "rests on no supported prediction"
+        return "none of its predictions is supported"
     if len(held) == len(names):
-        return "rests on every one of its predictions"
-    return f"rests on the {word_list(held)} prediction{'s' if len(held) > 1 else ''} alone"
+        return "every one of its predictions is supported"
+    return f"it rests on the {word_list(held)} prediction{'s' if len(held) > 1 else ''} alone"
+
+
+# Predictions the text names together, as one phrase: {hypothesis: {macro suffix: keys}}.
+VERDICT_GROUPS = {"Four": {"ReducedForms": ["NewProduct", "ExportIntensity", "VaRatio", "TfpGrowth"]},
+                  "Three": {"BackwardAndHorizontalOther": ["Backward", "HorizontalOther"]}}
+
+
+def verdict_group_phrase(verdicts: list[str]) -> str:
+    """The verdicts of predictions named together: 'both not supported' for a pair that agrees,
+    'none of the four is supported' or 'all four are contradicted' for a larger group that does,
+    else the verdicts in the order named ('supported and not supported', '..., in that order')."""
+    n = len(verdicts)
+    if n > 1 and len(set(verdicts)) == 1:
+        v = verdicts[0]
+        if n == 2:
+            return f"both {v}"
+        return f"none of the {count_words(n)} is supported" if v == "not supported" else \
+            f"all {count_words(n)} are {v}"
+    return word_list(verdicts) + (", in that order" if n > 2 else "")
 
 
 HYPOTHESIS_NUMBERS = {"One": 1, "Two": 2, "Three": 3, "Four": 4, "Five": 5, "Six": 6, "Seven": 7, "Eight": 8,
@@ -927,6 +946,12 @@ def verdict_numbers(est: pd.DataFrame, hypotheses: dict[str, list[Prediction]] |
                                 base + "Finding": what})
         out[f"VerdictH{h}"] = hypothesis_verdict(verdicts)
         out[f"VerdictH{h}Basis"] = verdict_basis([p.key for p in predictions], verdicts)
+        for suffix, group in VERDICT_GROUPS.get(h, {}).items():
+            if all(f"VerdictH{h}{k}" in out for k in group):
+                out[f"VerdictH{h}{suffix}"] = verdict_group_phrase([out[f"VerdictH{h}{k}"] for k in group])
+                if sources is not None:
+                    sources[f"VerdictH{h}{suffix}"] = "numbers.verdict_group_phrase of " + ", ".join(
+                        f"VerdictH{h}{k}" for k in group)
         out[f"VerdictH{h}SupportedCount"] = count_words(verdicts.count("supported"))
         out[f"VerdictH{h}PredictionCount"] = count_words(len(verdicts))
         if sources is not None:
