@@ -74,7 +74,10 @@ def test_notes_define_only_the_marks_the_rows_use():
     assert r"$^{\S}$:" not in marked and "too few firm-years" not in marked
     clean = frame().assign(status="estimated", beta_k=0.2)
     tex, _ = elasticity_table(clean, None, "acf")
-    assert r"$^{\dagger}$" not in tex and r"$^{\ddagger}$" not in tex
+    assert r"$^{\ddagger}$" not in tex
+    # no fallback and no exclusion: the note says so rather than leaving the marks of the text undefined
+    assert r"No industry uses a fallback ($^{\dagger}$) or is excluded ($^{\S}$)" in tex
+    assert "No industry uses a fallback" not in marked
     search, _ = search_table(clean)
     assert r"$^{\dagger}$" not in search
 

@@ -105,7 +105,7 @@ def elasticity_table(el: pd.DataFrame, truth: dict | None, tfp_method: str) -> t
             r"standard errors is itself uncertain by about \ProdBootstrapSeRelError{} of its size\fi). "
             r"LP: NLLS second stage \citep{levinsohn2003estimating}; ACF: the root "
             r"chosen by the multi-start search. " + searches_sentence(el)
-            + used_marks(legend, lines)
+            + used_marks(legend, lines) + unused_fallback_sentence(lines)
             + rf"TFP used downstream: {escape(tfp_method.upper())}. "
             rf"{len(flagged)} of {len(el)} industry-method cells are marked.")
     tex = longtable("ll" + "r" * (ncol - 2), ncol,
@@ -124,6 +124,16 @@ def searches_sentence(el: pd.DataFrame) -> str:
             parts.append(f"{m.upper()} from {' or '.join(str(v) for v in n)}")
     return ("Starts per industry: " + ", ".join(parts)
             + r" (Table~\ref{tab:production_search} says where they come from). ") if parts else ""
+
+
+def unused_fallback_sentence(lines: list[str]) -> str:
+    """Where no industry falls back or is excluded, the note says so (the text defines those
+    marks, so a reader looks for them)."""
+    body = "\n".join(lines)
+    if r"$^{\dagger}$" in body or r"$^{\S}$" in body:
+        return ""
+    return (r"No industry uses a fallback ($^{\dagger}$) or is excluded ($^{\S}$): every LP and ACF search "
+            r"found an admissible solution. ")
 
 
 def used_marks(legend: dict[str, str], lines: list[str]) -> str:

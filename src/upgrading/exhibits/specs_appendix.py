@@ -65,6 +65,31 @@ def _terms(m: dict, labels: dict[str, str]) -> str:
     return "; ".join(parts)
 
 
+def _grid_row(part: list[dict], samples: dict[str, list], labels: dict[str, str]) -> str:
+    """One row for a group made only of grid cells that share their terms, standard errors and
+    inference: "24 models" with the outcomes, fixed effects and samples it combines
+    ('' when the group is not such a grid, which then gets a row per model)."""
+    if len(part) < 2 or not all(not m.get("label") and GRID_MODEL_ID.fullmatch(str(m["id"])) for m in part):
+        return ""
+    shared = {(_terms(m, labels), str(m.get("vcov")), str(m.get("inference")), str(m.get("weights")))
+              for m in part}
+    if len(shared) > 1:
+        return ""
+    m0 = part[0]
+    outcomes = list(dict.fromkeys(_outcome(m, labels) for m in part))
+    fes = list(dict.fromkeys(" + ".join(_interacted(f, labels) for f in m.get("fixed_effects") or []) or "none"
+                             for m in part))
+    samples_used = list(dict.fromkeys(sample_name(m.get("sample"), samples, labels) for m in part))
+    inf = m0.get("inference") or {}
+    extra = (["CRV3 jackknife"] if inf.get("crv3") else []) + (
+        [f"wild cluster bootstrap, {inf['wild']['reps']} draws"] if inf.get("wild") else [])
+    vc = _vcov(m0.get("vcov"), labels) + ("; " + "; ".join(extra) if extra else "")
+    return " & ".join([
+        _cell(f"{len(part)} models"), _cell("; ".join(outcomes)), _cell(_terms(m0, labels)),
+        _cell("; ".join(fes)), _cell(vc), _cell("; ".join(samples_used)),
+    ]) + r" \\"
+
+
 def _cell(text) -> str:
     # \allowbreak after commas and slashes lets long names wrap inside p{} cells.
     return escape(text).replace(", ", r", \allowbreak{}").replace("/", r"/\allowbreak{}")
@@ -118,6 +143,10 @@ def render(families: list[dict], samples: dict[str, list], labels: dict[str, str
         if k_group:
             body.append(r"\midrule")
         body.append(_heading(fam, part, table_titles))
+        grid = _grid_row(part, samples, labels)
+        if grid:
+            body.append(grid)
+            continue
         for m in part:
             name = m.get("label")
             if not name and GRID_MODEL_ID.fullmatch(str(m["id"])):
@@ -144,6 +173,9 @@ def render(families: list[dict], samples: dict[str, list], labels: dict[str, str
             ]) + r" \\")
     notes = []
     notes.append("Sample: the firm-years a model uses, named as in the tables' notes.")
+    if any(_grid_row(part, samples, labels) for *_, part in groups):
+        notes.append("A grid (one row): one model for every combination of the outcomes, fixed effects and "
+                     "samples its row lists, each with the terms and standard errors it gives.")
     if grid_families:
         notes.append("Grid cells: the models of a family's grid, every combination of its outcomes, fixed "
                      "effects and samples, numbered in the order of the specification file.")
