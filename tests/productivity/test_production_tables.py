@@ -1,7 +1,9 @@
 """The paper's production-function tables mark fallbacks, wrong signs and missing estimates."""
 
 import pandas as pd
+import pytest
 
+from upgrading.core.errors import InputError
 from upgrading.exhibits.production import elasticity_table, search_table
 
 
@@ -32,6 +34,16 @@ def test_marks_and_truth():
     assert csv.loc[csv.industry == 13, "truth_l"].item() == 0.35
     assert csv.loc[csv.industry == 14, "acf_status"].item() == "fallback_fe"
     assert "Truth" not in elasticity_table(frame(), None, "lp")[0]
+
+
+def test_the_note_names_the_industries_of_the_rows():
+    tex, _ = elasticity_table(frame(), None, "acf", {13: "Agricultural and sideline food processing",
+                                                     14: "Food manufacturing", 15: "Beverages"})
+    assert ("Industries (CIC 2002 divisions): 13 Agricultural and sideline food processing; "
+            "14 Food manufacturing.") in tex
+    assert "Industries (CIC" not in elasticity_table(frame(), None, "acf")[0]
+    with pytest.raises(InputError, match="names no industry 14"):
+        elasticity_table(frame(), None, "acf", {13: "Agricultural and sideline food processing"})
 
 
 def test_search_table_lists_every_structural_row():

@@ -37,6 +37,7 @@ rule production_tables:
         elasticities=f"{PROC}/production_elasticities.csv",
         truth=[f"{RAW}/truth/parameters.json"] if SYNTHETIC else [],
         settings=settings_file("productivity"),
+        industries=side_file("industries.csv"),
     output:
         tex=[f"{RESULTS}/tables/production_{t}.tex" for t in ("elasticities", "search")],
         csv=[f"{RESULTS}/tables/production_{t}.csv" for t in ("elasticities", "search")],
@@ -53,4 +54,5 @@ rule production_tables:
         runtime=5,
     shell:
         "upgrading production-tables --elasticities {input.elasticities:q} {params.truth}"
-        " --tfp-method {params.tfp_method} --settings {input.settings:q} --outdir {params.outdir:q} > {log:q} 2>&1"
+        " --tfp-method {params.tfp_method} --settings {input.settings:q} --industries {input.industries:q}"
+        " --outdir {params.outdir:q} > {log:q} 2>&1"

@@ -19,6 +19,7 @@ import sys
 import pandas as pd
 
 from upgrading.core import io
+from upgrading.core.errors import InputError
 from upgrading.exhibits.latex import escape, fmt_float, fmt_int, is_missing, keep_with_next, longtable, minus
 
 METHODS = [("ols", "OLS"), ("fe", "Within"), ("lp", "LP"), ("acf", "ACF")]
@@ -49,7 +50,8 @@ def sci(x, digits: int = 1) -> str:
     return rf"${mantissa} \times 10^{{{int(exponent)}}}$"  # in math, '-' is set as a minus sign
 
 
-def elasticity_table(el: pd.DataFrame, truth: dict | None, tfp_method: str) -> tuple[str, pd.DataFrame]:
+def elasticity_table(el: pd.DataFrame, truth: dict | None, tfp_method: str,
+                     names: dict[int, str] | None = None) -> tuple[str, pd.DataFrame]:
     inputs = inputs_of(el)
     methods = [(m, name) for m, name in METHODS if m in set(el["method"])]
     rows, lines = [], []
@@ -106,6 +108,7 @@ def elasticity_table(el: pd.DataFrame, truth: dict | None, tfp_method: str) -> t
             r"LP: NLLS second stage \citep{levinsohn2003estimating}; ACF: the root "
             r"chosen by the multi-start search. " + searches_sentence(el)
             + used_marks(legend, lines) + unused_fallback_sentence(lines)
+            + industry_key(el, names)
             + rf"TFP used downstream: {escape(tfp_method.upper())}. "
             rf"{len(flagged)} of {len(el)} industry-method cells are marked.")
     tex = longtable("ll" + "r" * (ncol - 2), ncol,
@@ -124,6 +127,19 @@ def searches_sentence(el: pd.DataFrame) -> str:
             parts.append(f"{m.upper()} from {' or '.join(str(v) for v in n)}")
     return ("Starts per industry: " + ", ".join(parts)
             + r" (Table~\ref{tab:production_search} says where they come from). ") if parts else ""
+
+
+def industry_key(el: pd.DataFrame, names: dict[int, str] | None) -> str:
+    """'Industries (CIC 2002 divisions): 13 Agricultural and sideline food processing; ...' for
+    the industries of the table, so the codes of the rows (and of the text) have names."""
+    if not names:
+        return ""
+    codes = sorted({int(i) for i in el["industry"]})
+    missing = [c for c in codes if c not in names]
+    if missing:
+        raise InputError(f"industries file names no industry {missing[0]}", file="industries.csv",
+                         column="industry2")
+    return "Industries (CIC 2002 divisions): " + "; ".join(f"{c} {escape(names[c])}" for c in codes) + ". "
 
 
 def unused_fallback_sentence(lines: list[str]) -> str:
@@ -234,6 +250,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--tfp-method", required=True, help="measures.tfp_method")
     p.add_argument("--settings", help="results/settings/productivity.json (criterion band and Sobol starts "
                                       "for the notes)")
+    p.add_argument("--industries", help="industries.csv (industry2, industry2_name): the names of the codes")
     p.add_argument("--outdir", required=True)
     args = p.parse_args(argv)
     band, n_sobol = None, None
@@ -246,7 +263,19 @@ def main(argv: list[str]) -> int:
     if args.truth:
         with open(args.truth, encoding="utf-8") as fh:
             truth = json.load(fh)["production"]
-    tex, csv = elasticity_table(el, truth, args.tfp_method)
+    try:
+        names = None
+        if args.industries:
+            ind = pd.read_csv(args.industries)
+            lacking = [c for c in ("industry2", "industry2_name") if c not in ind.columns]
+            if lacking:
+                raise InputError(f"industries file lacks column(s) {lacking}", file=args.industries,
+                                 column=lacking[0])
+            names = dict(zip(ind["industry2"].astype(int), ind["industry2_name"].astype(str)))
+        tex, csv = elasticity_table(el, truth, args.tfp_method, names)
+    except InputError as exc:
+        print(f"upgrading production-tables: {exc}", file=sys.stderr)
+        return 1
     _write(tex, csv, f"{args.outdir}/production_elasticities")
     tex, csv = search_table(el, band, n_sobol)
     _write(tex, csv, f"{args.outdir}/production_search")
