@@ -128,10 +128,10 @@ def smile_curve(analysis: pd.DataFrame, industry_names: dict[int, str] | None = 
     industry_names = industry_names or {}
     df = analysis[np.isfinite(analysis["va_ratio"])]
     n_ind = df["industry2"].nunique()
-    # 0.2 in per industry: two lines of a wrapped name at 6.5 pt, and the whole figure with its
-    # caption within the text height (about 7 in for the 29 two-digit industries).
-    fig, (ax1, ax2) = style.figure(height=max(4.2, 0.2 * n_ind + 1.2), ncols=2,
-                                   gridspec_kw={"width_ratios": [1.2, 1]})
+    # 0.22 in per industry: two lines of a wrapped name at 7.5 pt, and the whole figure with its
+    # caption within the text height (about 7.6 in for the 29 two-digit industries).
+    fig, (ax1, ax2) = style.figure(height=max(4.2, 0.22 * n_ind + 1.2), ncols=2,
+                                   gridspec_kw={"width_ratios": [1.5, 1]})
     dom = df["domestic"].astype(bool)
     by_ind = pd.DataFrame({
         "Domestic": df[dom].groupby("industry2")["va_ratio"].mean(),
@@ -145,8 +145,8 @@ def smile_curve(analysis: pd.DataFrame, industry_names: dict[int, str] | None = 
     # the synthetic world as in the ASIF, tobacco, a state monopoly, has no foreign-invested firm).
     absent = {i: [g.lower() for g in by_ind.columns if pd.isna(by_ind.at[i, g])] for i in by_ind.index}
     ax1.set_yticklabels([_wrap(f"{int(i)} {industry_names.get(int(i), '')}".strip()
-                               + (f" (no {' or '.join(absent[i])} firms)" if absent[i] else ""), 40)
-                         for i in by_ind.index], fontsize=6.5, linespacing=0.9)
+                               + (f" (no {' or '.join(absent[i])} firms)" if absent[i] else ""), 42)
+                         for i in by_ind.index], fontsize=7.5, linespacing=0.9)
     ax1.set_ylim(-0.6, len(by_ind) - 0.4)
     ax1.set_xlabel("Mean value added / output")
     ax1.set_title("(a) By 2-digit industry (CIC)")
@@ -180,7 +180,7 @@ def smile_curve(analysis: pd.DataFrame, industry_names: dict[int, str] | None = 
     ax2.xaxis.get_major_locator().set_params(integer=True)
     # Below the x-axis label, not on it: about half an inch under the axis, whatever the figure's height.
     axis_height = fig.get_size_inches()[1] * ax2.get_position().height
-    ax2.legend(frameon=False, fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.45 / axis_height),
+    ax2.legend(frameon=False, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.45 / axis_height),
                ncol=1, handlelength=3.5)
     fig.tight_layout()
     a = by_ind.rename_axis(index="industry2").reset_index().melt(
@@ -498,8 +498,8 @@ def spec_curve(est: pd.DataFrame, term: str, label: str, family_titles: dict[str
     sub = sub.sort_values(["estimate", "family", "model"]).reset_index(drop=True)
     members = [specs[(str(f), str(m))] for f, m in zip(sub["family"], sub["model"])]
     fams = list(dict.fromkeys(sorted(f for ms in members for f, _ in ms)))
-    fig, (ax1, ax2) = style.figure(height=3.0 + 0.17 * len(fams), nrows=2, sharex=True,
-                                   gridspec_kw={"height_ratios": [2.2, max(1.0, 0.24 * len(fams))]})
+    fig, (ax1, ax2) = style.figure(height=3.0 + 0.2 * len(fams), nrows=2, sharex=True,
+                                   gridspec_kw={"height_ratios": [2.2, max(1.0, 0.28 * len(fams))]})
     x = np.arange(len(sub))
     b = sub["estimate"].to_numpy(dtype=float)
     low, high = t_bounds(sub)
@@ -522,8 +522,8 @@ def spec_curve(est: pd.DataFrame, term: str, label: str, family_titles: dict[str
     marks = [(i, fams.index(f)) for i, ms in enumerate(members) for f in dict.fromkeys(f for f, _ in ms)]
     ax2.scatter([i for i, _ in marks], [j for _, j in marks], marker="|", s=40, color="0.2")
     ax2.set_yticks(range(len(fams)))
-    ax2.set_yticklabels([_wrap(family_titles.get(f, f.replace("_", " ")), 28) for f in fams],
-                        fontsize=6.5, linespacing=0.9)
+    ax2.set_yticklabels([_wrap(family_titles.get(f, f.replace("_", " ")), 26) for f in fams],
+                        fontsize=7.5, linespacing=0.9)
     ax2.set_ylim(-0.5, len(fams) - 0.5)
     ax2.invert_yaxis()
     # What is counted: the models of the families drawn below that estimate the coefficient.
