@@ -291,6 +291,16 @@ def test_pretrend_slope_flag_follows_the_few_cluster_test():
     assert numbers.pretrend_slope_numbers(pd.DataFrame([_row("baseline", "firm_year", "backward", 1.0)])) == {}
 
 
+def test_measure_settings_numbers():
+    assert numbers.measure_settings_numbers({"frontier_quantile": 0.9, "lq_threshold": 1.25,
+                                             "cluster_min_firms": 5}) == {
+        "FrontierQuantile": "90th percentile", "ClusterLqThreshold": "1.25", "ClusterMinFirms": "5"}
+    assert numbers.measure_settings_numbers({"frontier_quantile": 0.925})["FrontierQuantile"] == "0.925 quantile"
+    assert [numbers.ordinal(n) for n in (1, 2, 3, 11, 12, 21, 75)] == ["1st", "2nd", "3rd", "11th", "12th",
+                                                                       "21st", "75th"]
+    assert numbers.measure_settings_numbers({}) == {}
+
+
 def test_production_settings_numbers():
     got = numbers.production_settings_numbers({"bootstrap_reps": 20, "bootstrap_max_firms": 1000,
                                                "max_elasticity": 1.5, "returns_to_scale": [0.3, 2.0],

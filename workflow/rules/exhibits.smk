@@ -38,9 +38,11 @@ EXHIBIT_PLANS = {
     "labels": _exh_plan.as_json(EXH.labels),
     # Term labels and the models' reader names ('family/model' keys).
     "coverage-labels": _exh_plan.as_json({**EXH.labels, **FIGURE_PLAN["model_labels"]}),
-    # With the production-function settings the text quotes (bootstrap replications, admissibility bounds).
+    # With the production-function settings the text quotes (bootstrap replications, admissibility
+    # bounds) and the measures' (the frontier quantile of absorptive capacity, the cluster thresholds).
     "numbers": _exh_plan.as_json({**{k: _EXH_PLAIN[k] for k in ("auto_numbers", "quotes", "shock_year")},
-                                  "productivity": json.loads(settings_json("productivity"))}),
+                                  "productivity": json.loads(settings_json("productivity")),
+                                  "measures": json.loads(settings_json("measures"))}),
     "exhibit-map": _exh_plan.as_json(
         {k: _EXH_PLAIN[k] for k in ("auto_numbers", "quotes", "shock_year", "use_montecarlo")}),
 }

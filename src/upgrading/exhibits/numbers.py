@@ -1027,6 +1027,29 @@ def pretrend_slope_numbers(est: pd.DataFrame, family: str = "policy_reduced_form
 
 
 # --------------------------------------------------------------------------- production settings
+def ordinal(n: int) -> str:
+    """1 -> '1st', 2 -> '2nd', 11 -> '11th', 90 -> '90th'."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def measure_settings_numbers(meas: dict) -> dict[str, str]:
+    """The measures' settings the text names: FrontierQuantile ('90th percentile', the industry
+    TFP quantile absorptive capacity measures distance to), ClusterLqThreshold and
+    ClusterMinFirms (the two thresholds of a cluster cell)."""
+    out = {}
+    q = meas.get("frontier_quantile")
+    if q is not None:
+        pct = 100 * float(q)
+        out["FrontierQuantile"] = (f"{ordinal(round(pct))} percentile" if abs(pct - round(pct)) < 1e-9
+                                   else f"{fmt_float(float(q), 3)} quantile")
+    if meas.get("lq_threshold") is not None:
+        out["ClusterLqThreshold"] = fmt_float(float(meas["lq_threshold"]), 2)
+    if meas.get("cluster_min_firms") is not None:
+        out["ClusterMinFirms"] = fmt_int(int(meas["cluster_min_firms"]))
+    return out
+
+
 def production_settings_numbers(prod: dict) -> dict[str, str]:
     """Settings of the production-function stage the text quotes (config productivity.*):
     bootstrap replications and the m-out-of-n cap, and the admissibility bounds of a root."""
@@ -1145,6 +1168,9 @@ def collect(analysis: pd.DataFrame, analysis_file: str, est: pd.DataFrame, estim
         for k, v in part.items():  # the estimate rows name results/estimates/<family>.parquet: the file read
             fam_file, sep, what = v.partition(": ")
             sources[k] = f"{by_family.get(Path(fam_file).stem, fam_file)}{sep}{what}"
+    meas = measure_settings_numbers(settings.get("measures") or {})
+    out.update(meas)
+    sources.update({k: "config measures (frontier_quantile, lq_threshold, cluster_min_firms)" for k in meas})
     prod = production_settings_numbers(settings.get("productivity") or {})
     out.update(prod)
     sources.update({k: "config productivity (bootstrap_reps, bootstrap_max_firms, max_elasticity, "
