@@ -150,7 +150,9 @@ def test_crv3_equals_direct_leave_one_cluster_out_jackknife(panel, fit):
     b = np.linalg.lstsq(Xf, y, rcond=None)[0][:2]
     jack = np.array([np.linalg.lstsq(Xf[codes != h], y[codes != h], rcond=None)[0][:2] for h in range(G)])
     se = np.sqrt((G - 1) / G * ((jack - b) ** 2).sum(axis=0))
-    got = inference.crv3(fit, "g")
+    got, outer, G_fit = inference.crv3(fit, "g")
+    assert G_fit == G
+    np.testing.assert_allclose(outer, (jack - b).T @ (jack - b), rtol=1e-6)
     assert got["x"][0] == pytest.approx(se[0], rel=1e-6)
     assert got["z"][0] == pytest.approx(se[1], rel=1e-6)
     from scipy import stats
@@ -159,6 +161,37 @@ def test_crv3_equals_direct_leave_one_cluster_out_jackknife(panel, fit):
     assert got["x"][1] == pytest.approx(b[0] - crit * se[0], rel=1e-6)
     # the fit itself still reports CRV1
     assert fit._vcov_type_detail == "CRV1"
+
+
+def test_joint_f_is_the_crv3_wald_test_of_a_direct_jackknife(panel, fit):
+    from scipy import stats
+
+    Xf = _dummy_design(panel)
+    y = panel["y"].to_numpy()
+    codes = panel["g"].to_numpy()
+    b = np.linalg.lstsq(Xf, y, rcond=None)[0][:2]
+    jack = np.array([np.linalg.lstsq(Xf[codes != h], y[codes != h], rcond=None)[0][:2] for h in range(G)])
+    V = (G - 1) / G * (jack - b).T @ (jack - b)
+    wald = float(b @ np.linalg.solve(V, b)) / 2
+    m = {"id": "toy", "inference": {"crv3": True, "joint": {"name": "both", "terms": ["x", "z"]}}}
+    row = inference.model_rows(fit, m, "g", None, [], None, joint_names=["x", "z"])["x"]
+    assert row["joint_f"] == pytest.approx(wald, rel=1e-6)
+    assert (row["joint_df1"], row["joint_df2"]) == (2, G - 1)
+    assert row["joint_p"] == pytest.approx(stats.f.sf(wald, 2, G - 1), rel=1e-6)
+    assert row["joint_test"] == "both: x, z"
+    # one restriction: F is the square of the CRV3 t statistic, p its two-sided t(G-1) p-value
+    m1 = {"id": "toy", "inference": {"crv3": True, "joint": {"name": "x", "terms": ["x"]}}}
+    one = inference.model_rows(fit, m1, "g", None, [], None, joint_names=["x"])["z"]
+    t = b[0] / np.sqrt(V[0, 0])
+    assert one["joint_f"] == pytest.approx(t * t, rel=1e-6)
+    assert one["joint_p"] == pytest.approx(2 * stats.t.sf(abs(t), G - 1), rel=1e-6)
+
+
+def test_joint_test_of_as_many_coefficients_as_clusters_is_an_error():
+    rng = np.random.default_rng(3)
+    b, dev = rng.normal(size=4), rng.normal(size=(3, 4))
+    with pytest.raises(RuntimeError, match="needs q < G"):
+        inference.joint_f_test(b, dev.T @ dev, 3, "model toy")
 
 
 def test_weight_draws():
@@ -273,7 +306,7 @@ def test_jackknife_equals_pyfixest_crv3_and_dummy_refits(fe, cluster, weights):
         warnings.simplefilter("ignore")
         fit = pf.feols(fml, data=df, vcov={"CRV1": cluster}, weights=weights, fixef_rm="none",
                        fixef_tol=1e-14, fixef_maxiter=100_000)
-        reference = inference.crv3(fit, cluster)
+        reference = inference.crv3(fit, cluster)[0]
     codes = np.column_stack([df[f].to_numpy() for f in fe])
     w = df[weights].to_numpy() if weights else None
     jack = inference.jackknife(df[["y", "x", "z"]].to_numpy(), ["y", "x", "z"], codes, w,

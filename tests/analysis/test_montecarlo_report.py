@@ -78,6 +78,14 @@ def test_table_marks_the_wcr_target_and_its_exact_interval(covered, target, exac
     assert row["CRV1"] == "0.900 (0.030)" and row["Model"] == "structural" and row["Term"] == "`backward:post2002`"
 
 
+def test_pooled_estimand_adds_the_own_estimand_column_and_says_so():
+    cov = _coverage(100, {"crv1": 90, "crv3": 93, "wcr": 95}).assign(coverage_wcr_own=0.8, feedback_worlds=400)
+    row = mr.coverage_table(cov).iloc[0]
+    assert row["WCR, own-draw estimand"] == "0.800 (0.040)"
+    assert "pooled over the draws (400 further worlds" in mr._estimand_note(cov)[0]
+    assert "own world's estimand" in mr._estimand_note(_coverage(100, {"crv1": 90, "crv3": 93, "wcr": 95}))[0]
+
+
 def test_document_from_the_cli_names_the_run_and_says_when_draws_are_short(tmp_path, monkeypatch):
     _bench(tmp_path, [7001, 7002, 7003])
     monkeypatch.chdir(tmp_path)

@@ -81,6 +81,10 @@ def test_family_json_is_canonical_and_changes_only_with_its_family(registry_spec
     (lambda s: s["families"][0]["models"][1].update(inference={"wild": {"reps": 999, "seed": 1}}), "one-way"),
     (lambda s: s["families"][0]["defaults"].update(inference={"wild": {"reps": 999, "seed": 1, "weights": "mammen"}}),
      "schema violation"),
+    (lambda s: s["families"][0]["models"][0].update(inference={"joint": {"name": "pre", "terms": ["backward"]}}),
+     "uses the CRV3 covariance: set inference: crv3: true"),
+    (lambda s: s["families"][0]["models"][0].update(inference={"crv3": True, "joint": {"name": "pre", "terms": []}}),
+     "schema violation"),
 ])
 def test_bad_specs_are_rejected_with_a_clear_error(mutate, message):
     spec = _minimal()

@@ -38,6 +38,13 @@ def test_coverage_table_rows_and_note():
     assert "[" not in tex.split(r"\toprule")[1]  # brackets mean bootstrap p-values elsewhere
 
 
+def test_the_note_says_against_which_estimand_the_draws_are_judged():
+    assert "each world's own estimand" in coverage_table.render(_cov())
+    pooled = coverage_table.render(_cov().assign(feedback_worlds=800))
+    assert "feedback part averaged over the draws' 800 further worlds" in pooled
+    assert "own estimand" not in pooled
+
+
 def test_clopper_pearson_matches_the_beta_quantiles():
     """Pinned: 7 of 8 -> 0.473-0.997; all of 8 -> 0.025^(1/8)-1; none of 8 -> 0-(1 - 0.025^(1/8))."""
     assert clopper_pearson(7, 8) == pytest.approx((0.4735, 0.9968), abs=1e-4)

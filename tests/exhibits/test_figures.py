@@ -152,6 +152,16 @@ def test_spec_curve_clips_a_wide_interval_and_says_so():
     assert any("cut at the axis" in t.get_text() for t in fig.axes[0].get_legend().get_texts())
 
 
+def test_spec_curve_marks_the_main_term_of_an_interacted_model_as_conditional():
+    est = pd.DataFrame({"family": ["f", "f", "g", "g"], "model": ["a", "b", "c", "c"],
+                        "term": ["backward", "backward", "backward", "backward:post2002"],
+                        "estimate": [0.3, 0.2, 0.8, -0.4], "std_error": [0.05, 0.05, 0.05, 0.05]})
+    fig, data = figures.spec_curve(_with_t_intervals(est), "backward", "Backward")
+    assert dict(zip(data["model"], data["conditional"])) == {"a": False, "b": False, "c": True}
+    assert any("Hollow" in t.get_text() and "1 model with an interaction" in t.get_text()
+               for t in fig.axes[0].get_legend().get_texts())
+
+
 def test_spec_curve_draws_identical_specifications_once():
     """A model two families repeat (same outcome, terms, effects, vcov, sample) is one point, marked in both."""
     base = {"depvar": "tfp_acf", "vcov": "CRV1:industry2", "sample": "domestic", "nobs": 100}

@@ -280,6 +280,16 @@ def test_pretrend_numbers_pinned():
     assert got["EventStudyTfpPreTest"] == "jackknife (CRV3) $t$ test"
     with pytest.raises(InputError, match="names no year"):
         numbers.pretrend_numbers(pd.DataFrame([_row("event_study", "tfp", "encouraged", 0.1)]), 2002)
+    # the model's joint test of its pre-period coefficients, one set of macros per model
+    joint = pd.DataFrame(jack).assign(joint_test="pre_period: year::1998:encouraged, year::1999:encouraged",
+                                      joint_f=1.4279, joint_df1=2, joint_df2=29, joint_p=0.0412)
+    sources: dict[str, str] = {}
+    got = numbers.pretrend_numbers(joint, 2002, sources=sources)
+    assert {k: v for k, v in got.items() if "Joint" in k} == {
+        "EventStudyTfpPrePeriodJointF": "1.43", "EventStudyTfpPrePeriodJointP": "0.041",
+        "EventStudyTfpPrePeriodJointQ": "2", "EventStudyTfpPrePeriodJointDf": "29",
+        "EventStudyTfpPrePeriodJointRejects": "rejects"}
+    assert "column joint_f" in sources["EventStudyTfpPrePeriodJointF"]
 
 
 def test_pretrend_slope_flag_follows_the_few_cluster_test():

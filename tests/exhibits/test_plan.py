@@ -22,8 +22,7 @@ FAMS = [
     _fam("a", [_m("m1", table="t1", figure="coefs"), _m("m2", table="t1", label="Two")]),
     _fam("b", [_m("m1", table="t1"), _m("x", table="t2", outcome="va_ratio", figure="event_study",
                                         regressors=["i(year, encouraged, ref=2001)"])]),
-    _fam("c", [_m("g", figure="spec_curve"),
-               _m("i", regressors=["backward", "backward:post2002"])], engine="pyfixest"),
+    _fam("c", [_m("g", figure="spec_curve")], engine="pyfixest"),
     _fam("d", [_m("p", table="t3")], engine="statsmodels"),
 ]
 
@@ -47,8 +46,7 @@ def test_figure_plan():
     fp = plan.figures(FAMS, Settings(), synthetic=False)
     assert fp["names"] == ["foreign_presence", "smile_curve", "clusters", "coefs", "event_study", "spec_curve"]
     assert fp["registry"]["coefs"]["models"] == [["a", "m1"]]
-    # the curve: pyfixest models with the headline term and a TFP outcome (not b/x, not the probit),
-    # and not c/i, whose backward term is interacted (its main term is a conditional coefficient)
+    # the curve: pyfixest models with the headline term and a TFP outcome (not b/x, not the probit)
     assert fp["curve_models"] == [["a", "m1"], ["a", "m2"], ["b", "m1"], ["c", "g"]]
     assert "recovery" in plan.figures(FAMS, Settings(), synthetic=True)["names"]
     assert plan.figure_families(fp) == ["a", "b", "c"]

@@ -206,9 +206,12 @@ if SYNTHETIC:
             " --targets-json {params.targets:q} --out {output:q} > {log:q} 2>&1"
 
 
+# Coverage over the draws, each judged against the estimand whose within-cell feedback part is
+# pooled over the draws' further worlds (upgrading.analysis.montecarlo.pool_feedback).
 rule montecarlo_aggregate:
     input:
-        expand(f"{RESULTS}/montecarlo/draws/seed_{{seed}}.csv", seed=MC_SEEDS),
+        draws=expand(f"{RESULTS}/montecarlo/draws/seed_{{seed}}.csv", seed=MC_SEEDS),
+        truths=expand(world_path(MC_WORLD, f"{RAW}/truth/parameters.json"), seed=MC_SEEDS),
     output:
         f"{RESULTS}/montecarlo/coverage.csv",
     log:
@@ -220,7 +223,7 @@ rule montecarlo_aggregate:
         mem_mb=1000,
         runtime=5,
     shell:
-        "upgrading montecarlo-aggregate --draws {input:q} --out {output:q} > {log:q} 2>&1"
+        "upgrading montecarlo-aggregate --draws {input.draws:q} --truths {input.truths:q} --out {output:q} > {log:q} 2>&1"
 
 
 # Every output of this stage (a convenience target: `snakemake estimation_all`).

@@ -204,6 +204,9 @@ def montecarlo_aggregate_main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="upgrading montecarlo-aggregate",
                                 description="Coverage of 95% intervals over Monte Carlo draws.")
     p.add_argument("--draws", nargs="+", required=True)
+    p.add_argument("--truths", nargs="+",
+                   help="the draws' truth/parameters.json: judge each draw against the estimand with the feedback "
+                        "part pooled over the draws (coverage against each draw's own estimand kept beside it)")
     p.add_argument("--out", required=True, help="coverage CSV")
     args = p.parse_args(argv)
 
@@ -212,7 +215,7 @@ def montecarlo_aggregate_main(argv: list[str]) -> int:
 
         from . import montecarlo
 
-        io.write_csv(montecarlo.coverage(a.draws), a.out)
+        io.write_csv(montecarlo.coverage(a.draws, a.truths), a.out)
 
     return _run("montecarlo-aggregate", step, args)
 

@@ -29,6 +29,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from upgrading.core.errors import InputError
 from upgrading.core.fixest import FIXEF_MAXITER, FIXEF_RM, FIXEF_TOL, ssc
 
 from . import design as dsg
@@ -366,10 +367,22 @@ def _few_cluster(f, m, cols, design, jack=None) -> dict:
         rows_used, _ = dsg.model_rows(design, m)
         clusters = design.frame.loc[rows_used, cols["cluster"][0]].to_numpy()
     cluster_col = cols["cluster"][0] if len(cols["cluster"]) == 1 else None
-    out = inference.model_rows(f, m, cluster_col, clusters, wild_names, jack)
+    joint_names = _joint_names(m, s, design, names) if s.joint else None
+    out = inference.model_rows(f, m, cluster_col, clusters, wild_names, jack, joint_names)
     if cols["endog"] and cluster_col and len(cols["endog"]) == 1 and len(cols["instruments"]) == 1:
         rows_used, _ = dsg.model_rows(design, m)
         clusters = design.frame.loc[rows_used, cluster_col].to_numpy()
         for name, diag in inference.iv_diagnostics(f, clusters).items():
             out[name].update(diag)
     return out
+
+
+def _joint_names(m: dict, s: inference.InferenceSettings, design: dsg.Design, names: list[str]) -> list[str]:
+    """The fitted coefficients of the joint test's term labels (as the tidy table names them)."""
+    assert s.joint is not None
+    by_label = dict(dsg.term_labels(design, m))
+    missing = [t for t in s.joint.terms if t not in by_label or by_label[t] not in names]
+    if missing:
+        raise InputError(f"model {m['id']}: the joint test {s.joint.name!r} names {missing}, which the model does "
+                         f"not estimate; its terms are {sorted(by_label)}")
+    return [by_label[t] for t in s.joint.terms]

@@ -11,6 +11,12 @@ the whole frame per cluster, which costs gigabytes on the full survey. IV fits a
 clusters use pyfixest's jackknife (`crv3`), and their tidy `inference` column says so. The
 bootstrap is upgrading.analysis.bootstrap on pyfixest's demeaned design, with the engine's
 demeaning re-demeaning the bootstrap residuals when the fixed effects cross the clusters.
+
+A joint test (`inference: {joint: ...}`) asks whether a set of coefficients is zero at once, e.g.
+an event study's pre-period coefficients: the Wald statistic with the CRV3 covariance
+(G-1)/G sum_g (b_g - b)(b_g - b)', divided by the number of restrictions q and referred to
+F(q, G-1), the few-cluster reference distribution of a cluster-robust Wald test (Cameron and
+Miller 2015, section VI); it needs q < G.
 """
 
 from __future__ import annotations
@@ -27,6 +33,14 @@ from .bootstrap import WildSettings, cross_terms, factorize, wcr
 # Columns each inference adds to the tidy table (docs/contracts.md).
 CRV3_COLUMNS = ["std_error_crv3", "ci_low_crv3", "ci_high_crv3"]
 WILD_COLUMNS = ["p_value_wild", "ci_low_wild", "ci_high_wild", "top_cluster_share"]
+# Model-level columns of a joint test, the same on each of the model's rows.
+JOINT_COLUMNS = ["joint_test", "joint_f", "joint_df1", "joint_df2", "joint_p"]
+
+
+@dataclass(frozen=True)
+class JointTest:
+    name: str
+    terms: tuple[str, ...]  # tidy term labels, e.g. year::1998:encouraged
 
 
 @dataclass(frozen=True)
@@ -34,6 +48,7 @@ class InferenceSettings:
     crv3: bool = False
     wild: WildSettings | None = None
     wild_terms: tuple[str, ...] | None = None  # registry terms to bootstrap (None: every regressor)
+    joint: JointTest | None = None
 
 
 def settings(m: dict) -> InferenceSettings:
@@ -45,7 +60,9 @@ def settings(m: dict) -> InferenceSettings:
         wild = WildSettings(reps=int(w["reps"]), seed=int(w["seed"]), weights=w.get("weights", "rademacher"),
                             level=float(w.get("level", 0.95)))
     terms = tuple(w["terms"]) if w and w.get("terms") else None
-    return InferenceSettings(crv3=bool(spec.get("crv3", False)), wild=wild, wild_terms=terms)
+    j = spec.get("joint")
+    joint = JointTest(name=str(j["name"]), terms=tuple(j["terms"])) if j else None
+    return InferenceSettings(crv3=bool(spec.get("crv3", False)), wild=wild, wild_terms=terms, joint=joint)
 
 
 CRV3_PYFIXEST = "CRV3 by pyfixest refits"
@@ -57,6 +74,8 @@ def label(s: InferenceSettings, crv3_by_pyfixest: bool = False) -> str:
     parts = [CRV3_PYFIXEST if crv3_by_pyfixest else "CRV3"] if s.crv3 else []
     if s.wild:
         parts.append(f"WCR {s.wild.weights} {s.wild.reps} seed {s.wild.seed}")
+    if s.joint:
+        parts.append(f"joint F(CRV3) {s.joint.name}")
     return "; ".join(parts)
 
 
@@ -69,8 +88,9 @@ def _crv3_columns(names: list[str], b: np.ndarray, deviations_sq: np.ndarray, G:
     return {name: (float(s), float(bi - crit * s), float(bi + crit * s)) for name, bi, s in zip(names, b, se)}
 
 
-def crv3(f, cluster: str) -> dict[str, tuple[float, float, float]]:
-    """coefficient name -> (CRV3 SE, interval low, high) from pyfixest's jackknife of fit f."""
+def crv3(f, cluster: str) -> tuple[dict[str, tuple[float, float, float]], np.ndarray, int]:
+    """coefficient name -> (CRV3 SE, interval low, high) from pyfixest's jackknife of fit f, with
+    the unscaled sum of outer products of the jackknife deviations (k x k) and G."""
     import pyfixest as pf
 
     jack = copy.copy(f)
@@ -80,8 +100,9 @@ def crv3(f, cluster: str) -> dict[str, tuple[float, float, float]]:
         # the refits drop singleton fixed effects, which leaves every coefficient unchanged
         warnings.filterwarnings("ignore", message=r".*singleton fixed effect", category=UserWarning)
         jack.vcov({"CRV3": cluster})
-    return _crv3_columns(list(f._coefnames), np.asarray(f._beta_hat, dtype=float), np.diag(jack._vcov),
-                         int(np.min(jack._G)))
+    G = int(np.min(jack._G))
+    outer = np.asarray(jack._vcov, dtype=float)
+    return _crv3_columns(list(f._coefnames), np.asarray(f._beta_hat, dtype=float), np.diag(outer), G), outer, G
 
 
 def crv3_from_jackknife(names: list[str], b: np.ndarray, jack: np.ndarray) -> dict[str, tuple[float, float, float]]:
@@ -89,6 +110,27 @@ def crv3_from_jackknife(names: list[str], b: np.ndarray, jack: np.ndarray) -> di
     `jack` (rows in cluster order) around the estimate b; the sum runs in that fixed order."""
     dev = np.asarray(jack, dtype=float) - np.asarray(b, dtype=float)[None, :]
     return _crv3_columns(names, b, (dev * dev).sum(axis=0), len(dev))
+
+
+def jackknife_outer(b: np.ndarray, jack: np.ndarray) -> np.ndarray:
+    """sum_g (b_g - b)(b_g - b)' over the (G, k) leave-one-cluster-out coefficients."""
+    dev = np.asarray(jack, dtype=float) - np.asarray(b, dtype=float)[None, :]
+    return dev.T @ dev
+
+
+def joint_f_test(b: np.ndarray, outer: np.ndarray, G: int, where: str) -> tuple[float, int, int, float]:
+    """(F, q, G-1, p) of the Wald test that the q coefficients b are all zero, with the CRV3
+    covariance (G-1)/G * outer of those coefficients; F = W / q referred to F(q, G-1)."""
+    from scipy import stats
+
+    b = np.asarray(b, dtype=float)
+    q = len(b)
+    V = np.asarray(outer, dtype=float) * (G - 1) / G
+    if q >= G or np.linalg.matrix_rank(V) < q:
+        raise RuntimeError(f"{where}: the CRV3 covariance of the {q} jointly tested coefficients has rank "
+                           f"{np.linalg.matrix_rank(V)} with {G} clusters: the joint test needs q < G and full rank")
+    F = float(b @ np.linalg.solve(V, b)) / q
+    return F, q, G - 1, float(stats.f.sf(F, q, G - 1))
 
 
 def _solve(gram: np.ndarray, ix: list[int], i: int, where: str) -> np.ndarray:
@@ -190,16 +232,18 @@ def wild(f, clusters: np.ndarray, names: list[str], s: WildSettings) -> dict[str
 
 
 def model_rows(f, m: dict, cluster_col: str | None, cluster_values, wild_names: list[str],
-               jack: tuple[list[str], np.ndarray] | None = None) -> dict[str, dict]:
+               jack: tuple[list[str], np.ndarray] | None = None,
+               joint_names: list[str] | None = None) -> dict[str, dict]:
     """coefficient name -> the few-cluster columns of its tidy row (NaN where not asked for).
 
     cluster_col: the cluster column in the fit's data (CRV3 refits); cluster_values: its
     values on the fit's rows (bootstrap); wild_names: coefficients to bootstrap; jack: the
     model's (regressor names, leave-one-cluster-out coefficients) from `jackknife`, if computed
-    (else pyfixest's jackknife).
+    (else pyfixest's jackknife); joint_names: the coefficients of the registry's joint test, in
+    its order.
     """
     s = settings(m)
-    out = {name: {c: math.nan for c in CRV3_COLUMNS + WILD_COLUMNS} for name in f._coefnames}
+    out = {name: {c: math.nan for c in CRV3_COLUMNS + WILD_COLUMNS} | {"joint_test": ""} for name in f._coefnames}
     if (s.crv3 or s.wild) and cluster_col is None:
         raise ValueError(f"model {m['id']}: CRV3 and the wild bootstrap need a one-way cluster vcov")
     if s.crv3:
@@ -209,10 +253,21 @@ def model_rows(f, m: dict, cluster_col: str | None, cluster_values, wild_names: 
                 raise RuntimeError(f"model {m['id']}: jackknife terms {jack[0]} differ from the fit's {coefnames}")
             b = np.asarray(f._beta_hat, dtype=float)[[coefnames.index(n) for n in jack[0]]]
             columns = crv3_from_jackknife(jack[0], b, jack[1])
+            outer_names, outer, G = list(jack[0]), jackknife_outer(b, jack[1]), len(jack[1])
         else:
-            columns = crv3(f, cluster_col)
+            columns, outer, G = crv3(f, cluster_col)
+            outer_names = list(f._coefnames)
         for name, (se, lo, hi) in columns.items():
             out[name].update(std_error_crv3=se, ci_low_crv3=lo, ci_high_crv3=hi)
+        if s.joint:
+            if not joint_names:
+                raise RuntimeError(f"model {m['id']}: the joint test {s.joint.name} names no coefficient")
+            ix = [outer_names.index(n) for n in joint_names]
+            b = np.asarray(f._beta_hat, dtype=float)[[list(f._coefnames).index(n) for n in joint_names]]
+            F, q, df2, p = joint_f_test(b, outer[np.ix_(ix, ix)], G, f"model {m['id']}, joint test {s.joint.name}")
+            for cols in out.values():
+                cols.update(joint_test=f"{s.joint.name}: {', '.join(s.joint.terms)}", joint_f=F,
+                            joint_df1=q, joint_df2=df2, joint_p=p)
     if s.wild:
         for name, cols in wild(f, np.asarray(cluster_values), wild_names, s.wild).items():
             out[name].update(cols)

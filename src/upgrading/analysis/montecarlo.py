@@ -62,27 +62,125 @@ def _true_omega(path: str) -> pd.DataFrame:
     return t.drop_duplicates(TRACE)
 
 
-def coverage(paths: list[str]) -> pd.DataFrame:
+# The validation target's truth source -> its model in the truth's estimand_parts.
+PARTS_MODEL = {"spillovers": "baseline", "spillovers_local": "local", "spillovers_structural": "structural"}
+KEYS = ["outcome", "family", "model", "term", "param", "source"]
+
+
+def read_feedback(truth_paths: Sequence[str]) -> pd.DataFrame:
+    """seed, source, param, projection + selection, feedback, replications: each draw's estimand
+    parts from its world's truth/parameters.json (the seed is the file's own)."""
+    rows = []
+    for path in truth_paths:
+        truth = validation.read_json(path, "truth")
+        parts, seed = truth.get("estimand_parts"), truth.get("seed")
+        if not parts or seed is None:
+            raise InputError("no estimand_parts or seed in the truth", file=path)
+        for source, model in PARTS_MODEL.items():
+            mp = parts.get(model)
+            if mp is None:
+                continue
+            for param, fb in mp["feedback"].items():
+                rows.append({"seed": int(seed), "source": source, "param": param,
+                             "own_parts": mp["projection"][param] + mp["selection"][param], "feedback": fb,
+                             "replications": int(mp.get("feedback_replications", 0))})
+    return pd.DataFrame(rows)
+
+
+def pool_feedback(draws: pd.DataFrame, parts: pd.DataFrame) -> pd.DataFrame:
+    """The draws against the estimand whose feedback part is pooled over the draws.
+
+    A world's estimand is its projection and selection parts (its own firms) plus the feedback
+    within city x industry cells, E[P_a(u)] (upgrading.synth.truth), which depends on the
+    parameters and the scale only. Each world estimates that expectation from a few further worlds
+    of its own (`synth.estimand_replications`), with the oracle's sampling error divided by their
+    square root, so each draw's own estimand carries simulation noise of the order of the standard
+    errors whose coverage is measured. The mean of the draws' feedback parts pools all their
+    further worlds. Returns the draws with `truth` = own projection + selection + pooled feedback,
+    the intervals' coverage and z recomputed against it, and the draw's own estimand in
+    `truth_own` (coverage against it in `covered95*_own`).
+    """
+    m = draws.merge(parts, on=["seed", "source", "param"], how="left", validate="m:1")
+    if m["feedback"].isna().any():
+        r = m[m["feedback"].isna()].iloc[0]
+        raise InputError(f"seed {r['seed']}: no feedback part for {r['source']}/{r['param']} in its truth",
+                         column="param")
+    # The draw's estimand is the sum of its parts (each rounded to 9 significant digits).
+    off = (m["truth"] - m["own_parts"] - m["feedback"]).abs()
+    if (off > 1e-6 * (1 + m["truth"].abs())).any():
+        r = m[off > 1e-6 * (1 + m["truth"].abs())].iloc[0]
+        raise InputError(f"seed {r['seed']}, {r['param']}: the draw's estimand {r['truth']} is not the sum of "
+                         "its truth's projection, selection and feedback parts", column="truth")
+    per_seed = m.drop_duplicates(["seed", "source", "param"])
+    pooled = per_seed.groupby(["source", "param"])["feedback"].mean().rename("feedback_pooled")
+    m = m.join(pooled, on=["source", "param"])
+    out = draws.copy()
+    out["truth_own"] = draws["truth"]
+    out["truth"] = (m["own_parts"] + m["feedback_pooled"]).to_numpy()
+    out["feedback_pooled"] = m["feedback_pooled"].to_numpy()
+    out["feedback_replications"] = m["replications"].to_numpy()
+    # The CRV3 interval uses the CRV1 interval's critical value (both t(G-1) with the same G).
+    crit = (draws["ci_high"] - draws["ci_low"]) / (2 * draws["std_error"])
+    bounds = {"covered95": (draws["ci_low"], draws["ci_high"]),
+              "covered95_crv3": (draws["estimate"] - crit * draws["std_error_crv3"],
+                                 draws["estimate"] + crit * draws["std_error_crv3"]),
+              "covered95_wild": (draws["ci_low_wild"], draws["ci_high_wild"])}
+    for col, (lo, hi) in bounds.items():
+        missing = lo.isna() | hi.isna()
+        own = ((lo <= draws["truth"]) & (draws["truth"] <= hi)).astype(float).where(~missing)
+        # The recomputed interval must give the draw's own verdict (a truth on a rounded bound aside).
+        edge = (pd.concat([(draws["truth"] - lo).abs(), (draws["truth"] - hi).abs()], axis=1).min(axis=1)
+                < 1e-6 * (1 + draws["truth"].abs()))
+        stored = draws[col].astype(float)
+        if ((own != stored) & ~missing & ~edge).any():
+            r = draws[(own != stored) & ~missing & ~edge].iloc[0]
+            raise InputError(f"seed {r['seed']}, {r['term']}: the {col} interval rebuilt from the draw's columns "
+                             "does not reproduce its own coverage", column=col)
+        out[f"{col}_own"] = draws[col]
+        out[col] = ((lo <= out["truth"]) & (out["truth"] <= hi)).astype(float).where(~missing)
+    out["z"] = (out["estimate"] - out["truth"]) / out["std_error"]
+    return out
+
+
+def coverage(paths: list[str], truth_paths: Sequence[str] | None = None) -> pd.DataFrame:
     """Per term: draws, coverage of the 95% CRV1, CRV3 and WCR intervals, each with its Monte Carlo
     standard error sqrt(p(1-p)/R), mean and SD of the draws' estimands, mean estimate, bias (mean of
-    estimate minus its draw's estimand), SD of estimates, mean SEs."""
+    estimate minus its draw's estimand), SD of estimates, mean SEs.
+
+    truth_paths (the draws' truth/parameters.json): judge every draw against the estimand with the
+    feedback part pooled over the draws (`pool_feedback`); the coverage against each draw's own
+    estimand stays beside it (coverage_<kind>_own), with the pooled feedback and the number of
+    further worlds behind it (feedback_worlds)."""
     draws = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
     if draws.empty:
         raise InputError("no Monte Carlo draws", file=paths[0] if paths else None)
     for col in DRAW_COLUMNS:
         if col not in draws:
             draws[col] = float("nan")
-    # Every world has its own estimand (its projection, selection and feedback parts depend on the
-    # firms it draws): the table gives their mean, and the bias averages each draw's own error.
+    pooled = truth_paths is not None
+    if pooled:
+        parts = read_feedback(truth_paths or [])
+        seeds, truth_seeds = set(draws["seed"].astype(int)), set(parts["seed"])
+        if seeds != truth_seeds:
+            raise InputError(f"draws of seeds {sorted(seeds - truth_seeds)} have no truth file and truth files "
+                             f"of seeds {sorted(truth_seeds - seeds)} no draw", column="seed")
+        draws = pool_feedback(draws, parts)
+    # Every world has its own estimand (its projection and selection parts depend on the firms it
+    # draws): the table gives their mean, and the bias averages each draw's own error.
     draws["error"] = draws["estimate"] - draws["truth"]
-    g = draws.groupby(["outcome", "family", "model", "term", "param", "source"], sort=False)
+    extra = {}
+    if pooled:
+        extra = {"feedback_pooled": ("feedback_pooled", "first"),
+                 "feedback_worlds": ("feedback_replications", "sum"),
+                 **{f"coverage_{k}_own": (f"{c}_own", "mean") for c, k in INTERVALS.items()}}
+    g = draws.groupby(KEYS, sort=False)
     out = g.agg(draws=("seed", "nunique"), coverage=("covered95", "mean"), truth=("truth", "mean"),
                 sd_truth=("truth", "std"), bias=("error", "mean"),
                 mean_estimate=("estimate", "mean"), sd_estimate=("estimate", "std"),
                 mean_std_error=("std_error", "mean"), mean_std_error_crv3=("std_error_crv3", "mean"),
                 within_2se=("z", lambda z: (z.abs() <= 2).mean()),
                 **{f"coverage_{k}": (c, "mean") for c, k in INTERVALS.items()},
-                **{f"draws_{k}": (c, "count") for c, k in INTERVALS.items()})
+                **{f"draws_{k}": (c, "count") for c, k in INTERVALS.items()}, **extra)
     out = out.reset_index()
     for k in INTERVALS.values():
         p, n = out[f"coverage_{k}"], out[f"draws_{k}"]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from upgrading.core.coverage import clopper_pearson
+from upgrading.core.coverage import clopper_pearson, mc_se
 from upgrading.core.errors import InputError
 
 from .montecarlo import INTERVALS
@@ -100,8 +100,25 @@ def coverage_table(cov: pd.DataFrame) -> pd.DataFrame:
                          else "not met (above)" if p > TARGET[1] else "not met (below)")
         # Whether the draws can tell the coverage from the band: does the exact interval reach it?
         row["Band in exact 95 %"] = "yes" if lo <= TARGET[1] and hi >= TARGET[0] else "no"
+        own = f"coverage_{TABLE_INTERVAL}_own"
+        if own in cov.columns:
+            row[f"{METHOD_NAMES[TABLE_INTERVAL]}, own-draw estimand"] = _cell(
+                getattr(r, own), float(mc_se(getattr(r, own), n)))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _estimand_note(cov: pd.DataFrame) -> list[str]:
+    """How the draws' estimands were set: each draw's own, or with the feedback part pooled."""
+    if "feedback_worlds" not in cov.columns:
+        return ["Each draw is judged against its own world's estimand.", ""]
+    worlds = int(cov["feedback_worlds"].max())
+    return [f"Each draw is judged against its world's estimand with the within-cell feedback part pooled "
+            f"over the draws ({worlds} further worlds; `upgrading.analysis.montecarlo.pool_feedback`): the "
+            "projection and selection parts are the draw's own, the feedback part is the mean of the draws' "
+            "own feedback estimates, since a world's own estimate of that expectation rests on a few further "
+            "worlds and carries noise of the order of the standard errors. The last column gives the "
+            f"{METHOD_NAMES[TABLE_INTERVAL]} coverage against each draw's own estimand.", ""]
 
 
 def _markdown(table: pd.DataFrame) -> str:
@@ -166,6 +183,7 @@ def report(cov: pd.DataFrame, run: Run, cpu: pd.DataFrame, command: str, planned
         "estimates them (cleaned data, ACF TFP, measures); true omega: the same models and rows "
         "with the true log productivity as outcome.",
         "",
+        *_estimand_note(cov),
         _markdown(table),
         "",
         f"Rows with coverage in / below / above {low:.2f}-{high:.2f}, of {len(table)}: "

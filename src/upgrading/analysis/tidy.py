@@ -13,7 +13,7 @@ COLUMNS = [
     "fixed_effects", "vcov", "engine", "estimator", "sample", "label", "table", "figure",
     "p_value_wild", "marginal_effect", "ci_low_wild", "ci_high_wild", "std_error_crv3", "ci_low_crv3",
     "ci_high_crv3", "inference", "first_stage_f", "ar_ci_low", "ar_ci_high", "ar_set", "dropped_groups",
-    "top_cluster_share",
+    "top_cluster_share", "joint_test", "joint_f", "joint_df1", "joint_df2", "joint_p",
 ]
 DTYPES = {
     "estimate": "float64", "std_error": "float64", "statistic": "float64", "p_value": "float64",
@@ -22,7 +22,8 @@ DTYPES = {
     "p_value_wild": "float64", "marginal_effect": "float64", "ci_low_wild": "float64",
     "ci_high_wild": "float64", "std_error_crv3": "float64", "ci_low_crv3": "float64", "ci_high_crv3": "float64",
     "first_stage_f": "float64", "ar_ci_low": "float64", "ar_ci_high": "float64",
-    "top_cluster_share": "float64",
+    "top_cluster_share": "float64", "joint_f": "float64", "joint_df1": "Int64", "joint_df2": "Int64",
+    "joint_p": "float64",
 }
 # pyfixest's demeaner sums in an order that varies between runs (seen at 1e-15 relative with
 # a 1e-12 tolerance), so floats are rounded to 9 significant digits: far below any reported
@@ -70,7 +71,7 @@ def frame(rows: list[dict]) -> pd.DataFrame:
         if t == "float64":
             df[c] = round_significant(df[c])
     str_cols = [c for c in COLUMNS if c not in DTYPES]
-    for c in ("inference", "ar_set", "dropped_groups"):  # models without such diagnostics
+    for c in ("inference", "ar_set", "dropped_groups", "joint_test"):  # models without such diagnostics
         df[c] = df[c].fillna("")
     for c in str_cols:
         df[c] = df[c].astype("str")

@@ -118,6 +118,9 @@ def resolve_family(spec: dict, family_id: str, source: str = "<specs>") -> dict:
         if m["inference"] and (m["iv"] or m["weights"] or len(cluster_vars(m)) != 1):
             raise InputError(f"{where}: CRV3 and the wild cluster bootstrap (inference:) need a one-way "
                              "cluster vcov, no iv, no weights", file=source)
+        if (m["inference"] or {}).get("joint") and not m["inference"].get("crv3"):
+            raise InputError(f"{where}: the joint test (inference: joint:) uses the CRV3 covariance: "
+                             "set inference: crv3: true", file=source)
         if m["sample"] is not None and m["sample"] not in (spec.get("samples") or {}):
             raise InputError(f"{where}: sample {m['sample']!r} is not defined under samples:", file=source)
         _check_grammar(m, where, source)

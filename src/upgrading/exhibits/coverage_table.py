@@ -108,7 +108,19 @@ def render(cov: pd.DataFrame, labels: dict[str, str] | None = None) -> str:
               r"CRV1: cluster-robust by industry "
               r"with the small-sample correction of \texttt{fixest}, $t(G-1)$ critical values; CRV3: "
               r"leave-one-industry-out jackknife, $t(G-1)$; WCR: wild cluster restricted bootstrap, interval by "
-              r"test inversion. Estimand: mean over the draws of each world's own estimand, against which that "
-              r"draw's interval is judged; Bias: mean over the draws of the estimate minus its world's estimand.",
+              r"test inversion. " + _estimand_note(cov),
               r"\end{minipage}", r"\end{table}"]
     return "\n".join(lines) + "\n"
+
+
+def _estimand_note(cov: pd.DataFrame) -> str:
+    """What each draw's interval is judged against (coverage.csv says whether the feedback part of
+    the estimand is pooled over the draws: upgrading.analysis.montecarlo.pool_feedback)."""
+    bias = r"Bias: mean over the draws of the estimate minus its world's estimand."
+    if "feedback_worlds" not in cov.columns:
+        return (r"Estimand: mean over the draws of each world's own estimand, against which that draw's "
+                r"interval is judged; " + bias)
+    worlds = fmt_int(int(cov["feedback_worlds"].max()))
+    return (r"Estimand: each world's projection and selection parts with the within-cell feedback part "
+            rf"averaged over the draws' {worlds} further worlds, against which "
+            r"that draw's interval is judged; the table gives its mean over the draws. " + bias)

@@ -487,7 +487,9 @@ def spec_curve(est: pd.DataFrame, term: str, label: str, family_titles: dict[str
     repeat is drawn once and marked in each).
 
     An interval far wider than the others is cut at the axis and marked with an arrow head there
-    (the figure's CSV keeps its full bounds and says `clipped`).
+    (the figure's CSV keeps its full bounds and says `clipped`). A model that also interacts `term`
+    with another variable (a term `term:z` or `z:term`) estimates in `term` the effect where z is
+    zero, not the average effect: its point is drawn hollow and the CSV says `conditional`.
     """
     family_titles = family_titles or {}
     with_term = est.groupby(["family", "model"], sort=False)["term"].transform(lambda t: (t == term).any())
@@ -502,14 +504,23 @@ def spec_curve(est: pd.DataFrame, term: str, label: str, family_titles: dict[str
                                    gridspec_kw={"height_ratios": [2.2, max(1.0, 0.28 * len(fams))]})
     x = np.arange(len(sub))
     b = sub["estimate"].to_numpy(dtype=float)
+    interacted = {(str(f), str(m)) for f, m, t in zip(est["family"], est["model"], est["term"].astype(str))
+                  if t != term and term in t.split(":")}
+    conditional = np.array([(str(f), str(m)) in interacted for f, m in zip(sub["family"], sub["model"])], dtype=bool)
     low, high = t_bounds(sub)
     ymin, ymax = clip_limits(b, low, high)
     cut_low, cut_high = low < ymin, high > ymax
     sig = (np.abs(b) > high - b)
     ax1.vlines(x, np.maximum(low, ymin), np.minimum(high, ymax), color="0.65", lw=1)
-    ax1.scatter(x[sig], b[sig], s=10, color=style.PALETTE[0], zorder=3,
+    ax1.scatter(x[sig & ~conditional], b[sig & ~conditional], s=10, color=style.PALETTE[0], zorder=3,
                 label="Estimate whose 95% interval (t(G−1), as in the tables) excludes zero")
-    ax1.scatter(x[~sig], b[~sig], s=10, color=style.PALETTE[1], zorder=3, label="Estimate whose 95% interval includes zero")
+    ax1.scatter(x[~sig & ~conditional], b[~sig & ~conditional], s=10, color=style.PALETTE[1], zorder=3,
+                label="Estimate whose 95% interval includes zero")
+    if conditional.any():
+        colours = [style.PALETTE[0] if s_ else style.PALETTE[1] for s_ in sig[conditional]]
+        ax1.scatter(x[conditional], b[conditional], s=14, facecolors="white", edgecolors=colours, linewidths=1,
+                    zorder=3, label=f"Hollow: effect where the interacted variable is zero "
+                                    f"({_count(conditional.sum(), 'model')} with an interaction)")
     if (cut_low | cut_high).any():
         ax1.scatter(x[cut_high], np.full(cut_high.sum(), ymax), marker="^", s=14, color="0.35", zorder=3,
                     clip_on=False, label=f"Interval cut at the axis ({_count((cut_low | cut_high).sum(), 'specification')})")
@@ -535,6 +546,7 @@ def spec_curve(est: pd.DataFrame, term: str, label: str, family_titles: dict[str
     data.insert(0, "rank", np.arange(1, len(data) + 1))
     data["family_title"] = data["family"].map(lambda f: family_titles.get(f, ""))
     data["clipped"] = cut_low | cut_high
+    data["conditional"] = conditional
     # The other registry models that are the same specification (drawn once).
     data["same_as"] = ["; ".join(f"{f}/{m}" for f, m in ms[1:]) for ms in members]
     return fig, data

@@ -975,9 +975,12 @@ def pretrend_numbers(est: pd.DataFrame, shock_year: int, family: str = "event_st
     """The event study's pre-period coefficients (years before the shock year), model by model:
     EventStudy<Model>PreCount, ...PreSignifCount (the few-cluster test of the verdicts,
     few_cluster_test, at VERDICT_LEVEL: the jackknife t test where the estimates have CRV3
-    standard errors; the tidy estimates hold no covariance, so there is no joint test),
-    ...PreFirstYear, ...PreLastYear, and the same for the later years (Post: from the shock year
-    on); ...PreTest names the test."""
+    standard errors), ...PreFirstYear, ...PreLastYear, and the same for the later years (Post:
+    from the shock year on); ...PreTest names the test. Where the model carries a joint test
+    (registry `inference: joint:`, the Wald test of its listed coefficients with the CRV3
+    covariance and F(q, G-1)): ...JointF, ...JointP, ...JointQ (restrictions), ...JointDf (G-1),
+    ...JointRejects ("rejects" or "does not reject" at VERDICT_LEVEL), with the test's name in
+    camel case after the model (EventStudyTfpPrePeriodJointF for `pre_period`)."""
     rows = est[est["family"].astype(str) == family]
     out: dict[str, str] = {}
     for model, g in rows.groupby(rows["model"].astype(str), sort=True):
@@ -1005,6 +1008,19 @@ def pretrend_numbers(est: pd.DataFrame, shock_year: int, family: str = "event_st
                                 base + "SignifCount": f"{what}; numbers.few_cluster_test rejects at {VERDICT_LEVEL}",
                                 base + "Test": f"{what}; numbers.few_cluster_test",
                                 base + "FirstYear": f"{what}; first year", base + "LastYear": f"{what}; last year"})
+        joint = g.iloc[0]
+        if "joint_test" in g and str(joint["joint_test"]).strip() and not is_missing(joint.get("joint_f")):
+            name = str(joint["joint_test"]).split(":")[0]
+            base = macro_name(family, model) + macro_name(name)
+            p = float(joint["joint_p"])
+            out.update({base + "JointF": f"{float(joint['joint_f']):.2f}", base + "JointP": pvalue(p),
+                        base + "JointQ": str(int(joint["joint_df1"])), base + "JointDf": str(int(joint["joint_df2"])),
+                        base + "JointRejects": "rejects" if p < VERDICT_LEVEL else "does not reject"})
+            if sources is not None:
+                what = f"results/estimates/{family}.parquet: model={model}, joint test {name}"
+                sources.update({base + "JointF": f"{what}; column joint_f", base + "JointP": f"{what}; column joint_p",
+                                base + "JointQ": f"{what}; column joint_df1", base + "JointDf": f"{what}; column joint_df2",
+                                base + "JointRejects": f"{what}; joint_p < {VERDICT_LEVEL}"})
     return out
 
 

@@ -72,11 +72,6 @@ def tables(resolved_families: list[dict], s: Settings, samples: dict | None = No
     return plans
 
 
-def _interacts(term: str, regressors: list[str]) -> bool:
-    """Whether `term` is also part of an interaction among the regressors ('backward:post2002')."""
-    return any(term in r.replace(" ", "").split(":") for r in regressors if ":" in r)
-
-
 def figures(resolved_families: list[dict], s: Settings, synthetic: bool) -> dict:
     """Figure names (fixed data figures + one per registry `figure:` key + spec curve + recovery)."""
     registry: dict[str, dict] = {}
@@ -93,12 +88,10 @@ def figures(resolved_families: list[dict], s: Settings, synthetic: bool) -> dict
             if t not in entry["terms"]:
                 entry["terms"].append(t)
     headline = s.headline_term
-    # The curve: every linear model with the headline term and a TFP outcome (same coefficient),
-    # unless the term is also interacted: its main term is then the coefficient where the
-    # interacting variable is zero (a reference group or period), not the same quantity.
+    # The curve: every linear model with the headline term and a TFP outcome (same coefficient;
+    # the figure marks the main term of a model that also interacts it as conditional).
     curve_models = [[f["id"], m["id"]] for f, m in _models(resolved_families)
                     if headline in (m.get("regressors") or []) and m.get("outcome") in s.curve_outcomes
-                    and not _interacts(headline, m.get("regressors") or [])
                     and f.get("engine", "pyfixest") == "pyfixest"]
     curve_families = list(dict.fromkeys(f for f, _ in curve_models))
     names = list(DATA_FIGURES) + list(registry) + ["spec_curve"] + (list(SYNTHETIC_FIGURES) if synthetic else [])

@@ -30,7 +30,10 @@ part of what the regression converges to. The estimand is that probability limit
 
 with E[P_a(u)] (`feedback`) the mean of the oracle minus the first two parts over
 `synth.estimand_replications` further worlds of the same parameters and scale (seeds
-`replication_seeds`); it vanishes when the local effect is set to 0. Lagged presence in the
+`replication_seeds`); it vanishes when the local effect is set to 0. That mean is itself
+simulated: with few further worlds it carries noise of the order of the oracle's standard error
+over their square root, which the Monte Carlo removes by pooling the draws' feedback estimates
+(upgrading.analysis.montecarlo.pool_feedback). Lagged presence in the
 DGP would not remove it: with u persistent, last year's presence carries last year's shock.
 """
 

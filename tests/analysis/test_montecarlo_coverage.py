@@ -1,0 +1,74 @@
+"""Coverage over Monte Carlo draws against the estimand with the feedback part pooled over the
+draws: each draw keeps its own projection and selection parts, the feedback is the mean of the
+draws' own feedback estimates, every interval is re-judged, and the own-estimand coverage stays."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from upgrading.analysis import montecarlo
+from upgrading.core.errors import InputError
+
+T = 2.045  # t(29) 97.5 % quantile, the draws' critical value
+
+
+def _draw(seed: int, estimate: float, own_parts: float, feedback: float, se: float = 0.1) -> pd.DataFrame:
+    truth = own_parts + feedback
+    lo, hi = estimate - T * se, estimate + T * se
+    se3 = 1.2 * se
+    row = {"seed": seed, "outcome": "pipeline", "family": "validation", "model": "local", "term": "horizontal_local",
+           "param": "horizontal_local", "source": "spillovers_local", "estimate": estimate, "std_error": se,
+           "ci_low": lo, "ci_high": hi, "truth": truth, "covered95": float(lo <= truth <= hi),
+           "z": (estimate - truth) / se, "nobs": 100, "std_error_crv3": se3,
+           "covered95_crv3": float(estimate - T * se3 <= truth <= estimate + T * se3),
+           "ci_low_wild": lo - 0.01, "ci_high_wild": hi + 0.01,
+           "covered95_wild": float(lo - 0.01 <= truth <= hi + 0.01)}
+    return pd.DataFrame([row])
+
+
+def _truth(tmp_path, seed: int, own_parts: float, feedback: float) -> str:
+    parts = {"local": {"projection": {"horizontal_local": own_parts - 0.01},
+                       "selection": {"horizontal_local": 0.01},
+                       "feedback": {"horizontal_local": feedback}, "feedback_replications": 4}}
+    path = tmp_path / f"truth_{seed}.json"
+    path.write_text(json.dumps({"seed": seed, "estimand_parts": parts}))
+    return str(path)
+
+
+def _world(tmp_path, draws):
+    paths, truths = [], []
+    for seed, estimate, own, fb in draws:
+        p = tmp_path / f"seed_{seed}.csv"
+        _draw(seed, estimate, own, fb).to_csv(p, index=False)
+        paths.append(str(p))
+        truths.append(_truth(tmp_path, seed, own, fb))
+    return paths, truths
+
+
+def test_pooled_feedback_replaces_each_draws_own_and_rejudges_every_interval(tmp_path):
+    # Feedback estimates 0.0, 0.5, 0.1 (mean 0.2). Draw 2's own estimand 0.35 + 0.5 lies outside
+    # its interval 0.5 +- 0.2045; against the pooled 0.35 + 0.2 it lies inside.
+    paths, truths = _world(tmp_path, [(1, 0.55, 0.35, 0.0), (2, 0.5, 0.35, 0.5), (3, 0.6, 0.35, 0.1)])
+    own = montecarlo.coverage(paths)
+    got = montecarlo.coverage(paths, truths)
+    assert own["coverage_crv1"].item() == pytest.approx(2 / 3)
+    row = got.iloc[0]
+    assert row["coverage_crv1"] == 1.0 and row["coverage_crv3"] == 1.0 and row["coverage_wcr"] == 1.0
+    assert row["coverage_crv1_own"] == pytest.approx(2 / 3)
+    assert row["feedback_pooled"] == pytest.approx(0.2) and row["feedback_worlds"] == 12
+    assert row["truth"] == pytest.approx(0.55) and row["sd_truth"] == pytest.approx(0.0, abs=1e-12)
+    assert row["bias"] == pytest.approx((0.55 + 0.5 + 0.6) / 3 - 0.55)
+
+
+def test_a_truth_that_is_not_the_sum_of_its_parts_or_a_missing_truth_is_an_error(tmp_path):
+    paths, truths = _world(tmp_path, [(1, 0.55, 0.35, 0.0), (2, 0.5, 0.35, 0.5)])
+    with pytest.raises(InputError, match="have no truth file"):
+        montecarlo.coverage(paths, truths[:1])
+    bad = json.loads(open(truths[1]).read())
+    bad["estimand_parts"]["local"]["feedback"]["horizontal_local"] = 0.3
+    open(truths[1], "w").write(json.dumps(bad))
+    with pytest.raises(InputError, match="not the sum of its truth's projection, selection and feedback"):
+        montecarlo.coverage(paths, truths)
