@@ -61,6 +61,8 @@ def test_pooled_feedback_replaces_each_draws_own_and_rejudges_every_interval(tmp
     assert row["feedback_pooled"] == pytest.approx(0.2) and row["feedback_worlds"] == 12
     assert row["truth"] == pytest.approx(0.55) and row["sd_truth"] == pytest.approx(0.0, abs=1e-12)
     assert row["bias"] == pytest.approx((0.55 + 0.5 + 0.6) / 3 - 0.55)
+    errors = pd.Series([0.0, -0.05, 0.05])
+    assert row["mcse_bias"] == pytest.approx(errors.std() / 3 ** 0.5)
 
 
 def test_a_truth_that_is_not_the_sum_of_its_parts_or_a_missing_truth_is_an_error(tmp_path):

@@ -43,6 +43,8 @@ def test_the_note_says_against_which_estimand_the_draws_are_judged():
     pooled = coverage_table.render(_cov().assign(feedback_worlds=800))
     assert "feedback part averaged over the draws' 800 further worlds" in pooled
     assert "own estimand" not in pooled
+    with_se = coverage_table.render(_cov().assign(mcse_bias=0.004))
+    assert r"\ensuremath{-}0.012 (0.004)" in with_se and "Monte Carlo standard error (SD of those errors" in with_se
 
 
 def test_clopper_pearson_matches_the_beta_quantiles():

@@ -145,7 +145,8 @@ def pool_feedback(draws: pd.DataFrame, parts: pd.DataFrame) -> pd.DataFrame:
 def coverage(paths: list[str], truth_paths: Sequence[str] | None = None) -> pd.DataFrame:
     """Per term: draws, coverage of the 95% CRV1, CRV3 and WCR intervals, each with its Monte Carlo
     standard error sqrt(p(1-p)/R), mean and SD of the draws' estimands, mean estimate, bias (mean of
-    estimate minus its draw's estimand), SD of estimates, mean SEs.
+    estimate minus its draw's estimand) with its Monte Carlo standard error (mcse_bias), SD of
+    estimates, mean SEs.
 
     truth_paths (the draws' truth/parameters.json): judge every draw against the estimand with the
     feedback part pooled over the draws (`pool_feedback`); the coverage against each draw's own
@@ -175,13 +176,15 @@ def coverage(paths: list[str], truth_paths: Sequence[str] | None = None) -> pd.D
                  **{f"coverage_{k}_own": (f"{c}_own", "mean") for c, k in INTERVALS.items()}}
     g = draws.groupby(KEYS, sort=False)
     out = g.agg(draws=("seed", "nunique"), coverage=("covered95", "mean"), truth=("truth", "mean"),
-                sd_truth=("truth", "std"), bias=("error", "mean"),
+                sd_truth=("truth", "std"), bias=("error", "mean"), sd_error=("error", "std"),
                 mean_estimate=("estimate", "mean"), sd_estimate=("estimate", "std"),
                 mean_std_error=("std_error", "mean"), mean_std_error_crv3=("std_error_crv3", "mean"),
                 within_2se=("z", lambda z: (z.abs() <= 2).mean()),
                 **{f"coverage_{k}": (c, "mean") for c, k in INTERVALS.items()},
                 **{f"draws_{k}": (c, "count") for c, k in INTERVALS.items()}, **extra)
     out = out.reset_index()
+    # The bias is a mean over R draws: its Monte Carlo standard error is the errors' SD / sqrt(R).
+    out["mcse_bias"] = out["sd_error"] / out["draws"] ** 0.5
     for k in INTERVALS.values():
         p, n = out[f"coverage_{k}"], out[f"draws_{k}"]
         out[f"mcse_{k}"] = mc_se(p, n.where(n > 0))

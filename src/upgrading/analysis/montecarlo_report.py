@@ -90,6 +90,8 @@ def coverage_table(cov: pd.DataFrame) -> pd.DataFrame:
         row = {"Outcome": OUTCOME_NAMES.get(r.outcome, r.outcome),
                "Model": MODEL_NAMES.get((r.family, r.model), f"{r.family}/{r.model}"),
                "Term": f"`{r.term}`", "Estimand (mean)": f"{r.truth:.3f}", "Draws": int(r.draws)}
+        if "mcse_bias" in cov.columns:
+            row["Bias (MC SE)"] = _cell(r.bias, r.mcse_bias)
         for k in INTERVALS.values():
             row[METHOD_NAMES[k]] = _cell(getattr(r, f"coverage_{k}"), getattr(r, f"mcse_{k}"))
         n = int(getattr(r, f"draws_{TABLE_INTERVAL}"))

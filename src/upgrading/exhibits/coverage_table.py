@@ -88,8 +88,10 @@ def render(cov: pd.DataFrame, labels: dict[str, str] | None = None) -> str:
         for (family, model), rows in part.groupby(["family", "model"], sort=False):
             lines.append(rf"\multicolumn{{{ncol}}}{{l}}{{{_model(family, model, labels)}}} \\")
             for r in rows.itertuples(index=False):
-                cells = [r"\quad " + term_label(r.term, labels), minus(fmt_float(r.truth, 3)),
-                         minus(fmt_float(r.bias, 3))]
+                bias = minus(fmt_float(r.bias, 3))
+                if "mcse_bias" in cov.columns and pd.notna(getattr(r, "mcse_bias")):
+                    bias += f" ({fmt_float(getattr(r, 'mcse_bias'), 3)})"
+                cells = [r"\quad " + term_label(r.term, labels), minus(fmt_float(r.truth, 3)), bias]
                 for k, _ in KINDS:
                     cells += _cells(getattr(r, f"coverage_{k}"), getattr(r, f"mcse_{k}"), _draws(r, k), counts)
                 lines.append(" & ".join(cells) + r" \\")
@@ -116,7 +118,9 @@ def render(cov: pd.DataFrame, labels: dict[str, str] | None = None) -> str:
 def _estimand_note(cov: pd.DataFrame) -> str:
     """What each draw's interval is judged against (coverage.csv says whether the feedback part of
     the estimand is pooled over the draws: upgrading.analysis.montecarlo.pool_feedback)."""
-    bias = r"Bias: mean over the draws of the estimate minus its world's estimand."
+    bias = r"Bias: mean over the draws of the estimate minus its world's estimand"
+    bias += (r", with its Monte Carlo standard error (SD of those errors over $\sqrt{R}$) in parentheses."
+             if "mcse_bias" in cov.columns else ".")
     if "feedback_worlds" not in cov.columns:
         return (r"Estimand: mean over the draws of each world's own estimand, against which that draw's "
                 r"interval is judged; " + bias)
