@@ -89,8 +89,8 @@ def render(cov: pd.DataFrame, labels: dict[str, str] | None = None) -> str:
             lines.append(rf"\multicolumn{{{ncol}}}{{l}}{{{_model(family, model, labels)}}} \\")
             for r in rows.itertuples(index=False):
                 bias = minus(fmt_float(r.bias, 3))
-                if "mcse_bias" in cov.columns and pd.notna(getattr(r, "mcse_bias")):
-                    bias += f" ({fmt_float(getattr(r, 'mcse_bias'), 3)})"
+                if "mcse_bias" in cov.columns and pd.notna(r.mcse_bias):
+                    bias += f" ({fmt_float(r.mcse_bias, 3)})"
                 cells = [r"\quad " + term_label(r.term, labels), minus(fmt_float(r.truth, 3)), bias]
                 for k, _ in KINDS:
                     cells += _cells(getattr(r, f"coverage_{k}"), getattr(r, f"mcse_{k}"), _draws(r, k), counts)
