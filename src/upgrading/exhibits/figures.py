@@ -529,7 +529,9 @@ def spec_curve(est: pd.DataFrame, term: str, label: str, family_titles: dict[str
     ax1.set_ylim(ymin, ymax)
     ax1.axhline(0, color="0.4", lw=0.8)
     ax1.set_ylabel(f"Coefficient on {label}")
-    ax1.legend(frameon=False, fontsize=7, loc="upper left")
+    # Above the axes: inside them the legend would cover points and intervals.
+    ax1.legend(frameon=False, fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2,
+               borderaxespad=0.2)
     marks = [(i, fams.index(f)) for i, ms in enumerate(members) for f in dict.fromkeys(f for f, _ in ms)]
     ax2.scatter([i for i, _ in marks], [j for _, j in marks], marker="|", s=40, color="0.2")
     ax2.set_yticks(range(len(fams)))

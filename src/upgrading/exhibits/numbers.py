@@ -741,7 +741,8 @@ HYPOTHESES: dict[str, list[Prediction]] = {
              Prediction("HorizontalHmt", "lock_in", "response", "horizontal_hmt:labour_intensive", "opposite",
                         "horizontal_hmt"),
              Prediction("HorizontalOther", "lock_in", "response", "horizontal_other:labour_intensive", "opposite",
-                        "horizontal_other")],
+                        "horizontal_other"),
+             Prediction("Forward", "lock_in", "response", "forward:labour_intensive", "opposite", "forward")],
 }
 
 
