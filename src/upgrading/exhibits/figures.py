@@ -500,7 +500,8 @@ def spec_curve(est: pd.DataFrame, term: str, label: str, family_titles: dict[str
     sub = sub.sort_values(["estimate", "family", "model"]).reset_index(drop=True)
     members = [specs[(str(f), str(m))] for f, m in zip(sub["family"], sub["model"])]
     fams = list(dict.fromkeys(sorted(f for ms in members for f, _ in ms)))
-    fig, (ax1, ax2) = style.figure(height=3.0 + 0.2 * len(fams), nrows=2, sharex=True,
+    # The legend sits above the estimates: 0.6 in for its four lines.
+    fig, (ax1, ax2) = style.figure(height=3.6 + 0.2 * len(fams), nrows=2, sharex=True,
                                    gridspec_kw={"height_ratios": [2.2, max(1.0, 0.28 * len(fams))]})
     x = np.arange(len(sub))
     b = sub["estimate"].to_numpy(dtype=float)
@@ -530,8 +531,7 @@ def spec_curve(est: pd.DataFrame, term: str, label: str, family_titles: dict[str
     ax1.axhline(0, color="0.4", lw=0.8)
     ax1.set_ylabel(f"Coefficient on {label}")
     # Above the axes: inside them the legend would cover points and intervals.
-    ax1.legend(frameon=False, fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2,
-               borderaxespad=0.2)
+    ax1.legend(frameon=False, fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 1.0), borderaxespad=0.2)
     marks = [(i, fams.index(f)) for i, ms in enumerate(members) for f in dict.fromkeys(f for f, _ in ms)]
     ax2.scatter([i for i, _ in marks], [j for _, j in marks], marker="|", s=40, color="0.2")
     ax2.set_yticks(range(len(fams)))
