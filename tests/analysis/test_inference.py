@@ -143,12 +143,17 @@ def test_top_cluster_share_from_the_dummy_design(panel, fit):
     assert inference.top_cluster_share(one, codes, 0) == pytest.approx(1.0)
 
 
-def test_crv3_equals_direct_leave_one_cluster_out_jackknife(panel, fit):
+def _direct_jackknife(panel) -> tuple[np.ndarray, np.ndarray]:
+    """(b, (G, 2) leave-one-cluster-out coefficients) of x and z by least squares on the dummy design."""
     Xf = _dummy_design(panel)
     y = panel["y"].to_numpy()
     codes = panel["g"].to_numpy()
     b = np.linalg.lstsq(Xf, y, rcond=None)[0][:2]
-    jack = np.array([np.linalg.lstsq(Xf[codes != h], y[codes != h], rcond=None)[0][:2] for h in range(G)])
+    return b, np.array([np.linalg.lstsq(Xf[codes != h], y[codes != h], rcond=None)[0][:2] for h in range(G)])
+
+
+def test_crv3_equals_direct_leave_one_cluster_out_jackknife(panel, fit):
+    b, jack = _direct_jackknife(panel)
     se = np.sqrt((G - 1) / G * ((jack - b) ** 2).sum(axis=0))
     got, outer, G_fit = inference.crv3(fit, "g")
     assert G_fit == G
@@ -166,11 +171,7 @@ def test_crv3_equals_direct_leave_one_cluster_out_jackknife(panel, fit):
 def test_joint_f_is_the_crv3_wald_test_of_a_direct_jackknife(panel, fit):
     from scipy import stats
 
-    Xf = _dummy_design(panel)
-    y = panel["y"].to_numpy()
-    codes = panel["g"].to_numpy()
-    b = np.linalg.lstsq(Xf, y, rcond=None)[0][:2]
-    jack = np.array([np.linalg.lstsq(Xf[codes != h], y[codes != h], rcond=None)[0][:2] for h in range(G)])
+    b, jack = _direct_jackknife(panel)
     V = (G - 1) / G * (jack - b).T @ (jack - b)
     wald = float(b @ np.linalg.solve(V, b)) / 2
     m = {"id": "toy", "inference": {"crv3": True, "joint": {"name": "both", "terms": ["x", "z"]}}}
