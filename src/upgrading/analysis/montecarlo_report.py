@@ -175,7 +175,7 @@ def report(cov: pd.DataFrame, run: Run, cpu: pd.DataFrame, command: str, planned
         "",
         "## Coverage of 95 % intervals",
         "",
-        "Share of draws whose 95 % interval covers the draw's own estimand, with its Monte Carlo "
+        "Share of draws whose 95 % interval covers the draw's estimand (below: which), with its Monte Carlo "
         "standard error sqrt(p (1 - p) / R) in parentheses: CRV1 (cluster-robust by 2-digit "
         "industry), CRV3 (jackknife) and WCR (wild cluster restricted bootstrap, interval by test "
         f"inversion). The tables of the paper print {METHOD_NAMES[TABLE_INTERVAL]} intervals; "
