@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -204,17 +204,18 @@ class Projection:
             # C = F'WT and T'WT, one cross-tabulation per pair of effects
             parts = [_crosstab(fb, n_big, fe[:, q], levels[q], w) for q in small]
             if all(isinstance(c, np.ndarray) for c in parts):
-                self.C = np.hstack(parts)
-                self.scaled = self.C * self.inv[:, None]
+                C: Any = np.hstack(parts)
+                scaled: Any = C * self.inv[:, None]
             else:
-                self.C = sp.hstack([sp.csr_array(c) for c in parts], format="csr")
-                self.scaled = self.C.copy()
-                self.scaled.data *= np.repeat(self.inv, np.diff(self.C.indptr))
+                C = sp.hstack([sp.csr_array(c) for c in parts], format="csr")
+                scaled = C.copy()
+                scaled.data *= np.repeat(self.inv, np.diff(C.indptr))
+            self.C, self.scaled = C, scaled
             grid = [[_crosstab(fe[:, a], levels[a], fe[:, b], levels[b], w) if a != b else
                      sp.diags_array(np.bincount(fe[:, a], w, levels[a]).astype(float))
                      for b in small] for a in small]
             TWT = sp.block_array([[sp.csr_array(x) for x in row] for row in grid], format="csr")
-            CtC = sp.csr_array(self.C.T @ self.scaled)
+            CtC = sp.csr_array(C.T @ scaled)
             self.blocks = _Blocks(TWT - CtC, abs(TWT) + abs(CtC), TWT.diagonal())
             self.weight = np.concatenate([f, TWT.diagonal()])[:, None]
 
