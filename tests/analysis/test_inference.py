@@ -175,14 +175,14 @@ def test_joint_f_is_the_crv3_wald_test_of_a_direct_jackknife(panel, fit):
     V = (G - 1) / G * (jack - b).T @ (jack - b)
     wald = float(b @ np.linalg.solve(V, b)) / 2
     m = {"id": "toy", "inference": {"crv3": True, "joint": {"name": "both", "terms": ["x", "z"]}}}
-    row = inference.model_rows(fit, m, "g", None, [], None, joint_names=["x", "z"])["x"]
+    row = inference.model_rows(fit, m, "g", None, [], None, joint_names=["x", "z"])[0]["x"]
     assert row["joint_f"] == pytest.approx(wald, rel=1e-6)
     assert (row["joint_df1"], row["joint_df2"]) == (2, G - 1)
     assert row["joint_p"] == pytest.approx(stats.f.sf(wald, 2, G - 1), rel=1e-6)
     assert row["joint_test"] == "both: x, z"
     # one restriction: F is the square of the CRV3 t statistic, p its two-sided t(G-1) p-value
     m1 = {"id": "toy", "inference": {"crv3": True, "joint": {"name": "x", "terms": ["x"]}}}
-    one = inference.model_rows(fit, m1, "g", None, [], None, joint_names=["x"])["z"]
+    one = inference.model_rows(fit, m1, "g", None, [], None, joint_names=["x"])[0]["z"]
     t = b[0] / np.sqrt(V[0, 0])
     assert one["joint_f"] == pytest.approx(t * t, rel=1e-6)
     assert one["joint_p"] == pytest.approx(2 * stats.t.sf(abs(t), G - 1), rel=1e-6)

@@ -201,19 +201,24 @@ def cross_terms(X: np.ndarray, y: np.ndarray, codes: np.ndarray,
     coefficient and every null value of a model.
     """
     X = np.asarray(X, dtype=float)
-    W = np.column_stack([np.asarray(y, dtype=float).ravel(), X])
+    y = np.asarray(y, dtype=float).ravel()
     G, k = int(codes.max()) + 1, X.shape[1]
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(G + 1))
-    X_sorted = X[order]
+    rows = [order[bounds[g]:bounds[g + 1]] for g in range(G)]
     out = np.zeros((k + 1, G, k, G))
-    # One cluster h at a time: N x (k+1) columns in memory, not all G (k+1) of them at once
-    # (two copies of N x (k+1) G floats reach gigabytes on the full survey).
+    # One cluster h at a time, its masked columns (y, X) in one reused N x (k+1) buffer: with
+    # the demeaned result, two such arrays beside X, not all G (k+1) columns at once (gigabytes
+    # on the full survey); each cluster's rows are gathered from X and the result as needed.
+    masked = np.empty((len(X), k + 1))
     for h in range(G):
-        M = demean(W * (codes == h)[:, None])[order]
+        in_h = codes == h
+        np.multiply(y, in_h, out=masked[:, 0])
+        np.multiply(X, in_h[:, None], out=masked[:, 1:])
+        M = demean(masked)
         for g in range(G):
-            a, b = bounds[g], bounds[g + 1]
-            out[:, g, :, h] = np.einsum("ik,im->mk", X_sorted[a:b], M[a:b])
+            out[:, g, :, h] = np.einsum("ik,im->mk", X[rows[g]], M[rows[g]])
+        del M
     return out
 
 

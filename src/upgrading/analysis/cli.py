@@ -54,7 +54,10 @@ def estimate_main(argv: list[str]) -> int:
         df = estimate.read_data(a.data, family)
         logging.info("%s: read %d rows x %d columns in %.1fs", a.family, len(df), df.shape[1],
                      time.perf_counter() - t0)
-        est, timings = estimate.estimate_family(df, family, data_file=a.data)
+        design = estimate.build_design(df, family, data_file=a.data)
+        # the design holds every column the fits use: the table read need not stay beside it
+        del df
+        est, timings = estimate.estimate_design(design, family)
         io.write_parquet(est, a.out)
         if a.timings:
             io.write_csv(pd.DataFrame([{**t, "models": "+".join(t["models"])} for t in timings]), a.timings)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import gc
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 
 import numpy as np
 
@@ -291,8 +292,8 @@ def estimate(family: dict, design: dsg.Design, within: bool = True) -> tuple[lis
         log.info("%s: %d model(s) from one demeaning in %.2fs: %s", family["id"], len(ids), seconds, fml)
         for m, cols in group["members"]:
             if m["id"] in fits:
-                rows_by_model[m["id"]] = _tidy_rows(family, m, cols, _WithinView(fits[m["id"]]), design,
-                                                    engine=WITHIN_ENGINE)
+                rows_by_model[m["id"]], _ = _tidy_rows(family, m, cols, _WithinView(fits[m["id"]]), design,
+                                                       engine=WITHIN_ENGINE)
     rest = [m for m in family["models"] if m in rest]  # registry order
     jackknives, jack_timings = _jackknives(rest, design) if within else ({}, [])
     timings += jack_timings
@@ -310,24 +311,34 @@ def estimate(family: dict, design: dsg.Design, within: bool = True) -> tuple[lis
         timings.append({"fml": call["fml"], "models": [m["id"] for m, _ in call["members"]],
                         "seconds": seconds, "cpu_seconds": time.process_time() - c0})
         log.info("%s: %d model(s) in %.2fs: %s", family["id"], len(fits), seconds, call["fml"])
+        bootstraps = []
         for m, cols in call["members"]:
             f = _match(fits, m, cols)
-            rows_by_model[m["id"]] = _tidy_rows(family, m, cols, f, design, jack=jackknives.get(m["id"]))
+            rows_by_model[m["id"]], bootstrap = _tidy_rows(family, m, cols, f, design, jack=jackknives.get(m["id"]))
+            if bootstrap is not None:
+                bootstraps.append(bootstrap)
         # A fitted model holds copies of its data (a gigabyte on the full survey): release it
+        # before the wild bootstrap re-demeans (which needs only its demeaned columns) and
         # before the next call fits, rather than hold two at once.
         del fit, fits, f, data
         gc.collect()
+        for bootstrap in bootstraps:
+            bootstrap()
+        del bootstraps
     rows = [r for m in family["models"] for r in rows_by_model[m["id"]]]
     return rows, timings
 
 
-def _tidy_rows(family, m, cols, f, design, engine: str = "pyfixest", jack=None) -> list[dict]:
+def _tidy_rows(family, m, cols, f, design, engine: str = "pyfixest", jack=None
+               ) -> tuple[list[dict], Callable[[], None] | None]:
+    """The model's tidy rows, and the wild bootstrap that fills their wild columns in place when
+    called (None without): it holds the fit's demeaned columns only, not `f`."""
     rows_used, n_missing = dsg.model_rows(design, m)
     if int(f._N) != int(rows_used.sum()):
         raise RuntimeError(f"{family['id']}/{m['id']}: pyfixest used {f._N} rows, the design "
                            f"{int(rows_used.sum())}: missing-value handling differs")
     tab = f.tidy()
-    few = _few_cluster(f, m, cols, design, jack)
+    few, wild = _few_cluster(f, m, cols, design, jack)
     crv3_by_pyfixest = jack is None and bool(cols["fe"])
     y = design.frame[cols["y"]].to_numpy()[rows_used]
     g = getattr(f, "_G", None)
@@ -335,6 +346,7 @@ def _tidy_rows(family, m, cols, f, design, engine: str = "pyfixest", jack=None) 
     meta = model_meta(family, m)
     r2_within = getattr(f, "_r2_within", np.nan)
     out = []
+    by_name = {}
     labels = dsg.term_labels(design, m) + ([("(Intercept)", "Intercept")] if "Intercept" in tab.index else [])
     for label, name in labels:
         if name not in tab.index:
@@ -350,12 +362,22 @@ def _tidy_rows(family, m, cols, f, design, engine: str = "pyfixest", jack=None) 
             "depvar_mean": float(y.mean()), "engine": engine, "inference": inference.label(inference.settings(m), crv3_by_pyfixest),
             **few[name],
         })
-    return out
+        by_name[name] = out[-1]
+    if wild is None:
+        return out, None
+
+    def bootstrap() -> None:
+        for name, columns in wild().items():
+            if name in by_name:
+                by_name[name].update(columns)
+
+    return out, bootstrap
 
 
-def _few_cluster(f, m, cols, design, jack=None) -> dict:
-    """CRV3 and wild cluster bootstrap columns of the model's rows (upgrading.analysis.inference);
-    jack: the model's leave-one-cluster-out coefficients, if computed (`_jackknives`)."""
+def _few_cluster(f, m, cols, design, jack=None) -> tuple[dict, Callable[[], dict[str, dict]] | None]:
+    """CRV3 and wild cluster bootstrap columns of the model's rows (upgrading.analysis.inference),
+    the bootstrap's still NaN, and the bootstrap (inference.model_rows); jack: the model's
+    leave-one-cluster-out coefficients, if computed (`_jackknives`)."""
     s = inference.settings(m)
     names = list(f._coefnames)
     wild_names = []
@@ -368,13 +390,13 @@ def _few_cluster(f, m, cols, design, jack=None) -> dict:
         clusters = design.frame.loc[rows_used, cols["cluster"][0]].to_numpy()
     cluster_col = cols["cluster"][0] if len(cols["cluster"]) == 1 else None
     joint_names = _joint_names(m, s, design, names) if s.joint else None
-    out = inference.model_rows(f, m, cluster_col, clusters, wild_names, jack, joint_names)
+    out, wild = inference.model_rows(f, m, cluster_col, clusters, wild_names, jack, joint_names)
     if cols["endog"] and cluster_col and len(cols["endog"]) == 1 and len(cols["instruments"]) == 1:
         rows_used, _ = dsg.model_rows(design, m)
         clusters = design.frame.loc[rows_used, cluster_col].to_numpy()
         for name, diag in inference.iv_diagnostics(f, clusters).items():
             out[name].update(diag)
-    return out
+    return out, wild
 
 
 def _joint_names(m: dict, s: inference.InferenceSettings, design: dsg.Design, names: list[str]) -> list[str]:

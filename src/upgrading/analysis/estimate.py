@@ -52,8 +52,17 @@ def restrict_models(family: dict, models: list[str], source: str = "<specs>") ->
 
 def estimate_family(df: pd.DataFrame, family: dict, data_file: str = "<data>") -> tuple[pd.DataFrame, list]:
     """Tidy estimates of every model of the family, in model order then term order."""
+    return estimate_design(build_design(df, family, data_file), family)
+
+
+def build_design(df: pd.DataFrame, family: dict, data_file: str = "<data>") -> dsg.Design:
+    """The family's design (every column its models use) from the analysis table `df`."""
     registry.check_columns(family, df.columns, data_file=data_file)
-    design = dsg.build(df, family, data_file=data_file)
+    return dsg.build(df, family, data_file=data_file)
+
+
+def estimate_design(design: dsg.Design, family: dict) -> tuple[pd.DataFrame, list]:
+    """Tidy estimates of every model of the family from its design (build_design)."""
     if family["engine"] == "statsmodels":
         from . import engine_statsmodels
 

@@ -22,13 +22,17 @@ Miller 2015, section VI); it needs q < G.
 from __future__ import annotations
 
 import copy
+import logging
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from .bootstrap import WildSettings, cross_terms, factorize, wcr
+
+log = logging.getLogger(__name__)
 
 # Columns each inference adds to the tidy table (docs/contracts.md).
 CRV3_COLUMNS = ["std_error_crv3", "ci_low_crv3", "ci_high_crv3"]
@@ -189,15 +193,42 @@ def jackknife(values: np.ndarray, names: list[str], fe_codes: np.ndarray, weight
 def _demeaner(f):
     """M_D on the fit's rows (the engine's demeaning, upgrading.core.within), or None without
     fixed effects."""
+    return _projector(_fe_codes(f))
+
+
+def _fe_codes(f) -> np.ndarray | None:
+    """The fit's fixed effects as integer codes (n, n_fe), or None without fixed effects."""
     if getattr(f, "_fe", None) is None:
         return None
-    from upgrading.core.within import codes, demean
+    from upgrading.core.within import codes
 
     fe = f._fe.to_numpy()
-    fe = np.column_stack([codes(fe[:, j]) for j in range(fe.shape[1])])
+    return np.column_stack([codes(fe[:, j]) for j in range(fe.shape[1])])
+
+
+def _projector(fe: np.ndarray | None):
+    """M_D of the fixed-effect codes `fe`: the exact solve, set up once for every array it
+    demeans, or pyfixest's demeaner where that does not apply (logged); None without fixed
+    effects."""
+    if fe is None:
+        return None
+    from upgrading.core.within import NotDirect, Projection, demean_map
+
+    projection: list[Projection | None] = []
 
     def apply(a: np.ndarray) -> np.ndarray:
-        return demean(a, fe)[0]
+        if not projection:
+            try:
+                projection.append(Projection(fe))
+            except NotDirect as exc:
+                log.warning("direct demeaning not applicable (%s): pyfixest's demeaner instead", exc)
+                projection.append(None)
+        if projection[0] is not None:
+            try:
+                return projection[0].apply(a)
+            except NotDirect as exc:
+                log.warning("direct demeaning not applicable (%s): pyfixest's demeaner instead", exc)
+        return demean_map(a, fe)
 
     return apply
 
@@ -215,26 +246,46 @@ def top_cluster_share(X: np.ndarray, codes: np.ndarray, j: int) -> float:
     return float(by_cluster.max() / by_cluster.sum())
 
 
-def wild(f, clusters: np.ndarray, names: list[str], s: WildSettings) -> dict[str, dict]:
+@dataclass(frozen=True)
+class WildData:
+    """What the wild bootstrap reads from a fitted model: its demeaned regressors X (n, k) and
+    outcome Y, its fixed effects' codes (None without) and coefficient names. The arrays are the
+    fit's own, not copies: holding them lets the rest of the fitted model (data frame copies,
+    scores, untransformed columns) be freed before the bootstrap's demeaning."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    fe: np.ndarray | None
+    coefnames: list[str]
+
+    @classmethod
+    def of(cls, f) -> WildData:
+        return cls(f._X, f._Y, _fe_codes(f), list(f._coefnames))
+
+
+def wild(data: WildData, clusters: np.ndarray, names: list[str], s: WildSettings) -> dict[str, dict]:
     """coefficient name -> {p_value_wild, ci_low_wild, ci_high_wild, top_cluster_share} for each
     of `names`."""
-    demean = _demeaner(f)
-    coefnames = list(f._coefnames)
+    demean = _projector(data.fe)
+    X, Y, coefnames = data.X, data.Y, data.coefnames
     cross = None
     if demean is not None and names:
-        cross = cross_terms(f._X, f._Y, factorize(clusters)[0], demean)
+        cross = cross_terms(X, Y, factorize(clusters)[0], demean)
     out = {}
     for name in names:
-        r = wcr(f._X, f._Y, clusters, coefnames.index(name), s, cross=cross)
+        r = wcr(X, Y, clusters, coefnames.index(name), s, cross=cross)
         out[name] = {"p_value_wild": r.p_value, "ci_low_wild": r.ci_low, "ci_high_wild": r.ci_high,
-                     "top_cluster_share": top_cluster_share(f._X, factorize(clusters)[0], coefnames.index(name))}
+                     "top_cluster_share": top_cluster_share(X, factorize(clusters)[0], coefnames.index(name))}
     return out
 
 
 def model_rows(f, m: dict, cluster_col: str | None, cluster_values, wild_names: list[str],
-               jack: tuple[list[str], np.ndarray] | None = None,
-               joint_names: list[str] | None = None) -> dict[str, dict]:
-    """coefficient name -> the few-cluster columns of its tidy row (NaN where not asked for).
+               jack: tuple[list[str], np.ndarray] | None = None, joint_names: list[str] | None = None
+               ) -> tuple[dict[str, dict], Callable[[], dict[str, dict]] | None]:
+    """coefficient name -> the few-cluster columns of its tidy row (NaN where not asked for, and
+    the wild bootstrap's until it runs); and the bootstrap, if asked for: a call returning its
+    columns by coefficient name, which holds only the fit's WildData, so the caller can free the
+    fitted model first.
 
     cluster_col: the cluster column in the fit's data (CRV3 refits); cluster_values: its
     values on the fit's rows (bootstrap); wild_names: coefficients to bootstrap; jack: the
@@ -268,10 +319,10 @@ def model_rows(f, m: dict, cluster_col: str | None, cluster_values, wild_names: 
             for cols in out.values():
                 cols.update(joint_test=f"{s.joint.name}: {', '.join(s.joint.terms)}", joint_f=F,
                             joint_df1=q, joint_df2=df2, joint_p=p)
-    if s.wild:
-        for name, cols in wild(f, np.asarray(cluster_values), wild_names, s.wild).items():
-            out[name].update(cols)
-    return out
+    if not s.wild:
+        return out, None
+    data, clusters, wild_settings = WildData.of(f), np.asarray(cluster_values), s.wild
+    return out, lambda: wild(data, clusters, wild_names, wild_settings)
 
 
 # Columns of the weak-instrument diagnostics (one endogenous regressor, one instrument).

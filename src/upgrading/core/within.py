@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -171,76 +171,100 @@ class _Blocks:
         return g
 
 
-def demean_direct(values: np.ndarray, fe_codes: np.ndarray, weights: np.ndarray | None = None,
-                  sumsq: np.ndarray | None = None) -> np.ndarray:
-    """Columns of `values` (n, p) net of the fixed effects `fe_codes` (n, n_fe, codes 0..L-1 each,
-    every level present), exactly; raises NotDirect where the solve does not apply. `sumsq`:
-    the columns' sums of squares, if the caller has them.
+class Projection:
+    """M_D of one set of fixed effects `fe_codes` (n, n_fe, codes 0..L-1 each, every level
+    present) and weights, solved exactly and set up once: `apply` then demeans any (n, p) array
+    of columns, so many arrays on the same rows (the wild bootstrap's, one per cluster) share
+    the sparse dummies and the factorised blocks. Raises NotDirect where the solve does not apply.
 
     With F the dummies of the effect with most levels, T those of the others and W the weights:
     m = F-means of V (f = F'W1); the T effects g solve S g = T'WV - C'm with S = T'WT - C' diag(1/f) C
     and C = F'WT; the result is V - F (m - diag(1/f) C g) - T g, one sparse product A [..; g]
     with A = [F T] (a row per observation, one entry per effect).
     """
-    import scipy.sparse as sp
 
-    V = np.ascontiguousarray(values, dtype=float)
-    fe = np.asarray(fe_codes, dtype=np.int64)
-    fe = fe[:, None] if fe.ndim == 1 else fe
-    n = len(V)
-    levels = [int(v) for v in fe.max(axis=0) + 1]
-    big = int(np.argmax(levels))
-    small = [q for q in range(fe.shape[1]) if q != big]
-    n_big = levels[big]
-    fb = fe[:, big]
-    w = None if weights is None else np.asarray(weights, dtype=float)
-    f = np.bincount(fb, w, n_big).astype(float)
-    inv = 1.0 / f
-    offsets = np.cumsum([n_big] + [levels[q] for q in small])
-    K = int(offsets[-1]) - n_big
-    A = _rows([fb] + [fe[:, q] + int(o) for q, o in zip(small, offsets[:-1])], n_big + K)
-    if small:
-        # C = F'WT and T'WT, one cross-tabulation per pair of effects
-        parts = [_crosstab(fb, n_big, fe[:, q], levels[q], w) for q in small]
-        if all(isinstance(c, np.ndarray) for c in parts):
-            C = np.hstack(parts)
-            scaled = C * inv[:, None]
-        else:
-            C = sp.hstack([sp.csr_array(c) for c in parts], format="csr")
-            scaled = C.copy()
-            scaled.data *= np.repeat(inv, np.diff(C.indptr))
-        grid = [[_crosstab(fe[:, a], levels[a], fe[:, b], levels[b], w) if a != b else
-                 sp.diags_array(np.bincount(fe[:, a], w, levels[a]).astype(float))
-                 for b in small] for a in small]
-        TWT = sp.block_array([[sp.csr_array(x) for x in row] for row in grid], format="csr")
-        CtC = sp.csr_array(C.T @ scaled)
-        blocks = _Blocks(TWT - CtC, abs(TWT) + abs(CtC), TWT.diagonal())
-        weight = np.concatenate([f, TWT.diagonal()])[:, None]
+    def __init__(self, fe_codes: np.ndarray, weights: np.ndarray | None = None):
+        import scipy.sparse as sp
 
-    def fitted(sums: np.ndarray) -> np.ndarray:
+        fe = np.asarray(fe_codes, dtype=np.int64)
+        fe = fe[:, None] if fe.ndim == 1 else fe
+        self.nobs = len(fe)
+        levels = [int(v) for v in fe.max(axis=0) + 1]
+        big = int(np.argmax(levels))
+        self.small = small = [q for q in range(fe.shape[1]) if q != big]
+        self.n_big = n_big = levels[big]
+        fb = fe[:, big]
+        self.w = w = None if weights is None else np.asarray(weights, dtype=float)
+        f = np.bincount(fb, w, n_big).astype(float)
+        self.inv = 1.0 / f
+        offsets = np.cumsum([n_big] + [levels[q] for q in small])
+        K = int(offsets[-1]) - n_big
+        self.A = _rows([fb] + [fe[:, q] + int(o) for q, o in zip(small, offsets[:-1])], n_big + K)
+        if small:
+            # C = F'WT and T'WT, one cross-tabulation per pair of effects
+            parts = [_crosstab(fb, n_big, fe[:, q], levels[q], w) for q in small]
+            if all(isinstance(c, np.ndarray) for c in parts):
+                C: Any = np.hstack(parts)
+                scaled: Any = C * self.inv[:, None]
+            else:
+                C = sp.hstack([sp.csr_array(c) for c in parts], format="csr")
+                scaled = C.copy()
+                scaled.data *= np.repeat(self.inv, np.diff(C.indptr))
+            self.C, self.scaled = C, scaled
+            grid = [[_crosstab(fe[:, a], levels[a], fe[:, b], levels[b], w) if a != b else
+                     sp.diags_array(np.bincount(fe[:, a], w, levels[a]).astype(float))
+                     for b in small] for a in small]
+            TWT = sp.block_array([[sp.csr_array(x) for x in row] for row in grid], format="csr")
+            CtC = sp.csr_array(C.T @ scaled)
+            self.blocks = _Blocks(TWT - CtC, abs(TWT) + abs(CtC), TWT.diagonal())
+            self.weight = np.concatenate([f, TWT.diagonal()])[:, None]
+
+    def _fitted(self, sums: np.ndarray) -> np.ndarray:
         """The effects [big; smaller] of the columns whose sums within every level are `sums`."""
-        m = sums[:n_big] * inv[:, None]
-        if not small:
+        m = sums[:self.n_big] * self.inv[:, None]
+        if not self.small:
             return m
-        g = blocks.solve(sums[n_big:] - C.T @ m)
-        return np.vstack([m - scaled @ g, g])
+        g = self.blocks.solve(sums[self.n_big:] - self.C.T @ m)
+        return np.vstack([m - self.scaled @ g, g])
 
-    out = A @ fitted(A.T @ (V if w is None else V * w[:, None]))
-    np.subtract(V, out, out=out)
-    if not small:
-        return out
-    # the check: group means of the result within every effect; rounding scales with the
-    # input: a column the effects absorb is left with ~1e-16 of its size
-    sumsq = np.einsum("ij,ij->j", V, V) if sumsq is None else sumsq
-    scale = np.sqrt(sumsq / n) * CHECK_RTOL
-    for step in range(2):
-        sums = A.T @ (out if w is None else out * w[:, None])
-        worst = (np.abs(sums) / weight).max(axis=0)
-        if (worst <= scale).all():
+    def apply(self, values: np.ndarray, sumsq: np.ndarray | None = None) -> np.ndarray:
+        """Columns of `values` (n, p) net of the fixed effects; `sumsq`: the columns' sums of
+        squares, if the caller has them (they scale the check)."""
+        A, w = self.A, self.w
+        V = np.ascontiguousarray(values, dtype=float)
+        n = len(V)
+        if n != self.nobs:
+            raise ValueError(f"Projection of {self.nobs} rows applied to {n}")
+        out = A @ self._fitted(A.T @ (V if w is None else V * w[:, None]))
+        np.subtract(V, out, out=out)
+        if not self.small:
             return out
-        if step == 0:  # one refinement step: the same solve on what is left
-            out -= A @ fitted(sums)
-    raise NotDirect(f"group means of {worst.max():.1e} left after the direct solve")
+        # the check: group means of the result within every effect; rounding scales with the
+        # input: a column the effects absorb is left with ~1e-16 of its size
+        sumsq = np.einsum("ij,ij->j", V, V) if sumsq is None else sumsq
+        scale = np.sqrt(sumsq / n) * CHECK_RTOL
+        for step in range(2):
+            sums = A.T @ (out if w is None else out * w[:, None])
+            worst = (np.abs(sums) / self.weight).max(axis=0)
+            if (worst <= scale).all():
+                return out
+            if step == 0:  # one refinement step: the same solve on what is left
+                effects = self._fitted(sums)
+                # row blocks of the sparse product, not a second (n, p) array beside `out`
+                for a in range(0, n, _ROW_BLOCK):
+                    out[a:a + _ROW_BLOCK] -= A[a:a + _ROW_BLOCK] @ effects
+        raise NotDirect(f"group means of {worst.max():.1e} left after the direct solve")
+
+
+_ROW_BLOCK = 1 << 16  # rows per block of a sparse product written into an existing array
+
+
+def demean_direct(values: np.ndarray, fe_codes: np.ndarray, weights: np.ndarray | None = None,
+                  sumsq: np.ndarray | None = None) -> np.ndarray:
+    """Columns of `values` (n, p) net of the fixed effects `fe_codes` (n, n_fe, codes 0..L-1 each,
+    every level present), exactly (Projection); raises NotDirect where the solve does not apply.
+    `sumsq`: the columns' sums of squares, if the caller has them."""
+    return Projection(fe_codes, weights).apply(values, sumsq)
 
 
 def demean(values: np.ndarray, fe_codes: np.ndarray, weights: np.ndarray | None = None,
