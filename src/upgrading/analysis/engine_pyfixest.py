@@ -85,6 +85,21 @@ def plan_calls(models: list[dict], design: dsg.Design) -> list[dict]:
     return calls
 
 
+def _one_outcome_per_call(call: dict) -> list[dict]:
+    """A multiple-outcome call as one call per outcome. pyfixest 0.60 demeans each outcome of such
+    a call on its own anyway, but keeps every outcome's fitted model, each with its own copy of
+    the data, until the call returns: on the full survey four outcomes hold four times the memory
+    of one. A `sw()` call stays whole (its models differ in a regressor, not the outcome)."""
+    if "sw(" in call["fml"]:
+        return [call]
+    by_outcome: OrderedDict = OrderedDict()
+    for m, cols in call["members"]:
+        by_outcome.setdefault(cols["y"], []).append((m, cols))
+    if len(by_outcome) == 1:
+        return [call]
+    return [{"fml": _formula([y], list(ms[0][1]["exog"]), ms[0][1]), "members": ms} for y, ms in by_outcome.items()]
+
+
 def _formula(ys: list[str], rhs: list[str], cols: dict) -> str:
     lhs = " + ".join(ys)
     right = " + ".join(rhs) if rhs else "1"
@@ -297,7 +312,7 @@ def estimate(family: dict, design: dsg.Design, within: bool = True) -> tuple[lis
     rest = [m for m in family["models"] if m in rest]  # registry order
     jackknives, jack_timings = _jackknives(rest, design) if within else ({}, [])
     timings += jack_timings
-    for call in plan_calls(rest, design):
+    for call in (one for planned in plan_calls(rest, design) for one in _one_outcome_per_call(planned)):
         m0, cols0 = call["members"][0]
         in_sample = design.samples[m0["sample"]] if m0["sample"] else np.ones(len(design.frame), bool)
         # Only the call's columns: pyfixest copies and reindexes the frame once per model, so a
