@@ -15,10 +15,10 @@ fixed effects, any other vcov, few-cluster inference (registry key `inference:`:
 cluster bootstrap works on pyfixest's fitted model; CRV3 comes from `inference.jackknife`, one
 re-demeaning per left-out cluster shared by the models of a group, or from pyfixest's refits
 where that does not apply, as the tidy `inference` column says), and regressors collinear with the others or
-the fixed effects (pyfixest drops them); each such model is logged with its reason. pf.feols
-calls group models sharing sample, fixed effects, vcov, weights and IV setup (several outcomes
-and/or sw() over one varying term). tests/analysis/test_within.py fits every registry model both
-ways.
+the fixed effects (pyfixest drops them); each such model is logged with its reason. A pf.feols
+call fits one outcome, or, with sw(), the models of one outcome that differ in one term, among
+models sharing sample, fixed effects, vcov, weights and IV setup (`plan_calls`).
+tests/analysis/test_within.py fits every registry model both ways.
 """
 
 from __future__ import annotations
@@ -53,9 +53,12 @@ def _group_key(m: dict, cols: dict) -> tuple:
 def plan_calls(models: list[dict], design: dsg.Design) -> list[dict]:
     """Group models into pf.feols calls: [{"fml": str, "models": [model dicts], ...}].
 
-    Within a group sharing sample/FE/vcov/weights/IV: models with the same right-hand side
-    become one multiple-outcome call; right-hand sides that differ by exactly one term
-    (shared by every outcome set) become one `sw()` call; anything else gets its own call.
+    Within a group sharing sample/FE/vcov/weights/IV: right-hand sides that differ by exactly one
+    term (shared by every outcome set) become one `sw()` call; otherwise each outcome of a
+    right-hand side gets its own call. pyfixest 0.60 demeans each outcome of a multiple-outcome
+    call on its own anyway, but keeps every outcome's fitted model, each with its own copy of the
+    data, until the call returns: on the full survey four outcomes in one call hold four times the
+    memory of one.
     """
     groups: OrderedDict = OrderedDict()
     for m in models:
@@ -80,24 +83,12 @@ def plan_calls(models: list[dict], design: dsg.Design) -> list[dict]:
         else:
             for rhs, ms in by_rhs.items():
                 # the same outcome under two model ids (e.g. a bootstrap variant) is fitted once
-                ys = list(dict.fromkeys(c["y"] for _, c in ms))
-                calls.append({"fml": _formula(ys, list(rhs), ms[0][1]), "members": ms})
+                by_outcome: OrderedDict = OrderedDict()
+                for m, cols in ms:
+                    by_outcome.setdefault(cols["y"], []).append((m, cols))
+                calls += [{"fml": _formula([y], list(rhs), same[0][1]), "members": same}
+                          for y, same in by_outcome.items()]
     return calls
-
-
-def _one_outcome_per_call(call: dict) -> list[dict]:
-    """A multiple-outcome call as one call per outcome. pyfixest 0.60 demeans each outcome of such
-    a call on its own anyway, but keeps every outcome's fitted model, each with its own copy of
-    the data, until the call returns: on the full survey four outcomes hold four times the memory
-    of one. A `sw()` call stays whole (its models differ in a regressor, not the outcome)."""
-    if "sw(" in call["fml"]:
-        return [call]
-    by_outcome: OrderedDict = OrderedDict()
-    for m, cols in call["members"]:
-        by_outcome.setdefault(cols["y"], []).append((m, cols))
-    if len(by_outcome) == 1:
-        return [call]
-    return [{"fml": _formula([y], list(ms[0][1]["exog"]), ms[0][1]), "members": ms} for y, ms in by_outcome.items()]
 
 
 def _formula(ys: list[str], rhs: list[str], cols: dict) -> str:
@@ -312,11 +303,10 @@ def estimate(family: dict, design: dsg.Design, within: bool = True) -> tuple[lis
     rest = [m for m in family["models"] if m in rest]  # registry order
     jackknives, jack_timings = _jackknives(rest, design) if within else ({}, [])
     timings += jack_timings
-    for call in (one for planned in plan_calls(rest, design) for one in _one_outcome_per_call(planned)):
+    for call in plan_calls(rest, design):
         m0, cols0 = call["members"][0]
         in_sample = design.samples[m0["sample"]] if m0["sample"] else np.ones(len(design.frame), bool)
-        # Only the call's columns: pyfixest copies and reindexes the frame once per model, so a
-        # narrow frame roughly halves the cost of each extra model in a multiple estimation.
+        # Only the call's columns: pyfixest copies and reindexes the frame once per model.
         data = design.frame.loc[in_sample, _call_columns(call)].reset_index(drop=True)
         t0, c0 = time.perf_counter(), time.process_time()
         fit = pf.feols(call["fml"], data=data, vcov=pf_vcov(cols0, m0), ssc=ssc(),
