@@ -22,7 +22,6 @@ Miller 2015, section VI); it needs q < G.
 from __future__ import annotations
 
 import copy
-import logging
 import math
 import warnings
 from collections.abc import Callable
@@ -32,13 +31,9 @@ import numpy as np
 
 from .bootstrap import WildSettings, cross_terms, factorize, wcr
 
-log = logging.getLogger(__name__)
-
 # Columns each inference adds to the tidy table (docs/contracts.md).
 CRV3_COLUMNS = ["std_error_crv3", "ci_low_crv3", "ci_high_crv3"]
 WILD_COLUMNS = ["p_value_wild", "ci_low_wild", "ci_high_wild", "top_cluster_share"]
-# Model-level columns of a joint test, the same on each of the model's rows.
-JOINT_COLUMNS = ["joint_test", "joint_f", "joint_df1", "joint_df2", "joint_p"]
 
 
 @dataclass(frozen=True)
@@ -191,9 +186,8 @@ def jackknife(values: np.ndarray, names: list[str], fe_codes: np.ndarray, weight
 
 
 def _demeaner(f):
-    """M_D on the fit's rows (the engine's demeaning, upgrading.core.within), or None without
-    fixed effects."""
-    return _projector(_fe_codes(f))
+    """M_D on the fit's rows (upgrading.core.within.Demeaner), or None without fixed effects."""
+    return _demeaner_of(_fe_codes(f))
 
 
 def _fe_codes(f) -> np.ndarray | None:
@@ -206,31 +200,14 @@ def _fe_codes(f) -> np.ndarray | None:
     return np.column_stack([codes(fe[:, j]) for j in range(fe.shape[1])])
 
 
-def _projector(fe: np.ndarray | None):
-    """M_D of the fixed-effect codes `fe`: the exact solve, set up once for every array it
-    demeans, or pyfixest's demeaner where that does not apply (logged); None without fixed
-    effects."""
+def _demeaner_of(fe: np.ndarray | None):
+    """M_D of the fixed-effect codes `fe`, set up once for every array it demeans (the
+    bootstrap's, one per cluster); None without fixed effects."""
     if fe is None:
         return None
-    from upgrading.core.within import NotDirect, Projection, demean_map
+    from upgrading.core.within import Demeaner
 
-    projection: list[Projection | None] = []
-
-    def apply(a: np.ndarray) -> np.ndarray:
-        if not projection:
-            try:
-                projection.append(Projection(fe))
-            except NotDirect as exc:
-                log.warning("direct demeaning not applicable (%s): pyfixest's demeaner instead", exc)
-                projection.append(None)
-        if projection[0] is not None:
-            try:
-                return projection[0].apply(a)
-            except NotDirect as exc:
-                log.warning("direct demeaning not applicable (%s): pyfixest's demeaner instead", exc)
-        return demean_map(a, fe)
-
-    return apply
+    return Demeaner(fe)
 
 
 def top_cluster_share(X: np.ndarray, codes: np.ndarray, j: int) -> float:
@@ -266,7 +243,7 @@ class WildData:
 def wild(data: WildData, clusters: np.ndarray, names: list[str], s: WildSettings) -> dict[str, dict]:
     """coefficient name -> {p_value_wild, ci_low_wild, ci_high_wild, top_cluster_share} for each
     of `names`."""
-    demean = _projector(data.fe)
+    demean = _demeaner_of(data.fe)
     X, Y, coefnames = data.X, data.Y, data.coefnames
     cross = None
     if demean is not None and names:

@@ -267,15 +267,36 @@ def demean_direct(values: np.ndarray, fe_codes: np.ndarray, weights: np.ndarray 
     return Projection(fe_codes, weights).apply(values, sumsq)
 
 
+class Demeaner:
+    """M_D of one set of fixed effects for any number of arrays on the same rows: the direct
+    solve, set up once (Projection), or pyfixest's demeaner where it does not apply (logged);
+    `method` says which the last call used."""
+
+    def __init__(self, fe_codes: np.ndarray, weights: np.ndarray | None = None):
+        self.fe, self.weights = fe_codes, weights
+        self.method: DemeanMethod = "direct"
+        self._projection: Projection | None = None
+        self._direct = True  # until the set-up of the direct solve fails
+
+    def __call__(self, values: np.ndarray, sumsq: np.ndarray | None = None) -> np.ndarray:
+        try:
+            if self._direct and self._projection is None:
+                self._projection = Projection(self.fe, self.weights)
+            if self._projection is not None:
+                self.method = "direct"
+                return self._projection.apply(values, sumsq)
+        except NotDirect as exc:
+            self._direct = self._projection is not None
+            log.warning("direct demeaning not applicable (%s): pyfixest's demeaner instead", exc)
+        self.method = "map"
+        return demean_map(values, self.fe, self.weights)
+
+
 def demean(values: np.ndarray, fe_codes: np.ndarray, weights: np.ndarray | None = None,
            sumsq: np.ndarray | None = None) -> tuple[np.ndarray, DemeanMethod]:
-    """Columns of `values` net of the fixed effects: the direct solve, or pyfixest's demeaner
-    where it does not apply (logged); and which of the two."""
-    try:
-        return demean_direct(values, fe_codes, weights, sumsq=sumsq), "direct"
-    except NotDirect as exc:
-        log.warning("direct demeaning not applicable (%s): pyfixest's demeaner instead", exc)
-        return demean_map(values, fe_codes, weights), "map"
+    """Columns of `values` net of the fixed effects (Demeaner), and which method gave them."""
+    d = Demeaner(fe_codes, weights)
+    return d(values, sumsq), d.method
 
 
 def nested(fe: np.ndarray, cluster: np.ndarray) -> bool:
