@@ -10,9 +10,11 @@ import pandas as pd
 import pytest
 
 from upgrading.analysis import montecarlo
+from upgrading.analysis.settings import ValidationTarget
 from upgrading.core.errors import InputError
 
 T = 2.045  # t(29) 97.5 % quantile, the draws' critical value
+LOCAL = (ValidationTarget("validation", "local", "spillovers_local", "local"),)
 
 
 def _draw(seed: int, estimate: float, own_parts: float, feedback: float, se: float = 0.1) -> pd.DataFrame:
@@ -53,7 +55,7 @@ def test_pooled_feedback_replaces_each_draws_own_and_rejudges_every_interval(tmp
     # its interval 0.5 +- 0.2045; against the pooled 0.35 + 0.2 it lies inside.
     paths, truths = _world(tmp_path, [(1, 0.55, 0.35, 0.0), (2, 0.5, 0.35, 0.5), (3, 0.6, 0.35, 0.1)])
     own = montecarlo.coverage(paths)
-    got = montecarlo.coverage(paths, truths)
+    got = montecarlo.coverage(paths, truths, LOCAL)
     assert own["coverage_crv1"].item() == pytest.approx(2 / 3)
     row = got.iloc[0]
     assert row["coverage_crv1"] == 1.0 and row["coverage_crv3"] == 1.0 and row["coverage_wcr"] == 1.0
@@ -67,10 +69,13 @@ def test_pooled_feedback_replaces_each_draws_own_and_rejudges_every_interval(tmp
 
 def test_a_truth_that_is_not_the_sum_of_its_parts_or_a_missing_truth_is_an_error(tmp_path):
     paths, truths = _world(tmp_path, [(1, 0.55, 0.35, 0.0), (2, 0.5, 0.35, 0.5)])
+    with pytest.raises(InputError, match="no estimand_parts for the oracle model 'structural'"):
+        montecarlo.coverage(paths, truths, LOCAL + (ValidationTarget("validation", "structural",
+                                                                      "spillovers_structural", "structural"),))
     with pytest.raises(InputError, match="have no truth file"):
-        montecarlo.coverage(paths, truths[:1])
+        montecarlo.coverage(paths, truths[:1], LOCAL)
     bad = json.loads(open(truths[1]).read())
     bad["estimand_parts"]["local"]["feedback"]["horizontal_local"] = 0.3
     open(truths[1], "w").write(json.dumps(bad))
     with pytest.raises(InputError, match="not the sum of its truth's projection, selection and feedback"):
-        montecarlo.coverage(paths, truths)
+        montecarlo.coverage(paths, truths, LOCAL)

@@ -214,6 +214,8 @@ rule montecarlo_aggregate:
         truths=expand(world_path(MC_WORLD, f"{RAW}/truth/parameters.json"), seed=MC_SEEDS),
     output:
         f"{RESULTS}/montecarlo/coverage.csv",
+    params:
+        targets=VALIDATION_TARGETS,
     log:
         f"{LOGS}/montecarlo/aggregate.log",
     benchmark:
@@ -223,7 +225,8 @@ rule montecarlo_aggregate:
         mem_mb=1000,
         runtime=5,
     shell:
-        "upgrading montecarlo-aggregate --draws {input.draws:q} --truths {input.truths:q} --out {output:q} > {log:q} 2>&1"
+        "upgrading montecarlo-aggregate --draws {input.draws:q} --truths {input.truths:q}"
+        " --targets-json {params.targets:q} --out {output:q} > {log:q} 2>&1"
 
 
 # Every output of this stage (a convenience target: `snakemake estimation_all`).

@@ -210,15 +210,24 @@ def montecarlo_aggregate_main(argv: list[str]) -> int:
     p.add_argument("--truths", nargs="+",
                    help="the draws' truth/parameters.json: judge each draw against the estimand with the feedback "
                         "part pooled over the draws (coverage against each draw's own estimand kept beside it)")
+    p.add_argument("--targets-json",
+                   help="[{family, model, truth, oracle}] as JSON (config estimation.validation): with --truths, "
+                        "whose estimand parts belong to which truth source")
     p.add_argument("--out", required=True, help="coverage CSV")
     args = p.parse_args(argv)
+    if args.truths and not args.targets_json:
+        p.error("--truths needs --targets-json")
 
     def step(a):
+        import json
+
         from upgrading.core import io
 
         from . import montecarlo
+        from .settings import targets_from_json
 
-        io.write_csv(montecarlo.coverage(a.draws, a.truths), a.out)
+        targets = targets_from_json(json.loads(a.targets_json)) if a.targets_json else ()
+        io.write_csv(montecarlo.coverage(a.draws, a.truths, targets), a.out)
 
     return _run("montecarlo-aggregate", step, args)
 

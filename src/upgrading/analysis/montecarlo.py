@@ -62,24 +62,23 @@ def _true_omega(path: str) -> pd.DataFrame:
     return t.drop_duplicates(TRACE)
 
 
-# The validation target's truth source -> its model in the truth's estimand_parts.
-PARTS_MODEL = {"spillovers": "baseline", "spillovers_local": "local", "spillovers_structural": "structural"}
 KEYS = ["outcome", "family", "model", "term", "param", "source"]
 
 
-def read_feedback(truth_paths: Sequence[str]) -> pd.DataFrame:
+def read_feedback(truth_paths: Sequence[str], targets: Sequence[ValidationTarget]) -> pd.DataFrame:
     """seed, source, param, projection + selection, feedback, replications: each draw's estimand
-    parts from its world's truth/parameters.json (the seed is the file's own)."""
+    parts from its world's truth/parameters.json (the seed is the file's own), for each target's
+    truth source from the parts of its oracle model."""
     rows = []
     for path in truth_paths:
         truth = validation.read_json(path, "truth")
         parts, seed = truth.get("estimand_parts"), truth.get("seed")
         if not parts or seed is None:
             raise InputError("no estimand_parts or seed in the truth", file=path)
-        for source, model in PARTS_MODEL.items():
+        for source, model in {t.truth: t.oracle for t in targets if t.oracle}.items():
             mp = parts.get(model)
             if mp is None:
-                continue
+                raise InputError(f"no estimand_parts for the oracle model {model!r} of {source}", file=path)
             for param, fb in mp["feedback"].items():
                 rows.append({"seed": int(seed), "source": source, "param": param,
                              "own_parts": mp["projection"][param] + mp["selection"][param], "feedback": fb,
@@ -142,13 +141,15 @@ def pool_feedback(draws: pd.DataFrame, parts: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def coverage(paths: list[str], truth_paths: Sequence[str] | None = None) -> pd.DataFrame:
+def coverage(paths: list[str], truth_paths: Sequence[str] | None = None,
+             targets: Sequence[ValidationTarget] = ()) -> pd.DataFrame:
     """Per term: draws, coverage of the 95% CRV1, CRV3 and WCR intervals, each with its Monte Carlo
     standard error sqrt(p(1-p)/R), mean and SD of the draws' estimands, mean estimate, bias (mean of
     estimate minus its draw's estimand) with its Monte Carlo standard error (mcse_bias), SD of
     estimates, mean SEs.
 
-    truth_paths (the draws' truth/parameters.json): judge every draw against the estimand with the
+    truth_paths (the draws' truth/parameters.json) with the validation `targets` (which oracle
+    model's estimand parts belong to which truth source): judge every draw against the estimand with the
     feedback part pooled over the draws (`pool_feedback`); the coverage against each draw's own
     estimand stays beside it (coverage_<kind>_own), with the pooled feedback and the number of
     further worlds behind it (feedback_worlds)."""
@@ -160,7 +161,7 @@ def coverage(paths: list[str], truth_paths: Sequence[str] | None = None) -> pd.D
             draws[col] = float("nan")
     pooled = truth_paths is not None
     if pooled:
-        parts = read_feedback(truth_paths or [])
+        parts = read_feedback(truth_paths or [], targets)
         seeds, truth_seeds = set(draws["seed"].astype(int)), set(parts["seed"])
         if seeds != truth_seeds:
             raise InputError(f"draws of seeds {sorted(seeds - truth_seeds)} have no truth file and truth files "
