@@ -78,7 +78,18 @@ def test_summary_rules_critical_path_and_load(tmp_path):
     text = bench_dag.markdown(rows, totals, info)
     assert "`make bench SCALE=full`" in text and "**53 s**" in text
     assert "ingest → estimate/a → table/main" in text
+
     assert "| estimate/a | 08:00:10 | 40.0 | 38.0 | 2500 | 95 | 5.0 | yes |" in text
+
+
+def test_critical_path_is_the_longest_chain_not_the_last_to_finish():
+    """A low-priority draw that waited and finished last is not the critical path: the chain
+    with the largest sum of job wall times is."""
+    rows = [{"job": "synthesize", "wall_s": 100.0, "end": 100.0}, {"job": "estimate", "wall_s": 200.0, "end": 300.0},
+            {"job": "draw", "wall_s": 5.0, "end": 390.0}, {"job": "paper", "wall_s": 10.0, "end": 400.0}]
+    deps = {"estimate": ["synthesize"], "paper": ["estimate", "draw"], "draw": []}
+    assert bench_dag.critical_path(rows, deps) == ["synthesize", "estimate", "paper"]
+    assert bench_dag.critical_path([], {}) == []
 
 
 def test_monte_carlo_world_jobs_are_read_and_linked(tmp_path):

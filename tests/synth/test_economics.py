@@ -158,14 +158,67 @@ def test_estimands_signs_and_oracle(world, params):
             assert abs(o["estimate"] - p[key][t]) < 4 * o["std_error"], (model, t)
 
 
+def test_structural_projection_is_the_dgp_with_its_cluster_cells(world, truth, params):
+    """With the DGP's cluster cells as its cluster indicator the structural model is correctly
+    specified: the projection of the spillover term is exactly the DGP's parameters. With the
+    measures stage's indicator, which the truth's regressions use, the HMT terms move: the
+    indicator misses some of the DGP's cluster cells and marks others (oracle.json says how many)."""
+    from upgrading.synth import truth as synth_truth
+    from upgrading.synth.fwl import Within
+
+    terms = synth_truth.MODELS["structural"]
+    cols = [synth_truth._column(t) for t in terms]
+    rows = synth_truth.surveyed_rows(truth)
+    dgp_cells = synth_truth.regression_sample(rows, rows["cluster"].to_numpy(dtype=float)).dropna(subset=cols)
+    proj = Within(dgp_cells, ["true_spill", *cols]).coef(["true_spill"], cols)["true_spill"]
+    names = {t: synth_truth.STRUCTURAL_PARAM.get(t, t) for t in terms}
+    assert {names[t]: v for t, v in zip(terms, proj)} == pytest.approx(params["spillovers"], abs=1e-6)
+
+    p = json.loads((world / "truth" / "parameters.json").read_text())
+    assert p["spillovers_dgp"] == params["spillovers"]
+    measured = p["estimand_parts"]["structural"]["projection"]
+    assert abs(measured["horizontal_hmt"] - params["spillovers"]["horizontal_hmt"]) > 0.01
+    agree = json.loads((world / "truth" / "oracle.json").read_text())["cluster_regressor"]
+    assert 0.2 < agree["flagged_share_of_dgp_cluster"] < 1 and 0 < agree["flagged_share_of_other"] < 0.5
+    assert agree["rule"] == {"lq_threshold": 1.25, "min_firms": 5, "eg_threshold": None}
+
+
+def test_measured_cluster_is_the_measures_stage_rule():
+    """The truth's cluster indicator is upgrading.measures.clusters' on the same firm-years:
+    city 1 holds 60 % of industry 13's employment and 40 % of all, so LQ 1.5 there; a cell with
+    too few firms, and a cell without surveyed firms (an unsurveyed firm's), is no cluster."""
+    from upgrading.measures import clusters
+    from upgrading.synth import truth as synth_truth
+
+    rows = pd.DataFrame({"true_city": [1] * 6 + [2] * 9, "true_industry2": [13] * 6 + [13] * 4 + [14] * 5,
+                         "true_industry4": [1310] * 10 + [1410] * 5, "year": 2000,
+                         "true_employment": [100] * 6 + [100] * 4 + [100] * 5})
+    cells, eg = synth_truth.cluster_inputs(rows)
+    rule = synth_truth.ClusterRule(lq_threshold=1.25, min_firms=5)
+    got = synth_truth.measured_cluster(rows, cells, eg, rule)
+    panel = rows.rename(columns={"true_city": "city", "true_industry2": "industry2", "true_industry4": "industry4",
+                                 "true_employment": "employment"})
+    lq = panel.merge(clusters.location_quotient(panel), on=["city", "industry2", "year"])
+    want = clusters.cluster_indicator(lq["location_quotient"], lq["n_firms_cell"], pd.Series(np.nan, index=lq.index),
+                                      1.25, 5, None).to_numpy()
+    np.testing.assert_array_equal(got, want)
+    assert got.tolist() == [1.0] * 6 + [0.0] * 4 + [1.0] * 5  # city 2: LQ 0.67 in 13, (5/9) / (1/3) = 1.67 in 14
+    alone = pd.DataFrame({"true_city": [3], "true_industry2": [13], "true_industry4": [1310], "year": [2000]})
+    assert synth_truth.measured_cluster(alone, cells, eg, rule).tolist() == [0.0]
+    strict = synth_truth.ClusterRule(lq_threshold=1.25, min_firms=7)
+    assert synth_truth.measured_cluster(rows, cells, eg, strict).sum() == 0
+    # with an Ellison-Glaeser threshold, the firm's 4-digit industry must pass it too
+    assert eg["eg_index"].notna().all()
+    low, high = eg["eg_index"].min() - 1, eg["eg_index"].max() + 1
+    assert synth_truth.measured_cluster(rows, cells, eg, synth_truth.ClusterRule(1.25, 5, low)).tolist() == got.tolist()
+    assert synth_truth.measured_cluster(rows, cells, eg, synth_truth.ClusterRule(1.25, 5, high)).sum() == 0
+
+
 def test_estimand_is_projection_plus_selection_plus_feedback(world, params):
-    """The structural model is correctly specified, so its projection part is exactly the DGP's
-    parameters; the survey threshold adds a selection part and the within-cell feedback a third,
-    and the estimand is their sum (upgrading.synth.truth)."""
+    """The survey threshold adds a selection part to the projection and the within-cell feedback
+    a third, and the estimand is their sum (upgrading.synth.truth)."""
     p = json.loads((world / "truth" / "parameters.json").read_text())
     parts = p["estimand_parts"]
-    assert parts["structural"]["projection"] == pytest.approx(params["spillovers"], abs=1e-6)
-    assert p["spillovers_dgp"] == params["spillovers"]
     for model, key in (("baseline", "spillovers"), ("local", "spillovers_local"),
                        ("structural", "spillovers_structural")):
         proj, sel, fb = (parts[model][k] for k in ("projection", "selection", "feedback"))

@@ -12,13 +12,14 @@ import pytest
 
 from upgrading.core.fixest import FIXEF_RM, FIXEF_TOL, ssc
 from upgrading.synth.fwl import Within
-from upgrading.synth.truth import MODELS, _column, regression_sample
+from upgrading.synth.truth import MODELS, _column, regression_sample, surveyed_rows
 
 
 @pytest.fixture(scope="module")
 def sample(truth) -> pd.DataFrame:
     cols = [_column(t) for t in MODELS["structural"]]
-    return regression_sample(truth).dropna(subset=cols).reset_index(drop=True)
+    rows = surveyed_rows(truth)
+    return regression_sample(rows, rows["cluster"].to_numpy(dtype=float)).dropna(subset=cols).reset_index(drop=True)
 
 
 @pytest.mark.parametrize("model", ["baseline", "structural"])

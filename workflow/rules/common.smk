@@ -169,8 +169,12 @@ def figure_caption(name):
 # industry keys sort with "default".)
 # A Monte Carlo draw's productivity stage reads its own file, `productivity_draw`: the section
 # with the keys estimation.montecarlo.productivity replaces (analysis.settings.draw_productivity).
+# The synthetic truth reads `cluster_rule`: the measures section's cluster indicator keys only, so
+# that the truth's regressions use the pipeline's indicator and other measures keys leave the world be.
 DRAW_PRODUCTIVITY = "productivity_draw"
-SETTINGS_SECTIONS = ("synth", "cleaning", "productivity", "measures", DRAW_PRODUCTIVITY)
+CLUSTER_RULE = "cluster_rule"
+CLUSTER_RULE_KEYS = ("lq_threshold", "cluster_min_firms", "eg_threshold")
+SETTINGS_SECTIONS = ("synth", "cleaning", "productivity", "measures", DRAW_PRODUCTIVITY, CLUSTER_RULE)
 
 
 def settings_file(section):
@@ -178,9 +182,13 @@ def settings_file(section):
 
 
 def _section(section):
+    from upgrading.measures import settings as measure_settings
+
+    if section == CLUSTER_RULE:
+        measures = measure_settings.from_mapping(config.get("measures"))
+        return {k: getattr(measures, k) for k in CLUSTER_RULE_KEYS}
     if section != DRAW_PRODUCTIVITY:
         return config.get(section) or {}
-    from upgrading.measures import settings as measure_settings
 
     tfp_method = measure_settings.from_mapping(config.get("measures")).tfp_method
     try:

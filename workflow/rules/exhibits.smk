@@ -150,6 +150,7 @@ rule numbers:
         if SYNTHETIC else [],
         linking_truth=[f"{RESULTS}/audit/linking_truth.csv"] if SYNTHETIC else [],
         production=[f"{RESULTS}/tables/production_elasticities.csv"] if SYNTHETIC else [],
+        oracle=[f"{RAW}/truth/oracle.json"] if SYNTHETIC else [],
         # The Monte Carlo reruns the whole chain per seed: quoted only when asked for.
         coverage=[f"{RESULTS}/montecarlo/coverage.csv"] if SYNTHETIC and EXH.use_montecarlo else [],
         settings=plan_file("numbers"),
@@ -163,6 +164,7 @@ rule numbers:
         linking_truth=lambda wc, input: (
             f"--linking-truth {shlex.quote(str(input.linking_truth))}" if input.linking_truth else ""),
         production=lambda wc, input: f"--production {shlex.quote(str(input.production))}" if input.production else "",
+        oracle=lambda wc, input: f"--oracle {shlex.quote(str(input.oracle))}" if input.oracle else "",
         source=config["data_source"],
     log:
         f"{LOGS}/numbers.log",
@@ -174,7 +176,8 @@ rule numbers:
     shell:
         "upgrading numbers --analysis {input.analysis:q} --estimates {input.estimates:q}"
         " --audit {input.audit:q} --crosscheck {input.crosscheck:q} {params.validation} {params.coverage}"
-        " {params.capital} {params.linking_truth} {params.production} --settings @{input.settings:q} --data-source {params.source} --out {output:q} > {log:q} 2>&1"
+        " {params.capital} {params.linking_truth} {params.production} {params.oracle}"
+        " --settings @{input.settings:q} --data-source {params.source} --out {output:q} > {log:q} 2>&1"
 
 
 # The validation appendix's coverage table (CRV1, CRV3, WCR side by side with Monte Carlo SEs).

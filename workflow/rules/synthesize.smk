@@ -1,7 +1,8 @@
 # Stage 1 (synthetic data only): the seeded synthetic ASIF world -> RAW.
 # Writes the raw yearly files, the side files, the truth (never read by estimation)
 # and RAW/SHA256SUMS. All DGP parameters come from config["synth"] (through its settings
-# file: changing any of them, the scale or the seed reruns this job and everything downstream).
+# file: changing any of them, the scale or the seed reruns this job and everything downstream),
+# and the truth's regressions the measures stage's cluster indicator (settings file cluster_rule).
 # The main world uses `scale` and `seed`; a Monte Carlo world (worlds/mc<seed>/) its own seed
 # at estimation.montecarlo.scale.
 import os
@@ -16,6 +17,7 @@ if SYNTHETIC:
         input:
             headers=config["headers"],
             settings=settings_file("synth"),
+            cluster_rule=settings_file(CLUSTER_RULE),
         output:
             raw=synthetic_year_files(),
             side=[side_file(name, WORLD) for name in SIDE_FILES],
@@ -39,4 +41,5 @@ if SYNTHETIC:
         shell:
             "upgrading synthesize --scale {params.scale} --seed {params.seed} --out {params.out:q} "
             "--first-year {params.first_year} --last-year {params.last_year} "
-            "--headers {input.headers:q} --synth-json @{input.settings:q} > {log:q} 2>&1"
+            "--headers {input.headers:q} --synth-json @{input.settings:q}"
+            " --measures-json @{input.cluster_rule:q} > {log:q} 2>&1"

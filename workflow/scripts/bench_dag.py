@@ -16,7 +16,7 @@ job's inputs and outputs), and writes
   docs/benchmarks.md               its own generated section per scale and target, beside the
                                    estimation benchmark's (workflow/scripts/bench_estimate.py)
 with the command, the date, the machine and the load, and the critical path: the chain of jobs,
-each waiting for the last of its inputs, that ends with the last job of the run.
+each an input of the next, with the largest sum of job wall times.
 """
 
 from __future__ import annotations
@@ -235,16 +235,27 @@ def attach_rules(rows: list[dict], trail: dict | None) -> dict[str, list[str]]:
 
 
 def critical_path(rows: list[dict], deps: dict[str, list[str]]) -> list[str]:
-    """From the job that ended last, back through the input job that ended last, to the start."""
+    """The chain of jobs, each an input of the next, with the largest sum of job wall times: the
+    run takes at least that long however many cores it has. (The chain of last-finishing inputs
+    would follow jobs that merely waited, such as the Monte Carlo draws, which run at low priority.)"""
     if not rows:
         return []
-    end = {r["job"]: r["end"] for r in rows}
-    path = [max(rows, key=lambda r: r["end"])["job"]]
-    while True:
-        before = [d for d in deps.get(path[-1], []) if d in end]
-        if not before:
-            return path[::-1]
-        path.append(max(before, key=end.get))
+    wall = {r["job"]: r["wall_s"] for r in rows}
+    longest: dict[str, tuple[float, str | None]] = {}
+
+    def chain(job: str) -> float:
+        if job not in longest:  # the DAG is shallow (tens of jobs deep): recursion is fine
+            before = [(chain(d), d) for d in deps.get(job, []) if d in wall]
+            best = max(before, default=(0.0, None))
+            longest[job] = (wall[job] + best[0], best[1])
+        return longest[job][0]
+
+    job: str | None = max(sorted(wall), key=chain)
+    path = []
+    while job is not None:
+        path.append(job)
+        job = longest[job][1]
+    return path[::-1]
 
 
 def summarise(run_dir: Path, trail_path: Path, info: dict) -> tuple[list[dict], dict]:
@@ -321,8 +332,9 @@ def markdown(rows: list[dict], totals: dict, info: dict) -> str:
         "",
     ]
     if totals["critical_path"]:
-        lines += [f"Critical path ({totals['critical_wall_s']:.0f} s of job wall time; each job waits "
-                  "for the last of its inputs): " + " → ".join(totals["critical_path"]) + ".", ""]
+        lines += [f"Critical path ({totals['critical_wall_s']:.0f} s of job wall time: the chain of jobs, each an "
+                  "input of the next, with the largest sum, which bounds the run however many cores it has): "
+                  + " → ".join(totals["critical_path"]) + ".", ""]
     lines += ["| job | start (UTC) | wall (s) | CPU (s) | peak memory (MB) | job CPU (%) | load (1 min) | critical |",
               "|---|---|---|---|---|---|---|---|"]
     for r in rows:

@@ -39,8 +39,9 @@ COLUMNS = ["family", "model", "term", "param", "source", "estimate", "std_error"
 # Which estimates are compared with which part of the truth (config estimation.validation):
 # `spillovers` / `spillovers_local` / `spillovers_structural` hold the estimands of the baseline,
 # local and structural regressions: the DGP's spillover term projected on their regressors plus
-# the survey threshold's selection term (upgrading.synth.truth); the structural projection is
-# the DGP's parameters themselves (the structural model has every term of the DGP).
+# the survey threshold's selection term and the within-cell feedback (upgrading.synth.truth); the
+# structural projection would be the DGP's parameters if its cluster indicator were the DGP's
+# cluster cells, but it is the measures stage's indicator (oracle.json cluster_regressor).
 def read_json(path: str | None, what: str) -> dict:
     if not path:
         return {}

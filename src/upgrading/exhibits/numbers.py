@@ -417,6 +417,18 @@ def validation_numbers(val: pd.DataFrame, sources: dict[str, str] | None = None)
     return out
 
 
+def cluster_regressor_numbers(oracle: dict) -> dict[str, str]:
+    """How the regressions' cluster indicator (the measures stage's rule on the true data) parts
+    from the synthetic world's cluster cells (RAW/truth/oracle.json, `cluster_regressor`)."""
+    c = oracle.get("cluster_regressor")
+    need = ("flagged_share_of_dgp_cluster", "flagged_share_of_other")
+    if not isinstance(c, dict) or any(c.get(k) is None for k in need):
+        raise InputError("oracle file lacks cluster_regressor with " + " and ".join(need), file="oracle.json",
+                         column="cluster_regressor")
+    return {"ClusterFlaggedShareOfDgpCells": percent(c["flagged_share_of_dgp_cluster"]),
+            "ClusterFlaggedShareOfOtherCells": percent(c["flagged_share_of_other"])}
+
+
 def linking_numbers(scores: pd.DataFrame) -> dict[str, str]:
     """Link precision and recall against the synthetic truth (results/audit/linking_truth.csv,
     row stage=all): the share of predicted consecutive-year pairs that are one true firm, and
@@ -1104,8 +1116,8 @@ def collect(analysis: pd.DataFrame, analysis_file: str, est: pd.DataFrame, estim
     """(macro -> value, macro -> "file: column or estimate row" it comes from) for numbers.tex.
 
     `files`: the optional inputs that were given, {name: (path, table)} with names audit,
-    validation, coverage, linking_truth, crosscheck, and capital ((recovery path, beta_k path),
-    [recovery, beta_k])."""
+    validation, coverage, linking_truth, crosscheck, oracle (the truth's oracle.json, a dict) and
+    capital ((recovery path, beta_k path), [recovery, beta_k])."""
     out = data_numbers(analysis, int(settings.get("shock_year", 2002)))
     sources = {k: f"{analysis_file}: {v}" for k, v in DATA_SOURCES.items() if k in out}
     sources["ShockYear"] = "config exhibits.shock_year"
@@ -1143,6 +1155,13 @@ def collect(analysis: pd.DataFrame, analysis_file: str, est: pd.DataFrame, estim
         sources.update({k: f"{path}: row stage=all, column "
                            f"{ {'LinkPrecision': 'precision', 'LinkRecall': 'recall'}.get(k, 'true_pairs')}"
                         for k in linking})
+    if "oracle" in files:
+        path, oracle = files["oracle"]
+        cluster = cluster_regressor_numbers(oracle)
+        out.update(cluster)
+        sources.update({k: f"{path}: cluster_regressor."
+                           f"{'flagged_share_of_dgp_cluster' if 'Dgp' in k else 'flagged_share_of_other'}"
+                        for k in cluster})
     if "capital" in files:
         (recovery_path, beta_k_path), (recovery, beta_k) = files["capital"]
         capital = capital_numbers(recovery, beta_k)

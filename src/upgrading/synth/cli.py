@@ -2,7 +2,7 @@
 
     upgrading synthesize --scale {small,medium,full} --seed N --out DIR
                          [--first-year 1998 --last-year 2007] [--config config/config.yaml]
-                         [--synth-json JSON] [--headers config/asif_headers.yaml]
+                         [--synth-json JSON] [--measures-json JSON] [--headers config/asif_headers.yaml]
     upgrading synthesize --describe DIR
 """
 
@@ -29,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--config", default="config/config.yaml",
                     help="config file whose `synth:` section holds the DGP parameters")
     ap.add_argument("--synth-json", help="the synth section as JSON, or @FILE (overrides --config; used by the rule)")
+    ap.add_argument("--measures-json", help="the measures section as JSON, or @FILE (overrides --config): the "
+                    "cluster indicator the truth's regressions use, as the measures stage builds it")
     ap.add_argument("--headers", default="config/asif_headers.yaml", help="header map (spellings per variable)")
     return ap
 
@@ -45,6 +47,21 @@ def load_synth_params(config: str, synth_json: str | None) -> dict:
     if not section:
         raise InputError("no `synth:` section with the DGP parameters", file=str(path))
     return section
+
+
+def load_cluster_rule(config: str, measures_json: str | None):
+    """The measures stage's cluster indicator settings (`measures:` of the config, or --measures-json)."""
+    from upgrading.measures.settings import from_mapping
+    from upgrading.synth.truth import ClusterRule
+
+    if measures_json:
+        from upgrading.core.io import read_json_option
+
+        section = read_json_option(measures_json, "--measures-json")
+    else:
+        path = Path(config)
+        section = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("measures") if path.exists() else None
+    return ClusterRule.from_measures(from_mapping(section))
 
 
 def main(argv: list[str]) -> int:
@@ -64,7 +81,8 @@ def main(argv: list[str]) -> int:
         from upgrading.synth.generate import generate
         params = load_synth_params(args.config, args.synth_json)
         generate(args.out, params, args.scale, args.seed,
-                 list(range(args.first_year, args.last_year + 1)), args.headers)
+                 list(range(args.first_year, args.last_year + 1)), args.headers,
+                 load_cluster_rule(args.config, args.measures_json))
         return 0
     except (InputError, ValueError, KeyError) as exc:
         return cli.fail("synthesize", exc)

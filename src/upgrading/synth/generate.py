@@ -78,9 +78,15 @@ def truth_table(truth_rows: pd.DataFrame, layout: mess.Layout, order: np.ndarray
 
 
 def generate(out_dir: str | Path, params: dict, scale: str, seed: int, years: list[int],
-             headers: str | Path) -> dict:
-    """Write everything; returns mess counts. Files appear only if the whole run succeeds."""
+             headers: str | Path, cluster_rule: truth.ClusterRule | None = None) -> dict:
+    """Write everything; returns mess counts. Files appear only if the whole run succeeds.
+    `cluster_rule`: the measures stage's cluster indicator, which the truth's regressions use
+    (upgrading.synth.truth; default: the measures stage's defaults)."""
     t0 = time.time()
+    if cluster_rule is None:
+        from upgrading.measures.settings import Config as MeasuresConfig
+
+        cluster_rule = truth.ClusterRule.from_measures(MeasuresConfig())
     params = normalise_params(params)
     out_dir = Path(out_dir)
     spellings = writer.load_spellings(headers)
@@ -116,13 +122,13 @@ def generate(out_dir: str | Path, params: dict, scale: str, seed: int, years: li
                        tmp / "truth" / "firms.parquet", compression="zstd")
         del layout, order, source_row, lines_year, ordered_year
         _log("truth table written", t0)
-        oracle, estimands, parts = truth.oracle_and_estimands(truth_rows, world.unsurveyed)
+        oracle, estimands, parts = truth.oracle_and_estimands(truth_rows, world.unsurveyed, cluster_rule)
         # The replication worlds below are as large as this one: free what the truth no longer reads.
         del truth_rows
         world.static, world.unsurveyed = {}, None
         _log("oracle regressions done", t0)
         reps = int(params.get("estimand_replications", 0))
-        gap = truth.feedback(params, scale, seed, years, reps, log=lambda m: _log(m, t0)) if reps else {}
+        gap = truth.feedback(params, scale, seed, years, reps, cluster_rule, log=lambda m: _log(m, t0)) if reps else {}
         truth.add_feedback(estimands, parts, gap, reps)
         truth_parameters = truth.parameters(world, estimands, parts, counts)
         for name, obj in (("parameters.json", truth_parameters), ("mess.json", counts), ("oracle.json", oracle)):

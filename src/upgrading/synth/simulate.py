@@ -84,6 +84,9 @@ def simulate(tables: Tables, params: dict, io: pd.DataFrame, deflators: dict, ye
         # separate the threshold's selection from sampling error (upgrading.synth.truth).
         gone = ~observed & model.domestic
         unsurveyed.append({"firm": traits["firm"][gone], "year": np.full(int(gone.sum()), year, np.int16),
+                           "city": tables.city_code[traits["c"][gone]].astype(np.int64),
+                           "industry2": tables.j_code[traits["j"][gone]].astype(np.int64),
+                           "industry4": tables.c4_code[traits["c4"][gone]].astype(np.int64),
                            "u": state["u"][gone], "cluster": model.cluster[gone], "horizontal_local": local[gone],
                            **{k: national[k][gone] for k in NATIONAL}})
         diag.append({"year": year, "alive": len(observed), "observed": int(observed.sum()), "entrants": n_new,

@@ -20,6 +20,15 @@ against the selection-free estimand, ~0 with the threshold switched off).
 `spillovers*` hold the estimands; `estimand_parts` their projection, selection and feedback parts;
 `spillovers_dgp` the DGP's parameters.
 
+The cluster regressor. The DGP offsets the HMT effect in fixed city x industry cells (its cluster
+cells); the regressions' `cluster` is the measures stage's indicator (a location quotient over a
+threshold with enough firms in the cell, upgrading.measures.clusters), which marks other cells.
+The truth's regressions use that indicator computed on the true employment of every surveyed
+firm-year (ClusterRule, the `measures:` settings), so the estimands are the coefficients of the
+regressor the pipeline builds: the DGP's cluster offset projects onto HMT presence and its
+interaction with the measured indicator. oracle.json's `cluster_regressor` says how far the two
+indicators part.
+
 Feedback within a city x industry cell. A firm's own shock raises its output, which lowers
 its domestic neighbours' local foreign share, their spillover and output, and so raises its
 own local share: u is then not independent of horizontal_local, P_a(u) has a non-zero mean
@@ -40,6 +49,7 @@ DGP would not remove it: with u persistent, last year's presence carries last ye
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -59,6 +69,48 @@ POST_FROM = 2003  # the DGP's post-2002 learning (upgrading.synth.dynamics.YearM
 ORACLE_CLUSTER = "true_industry2"
 
 
+@dataclass(frozen=True)
+class ClusterRule:
+    """The measures stage's cluster indicator (upgrading.measures.settings: lq_threshold,
+    cluster_min_firms, eg_threshold), applied to the true data by the truth."""
+    lq_threshold: float
+    min_firms: int
+    eg_threshold: float | None = None
+
+    @classmethod
+    def from_measures(cls, cfg) -> ClusterRule:
+        return cls(cfg.lq_threshold, cfg.cluster_min_firms, cfg.eg_threshold)
+
+
+def cluster_inputs(firm_years: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(location quotient and firm count per city x industry2 x year cell, Ellison-Glaeser index per
+    industry4 x year): upgrading.measures.clusters on the true employment of every surveyed firm-year
+    (all ownerships), keyed by the truth's column names."""
+    from upgrading.measures import clusters
+
+    panel = pd.DataFrame({"city": firm_years["true_city"].to_numpy(),
+                          "industry2": firm_years["true_industry2"].to_numpy(),
+                          "industry4": firm_years["true_industry4"].to_numpy(),
+                          "year": firm_years["year"].to_numpy(),
+                          "employment": firm_years["true_employment"].to_numpy(dtype=float)})
+    names = {"city": "true_city", "industry2": "true_industry2", "industry4": "true_industry4"}
+    return (clusters.location_quotient(panel).rename(columns=names),
+            clusters.ellison_glaeser(panel).rename(columns=names))
+
+
+def measured_cluster(rows: pd.DataFrame, cells: pd.DataFrame, eg: pd.DataFrame, rule: ClusterRule) -> np.ndarray:
+    """The measures stage's cluster indicator (0/1 floats) of each row (true_city, true_industry2,
+    true_industry4, year); a cell without surveyed firms is no cluster, as in the pipeline."""
+    from upgrading.measures import clusters
+
+    m = rows[["true_city", "true_industry2", "true_industry4", "year"]].merge(
+        cells, on=["true_city", "true_industry2", "year"], how="left", validate="many_to_one").merge(
+        eg, on=["true_industry4", "year"], how="left", validate="many_to_one")
+    flag = clusters.cluster_indicator(m["location_quotient"], m["n_firms_cell"].fillna(0), m["eg_index"],
+                                      rule.lq_threshold, rule.min_firms, rule.eg_threshold)
+    return flag.to_numpy().astype(float)
+
+
 def _column(term: str) -> str:
     return term.replace(":", "_x_")
 
@@ -71,20 +123,29 @@ def _with_interactions(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def regression_sample(truth: pd.DataFrame) -> pd.DataFrame:
-    """Domestic firms, one row per true firm-year (injected duplicate lines left out, if listed)."""
-    keep = truth["domestic"].to_numpy()
-    if "defect" in truth.columns:
-        keep = keep & ~truth["defect"].isin(["duplicate_row", "conflict_duplicate"]).to_numpy()
-    df = truth.loc[keep, ["true_firm_id", "year", "true_omega", "true_spill", "true_u", "true_industry2",
-                          *MEASURES]].copy()
+def surveyed_rows(truth: pd.DataFrame) -> pd.DataFrame:
+    """Every surveyed firm-year once (injected duplicate lines left out, if listed), all ownerships."""
+    if "defect" not in truth.columns:
+        return truth
+    return truth[~truth["defect"].isin(["duplicate_row", "conflict_duplicate"]).to_numpy()]
+
+
+def regression_sample(rows: pd.DataFrame, cluster: np.ndarray) -> pd.DataFrame:
+    """Domestic firms of `rows` (surveyed_rows), with `cluster` (one value per row of `rows`) as the
+    regressions' cluster indicator and the DGP's cluster cell kept as cluster_dgp."""
+    keep = rows["domestic"].to_numpy()
+    df = rows.loc[keep, ["true_firm_id", "year", "true_omega", "true_spill", "true_u", "true_industry2",
+                         *MEASURES]].copy()
+    df["cluster_dgp"] = df["cluster"].astype(float)
+    df["cluster"] = cluster[keep]
     return _with_interactions(df).sort_values(["true_firm_id", "year"]).reset_index(drop=True)
 
 
-def alive_sample(surveyed: pd.DataFrame, unsurveyed: pd.DataFrame) -> pd.DataFrame:
-    """Every alive domestic firm-year: the surveyed ones and those below the threshold."""
+def alive_sample(surveyed: pd.DataFrame, unsurveyed: pd.DataFrame, cluster: np.ndarray) -> pd.DataFrame:
+    """Every alive domestic firm-year: the surveyed ones and those below the threshold (`cluster`:
+    the measured indicator of each unsurveyed row, from its cell among the surveyed firms)."""
     miss = unsurveyed.rename(columns={"firm": "true_firm_id", "u": "true_u"})
-    miss = _with_interactions(miss[["true_firm_id", "year", "true_u", *MEASURES]])
+    miss = _with_interactions(miss[["true_firm_id", "year", "true_u", *MEASURES]].assign(cluster=cluster))
     industry = surveyed.drop_duplicates("true_firm_id").set_index("true_firm_id")["true_industry2"]
     miss["true_industry2"] = miss["true_firm_id"].map(industry)  # firms never surveyed: cluster of their own
     miss["true_industry2"] = miss["true_industry2"].fillna(-1).astype(surveyed["true_industry2"].dtype)
@@ -93,20 +154,48 @@ def alive_sample(surveyed: pd.DataFrame, unsurveyed: pd.DataFrame) -> pd.DataFra
     return both.sort_values(["true_firm_id", "year"]).reset_index(drop=True)
 
 
+def samples(truth: pd.DataFrame, unsurveyed: pd.DataFrame, rule: ClusterRule) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(surveyed domestic firm-years, alive domestic firm-years), the regressions' cluster
+    indicator measured by `rule` on the surveyed firms (module docstring)."""
+    rows = surveyed_rows(truth)
+    cells, eg = cluster_inputs(rows)
+    surveyed = regression_sample(rows, measured_cluster(rows, cells, eg, rule))
+    miss = unsurveyed.rename(columns={"city": "true_city", "industry2": "true_industry2",
+                                      "industry4": "true_industry4"})
+    return surveyed, alive_sample(surveyed, unsurveyed, measured_cluster(miss, cells, eg, rule))
+
+
+def cluster_agreement(surveyed: pd.DataFrame, rule: ClusterRule) -> dict:
+    """How the measured cluster indicator of the surveyed domestic firm-years parts from the DGP's
+    cluster cells (oracle.json `cluster_regressor`)."""
+    dgp, measured = surveyed["cluster_dgp"].to_numpy() == 1, surveyed["cluster"].to_numpy() == 1
+    return {"rule": {"lq_threshold": rule.lq_threshold, "min_firms": rule.min_firms,
+                     "eg_threshold": rule.eg_threshold},
+            "firm_years": int(len(surveyed)), "in_dgp_cluster_cells": int(dgp.sum()),
+            "flagged": int(measured.sum()),
+            "flagged_share_of_dgp_cluster": _sig(float(measured[dgp].mean())) if dgp.any() else None,
+            "flagged_share_of_other": _sig(float(measured[~dgp].mean())) if (~dgp).any() else None,
+            "note": "domestic surveyed firm-years; cluster = the measures stage's indicator (location quotient "
+                    "of true employment >= lq_threshold, >= min_firms firms in the city x industry2 cell, and "
+                    "the 4-digit industry's Ellison-Glaeser index >= eg_threshold when set) on the true data; "
+                    "cluster_dgp = the DGP's cluster cells, where its HMT offset acts"}
+
+
 def _sig(x: float, digits: int = 8) -> float:
     """Round to `digits` significant digits: pyfixest's demeaner is multithreaded, so the
     last bits of its results vary between runs; rounding keeps truth files byte-identical."""
     return float(f"{x:.{digits}g}")
 
 
-def oracle_and_estimands(truth: pd.DataFrame, unsurveyed: pd.DataFrame) -> tuple[dict, dict, dict]:
+def oracle_and_estimands(truth: pd.DataFrame, unsurveyed: pd.DataFrame,
+                         rule: ClusterRule) -> tuple[dict, dict, dict]:
     """(oracle.json content, estimands {model: {term: value}}, their parts {model: {projection, selection}})."""
     from upgrading.synth.fwl import Within
 
-    surveyed = regression_sample(truth)
-    alive = alive_sample(surveyed, unsurveyed)
+    surveyed, alive = samples(truth, unsurveyed, rule)
     oracle = {"sample": "domestic firms (hmt_share == 0 and other_foreign_share == 0), every true firm-year "
-                        "in the raw files once; vcov CRV1 by industry2, singletons kept (the engine's conventions)"}
+                        "in the raw files once; vcov CRV1 by industry2, singletons kept (the engine's conventions)",
+              "cluster_regressor": cluster_agreement(surveyed, rule)}
     estimands, parts = {}, {}
     # Two row sets: complete for the baseline regressors, and complete with horizontal_local too
     # (NaN for a firm alone in its cell); each sample is demeaned once per row set.
@@ -143,6 +232,9 @@ def truth_frame(world) -> pd.DataFrame:
         "year": pn["year"].to_numpy(), "true_firm_id": f.astype(np.int64),
         "true_omega": pn["omega"].to_numpy(), "true_spill": pn["spill"].to_numpy(), "true_u": pn["u"].to_numpy(),
         "true_industry2": tab.j_code[st["j"][f]].astype(np.int64),
+        "true_industry4": tab.c4_code[st["c4"][f]].astype(np.int64),
+        "true_city": tab.city_code[st["c"][f]].astype(np.int64),
+        "true_employment": pn["employment"].to_numpy(),
         "domestic": (st["share_hmt"][f] == 0) & (st["share_foreign"][f] == 0),
         **{m: pn[m].to_numpy() for m in MEASURES}})
 
@@ -155,7 +247,8 @@ def replication_seeds(seed: int, replications: int) -> list[int]:
 REPLICATION_SEED_STEP = 1_000_003
 
 
-def feedback(p: dict, scale: str, seed: int, years: list[int], replications: int, log=None) -> dict:
+def feedback(p: dict, scale: str, seed: int, years: list[int], replications: int, rule: ClusterRule,
+             log=None) -> dict:
     """{model: {term: E[P_a(u)]}}: the mean over `replications` worlds (same parameters and scale,
     other seeds) of the oracle minus the projection and selection parts of their estimands."""
     from upgrading.synth.world import build_world
@@ -163,7 +256,7 @@ def feedback(p: dict, scale: str, seed: int, years: list[int], replications: int
     gaps: dict = {}
     for r_seed in replication_seeds(seed, replications):
         world = build_world(p, scale, r_seed, years)
-        oracle, estimands, _ = oracle_and_estimands(truth_frame(world), world.unsurveyed)
+        oracle, estimands, _ = oracle_and_estimands(truth_frame(world), world.unsurveyed, rule)
         for model, terms in estimands.items():
             for t, v in terms.items():
                 gaps.setdefault(model, {}).setdefault(t, []).append(oracle[model]["terms"][t]["estimate"] - v)
@@ -221,8 +314,10 @@ def parameters(world, estimands: dict, parts: dict, mess_counts: dict) -> dict:
                            "year effects = projection of the DGP's spillover term on the regressors + selection term "
                            "of the survey threshold + the mean feedback within city x industry cells over further worlds "
                            "(estimand_parts; module docstring of upgrading.synth.truth); spillovers_dgp: "
-                           "the DGP's parameters, which the structural model's projection part equals (each term of "
-                           "the DGP's spillover term is one of its regressors).",
+                           "the DGP's parameters, which the structural model's projection part would equal if its "
+                           "cluster indicator were the DGP's cluster cells (each term of the DGP's spillover term is "
+                           "then one of its regressors); the regressions' indicator is the measures stage's rule on "
+                           "the true data instead (oracle.json cluster_regressor).",
         "omega": {"industry_intercept": {str(c): float(v) for c, v in zip(tables.j_code, tables.j_intercept)},
                   "rho_u": params["rho_u"], "sd_u_innovation": params["sd_u_innovation"],
                   "tfp_growth": params["tfp_growth"], "sd_measurement": params["sd_measurement"],
