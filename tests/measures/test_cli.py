@@ -127,3 +127,19 @@ def test_share_out_of_range_is_an_error(inputs, tmp_path, capsys):
     assert code == 1 and not out.exists()
     err = capsys.readouterr().err
     assert "column 'hmt_share'" in err and "row(s) 7" in err
+
+
+def test_cluster_year_first_holds_the_first_years_indicator(inputs, tmp_path):
+    """measures.cluster_year: `current` flags a cell in the years its location quotient passes the
+    threshold; `first` gives every year of the cell its first year's indicator."""
+    (tmp_path / "c").mkdir()
+    (tmp_path / "f").mkdir()
+    cfg = {"lq_threshold": 1.0, "cluster_min_firms": 1}
+    assert run(inputs, tmp_path / "c", cfg)[0] == 0 and run(inputs, tmp_path / "f", {**cfg, "cluster_year": "first"})[0] == 0
+    current = pd.read_parquet(tmp_path / "c" / "analysis.parquet")
+    first = pd.read_parquet(tmp_path / "f" / "analysis.parquet")
+    cells = ["city", "industry2"]
+    assert (current.groupby(cells)["cluster"].nunique() > 1).any()  # some cell switches from year to year
+    assert (first.groupby(cells)["cluster"].nunique() == 1).all()
+    start = (current.groupby(cells)["year"].transform("min") == current["year"]).to_numpy()
+    assert first["cluster"].to_numpy()[start].tolist() == current["cluster"].to_numpy()[start].tolist()

@@ -62,3 +62,15 @@ def test_eg_matches_direct_formula(rows):
             continue
         expect = (G - (1 - (x ** 2).sum()) * H) / ((1 - (x ** 2).sum()) * (1 - H))
         assert eg[j] == pytest.approx(expect, rel=1e-6, abs=1e-9)
+
+
+def test_first_year_keeps_each_cells_earliest_row():
+    """A cell's values of its first year with firms, whatever the row order; a cell that
+    appears later keeps its own first year."""
+    lq = pd.DataFrame({"city": [1, 1, 1, 2], "industry2": [13, 13, 13, 13], "year": [2001, 1999, 2000, 2000],
+                       "location_quotient": [0.5, 2.0, 1.0, 3.0], "n_firms_cell": [9, 6, 7, 5]})
+    first = clusters.first_year(lq, ["city", "industry2"]).set_index("city")
+    assert first.loc[1, "location_quotient"] == 2.0 and first.loc[1, "n_firms_cell"] == 6
+    assert first.loc[2, "location_quotient"] == 3.0
+    assert "year" not in first.columns and len(first) == 2
+

@@ -180,7 +180,7 @@ def test_structural_projection_is_the_dgp_with_its_cluster_cells(world, truth, p
     assert abs(measured["horizontal_hmt"] - params["spillovers"]["horizontal_hmt"]) > 0.01
     agree = json.loads((world / "truth" / "oracle.json").read_text())["cluster_regressor"]
     assert 0.2 < agree["flagged_share_of_dgp_cluster"] < 1 and 0 < agree["flagged_share_of_other"] < 0.5
-    assert agree["rule"] == {"lq_threshold": 1.25, "min_firms": 5, "eg_threshold": None}
+    assert agree["rule"] == {"lq_threshold": 1.25, "min_firms": 5, "eg_threshold": None, "year": "current"}
 
 
 def test_measured_cluster_is_the_measures_stage_rule():
@@ -212,6 +212,15 @@ def test_measured_cluster_is_the_measures_stage_rule():
     low, high = eg["eg_index"].min() - 1, eg["eg_index"].max() + 1
     assert synth_truth.measured_cluster(rows, cells, eg, synth_truth.ClusterRule(1.25, 5, low)).tolist() == got.tolist()
     assert synth_truth.measured_cluster(rows, cells, eg, synth_truth.ClusterRule(1.25, 5, high)).sum() == 0
+    # a second year in which city 2's industry 13 grows, so city 1's cell falls below the threshold: `current` drops it that
+    # year, `first` keeps its first year's indicator
+    later = rows.assign(year=2001, true_employment=[100] * 6 + [400] * 4 + [100] * 5)  # LQ 2700 / 2200 < 1.25
+    both = pd.concat([rows, later], ignore_index=True)
+    cells, eg = synth_truth.cluster_inputs(both)
+    current = synth_truth.measured_cluster(both, cells, eg, rule)
+    first = synth_truth.measured_cluster(both, cells, eg, synth_truth.ClusterRule(1.25, 5, None, "first"))
+    assert current[15:21].tolist() == [0.0] * 6 and first[15:21].tolist() == [1.0] * 6
+    assert first[:15].tolist() == current[:15].tolist() == got.tolist()
 
 
 def test_estimand_is_projection_plus_selection_plus_feedback(world, params):

@@ -173,7 +173,7 @@ def figure_caption(name):
 # that the truth's regressions use the pipeline's indicator and other measures keys leave the world be.
 DRAW_PRODUCTIVITY = "productivity_draw"
 CLUSTER_RULE = "cluster_rule"
-CLUSTER_RULE_KEYS = ("lq_threshold", "cluster_min_firms", "eg_threshold")
+CLUSTER_RULE_KEYS = ("lq_threshold", "cluster_min_firms", "eg_threshold", "cluster_year")
 SETTINGS_SECTIONS = ("synth", "cleaning", "productivity", "measures", DRAW_PRODUCTIVITY, CLUSTER_RULE)
 
 

@@ -150,7 +150,7 @@ rule numbers:
         if SYNTHETIC else [],
         linking_truth=[f"{RESULTS}/audit/linking_truth.csv"] if SYNTHETIC else [],
         production=[f"{RESULTS}/tables/production_elasticities.csv"] if SYNTHETIC else [],
-        oracle=[f"{RAW}/truth/oracle.json"] if SYNTHETIC else [],
+        oracle=[f"{RAW}/truth/oracle.json", f"{RAW}/truth/parameters.json"] if SYNTHETIC else [],
         # The Monte Carlo reruns the whole chain per seed: quoted only when asked for.
         coverage=[f"{RESULTS}/montecarlo/coverage.csv"] if SYNTHETIC and EXH.use_montecarlo else [],
         settings=plan_file("numbers"),
@@ -164,7 +164,8 @@ rule numbers:
         linking_truth=lambda wc, input: (
             f"--linking-truth {shlex.quote(str(input.linking_truth))}" if input.linking_truth else ""),
         production=lambda wc, input: f"--production {shlex.quote(str(input.production))}" if input.production else "",
-        oracle=lambda wc, input: f"--oracle {shlex.quote(str(input.oracle))}" if input.oracle else "",
+        oracle=lambda wc, input: (
+            "--oracle " + " ".join(shlex.quote(str(f)) for f in input.oracle) if input.oracle else ""),
         source=config["data_source"],
     log:
         f"{LOGS}/numbers.log",

@@ -137,7 +137,9 @@ def numbers_main(argv: list[str]) -> int:
                     help="results/estimates/capital_recovery.csv and capital_beta_k.csv")
     ap.add_argument("--crosscheck", help="results/estimates/crosscheck.csv")
     ap.add_argument("--production", help="results/tables/production_elasticities.csv with the truth (synthetic only)")
-    ap.add_argument("--oracle", help="RAW/truth/oracle.json: the truth's cluster indicator (synthetic only)")
+    ap.add_argument("--oracle", nargs=2, metavar=("ORACLE", "TRUTH"),
+                    help="RAW/truth/oracle.json and parameters.json: the truth's cluster indicator and the "
+                         "structural interaction's estimand parts (synthetic only)")
     ap.add_argument("--settings", required=True, help="exhibits settings as JSON or @FILE")
     ap.add_argument("--data-source", required=True, choices=["synthetic", "asif"])
     ap.add_argument("--out", required=True)
@@ -160,7 +162,8 @@ def numbers_main(argv: list[str]) -> int:
         if args.oracle:
             from upgrading.analysis.validation import read_json
 
-            files["oracle"] = (args.oracle, read_json(args.oracle, "oracle"))
+            files["oracle"] = (args.oracle[0], read_json(args.oracle[0], "oracle"))
+            files["truth"] = (args.oracle[1], read_json(args.oracle[1], "truth"))
         out, sources = numbers.collect(analysis, args.analysis, _read_estimates(args.estimates),
                                        args.estimates, settings, args.data_source, files)
         text = numbers.render(out, header=f"data source: {args.data_source}",

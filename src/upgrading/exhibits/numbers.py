@@ -417,16 +417,31 @@ def validation_numbers(val: pd.DataFrame, sources: dict[str, str] | None = None)
     return out
 
 
-def cluster_regressor_numbers(oracle: dict) -> dict[str, str]:
+CLUSTER_TERM = "cluster_x_horizontal_hmt"  # the structural model's interaction, as parameters.json names it
+
+
+def cluster_regressor_numbers(oracle: dict, truth: dict) -> dict[str, str]:
     """How the regressions' cluster indicator (the measures stage's rule on the true data) parts
-    from the synthetic world's cluster cells (RAW/truth/oracle.json, `cluster_regressor`)."""
+    from the synthetic world's cluster cells (RAW/truth/oracle.json, `cluster_regressor`), and
+    the structural interaction's estimand in its parts (RAW/truth/parameters.json,
+    `estimand_parts`): the projection of the process's offset, and the rest (selection and
+    feedback), which comes from the firms' own shocks."""
     c = oracle.get("cluster_regressor")
     need = ("flagged_share_of_dgp_cluster", "flagged_share_of_other")
     if not isinstance(c, dict) or any(c.get(k) is None for k in need):
         raise InputError("oracle file lacks cluster_regressor with " + " and ".join(need), file="oracle.json",
                          column="cluster_regressor")
+    try:
+        parts = {k: float(truth["estimand_parts"]["structural"][k][CLUSTER_TERM])
+                 for k in ("projection", "selection", "feedback")}
+    except (KeyError, TypeError, ValueError):
+        raise InputError(f"truth file lacks estimand_parts.structural.{{projection,selection,feedback}}."
+                         f"{CLUSTER_TERM}", file="parameters.json", column="estimand_parts") from None
     return {"ClusterFlaggedShareOfDgpCells": percent(c["flagged_share_of_dgp_cluster"]),
-            "ClusterFlaggedShareOfOtherCells": percent(c["flagged_share_of_other"])}
+            "ClusterFlaggedShareOfOtherCells": percent(c["flagged_share_of_other"]),
+            "ClusterInteractionProjection": signed(parts["projection"]),
+            "ClusterInteractionShockPart": signed(parts["selection"] + parts["feedback"]),
+            "ClusterInteractionDgp": signed(float(truth["spillovers_dgp"][CLUSTER_TERM]))}
 
 
 def linking_numbers(scores: pd.DataFrame) -> dict[str, str]:
@@ -1116,8 +1131,8 @@ def collect(analysis: pd.DataFrame, analysis_file: str, est: pd.DataFrame, estim
     """(macro -> value, macro -> "file: column or estimate row" it comes from) for numbers.tex.
 
     `files`: the optional inputs that were given, {name: (path, table)} with names audit,
-    validation, coverage, linking_truth, crosscheck, oracle (the truth's oracle.json, a dict) and
-    capital ((recovery path, beta_k path), [recovery, beta_k])."""
+    validation, coverage, linking_truth, crosscheck, oracle and truth (the truth's oracle.json and
+    parameters.json, dicts) and capital ((recovery path, beta_k path), [recovery, beta_k])."""
     out = data_numbers(analysis, int(settings.get("shock_year", 2002)))
     sources = {k: f"{analysis_file}: {v}" for k, v in DATA_SOURCES.items() if k in out}
     sources["ShockYear"] = "config exhibits.shock_year"
@@ -1155,13 +1170,15 @@ def collect(analysis: pd.DataFrame, analysis_file: str, est: pd.DataFrame, estim
         sources.update({k: f"{path}: row stage=all, column "
                            f"{ {'LinkPrecision': 'precision', 'LinkRecall': 'recall'}.get(k, 'true_pairs')}"
                         for k in linking})
-    if "oracle" in files:
-        path, oracle = files["oracle"]
-        cluster = cluster_regressor_numbers(oracle)
-        out.update(cluster)
-        sources.update({k: f"{path}: cluster_regressor."
-                           f"{'flagged_share_of_dgp_cluster' if 'Dgp' in k else 'flagged_share_of_other'}"
-                        for k in cluster})
+    if "oracle" in files and "truth" in files:
+        (path, oracle), (truth_path, truth) = files["oracle"], files["truth"]
+        out.update(cluster_regressor_numbers(oracle, truth))
+        parts = f"{truth_path}: estimand_parts.structural"
+        sources.update({"ClusterFlaggedShareOfDgpCells": f"{path}: cluster_regressor.flagged_share_of_dgp_cluster",
+                        "ClusterFlaggedShareOfOtherCells": f"{path}: cluster_regressor.flagged_share_of_other",
+                        "ClusterInteractionProjection": f"{parts}.projection.{CLUSTER_TERM}",
+                        "ClusterInteractionShockPart": f"{parts}.selection + feedback, {CLUSTER_TERM}",
+                        "ClusterInteractionDgp": f"{truth_path}: spillovers_dgp.{CLUSTER_TERM}"})
     if "capital" in files:
         (recovery_path, beta_k_path), (recovery, beta_k) = files["capital"]
         capital = capital_numbers(recovery, beta_k)

@@ -2,6 +2,8 @@
 
 LQ_cjt = (E_cjt / E_ct) / (E_jt / E_t): city c's share of employment in 2-digit
 industry j relative to that industry's share nationally (employment, year t).
+The cluster indicator uses each city-industry cell's location quotient and firm count of the
+current year (measures.cluster_year: current) or of its first sample year (first; `first_year`).
 Ellison & Glaeser (1997) by 4-digit industry j and year:
     gamma_j = [G_j - (1 - sum_c x_c^2) H_j] / [(1 - sum_c x_c^2)(1 - H_j)]
 with G_j = sum_c (s_cj - x_c)^2, s_cj = city c's share of j's employment, x_c = city
@@ -56,6 +58,15 @@ def ellison_glaeser(firms: pd.DataFrame, weight: str = "employment") -> pd.DataF
     gamma = np.where((H < 1 - 1e-12) & (x2j < 1 - 1e-12), gamma, np.nan)
     return pd.DataFrame({"industry4": g.index.get_level_values("industry4"), "year": years,
                          "eg_index": gamma}).reset_index(drop=True)
+
+
+def first_year(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Each key's row of its first year (`table` has a `year` column), without the year: a
+    predetermined value. A cell's later employment moves with its firms' productivity shocks,
+    so an indicator recomputed every year switches when shocks push a cell across the
+    threshold, and its interactions are then identified by those switches."""
+    first = table.sort_values([*keys, "year"], kind="mergesort").drop_duplicates(keys, keep="first")
+    return first.drop(columns="year").reset_index(drop=True)
 
 
 def cluster_indicator(lq: pd.Series, n_firms_cell: pd.Series, eg: pd.Series,

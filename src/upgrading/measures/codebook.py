@@ -40,8 +40,10 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
                      "measures stage, upgrading.measures.clusters"),
     "eg_index": ("Ellison-Glaeser concentration index of the 4-digit industry, by year "
                  "(NaN for single-firm industries)", "index", "measures stage, upgrading.measures.clusters"),
-    "cluster": ("1 if location_quotient >= lq_threshold with >= cluster_min_firms firms "
-                "(and eg_index >= eg_threshold when set)", "0/1", "config measures: + clusters.cluster_indicator"),
+    "cluster": ("1 if the cell's location_quotient >= lq_threshold with >= cluster_min_firms firms "
+                "(and the 4-digit industry's eg_index >= eg_threshold when set), in the cell's first sample "
+                "year (measures.cluster_year: first) or the current year (current)", "0/1",
+                "config measures: + clusters.cluster_indicator, clusters.first_year"),
     "new_product_share": ("new product output / gross output", "ratio", "panel new_product, output"),
     "export_intensity": ("export delivery value / sales", "ratio", "panel exports, sales"),
     "va_ratio": ("value added / gross output", "ratio", "panel value_added, output"),

@@ -15,6 +15,9 @@ class Config:
     lq_threshold: float = 1.25  # location quotient that marks an over-represented city-industry
     cluster_min_firms: int = 5  # a cluster needs at least this many firms in the cell
     eg_threshold: float | None = None  # if set, the 4-digit industry must be this localised too
+    # Whose values mark a cluster: each year's own, or the cell's first sample year (predetermined,
+    # but chosen on that year's shocks; upgrading.measures.clusters.first_year).
+    cluster_year: Literal["current", "first"] = "current"
     tfp_method: Literal["ols", "fe", "lp", "acf"] = "acf"  # TFP behind tfp_growth and absorptive_capacity
     frontier_quantile: float = 0.9  # the industry-year TFP frontier
     post_from_year: int = 2003  # first year of post2002 (the synthetic DGP: year >= 2003)

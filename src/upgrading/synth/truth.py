@@ -76,10 +76,11 @@ class ClusterRule:
     lq_threshold: float
     min_firms: int
     eg_threshold: float | None = None
+    year: str = "current"  # measures.cluster_year: the current year, or the cell's first sample year
 
     @classmethod
     def from_measures(cls, cfg) -> ClusterRule:
-        return cls(cfg.lq_threshold, cfg.cluster_min_firms, cfg.eg_threshold)
+        return cls(cfg.lq_threshold, cfg.cluster_min_firms, cfg.eg_threshold, cfg.cluster_year)
 
 
 def cluster_inputs(firm_years: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -103,9 +104,14 @@ def measured_cluster(rows: pd.DataFrame, cells: pd.DataFrame, eg: pd.DataFrame, 
     true_industry4, year); a cell without surveyed firms is no cluster, as in the pipeline."""
     from upgrading.measures import clusters
 
+    cell_keys, eg_keys = ["true_city", "true_industry2"], ["true_industry4"]
+    if rule.year == "first":  # predetermined: each cell's and 4-digit industry's first year
+        cells, eg = clusters.first_year(cells, cell_keys), clusters.first_year(eg, eg_keys)
+    else:
+        cell_keys, eg_keys = [*cell_keys, "year"], [*eg_keys, "year"]
     m = rows[["true_city", "true_industry2", "true_industry4", "year"]].merge(
-        cells, on=["true_city", "true_industry2", "year"], how="left", validate="many_to_one").merge(
-        eg, on=["true_industry4", "year"], how="left", validate="many_to_one")
+        cells, on=cell_keys, how="left", validate="many_to_one").merge(
+        eg, on=eg_keys, how="left", validate="many_to_one")
     flag = clusters.cluster_indicator(m["location_quotient"], m["n_firms_cell"].fillna(0), m["eg_index"],
                                       rule.lq_threshold, rule.min_firms, rule.eg_threshold)
     return flag.to_numpy().astype(float)
@@ -170,14 +176,15 @@ def cluster_agreement(surveyed: pd.DataFrame, rule: ClusterRule) -> dict:
     cluster cells (oracle.json `cluster_regressor`)."""
     dgp, measured = surveyed["cluster_dgp"].to_numpy() == 1, surveyed["cluster"].to_numpy() == 1
     return {"rule": {"lq_threshold": rule.lq_threshold, "min_firms": rule.min_firms,
-                     "eg_threshold": rule.eg_threshold},
+                     "eg_threshold": rule.eg_threshold, "year": rule.year},
             "firm_years": int(len(surveyed)), "in_dgp_cluster_cells": int(dgp.sum()),
             "flagged": int(measured.sum()),
             "flagged_share_of_dgp_cluster": _sig(float(measured[dgp].mean())) if dgp.any() else None,
             "flagged_share_of_other": _sig(float(measured[~dgp].mean())) if (~dgp).any() else None,
             "note": "domestic surveyed firm-years; cluster = the measures stage's indicator (location quotient "
                     "of true employment >= lq_threshold, >= min_firms firms in the city x industry2 cell, and "
-                    "the 4-digit industry's Ellison-Glaeser index >= eg_threshold when set) on the true data; "
+                    "the 4-digit industry's Ellison-Glaeser index >= eg_threshold when set; in the cell's first "
+                    "sample year or the current one, `year`) on the true data; "
                     "cluster_dgp = the DGP's cluster cells, where its HMT offset acts"}
 
 
@@ -256,11 +263,13 @@ def feedback(p: dict, scale: str, seed: int, years: list[int], replications: int
     gaps: dict = {}
     for r_seed in replication_seeds(seed, replications):
         world = build_world(p, scale, r_seed, years)
-        oracle, estimands, _ = oracle_and_estimands(truth_frame(world), world.unsurveyed, rule)
+        frame, unsurveyed = truth_frame(world), world.unsurveyed
+        del world  # the simulation's own tables are not needed by the regressions: keep the peak down
+        oracle, estimands, _ = oracle_and_estimands(frame, unsurveyed, rule)
+        del frame, unsurveyed
         for model, terms in estimands.items():
             for t, v in terms.items():
                 gaps.setdefault(model, {}).setdefault(t, []).append(oracle[model]["terms"][t]["estimate"] - v)
-        del world  # the next world is built without this one in memory
         if log is not None:
             log(f"feedback replication seed {r_seed} done")
     return {m: {t: _sig(float(np.mean(v))) for t, v in terms.items()} for m, terms in gaps.items()}
