@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from upgrading.measures import clusters
+from upgrading.core import clusters
 
 
 def test_location_quotient_hand_computed(toy_firms):

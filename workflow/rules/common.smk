@@ -173,7 +173,6 @@ def figure_caption(name):
 # that the truth's regressions use the pipeline's indicator and other measures keys leave the world be.
 DRAW_PRODUCTIVITY = "productivity_draw"
 CLUSTER_RULE = "cluster_rule"
-CLUSTER_RULE_KEYS = ("lq_threshold", "cluster_min_firms", "eg_threshold", "cluster_year")
 SETTINGS_SECTIONS = ("synth", "cleaning", "productivity", "measures", DRAW_PRODUCTIVITY, CLUSTER_RULE)
 
 
@@ -185,8 +184,11 @@ def _section(section):
     from upgrading.measures import settings as measure_settings
 
     if section == CLUSTER_RULE:
-        measures = measure_settings.from_mapping(config.get("measures"))
-        return {k: getattr(measures, k) for k in CLUSTER_RULE_KEYS}
+        from dataclasses import asdict
+
+        from upgrading.core.cluster_rule import ClusterRule
+
+        return asdict(ClusterRule.from_section(config.get("measures")))
     if section != DRAW_PRODUCTIVITY:
         return config.get(section) or {}
 

@@ -7,9 +7,9 @@ import sys
 import numpy as np
 import pandas as pd
 
-from upgrading.core import spillovers
+from upgrading.core import clusters, spillovers
 from upgrading.core.errors import InputError
-from upgrading.measures import clusters, policy, upgrading
+from upgrading.measures import policy, upgrading
 from upgrading.measures.settings import Config
 
 PANEL_COLUMNS = ["firm_id", "year", "city", "province", "region", "industry2", "industry4", "ownership",

@@ -35,11 +35,11 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
                               "the firm's own t-1 row left out (NaN if no other firm there)",
                               "share [0,1]", _SPILL),
     "location_quotient": ("(E_cj/E_c)/(E_j/E): employment location quotient, city x 2-digit industry x year",
-                          "ratio", "measures stage, upgrading.measures.clusters"),
+                          "ratio", "measures stage, upgrading.core.clusters"),
     "n_firms_cell": ("firms in the city x 2-digit industry x year cell", "count",
-                     "measures stage, upgrading.measures.clusters"),
+                     "measures stage, upgrading.core.clusters"),
     "eg_index": ("Ellison-Glaeser concentration index of the 4-digit industry, by year "
-                 "(NaN for single-firm industries)", "index", "measures stage, upgrading.measures.clusters"),
+                 "(NaN for single-firm industries)", "index", "measures stage, upgrading.core.clusters"),
     "cluster": ("1 if the cell's location_quotient >= lq_threshold with >= cluster_min_firms firms "
                 "(and the 4-digit industry's eg_index >= eg_threshold when set), in the cell's first sample "
                 "year (measures.cluster_year: first) or the current year (current)", "0/1",

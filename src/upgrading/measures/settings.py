@@ -7,17 +7,17 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from upgrading.core import stage_settings
+from upgrading.core.cluster_rule import ClusterRule
 from upgrading.core.errors import InputError
 
 
 @dataclass(frozen=True)
 class Config:
-    lq_threshold: float = 1.25  # location quotient that marks an over-represented city-industry
-    cluster_min_firms: int = 5  # a cluster needs at least this many firms in the cell
-    eg_threshold: float | None = None  # if set, the 4-digit industry must be this localised too
-    # Whose values mark a cluster: each year's own, or the cell's first sample year (predetermined,
-    # but chosen on that year's shocks; upgrading.measures.clusters.first_year).
-    cluster_year: Literal["current", "first"] = "current"
+    # The cluster indicator: upgrading.core.cluster_rule.ClusterRule (its defaults and meaning).
+    lq_threshold: float = ClusterRule.lq_threshold
+    cluster_min_firms: int = ClusterRule.cluster_min_firms
+    eg_threshold: float | None = ClusterRule.eg_threshold
+    cluster_year: Literal["current", "first"] = ClusterRule.cluster_year
     tfp_method: Literal["ols", "fe", "lp", "acf"] = "acf"  # TFP behind tfp_growth and absorptive_capacity
     frontier_quantile: float = 0.9  # the industry-year TFP frontier
     post_from_year: int = 2003  # first year of post2002 (the synthetic DGP: year >= 2003)

@@ -51,8 +51,7 @@ def load_synth_params(config: str, synth_json: str | None) -> dict:
 
 def load_cluster_rule(config: str, measures_json: str | None):
     """The measures stage's cluster indicator settings (`measures:` of the config, or --measures-json)."""
-    from upgrading.measures.settings import from_mapping
-    from upgrading.synth.truth import ClusterRule
+    from upgrading.core.cluster_rule import ClusterRule
 
     if measures_json:
         from upgrading.core.io import read_json_option
@@ -61,7 +60,7 @@ def load_cluster_rule(config: str, measures_json: str | None):
     else:
         path = Path(config)
         section = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("measures") if path.exists() else None
-    return ClusterRule.from_measures(from_mapping(section))
+    return ClusterRule.from_section(section)
 
 
 def main(argv: list[str]) -> int:

@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from upgrading.core.cluster_rule import ClusterRule
 from upgrading.synth import mess, records, truth, writer
 from upgrading.synth import settings as synth_settings
 from upgrading.synth.geography import CITY_COLUMNS
@@ -78,15 +79,13 @@ def truth_table(truth_rows: pd.DataFrame, layout: mess.Layout, order: np.ndarray
 
 
 def generate(out_dir: str | Path, params: dict, scale: str, seed: int, years: list[int],
-             headers: str | Path, cluster_rule: truth.ClusterRule | None = None) -> dict:
+             headers: str | Path, cluster_rule: ClusterRule | None = None) -> dict:
     """Write everything; returns mess counts. Files appear only if the whole run succeeds.
     `cluster_rule`: the measures stage's cluster indicator, which the truth's regressions use
     (upgrading.synth.truth; default: the measures stage's defaults)."""
     t0 = time.time()
     if cluster_rule is None:
-        from upgrading.measures.settings import Config as MeasuresConfig
-
-        cluster_rule = truth.ClusterRule.from_measures(MeasuresConfig())
+        cluster_rule = ClusterRule()
     params = normalise_params(params)
     out_dir = Path(out_dir)
     spellings = writer.load_spellings(headers)

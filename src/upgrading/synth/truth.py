@@ -22,10 +22,10 @@ against the selection-free estimand, ~0 with the threshold switched off).
 
 The cluster regressor. The DGP offsets the HMT effect in fixed city x industry cells (its cluster
 cells); the regressions' `cluster` is the measures stage's indicator (a location quotient over a
-threshold with enough firms in the cell, upgrading.measures.clusters), which marks other cells.
+threshold with enough firms in the cell, upgrading.core.clusters), which marks other cells.
 The truth's regressions use that indicator computed on the true employment of every surveyed
-firm-year (ClusterRule, the `measures:` settings), so the estimands are the coefficients of the
-regressor the pipeline builds: the DGP's cluster offset projects onto HMT presence and its
+firm-year (ClusterRule, from the `measures:` settings), so the estimands are the coefficients of
+the regressor the pipeline builds: the DGP's cluster offset projects onto HMT presence and its
 interaction with the measured indicator. oracle.json's `cluster_regressor` says how far the two
 indicators part.
 
@@ -49,10 +49,12 @@ DGP would not remove it: with u persistent, last year's presence carries last ye
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
+
+from upgrading.core.cluster_rule import ClusterRule
 
 # Regressors of the validation models, named as in the registry (interactions built here).
 MODELS = {
@@ -69,25 +71,11 @@ POST_FROM = 2003  # the DGP's post-2002 learning (upgrading.synth.dynamics.YearM
 ORACLE_CLUSTER = "true_industry2"
 
 
-@dataclass(frozen=True)
-class ClusterRule:
-    """The measures stage's cluster indicator (upgrading.measures.settings: lq_threshold,
-    cluster_min_firms, eg_threshold), applied to the true data by the truth."""
-    lq_threshold: float
-    min_firms: int
-    eg_threshold: float | None = None
-    year: str = "current"  # measures.cluster_year: the current year, or the cell's first sample year
-
-    @classmethod
-    def from_measures(cls, cfg) -> ClusterRule:
-        return cls(cfg.lq_threshold, cfg.cluster_min_firms, cfg.eg_threshold, cfg.cluster_year)
-
-
 def cluster_inputs(firm_years: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(location quotient and firm count per city x industry2 x year cell, Ellison-Glaeser index per
-    industry4 x year): upgrading.measures.clusters on the true employment of every surveyed firm-year
+    industry4 x year): upgrading.core.clusters on the true employment of every surveyed firm-year
     (all ownerships), keyed by the truth's column names."""
-    from upgrading.measures import clusters
+    from upgrading.core import clusters
 
     panel = pd.DataFrame({"city": firm_years["true_city"].to_numpy(),
                           "industry2": firm_years["true_industry2"].to_numpy(),
@@ -102,10 +90,10 @@ def cluster_inputs(firm_years: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame
 def measured_cluster(rows: pd.DataFrame, cells: pd.DataFrame, eg: pd.DataFrame, rule: ClusterRule) -> np.ndarray:
     """The measures stage's cluster indicator (0/1 floats) of each row (true_city, true_industry2,
     true_industry4, year); a cell without surveyed firms is no cluster, as in the pipeline."""
-    from upgrading.measures import clusters
+    from upgrading.core import clusters
 
     cell_keys, eg_keys = ["true_city", "true_industry2"], ["true_industry4"]
-    if rule.year == "first":  # predetermined: each cell's and 4-digit industry's first year
+    if rule.cluster_year == "first":  # predetermined: each cell's and 4-digit industry's first year
         cells, eg = clusters.first_year(cells, cell_keys), clusters.first_year(eg, eg_keys)
     else:
         cell_keys, eg_keys = [*cell_keys, "year"], [*eg_keys, "year"]
@@ -113,7 +101,7 @@ def measured_cluster(rows: pd.DataFrame, cells: pd.DataFrame, eg: pd.DataFrame, 
         cells, on=cell_keys, how="left", validate="many_to_one").merge(
         eg, on=eg_keys, how="left", validate="many_to_one")
     flag = clusters.cluster_indicator(m["location_quotient"], m["n_firms_cell"].fillna(0), m["eg_index"],
-                                      rule.lq_threshold, rule.min_firms, rule.eg_threshold)
+                                      rule.lq_threshold, rule.cluster_min_firms, rule.eg_threshold)
     return flag.to_numpy().astype(float)
 
 
@@ -175,16 +163,15 @@ def cluster_agreement(surveyed: pd.DataFrame, rule: ClusterRule) -> dict:
     """How the measured cluster indicator of the surveyed domestic firm-years parts from the DGP's
     cluster cells (oracle.json `cluster_regressor`)."""
     dgp, measured = surveyed["cluster_dgp"].to_numpy() == 1, surveyed["cluster"].to_numpy() == 1
-    return {"rule": {"lq_threshold": rule.lq_threshold, "min_firms": rule.min_firms,
-                     "eg_threshold": rule.eg_threshold, "year": rule.year},
+    return {"rule": asdict(rule),
             "firm_years": int(len(surveyed)), "in_dgp_cluster_cells": int(dgp.sum()),
             "flagged": int(measured.sum()),
             "flagged_share_of_dgp_cluster": _sig(float(measured[dgp].mean())) if dgp.any() else None,
             "flagged_share_of_other": _sig(float(measured[~dgp].mean())) if (~dgp).any() else None,
             "note": "domestic surveyed firm-years; cluster = the measures stage's indicator (location quotient "
-                    "of true employment >= lq_threshold, >= min_firms firms in the city x industry2 cell, and "
-                    "the 4-digit industry's Ellison-Glaeser index >= eg_threshold when set; in the cell's first "
-                    "sample year or the current one, `year`) on the true data; "
+                    "of true employment >= lq_threshold, >= cluster_min_firms firms in the city x industry2 cell, and "
+                    "the 4-digit industry's Ellison-Glaeser index >= eg_threshold when set; in the current year or "
+                    "the cell's first sample year, cluster_year) on the true data; "
                     "cluster_dgp = the DGP's cluster cells, where its HMT offset acts"}
 
 

@@ -61,10 +61,11 @@ def ellison_glaeser(firms: pd.DataFrame, weight: str = "employment") -> pd.DataF
 
 
 def first_year(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Each key's row of its first year (`table` has a `year` column), without the year: a
-    predetermined value. A cell's later employment moves with its firms' productivity shocks,
-    so an indicator recomputed every year switches when shocks push a cell across the
-    threshold, and its interactions are then identified by those switches."""
+    """Each key's row of its first year (`table` has a `year` column), without the year: a value
+    fixed before the later years. A cell's employment moves with its firms' productivity shocks,
+    so an indicator recomputed every year switches when shocks push a cell across the threshold,
+    and its interactions are identified by those switches; a first-year indicator does not
+    switch, but that year's shocks chose it (README, validation)."""
     first = table.sort_values([*keys, "year"], kind="mergesort").drop_duplicates(keys, keep="first")
     return first.drop(columns="year").reset_index(drop=True)
 
