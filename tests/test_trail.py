@@ -35,10 +35,11 @@ def test_a_table_chain_reaches_the_raw_files(dag_trail):
     # the panel, TFP and the side files the synthetic world writes; each stage's settings file is a
     # job of its own (stage_settings).
     assert ups == ["table", "estimate", "exhibit_plan", "measures", "clean", "productivity", "synthesize",
-                   "stage_settings", "link", "stage_settings", "stage_settings", "stage_settings", "stage_settings", "ingest"]
+                   "stage_settings", "link", "stage_settings", "stage_settings", "stage_settings", "stage_settings",
+                   "ingest"]
     sections = {j["wildcards"]["section"] for j in dag_trail.upstream("results/tables/baseline.tex")
                 if j["rule"] == "stage_settings"}
-    assert sections == {"synth", "cleaning", "productivity", "measures"}
+    assert sections == {"synth", "cluster_rule", "cleaning", "productivity", "measures"}
     raw = dag_trail.raw_files("results/tables/baseline.tex")
     assert "data/raw/asif_1998.csv" in raw and "data/raw/cities.csv" in raw and "config/asif_headers.yaml" in raw
     job = dag_trail.producer("results/estimates/baseline.parquet")
