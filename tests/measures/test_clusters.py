@@ -74,3 +74,39 @@ def test_first_year_keeps_each_cells_earliest_row():
     assert first.loc[2, "location_quotient"] == 3.0
     assert "year" not in first.columns and len(first) == 2
 
+
+def test_indicator_of_firm_years_by_the_rule():
+    """clusters.indicator (the measures stage's and the synthetic truth's rule) on hand-computed
+    cells: city 1 holds 60 % of industry 13's employment and 40 % of all, so LQ 1.5 there; a cell
+    with too few firms, and a cell without firms in the LQ table (an unsurveyed firm's), is no
+    cluster; an Ellison-Glaeser threshold must be passed too; `first` keeps a cell's first year."""
+    from upgrading.core.cluster_rule import ClusterRule
+
+    rows = pd.DataFrame({"city": [1] * 6 + [2] * 9, "industry2": [13] * 6 + [13] * 4 + [14] * 5,
+                         "industry4": [1310] * 10 + [1410] * 5, "year": 2000, "employment": [100.0] * 15})
+    lq_cells, eg = clusters.location_quotient(rows), clusters.ellison_glaeser(rows)
+    rule = ClusterRule(lq_threshold=1.25, cluster_min_firms=5)
+    got = clusters.indicator(rows, lq_cells, eg, rule)
+    lq = rows.merge(lq_cells, on=["city", "industry2", "year"])
+    want = clusters.cluster_indicator(lq["location_quotient"], lq["n_firms_cell"], pd.Series(np.nan, index=lq.index),
+                                      1.25, 5, None).to_numpy()
+    np.testing.assert_array_equal(got, want)
+    assert got.tolist() == [1.0] * 6 + [0.0] * 4 + [1.0] * 5  # city 2: LQ 0.67 in 13, (5/9) / (1/3) = 1.67 in 14
+    alone = pd.DataFrame({"city": [3], "industry2": [13], "industry4": [1310], "year": [2000]})
+    assert clusters.indicator(alone, lq_cells, eg, rule).tolist() == [0.0]
+    strict = ClusterRule(lq_threshold=1.25, cluster_min_firms=7)
+    assert clusters.indicator(rows, lq_cells, eg, strict).sum() == 0
+    # with an Ellison-Glaeser threshold, the firm's 4-digit industry must pass it too
+    assert eg["eg_index"].notna().all()
+    low, high = eg["eg_index"].min() - 1, eg["eg_index"].max() + 1
+    assert clusters.indicator(rows, lq_cells, eg, ClusterRule(1.25, 5, low)).tolist() == got.tolist()
+    assert clusters.indicator(rows, lq_cells, eg, ClusterRule(1.25, 5, high)).sum() == 0
+    # a second year in which city 2's industry 13 grows, so city 1's cell falls below the threshold:
+    # `current` drops it that year, `first` keeps its first year's indicator
+    later = rows.assign(year=2001, employment=[100.0] * 6 + [400.0] * 4 + [100.0] * 5)  # LQ 2700 / 2200 < 1.25
+    both = pd.concat([rows, later], ignore_index=True)
+    lq_cells, eg = clusters.location_quotient(both), clusters.ellison_glaeser(both)
+    current = clusters.indicator(both, lq_cells, eg, rule)
+    first = clusters.indicator(both, lq_cells, eg, ClusterRule(1.25, 5, None, "first"))
+    assert current[15:21].tolist() == [0.0] * 6 and first[15:21].tolist() == [1.0] * 6
+    assert first[:15].tolist() == current[:15].tolist() == got.tolist()

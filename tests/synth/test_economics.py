@@ -184,47 +184,6 @@ def test_structural_projection_is_the_dgp_with_its_cluster_cells(world, truth, p
                              "cluster_year": "current"}
 
 
-def test_measured_cluster_is_the_measures_stage_rule():
-    """The truth's cluster indicator is upgrading.core.clusters' on the same firm-years:
-    city 1 holds 60 % of industry 13's employment and 40 % of all, so LQ 1.5 there; a cell with
-    too few firms, and a cell without surveyed firms (an unsurveyed firm's), is no cluster."""
-    from upgrading.core import clusters
-    from upgrading.core.cluster_rule import ClusterRule
-    from upgrading.synth import truth as synth_truth
-
-    rows = pd.DataFrame({"true_city": [1] * 6 + [2] * 9, "true_industry2": [13] * 6 + [13] * 4 + [14] * 5,
-                         "true_industry4": [1310] * 10 + [1410] * 5, "year": 2000,
-                         "true_employment": [100] * 6 + [100] * 4 + [100] * 5})
-    cells, eg = synth_truth.cluster_inputs(rows)
-    rule = ClusterRule(lq_threshold=1.25, cluster_min_firms=5)
-    got = synth_truth.measured_cluster(rows, cells, eg, rule)
-    panel = rows.rename(columns={"true_city": "city", "true_industry2": "industry2", "true_industry4": "industry4",
-                                 "true_employment": "employment"})
-    lq = panel.merge(clusters.location_quotient(panel), on=["city", "industry2", "year"])
-    want = clusters.cluster_indicator(lq["location_quotient"], lq["n_firms_cell"], pd.Series(np.nan, index=lq.index),
-                                      1.25, 5, None).to_numpy()
-    np.testing.assert_array_equal(got, want)
-    assert got.tolist() == [1.0] * 6 + [0.0] * 4 + [1.0] * 5  # city 2: LQ 0.67 in 13, (5/9) / (1/3) = 1.67 in 14
-    alone = pd.DataFrame({"true_city": [3], "true_industry2": [13], "true_industry4": [1310], "year": [2000]})
-    assert synth_truth.measured_cluster(alone, cells, eg, rule).tolist() == [0.0]
-    strict = ClusterRule(lq_threshold=1.25, cluster_min_firms=7)
-    assert synth_truth.measured_cluster(rows, cells, eg, strict).sum() == 0
-    # with an Ellison-Glaeser threshold, the firm's 4-digit industry must pass it too
-    assert eg["eg_index"].notna().all()
-    low, high = eg["eg_index"].min() - 1, eg["eg_index"].max() + 1
-    assert synth_truth.measured_cluster(rows, cells, eg, ClusterRule(1.25, 5, low)).tolist() == got.tolist()
-    assert synth_truth.measured_cluster(rows, cells, eg, ClusterRule(1.25, 5, high)).sum() == 0
-    # a second year in which city 2's industry 13 grows, so city 1's cell falls below the threshold: `current` drops it that
-    # year, `first` keeps its first year's indicator
-    later = rows.assign(year=2001, true_employment=[100] * 6 + [400] * 4 + [100] * 5)  # LQ 2700 / 2200 < 1.25
-    both = pd.concat([rows, later], ignore_index=True)
-    cells, eg = synth_truth.cluster_inputs(both)
-    current = synth_truth.measured_cluster(both, cells, eg, rule)
-    first = synth_truth.measured_cluster(both, cells, eg, ClusterRule(1.25, 5, None, "first"))
-    assert current[15:21].tolist() == [0.0] * 6 and first[15:21].tolist() == [1.0] * 6
-    assert first[:15].tolist() == current[:15].tolist() == got.tolist()
-
-
 def test_estimand_is_projection_plus_selection_plus_feedback(world, params):
     """The survey threshold adds a selection part to the projection and the within-cell feedback
     a third, and the estimand is their sum (upgrading.synth.truth)."""

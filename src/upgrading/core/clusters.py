@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from upgrading.core.cluster_rule import ClusterRule
+
 
 def location_quotient(firms: pd.DataFrame, weight: str = "employment") -> pd.DataFrame:
     """city, industry2, year, location_quotient, n_firms_cell (firms in the city-industry cell)."""
@@ -68,6 +70,21 @@ def first_year(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     switch, but that year's shocks chose it (README, validation)."""
     first = table.sort_values([*keys, "year"], kind="mergesort").drop_duplicates(keys, keep="first")
     return first.drop(columns="year").reset_index(drop=True)
+
+
+def indicator(firms: pd.DataFrame, lq: pd.DataFrame, eg: pd.DataFrame, rule: ClusterRule) -> np.ndarray:
+    """The cluster indicator (0/1 floats) of each row of `firms` (city, industry2, industry4, year)
+    from location_quotient's cells and ellison_glaeser's industries, by `rule` (its year: this
+    year's values or the cell's first year's). A cell without firms in `lq` is no cluster."""
+    cell, industry = ["city", "industry2"], ["industry4"]
+    if rule.cluster_year == "first":
+        lq, eg = first_year(lq, cell), first_year(eg, industry)
+    else:
+        cell, industry = [*cell, "year"], [*industry, "year"]
+    m = firms[["city", "industry2", "industry4", "year"]].merge(
+        lq, on=cell, how="left", validate="many_to_one").merge(eg, on=industry, how="left", validate="many_to_one")
+    return cluster_indicator(m["location_quotient"], m["n_firms_cell"].fillna(0), m["eg_index"], rule.lq_threshold,
+                             rule.cluster_min_firms, rule.eg_threshold).to_numpy().astype(float)
 
 
 def cluster_indicator(lq: pd.Series, n_firms_cell: pd.Series, eg: pd.Series,

@@ -160,8 +160,8 @@ def numbers_main(argv: list[str]) -> int:
         if args.capital:
             files["capital"] = (args.capital, [pd.read_csv(p) for p in args.capital])
         if args.oracle:
-            files["oracle"] = (args.oracle[0], _read_json(args.oracle[0], "oracle"))
-            files["truth"] = (args.oracle[1], _read_json(args.oracle[1], "truth"))
+            files["oracle"] = (args.oracle[0], read_json_option(f"@{args.oracle[0]}", "--oracle"))
+            files["truth"] = (args.oracle[1], read_json_option(f"@{args.oracle[1]}", "--oracle"))
         out, sources = numbers.collect(analysis, args.analysis, _read_estimates(args.estimates),
                                        args.estimates, settings, args.data_source, files)
         text = numbers.render(out, header=f"data source: {args.data_source}",
@@ -171,13 +171,6 @@ def numbers_main(argv: list[str]) -> int:
     io.write_text(text, args.out)
     print(f"numbers: {len(out)} macros -> {args.out}")
     return 0
-
-
-def _read_json(path: str, what: str) -> dict:
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read the {what}: {exc}", file=path) from exc
 
 
 def coverage_table_main(argv: list[str]) -> int:

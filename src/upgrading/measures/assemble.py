@@ -114,16 +114,7 @@ def build(panel: pd.DataFrame, io: pd.DataFrame, catalogue: pd.DataFrame, cities
     eg = clusters.ellison_glaeser(panel)
     df = df.merge(lq, on=["city", "industry2", "year"], how="left", validate="many_to_one")
     df = df.merge(eg, on=["industry4", "year"], how="left", validate="many_to_one")
-    if cfg.cluster_year == "current":
-        flag_from = df
-    else:  # the cell's (and 4-digit industry's) values of its first year: predetermined
-        flag_from = df[["city", "industry2", "industry4"]].merge(
-            clusters.first_year(lq, ["city", "industry2"]), on=["city", "industry2"], how="left",
-            validate="many_to_one").merge(clusters.first_year(eg, ["industry4"]), on="industry4", how="left",
-                                          validate="many_to_one")
-    df["cluster"] = clusters.cluster_indicator(flag_from["location_quotient"], flag_from["n_firms_cell"],
-                                               flag_from["eg_index"], cfg.lq_threshold,
-                                               cfg.cluster_min_firms, cfg.eg_threshold).to_numpy()
+    df["cluster"] = clusters.indicator(df, lq, eg, cfg.cluster_rule).astype("int8")
 
     out = upgrading.outcomes(df)
     for col in out.columns:

@@ -43,7 +43,7 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
     "cluster": ("1 if the cell's location_quotient >= lq_threshold with >= cluster_min_firms firms "
                 "(and the 4-digit industry's eg_index >= eg_threshold when set), in the cell's first sample "
                 "year (measures.cluster_year: first) or the current year (current)", "0/1",
-                "config measures: + clusters.cluster_indicator, clusters.first_year"),
+                "config measures: + upgrading.core.clusters.indicator"),
     "new_product_share": ("new product output / gross output", "ratio", "panel new_product, output"),
     "export_intensity": ("export delivery value / sales", "ratio", "panel exports, sales"),
     "va_ratio": ("value added / gross output", "ratio", "panel value_added, output"),

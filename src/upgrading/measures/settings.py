@@ -26,6 +26,10 @@ class Config:
     # 2-digit divisions of the labour-intensive clusters (textiles, apparel, footwear: CIC 17-19).
     labour_intensive_industries: tuple[int, ...] = (17, 18, 19)
 
+    @property
+    def cluster_rule(self) -> ClusterRule:
+        return ClusterRule(self.lq_threshold, self.cluster_min_firms, self.eg_threshold, self.cluster_year)
+
 
 def from_mapping(raw: Mapping[str, Any] | None) -> Config:
     cfg = stage_settings.build(Config, raw, "measures")

@@ -71,40 +71,6 @@ POST_FROM = 2003  # the DGP's post-2002 learning (upgrading.synth.dynamics.YearM
 ORACLE_CLUSTER = "true_industry2"
 
 
-def cluster_inputs(firm_years: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(location quotient and firm count per city x industry2 x year cell, Ellison-Glaeser index per
-    industry4 x year): upgrading.core.clusters on the true employment of every surveyed firm-year
-    (all ownerships), keyed by the truth's column names."""
-    from upgrading.core import clusters
-
-    panel = pd.DataFrame({"city": firm_years["true_city"].to_numpy(),
-                          "industry2": firm_years["true_industry2"].to_numpy(),
-                          "industry4": firm_years["true_industry4"].to_numpy(),
-                          "year": firm_years["year"].to_numpy(),
-                          "employment": firm_years["true_employment"].to_numpy(dtype=float)})
-    names = {"city": "true_city", "industry2": "true_industry2", "industry4": "true_industry4"}
-    return (clusters.location_quotient(panel).rename(columns=names),
-            clusters.ellison_glaeser(panel).rename(columns=names))
-
-
-def measured_cluster(rows: pd.DataFrame, cells: pd.DataFrame, eg: pd.DataFrame, rule: ClusterRule) -> np.ndarray:
-    """The measures stage's cluster indicator (0/1 floats) of each row (true_city, true_industry2,
-    true_industry4, year); a cell without surveyed firms is no cluster, as in the pipeline."""
-    from upgrading.core import clusters
-
-    cell_keys, eg_keys = ["true_city", "true_industry2"], ["true_industry4"]
-    if rule.cluster_year == "first":  # predetermined: each cell's and 4-digit industry's first year
-        cells, eg = clusters.first_year(cells, cell_keys), clusters.first_year(eg, eg_keys)
-    else:
-        cell_keys, eg_keys = [*cell_keys, "year"], [*eg_keys, "year"]
-    m = rows[["true_city", "true_industry2", "true_industry4", "year"]].merge(
-        cells, on=cell_keys, how="left", validate="many_to_one").merge(
-        eg, on=eg_keys, how="left", validate="many_to_one")
-    flag = clusters.cluster_indicator(m["location_quotient"], m["n_firms_cell"].fillna(0), m["eg_index"],
-                                      rule.lq_threshold, rule.cluster_min_firms, rule.eg_threshold)
-    return flag.to_numpy().astype(float)
-
-
 def _column(term: str) -> str:
     return term.replace(":", "_x_")
 
@@ -140,9 +106,7 @@ def alive_sample(surveyed: pd.DataFrame, unsurveyed: pd.DataFrame, cluster: np.n
     the measured indicator of each unsurveyed row, from its cell among the surveyed firms)."""
     miss = unsurveyed.rename(columns={"firm": "true_firm_id", "u": "true_u"})
     miss = _with_interactions(miss[["true_firm_id", "year", "true_u", *MEASURES]].assign(cluster=cluster))
-    industry = surveyed.drop_duplicates("true_firm_id").set_index("true_firm_id")["true_industry2"]
-    miss["true_industry2"] = miss["true_firm_id"].map(industry)  # firms never surveyed: cluster of their own
-    miss["true_industry2"] = miss["true_industry2"].fillna(-1).astype(surveyed["true_industry2"].dtype)
+    miss["true_industry2"] = unsurveyed["industry2"].to_numpy()
     cols = ["true_firm_id", "year", "true_u", "true_industry2", *[_column(t) for t in MODELS["structural"]]]
     both = pd.concat([surveyed[cols], miss[cols]], ignore_index=True)
     return both.sort_values(["true_firm_id", "year"]).reset_index(drop=True)
@@ -151,12 +115,16 @@ def alive_sample(surveyed: pd.DataFrame, unsurveyed: pd.DataFrame, cluster: np.n
 def samples(truth: pd.DataFrame, unsurveyed: pd.DataFrame, rule: ClusterRule) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(surveyed domestic firm-years, alive domestic firm-years), the regressions' cluster
     indicator measured by `rule` on the surveyed firms (module docstring)."""
+    from upgrading.core import clusters
+
     rows = surveyed_rows(truth)
-    cells, eg = cluster_inputs(rows)
-    surveyed = regression_sample(rows, measured_cluster(rows, cells, eg, rule))
-    miss = unsurveyed.rename(columns={"city": "true_city", "industry2": "true_industry2",
-                                      "industry4": "true_industry4"})
-    return surveyed, alive_sample(surveyed, unsurveyed, measured_cluster(miss, cells, eg, rule))
+    # the measures stage's formulas on the true employment of every surveyed firm-year (all ownerships)
+    firms = pd.DataFrame({"city": rows["true_city"].to_numpy(), "industry2": rows["true_industry2"].to_numpy(),
+                          "industry4": rows["true_industry4"].to_numpy(), "year": rows["year"].to_numpy(),
+                          "employment": rows["true_employment"].to_numpy(dtype=float)})
+    lq, eg = clusters.location_quotient(firms), clusters.ellison_glaeser(firms)
+    surveyed = regression_sample(rows, clusters.indicator(firms, lq, eg, rule))
+    return surveyed, alive_sample(surveyed, unsurveyed, clusters.indicator(unsurveyed, lq, eg, rule))
 
 
 def cluster_agreement(surveyed: pd.DataFrame, rule: ClusterRule) -> dict:
