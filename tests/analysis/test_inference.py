@@ -319,6 +319,25 @@ def test_jackknife_equals_pyfixest_crv3_and_dummy_refits(fe, cluster, weights):
     assert jack[1].shape == (df[cluster].nunique(), 1)
 
 
+@pytest.mark.parametrize("fe,cluster", [(["firm", "year"], "industry"), (["city", "industry", "year"], "industry"),
+                                        (["industry", "city"], "city")])
+def test_complement_grams_equal_a_demeaning_of_the_rows_left(fe, cluster):
+    """Each leave-one-cluster-out Gram from per-cluster sums equals the Gram of the columns
+    demeaned afresh on the other clusters' rows (an effect nested in the clusters, others not)."""
+    from upgrading.core.within import Within, cluster_complement_grams, codes
+
+    df = _jackknife_panel()
+    values = df[["y", "x", "z"]].to_numpy()
+    fe_codes = np.column_stack([codes(df[f].to_numpy()) for f in fe])
+    cl = codes(df[cluster].to_numpy())
+    outer = fe.index(cluster) if cluster in fe else 0
+    grams = cluster_complement_grams(values, fe_codes, outer, cl, int(cl.max()) + 1)
+    for g in range(int(cl.max()) + 1):
+        keep = cl != g
+        rest = Within(values[keep], ["y", "x", "z"], fe_codes[keep])
+        np.testing.assert_allclose(grams[g], rest.values.T @ rest.values, rtol=1e-10)
+
+
 def test_jackknife_of_a_regressor_absent_without_one_cluster_is_an_error():
     df = _jackknife_panel()
     only = np.where(df["industry"] == 4, df["x"], 0.0)
@@ -336,10 +355,37 @@ def test_engine_names_the_industry_whose_removal_leaves_a_regressor_collinear(to
         estimate.estimate_family(df, family)
 
 
-def test_cluster_grams_in_blocks_equal_one_pass_over_the_outer_products_to_the_last_bit():
+def test_cluster_sums_equal_sums_over_each_clusters_rows():
     rng = np.random.default_rng(7)
     X = rng.normal(size=(5003, 4))
     codes = rng.integers(0, 9, size=5003)
-    one_pass = bootstrap._cluster_sums(X[:, :, None] * X[:, None, :], codes, 9)
-    assert np.array_equal(bootstrap._cluster_grams(X, codes, 9, rows=1000), one_pass)
-    assert np.allclose(one_pass[3], X[codes == 3].T @ X[codes == 3], rtol=1e-12)
+    sums = bootstrap._cluster_sums(X[:, :, None] * X[:, None, :], codes, 9)
+    for g in range(9):
+        np.testing.assert_allclose(sums[g], X[codes == g].T @ X[codes == g], rtol=1e-12)
+
+
+@pytest.mark.parametrize("switch,city_year", [(0.0, False), (0.05, False), (0.0, True), (0.1, True)])
+def test_cross_terms_from_the_effects_equal_a_re_demeaning_per_cluster(switch, city_year):
+    """The direct path (within.Projection.cluster_scores) against demeaning every masked column
+    with pyfixest's demeaner: firms nested in their cluster or some rows in another one, and a
+    third effect (city x year) crossing the clusters."""
+    from upgrading.core.within import Demeaner, demean_map
+    from upgrading.core.within import codes as level_codes
+
+    rng = np.random.default_rng(3)
+    firm, year = np.repeat(np.arange(300), 7), np.tile(np.arange(7), 300)
+    kept = rng.random(len(firm)) < 0.8
+    firm, year = firm[kept], year[kept]
+    cluster = rng.integers(0, 11, 300)[firm]
+    moved = rng.random(len(firm)) < switch
+    cluster[moved] = rng.integers(0, 11, int(moved.sum()))
+    effects = [firm, year] + ([rng.integers(0, 6, 300)[firm] * 7 + year] if city_year else [])
+    fe = np.column_stack([level_codes(e) for e in effects])
+    demean = Demeaner(fe)
+    X = demean(rng.normal(size=(len(firm), 3)))
+    y = demean(rng.normal(size=(len(firm), 1)))[:, 0]
+    codes = level_codes(cluster)
+    direct = bootstrap.cross_terms(X, y, codes, demean)
+    by_cluster = bootstrap.cross_terms(X, y, codes, lambda a: demean_map(a, fe))
+    assert direct.shape == (4, 11, 3, 11)
+    np.testing.assert_allclose(direct, by_cluster, rtol=0, atol=1e-12 * np.abs(by_cluster).max())

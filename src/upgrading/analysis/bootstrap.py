@@ -12,7 +12,8 @@ Computed on the fixed-effect-demeaned X and y (Frisch-Waugh-Lovell) with per-clu
 sufficient statistics, so a replication costs O(G^2 k) whatever the number of rows. When
 fixed effects are not nested within the clusters (year effects with industry clusters),
 the bootstrap residuals must be demeaned again in every draw; that term is linear in the
-weights, so G demeaned columns per restricted residual (`demean`) give it exactly: the
+weights, so the scores of G demeaned columns per restricted residual give it exactly
+(`cross_terms`, from the effects of each cluster's columns where the direct solve applies): the
 result equals the bootstrap of the regression with every fixed effect as a dummy
 (pyfixest's `Feols.wildboottest`, which builds those dummies). The t statistics use the
 CRV1 variance; its small-sample factor is the same for original and bootstrap draws, so it
@@ -72,21 +73,17 @@ def draw_weights(kind: WeightKind, reps: int, n_clusters: int, seed: int) -> np.
 
 
 def _cluster_sums(a: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
-    """Row sums of `a` within each cluster: (G, *a.shape[1:])."""
-    out = np.zeros((n_groups,) + a.shape[1:])
-    np.add.at(out, codes, a)
-    return out
+    """Row sums of `a` within each cluster: (G, *a.shape[1:]), one weighted count per column."""
+    flat = np.asarray(a, dtype=float).reshape(len(a), -1)
+    out = np.column_stack([np.bincount(codes, flat[:, c], n_groups) for c in range(flat.shape[1])])
+    return out.reshape((n_groups,) + a.shape[1:])
 
 
-def _cluster_grams(X: np.ndarray, codes: np.ndarray, n_groups: int, rows: int = 1 << 16) -> np.ndarray:
-    """X_g' X_g of each cluster: (G, k, k). Rows are added in order, block by block, as one
-    np.add.at over all of them would (the same sums to the last bit), without the N x k x k
-    array of outer products (700 MB for seven regressors on the full survey)."""
-    out = np.zeros((n_groups, X.shape[1], X.shape[1]))
-    for start in range(0, len(X), rows):
-        block = X[start:start + rows]
-        np.add.at(out, codes[start:start + rows], block[:, :, None] * block[:, None, :])
-    return out
+def _cluster_rows(codes: np.ndarray, n_groups: int) -> list[np.ndarray]:
+    """The rows of each cluster, in order."""
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(n_groups + 1))
+    return [order[bounds[g]:bounds[g + 1]] for g in range(n_groups)]
 
 
 def factorize(labels) -> tuple[np.ndarray, np.ndarray]:
@@ -94,23 +91,44 @@ def factorize(labels) -> tuple[np.ndarray, np.ndarray]:
     return codes.ravel(), uniq
 
 
-class WCRTest:
-    """The WCR test of H0: beta_j = r for any r, from sufficient statistics of one fit.
+class WCRModel:
+    """What the WCR tests of one model's coefficients share: (X'X)^-1, the estimates, each
+    cluster's X_g'X_g and X_g'y_g, and the cross terms of the re-demeaned residuals.
 
     X, y: demeaned regressors (n, k) and outcome (n,); codes: cluster codes 0..G-1 (n,);
-    demean: M_D applied to the columns of an (n, m) array (None without fixed effects).
+    demean: M_D applied to the columns of an (n, m) array (None without fixed effects);
+    cross: cross_terms() of the model, if computed already.
     """
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, codes: np.ndarray, j: int,
+    def __init__(self, X: np.ndarray, y: np.ndarray, codes: np.ndarray,
                  demean: Callable[[np.ndarray], np.ndarray] | None = None, cross: np.ndarray | None = None):
-        X = np.asarray(X, dtype=float)
-        y = np.asarray(y, dtype=float).ravel()
-        self.j, self.G = j, int(codes.max()) + 1
-        k = X.shape[1]
+        self.X = np.asarray(X, dtype=float)
+        self.y = np.asarray(y, dtype=float).ravel()
+        self.codes, self.G = codes, int(codes.max()) + 1
+        X, y = self.X, self.y
         self.A_inv = np.linalg.inv(X.T @ X)
         self.beta_hat = self.A_inv @ (X.T @ y)
-        self.H = _cluster_grams(X, codes, self.G)  # (G, k, k)
+        self.H = np.stack([X[r].T @ X[r] for r in _cluster_rows(codes, self.G)])  # (G, k, k)
         self.Xy = _cluster_sums(X * y[:, None], codes, self.G)  # (G, k)
+        if cross is None and demean is not None:
+            cross = cross_terms(X, y, codes, demean)
+        self.cross = cross
+
+
+class WCRTest:
+    """The WCR test of H0: beta_j = r for any r, from sufficient statistics of one fit
+    (WCRModel's arguments, or `model` to share them with the tests of the other coefficients)."""
+
+    def __init__(self, X: np.ndarray | None, y: np.ndarray | None, codes: np.ndarray | None, j: int,
+                 demean: Callable[[np.ndarray], np.ndarray] | None = None, cross: np.ndarray | None = None,
+                 model: WCRModel | None = None):
+        if model is None:
+            assert X is not None and y is not None and codes is not None
+            model = WCRModel(X, y, codes, demean, cross)
+        X, y, codes = model.X, model.y, model.codes
+        self.j, self.G = j, model.G
+        k = X.shape[1]
+        self.A_inv, self.beta_hat, self.H, self.Xy = model.A_inv, model.beta_hat, model.H, model.Xy
         # restricted residual under beta_j = r: u0 - r u1 (y and x_j residualised on the other columns)
         keep = [c for c in range(k) if c != j]
         Xr = X[:, keep]
@@ -120,8 +138,7 @@ class WCRTest:
         self.S1 = _cluster_sums(X * U[:, [1]], codes, self.G)
         self.C0 = self.C1 = None
         self._cached: tuple[np.ndarray, tuple] | None = None
-        if cross is None and demean is not None:
-            cross = cross_terms(X, y, codes, demean)
+        cross = model.cross
         if cross is not None:
             # C[g, :, h] = X_g' (M_D (1{cluster h} u))_g, linear in u = w - sum_l coef_l x_l
             self.C0 = cross[0] - np.tensordot(coef[:, 0], cross[1:][keep], axes=1)
@@ -197,15 +214,23 @@ def cross_terms(X: np.ndarray, y: np.ndarray, codes: np.ndarray,
     """Q[m, g, :, h] = X_g' (M_D (1{cluster h} w_m))_g for w = (y, x_1, ..., x_k): (k+1, G, k, G).
 
     The scores of re-demeaned bootstrap residuals, for every restricted residual at once (each is
-    linear in y and the columns of X), so one demeaning of G (k+1) columns serves every
-    coefficient and every null value of a model.
+    linear in y and the columns of X), so one set of them serves every coefficient and every null
+    value of a model. With the direct solve of the fixed effects (a Demeaner that applies) they
+    come from the effects of each cluster's columns (within.Projection.cluster_scores, a pass
+    over the rows in all); otherwise from one demeaning of G (k+1) masked columns.
     """
+    from upgrading.core.within import Demeaner, NotDirect
+
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float).ravel()
     G, k = int(codes.max()) + 1, X.shape[1]
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(G + 1))
-    rows = [order[bounds[g]:bounds[g + 1]] for g in range(G)]
+    projection = demean.projection() if isinstance(demean, Demeaner) else None
+    if projection is not None:
+        try:
+            return projection.cluster_scores(X, np.column_stack([y, X]), codes, G)
+        except NotDirect:
+            pass  # weighted: demean each cluster's columns below
+    rows = _cluster_rows(codes, G)
     out = np.zeros((k + 1, G, k, G))
     # One cluster h at a time, its masked columns (y, X) in one reused N x (k+1) buffer: with
     # the demeaned result, two such arrays beside X, not all G (k+1) columns at once (gigabytes
@@ -223,14 +248,16 @@ def cross_terms(X: np.ndarray, y: np.ndarray, codes: np.ndarray,
 
 
 def wcr(X: np.ndarray, y: np.ndarray, clusters, j: int, settings: WildSettings,
-        demean: Callable[[np.ndarray], np.ndarray] | None = None, cross: np.ndarray | None = None) -> WildResult:
+        demean: Callable[[np.ndarray], np.ndarray] | None = None, cross: np.ndarray | None = None,
+        model: WCRModel | None = None) -> WildResult:
     """WCR p-value of H0: beta_j = 0 and the interval by test inversion, for column j of X.
 
-    cross: cross_terms() of the model, shared by its coefficients (computed here if demean is given)."""
-    codes, _ = factorize(clusters)
-    test = WCRTest(X, y, codes, j, demean, cross)
+    cross: cross_terms() of the model (computed here if demean is given); model: the statistics
+    the model's coefficients share (WCRModel; then X, y, clusters, demean and cross are its)."""
+    if model is None:
+        model = WCRModel(X, y, factorize(clusters)[0], demean, cross)
+    test = WCRTest(None, None, None, j, model=model)
     V = draw_weights(settings.weights, settings.reps, test.G, settings.seed)
     lo, hi = test.interval(V, settings.level)
     t0 = float(test.t_stats(0.0, np.ones((1, test.G)))[0])
     return WildResult(p_value=test.p_value(0.0, V), t_stat=t0, ci_low=lo, ci_high=hi, reps=len(V))
-

@@ -12,8 +12,8 @@ squares and fixest's iid / HC1 / CRV1 per model, with pyfixest's conventions); t
 say engine "pyfixest-within", and the timings file says how each group was demeaned.
 pf.feols fits the rest (engine "pyfixest"): IV, models without
 fixed effects, any other vcov, few-cluster inference (registry key `inference:`: the wild
-cluster bootstrap works on pyfixest's fitted model; CRV3 comes from `inference.jackknife`, one
-re-demeaning per left-out cluster shared by the models of a group, or from pyfixest's refits
+cluster bootstrap works on pyfixest's fitted model; CRV3 comes from `inference.jackknife`, shared
+by the models of a group, or from pyfixest's refits
 where that does not apply, as the tidy `inference` column says), and regressors collinear with the others or
 the fixed effects (pyfixest drops them); each such model is logged with its reason. A pf.feols
 call fits one outcome, or, with sw(), the models of one outcome that differ in one term, among

@@ -5,12 +5,14 @@ CRV3 is the leave-one-cluster-out jackknife (every fixed effect re-estimated wit
 cluster), scaled as in MacKinnon, Nielsen & Webb (2023): (G-1)/G times the sum of squared
 deviations of the jackknife coefficients from the estimate; its interval uses t(G-1). With fixed
 effects, `jackknife` computes it from the engine's demeaning (upgrading.core.within) of only the
-models' columns on the remaining rows, once per left-out cluster for every model sharing rows,
-fixed effects, weights and cluster; pyfixest's Feols.vcov("CRV3") refits pf.feols on a copy of
-the whole frame per cluster, which costs gigabytes on the full survey. IV fits and multi-way
+models' columns on the remaining rows, for every model sharing rows, fixed effects, weights and
+cluster: from per-cluster sums when an effect lies within the clusters (the firm in its
+industry; within.cluster_complement_grams), else by a demeaning per left-out cluster.
+pyfixest's Feols.vcov("CRV3") refits pf.feols on a copy of the whole frame per cluster, which
+costs gigabytes on the full survey. IV fits and multi-way
 clusters use pyfixest's jackknife (`crv3`), and their tidy `inference` column says so. The
 bootstrap is upgrading.analysis.bootstrap on pyfixest's demeaned design, with the engine's
-demeaning re-demeaning the bootstrap residuals when the fixed effects cross the clusters.
+projection re-demeaning the bootstrap residuals when the fixed effects cross the clusters.
 
 A joint test (`inference: {joint: ...}`) asks whether a set of coefficients is zero at once, e.g.
 an event study's pre-period coefficients: the Wald statistic with the CRV3 covariance
@@ -22,6 +24,7 @@ Miller 2015, section VI); it needs q < G.
 from __future__ import annotations
 
 import copy
+import logging
 import math
 import warnings
 from collections.abc import Callable
@@ -29,7 +32,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .bootstrap import WildSettings, cross_terms, factorize, wcr
+from .bootstrap import WCRModel, WildSettings, factorize, wcr
+
+log = logging.getLogger(__name__)
 
 # Columns each inference adds to the tidy table (docs/contracts.md).
 CRV3_COLUMNS = ["std_error_crv3", "ci_low_crv3", "ci_high_crv3"]
@@ -153,7 +158,8 @@ def jackknife(values: np.ndarray, names: list[str], fe_codes: np.ndarray, weight
     sorted order of the cluster labels, from the raw columns `values` (n, p) named `names`, the fixed
     effects' codes (n, n_fe), analytic weights and the cluster labels of the same rows.
     cluster_names: the level named by each integer label (for messages), if the labels are codes."""
-    from upgrading.core.within import Within, nested
+    from upgrading.core.within import NotDirect, Within, cluster_complement_grams, nested
+    from upgrading.core.within import codes as within_codes
 
     fe_codes = np.asarray(fe_codes)
     fe_codes = fe_codes if fe_codes.ndim == 2 else fe_codes[:, None]
@@ -176,6 +182,21 @@ def jackknife(values: np.ndarray, names: list[str], fe_codes: np.ndarray, weight
             for (ix, i), draws in zip(index, out):
                 draws[g] = _solve(gram, ix, i, f"without cluster {labels[g]}")
         return out
+    nested_effects = [q for q in range(fe_codes.shape[1]) if nested(fe_codes[:, q], cl)]
+    if nested_effects and weights is None:
+        # One effect nested in the clusters (the firm in its industry), the others crossing them
+        # (the year): each leave-one-out Gram from per-cluster sums (within.cluster_complement_grams).
+        outer = max(nested_effects, key=lambda q: int(fe_codes[:, q].max()))
+        codes_fe = np.column_stack([within_codes(fe_codes[:, q]) for q in range(fe_codes.shape[1])])
+        try:
+            grams = cluster_complement_grams(values, codes_fe, outer, cl, G)
+        except NotDirect as exc:
+            log.info("CRV3: a re-demeaning per left-out cluster (%s)", exc)
+        else:
+            for g in range(G):
+                for (ix, i), draws in zip(index, out):
+                    draws[g] = _solve(grams[g], ix, i, f"with the fixed effects without cluster {labels[g]}")
+            return out
     for g in range(G):
         keep = cl != g
         sub = Within(values[keep], names, fe_codes[keep], None if weights is None else weights[keep])
@@ -242,17 +263,18 @@ class WildData:
 
 def wild(data: WildData, clusters: np.ndarray, names: list[str], s: WildSettings) -> dict[str, dict]:
     """coefficient name -> {p_value_wild, ci_low_wild, ci_high_wild, top_cluster_share} for each
-    of `names`."""
-    demean = _demeaner_of(data.fe)
+    of `names`; the statistics of the model (cross terms, cluster cross-products) computed once."""
+    if not names:
+        return {}
+    codes = factorize(clusters)[0]
     X, Y, coefnames = data.X, data.Y, data.coefnames
-    cross = None
-    if demean is not None and names:
-        cross = cross_terms(X, Y, factorize(clusters)[0], demean)
+    model = WCRModel(X, Y, codes, _demeaner_of(data.fe))
     out = {}
     for name in names:
-        r = wcr(X, Y, clusters, coefnames.index(name), s, cross=cross)
+        j = coefnames.index(name)
+        r = wcr(X, Y, clusters, j, s, model=model)
         out[name] = {"p_value_wild": r.p_value, "ci_low_wild": r.ci_low, "ci_high_wild": r.ci_high,
-                     "top_cluster_share": top_cluster_share(X, factorize(clusters)[0], coefnames.index(name))}
+                     "top_cluster_share": top_cluster_share(X, codes, j)}
     return out
 
 

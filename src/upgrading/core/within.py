@@ -256,6 +256,58 @@ class Projection:
         raise NotDirect(f"group means of {worst.max():.1e} left after the direct solve")
 
 
+    def cluster_scores(self, X: np.ndarray, W: np.ndarray, codes: np.ndarray, n_clusters: int) -> np.ndarray:
+        """Q[m, g, :, h] = X_g' (M_D (1{cluster h} W[:, m]))_g for every pair of clusters: (p, G, k, G).
+
+        X (n, k) must be demeaned already (its sums within every level vanish); W (n, p) is any.
+        Without re-demeaning a column per cluster: M_D v = v - A e(A'v), so the term is the
+        cluster's own X_h' W_h (g = h) less B_g e_h, with e_h the effects of the column masked to
+        cluster h (its level sums come from cluster h's rows alone) and B_g = X_g' A_g the sums of
+        X within cluster g and each level. Those sums vanish for a level of the largest effect
+        that lies within one cluster (a firm in its industry), so B holds only the smaller effects
+        and the levels split across clusters. Unweighted only: weighted demeaning zeroes the
+        weighted sums instead (NotDirect)."""
+        import scipy.sparse as sp
+
+        if self.w is not None:
+            raise NotDirect("cluster scores of a weighted projection")
+        X = np.ascontiguousarray(X, dtype=float)
+        W = np.ascontiguousarray(W, dtype=float)
+        n, k = X.shape
+        p, G, A, n_big = W.shape[1], n_clusters, self.A, self.n_big
+        q = 1 + len(self.small)
+        level = A.indices.reshape(n, q)  # row i's levels: [largest effect, smaller effects (offset)]
+        big = level[:, 0]
+        first = np.full(n_big, -1, dtype=np.int64)
+        first[big[::-1]] = codes[::-1]
+        split = np.flatnonzero(np.bincount(big, first[big] != codes, n_big) > 0)
+        K = A.shape[1] - n_big
+        # smaller effects: dense (G, k, K), one weighted count per column of X
+        B_small = np.zeros((G, k, K))
+        for j in range(1, q):
+            key = codes * K + (level[:, j] - n_big)
+            for c in range(k):
+                B_small[:, c, :] += np.bincount(key, X[:, c], G * K).reshape(G, K)
+        # split levels of the largest effect: sparse (G k, split levels), from their rows only
+        rows = np.flatnonzero(np.isin(big, split))
+        position = np.zeros(n_big, dtype=np.int64)
+        position[split] = np.arange(len(split))
+        B_split = sp.coo_array((X[rows].ravel(), ((codes[rows, None] * k + np.arange(k)).ravel(),
+                                                   np.repeat(position[big[rows]], k))),
+                               shape=(G * k, len(split))).tocsr()
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(G + 1))
+        out = np.zeros((p, G, k, G))
+        for h in range(G):
+            r = order[bounds[h]:bounds[h + 1]]
+            effects = self._fitted(A[r].T @ W[r])
+            scores = np.einsum("gkl,lm->mgk", B_small, effects[n_big:])
+            scores += (B_split @ effects[split]).reshape(G, k, p).transpose(2, 0, 1)
+            out[:, :, :, h] = -scores
+            out[:, h, :, h] += (X[r].T @ W[r]).T
+        return out
+
+
 _ROW_BLOCK = 1 << 16  # rows per block of a sparse product written into an existing array
 
 
@@ -278,6 +330,16 @@ class Demeaner:
         self._projection: Projection | None = None
         self._direct = True  # until the set-up of the direct solve fails
 
+    def projection(self) -> Projection | None:
+        """The direct solve, set up once; None where it does not apply (logged)."""
+        if self._direct and self._projection is None:
+            try:
+                self._projection = Projection(self.fe, self.weights)
+            except NotDirect as exc:
+                self._direct = False
+                log.warning("direct demeaning not applicable (%s): pyfixest's demeaner instead", exc)
+        return self._projection
+
     def __call__(self, values: np.ndarray, sumsq: np.ndarray | None = None) -> np.ndarray:
         try:
             if self._direct and self._projection is None:
@@ -297,6 +359,77 @@ def demean(values: np.ndarray, fe_codes: np.ndarray, weights: np.ndarray | None 
     """Columns of `values` net of the fixed effects (Demeaner), and which method gave them."""
     d = Demeaner(fe_codes, weights)
     return d(values, sumsq), d.method
+
+
+# leave-one-cluster-out Grams from per-cluster sums: up to this many levels of the effects
+# not nested in the clusters (one K x K eigendecomposition per cluster)
+COMPLEMENT_MAX_LEVELS = 500
+
+
+def cluster_complement_grams(values: np.ndarray, fe_codes: np.ndarray, outer: int, clusters: np.ndarray,
+                             n_clusters: int):
+    """For each cluster g, V' M V on the rows outside g, with M the projection off the fixed
+    effects estimated on those rows: (n_clusters, p, p), without demeaning once per cluster.
+
+    fe_codes[:, outer] must lie within the clusters (each of its levels in one cluster), so
+    leaving a cluster out removes whole levels of it and the rest keep their means: with Z the
+    columns net of that effect's means and T the dummies of the other effects, the result is
+    Z'Z - R' S^+ R over the kept rows, with R = T'Z and S = T'T - C' diag(1/f) C (C: counts of
+    each outer level by level of T, f: rows per outer level), each a sum over clusters less the
+    left-out cluster's part. Directions of S with an eigenvalue below RANK_RTOL of its largest
+    level count are the redundancies among the effects (as in the direct solve). Unweighted;
+    raises NotDirect with more than COMPLEMENT_MAX_LEVELS levels of the other effects."""
+    import scipy.sparse as sp
+
+    V = np.ascontiguousarray(values, dtype=float)
+    fe = np.asarray(fe_codes, dtype=np.int64)
+    n, p = V.shape
+    G = n_clusters
+    fo = fe[:, outer]
+    n_outer = int(fo.max()) + 1
+    others = [q for q in range(fe.shape[1]) if q != outer]
+    sizes = [int(fe[:, q].max()) + 1 for q in others]
+    K = sum(sizes)
+    if K > COMPLEMENT_MAX_LEVELS:
+        raise NotDirect(f"{K} levels of the effects crossing the clusters (up to {COMPLEMENT_MAX_LEVELS})")
+    f = np.bincount(fo, minlength=n_outer).astype(float)
+    Z = V - np.column_stack([np.bincount(fo, V[:, c], n_outer) for c in range(p)])[fo] / f[fo, None]
+    level = np.column_stack([fe[:, q] + o for q, o in zip(others, np.cumsum([0] + sizes[:-1]))])
+    ZZ = np.zeros((G, p, p))
+    order = np.argsort(clusters, kind="stable")
+    bounds = np.searchsorted(clusters[order], np.arange(G + 1))
+    for g in range(G):
+        rows = order[bounds[g]:bounds[g + 1]]
+        ZZ[g] = Z[rows].T @ Z[rows]
+    R = np.zeros((G, K, p))
+    TT = np.zeros((G, K, K))
+    for a in range(len(others)):
+        key = clusters * K + level[:, a]
+        for c in range(p):
+            R[:, :, c] += np.bincount(key, Z[:, c], G * K).reshape(G, K)
+        for b in range(len(others)):
+            pair = (clusters * K + level[:, a]) * K + level[:, b]
+            TT += np.bincount(pair, minlength=G * K * K).reshape(G, K, K)
+    # C' diag(1/f) C by cluster: each outer level's counts by level of T, scaled, summed in its cluster
+    outer_cluster = np.empty(n_outer, dtype=np.int64)
+    outer_cluster[fo] = clusters
+    C = sp.coo_array((np.ones(n * len(others)), (np.repeat(fo, len(others)), level.ravel())),
+                     shape=(n_outer, K)).tocsr()
+    CtC = np.zeros((G, K, K))
+    for g in range(G):
+        members = np.flatnonzero(outer_cluster == g)
+        Cg = C[members]
+        CtC[g] = (Cg.T @ (Cg.multiply(1.0 / f[members][:, None]))).toarray()
+    S = TT - CtC
+    total_ZZ, total_R, total_S, total_TT = ZZ.sum(0), R.sum(0), S.sum(0), TT.sum(0)
+    out = np.empty((G, p, p))
+    for g in range(G):
+        s_g, r_g = total_S - S[g], total_R - R[g]
+        lam, vec = np.linalg.eigh(s_g)
+        keep = lam > RANK_RTOL * max(float(np.diag(total_TT - TT[g]).max()), 1.0)
+        proj = vec[:, keep].T @ r_g
+        out[g] = (total_ZZ - ZZ[g]) - proj.T @ (proj / lam[keep, None])
+    return out
 
 
 def nested(fe: np.ndarray, cluster: np.ndarray) -> bool:
