@@ -319,19 +319,25 @@ def test_jackknife_equals_pyfixest_crv3_and_dummy_refits(fe, cluster, weights):
     assert jack[1].shape == (df[cluster].nunique(), 1)
 
 
-@pytest.mark.parametrize("fe,cluster", [(["firm", "year"], "industry"), (["city", "industry", "year"], "industry"),
-                                        (["industry", "city"], "city")])
-def test_complement_grams_equal_a_demeaning_of_the_rows_left(fe, cluster):
-    """Each leave-one-cluster-out Gram from per-cluster sums equals the Gram of the columns
-    demeaned afresh on the other clusters' rows (an effect nested in the clusters, others not)."""
+@pytest.mark.parametrize("fe,cluster,moved", [(["firm", "year"], "industry", False), (["firm", "year"], "industry", True),
+                                              (["city", "industry", "year"], "industry", False),
+                                              (["firm", "city", "year"], "industry", True),
+                                              (["firm"], "industry", True),
+                                              (["industry", "city"], "city", False)])
+def test_complement_grams_equal_a_demeaning_of_the_rows_left(fe, cluster, moved):
+    """Each leave-one-cluster-out Gram from sums by cluster equals the Gram of the columns
+    demeaned afresh on the other clusters' rows: firms nested in their industry or not (moved:
+    every 17th firm-year in another one), effects crossing the clusters."""
     from upgrading.core.within import Within, cluster_complement_grams, codes
 
     df = _jackknife_panel()
     values = df[["y", "x", "z"]].to_numpy()
     fe_codes = np.column_stack([codes(df[f].to_numpy()) for f in fe])
     cl = codes(df[cluster].to_numpy())
-    outer = fe.index(cluster) if cluster in fe else 0
-    grams = cluster_complement_grams(values, fe_codes, outer, cl, int(cl.max()) + 1)
+    if moved:  # some firms change industry: the largest effect is not nested in the clusters
+        cl = cl.copy()
+        cl[::17] = (cl[::17] + 1) % (int(cl.max()) + 1)
+    grams = cluster_complement_grams(values, fe_codes, cl, int(cl.max()) + 1)
     for g in range(int(cl.max()) + 1):
         keep = cl != g
         rest = Within(values[keep], ["y", "x", "z"], fe_codes[keep])

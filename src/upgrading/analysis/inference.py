@@ -6,8 +6,8 @@ cluster), scaled as in MacKinnon, Nielsen & Webb (2023): (G-1)/G times the sum o
 deviations of the jackknife coefficients from the estimate; its interval uses t(G-1). With fixed
 effects, `jackknife` computes it from the engine's demeaning (upgrading.core.within) of only the
 models' columns on the remaining rows, for every model sharing rows, fixed effects, weights and
-cluster: from per-cluster sums when an effect lies within the clusters (the firm in its
-industry; within.cluster_complement_grams), else by a demeaning per left-out cluster.
+cluster: from sums by cluster (within.cluster_complement_grams), or, for weighted models and
+smaller effects of many levels, by a demeaning per left-out cluster.
 pyfixest's Feols.vcov("CRV3") refits pf.feols on a copy of the whole frame per cluster, which
 costs gigabytes on the full survey. IV fits and multi-way
 clusters use pyfixest's jackknife (`crv3`), and their tidy `inference` column says so. The
@@ -182,14 +182,12 @@ def jackknife(values: np.ndarray, names: list[str], fe_codes: np.ndarray, weight
             for (ix, i), draws in zip(index, out):
                 draws[g] = _solve(gram, ix, i, f"without cluster {labels[g]}")
         return out
-    nested_effects = [q for q in range(fe_codes.shape[1]) if nested(fe_codes[:, q], cl)]
-    if nested_effects and weights is None:
-        # One effect nested in the clusters (the firm in its industry), the others crossing them
-        # (the year): each leave-one-out Gram from per-cluster sums (within.cluster_complement_grams).
-        outer = max(nested_effects, key=lambda q: int(fe_codes[:, q].max()))
+    if weights is None:
+        # Effects crossing the clusters (the year): each leave-one-out Gram from sums by cluster
+        # (within.cluster_complement_grams), where the smaller effects have few enough levels.
         codes_fe = np.column_stack([within_codes(fe_codes[:, q]) for q in range(fe_codes.shape[1])])
         try:
-            grams = cluster_complement_grams(values, codes_fe, outer, cl, G)
+            grams = cluster_complement_grams(values, codes_fe, cl, G)
         except NotDirect as exc:
             log.info("CRV3: a re-demeaning per left-out cluster (%s)", exc)
         else:

@@ -361,74 +361,102 @@ def demean(values: np.ndarray, fe_codes: np.ndarray, weights: np.ndarray | None 
     return d(values, sumsq), d.method
 
 
-# leave-one-cluster-out Grams from per-cluster sums: up to this many levels of the effects
-# not nested in the clusters (one K x K eigendecomposition per cluster)
+# leave-one-cluster-out Grams from sums by cluster: up to this many levels of the fixed effects
+# other than the largest (one K x K eigendecomposition per cluster), and this many entries in
+# the counts of those levels by (level of the largest effect, cluster)
 COMPLEMENT_MAX_LEVELS = 500
+COMPLEMENT_MAX_CELLS = 1 << 24
 
 
-def cluster_complement_grams(values: np.ndarray, fe_codes: np.ndarray, outer: int, clusters: np.ndarray,
-                             n_clusters: int):
+def cluster_complement_grams(values: np.ndarray, fe_codes: np.ndarray, clusters: np.ndarray,
+                             n_clusters: int) -> np.ndarray:
     """For each cluster g, V' M V on the rows outside g, with M the projection off the fixed
     effects estimated on those rows: (n_clusters, p, p), without demeaning once per cluster.
 
-    fe_codes[:, outer] must lie within the clusters (each of its levels in one cluster), so
-    leaving a cluster out removes whole levels of it and the rest keep their means: with Z the
-    columns net of that effect's means and T the dummies of the other effects, the result is
-    Z'Z - R' S^+ R over the kept rows, with R = T'Z and S = T'T - C' diag(1/f) C (C: counts of
-    each outer level by level of T, f: rows per outer level), each a sum over clusters less the
-    left-out cluster's part. Directions of S with an eigenvalue below RANK_RTOL of its largest
-    level count are the redundancies among the effects (as in the direct solve). Unweighted;
-    raises NotDirect with more than COMPLEMENT_MAX_LEVELS levels of the other effects."""
-    import scipy.sparse as sp
-
+    With F the dummies of the effect with most levels (the firm), T those of the others (K
+    levels) and a_f = [sums of V, counts of each T level] over a level f of F (n_f rows), the
+    matrix [[V'V, V'T], [T'V, T'T]] less sum_f a_f a_f' / n_f is [[Z'Z, Z'T], [T'Z, S]] with Z = V
+    net of F's means and S = T'T - C' diag(1/n) C; the result is Z'Z - (T'Z)' S^+ (T'Z). Without
+    cluster g the first matrix loses g's rows, and a_f and n_f change only for the levels with
+    rows in g: a level inside g leaves the sum, one spread over clusters (a firm that changes
+    industry) enters with what is left of it. So each cluster needs only the sums over its own
+    rows and its own levels of F. V is first taken net of F's means on all rows (which leaves
+    every projection unchanged) so that the differences do not lose digits. Directions of S
+    with an eigenvalue below RANK_RTOL of its largest level count are the redundancies among the
+    effects (as in the direct solve). Unweighted; raises NotDirect beyond COMPLEMENT_MAX_LEVELS
+    or COMPLEMENT_MAX_CELLS."""
     V = np.ascontiguousarray(values, dtype=float)
     fe = np.asarray(fe_codes, dtype=np.int64)
+    fe = fe[:, None] if fe.ndim == 1 else fe
+    clusters = np.asarray(clusters, dtype=np.int64)
     n, p = V.shape
     G = n_clusters
-    fo = fe[:, outer]
-    n_outer = int(fo.max()) + 1
+    sizes = [int(v) for v in fe.max(axis=0) + 1]
+    outer = int(np.argmax(sizes))
     others = [q for q in range(fe.shape[1]) if q != outer]
-    sizes = [int(fe[:, q].max()) + 1 for q in others]
-    K = sum(sizes)
+    K = sum(sizes[q] for q in others)
     if K > COMPLEMENT_MAX_LEVELS:
-        raise NotDirect(f"{K} levels of the effects crossing the clusters (up to {COMPLEMENT_MAX_LEVELS})")
-    f = np.bincount(fo, minlength=n_outer).astype(float)
-    Z = V - np.column_stack([np.bincount(fo, V[:, c], n_outer) for c in range(p)])[fo] / f[fo, None]
-    level = np.column_stack([fe[:, q] + o for q, o in zip(others, np.cumsum([0] + sizes[:-1]))])
-    ZZ = np.zeros((G, p, p))
+        raise NotDirect(f"{K} levels of the smaller fixed effects (up to {COMPLEMENT_MAX_LEVELS})")
+    fo = fe[:, outer]
+    n_outer = sizes[outer]
+    pair_key = fo * G + clusters
+    pairs, pair_of_row = np.unique(pair_key, return_inverse=True)
+    pair_of_row = pair_of_row.ravel()
+    P, m = len(pairs), p + K
+    if max(P, n_outer) * K > COMPLEMENT_MAX_CELLS:
+        raise NotDirect(f"{max(P, n_outer)} x {K} level counts (up to {COMPLEMENT_MAX_CELLS})")
+    count = np.bincount(fo, minlength=n_outer).astype(float)
+    Z = V - np.column_stack([np.bincount(fo, V[:, c], n_outer) for c in range(p)])[fo] / count[fo, None]
+    offsets = np.cumsum([0] + [sizes[q] for q in others[:-1]])
+    level = np.column_stack([fe[:, q] + int(o) for q, o in zip(others, offsets)]) if others \
+        else np.zeros((n, 0), dtype=np.int64)
+
+    def sums_by(group: np.ndarray, n_groups: int) -> np.ndarray:
+        """[sums of Z, counts of each T level] by group: (n_groups, p + K)."""
+        out = np.zeros((n_groups, m))
+        for c in range(p):
+            out[:, c] = np.bincount(group, Z[:, c], n_groups)
+        for a in range(level.shape[1]):
+            out[:, p:] += np.bincount(group * K + level[:, a], minlength=n_groups * K).reshape(n_groups, K)
+        return out
+
+    a_outer, a_pair = sums_by(fo, n_outer), sums_by(pair_of_row, P)
+    n_pair = np.bincount(pair_of_row, minlength=P).astype(float)
+    pair_outer, pair_cluster = pairs // G, pairs % G
+    # the first matrix by cluster: [Z'Z, Z'T; T'Z, T'T] over the cluster's rows
+    first = np.zeros((G, m, m))
     order = np.argsort(clusters, kind="stable")
     bounds = np.searchsorted(clusters[order], np.arange(G + 1))
     for g in range(G):
         rows = order[bounds[g]:bounds[g + 1]]
-        ZZ[g] = Z[rows].T @ Z[rows]
-    R = np.zeros((G, K, p))
-    TT = np.zeros((G, K, K))
-    for a in range(len(others)):
+        first[g, :p, :p] = Z[rows].T @ Z[rows]
+    for a in range(level.shape[1]):
         key = clusters * K + level[:, a]
         for c in range(p):
-            R[:, :, c] += np.bincount(key, Z[:, c], G * K).reshape(G, K)
-        for b in range(len(others)):
-            pair = (clusters * K + level[:, a]) * K + level[:, b]
-            TT += np.bincount(pair, minlength=G * K * K).reshape(G, K, K)
-    # C' diag(1/f) C by cluster: each outer level's counts by level of T, scaled, summed in its cluster
-    outer_cluster = np.empty(n_outer, dtype=np.int64)
-    outer_cluster[fo] = clusters
-    C = sp.coo_array((np.ones(n * len(others)), (np.repeat(fo, len(others)), level.ravel())),
-                     shape=(n_outer, K)).tocsr()
-    CtC = np.zeros((G, K, K))
-    for g in range(G):
-        members = np.flatnonzero(outer_cluster == g)
-        Cg = C[members]
-        CtC[g] = (Cg.T @ (Cg.multiply(1.0 / f[members][:, None]))).toarray()
-    S = TT - CtC
-    total_ZZ, total_R, total_S, total_TT = ZZ.sum(0), R.sum(0), S.sum(0), TT.sum(0)
+            first[:, p:, c] += np.bincount(key, Z[:, c], G * K).reshape(G, K)
+        for b in range(level.shape[1]):
+            pair = key * K + level[:, b]
+            first[:, p:, p:] += np.bincount(pair, minlength=G * K * K).reshape(G, K, K)
+    first[:, :p, p:] = first[:, p:, :p].transpose(0, 2, 1)
+    scaled = a_outer / np.sqrt(count)[:, None]
+    total = first.sum(axis=0) - scaled.T @ scaled
+    by_cluster = np.argsort(pair_cluster, kind="stable")
+    pair_bounds = np.searchsorted(pair_cluster[by_cluster], np.arange(G + 1))
     out = np.empty((G, p, p))
     for g in range(G):
-        s_g, r_g = total_S - S[g], total_R - R[g]
-        lam, vec = np.linalg.eigh(s_g)
-        keep = lam > RANK_RTOL * max(float(np.diag(total_TT - TT[g]).max()), 1.0)
-        proj = vec[:, keep].T @ r_g
-        out[g] = (total_ZZ - ZZ[g]) - proj.T @ (proj / lam[keep, None])
+        mine = by_cluster[pair_bounds[g]:pair_bounds[g + 1]]
+        f = pair_outer[mine]
+        whole = scaled[f]  # the levels with rows in g leave with all their rows ...
+        left = count[f] - n_pair[mine]
+        part = left > 0  # ... and those with rows elsewhere come back with the rest
+        rest = (a_outer[f[part]] - a_pair[mine[part]]) / np.sqrt(left[part])[:, None]
+        M = total - first[g] + whole.T @ whole - rest.T @ rest
+        S = M[p:, p:]
+        lam, vec = np.linalg.eigh(S)
+        floor = RANK_RTOL * max(float(np.diag(first.sum(axis=0)[p:, p:] - first[g, p:, p:]).max(initial=0.0)), 1.0)
+        keep = lam > floor
+        proj = vec[:, keep].T @ M[p:, :p]
+        out[g] = M[:p, :p] - proj.T @ (proj / lam[keep, None])
     return out
 
 
