@@ -255,7 +255,6 @@ class Projection:
                     out[a:a + _ROW_BLOCK] -= A[a:a + _ROW_BLOCK] @ effects
         raise NotDirect(f"group means of {worst.max():.1e} left after the direct solve")
 
-
     def cluster_scores(self, X: np.ndarray, W: np.ndarray, codes: np.ndarray, n_clusters: int) -> np.ndarray:
         """Q[m, g, :, h] = X_g' (M_D (1{cluster h} W[:, m]))_g for every pair of clusters: (p, G, k, G).
 
@@ -278,9 +277,9 @@ class Projection:
         q = 1 + len(self.small)
         level = A.indices.reshape(n, q)  # row i's levels: [largest effect, smaller effects (offset)]
         big = level[:, 0]
-        first = np.full(n_big, -1, dtype=np.int64)
-        first[big[::-1]] = codes[::-1]
-        split = np.flatnonzero(np.bincount(big, first[big] != codes, n_big) > 0)
+        home = np.full(n_big, -1, dtype=np.int64)  # the cluster of each level's first row
+        home[big[::-1]] = codes[::-1]
+        split = np.flatnonzero(np.bincount(big, home[big] != codes, n_big) > 0)
         K = A.shape[1] - n_big
         # smaller effects: dense (G, k, K), one weighted count per column of X
         B_small = np.zeros((G, k, K))
@@ -341,15 +340,13 @@ class Demeaner:
         return self._projection
 
     def __call__(self, values: np.ndarray, sumsq: np.ndarray | None = None) -> np.ndarray:
-        try:
-            if self._direct and self._projection is None:
-                self._projection = Projection(self.fe, self.weights)
-            if self._projection is not None:
+        projection = self.projection()
+        if projection is not None:
+            try:
                 self.method = "direct"
-                return self._projection.apply(values, sumsq)
-        except NotDirect as exc:
-            self._direct = self._projection is not None
-            log.warning("direct demeaning not applicable (%s): pyfixest's demeaner instead", exc)
+                return projection.apply(values, sumsq)
+            except NotDirect as exc:  # this array's check failed: the set-up serves the next one
+                log.warning("direct demeaning not applicable (%s): pyfixest's demeaner instead", exc)
         self.method = "map"
         return demean_map(values, self.fe, self.weights)
 
@@ -442,6 +439,7 @@ def cluster_complement_grams(values: np.ndarray, fe_codes: np.ndarray, clusters:
     total = first.sum(axis=0) - scaled.T @ scaled
     by_cluster = np.argsort(pair_cluster, kind="stable")
     pair_bounds = np.searchsorted(pair_cluster[by_cluster], np.arange(G + 1))
+    level_counts = np.diagonal(first[:, p:, p:], axis1=1, axis2=2)  # (G, K): rows per level of T
     out = np.empty((G, p, p))
     for g in range(G):
         mine = by_cluster[pair_bounds[g]:pair_bounds[g + 1]]
@@ -453,7 +451,7 @@ def cluster_complement_grams(values: np.ndarray, fe_codes: np.ndarray, clusters:
         M = total - first[g] + whole.T @ whole - rest.T @ rest
         S = M[p:, p:]
         lam, vec = np.linalg.eigh(S)
-        floor = RANK_RTOL * max(float(np.diag(first.sum(axis=0)[p:, p:] - first[g, p:, p:]).max(initial=0.0)), 1.0)
+        floor = RANK_RTOL * max(float((level_counts.sum(axis=0) - level_counts[g]).max(initial=0.0)), 1.0)
         keep = lam > floor
         proj = vec[:, keep].T @ M[p:, :p]
         out[g] = M[:p, :p] - proj.T @ (proj / lam[keep, None])
