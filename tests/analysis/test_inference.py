@@ -71,16 +71,21 @@ def _demean(fit):
     return inference._demeaner(fit)
 
 
+def _model(panel, fit, demean: bool = True) -> bootstrap.WCRModel:
+    """The WCR statistics of the fit; without `demean` the bootstrap residuals are not demeaned again."""
+    return bootstrap.WCRModel(fit._X, fit._Y, panel["g"].to_numpy(), _demean(fit) if demean else None)
+
+
 @pytest.mark.parametrize("weights,r", [("webb", 0.0), ("rademacher", 0.3)])
 def test_wcr_t_statistics_equal_brute_force_refits(panel, fit, weights, r):
     V = bootstrap.draw_weights(weights, 99, G, seed=3)
-    test = bootstrap.WCRTest(fit._X, fit._Y, panel["g"].to_numpy(), 0, _demean(fit))
+    test = bootstrap.WCRTest(_model(panel, fit), 0)
     t0, tb = _brute_wcr(panel, 0, r, V)
     assert test.t_stats(r, np.ones((1, G)))[0] == pytest.approx(t0, rel=1e-7)
     np.testing.assert_allclose(test.t_stats(r, V), tb, rtol=1e-6)
     assert test.p_value(r, V) == np.mean(np.abs(tb) >= abs(t0) * (1 - 1e-9))
     # without re-demeaning the bootstrap residuals the year effects (crossing the clusters) leak
-    flat = bootstrap.WCRTest(fit._X, fit._Y, panel["g"].to_numpy(), 0, None)
+    flat = bootstrap.WCRTest(_model(panel, fit, demean=False), 0)
     assert np.max(np.abs(flat.t_stats(r, V) - tb)) > 1e-3
 
 
@@ -89,10 +94,10 @@ def test_wcr_one_pass_per_weight_matrix_serves_every_null_value(panel, fit, deme
     # The interval's bisection asks one test for many r with the same weights: the t's from the
     # pass computed at the first r must be those of a fresh test at each later r, and of refits.
     V = bootstrap.draw_weights("webb", 99, G, seed=5)
-    args = (fit._X, fit._Y, panel["g"].to_numpy(), 0, _demean(fit) if demean else None)
-    test = bootstrap.WCRTest(*args)
+    test = bootstrap.WCRTest(_model(panel, fit, demean), 0)
     for r in (0.0, 0.3, -1.7, 25.0):
-        np.testing.assert_allclose(test.t_stats(r, V), bootstrap.WCRTest(*args).t_stats(r, V.copy()),
+        fresh = bootstrap.WCRTest(_model(panel, fit, demean), 0)
+        np.testing.assert_allclose(test.t_stats(r, V), fresh.t_stats(r, V.copy()),
                                    rtol=1e-12, atol=1e-12)
     if demean:
         t0, tb = _brute_wcr(panel, 0, -1.7, V)
@@ -108,8 +113,7 @@ def test_wcr_p_value_equals_wildboottest_under_full_enumeration(panel, fit):
         ref = {p: float(fit.wildboottest(reps=999, param=p, weights_type="rademacher", seed=1)["Pr(>|t|)"])
                for p in ("x", "z")}
     for j, p in enumerate(("x", "z")):
-        res = bootstrap.wcr(fit._X, fit._Y, panel["g"], j, bootstrap.WildSettings(999, 1, "rademacher"),
-                            demean=_demean(fit))
+        res = bootstrap.wcr(_model(panel, fit), j, bootstrap.WildSettings(999, 1, "rademacher"))
         assert res.reps == 2 ** G
         assert round((res.p_value - ref[p]) * 2 ** G) in (0, 1, 2) and res.p_value >= ref[p]
     assert ref["z"] > 0.1  # a coefficient far from the corner of the distribution
@@ -117,7 +121,7 @@ def test_wcr_p_value_equals_wildboottest_under_full_enumeration(panel, fit):
 
 def test_wcr_interval_inverts_the_brute_force_test(panel, fit):
     s = bootstrap.WildSettings(reps=99, seed=11, weights="webb")
-    res = bootstrap.wcr(fit._X, fit._Y, panel["g"], 0, s, demean=_demean(fit))
+    res = bootstrap.wcr(_model(panel, fit), 0, s)
     V = bootstrap.draw_weights("webb", 99, G, seed=11)
     se = float(fit.se()["x"])
     assert res.ci_low < fit.coef()["x"] < res.ci_high
@@ -310,8 +314,9 @@ def test_jackknife_equals_pyfixest_crv3_and_dummy_refits(fe, cluster, weights):
         reference = inference.crv3(fit, cluster)[0]
     codes = np.column_stack([df[f].to_numpy() for f in fe])
     w = df[weights].to_numpy() if weights else None
-    jack = inference.jackknife(df[["y", "x", "z"]].to_numpy(), ["y", "x", "z"], codes, w,
-                               df[cluster].to_numpy(), [("y", ["x", "z"]), ("y", ["x"])])
+    jack, method = inference.jackknife(df[["y", "x", "z"]].to_numpy(), ["y", "x", "z"], codes, w,
+                                       df[cluster].to_numpy(), [("y", ["x", "z"]), ("y", ["x"])])
+    assert method == ("nested" if fe == ["firm"] else "per cluster" if weights else "sums by cluster")
     np.testing.assert_allclose(jack[0], _brute_jackknife(df, fe, cluster, weights), rtol=1e-10, atol=1e-12)
     got = inference.crv3_from_jackknife(["x", "z"], np.asarray(fit._beta_hat), jack[0])
     for name in ("x", "z"):
@@ -388,6 +393,7 @@ def test_cross_terms_from_the_effects_equal_a_re_demeaning_per_cluster(switch, c
     effects = [firm, year] + ([rng.integers(0, 6, 300)[firm] * 7 + year] if city_year else [])
     fe = np.column_stack([level_codes(e) for e in effects])
     demean = Demeaner(fe)
+    assert demean.projection() is not None  # the direct path is the one compared
     X = demean(rng.normal(size=(len(firm), 3)))
     y = demean(rng.normal(size=(len(firm), 1)))[:, 0]
     codes = level_codes(cluster)
@@ -395,3 +401,20 @@ def test_cross_terms_from_the_effects_equal_a_re_demeaning_per_cluster(switch, c
     by_cluster = bootstrap.cross_terms(X, y, codes, lambda a: demean_map(a, fe))
     assert direct.shape == (4, 11, 3, 11)
     np.testing.assert_allclose(direct, by_cluster, rtol=0, atol=1e-12 * np.abs(by_cluster).max())
+
+
+def test_cross_terms_of_columns_not_demeaned_are_refused_by_the_direct_path():
+    """cluster_scores assumes X demeaned on the effects (the sums it drops vanish): a column that
+    is not is a NotDirect, which cross_terms answers with a demeaning per cluster."""
+    from upgrading.core.within import Demeaner, NotDirect
+    from upgrading.core.within import codes as level_codes
+
+    rng = np.random.default_rng(5)
+    firm, year = np.repeat(np.arange(60), 5), np.tile(np.arange(5), 60)
+    fe = np.column_stack([firm, year])
+    cluster = level_codes(firm % 7)
+    projection = Demeaner(fe).projection()
+    assert projection is not None
+    raw = rng.normal(size=(len(firm), 2)) + 3.0
+    with pytest.raises(NotDirect, match="not demeaned"):
+        projection.cluster_scores(raw, raw, cluster, 7)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from .conftest import CONFIG, SEED
 
@@ -37,3 +38,10 @@ def test_mean_gap_is_the_truths_feedback_part_and_a_rerun_adds_only_new_worlds(w
     line = next(x for x in table.splitlines() if "| structural | `horizontal_local` |" in x)
     gaps = np.array([float(r["gap"]) for r in rows if r["model"] == "structural" and r["term"] == "horizontal_local"])
     assert line.endswith(f"| {(0.0 - gaps.mean()) / gaps.std(ddof=1):+.1f} |")
+
+
+def test_a_world_with_missing_rows_stops_the_run(tmp_path):
+    out = tmp_path / "gaps.csv"
+    out.write_text("seed,model,term,oracle,std_error,gap\n1,baseline,backward,0.1,0.2,0.01\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"worlds \[1\] have not 16 rows"):
+        estimand_replications.run("small", SEED, 1, out, CONFIG)

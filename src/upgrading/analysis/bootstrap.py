@@ -23,12 +23,17 @@ cancels.
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+
+from upgrading.core.within import cluster_rows
+
+log = logging.getLogger(__name__)
 
 WeightKind = Literal["rademacher", "webb"]
 WEBB_POINTS = np.array([-math.sqrt(1.5), -1.0, -math.sqrt(0.5), math.sqrt(0.5), 1.0, math.sqrt(1.5)])
@@ -79,13 +84,6 @@ def _cluster_sums(a: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray
     return out.reshape((n_groups,) + a.shape[1:])
 
 
-def _cluster_rows(codes: np.ndarray, n_groups: int) -> list[np.ndarray]:
-    """The rows of each cluster, in order."""
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(n_groups + 1))
-    return [order[bounds[g]:bounds[g + 1]] for g in range(n_groups)]
-
-
 def factorize(labels) -> tuple[np.ndarray, np.ndarray]:
     uniq, codes = np.unique(np.asarray(labels), return_inverse=True)
     return codes.ravel(), uniq
@@ -108,7 +106,7 @@ class WCRModel:
         X, y = self.X, self.y
         self.A_inv = np.linalg.inv(X.T @ X)
         self.beta_hat = self.A_inv @ (X.T @ y)
-        self.H = np.stack([X[r].T @ X[r] for r in _cluster_rows(codes, self.G)])  # (G, k, k)
+        self.H = np.stack([X[r].T @ X[r] for r in cluster_rows(codes, self.G)])  # (G, k, k)
         self.Xy = _cluster_sums(X * y[:, None], codes, self.G)  # (G, k)
         if cross is None and demean is not None:
             cross = cross_terms(X, y, codes, demean)
@@ -116,15 +114,10 @@ class WCRModel:
 
 
 class WCRTest:
-    """The WCR test of H0: beta_j = r for any r, from sufficient statistics of one fit
-    (WCRModel's arguments, or `model` to share them with the tests of the other coefficients)."""
+    """The WCR test of H0: beta_j = r for any r, for coefficient j of a model (WCRModel, whose
+    statistics the tests of its other coefficients share)."""
 
-    def __init__(self, X: np.ndarray | None, y: np.ndarray | None, codes: np.ndarray | None, j: int,
-                 demean: Callable[[np.ndarray], np.ndarray] | None = None, cross: np.ndarray | None = None,
-                 model: WCRModel | None = None):
-        if model is None:
-            assert X is not None and y is not None and codes is not None
-            model = WCRModel(X, y, codes, demean, cross)
+    def __init__(self, model: WCRModel, j: int):
         X, y, codes = model.X, model.y, model.codes
         self.j, self.G = j, model.G
         k = X.shape[1]
@@ -228,9 +221,9 @@ def cross_terms(X: np.ndarray, y: np.ndarray, codes: np.ndarray,
     if projection is not None:
         try:
             return projection.cluster_scores(X, np.column_stack([y, X]), codes, G)
-        except NotDirect:
-            pass  # weighted: demean each cluster's columns below
-    rows = _cluster_rows(codes, G)
+        except NotDirect as exc:
+            log.warning("wild bootstrap: a demeaning of each cluster's columns (%s)", exc)
+    rows = cluster_rows(codes, G)
     out = np.zeros((k + 1, G, k, G))
     # One cluster h at a time, its masked columns (y, X) in one reused N x (k+1) buffer: with
     # the demeaned result, two such arrays beside X, not all G (k+1) columns at once (gigabytes
@@ -247,16 +240,10 @@ def cross_terms(X: np.ndarray, y: np.ndarray, codes: np.ndarray,
     return out
 
 
-def wcr(X: np.ndarray, y: np.ndarray, clusters, j: int, settings: WildSettings,
-        demean: Callable[[np.ndarray], np.ndarray] | None = None, cross: np.ndarray | None = None,
-        model: WCRModel | None = None) -> WildResult:
-    """WCR p-value of H0: beta_j = 0 and the interval by test inversion, for column j of X.
-
-    cross: cross_terms() of the model (computed here if demean is given); model: the statistics
-    the model's coefficients share (WCRModel; then X, y, clusters, demean and cross are its)."""
-    if model is None:
-        model = WCRModel(X, y, factorize(clusters)[0], demean, cross)
-    test = WCRTest(None, None, None, j, model=model)
+def wcr(model: WCRModel, j: int, settings: WildSettings) -> WildResult:
+    """WCR p-value of H0: beta_j = 0 and the interval by test inversion, for column j of the
+    model's X."""
+    test = WCRTest(model, j)
     V = draw_weights(settings.weights, settings.reps, test.G, settings.seed)
     lo, hi = test.interval(V, settings.level)
     t0 = float(test.t_stats(0.0, np.ones((1, test.G)))[0])

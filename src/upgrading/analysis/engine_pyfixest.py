@@ -260,7 +260,7 @@ def _jackknives(models: list[dict], design: dsg.Design) -> tuple[dict, list[dict
         def take(col, rows=rows):
             return frame[col].to_numpy()[rows]
 
-        draws = inference.jackknife(
+        draws, method = inference.jackknife(
             np.column_stack([take(n) for n in names]), names, np.column_stack([take(f) for f in fe]),
             take(weights) if weights else None, take(cluster), [(c["y"], c["exog"]) for _, c in members],
             cluster_names=design.fe_levels.get(cluster))
@@ -268,10 +268,10 @@ def _jackknives(models: list[dict], design: dsg.Design) -> tuple[dict, list[dict
             out[m["id"]] = (cols["exog"], jack)
         seconds = time.perf_counter() - t0
         ids = [m["id"] for m, _ in members]
-        timings.append({"fml": "CRV3 jackknife: " + " + ".join(fe), "models": ids, "seconds": seconds,
-                        "cpu_seconds": time.process_time() - c0})
-        log.info("%s: CRV3 jackknife of %d model(s) over %d clusters in %.2fs", "+".join(ids), len(ids),
-                 len(next(iter(draws))), seconds)
+        timings.append({"fml": f"CRV3 jackknife ({method}): " + " + ".join(fe), "models": ids,
+                        "seconds": seconds, "cpu_seconds": time.process_time() - c0})
+        log.info("%s: CRV3 jackknife (%s) of %d model(s) over %d clusters in %.2fs", "+".join(ids), method,
+                 len(ids), len(next(iter(draws))), seconds)
     return out, timings
 
 

@@ -29,6 +29,7 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -151,12 +152,19 @@ def _solve(gram: np.ndarray, ix: list[int], i: int, where: str) -> np.ndarray:
     return np.linalg.solve(xtx, gram[ix, i])
 
 
+# How `jackknife` re-estimated the effects without each cluster: every effect nested in the
+# clusters (the demeaned rows kept), from sums by cluster (within.cluster_complement_grams), or a
+# demeaning of the rows left per cluster (weighted models, smaller effects of many levels).
+JackknifeMethod = Literal["nested", "sums by cluster", "per cluster"]
+
+
 def jackknife(values: np.ndarray, names: list[str], fe_codes: np.ndarray, weights: np.ndarray | None,
               clusters: np.ndarray, models: list[tuple[str, list[str]]],
-              cluster_names: list | None = None) -> list[np.ndarray]:
+              cluster_names: list | None = None) -> tuple[list[np.ndarray], JackknifeMethod]:
     """Leave-one-cluster-out coefficients (G, k) of each model (outcome, regressors), in the
     sorted order of the cluster labels, from the raw columns `values` (n, p) named `names`, the fixed
-    effects' codes (n, n_fe), analytic weights and the cluster labels of the same rows.
+    effects' codes (n, n_fe), analytic weights and the cluster labels of the same rows; and how
+    the effects were re-estimated (the caller's timings say it).
     cluster_names: the level named by each integer label (for messages), if the labels are codes."""
     from upgrading.core.within import NotDirect, Within, cluster_complement_grams, nested
     from upgrading.core.within import codes as within_codes
@@ -181,7 +189,7 @@ def jackknife(values: np.ndarray, names: list[str], fe_codes: np.ndarray, weight
             gram = total - part.T @ part
             for (ix, i), draws in zip(index, out):
                 draws[g] = _solve(gram, ix, i, f"without cluster {labels[g]}")
-        return out
+        return out, "nested"
     if weights is None:
         # Effects crossing the clusters (the year): each leave-one-out Gram from sums by cluster
         # (within.cluster_complement_grams), where the smaller effects have few enough levels.
@@ -189,19 +197,19 @@ def jackknife(values: np.ndarray, names: list[str], fe_codes: np.ndarray, weight
         try:
             grams = cluster_complement_grams(values, codes_fe, cl, G)
         except NotDirect as exc:
-            log.info("CRV3: a re-demeaning per left-out cluster (%s)", exc)
+            log.warning("CRV3: a demeaning of the rows left per cluster (%s)", exc)
         else:
             for g in range(G):
                 for (ix, i), draws in zip(index, out):
                     draws[g] = _solve(grams[g], ix, i, f"with the fixed effects without cluster {labels[g]}")
-            return out
+            return out, "sums by cluster"
     for g in range(G):
         keep = cl != g
         sub = Within(values[keep], names, fe_codes[keep], None if weights is None else weights[keep])
         gram = sub.values.T @ sub.values
         for (ix, i), draws in zip(index, out):
             draws[g] = _solve(gram, ix, i, f"with the fixed effects without cluster {labels[g]}")
-    return out
+    return out, "per cluster"
 
 
 def _demeaner(f):
@@ -270,7 +278,7 @@ def wild(data: WildData, clusters: np.ndarray, names: list[str], s: WildSettings
     out = {}
     for name in names:
         j = coefnames.index(name)
-        r = wcr(X, Y, clusters, j, s, model=model)
+        r = wcr(model, j, s)
         out[name] = {"p_value_wild": r.p_value, "ci_low_wild": r.ci_low, "ci_high_wild": r.ci_high,
                      "top_cluster_share": top_cluster_share(X, codes, j)}
     return out

@@ -119,6 +119,13 @@ def _crosstab(a: np.ndarray, na: int, b: np.ndarray, nb: int, w: np.ndarray | No
     return sp.coo_array((np.ones(len(a)) if w is None else w, (a, b)), shape=(na, nb)).tocsr()
 
 
+def cluster_rows(codes: np.ndarray, n_groups: int) -> list[np.ndarray]:
+    """The rows of each group of `codes` (0..n_groups-1), in order."""
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(n_groups + 1))
+    return [order[bounds[g]:bounds[g + 1]] for g in range(n_groups)]
+
+
 class _Blocks:
     """Solutions of S g = r for the PSD matrix S, one dense block per connected set of levels;
     directions with a pivot below RANK_RTOL * (the block's largest `scale`) are left at zero."""
@@ -217,6 +224,7 @@ class Projection:
             TWT = sp.block_array([[sp.csr_array(x) for x in row] for row in grid], format="csr")
             CtC = sp.csr_array(C.T @ scaled)
             self.blocks = _Blocks(TWT - CtC, abs(TWT) + abs(CtC), TWT.diagonal())
+            self.TWT = TWT
             self.weight = np.concatenate([f, TWT.diagonal()])[:, None]
 
     def _fitted(self, sums: np.ndarray) -> np.ndarray:
@@ -255,6 +263,18 @@ class Projection:
                     out[a:a + _ROW_BLOCK] -= A[a:a + _ROW_BLOCK] @ effects
         raise NotDirect(f"group means of {worst.max():.1e} left after the direct solve")
 
+    def _check_effects(self, sums: np.ndarray, effects: np.ndarray, mean_square: np.ndarray) -> None:
+        """The check of `apply` in the effects' space: what the effects leave of the level sums
+        (A'v - A'A e, by block of F'F = diag(f), F'T = C, T'T), relative to the level weights,
+        must be below CHECK_RTOL of the columns' root mean square; else NotDirect."""
+        if not self.small:
+            return
+        m, g = effects[:self.n_big], effects[self.n_big:]
+        fitted = np.vstack([m / self.inv[:, None] + self.C @ g, self.C.T @ m + self.TWT @ g])
+        worst = (np.abs(sums - fitted) / self.weight).max(axis=0)
+        if (worst > np.sqrt(mean_square) * CHECK_RTOL).any():
+            raise NotDirect(f"level sums of {worst.max():.1e} left by the effects of one cluster's columns")
+
     def cluster_scores(self, X: np.ndarray, W: np.ndarray, codes: np.ndarray, n_clusters: int) -> np.ndarray:
         """Q[m, g, :, h] = X_g' (M_D (1{cluster h} W[:, m]))_g for every pair of clusters: (p, G, k, G).
 
@@ -264,8 +284,10 @@ class Projection:
         cluster h (its level sums come from cluster h's rows alone) and B_g = X_g' A_g the sums of
         X within cluster g and each level. Those sums vanish for a level of the largest effect
         that lies within one cluster (a firm in its industry), so B holds only the smaller effects
-        and the levels split across clusters. Unweighted only: weighted demeaning zeroes the
-        weighted sums instead (NotDirect)."""
+        and the levels split across clusters. Checked as `apply` checks its output: X's level
+        sums and what each cluster's effects leave of its level sums must be below CHECK_RTOL of
+        the columns' root mean square (else NotDirect). Unweighted only: weighted demeaning
+        zeroes the weighted sums instead (NotDirect)."""
         import scipy.sparse as sp
 
         if self.w is not None:
@@ -277,9 +299,14 @@ class Projection:
         q = 1 + len(self.small)
         level = A.indices.reshape(n, q)  # row i's levels: [largest effect, smaller effects (offset)]
         big = level[:, 0]
-        home = np.full(n_big, -1, dtype=np.int64)  # the cluster of each level's first row
-        home[big[::-1]] = codes[::-1]
+        home = np.empty(n_big, dtype=np.int64)
+        home[big] = codes  # a cluster of each level (any of its rows')
         split = np.flatnonzero(np.bincount(big, home[big] != codes, n_big) > 0)
+        # the dropped sums must vanish: X demeaned on these effects (as the direct solve checks)
+        scale = np.sqrt(np.einsum("ij,ij->j", X, X) / n) * CHECK_RTOL
+        left = np.abs(np.column_stack([np.bincount(big, X[:, c], n_big) for c in range(k)])) * self.inv[:, None]
+        if (left.max(axis=0, initial=0.0) > scale).any():
+            raise NotDirect("cluster scores of columns not demeaned on these fixed effects")
         K = A.shape[1] - n_big
         # smaller effects: dense (G, k, K), one weighted count per column of X
         B_small = np.zeros((G, k, K))
@@ -294,12 +321,11 @@ class Projection:
         B_split = sp.coo_array((X[rows].ravel(), ((codes[rows, None] * k + np.arange(k)).ravel(),
                                                    np.repeat(position[big[rows]], k))),
                                shape=(G * k, len(split))).tocsr()
-        order = np.argsort(codes, kind="stable")
-        bounds = np.searchsorted(codes[order], np.arange(G + 1))
         out = np.zeros((p, G, k, G))
-        for h in range(G):
-            r = order[bounds[h]:bounds[h + 1]]
-            effects = self._fitted(A[r].T @ W[r])
+        for h, r in enumerate(cluster_rows(codes, G)):
+            sums = A[r].T @ W[r]
+            effects = self._fitted(sums)
+            self._check_effects(sums, effects, np.einsum("ij,ij->j", W[r], W[r]) / n)
             scores = np.einsum("gkl,lm->mgk", B_small, effects[n_big:])
             scores += (B_split @ effects[split]).reshape(G, k, p).transpose(2, 0, 1)
             out[:, :, :, h] = -scores
@@ -380,8 +406,10 @@ def cluster_complement_grams(values: np.ndarray, fe_codes: np.ndarray, clusters:
     rows and its own levels of F. V is first taken net of F's means on all rows (which leaves
     every projection unchanged) so that the differences do not lose digits. Directions of S
     with an eigenvalue below RANK_RTOL of its largest level count are the redundancies among the
-    effects (as in the direct solve). Unweighted; raises NotDirect beyond COMPLEMENT_MAX_LEVELS
-    or COMPLEMENT_MAX_CELLS."""
+    effects (one floor for all K levels, where the direct solve has one per connected block: the
+    same unless some levels are nearly disconnected from the rest). fe_codes and clusters are
+    codes 0..L-1 with every level present (`codes`). Unweighted; raises NotDirect beyond
+    COMPLEMENT_MAX_LEVELS or COMPLEMENT_MAX_CELLS."""
     V = np.ascontiguousarray(values, dtype=float)
     fe = np.asarray(fe_codes, dtype=np.int64)
     fe = fe[:, None] if fe.ndim == 1 else fe
@@ -422,10 +450,7 @@ def cluster_complement_grams(values: np.ndarray, fe_codes: np.ndarray, clusters:
     pair_outer, pair_cluster = pairs // G, pairs % G
     # the first matrix by cluster: [Z'Z, Z'T; T'Z, T'T] over the cluster's rows
     first = np.zeros((G, m, m))
-    order = np.argsort(clusters, kind="stable")
-    bounds = np.searchsorted(clusters[order], np.arange(G + 1))
-    for g in range(G):
-        rows = order[bounds[g]:bounds[g + 1]]
+    for g, rows in enumerate(cluster_rows(clusters, G)):
         first[g, :p, :p] = Z[rows].T @ Z[rows]
     for a in range(level.shape[1]):
         key = clusters * K + level[:, a]

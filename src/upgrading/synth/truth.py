@@ -209,22 +209,33 @@ def replication_seeds(seed: int, replications: int) -> list[int]:
 REPLICATION_SEED_STEP = 1_000_003
 
 
+def replication_world(p: dict, scale: str, seed: int, years: list[int], rule: ClusterRule) -> tuple[dict, dict]:
+    """(oracle, estimands without feedback) of the world of `seed`, simulated afresh."""
+    from upgrading.synth.world import build_world
+
+    world = build_world(p, scale, seed, years)
+    frame, unsurveyed = truth_frame(world), world.unsurveyed
+    del world  # the simulation's own tables are not needed by the regressions: keep the peak down
+    oracle, estimands, _ = oracle_and_estimands(frame, unsurveyed, rule)
+    return oracle, estimands
+
+
+def oracle_gaps(oracle: dict, estimands: dict) -> dict:
+    """{model: {term: oracle minus estimand}}: with estimands without feedback, the feedback part
+    plus the oracle's sampling error."""
+    return {model: {t: oracle[model]["terms"][t]["estimate"] - v for t, v in terms.items()}
+            for model, terms in estimands.items()}
+
+
 def feedback(p: dict, scale: str, seed: int, years: list[int], replications: int, rule: ClusterRule,
              log=None) -> dict:
     """{model: {term: E[P_a(u)]}}: the mean over `replications` worlds (same parameters and scale,
     other seeds) of the oracle minus the projection and selection parts of their estimands."""
-    from upgrading.synth.world import build_world
-
     gaps: dict = {}
     for r_seed in replication_seeds(seed, replications):
-        world = build_world(p, scale, r_seed, years)
-        frame, unsurveyed = truth_frame(world), world.unsurveyed
-        del world  # the simulation's own tables are not needed by the regressions: keep the peak down
-        oracle, estimands, _ = oracle_and_estimands(frame, unsurveyed, rule)
-        del frame, unsurveyed
-        for model, terms in estimands.items():
+        for model, terms in oracle_gaps(*replication_world(p, scale, r_seed, years, rule)).items():
             for t, v in terms.items():
-                gaps.setdefault(model, {}).setdefault(t, []).append(oracle[model]["terms"][t]["estimate"] - v)
+                gaps.setdefault(model, {}).setdefault(t, []).append(v)
         if log is not None:
             log(f"feedback replication seed {r_seed} done")
     return {m: {t: _sig(float(np.mean(v))) for t, v in terms.items()} for m, terms in gaps.items()}
