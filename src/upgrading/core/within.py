@@ -223,16 +223,25 @@ class Projection:
                      for b in small] for a in small]
             TWT = sp.block_array([[sp.csr_array(x) for x in row] for row in grid], format="csr")
             CtC = sp.csr_array(C.T @ scaled)
-            self.blocks = _Blocks(TWT - CtC, abs(TWT) + abs(CtC), TWT.diagonal())
-            self.TWT = TWT
+            self.S = TWT - CtC
+            self.blocks = _Blocks(self.S, abs(TWT) + abs(CtC), TWT.diagonal())
             self.weight = np.concatenate([f, TWT.diagonal()])[:, None]
 
-    def _fitted(self, sums: np.ndarray) -> np.ndarray:
-        """The effects [big; smaller] of the columns whose sums within every level are `sums`."""
+    def _fitted(self, sums: np.ndarray, mean_square: np.ndarray | None = None) -> np.ndarray:
+        """The effects [big; smaller] of the columns whose sums within every level are `sums`.
+        With `mean_square` (the columns' mean squares) the solve is checked as `apply` checks
+        its output: the level sums the effects leave (zero for the largest effect by
+        construction, S g - r for the others) must be below CHECK_RTOL of the columns' root
+        mean square; else NotDirect."""
         m = sums[:self.n_big] * self.inv[:, None]
         if not self.small:
             return m
-        g = self.blocks.solve(sums[self.n_big:] - self.C.T @ m)
+        r = sums[self.n_big:] - self.C.T @ m
+        g = self.blocks.solve(r)
+        if mean_square is not None:
+            worst = (np.abs(r - self.S @ g) / self.weight[self.n_big:]).max(axis=0)
+            if (worst > np.sqrt(mean_square) * CHECK_RTOL).any():
+                raise NotDirect(f"level sums of {worst.max():.1e} left by the effects of one cluster's columns")
         return np.vstack([m - self.scaled @ g, g])
 
     def apply(self, values: np.ndarray, sumsq: np.ndarray | None = None) -> np.ndarray:
@@ -262,18 +271,6 @@ class Projection:
                 for a in range(0, n, _ROW_BLOCK):
                     out[a:a + _ROW_BLOCK] -= A[a:a + _ROW_BLOCK] @ effects
         raise NotDirect(f"group means of {worst.max():.1e} left after the direct solve")
-
-    def _check_effects(self, sums: np.ndarray, effects: np.ndarray, mean_square: np.ndarray) -> None:
-        """The check of `apply` in the effects' space: what the effects leave of the level sums
-        (A'v - A'A e, by block of F'F = diag(f), F'T = C, T'T), relative to the level weights,
-        must be below CHECK_RTOL of the columns' root mean square; else NotDirect."""
-        if not self.small:
-            return
-        m, g = effects[:self.n_big], effects[self.n_big:]
-        fitted = np.vstack([m / self.inv[:, None] + self.C @ g, self.C.T @ m + self.TWT @ g])
-        worst = (np.abs(sums - fitted) / self.weight).max(axis=0)
-        if (worst > np.sqrt(mean_square) * CHECK_RTOL).any():
-            raise NotDirect(f"level sums of {worst.max():.1e} left by the effects of one cluster's columns")
 
     def cluster_scores(self, X: np.ndarray, W: np.ndarray, codes: np.ndarray, n_clusters: int) -> np.ndarray:
         """Q[m, g, :, h] = X_g' (M_D (1{cluster h} W[:, m]))_g for every pair of clusters: (p, G, k, G).
@@ -324,8 +321,7 @@ class Projection:
         out = np.zeros((p, G, k, G))
         for h, r in enumerate(cluster_rows(codes, G)):
             sums = A[r].T @ W[r]
-            effects = self._fitted(sums)
-            self._check_effects(sums, effects, np.einsum("ij,ij->j", W[r], W[r]) / n)
+            effects = self._fitted(sums, np.einsum("ij,ij->j", W[r], W[r]) / n)
             scores = np.einsum("gkl,lm->mgk", B_small, effects[n_big:])
             scores += (B_split @ effects[split]).reshape(G, k, p).transpose(2, 0, 1)
             out[:, :, :, h] = -scores
