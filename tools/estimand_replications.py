@@ -34,13 +34,13 @@ FIELDS = ["seed", "model", "term", "oracle", "std_error", "gap"]
 
 
 def run(scale: str, seed: int, replications: int, out: Path, config: Path) -> None:
-    from upgrading.core.cluster_rule import ClusterRule
     from upgrading.synth import truth
+    from upgrading.synth.cli import load_cluster_rule, load_synth_params
     from upgrading.synth.generate import normalise_params
 
+    params = normalise_params(load_synth_params(str(config), None))
+    rule = load_cluster_rule(str(config), None)
     cfg = yaml.safe_load(config.read_text(encoding="utf-8"))
-    params = normalise_params(cfg["synth"])
-    rule = ClusterRule.from_section(cfg.get("measures"))
     years = list(range(int(cfg["first_year"]), int(cfg["last_year"]) + 1))
     terms = sum(len(t) for t in truth.MODELS.values())
     rows_by_seed: dict[int, int] = {}

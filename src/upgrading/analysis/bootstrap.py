@@ -31,7 +31,7 @@ from typing import Literal
 
 import numpy as np
 
-from upgrading.core.within import cluster_rows
+from upgrading.core.within import Demeaner, NotDirect, cluster_rows
 
 log = logging.getLogger(__name__)
 
@@ -94,12 +94,11 @@ class WCRModel:
     cluster's X_g'X_g and X_g'y_g, and the cross terms of the re-demeaned residuals.
 
     X, y: demeaned regressors (n, k) and outcome (n,); codes: cluster codes 0..G-1 (n,);
-    demean: M_D applied to the columns of an (n, m) array (None without fixed effects);
-    cross: cross_terms() of the model, if computed already.
+    demean: M_D applied to the columns of an (n, m) array (None without fixed effects).
     """
 
     def __init__(self, X: np.ndarray, y: np.ndarray, codes: np.ndarray,
-                 demean: Callable[[np.ndarray], np.ndarray] | None = None, cross: np.ndarray | None = None):
+                 demean: Callable[[np.ndarray], np.ndarray] | None = None):
         self.X = np.asarray(X, dtype=float)
         self.y = np.asarray(y, dtype=float).ravel()
         self.codes, self.G = codes, int(codes.max()) + 1
@@ -108,9 +107,7 @@ class WCRModel:
         self.beta_hat = self.A_inv @ (X.T @ y)
         self.H = np.stack([X[r].T @ X[r] for r in cluster_rows(codes, self.G)])  # (G, k, k)
         self.Xy = _cluster_sums(X * y[:, None], codes, self.G)  # (G, k)
-        if cross is None and demean is not None:
-            cross = cross_terms(X, y, codes, demean)
-        self.cross = cross
+        self.cross = cross_terms(X, y, codes, demean) if demean is not None else None
 
 
 class WCRTest:
@@ -212,8 +209,6 @@ def cross_terms(X: np.ndarray, y: np.ndarray, codes: np.ndarray,
     come from the effects of each cluster's columns (within.Projection.cluster_scores, a pass
     over the rows in all); otherwise from one demeaning of G (k+1) masked columns.
     """
-    from upgrading.core.within import Demeaner, NotDirect
-
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float).ravel()
     G, k = int(codes.max()) + 1, X.shape[1]
