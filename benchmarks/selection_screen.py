@@ -116,8 +116,10 @@ def newton_root(data: dict, settings: acf.Settings, beta: np.ndarray, min_lag_sa
     Z = np.column_stack([data[f][pairs.lag] for f in settings.free] + [data["k"][pairs.cur]])
     Z = (Z - Z.mean(0)) / Z.std(0)
 
+    law = markov.Innovations(np.column_stack([phi, X]), pairs, settings.markov_degree)
+
     def contributions(b: np.ndarray) -> np.ndarray:
-        return Z * markov.innovation(phi - X @ b, pairs, settings.markov_degree)[:, None]
+        return Z * law.xi(np.r_[1.0, -b])[:, None]
 
     def jacobian(b: np.ndarray, m: np.ndarray, h: float = 1e-5) -> np.ndarray:
         return np.column_stack([(contributions(b + h * e).mean(0) - m) / h for e in np.eye(len(b))])

@@ -28,7 +28,7 @@ import numpy as np
 from upgrading.core.demean import demean, group_codes, group_mean
 from upgrading.productivity import search
 from upgrading.productivity.design import least_squares_fit, ls_coef, polynomial, year_dummies
-from upgrading.productivity.markov import innovation, make_pairs
+from upgrading.productivity.markov import Innovations, make_pairs
 
 # The fixed start (beta_l, beta_k): the midpoint of typical value-added elasticities (labour
 # 0.3-0.5, capital 0.2-0.4; docs/calibration.md, industries), one of the starts of every search.
@@ -121,16 +121,15 @@ def estimate(data: dict[str, np.ndarray], settings: Settings = Settings(),
                       settings.first_stage_year_effects)
     pairs = make_pairs(data, settings.markov_controls, settings.markov_year_effects,
                        settings.markov_group, settings.selection, free, settings.markov_year_by)
-    X = inputs(data, free)
+    # omega = phi - X beta = [phi, X] @ (1, -beta)
+    law = Innovations(np.column_stack([phi, inputs(data, free)]), pairs, settings.markov_degree)
     # Instruments centred and scaled so that every moment weighs alike: free_{t-1}, k_t.
     Z = np.column_stack([_standardised(data[f][pairs.lag]) for f in free]
                         + [_standardised(data["k"][pairs.cur])])
-
-    def xi(beta: np.ndarray) -> np.ndarray:
-        return innovation(phi - X @ beta, pairs, settings.markov_degree)
+    ZQ = Z.T @ law.q / pairs.n
 
     def moments(beta: np.ndarray) -> np.ndarray:
-        return Z.T @ xi(beta) / pairs.n
+        return ZQ @ law.coordinates(np.r_[1.0, -beta])
 
     from upgrading.productivity import lp  # lp builds on this module's settings and starts
 

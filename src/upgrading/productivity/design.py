@@ -63,11 +63,6 @@ def least_squares_fit(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return X @ ls_coef(X, y)
 
 
-def residual_maker(X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """y minus its projection on X."""
-    return y - X @ ls_coef(X, y)
-
-
 def resample_firms(data: dict[str, np.ndarray], rng: np.random.Generator,
                    n_draw: int) -> dict[str, np.ndarray]:
     """Draw `n_draw` firms with replacement; each draw becomes a new firm (code = draw number).

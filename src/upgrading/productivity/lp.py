@@ -21,7 +21,7 @@ from upgrading.core.demean import demean, group_codes, group_mean
 from upgrading.productivity import search
 from upgrading.productivity.acf import Settings, ols_start, result_dict, within_start
 from upgrading.productivity.design import ls_coef, polynomial, year_dummies
-from upgrading.productivity.markov import innovation, make_pairs
+from upgrading.productivity.markov import Innovations, make_pairs
 
 
 def first_stage(data: dict[str, np.ndarray], degree: int, group: str | None = None,
@@ -61,20 +61,25 @@ def estimate(data: dict[str, np.ndarray], settings: Settings = Settings(),
     pairs = make_pairs(data, settings.markov_controls, settings.markov_year_effects,
                        settings.markov_group, settings.selection, free, settings.markov_year_by)
     k = data["k"]
-    eps_cur = eps[pairs.cur]
-
-    def xi(beta: np.ndarray) -> np.ndarray:
-        return innovation(phi - beta[0] * k, pairs, settings.markov_degree)
+    # omega = phi - b_k k = [phi, k] @ (1, -b_k); xi = Q r (markov.Innovations)
+    law = Innovations(np.column_stack([phi, k]), pairs, settings.markov_degree)
 
     if settings.lp_second_stage == "nlls":
+        # eps_t + xi_t in Q's coordinates plus the norm of eps's part outside Q: the same sum
+        # of squares as the n residuals, so the same criterion and Gauss-Newton steps.
+        eps_cur = eps[pairs.cur]
+        eps_q = law.q.T @ eps_cur
+        eps_rest = np.sqrt(max(float(eps_cur @ eps_cur - eps_q @ eps_q), 0.0))
+
         def fun(beta):
-            return eps_cur + xi(beta)
+            return np.r_[eps_q + law.coordinates(np.r_[1.0, -beta[0]]), eps_rest]
         kind = "minimum"
     else:
         z = (k[pairs.cur] - k[pairs.cur].mean()) / (k[pairs.cur].std() or 1.0)
+        zq = z @ law.q / pairs.n
 
         def fun(beta):
-            return np.array([np.mean(xi(beta) * z)])
+            return np.array([zq @ law.coordinates(np.r_[1.0, -beta[0]])])
         kind = "root"
     if starts is None:
         starts = np.vstack([search.sobol_starts(len(free), search_settings),
@@ -83,7 +88,8 @@ def estimate(data: dict[str, np.ndarray], settings: Settings = Settings(),
     def check(b: np.ndarray) -> str:
         return search.inadmissible(np.r_[b_free, b], search_settings)
 
-    res = search.run(fun, np.atleast_2d(starts)[:, -1:], kind, search_settings, check=check)
+    res = search.run(fun, np.atleast_2d(starts)[:, -1:], kind, search_settings, check=check,
+                     nobs=pairs.n)
     full = search.Result(np.r_[b_free, res.beta], res.converged, res.criterion, res.starts,
                          res.starts_converged, tuple((*b_free, *s) for s in res.solutions),
                          res.second_in_band, res.admissible, res.message)

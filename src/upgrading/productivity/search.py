@@ -104,12 +104,14 @@ def sobol_starts(n_free: int, settings: SearchSettings) -> np.ndarray:
 def run(fun: Callable[[np.ndarray], np.ndarray], starts: np.ndarray, kind: Kind,
         settings: SearchSettings = SearchSettings(),
         rank: Callable[[np.ndarray], float] | None = None,
-        check: Callable[[np.ndarray], str] | None = None) -> Result:
+        check: Callable[[np.ndarray], str] | None = None, nobs: int | None = None) -> Result:
     """Solve from every start (rows of `starts`); see the module docstring for the rule.
 
-    `fun` returns the moment vector (kind root) or the residual vector (kind minimum);
-    `check` says why a solution is not admissible ("" when it is; default `inadmissible`
-    without a reference).
+    `fun` returns the moment vector (kind root) or, kind minimum, the residual vector or any
+    vector with its sum of squares (e.g. the residuals' coordinates in an orthonormal basis);
+    the mean squared residual divides by `nobs` (default: the vector's length). `check` says
+    why a solution is not admissible ("" when it is; default `inadmissible` without a
+    reference).
     """
     if check is None:
         def check(b):
@@ -118,7 +120,7 @@ def run(fun: Callable[[np.ndarray], np.ndarray], starts: np.ndarray, kind: Kind,
     found: list[tuple[np.ndarray, float]] = []
     best_any: tuple[np.ndarray, float] | None = None
     for x0 in starts:
-        x, crit, ok = _solve(fun, x0, kind, settings)
+        x, crit, ok = _solve(fun, x0, kind, settings, nobs)
         if np.isfinite(crit) and (best_any is None or crit < best_any[1]):
             best_any = (x, crit)
         if ok:
@@ -161,7 +163,8 @@ def _fmt(beta: np.ndarray) -> str:
     return "(" + ", ".join(f"{v:.4f}" for v in np.asarray(beta, float)) + ")"
 
 
-def _solve(fun, x0: np.ndarray, kind: Kind, settings: SearchSettings) -> tuple[np.ndarray, float, bool]:
+def _solve(fun, x0: np.ndarray, kind: Kind, settings: SearchSettings,
+           nobs: int | None = None) -> tuple[np.ndarray, float, bool]:
     """Levenberg-Marquardt from one start: (solution, criterion, converged)."""
     try:
         fit = optimize.least_squares(fun, x0, method="lm", xtol=1e-13, ftol=1e-13, gtol=1e-13,
@@ -176,7 +179,7 @@ def _solve(fun, x0: np.ndarray, kind: Kind, settings: SearchSettings) -> tuple[n
         return fit.x, crit, bool(np.max(np.abs(f)) <= settings.root_tol)
     def mean_square(b):
         r = fun(b)
-        return float(r @ r) / len(r)
+        return float(r @ r) / (nobs or len(r))
 
     # The forward-difference Jacobian leaves LM ~1e-5 from a flat minimum: a few Newton steps
     # on the criterion with central differences finish the job (cheap: 1 + 2d + 2d^2 calls).
