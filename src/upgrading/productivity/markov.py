@@ -16,7 +16,6 @@ import numpy as np
 from upgrading.core.demean import demean, group_codes
 from upgrading.productivity.design import lag_index, ls_coef, polynomial, year_dummies
 
-
 # Singular values below this fraction of the largest are collinearity, not signal.
 RANK_RTOL = 1e-10
 
