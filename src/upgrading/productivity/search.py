@@ -9,7 +9,8 @@ point), solves from each, keeps every distinct solution, and chooses by a stated
   moment is at most `root_tol`. Roots all have criterion ~0, so among admissible roots (see
   below) the one with the lowest `rank` value wins; `rank` defaults to the estimating
   criterion, and ACF passes the distance to LP's first-stage labour elasticity (acf.py), so
-  the choice rests on the data, never on which start found which root.
+  the choice rests on the data, never on which start found which root (nor on the rounding
+  noise of criteria near zero); inadmissible roots are listed in the same order.
 - kind "minimum" (least squares, LP's NLLS): Levenberg-Marquardt, polished by Newton steps on
   the criterion; a start has converged when the central-difference gradient of the mean
   squared residual is at most `grad_tol`; the admissible minimum with the lowest criterion
@@ -60,7 +61,7 @@ class SearchSettings:
 
 @dataclass(frozen=True)
 class Result:
-    beta: np.ndarray  # chosen solution (lowest criterion among converged starts if none is admissible)
+    beta: np.ndarray  # chosen solution (if none is admissible, the first by the same order)
     converged: bool  # a converged, admissible solution was found
     criterion: float  # at beta: sum of squared moments (root) or mean squared residual (minimum)
     starts: int
@@ -133,7 +134,7 @@ def run(fun: Callable[[np.ndarray], np.ndarray], starts: np.ndarray, kind: Kind,
     why = [check(s[0]) for s in distinct]
     good = [s for s, w in zip(distinct, why) if not w]
     good = sorted(good, key=score) if len(good) > 1 else good
-    others = sorted([(s, w) for s, w in zip(distinct, why) if w], key=lambda sw: sw[0][1])
+    others = sorted([(s, w) for s, w in zip(distinct, why) if w], key=lambda sw: score(sw[0]))
     reasons = [w for _, w in others]
     others = [s for s, _ in others]
     ordered = good + others
