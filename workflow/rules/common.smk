@@ -85,16 +85,26 @@ MC = ESTIMATION.montecarlo
 MC_SEEDS = MC.seed_list
 
 
-# Scheduling: Snakemake starts the runnable jobs of highest priority first, so the main
-# world's jobs go before the draws', which fill the cores the paper's chain leaves idle.
-# The draws keep Snakemake's default priority (0); the Snakefile raises every rule that
-# sets none to MAIN_PRIORITY.
+# Scheduling: Snakemake starts the runnable jobs of highest priority first. Three tiers:
+# - CHAIN_PRIORITY: the main world's serial data chain (stage settings, synthesize, ingest,
+#   link, clean, productivity, measures), which every estimate waits for, so nothing else
+#   delays it (the exhibit plans are ready at the start too);
+# - MAIN_PRIORITY: the rest of the main world (the Snakefile raises every rule that sets no
+#   priority to it);
+# - MC_PRIORITY (Snakemake's default, 0): the Monte Carlo draws, which fill the core the chain
+#   leaves idle. Every job of the chain uses one thread, so a draw's job never waits for two
+#   free cores.
+CHAIN_PRIORITY = 20
 MAIN_PRIORITY = 10
 MC_PRIORITY = 0
 
 
 def world_priority(wildcards):
     return MC_PRIORITY if is_mc_world(wildcards) else MAIN_PRIORITY
+
+
+def chain_priority(wildcards):
+    return MC_PRIORITY if is_mc_world(wildcards) else CHAIN_PRIORITY
 
 
 def synthetic_year_files(world=WORLD):

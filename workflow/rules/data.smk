@@ -20,11 +20,10 @@ rule ingest:
         world_path(WORLD, f"{LOGS}/ingest.log"),
     benchmark:
         world_path(WORLD, f"{BENCH}/ingest.tsv")
-    priority: world_priority
+    priority: chain_priority
     resources:
         mem_mb=4000,
         runtime=20,
-    threads: 2
     shell:
         "upgrading ingest --raw-dir {params.raw_dir:q} --headers {input.headers:q}"
         " --years {params.years} --file-pattern {params.file_pattern:q} --out {output.data:q}"
@@ -44,7 +43,7 @@ rule link:
         world_path(WORLD, f"{LOGS}/link.log"),
     benchmark:
         world_path(WORLD, f"{BENCH}/link.tsv")
-    priority: world_priority
+    priority: chain_priority
     resources:
         mem_mb=4000,
         runtime=20,
@@ -93,7 +92,7 @@ rule clean:
         world_path(WORLD, f"{LOGS}/clean.log"),
     benchmark:
         world_path(WORLD, f"{BENCH}/clean.tsv")
-    priority: world_priority
+    priority: chain_priority
     resources:
         mem_mb=5000,
         runtime=20,

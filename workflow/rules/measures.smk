@@ -21,7 +21,7 @@ rule measures:
         world_path(WORLD, f"{LOGS}/measures.log"),
     benchmark:
         world_path(WORLD, f"{BENCH}/measures.tsv")
-    priority: world_priority
+    priority: chain_priority
     resources:
         mem_mb=8000,
         runtime=20,

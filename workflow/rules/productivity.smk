@@ -20,7 +20,7 @@ rule productivity:
         world_path(WORLD, f"{LOGS}/productivity.log"),
     benchmark:
         world_path(WORLD, f"{BENCH}/productivity.tsv")
-    priority: world_priority
+    priority: chain_priority
     resources:
         mem_mb=6000,
         runtime=20,

@@ -8,6 +8,7 @@ _YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 rule stage_settings:
     localrule: True
+    priority: CHAIN_PRIORITY
     output:
         f"{RESULTS}/settings/{{section}}.json",
     params:

@@ -34,7 +34,7 @@ if SYNTHETIC:
             world_path(WORLD, f"{LOGS}/synthesize.log"),
         benchmark:
             world_path(WORLD, f"{BENCH}/synthesize.tsv")
-        priority: world_priority
+        priority: chain_priority
         resources:
             mem_mb=lambda wc: SYNTH_MEM_MB.get(world_scale(wc), 5000),
             runtime=lambda wc: SYNTH_RUNTIME.get(world_scale(wc), 20),
