@@ -61,11 +61,16 @@ def test_every_registry_model_both_ways(panel, registry_spec, family_id):
     np.testing.assert_allclose(shared["std_error_crv3"], reference["std_error_crv3"], rtol=1e-6, atol=0)
     with_fe = {m["id"] for m in family["models"] if m["fixed_effects"] and (m["inference"] or {}).get("crv3")}
     assert not shared.loc[shared["model"].isin(with_fe), "inference"].str.contains("pyfixest").any()
-    # the shared path fits every model it can: all but IV, few-cluster inference (CRV3 / wild bootstrap) and models where
-    # pyfixest drops a collinear term (heterogeneity/absorptive: a firm-constant control)
+    # the wild cluster bootstrap on the shared demeaning's columns against pf.feols's
+    wild = {m["id"] for m in family["models"] if (m["inference"] or {}).get("wild")}
+    assert shared.loc[shared["model"].isin(wild), "p_value_wild"].notna().any() == bool(wild)
+    for c in ["p_value_wild", "ci_low_wild", "ci_high_wild", "top_cluster_share"]:
+        np.testing.assert_allclose(shared[c], reference[c], rtol=1e-6, atol=1e-12, err_msg=c)
+    # the shared path fits every model it can: all but IV and models where pyfixest drops a
+    # collinear term (heterogeneity/absorptive: a firm-constant control)
     design = dsg.build(panel, family)
     n_terms = reference.groupby("model").size()
-    fallback = {m["id"] for m in family["models"] if m["iv"] or m["inference"]
+    fallback = {m["id"] for m in family["models"] if m["iv"]
                 or n_terms[m["id"]] < len(dsg.term_labels(design, m))}
     by_engine = shared.groupby("model")["engine"].first()
     assert set(by_engine[by_engine == "pyfixest"].index) == fallback

@@ -9,12 +9,12 @@ Models with fixed effects that share their rows (sample and complete cases), fix
 weights are fitted from one demeaning of the union of their columns (upgrading.core.within:
 the exact projection solved directly, pyfixest's demeaner where that does not apply, then least
 squares and fixest's iid / HC1 / CRV1 per model, with pyfixest's conventions); their tidy rows
-say engine "pyfixest-within", and the timings file says how each group was demeaned.
-pf.feols fits the rest (engine "pyfixest"): IV, models without
-fixed effects, any other vcov, few-cluster inference (registry key `inference:`: the wild
-cluster bootstrap works on pyfixest's fitted model; CRV3 comes from `inference.jackknife`, shared
-by the models of a group, or from pyfixest's refits
-where that does not apply, as the tidy `inference` column says), and regressors collinear with the others or
+say engine "pyfixest-within", and the timings file says how each group was demeaned. Their
+few-cluster inference (registry key `inference:`) reads the same demeaned columns: the wild
+cluster bootstrap as it reads pyfixest's fitted model, CRV3 from `inference.jackknife`, shared
+by the models of a group (or from pyfixest's refits where that does not apply, as the tidy
+`inference` column says). pf.feols fits the rest (engine "pyfixest"): IV, models without
+fixed effects, any other vcov, and regressors collinear with the others or
 the fixed effects (pyfixest drops them); each such model is logged with its reason. A pf.feols
 call fits one outcome, or, with sw(), the models of one outcome that differ in one term, among
 models sharing sample, fixed effects, vcov, weights and IV setup (`plan_calls`).
@@ -29,6 +29,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 
 from upgrading.core.errors import InputError
 from upgrading.core.fixest import FIXEF_MAXITER, FIXEF_RM, FIXEF_TOL, ssc
@@ -144,9 +145,6 @@ def _within_reason(m: dict, cols: dict) -> str | None:
         return "no fixed effects"
     if cols["endog"]:
         return "instrumental variables"
-    if m.get("inference"):
-        # CRV3 refits and the wild bootstrap work on pyfixest's fitted model (inference.model_rows)
-        return "few-cluster inference (CRV3 / wild bootstrap)"
     if not (vcov in ("hetero", "iid") or (isinstance(vcov, dict) and list(vcov) == ["CRV1"])):
         return f"vcov {vcov}"
     return None
@@ -203,17 +201,25 @@ def _fit_within(group: dict, design: dsg.Design) -> tuple[dict, list[dict], str]
         except Collinear as exc:
             log.info("%s: pf.feols (%s)", m["id"], exc)
             collinear.append(m)
+    group["within"] = within  # the few-cluster inference reads its demeaned columns
     return fits, collinear, within.method
 
 
 class _WithinView:
-    """A within.Fit seen through the attributes _tidy_rows reads from a pyfixest model."""
+    """A within.Fit seen through the attributes _tidy_rows and the few-cluster inference
+    (inference.model_rows: coefficients, demeaned columns, fixed-effect codes) read from a
+    pyfixest model."""
 
-    def __init__(self, fit):
+    def __init__(self, fit, within=None, outcome: str | None = None):
         self.fit = fit
         self._N, self._G = fit.nobs, fit.n_clusters
         self._r2, self._r2_within = fit.r2, fit.r2_within
         self._coefnames = fit.coefnames
+        self._beta_hat = fit.coef
+        if within is not None:  # the shared demeaning's columns of this model
+            self._X = within.columns(fit.coefnames)
+            self._Y = within.columns([outcome])[:, 0]
+            self._fe = pd.DataFrame(within.fe_codes)
 
     def tidy(self):
         return self.fit.tidy()
@@ -287,6 +293,8 @@ def estimate(family: dict, design: dsg.Design, within: bool = True) -> tuple[lis
     rows_by_model: dict[str, list[dict]] = {}
     timings = []
     groups, rest = _within_groups(family["models"], design) if within else ([], list(family["models"]))
+    jackknives, jack_timings = _jackknives(family["models"], design) if within else ({}, [])
+    timings += jack_timings
     for group in groups:
         t0, c0 = time.perf_counter(), time.process_time()
         fits, collinear, method = _fit_within(group, design)
@@ -296,13 +304,20 @@ def estimate(family: dict, design: dsg.Design, within: bool = True) -> tuple[lis
         fml = f"within ({method}): " + " + ".join(group["members"][0][1]["fe"])
         timings.append({"fml": fml, "models": ids, "seconds": seconds, "cpu_seconds": time.process_time() - c0})
         log.info("%s: %d model(s) from one demeaning in %.2fs: %s", family["id"], len(ids), seconds, fml)
+        bootstraps = []
         for m, cols in group["members"]:
             if m["id"] in fits:
-                rows_by_model[m["id"]], _ = _tidy_rows(family, m, cols, _WithinView(fits[m["id"]]), design,
-                                                       engine=WITHIN_ENGINE)
+                view = _WithinView(fits[m["id"]], group["within"], cols["y"]) if m.get("inference") \
+                    else _WithinView(fits[m["id"]])
+                rows_by_model[m["id"]], bootstrap = _tidy_rows(
+                    family, m, cols, view, design, engine=WITHIN_ENGINE, jack=jackknives.get(m["id"]))
+                if bootstrap is not None:
+                    bootstraps.append(bootstrap)
+        group.pop("within", None)  # its demeaned columns: the bootstraps hold their own
+        for bootstrap in bootstraps:
+            bootstrap()
+        del bootstraps
     rest = [m for m in family["models"] if m in rest]  # registry order
-    jackknives, jack_timings = _jackknives(rest, design) if within else ({}, [])
-    timings += jack_timings
     for call in plan_calls(rest, design):
         m0, cols0 = call["members"][0]
         in_sample = design.samples[m0["sample"]] if m0["sample"] else np.ones(len(design.frame), bool)
