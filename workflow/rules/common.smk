@@ -90,7 +90,8 @@ MC_SEEDS = MC.seed_list
 #   link, clean, productivity, measures), which every estimate waits for, so nothing else
 #   delays it (the exhibit plans are ready at the start too);
 # - MAIN_PRIORITY: the rest of the main world (the Snakefile raises every rule that sets no
-#   priority to it);
+#   priority to it), the headline families' estimates and cross-checks a little above it
+#   (estimation.smk, family_priority);
 # - MC_PRIORITY (Snakemake's default, 0): the Monte Carlo draws, which fill the core the chain
 #   leaves idle. Every job of the chain uses one thread, so a draw's job never waits for two
 #   free cores.

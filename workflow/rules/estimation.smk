@@ -17,6 +17,17 @@ VALIDATION_TARGETS = json.dumps(_TARGETS, sort_keys=True)
 MC_RULES = ("montecarlo", "montecarlo_aggregate", "estimate_draw")  # the Monte Carlo's own rules (priority MC_PRIORITY)
 
 
+def family_priority(wildcards):
+    """Longest first after measures: a headline family's estimates feed its cross-check, the
+    longest jobs of that phase, so those families go first (more models, earlier), each
+    cross-check as soon as its estimates exist; the other families after them; the draws last."""
+    if getattr(wildcards, "world", ""):
+        return MC_PRIORITY
+    if wildcards.family not in HEADLINE_FAMILIES:
+        return MAIN_PRIORITY
+    return MAIN_PRIORITY + 1 + min(len(RESOLVED[wildcards.family]["models"]), CHAIN_PRIORITY - MAIN_PRIORITY - 2)
+
+
 # In every world: the main world estimates every family; a Monte Carlo world the families
 # its draw compares with the truth (VALIDATION_FAMILIES). With estimation.montecarlo.
 # target_models_only a draw's world has its own rule, estimate_draw: the same command fitting
@@ -43,7 +54,7 @@ rule estimate:
         world_path(WORLD, f"{LOGS}/estimate/{{family}}.log"),
     benchmark:
         world_path(WORLD, f"{BENCH}/estimate/{{family}}.tsv")
-    priority: world_priority
+    priority: family_priority
     resources:
         mem_mb=8000,
         runtime=60,
@@ -99,6 +110,7 @@ rule crosscheck_family:
         f"{LOGS}/crosscheck/{{family}}.log",
     benchmark:
         f"{BENCH}/crosscheck_family/{{family}}.tsv"
+    priority: family_priority
     resources:
         mem_mb=4000,
         runtime=30,
