@@ -146,6 +146,19 @@ except InputError as exc:
     raise WorkflowError(str(exc)) from None
 FAMILIES = spec_registry.family_ids(SPECS)
 RESOLVED = {f: spec_registry.resolve_family(SPECS, f, source=config["specs"]) for f in FAMILIES}
+# The headline families of the pyfixest engine: the ones the linearmodels cross-check covers.
+HEADLINE_FAMILIES = [f for f in FAMILIES if RESOLVED[f]["headline"] and RESOLVED[f]["engine"] == "pyfixest"]
+
+
+def family_priority(wildcards):
+    """Longest first after measures: a headline family's estimates feed its cross-check, the
+    longest jobs of that phase, so those families go first (more models, earlier), each
+    cross-check as soon as its estimates exist; the other families after them; the draws last."""
+    if getattr(wildcards, "world", ""):
+        return MC_PRIORITY
+    if wildcards.family not in HEADLINE_FAMILIES:
+        return MAIN_PRIORITY
+    return MAIN_PRIORITY + 1 + min(len(RESOLVED[wildcards.family]["models"]), CHAIN_PRIORITY - MAIN_PRIORITY - 2)
 
 
 @functools.cache

@@ -10,22 +10,10 @@ import json
 
 from upgrading.core import stage_settings
 
-HEADLINE_FAMILIES = [f for f in FAMILIES if RESOLVED[f]["headline"] and RESOLVED[f]["engine"] == "pyfixest"]
 _TARGETS = stage_settings.as_plain(ESTIMATION.validation)
 VALIDATION_FAMILIES = list(dict.fromkeys(t.family for t in ESTIMATION.validation))
 VALIDATION_TARGETS = json.dumps(_TARGETS, sort_keys=True)
 MC_RULES = ("montecarlo", "montecarlo_aggregate", "estimate_draw")  # the Monte Carlo's own rules (priority MC_PRIORITY)
-
-
-def family_priority(wildcards):
-    """Longest first after measures: a headline family's estimates feed its cross-check, the
-    longest jobs of that phase, so those families go first (more models, earlier), each
-    cross-check as soon as its estimates exist; the other families after them; the draws last."""
-    if getattr(wildcards, "world", ""):
-        return MC_PRIORITY
-    if wildcards.family not in HEADLINE_FAMILIES:
-        return MAIN_PRIORITY
-    return MAIN_PRIORITY + 1 + min(len(RESOLVED[wildcards.family]["models"]), CHAIN_PRIORITY - MAIN_PRIORITY - 2)
 
 
 # In every world: the main world estimates every family; a Monte Carlo world the families
