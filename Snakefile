@@ -57,7 +57,8 @@ include: "workflow/rules/exhibits.smk"
 include: "workflow/rules/paper.smk"
 
 
-# The main world's chain before the Monte Carlo draws (common.smk: MAIN_PRIORITY).
+# Every other rule of the main world before the Monte Carlo draws (common.smk: MAIN_PRIORITY;
+# the data chain and the headline families set their own, higher priorities).
 for _rule in workflow.rules:
     if _rule.priority == 0 and _rule.name not in MC_RULES:
         _rule.priority = MAIN_PRIORITY

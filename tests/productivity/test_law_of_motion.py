@@ -20,16 +20,16 @@ def data():
 
 
 def regression_xi(omega: np.ndarray, data: dict, degree: int, controls=(), group=None,
-                  selection=False, year_by=None) -> np.ndarray:
+                  selection=False, year_by=None, free=("l",)) -> np.ndarray:
     """omega_t on [powers of omega_{t-1} (and with selection P, P^2, P^3 and the interactions
     up to total degree 3), lagged controls, year (by class) dummies, a constant or group
     dummies], least squares on all columns at once."""
-    pairs = markov.make_pairs(data, controls, True, group, selection, ("l",), year_by)
+    pairs = markov.make_pairs(data, controls, True, group, selection, free, year_by)
     cur, lag = pairs.cur, pairs.lag
     w = omega[lag]
     cols = [w ** p for p in range(1, degree + 1)]
     if selection:
-        P = markov.observation_probability(data, markov.lag_index(data["firm"], data["year"]))[lag]
+        P = markov.observation_probability(data, markov.lag_index(data["firm"], data["year"]), free)[lag]
         cols += [P, P ** 2, P ** 3, w * P, w * w * P, w * P * P]
     cols += [data[c][lag] for c in controls]
     years = np.unique(data["year"][cur])
@@ -54,18 +54,21 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("degree", [1, 3])
+@pytest.mark.parametrize("free", [("l",), ("l", "m")])
+@pytest.mark.parametrize("degree", [1, 2, 3])
 @pytest.mark.parametrize("case", CASES)
-def test_innovations_match_the_regression(data, case, degree):
+def test_innovations_match_the_regression(data, case, degree, free):
+    """Value added (phi, l, k) and, with two free inputs, gross output (phi, l, m, k)."""
     opts = CASES[case]
     pairs = markov.make_pairs(data, opts.get("controls", ()), True, opts.get("group"),
-                              opts.get("selection", False), ("l",), opts.get("year_by"))
-    phi = acf.first_stage(data, 3)
-    values = np.column_stack([phi, data["l"], data["k"]])
+                              opts.get("selection", False), free, opts.get("year_by"))
+    phi = acf.first_stage(data, 3, free=free)
+    values = np.column_stack([phi, *(data[f] for f in free), data["k"]])
     law = markov.Innovations(values, pairs, degree)
     for beta in [(0.4, 0.3), (0.95, 0.02), (0.1, 1.3), (0.0, 0.0)]:
+        beta = (*beta[:1], *[0.2] * (len(free) - 1), beta[1])
         u = np.r_[1.0, -np.asarray(beta)]
-        expect = regression_xi(values @ u, data, degree, **opts)
+        expect = regression_xi(values @ u, data, degree, free=free, **opts)
         np.testing.assert_allclose(law.xi(u), expect, rtol=0,
                                    atol=1e-10 * np.max(np.abs(expect)))
         # xi lies in Q's span: its coordinates carry the whole vector
@@ -97,3 +100,15 @@ def test_lp_criterion_is_the_mean_squared_residual(data):
     omega = phi - est["beta_k"] * data["k"]
     expect = regression_xi(omega, data, 3) + eps[pairs.cur]
     assert est["criterion"] == pytest.approx(float(np.mean(expect ** 2)), rel=1e-10)
+
+
+def test_too_few_pairs_is_no_estimate():
+    """One year per firm: no (t, t-1) pairs, so xi vanishes for every candidate and every
+    start would be a root; LP and ACF say why instead of reporting one."""
+    df = make_world(300, 4, seed=5)
+    one_year = df.groupby("firm_id").head(1).reset_index(drop=True)
+    data = to_arrays(one_year)
+    for module in (acf, lp):
+        est = module.estimate(data)
+        assert not est["converged"] and est["nobs"] == 0
+        assert "firm-year pairs (t, t-1)" in est["message"]

@@ -10,10 +10,11 @@ weights are fitted from one demeaning of the union of their columns (upgrading.c
 the exact projection solved directly, pyfixest's demeaner where that does not apply, then least
 squares and fixest's iid / HC1 / CRV1 per model, with pyfixest's conventions); their tidy rows
 say engine "pyfixest-within", and the timings file says how each group was demeaned. Their
-few-cluster inference (registry key `inference:`) reads the same demeaned columns: the wild
-cluster bootstrap as it reads pyfixest's fitted model, CRV3 from `inference.jackknife`, shared
-by the models of a group (or from pyfixest's refits where that does not apply, as the tidy
-`inference` column says). pf.feols fits the rest (engine "pyfixest"): IV, models without
+few-cluster inference (registry key `inference:`): the wild cluster bootstrap reads the same
+demeaned columns, as it reads pyfixest's fitted model; CRV3 comes from `inference.jackknife`,
+shared by the models of a group (pyfixest's refits for the models pf.feols fits where the
+jackknife does not apply, as the tidy `inference` column says). pf.feols fits the rest
+(engine "pyfixest"): IV, models without
 fixed effects, any other vcov, and regressors collinear with the others or
 the fixed effects (pyfixest drops them); each such model is logged with its reason. A pf.feols
 call fits one outcome, or, with sw(), the models of one outcome that differ in one term, among
@@ -307,8 +308,9 @@ def estimate(family: dict, design: dsg.Design, within: bool = True) -> tuple[lis
         bootstraps = []
         for m, cols in group["members"]:
             if m["id"] in fits:
-                view = _WithinView(fits[m["id"]], group["within"], cols["y"]) if m.get("inference") \
-                    else _WithinView(fits[m["id"]])
+                # the wild bootstrap reads the demeaned columns; CRV3 comes from the jackknife
+                view = _WithinView(fits[m["id"]], group["within"], cols["y"]) \
+                    if inference.settings(m).wild else _WithinView(fits[m["id"]])
                 rows_by_model[m["id"]], bootstrap = _tidy_rows(
                     family, m, cols, view, design, engine=WITHIN_ENGINE, jack=jackknives.get(m["id"]))
                 if bootstrap is not None:
@@ -358,6 +360,9 @@ def _tidy_rows(family, m, cols, f, design, engine: str = "pyfixest", jack=None
         raise RuntimeError(f"{family['id']}/{m['id']}: pyfixest used {f._N} rows, the design "
                            f"{int(rows_used.sum())}: missing-value handling differs")
     tab = f.tidy()
+    if engine == WITHIN_ENGINE and inference.settings(m).crv3 and jack is None:
+        raise RuntimeError(f"{family['id']}/{m['id']}: CRV3 of a model fitted from the shared demeaning "
+                           "needs its jackknife (pyfixest's refits need pyfixest's fit)")
     few, wild = _few_cluster(f, m, cols, design, jack)
     crv3_by_pyfixest = jack is None and bool(cols["fe"])
     y = design.frame[cols["y"]].to_numpy()[rows_used]

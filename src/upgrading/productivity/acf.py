@@ -28,7 +28,7 @@ import numpy as np
 from upgrading.core.demean import demean, group_codes, group_mean
 from upgrading.productivity import search
 from upgrading.productivity.design import least_squares_fit, ls_coef, polynomial, year_dummies
-from upgrading.productivity.markov import Innovations, make_pairs
+from upgrading.productivity.markov import Innovations, make_pairs, residual_df
 
 # The fixed start (beta_l, beta_k): the midpoint of typical value-added elasticities (labour
 # 0.3-0.5, capital 0.2-0.4; docs/calibration.md, industries), one of the starts of every search.
@@ -121,6 +121,12 @@ def estimate(data: dict[str, np.ndarray], settings: Settings = Settings(),
                       settings.first_stage_year_effects)
     pairs = make_pairs(data, settings.markov_controls, settings.markov_year_effects,
                        settings.markov_group, settings.selection, free, settings.markov_year_by)
+    if starts is None:
+        starts = default_starts(data, free, search_settings)
+    df = residual_df(pairs, settings.markov_degree)
+    if df <= len(free) + 1:
+        return result_dict(search.not_estimated(starts, too_few_pairs(pairs.n, df, len(free) + 1)),
+                           free, pairs.n)
     # omega = phi - X beta = [phi, X] @ (1, -beta)
     law = Innovations(np.column_stack([phi, inputs(data, free)]), pairs, settings.markov_degree)
     # Instruments centred and scaled so that every moment weighs alike: free_{t-1}, k_t.
@@ -143,10 +149,13 @@ def estimate(data: dict[str, np.ndarray], settings: Settings = Settings(),
     def check(beta: np.ndarray) -> str:
         return search.inadmissible(beta, search_settings, reference)
 
-    if starts is None:
-        starts = default_starts(data, free, search_settings)
     res = search.run(moments, starts, "root", search_settings, rank=nearest_lp, check=check)
     return result_dict(res, free, pairs.n)
+
+
+def too_few_pairs(n_pairs: int, df: int, n_params: int) -> str:
+    return (f"{n_pairs} firm-year pairs (t, t-1) leave {df} once the law of motion's "
+            f"regressors are fitted, too few for {n_params} elasticities")
 
 
 def result_dict(res: search.Result, free: tuple[str, ...], nobs: int) -> dict:

@@ -15,13 +15,15 @@ the same partially linear fit within groups (as ACF's: local input shares).
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from upgrading.core.demean import demean, group_codes, group_mean
 from upgrading.productivity import search
-from upgrading.productivity.acf import Settings, ols_start, result_dict, within_start
+from upgrading.productivity.acf import Settings, ols_start, result_dict, too_few_pairs, within_start
 from upgrading.productivity.design import ls_coef, polynomial, year_dummies
-from upgrading.productivity.markov import Innovations, make_pairs
+from upgrading.productivity.markov import Innovations, make_pairs, residual_df
 
 
 def first_stage(data: dict[str, np.ndarray], degree: int, group: str | None = None,
@@ -60,6 +62,13 @@ def estimate(data: dict[str, np.ndarray], settings: Settings = Settings(),
                                    settings.first_stage_year_effects)
     pairs = make_pairs(data, settings.markov_controls, settings.markov_year_effects,
                        settings.markov_group, settings.selection, free, settings.markov_year_by)
+    if starts is None:
+        starts = np.vstack([search.sobol_starts(len(free), search_settings),
+                            ols_start(data, free)[None, :], within_start(data, free)[None, :]])
+    df = residual_df(pairs, settings.markov_degree)
+    if df <= 1:
+        res = search.not_estimated(np.atleast_2d(starts)[:, -1:], too_few_pairs(pairs.n, df, 1))
+        return result_dict(_with_free(res, b_free), free, pairs.n)
     k = data["k"]
     # omega = phi - b_k k = [phi, k] @ (1, -b_k); xi = Q r (markov.Innovations)
     law = Innovations(np.column_stack([phi, k]), pairs, settings.markov_degree)
@@ -69,7 +78,7 @@ def estimate(data: dict[str, np.ndarray], settings: Settings = Settings(),
         # of squares as the n residuals, so the same criterion and Gauss-Newton steps.
         eps_cur = eps[pairs.cur]
         eps_q = law.q.T @ eps_cur
-        eps_rest = np.sqrt(max(float(eps_cur @ eps_cur - eps_q @ eps_q), 0.0))
+        eps_rest = float(np.linalg.norm(eps_cur - law.q @ eps_q))
 
         def fun(beta):
             return np.r_[eps_q + law.coordinates(np.r_[1.0, -beta[0]]), eps_rest]
@@ -81,16 +90,16 @@ def estimate(data: dict[str, np.ndarray], settings: Settings = Settings(),
         def fun(beta):
             return np.array([zq @ law.coordinates(np.r_[1.0, -beta[0]])])
         kind = "root"
-    if starts is None:
-        starts = np.vstack([search.sobol_starts(len(free), search_settings),
-                            ols_start(data, free)[None, :], within_start(data, free)[None, :]])
 
     def check(b: np.ndarray) -> str:
         return search.inadmissible(np.r_[b_free, b], search_settings)
 
     res = search.run(fun, np.atleast_2d(starts)[:, -1:], kind, search_settings, check=check,
                      nobs=pairs.n)
-    full = search.Result(np.r_[b_free, res.beta], res.converged, res.criterion, res.starts,
-                         res.starts_converged, tuple((*b_free, *s) for s in res.solutions),
-                         res.second_in_band, res.admissible, res.message)
-    return result_dict(full, free, pairs.n)
+    return result_dict(_with_free(res, b_free), free, pairs.n)
+
+
+def _with_free(res: search.Result, b_free: np.ndarray) -> search.Result:
+    """The search over b_k with the first stage's free elasticities put in front."""
+    return dataclasses.replace(res, beta=np.r_[b_free, res.beta],
+                               solutions=tuple((*b_free, *s) for s in res.solutions))

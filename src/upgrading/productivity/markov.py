@@ -62,7 +62,7 @@ def make_pairs(data: dict[str, np.ndarray], controls: tuple[str, ...],
     city: a persistent local productivity level), lagged controls, year effects (with
     `year_by`, one set per class of that column at t-1), and with `selection` a cubic in
     the observation probability P (its interactions with lagged omega depend on beta and
-    are built in `innovation`)."""
+    are built in `Innovations`)."""
     lag = lag_index(data["firm"], data["year"])
     cur = np.flatnonzero(lag >= 0)
     prev = lag[cur]
@@ -114,6 +114,14 @@ def _partial_out(pairs: Pairs, v: np.ndarray) -> np.ndarray:
     if pairs.groups is not None:
         v = demean(v, pairs.groups, pairs.group_n)
     return v - pairs.basis @ (pairs.basis.T @ v)
+
+
+def residual_df(pairs: Pairs, degree: int) -> int:
+    """Pairs left once g's regressors are fitted. At zero xi vanishes whatever omega is, so
+    every start of a search would be a root: the estimators stop before."""
+    fixed = pairs.basis.shape[1] + (len(pairs.group_n) if pairs.group_n is not None else 0)
+    powers = degree + (3 if pairs.p_obs is not None else 0)
+    return pairs.n - fixed - powers
 
 
 class Innovations:

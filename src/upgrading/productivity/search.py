@@ -61,7 +61,8 @@ class SearchSettings:
 
 @dataclass(frozen=True)
 class Result:
-    beta: np.ndarray  # chosen solution (if none is admissible, the first by the same order)
+    beta: np.ndarray  # chosen solution (none admissible: the first inadmissible one by the same
+    # order; none converged: the start with the lowest criterion)
     converged: bool  # a converged, admissible solution was found
     criterion: float  # at beta: sum of squared moments (root) or mean squared residual (minimum)
     starts: int
@@ -70,6 +71,12 @@ class Result:
     second_in_band: bool
     admissible: bool  # beta passes the admissibility rule (module docstring)
     message: str  # why the search failed ("" on success)
+
+
+def not_estimated(starts: np.ndarray, message: str) -> Result:
+    """The result of a search that cannot run (e.g. too few observations), with its reason."""
+    starts = np.atleast_2d(np.asarray(starts, dtype=float))
+    return Result(starts[0], False, float("nan"), len(starts), 0, (), False, False, message)
 
 
 def inadmissible(beta: np.ndarray, settings: SearchSettings,
@@ -180,7 +187,7 @@ def _solve(fun, x0: np.ndarray, kind: Kind, settings: SearchSettings,
         return fit.x, crit, bool(np.max(np.abs(f)) <= settings.root_tol)
     def mean_square(b):
         r = fun(b)
-        return float(r @ r) / (nobs or len(r))
+        return float(r @ r) / (len(r) if nobs is None else nobs)
 
     # The forward-difference Jacobian leaves LM ~1e-5 from a flat minimum: a few Newton steps
     # on the criterion with central differences finish the job (cheap: 1 + 2d + 2d^2 calls).
