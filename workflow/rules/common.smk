@@ -75,7 +75,7 @@ def world_seed(wildcards):
 
 
 def is_mc_world(wildcards):
-    return wildcards.world != ""
+    return getattr(wildcards, "world", "") != ""  # rules of the main world only have no {world}
 
 
 # The Monte Carlo: `seeds` draws (worlds) from `first_seed` on, each at `scale` (config
@@ -91,7 +91,7 @@ MC_SEEDS = MC.seed_list
 #   delays it (the exhibit plans are ready at the start too);
 # - MAIN_PRIORITY: the rest of the main world (the Snakefile raises every rule that sets no
 #   priority to it), the headline families' estimates and cross-checks a little above it
-#   (estimation.smk, family_priority);
+#   (family_priority, below);
 # - MC_PRIORITY (Snakemake's default, 0): the Monte Carlo draws, which fill the core the chain
 #   leaves idle. Every job of the chain uses one thread, so a draw's job never waits for two
 #   free cores.
@@ -154,7 +154,7 @@ def family_priority(wildcards):
     """Longest first after measures: a headline family's estimates feed its cross-check, the
     longest jobs of that phase, so those families go first (more models, earlier), each
     cross-check as soon as its estimates exist; the other families after them; the draws last."""
-    if getattr(wildcards, "world", ""):
+    if is_mc_world(wildcards):
         return MC_PRIORITY
     if wildcards.family not in HEADLINE_FAMILIES:
         return MAIN_PRIORITY

@@ -28,9 +28,9 @@ import gc
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from upgrading.core.errors import InputError
 from upgrading.core.fixest import FIXEF_MAXITER, FIXEF_RM, FIXEF_TOL, ssc
@@ -38,6 +38,9 @@ from upgrading.core.fixest import FIXEF_MAXITER, FIXEF_RM, FIXEF_TOL, ssc
 from . import design as dsg
 from . import inference
 from .tidy import model_meta
+
+if TYPE_CHECKING:
+    from upgrading.core.within import Within
 
 log = logging.getLogger(__name__)
 
@@ -168,9 +171,10 @@ def _within_groups(models: list[dict], design: dsg.Design) -> tuple[list[dict], 
     return list(groups.values()), rest
 
 
-def _fit_within(group: dict, design: dsg.Design) -> tuple[dict, list[dict], str]:
+def _fit_within(group: dict, design: dsg.Design) -> tuple[dict, list[dict], Within]:
     """Fits {model id: within.Fit} of one group from one demeaning, the models whose regressors
-    are collinear (for pf.feols) and how the group was demeaned (within.DemeanMethod)."""
+    are collinear (for pf.feols), and the demeaning (within.Within: its method says how the group
+    was demeaned; the wild bootstrap reads its columns)."""
     from upgrading.core.within import Collinear, Within, codes
 
     rows, members = group["rows"], group["members"]
@@ -202,8 +206,7 @@ def _fit_within(group: dict, design: dsg.Design) -> tuple[dict, list[dict], str]
         except Collinear as exc:
             log.info("%s: pf.feols (%s)", m["id"], exc)
             collinear.append(m)
-    group["within"] = within  # the few-cluster inference reads its demeaned columns
-    return fits, collinear, within.method
+    return fits, collinear, within
 
 
 class _WithinView:
@@ -220,7 +223,7 @@ class _WithinView:
         if within is not None:  # the shared demeaning's columns of this model
             self._X = within.columns(fit.coefnames)
             self._Y = within.columns([outcome])[:, 0]
-            self._fe = pd.DataFrame(within.fe_codes)
+            self._fe = within.fe_codes
 
     def tidy(self):
         return self.fit.tidy()
@@ -298,24 +301,24 @@ def estimate(family: dict, design: dsg.Design, within: bool = True) -> tuple[lis
     timings += jack_timings
     for group in groups:
         t0, c0 = time.perf_counter(), time.process_time()
-        fits, collinear, method = _fit_within(group, design)
+        fits, collinear, shared = _fit_within(group, design)
         rest += collinear
         seconds = time.perf_counter() - t0
         ids = [m["id"] for m, _ in group["members"] if m["id"] in fits]
-        fml = f"within ({method}): " + " + ".join(group["members"][0][1]["fe"])
+        fml = f"within ({shared.method}): " + " + ".join(group["members"][0][1]["fe"])
         timings.append({"fml": fml, "models": ids, "seconds": seconds, "cpu_seconds": time.process_time() - c0})
         log.info("%s: %d model(s) from one demeaning in %.2fs: %s", family["id"], len(ids), seconds, fml)
         bootstraps = []
         for m, cols in group["members"]:
             if m["id"] in fits:
                 # the wild bootstrap reads the demeaned columns; CRV3 comes from the jackknife
-                view = _WithinView(fits[m["id"]], group["within"], cols["y"]) \
+                view = _WithinView(fits[m["id"]], shared, cols["y"]) \
                     if inference.settings(m).wild else _WithinView(fits[m["id"]])
                 rows_by_model[m["id"]], bootstrap = _tidy_rows(
                     family, m, cols, view, design, engine=WITHIN_ENGINE, jack=jackknives.get(m["id"]))
                 if bootstrap is not None:
                     bootstraps.append(bootstrap)
-        group.pop("within", None)  # its demeaned columns: the bootstraps hold their own
+        del shared  # its demeaned columns: the bootstraps hold their own
         for bootstrap in bootstraps:
             bootstrap()
         del bootstraps

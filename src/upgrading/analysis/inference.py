@@ -223,7 +223,7 @@ def _fe_codes(f) -> np.ndarray | None:
         return None
     from upgrading.core.within import codes
 
-    fe = f._fe.to_numpy()
+    fe = np.asarray(f._fe)  # pyfixest's data frame, or the shared demeaning's code array
     return np.column_stack([codes(fe[:, j]) for j in range(fe.shape[1])])
 
 

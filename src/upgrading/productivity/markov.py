@@ -120,8 +120,13 @@ def residual_df(pairs: Pairs, degree: int) -> int:
     """Pairs left once g's regressors are fitted. At zero xi vanishes whatever omega is, so
     every start of a search would be a root: the estimators stop before."""
     fixed = pairs.basis.shape[1] + (len(pairs.group_n) if pairs.group_n is not None else 0)
-    powers = degree + (3 if pairs.p_obs is not None else 0)
-    return pairs.n - fixed - powers
+    return pairs.n - fixed - lagged_terms(pairs, degree)
+
+
+def lagged_terms(pairs: Pairs, degree: int) -> int:
+    """g's regressors in omega_{t-1}: its powers, and with selection omega_{t-1} P,
+    omega_{t-1}^2 P and omega_{t-1} P^2."""
+    return degree + (3 if pairs.p_obs is not None else 0)
 
 
 class Innovations:
@@ -160,7 +165,7 @@ class Innovations:
                 columns.append(t if p_power is None else t * pairs.p_obs ** p_power)
                 block_of.append(block - 1)
                 exponents.append(e)
-        self.n_blocks = (degree + (3 if selection else 0)) + 1
+        self.n_blocks = lagged_terms(pairs, degree) + 1  # and omega_t
         self.block_of = np.asarray(block_of, dtype=np.int64)
         self.exponents = np.asarray(exponents, dtype=np.int64)
         self.power = self.exponents.sum(axis=1)
@@ -168,7 +173,6 @@ class Innovations:
                                       for e in self.exponents])
         F = np.column_stack(columns + [(cur - cur.mean(axis=0)) / self.cur_sd])
         self.q, self.r = np.linalg.qr(_partial_out(pairs, F))
-        self.n = pairs.n
 
     def coordinates(self, u: np.ndarray) -> np.ndarray:
         """r(u): xi = Q r(u), an m-vector."""
