@@ -163,6 +163,7 @@ def test_structural_projection_is_the_dgp_with_its_cluster_cells(world, truth, p
     specified: the projection of the spillover term is exactly the DGP's parameters. With the
     measures stage's indicator, which the truth's regressions use, the HMT terms move: the
     indicator misses some of the DGP's cluster cells and marks others (oracle.json says how many)."""
+    from upgrading.synth import estimands as synth_estimands
     from upgrading.synth import truth as synth_truth
     from upgrading.synth.fwl import Within
 
@@ -171,7 +172,7 @@ def test_structural_projection_is_the_dgp_with_its_cluster_cells(world, truth, p
     rows = synth_truth.surveyed_rows(truth)
     dgp_cells = synth_truth.regression_sample(rows, rows["cluster"].to_numpy(dtype=float)).dropna(subset=cols)
     proj = Within(dgp_cells, ["true_spill", *cols]).coef(["true_spill"], cols)["true_spill"]
-    names = {t: synth_truth.STRUCTURAL_PARAM.get(t, t) for t in terms}
+    names = {t: synth_estimands.STRUCTURAL_PARAM.get(t, t) for t in terms}
     assert {names[t]: v for t, v in zip(terms, proj)} == pytest.approx(params["spillovers"], abs=1e-6)
 
     p = json.loads((world / "truth" / "parameters.json").read_text())
@@ -236,17 +237,28 @@ def test_opening_books_by_hand():
 
 
 def test_feedback_part_adds_to_the_estimand():
-    """add_feedback: estimand = projection + selection + the replications' mean gap; none = 0."""
-    from upgrading.synth import truth
+    """with_feedback: estimand = projection + selection + the replications' mean gap; none = 0."""
+    from upgrading.synth import estimands, truth
 
-    est = {"local": {"horizontal_local": 0.30, "backward": 0.60}}
-    parts = {"local": {"projection": {}, "selection": {}}}
-    truth.add_feedback(est, parts, {"local": {"horizontal_local": 0.04, "backward": -0.01}}, 4)
-    assert est["local"] == pytest.approx({"horizontal_local": 0.34, "backward": 0.59})
-    assert parts["local"]["feedback"] == {"horizontal_local": 0.04, "backward": -0.01}
-    assert parts["local"]["feedback_replications"] == 4
-    est = {"local": {"horizontal_local": 0.30}}
-    truth.add_feedback(est, parts, {}, 0)
-    assert est["local"] == {"horizontal_local": 0.30} and parts["local"]["feedback"] == {"horizontal_local": 0.0}
+    def own(local):
+        return {"spillovers": {}, "spillovers_local": local, "spillovers_structural": {},
+                "estimand_parts": {m: {"projection": {}, "selection": {}} for m in estimands.ESTIMAND_KEYS}}
+
+    before = own({"horizontal_local": 0.30, "backward": 0.60})
+    fb = estimands.feedback_doc({"local": {"horizontal_local": 0.04, "backward": -0.01}}, 4, [1, 2, 3, 4])
+    out = estimands.with_feedback(before, fb)
+    assert out["spillovers_local"] == pytest.approx({"horizontal_local": 0.34, "backward": 0.59})
+    parts = out["estimand_parts"]["local"]
+    assert parts["feedback"] == {"horizontal_local": 0.04, "backward": -0.01}
+    assert parts["feedback_replications"] == 4
+    assert before["spillovers_local"]["horizontal_local"] == 0.30  # the input is left as it was
+    out = estimands.with_feedback(own({"horizontal_local": 0.30}), estimands.feedback_doc({}, 0, []))
+    assert out["spillovers_local"] == {"horizontal_local": 0.30}
+    assert out["estimand_parts"]["local"]["feedback"] == {"horizontal_local": 0.0}
+    with pytest.raises(ValueError, match="feedback part already"):
+        estimands.with_feedback(out, fb)
+    # structural interaction terms are named as parameters.json names them
+    assert estimands.feedback_doc({"structural": {"backward:post2002": 0.1}}, 1, [5])["feedback"] == \
+        {"structural": {"backward_post2002": 0.1}}
     seeds = truth.replication_seeds(11, 3)
     assert seeds == truth.replication_seeds(11, 3) and len(set(seeds)) == 3 and 11 not in seeds

@@ -251,6 +251,15 @@ def plan_sha256(text):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def join_truth_files(own_path, feedback_path, out_path, log_path):
+    """truth/parameters.json: the world's own truth with the estimands' feedback part (rule truth_parameters)."""
+    from upgrading.synth.estimands import join_files
+
+    join_files(own_path, feedback_path, out_path)
+    with open(log_path, "w") as fh:
+        fh.write(f"{own_path} + {feedback_path} -> {out_path}\n")
+
+
 def write_settings_file(text, path, log_path):
     """A settings file (stage section, exhibit plan, run configuration) from its param's text."""
     core_io.write_text(text if text.endswith("\n") else f"{text}\n", path)

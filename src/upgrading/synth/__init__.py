@@ -4,6 +4,6 @@ in the ASIF layout (with the real mess) and the truth needed to validate the pip
 Modules: geography (cities), industries (classes, concordance, IO table, deflators,
 catalogue), population (new firms, technology), dynamics (one year, spillover fixed
 point), simulate (the year loop), world (assembly), identity (names, IDs), records (raw
-values), mess (defects), layouts (file names of each layout), writer (csv layout), truth (estimands, oracle), describe
-(calibration table), generate and cli (`upgrading synthesize`).
+values), mess (defects), layouts (file names of each layout), writer (csv layout), truth (estimands, oracle),
+estimands (the feedback part joined to a world's truth), describe (calibration table), generate and cli (`upgrading synthesize`).
 """

@@ -4,6 +4,13 @@
                          [--first-year 1998 --last-year 2007] [--config config/config.yaml]
                          [--synth-json JSON] [--measures-json JSON] [--headers config/asif_headers.yaml]
     upgrading synthesize --describe DIR
+
+The estimands' feedback part (the mean over `estimand_replications` further worlds, upgrading.synth.truth)
+can come from a process of its own, as the DAG runs it beside the world's:
+    upgrading synthesize ... --out DIR --feedback-later     truth/parameters_before_feedback.json
+    upgrading synthesize ... --feedback-out FILE            the feedback part alone, no world
+joined into truth/parameters.json by upgrading.synth.estimands.join_files (rule truth_parameters);
+the same bytes as one `upgrading synthesize --out DIR`.
 """
 
 from __future__ import annotations
@@ -32,6 +39,10 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--measures-json", help="the measures section as JSON, or @FILE (overrides --config): the "
                     "cluster indicator the truth's regressions use, as the measures stage builds it")
     ap.add_argument("--headers", default="config/asif_headers.yaml", help="header map (spellings per variable)")
+    ap.add_argument("--feedback-later", action="store_true",
+                    help="write truth/parameters_before_feedback.json, without the estimands' feedback part")
+    ap.add_argument("--feedback-out", metavar="FILE",
+                    help="write only the estimands' feedback part of world --seed to FILE (no world, no --out)")
     return ap
 
 
@@ -70,18 +81,28 @@ def main(argv: list[str]) -> int:
             from upgrading.synth.describe import describe
             print(describe(args.describe))
             return 0
-        missing = [f"--{k}" for k in ("scale", "seed", "out") if getattr(args, k) is None]
+        needed = ("scale", "seed") if args.feedback_out else ("scale", "seed", "out")
+        missing = [f"--{k.replace('_', '-')}" for k in needed if getattr(args, k) is None]
         if missing:
             _parser().error(f"missing {', '.join(missing)} (or use --describe DIR)")
+        if args.feedback_out and (args.out or args.feedback_later):
+            _parser().error("--feedback-out writes the feedback part alone: no --out, no --feedback-later")
         if args.first_year > args.last_year:
             raise InputError(f"--first-year {args.first_year} is after --last-year {args.last_year}")
+        years = list(range(args.first_year, args.last_year + 1))
+        params = load_synth_params(args.config, args.synth_json)
+        rule = load_cluster_rule(args.config, args.measures_json)
+        if args.feedback_out:
+            from upgrading.synth.generate import feedback
+
+            feedback(args.feedback_out, params, args.scale, args.seed, years, rule)
+            return 0
         if not Path(args.headers).exists():
             raise InputError("header map not found", file=args.headers)
         from upgrading.synth.generate import generate
-        params = load_synth_params(args.config, args.synth_json)
-        generate(args.out, params, args.scale, args.seed,
-                 list(range(args.first_year, args.last_year + 1)), args.headers,
-                 load_cluster_rule(args.config, args.measures_json))
+
+        generate(args.out, params, args.scale, args.seed, years, args.headers, rule,
+                 feedback_later=args.feedback_later)
         return 0
     except (InputError, ValueError, KeyError) as exc:
         return cli.fail("synthesize", exc)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import resource
 import sys
 import time
@@ -16,10 +15,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from upgrading.core.cluster_rule import ClusterRule
+from upgrading.core.io import write_text
 from upgrading.synth import mess, records, truth, writer
 from upgrading.synth import settings as synth_settings
+from upgrading.synth.estimands import dumps, with_feedback
 from upgrading.synth.geography import CITY_COLUMNS
 from upgrading.synth.world import build_world
+
+# The world's own truth when the feedback part comes from a job of its own (generate's
+# feedback_later): parameters.json less the feedback part, joined to it by rule truth_parameters.
+OWN_TRUTH = "parameters_before_feedback.json"
 
 
 def normalise_params(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -79,10 +84,12 @@ def truth_table(truth_rows: pd.DataFrame, layout: mess.Layout, order: np.ndarray
 
 
 def generate(out_dir: str | Path, params: dict, scale: str, seed: int, years: list[int],
-             headers: str | Path, cluster_rule: ClusterRule | None = None) -> dict:
+             headers: str | Path, cluster_rule: ClusterRule | None = None, feedback_later: bool = False) -> dict:
     """Write everything; returns mess counts. Files appear only if the whole run succeeds.
     `cluster_rule`: the measures stage's cluster indicator, which the truth's regressions use
-    (upgrading.synth.truth; default: the measures stage's defaults)."""
+    (upgrading.synth.truth; default: the measures stage's defaults). `feedback_later`: leave
+    the estimands' feedback part (the further worlds) to `feedback` and a join
+    (upgrading.synth.estimands): truth/OWN_TRUTH instead of truth/parameters.json."""
     t0 = time.time()
     if cluster_rule is None:
         cluster_rule = ClusterRule()
@@ -126,22 +133,30 @@ def generate(out_dir: str | Path, params: dict, scale: str, seed: int, years: li
         del truth_rows
         world.static, world.unsurveyed = {}, None
         _log("oracle regressions done", t0)
-        reps = int(params.get("estimand_replications", 0))
-        gap = truth.feedback(params, scale, seed, years, reps, cluster_rule, log=lambda m: _log(m, t0)) if reps else {}
-        truth.add_feedback(estimands, parts, gap, reps)
-        truth_parameters = truth.parameters(world, estimands, parts, counts)
-        for name, obj in (("parameters.json", truth_parameters), ("mess.json", counts), ("oracle.json", oracle)):
-            (tmp / "truth" / name).write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False,
-                                                         default=_json_default) + "\n", encoding="utf-8")
-        written += ["truth/firms.parquet", "truth/parameters.json", "truth/mess.json", "truth/oracle.json"]
+        own_truth = truth.parameters(world, estimands, parts, counts)
+        if feedback_later:
+            parameters_name, parameters_doc = OWN_TRUTH, own_truth
+        else:
+            reps = int(params.get("estimand_replications", 0))
+            fb = truth.feedback_file(params, scale, seed, years, reps, cluster_rule, log=lambda m: _log(m, t0))
+            parameters_name, parameters_doc = "parameters.json", with_feedback(own_truth, fb)
+        for name, obj in ((parameters_name, parameters_doc), ("mess.json", counts), ("oracle.json", oracle)):
+            (tmp / "truth" / name).write_text(dumps(obj), encoding="utf-8")
+        written += ["truth/firms.parquet", f"truth/{parameters_name}", "truth/mess.json", "truth/oracle.json"]
         (tmp / "SHA256SUMS").write_text(writer.sha256sums(tmp, written), encoding="utf-8")
     _log(f"done: {out_dir}", t0)
     return counts
 
 
-def _json_default(o):
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return float(o)
-    raise TypeError(type(o))
+def feedback(out_path: str | Path, params: dict, scale: str, seed: int, years: list[int],
+             cluster_rule: ClusterRule | None = None) -> dict:
+    """Write the feedback file of world `seed` (the estimands' feedback part from
+    `estimand_replications` further worlds) to out_path; returns it."""
+    t0 = time.time()
+    params = normalise_params(params)
+    reps = int(params.get("estimand_replications", 0))
+    doc = truth.feedback_file(params, scale, seed, years, reps, cluster_rule or ClusterRule(),
+                              log=lambda m: _log(m, t0))
+    write_text(dumps(doc), out_path)
+    _log(f"done: {out_path} ({reps} further worlds)", t0)
+    return doc

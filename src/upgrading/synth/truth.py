@@ -55,6 +55,9 @@ import numpy as np
 import pandas as pd
 
 from upgrading.core.cluster_rule import ClusterRule
+from upgrading.synth import estimands as estimands_mod
+from upgrading.synth.estimands import param_names as _param_names
+from upgrading.synth.estimands import sig as _sig
 
 # Regressors of the validation models, named as in the registry (interactions built here).
 MODELS = {
@@ -143,10 +146,6 @@ def cluster_agreement(surveyed: pd.DataFrame, rule: ClusterRule) -> dict:
                     "cluster_dgp = the DGP's cluster cells, where its HMT offset acts"}
 
 
-def _sig(x: float, digits: int = 8) -> float:
-    """Round to `digits` significant digits: pyfixest's demeaner is multithreaded, so the
-    last bits of its results vary between runs; rounding keeps truth files byte-identical."""
-    return float(f"{x:.{digits}g}")
 
 
 def oracle_and_estimands(truth: pd.DataFrame, unsurveyed: pd.DataFrame,
@@ -241,22 +240,14 @@ def feedback(p: dict, scale: str, seed: int, years: list[int], replications: int
     return {m: {t: _sig(float(np.mean(v))) for t, v in terms.items()} for m, terms in gaps.items()}
 
 
-def add_feedback(estimands: dict, parts: dict, gap: dict, replications: int) -> None:
-    """Estimand = projection + selection + feedback (in place); without replications feedback is 0."""
-    for model, terms in estimands.items():
-        fb = {t: gap.get(model, {}).get(t, 0.0) for t in terms}
-        parts[model]["feedback"] = fb
-        parts[model]["feedback_replications"] = replications
-        estimands[model] = {t: _sig(v + fb[t]) for t, v in terms.items()}
+def feedback_file(p: dict, scale: str, seed: int, years: list[int], replications: int, rule: ClusterRule,
+                  log=None) -> dict:
+    """The feedback file of world `seed` (upgrading.synth.estimands.feedback_doc); no further
+    worlds (replications 0) give a feedback part of 0."""
+    gap = feedback(p, scale, seed, years, replications, rule, log) if replications else {}
+    return estimands_mod.feedback_doc(gap, replications, replication_seeds(seed, replications))
 
 
-# Registry interaction terms -> the DGP parameter names of parameters.json (as in
-# upgrading.analysis.validation.TERM_TO_PARAM).
-STRUCTURAL_PARAM = {"backward:post2002": "backward_post2002", "horizontal_hmt:cluster": "cluster_x_horizontal_hmt"}
-
-
-def _param_names(d: dict) -> dict:
-    return {STRUCTURAL_PARAM.get(k, k): v for k, v in d.items()}
 
 
 def parameters(world, estimands: dict, parts: dict, mess_counts: dict) -> dict:
@@ -278,8 +269,7 @@ def parameters(world, estimands: dict, parts: dict, mess_counts: dict) -> dict:
         "spillovers_local": estimands["local"],
         "spillovers_structural": _param_names(estimands["structural"]),
         "spillovers_dgp": params["spillovers"],
-        "estimand_parts": {m: {**v, **{k: _param_names(v[k]) for k in ("projection", "selection", "feedback")
-                                       if k in v}} for m, v in parts.items()},
+        "estimand_parts": {m: {**v, **{k: _param_names(v[k]) for k in ("projection", "selection")}} for m, v in parts.items()},
         "measures_note": "horizontal* are per firm over the other firms of its industry-year (own output left "
                          "out); horizontal_local over the other firms of its city x industry x year cell (NaN, so "
                          "out of the local and structural regressions, for a firm alone in its cell): a firm's "
