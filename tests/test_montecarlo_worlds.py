@@ -16,7 +16,7 @@ from dag_support import copy_repository, run_snakemake
 pytestmark = pytest.mark.integration
 
 TEST_CONFIG = Path(__file__).parent / "config" / "integration.yaml"
-STAGES = ["synthesize", "ingest", "link", "clean", "productivity", "measures", "estimate"]
+STAGES = ["synthesize", "estimand_feedback", "ingest", "link", "clean", "productivity", "measures", "estimate"]
 
 
 def _jobs(dry_run: str) -> list[dict]:
@@ -40,6 +40,7 @@ def planned(tmp_path_factory):
     result = run_snakemake(work, "--workflow-profile", "profiles/default", "--configfile", str(TEST_CONFIG),
                            "--dry-run", "--", f"results/montecarlo/draws/seed_{seed}.csv",
                            "results/estimates/baseline.parquet", "results/estimates/validation.parquet",
+                           "data/raw/truth/parameters.json",
                            timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     return _jobs(result.stdout), seed, cfg["seed"]
@@ -66,7 +67,7 @@ def test_a_draw_runs_the_main_world_rules_with_the_same_commands(planned):
     # The stages read their settings from the same files, not as JSON on the command line.
     settings = [re.search(r"--(?:synth|config)-json (\S+)", j["command"]) for j in in_world]
     assert sorted(m.group(1) for m in settings if m) == [
-        f"@results/settings/{s}.json" for s in ("cleaning", "measures", "productivity_draw", "synth")]
+        f"@results/settings/{s}.json" for s in ("cleaning", "measures", "productivity_draw", "synth", "synth")]
     # ... and fit only the validation target models of each family
     models = {re.search(r"--family (\w+)", j["command"]).group(1): re.search(r"--models (\S+)", j["command"])
               for j in in_world if j["rule"] == "estimate_draw"}

@@ -88,7 +88,8 @@ MC_SEEDS = MC.seed_list
 # Scheduling: Snakemake starts the runnable jobs of highest priority first. Three tiers:
 # - CHAIN_PRIORITY: the main world's serial data chain (stage settings, synthesize, ingest,
 #   link, clean, productivity, measures), which every estimate waits for, so nothing else
-#   delays it (the exhibit plans are ready at the start too);
+#   delays it (the exhibit plans are ready at the start too), and the estimands' further
+#   worlds (estimand_feedback, truth_parameters), which run on the other core beside it;
 # - MAIN_PRIORITY: the rest of the main world (the Snakefile raises every rule that sets no
 #   priority to it), the headline families' estimates and cross-checks a little above it
 #   (family_priority, below);
