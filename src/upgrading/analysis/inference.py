@@ -33,7 +33,7 @@ from typing import Literal
 
 import numpy as np
 
-from .bootstrap import WCRModel, WildSettings, factorize, wcr
+from .bootstrap import WCRModel, WildSettings, factorize, partial_weights, wcr
 
 log = logging.getLogger(__name__)
 
@@ -237,15 +237,14 @@ def _demeaner_of(fe: np.ndarray | None):
     return Demeaner(fe)
 
 
-def top_cluster_share(X: np.ndarray, codes: np.ndarray, j: int) -> float:
+def top_cluster_share(X: np.ndarray, codes: np.ndarray, j: int, A_inv: np.ndarray | None = None) -> float:
     """The largest share one cluster holds of the variation of column j of the (demeaned) design
     once the other columns are partialled out: about 1/G when every cluster contributes alike,
     near 1 when one cluster identifies the coefficient. With such leverage CRV1 tests over-reject
-    and the wild cluster bootstrap under-rejects (MacKinnon and Webb 2017), so the two can part."""
+    and the wild cluster bootstrap under-rejects (MacKinnon and Webb 2017), so the two can part.
+    A_inv: (X'X)^-1, if the caller has it."""
     X = np.asarray(X, dtype=float)
-    x, others = X[:, j], np.delete(X, j, axis=1)
-    if others.shape[1]:
-        x = x - others @ np.linalg.lstsq(others, x, rcond=None)[0]
+    x = X @ partial_weights(np.linalg.inv(X.T @ X) if A_inv is None else A_inv, j)
     by_cluster = np.bincount(codes, weights=x * x)
     return float(by_cluster.max() / by_cluster.sum())
 
@@ -280,7 +279,7 @@ def wild(data: WildData, clusters: np.ndarray, names: list[str], s: WildSettings
         j = coefnames.index(name)
         r = wcr(model, j, s)
         out[name] = {"p_value_wild": r.p_value, "ci_low_wild": r.ci_low, "ci_high_wild": r.ci_high,
-                     "top_cluster_share": top_cluster_share(X, codes, j)}
+                     "top_cluster_share": top_cluster_share(X, codes, j, model.A_inv)}
     return out
 
 
