@@ -135,6 +135,31 @@ def test_cross_engine_agreement(toy, models):
     assert out["se_rel_diff"].max() < 1e-6  # far below a one-degree-of-freedom slip (~1/N)
 
 
+def test_cross_check_absorbs_outcomes_of_one_sample_once(toy, monkeypatch):
+    """Models sharing rows and effects (here three outcomes, three-way effects) are residualized
+    in one pass over the union of their columns; the PanelOLS model takes no part; the numbers
+    are those of one absorption per model."""
+    import pyhdfe
+
+    from upgrading.analysis import engine_linearmodels
+
+    cie = ["city", "industry2", "year"]
+    fam = _family([{"id": "a", "fixed_effects": cie}, {"id": "b", "outcome": "tfp_lp", "fixed_effects": cie},
+                   {"id": "c", "outcome": "tfp_ols", "fixed_effects": cie}, {"id": "panel"}])
+    est, _ = estimate.estimate_family(toy, fam)
+    created = []
+    create = pyhdfe.create
+    monkeypatch.setattr(pyhdfe, "create", lambda *a, **k: created.append(1) or create(*a, **k))
+    out = crosscheck.compare_family(toy, fam, est, coef_rtol=1e-6, se_tol=1e-4)
+    assert len(created) == 1 and out["ok"].all(), out
+    d = design.build(toy, fam)
+    for m in fam["models"]:
+        alone = engine_linearmodels.estimate_model(d, m, engine_linearmodels.Absorbed(), panel=fam["panel"])
+        shared = out[out["model"] == m["id"]].set_index("term")["estimate_linearmodels"]
+        for name, (b, _) in alone["coef"].items():
+            assert shared[name] == pytest.approx(b, rel=1e-8), (m["id"], name)
+
+
 def test_fixest_df_k_counts():
     fe = pd.DataFrame({"firm": [1, 1, 2, 2, 3, 3], "year": [1, 2, 1, 2, 1, 2]})
     cl_nested = pd.DataFrame({"g": [1, 1, 1, 1, 2, 2]})

@@ -35,6 +35,9 @@ def compare_family(df: pd.DataFrame, family: dict, est: pd.DataFrame, coef_rtol:
                    se_tol: float, data_file: str = "<data>") -> pd.DataFrame:
     design = dsg.build(df, family, data_file=data_file)
     absorbed = Absorbed()  # models sharing rows and effects share one absorption
+    for m in family["models"]:
+        if m["estimator"] == "ols":
+            absorbed.plan(design, m, family["panel"])
     rows = []
     for m in family["models"]:
         if m["estimator"] != "ols":

@@ -65,25 +65,60 @@ def _cov_args(cols: dict, data: pd.DataFrame, m: dict) -> tuple[str, dict, int |
 
 
 class Absorbed:
-    """Residualized columns of one set of rows on its fixed effects, computed once and shared."""
+    """Residualized columns of one set of rows on its fixed effects, computed once and shared.
+
+    `plan` registers the models of a family first, so the models that share rows and effects
+    (outcomes of one sample) are residualized in one pass over the union of their columns."""
 
     def __init__(self):
         self._cache: dict = {}
+        self._planned: dict = {}
+
+    @staticmethod
+    def _key(design: dsg.Design, m: dict, rows: np.ndarray) -> tuple:
+        return (np.packbits(rows).tobytes(), tuple(dsg.model_columns(design, m)["fe"]))
+
+    def plan(self, design: dsg.Design, m: dict, panel: dict | None = None) -> None:
+        """Register the columns model m will ask for, if it takes the residualizing path."""
+        if _path(design, m, panel) != "absorb":
+            return
+        rows, _ = dsg.model_rows(design, m)
+        self._planned.setdefault(self._key(design, m, rows), {}).update(dict.fromkeys(_names(design, m)))
 
     def columns(self, design: dsg.Design, m: dict, rows: np.ndarray, names: list[str]) -> pd.DataFrame:
         cols = dsg.model_columns(design, m)
-        key = (np.packbits(rows).tobytes(), tuple(cols["fe"]))
+        key = self._key(design, m, rows)
         have = self._cache.get(key)
         if have is None or not set(names) <= set(have.columns):
             import pyhdfe
 
-            wanted = list(dict.fromkeys([*(have.columns if have is not None else []), *names]))
+            wanted = list(dict.fromkeys([*(have.columns if have is not None else []),
+                                         *self._planned.get(key, {}), *names]))
             ids = design.frame.loc[rows, cols["fe"]].to_numpy(dtype="int64")
             algo = pyhdfe.create(ids, drop_singletons=False, **ABSORB_OPTIONS)
             values = algo.residualize(design.frame.loc[rows, wanted].to_numpy(dtype=float))
             have = pd.DataFrame(values, columns=wanted)
             self._cache[key] = have
         return have[names]
+
+
+def _names(design: dsg.Design, m: dict) -> list[str]:
+    cols = dsg.model_columns(design, m)
+    return [cols["y"], *cols["exog"], *cols["endog"], *cols["instruments"]]
+
+
+def _path(design: dsg.Design, m: dict, panel: dict | None) -> str:
+    """How estimate_model fits m: "none" (no effects), "lsmr" (weights), "panel" (PanelOLS, when
+    its index is unique; else "absorb" after all) or "absorb" (residualized columns, IV2SLS)."""
+    cols = dsg.model_columns(design, m)
+    if not cols["fe"]:
+        return "none"
+    if cols["weights"]:
+        return "lsmr"
+    if panel and not cols["endog"] and len(cols["cluster"]) < 2 \
+            and sorted(m["fixed_effects"]) == sorted([panel["id"], panel["time"]]):
+        return "panel"
+    return "absorb"
 
 
 def estimate_model(design: dsg.Design, m: dict, absorbed: Absorbed | None = None,
@@ -99,17 +134,20 @@ def estimate_model(design: dsg.Design, m: dict, absorbed: Absorbed | None = None
 
     cols = dsg.model_columns(design, m)
     rows, _ = dsg.model_rows(design, m)
-    data = design.frame.loc[rows].reset_index(drop=True)
+    names = _names(design, m)
+    path = _path(design, m, panel)
+    used = [*names, *cols["fe"], *cols["cluster"], *([cols["weights"]] if cols["weights"] else [])]
+    data = design.frame.loc[rows, list(dict.fromkeys(used))].reset_index(drop=True)  # the model's columns only
     N = len(data)
     fe = data[cols["fe"]].astype("int64") if cols["fe"] else None
     cov_type, cov_kw, G = _cov_args(cols, data, m)
     clusters = data[cols["cluster"]].astype("int64") if cols["cluster"] else None
-    names = [cols["y"], *cols["exog"], *cols["endog"], *cols["instruments"]]
 
-    if fe is None:
+    if path == "none":
         values, weights = data[names], (data[cols["weights"]] if cols["weights"] else None)
         exog = values[cols["exog"]].assign(Intercept=1.0)
-    elif cols["weights"]:
+    elif path == "lsmr":
+        assert fe is not None
         weights = data[cols["weights"]]
         mod = AbsorbingLS(data[cols["y"]], data[names[1:]], absorb=fe.astype("category"), weights=weights)
         mod.fit(cov_type="unadjusted", method="lsmr", absorb_options=LSMR_OPTIONS)
@@ -117,10 +155,10 @@ def estimate_model(design: dsg.Design, m: dict, absorbed: Absorbed | None = None
         values.columns = names
         values = values.div(np.sqrt(weights.to_numpy()), axis=0)  # IV2SLS applies the weights again
         exog = values[cols["exog"]]
-    elif panel and not cols["endog"] and len(cols["cluster"]) < 2 \
-            and sorted(m["fixed_effects"]) == sorted([panel["id"], panel["time"]]):
+    elif path == "panel":
         from linearmodels import PanelOLS
 
+        assert panel is not None and fe is not None
         unit, period = design.fe_cols[panel["id"]], design.fe_cols[panel["time"]]
         index = pd.MultiIndex.from_arrays([fe[unit], fe[period]])
         if index.is_unique:
