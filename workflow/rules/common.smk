@@ -261,6 +261,9 @@ def join_truth_files(own_path, feedback_path, out_path, log_path):
         fh.write(f"{own_path} + {feedback_path} -> {out_path}\n")
 
 
+# The `run:` rules (settings files, exhibit plans, the trail, truth_parameters) declare no
+# `benchmark:`: they run in a thread of Snakemake's own process (profiles/default,
+# force-use-threads), whose figures (that process and every job running beside it) are not theirs.
 def write_settings_file(text, path, log_path):
     """A settings file (stage section, exhibit plan, run configuration) from its param's text."""
     core_io.write_text(text if text.endswith("\n") else f"{text}\n", path)

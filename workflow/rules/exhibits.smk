@@ -59,8 +59,6 @@ rule exhibit_plan:
         plan="|".join(re.escape(name) for name in EXHIBIT_PLANS),
     log:
         f"{LOGS}/exhibit_plan/{{plan}}.log",
-    benchmark:
-        f"{BENCH}/exhibit_plan/{{plan}}.tsv"
     run:
         write_settings_file(EXHIBIT_PLANS[wildcards.plan], output[0], log[0])
 

@@ -17,8 +17,6 @@ rule stage_settings:
         section="|".join(SETTINGS_SECTIONS),
     log:
         f"{LOGS}/settings/{{section}}.log",
-    benchmark:
-        f"{BENCH}/settings/{{section}}.tsv"
     run:
         write_settings_file(params.settings, output[0], log[0])
 
@@ -34,7 +32,5 @@ rule run_config:
         config=lambda wc: yaml.dump(config, Dumper=_YAML_DUMPER, sort_keys=True, allow_unicode=True),
     log:
         f"{LOGS}/settings/config.log",
-    benchmark:
-        f"{BENCH}/settings/config.tsv"
     run:
         write_settings_file(params.config, output[0], log[0])

@@ -108,8 +108,6 @@ rule dag_trail:
         dag=dag_trail_json,
     log:
         f"{LOGS}/dag_trail.log",
-    benchmark:
-        f"{BENCH}/dag_trail.tsv"
     run:
         from upgrading.core import io
 
