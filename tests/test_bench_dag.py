@@ -150,3 +150,19 @@ def test_no_benchmarks_is_an_error(tmp_path):
     (run_dir / "jobs").mkdir(parents=True)
     with pytest.raises(SystemExit, match="no benchmark files"):
         bench_dag.summarise(run_dir, tmp_path / "trail.json", {"scale": "small", "start": 0.0})
+
+
+def test_chains_pass_through_jobs_without_benchmark():
+    """A run: rule (no benchmark file) between two jobs keeps their edge: synthesize and
+    estimand_feedback -> truth_parameters (no file) -> validate."""
+    rows = [{"job": j} for j in ("synthesize", "estimand_feedback", "validate")]
+    trail = {"jobs": [
+        {"rule": "synthesize", "wildcards": {}, "inputs": [], "outputs": ["own.json"]},
+        {"rule": "estimand_feedback", "wildcards": {}, "inputs": [], "outputs": ["feedback.json"]},
+        {"rule": "truth_parameters", "wildcards": {}, "inputs": ["own.json", "feedback.json"],
+         "outputs": ["parameters.json"]},
+        {"rule": "validate", "wildcards": {}, "inputs": ["parameters.json"], "outputs": ["v.csv"]},
+    ]}
+    deps = bench_dag.attach_rules(rows, trail)
+    assert deps["validate"] == ["estimand_feedback", "synthesize"]
+    assert set(deps) == {"synthesize", "estimand_feedback", "validate"}

@@ -2,7 +2,7 @@
 
 One run serves several checks, so the suite pays for the DAG once: the paper is
 built, its text quotes the headline coefficient the estimates file holds, a
-second run has nothing to do, and every rule left a log and a benchmark.
+second run has nothing to do, and the stages left their logs and benchmarks.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def test_second_run_has_nothing_to_do(built):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
-def test_every_rule_has_log_and_benchmark(built):
+def test_the_stages_leave_logs_and_benchmarks(built):
     logs = list((built / "logs").rglob("*.log"))
     bench = list((built / "results" / "benchmarks").rglob("*.tsv"))
     assert len(logs) >= 8 and len(bench) >= 8

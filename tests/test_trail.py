@@ -67,6 +67,15 @@ def test_chain_text_prints_each_job_once_down_to_raw(dag_trail):
     assert text.splitlines()[-1].startswith("raw files (")
 
 
+def test_chain_text_goes_on_through_the_truths_join(dag_trail):
+    """parameters.json lies in the raw folder but is made by the synthetic world's rules: the
+    chain goes on to the world and its further worlds (and their settings)."""
+    text = chain_text(dag_trail, "results/estimates/validation.csv")
+    assert "data/raw/truth/parameters.json  [raw data, written by rule truth_parameters]" in text
+    assert "<- rule estimand_feedback: upgrading synthesize" in text
+    assert "<- rule synthesize: upgrading synthesize" in text
+
+
 def test_exhibit_map_rows_carry_the_full_chain(dag_trail, tmp_path):
     import yaml
 

@@ -240,23 +240,32 @@ def test_feedback_part_adds_to_the_estimand():
     """with_feedback: estimand = projection + selection + the replications' mean gap; none = 0."""
     from upgrading.synth import estimands, truth
 
-    def own(local):
-        return {"spillovers": {}, "spillovers_local": local, "spillovers_structural": {},
+    def own(local, replications=4):
+        return {"spillovers": {}, "spillovers_local": local, "spillovers_structural": {}, "seed": 11,
+                "config": {"estimand_replications": replications},
                 "estimand_parts": {m: {"projection": {}, "selection": {}} for m in estimands.ESTIMAND_KEYS}}
 
     before = own({"horizontal_local": 0.30, "backward": 0.60})
-    fb = estimands.feedback_doc({"local": {"horizontal_local": 0.04, "backward": -0.01}}, 4, [1, 2, 3, 4])
+    seeds = estimands.replication_seeds(11, 4)
+    fb = estimands.feedback_doc({"local": {"horizontal_local": 0.04, "backward": -0.01}}, 4, seeds)
     out = estimands.with_feedback(before, fb)
     assert out["spillovers_local"] == pytest.approx({"horizontal_local": 0.34, "backward": 0.59})
     parts = out["estimand_parts"]["local"]
     assert parts["feedback"] == {"horizontal_local": 0.04, "backward": -0.01}
     assert parts["feedback_replications"] == 4
     assert before["spillovers_local"]["horizontal_local"] == 0.30  # the input is left as it was
-    out = estimands.with_feedback(own({"horizontal_local": 0.30}), estimands.feedback_doc({}, 0, []))
+    out = estimands.with_feedback(own({"horizontal_local": 0.30}, 0), estimands.feedback_doc({}, 0, []))
     assert out["spillovers_local"] == {"horizontal_local": 0.30}
     assert out["estimand_parts"]["local"]["feedback"] == {"horizontal_local": 0.0}
     with pytest.raises(ValueError, match="feedback part already"):
-        estimands.with_feedback(out, fb)
+        estimands.with_feedback({**out, "config": {"estimand_replications": 4}}, fb)
+    # a feedback file of another world, of another number of worlds, or short of a term
+    with pytest.raises(ValueError, match="asks for 4"):
+        estimands.with_feedback(before, estimands.feedback_doc({}, 4, estimands.replication_seeds(12, 4)))
+    with pytest.raises(ValueError, match="asks for 0"):
+        estimands.with_feedback(own({"horizontal_local": 0.30}, 0), fb)
+    with pytest.raises(ValueError, match=r"lacks local terms \['backward'\]"):
+        estimands.with_feedback(before, estimands.feedback_doc({"local": {"horizontal_local": 0.04}}, 4, seeds))
     # structural interaction terms are named as parameters.json names them
     assert estimands.feedback_doc({"structural": {"backward:post2002": 0.1}}, 1, [5])["feedback"] == \
         {"structural": {"backward_post2002": 0.1}}

@@ -3,8 +3,9 @@
 # and RAW/SHA256SUMS (of the files synthesize writes). The estimands' feedback part comes from
 # further worlds that do not depend on this one's data: rule estimand_feedback simulates them
 # beside synthesize (off the data chain), and rule truth_parameters joins the two into
-# truth/parameters.json (the same bytes as one `upgrading synthesize` run writes). All DGP parameters come from config["synth"] (through its settings
-# file: changing any of them, the scale or the seed reruns this job and everything downstream),
+# truth/parameters.json (the same bytes as one `upgrading synthesize` run writes).
+# All DGP parameters come from config["synth"] (through its settings file: changing any of
+# them, the scale or the seed reruns this job and everything downstream),
 # and the truth's regressions the measures stage's cluster indicator (settings file cluster_rule).
 # The main world uses `scale` and `seed`; a Monte Carlo world (worlds/mc<seed>/) its own seed
 # at estimation.montecarlo.scale.

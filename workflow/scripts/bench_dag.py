@@ -7,8 +7,9 @@
 Runs Snakemake (profiles/default, `--config scale=... KEY=VALUE ...`) forcing every job of the
 DAG (`--forceall`), or only the named target (`--force`), or with `--no-force` only the jobs
 that are out of date, while a thread samples the load average every few seconds. Each rule's
-`benchmark:` directive has Snakemake write one file
-per job under RESULTS/benchmarks/<scale>/jobs/ (wall seconds `s`, `cpu_time`, `max_rss` in
+`benchmark:` directive (every rule's but the `run:` rules', which run inside Snakemake's own
+process and take no measurable time) has Snakemake write one file per job under
+RESULTS/benchmarks/<scale>/jobs/ (wall seconds `s`, `cpu_time`, `max_rss` in
 MB; a Monte Carlo world's jobs under worlds/mc<seed>/RESULTS/..., listed as
 worlds/mc<seed>/<job>). This script reads the files of this run, the load samples and RESULTS/trail.json (every
 job's inputs and outputs), and writes
@@ -214,7 +215,7 @@ def attach_rules(rows: list[dict], trail: dict | None) -> dict[str, list[str]]:
     if not trail:
         return deps
     producer, needs = {}, {}
-    for j in trail["jobs"]:
+    for i, j in enumerate(trail["jobs"]):
         cands = _candidates(j["rule"], j["wildcards"])
         world = str(j["wildcards"].get("world", ""))
         vals = [str(v) for k, v in j["wildcards"].items() if k != "world"]
@@ -224,13 +225,28 @@ def attach_rules(rows: list[dict], trail: dict | None) -> dict[str, list[str]]:
                          and _world_and_job(n)[1].split("/", 1)[0] == j["rule"]
                          and n.endswith(vals[-1]) and _world_and_job(n)[1].count("/") == 1), None)
         if name is None:
-            continue
-        by_name[name]["rule"] = j["rule"]
+            # no benchmark file (a run: rule, in Snakemake's own process): a link of 0 s that the
+            # chains pass through, e.g. synthesize -> truth_parameters -> validate
+            name = f"<no benchmark {i}>"
+        else:
+            by_name[name]["rule"] = j["rule"]
         for f in j["outputs"]:
             producer[f] = name
         needs[name] = j["inputs"]
-    for name, inputs in needs.items():
-        deps[name] = sorted({producer[f] for f in inputs if f in producer and producer[f] != name})
+
+    def waits_for(name: str, seen: set[str]) -> set[str]:
+        out: set[str] = set()
+        for f in needs.get(name, []):
+            p = producer.get(f)
+            if p is None or p == name or p in seen:
+                continue
+            seen.add(p)
+            out |= {p} if p in by_name else waits_for(p, seen)
+        return out
+
+    for name in needs:
+        if name in by_name:
+            deps[name] = sorted(waits_for(name, set()))
     return deps
 
 

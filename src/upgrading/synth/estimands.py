@@ -34,6 +34,14 @@ def sig(x: float, digits: int = 8) -> float:
     return float(f"{x:.{digits}g}")
 
 
+def replication_seeds(seed: int, replications: int) -> list[int]:
+    """Seeds of the worlds that average the feedback term: far from the seeds users pass."""
+    return [seed + REPLICATION_SEED_STEP * (r + 1) for r in range(replications)]
+
+
+REPLICATION_SEED_STEP = 1_000_003
+
+
 def feedback_doc(gap: dict, replications: int, seeds: list[int]) -> dict:
     """The feedback file: {model: {term: mean gap}} (terms as parameters.json names them), the
     number of further worlds and their seeds."""
@@ -47,8 +55,16 @@ def with_feedback(before: dict, feedback: dict) -> dict:
     and the number of worlds recorded in estimand_parts."""
     out = copy.deepcopy(before)
     gap, replications = feedback["feedback"], int(feedback["replications"])
+    wanted = int(before["config"].get("estimand_replications", 0))
+    seeds = replication_seeds(int(before["seed"]), wanted)
+    if replications != wanted or [int(s) for s in feedback["seeds"]] != seeds:
+        raise ValueError(f"the feedback part comes from {replications} worlds of seeds {feedback['seeds']}; "
+                         f"world {before['seed']} asks for {wanted} of seeds {seeds}")
     for model, key in ESTIMAND_KEYS.items():
         own = out[key]
+        missing = [t for t in own if replications and t not in gap.get(model, {})]
+        if missing:
+            raise ValueError(f"the feedback part lacks {model} terms {missing}")
         fb = {t: gap.get(model, {}).get(t, 0.0) for t in own}
         parts = out["estimand_parts"][model]
         if "feedback" in parts:
@@ -70,10 +86,16 @@ def _json_default(o):
     raise TypeError(type(o))
 
 
-def join_files(before_path: str, feedback_path: str, out_path: str) -> None:
+def join_files(before_path, feedback_path, out_path) -> None:
     """Read the world's own truth and the feedback file, write parameters.json (rule truth_parameters)."""
+    from upgrading.core.errors import InputError
     from upgrading.core.io import write_text
 
     before = json.loads(Path(before_path).read_text(encoding="utf-8"))
     feedback = json.loads(Path(feedback_path).read_text(encoding="utf-8"))
-    write_text(dumps(with_feedback(before, feedback)), out_path)
+    try:
+        joined = with_feedback(before, feedback)
+    except (KeyError, ValueError) as exc:
+        raise InputError(f"cannot join the feedback part to the world's truth {before_path}: {exc}",
+                         file=str(feedback_path)) from None
+    write_text(dumps(joined), out_path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import resource
 import sys
 import time
@@ -133,7 +134,8 @@ def generate(out_dir: str | Path, params: dict, scale: str, seed: int, years: li
         del truth_rows
         world.static, world.unsurveyed = {}, None
         _log("oracle regressions done", t0)
-        own_truth = truth.parameters(world, estimands, parts, counts)
+        # as a join reads it back (string keys), so both ways write the same bytes
+        own_truth = json.loads(dumps(truth.parameters(world, estimands, parts, counts)))
         if feedback_later:
             parameters_name, parameters_doc = OWN_TRUTH, own_truth
         else:

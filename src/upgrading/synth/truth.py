@@ -56,6 +56,7 @@ import pandas as pd
 
 from upgrading.core.cluster_rule import ClusterRule
 from upgrading.synth import estimands as estimands_mod
+from upgrading.synth.estimands import REPLICATION_SEED_STEP, replication_seeds  # noqa: F401 (tools, tests)
 from upgrading.synth.estimands import param_names as _param_names
 from upgrading.synth.estimands import sig as _sig
 
@@ -146,8 +147,6 @@ def cluster_agreement(surveyed: pd.DataFrame, rule: ClusterRule) -> dict:
                     "cluster_dgp = the DGP's cluster cells, where its HMT offset acts"}
 
 
-
-
 def oracle_and_estimands(truth: pd.DataFrame, unsurveyed: pd.DataFrame,
                          rule: ClusterRule) -> tuple[dict, dict, dict]:
     """(oracle.json content, estimands {model: {term: value}}, their parts {model: {projection, selection}})."""
@@ -200,14 +199,6 @@ def truth_frame(world) -> pd.DataFrame:
         **{m: pn[m].to_numpy() for m in MEASURES}})
 
 
-def replication_seeds(seed: int, replications: int) -> list[int]:
-    """Seeds of the worlds that average the feedback term: far from the seeds users pass."""
-    return [seed + REPLICATION_SEED_STEP * (r + 1) for r in range(replications)]
-
-
-REPLICATION_SEED_STEP = 1_000_003
-
-
 def replication_world(p: dict, scale: str, seed: int, years: list[int], rule: ClusterRule) -> tuple[dict, dict]:
     """(oracle, estimands without feedback) of the world of `seed`, simulated afresh."""
     from upgrading.synth.world import build_world
@@ -246,8 +237,6 @@ def feedback_file(p: dict, scale: str, seed: int, years: list[int], replications
     worlds (replications 0) give a feedback part of 0."""
     gap = feedback(p, scale, seed, years, replications, rule, log) if replications else {}
     return estimands_mod.feedback_doc(gap, replications, replication_seeds(seed, replications))
-
-
 
 
 def parameters(world, estimands: dict, parts: dict, mess_counts: dict) -> dict:
