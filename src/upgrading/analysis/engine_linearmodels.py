@@ -75,19 +75,20 @@ class Absorbed:
         self._planned: dict = {}
 
     @staticmethod
-    def _key(design: dsg.Design, m: dict, rows: np.ndarray) -> tuple:
-        return (np.packbits(rows).tobytes(), tuple(dsg.model_columns(design, m)["fe"]))
+    def _key(rows: np.ndarray, fe: list[str]) -> tuple:
+        return (np.packbits(rows).tobytes(), tuple(fe))
 
     def plan(self, design: dsg.Design, m: dict, panel: dict | None = None) -> None:
         """Register the columns model m will ask for, if it takes the residualizing path."""
         if _path(design, m, panel) != "absorb":
             return
         rows, _ = dsg.model_rows(design, m)
-        self._planned.setdefault(self._key(design, m, rows), {}).update(dict.fromkeys(_names(design, m)))
+        fe = dsg.model_columns(design, m)["fe"]
+        self._planned.setdefault(self._key(rows, fe), {}).update(dict.fromkeys(_names(design, m)))
 
     def columns(self, design: dsg.Design, m: dict, rows: np.ndarray, names: list[str]) -> pd.DataFrame:
         cols = dsg.model_columns(design, m)
-        key = self._key(design, m, rows)
+        key = self._key(rows, cols["fe"])
         have = self._cache.get(key)
         if have is None or not set(names) <= set(have.columns):
             import pyhdfe

@@ -77,11 +77,6 @@ def job_label(job: dict) -> str:
     return f"{job['rule']}[{wc}]" if wc else job["rule"]
 
 
-# The rules that write the synthetic world into the raw folder: a chain goes on through them
-# (to the settings behind the world); any other raw file is where a chain ends.
-WORLD_RULES = {"synthesize", "estimand_feedback", "truth_parameters"}
-
-
 def chain_text(trail: Trail, path: str) -> str:
     """The chain of `path` as an indented tree: each file, the job that made it (rule, program,
     settings) and that job's inputs, down to the raw files. Shared subtrees are printed once."""
@@ -93,7 +88,7 @@ def chain_text(trail: Trail, path: str) -> str:
         job = trail.producer(f)
         raw = trail.is_raw(f)
         in_raw_dir = f.startswith(trail.raw_dir.rstrip("/") + "/")
-        if job is None or (raw and job["rule"] not in WORLD_RULES):
+        if job is None:  # made by no rule; a chain goes on through the rules that write the synthetic world
             lines.append(f"{pad}{f}  [{'raw data' if in_raw_dir else 'source file, made by no rule'}]")
             return
         tag = f"  [raw data, written by rule {job['rule']}]" if raw else ""

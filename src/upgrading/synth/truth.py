@@ -55,8 +55,7 @@ import numpy as np
 import pandas as pd
 
 from upgrading.core.cluster_rule import ClusterRule
-from upgrading.synth import estimands as estimands_mod
-from upgrading.synth.estimands import REPLICATION_SEED_STEP, replication_seeds  # noqa: F401 (tools, tests)
+from upgrading.synth.estimands import feedback_doc, replication_seeds
 from upgrading.synth.estimands import param_names as _param_names
 from upgrading.synth.estimands import sig as _sig
 
@@ -236,7 +235,7 @@ def feedback_file(p: dict, scale: str, seed: int, years: list[int], replications
     """The feedback file of world `seed` (upgrading.synth.estimands.feedback_doc); no further
     worlds (replications 0) give a feedback part of 0."""
     gap = feedback(p, scale, seed, years, replications, rule, log) if replications else {}
-    return estimands_mod.feedback_doc(gap, replications, replication_seeds(seed, replications))
+    return feedback_doc(gap, replications, replication_seeds(seed, replications))
 
 
 def parameters(world, estimands: dict, parts: dict, mess_counts: dict) -> dict:
