@@ -192,7 +192,7 @@ def _fit_within(group: dict, design: dsg.Design) -> tuple[dict, list[dict], With
 
     weights = take(cols0["weights"]) if cols0["weights"] else None
     fe = np.column_stack([levels(f) for f in cols0["fe"]])
-    within = Within(np.column_stack([take(n) for n in names]), names, fe, weights)
+    within = Within(np.column_stack([take(n) for n in names]), names, fe, weights, overwrite=True)
     clusters: dict = {}
     fits, collinear = {}, []
     for m, cols in members:

@@ -205,7 +205,7 @@ def jackknife(values: np.ndarray, names: list[str], fe_codes: np.ndarray, weight
             return out, "sums by cluster"
     for g in range(G):
         keep = cl != g
-        sub = Within(values[keep], names, fe_codes[keep], None if weights is None else weights[keep])
+        sub = Within(values[keep], names, fe_codes[keep], None if weights is None else weights[keep], overwrite=True)
         gram = sub.values.T @ sub.values
         for (ix, i), draws in zip(index, out):
             draws[g] = _solve(gram, ix, i, f"with the fixed effects without cluster {labels[g]}")

@@ -228,37 +228,54 @@ class Projection:
             self.weight = np.concatenate([f, TWT.diagonal()])[:, None]
 
     def _fitted(self, sums: np.ndarray, mean_square: np.ndarray | None = None) -> np.ndarray:
-        """The effects [big; smaller] of the columns whose sums within every level are `sums`.
+        """The effects [big; smaller] of the columns whose sums within every level are `sums`,
+        written into `sums` (the caller's array, given up: no fresh array of the levels' size).
         With `mean_square` (the columns' mean squares) the solve is checked as `apply` checks
         its output: the level sums the effects leave (zero for the largest effect by
         construction, S g - r for the others) must be below CHECK_RTOL of the columns' root
         mean square; else NotDirect."""
-        m = sums[:self.n_big] * self.inv[:, None]
+        m = sums[:self.n_big]
+        m *= self.inv[:, None]
         if not self.small:
-            return m
+            return _finite(sums)
         r = sums[self.n_big:] - self.C.T @ m
         g = self.blocks.solve(r)
         if mean_square is not None:
             worst = (np.abs(r - self.S @ g) / self.weight[self.n_big:]).max(axis=0)
             if (worst > np.sqrt(mean_square) * CHECK_RTOL).any():
                 raise NotDirect(f"level sums of {worst.max():.1e} left by the effects of one cluster's columns")
-        return np.vstack([m - self.scaled @ g, g])
+        for a in range(0, self.n_big, _ROW_BLOCK):
+            m[a:a + _ROW_BLOCK] -= self.scaled[a:a + _ROW_BLOCK] @ g
+        sums[self.n_big:] = g
+        return _finite(sums)
 
-    def apply(self, values: np.ndarray, sumsq: np.ndarray | None = None) -> np.ndarray:
+    def apply(self, values: np.ndarray, sumsq: np.ndarray | None = None, overwrite: bool = False) -> np.ndarray:
         """Columns of `values` (n, p) net of the fixed effects; `sumsq`: the columns' sums of
-        squares, if the caller has them (they scale the check)."""
+        squares, if the caller has them (they scale the check). overwrite: the result is written
+        into `values` (the caller gives it up), with no second (n, p) array: a large array's first
+        touch of fresh memory costs more than the demeaning itself on some machines (virtual
+        machines, transparent huge pages). Should the check fail, `values` then holds the columns
+        less finite effects, whose projection is the same: the fallback demeans that (to its
+        tolerance, not bit for bit what it gives from the raw columns)."""
         A, w = self.A, self.w
         V = np.ascontiguousarray(values, dtype=float)
         n = len(V)
         if n != self.nobs:
             raise ValueError(f"Projection of {self.nobs} rows applied to {n}")
-        out = A @ self._fitted(A.T @ (V if w is None else V * w[:, None]))
-        np.subtract(V, out, out=out)
+        if self.small and sumsq is None:
+            sumsq = np.einsum("ij,ij->j", V, V)
+        effects = self._fitted(A.T @ (V if w is None else V * w[:, None]))
+        if overwrite or V is not values:  # V is ours to write
+            out = V
+            _subtract_effects(out, A, effects)
+        else:
+            out = A @ effects
+            np.subtract(V, out, out=out)
         if not self.small:
             return out
         # the check: group means of the result within every effect; rounding scales with the
         # input: a column the effects absorb is left with ~1e-16 of its size
-        sumsq = np.einsum("ij,ij->j", V, V) if sumsq is None else sumsq
+        assert sumsq is not None
         scale = np.sqrt(sumsq / n) * CHECK_RTOL
         for step in range(2):
             sums = A.T @ (out if w is None else out * w[:, None])
@@ -266,10 +283,7 @@ class Projection:
             if (worst <= scale).all():
                 return out
             if step == 0:  # one refinement step: the same solve on what is left
-                effects = self._fitted(sums)
-                # row blocks of the sparse product, not a second (n, p) array beside `out`
-                for a in range(0, n, _ROW_BLOCK):
-                    out[a:a + _ROW_BLOCK] -= A[a:a + _ROW_BLOCK] @ effects
+                _subtract_effects(out, A, self._fitted(sums))
         raise NotDirect(f"group means of {worst.max():.1e} left after the direct solve")
 
     def cluster_scores(self, X: np.ndarray, W: np.ndarray, codes: np.ndarray, n_clusters: int) -> np.ndarray:
@@ -332,6 +346,20 @@ class Projection:
 _ROW_BLOCK = 1 << 16  # rows per block of a sparse product written into an existing array
 
 
+def _finite(effects: np.ndarray) -> np.ndarray:
+    """The effects, checked before anything is taken off a column (written in place, a column
+    less finite effects keeps its projection, so the fallback still applies)."""
+    if not np.isfinite(effects).all():
+        raise NotDirect("the direct solve gave non-finite effects")
+    return effects
+
+
+def _subtract_effects(out: np.ndarray, A, effects: np.ndarray) -> None:
+    """out -= A @ effects in row blocks: no second (n, p) array beside `out`."""
+    for a in range(0, len(out), _ROW_BLOCK):
+        out[a:a + _ROW_BLOCK] -= A[a:a + _ROW_BLOCK] @ effects
+
+
 def demean_direct(values: np.ndarray, fe_codes: np.ndarray, weights: np.ndarray | None = None,
                   sumsq: np.ndarray | None = None) -> np.ndarray:
     """Columns of `values` (n, p) net of the fixed effects `fe_codes` (n, n_fe, codes 0..L-1 each,
@@ -361,12 +389,12 @@ class Demeaner:
                 log.warning("direct demeaning not applicable (%s): pyfixest's demeaner instead", exc)
         return self._projection
 
-    def __call__(self, values: np.ndarray, sumsq: np.ndarray | None = None) -> np.ndarray:
+    def __call__(self, values: np.ndarray, sumsq: np.ndarray | None = None, overwrite: bool = False) -> np.ndarray:
         projection = self.projection()
         if projection is not None:
             try:
                 self.method = "direct"
-                return projection.apply(values, sumsq)
+                return projection.apply(values, sumsq, overwrite)
             except NotDirect as exc:  # this array's check failed: the set-up serves the next one
                 log.warning("direct demeaning not applicable (%s): pyfixest's demeaner instead", exc)
         self.method = "map"
@@ -374,10 +402,11 @@ class Demeaner:
 
 
 def demean(values: np.ndarray, fe_codes: np.ndarray, weights: np.ndarray | None = None,
-           sumsq: np.ndarray | None = None) -> tuple[np.ndarray, DemeanMethod]:
-    """Columns of `values` net of the fixed effects (Demeaner), and which method gave them."""
+           sumsq: np.ndarray | None = None, overwrite: bool = False) -> tuple[np.ndarray, DemeanMethod]:
+    """Columns of `values` net of the fixed effects (Demeaner), and which method gave them;
+    overwrite: the direct solve may write into `values` (Projection.apply)."""
     d = Demeaner(fe_codes, weights)
-    return d(values, sumsq), d.method
+    return d(values, sumsq, overwrite), d.method
 
 
 # leave-one-cluster-out Grams from sums by cluster: up to this many levels of the fixed effects
@@ -526,12 +555,15 @@ class Within:
 
     method "direct" solves the projection exactly (falling back to pyfixest's demeaner where it
     does not apply, see the module docstring); "map" uses pyfixest's demeaner. `self.method`
-    says which one demeaned.
+    says which one demeaned. overwrite: the caller gives up `values`, which the direct solve
+    turns into the demeaned columns in place (no second array of the sample's size).
     """
 
     def __init__(self, values: np.ndarray, names: list[str], fe_codes: np.ndarray,
-                 weights: np.ndarray | None = None, method: DemeanMethod = "direct"):
+                 weights: np.ndarray | None = None, method: DemeanMethod = "direct", overwrite: bool = False):
+        given = values
         values = np.ascontiguousarray(values, dtype=float)
+        overwrite = overwrite or values is not given  # a converted copy is ours
         fe_codes = np.asarray(fe_codes)
         fe_codes = fe_codes if fe_codes.ndim == 2 else fe_codes[:, None]
         coded = [codes(fe_codes[:, j]) for j in range(fe_codes.shape[1])]
@@ -551,7 +583,7 @@ class Within:
         for j in np.flatnonzero(w.sum() * mean**2 > 1e4 * self._tss):
             self._tss[j] = w @ (values[:, j] - mean[j]) ** 2
         if method == "direct":
-            demeaned, self.method = demean(values, self.fe_codes, self.weights, sumsq=sumsq)
+            demeaned, self.method = demean(values, self.fe_codes, self.weights, sumsq=sumsq, overwrite=overwrite)
         else:
             demeaned, self.method = demean_map(values, self.fe_codes, self.weights), "map"
         if self.weights is not None:
@@ -595,9 +627,13 @@ class Within:
             gram = None
             if len(size) <= CLUSTER_GRAM_MAX:
                 order = np.argsort(c.astype(np.uint16), kind="stable")
-                grouped = np.take(self.values, order, axis=0)
                 bounds = np.concatenate([[0], np.cumsum(size)])
-                gram = np.stack([grouped[a:b].T @ grouped[a:b] for a, b in zip(bounds[:-1], bounds[1:])])
+                # one cluster's rows at a time, in one buffer: not a sorted copy of every column
+                buffer = np.empty((int(size.max()), self.values.shape[1]))
+                gram = np.empty((len(size), self.values.shape[1], self.values.shape[1]))
+                for g, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+                    rows = np.take(self.values, order[a:b], axis=0, out=buffer[:b - a])
+                    gram[g] = rows.T @ rows
             self._clusters[key] = {"codes": c, "G": len(size), "gram": gram}  # keep c: id stays valid
         return self._clusters[key]
 
