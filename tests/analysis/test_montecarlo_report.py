@@ -47,6 +47,26 @@ def test_run_log_gives_start_end_and_loads(tmp_path):
     assert run.nices == (19, 0)  # a line without its niceness was written at the script's old fixed 19
 
 
+def test_run_log_of_several_sittings(tmp_path):
+    """The script run again to go on (an end line, then batches again; an end line with no
+    batch before it began nothing): each sitting with its times and seeds, in the document."""
+    log = tmp_path / "run.log"
+    log.write_text(LOG + "2026-11-29T09:30:05Z done up to seed 7003 load 1 1 1\n"
+                   "2026-11-29T22:00:00Z batch 7004..7005 load 1.00 1.00 1.00 nice 10\n"
+                   "2026-11-29T22:10:00Z done up to seed 7005 load 1 1 1\n")
+    run = mr.read_run_log(str(log))
+    assert [(s.started, s.finished, s.first_seed, s.last_seed) for s in run.sittings] == [
+        ("2026-11-29T09:11:30Z", "2026-11-29T09:30:00Z", 7001, 7003),
+        ("2026-11-29T22:00:00Z", "2026-11-29T22:10:00Z", 7004, 7005)]
+    assert (run.started, run.finished, run.last_seed_started) == ("2026-11-29T09:11:30Z", "2026-11-29T22:10:00Z", 7005)
+    assert run.nices == (19, 0, 10)
+    text = mr.report(_coverage(5, {"crv1": 5, "crv3": 5, "wcr": 5}), run,
+                     pd.DataFrame({"seed": range(7001, 7006), "cpu_s": 20.0, "wall_s": 30.0, "jobs": 9}),
+                     "cmd", 5, "small", 2, "abc")
+    assert ("Run in 2 sittings (UTC): 2026-11-29T09:11:30Z to 2026-11-29T09:30:00Z (seeds 7001-7003); "
+            "2026-11-29T22:00:00Z to 2026-11-29T22:10:00Z (seeds 7004-7005).") in text
+
+
 def test_unfinished_or_empty_run_log_is_an_error(tmp_path):
     log = tmp_path / "run.log"
     log.write_text(LOG.splitlines()[0] + "\n")

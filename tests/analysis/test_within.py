@@ -163,6 +163,21 @@ def test_demeaning_in_place_equals_a_copy(toy, effects):
     np.testing.assert_array_equal(a.vcov, b.vcov)
 
 
+def test_direct_demeaning_with_sparse_cross_tabulations(toy, monkeypatch):
+    """Effects whose cross-tabulation is too large to count densely (firm x city-year on the
+    survey) go through the sparse path: the same projection, in place or not."""
+    df = toy.assign(city_year=toy["city"] * 10000 + toy["year"])
+    values = np.ascontiguousarray(df[["tfp_acf", "backward", "l"]].to_numpy())
+    fe = _effects(df, ["firm_id", "city_year", "year"])
+    dense = within.Projection(fe).apply(values)
+    monkeypatch.setattr(within, "_DENSE_MAX", 1)
+    sparse = within.Projection(fe)
+    assert not isinstance(sparse.C, np.ndarray)
+    np.testing.assert_allclose(sparse.apply(values), dense, rtol=0, atol=1e-10)
+    np.testing.assert_array_equal(sparse.apply(values.copy(), overwrite=True), sparse.apply(values))
+    np.testing.assert_allclose(dense, within.demean_map(values, fe, tol=1e-13), rtol=0, atol=1e-10)
+
+
 def test_direct_demeaning_disconnected_and_singletons():
     """Two sets of firms observed in disjoint years (two components, two redundancies) and
     firms seen once: still the exact projection."""

@@ -35,28 +35,55 @@ _END = re.compile(r"^(\S+Z) (?:done up to seed (\d+)|stop time \S+ reached befor
 
 
 @dataclass(frozen=True)
-class Run:
-    """What the run log says: when it started and ended, each batch's 1-minute load average and
-    the niceness its jobs ran at."""
+class Sitting:
+    """One invocation of the script: its first batch's start, its end line, the seeds it began."""
 
     started: str
     finished: str
+    first_seed: int
+    last_seed: int
+
+
+@dataclass(frozen=True)
+class Run:
+    """What the run log says: its sittings (the script run again to go on: from its first batch
+    to its end line), each batch's 1-minute load average and the niceness its jobs ran at."""
+
+    sittings: tuple[Sitting, ...]
     loads: tuple[float, ...]
     nices: tuple[int, ...]
-    last_seed_started: int
+
+    @property
+    def started(self) -> str:
+        return self.sittings[0].started
+
+    @property
+    def finished(self) -> str:
+        return self.sittings[-1].finished
+
+    @property
+    def last_seed_started(self) -> int:
+        return self.sittings[-1].last_seed
 
 
 def read_run_log(path: str) -> Run:
     lines = Path(path).read_text(encoding="utf-8").splitlines()
-    batches = [m for line in lines if (m := _BATCH.match(line))]
-    ends = [m for line in lines if (m := _END.match(line))]
+    batches, sittings, open_batches = [], [], []
+    for line in lines:
+        if m := _BATCH.match(line):
+            batches.append(m)
+            open_batches.append(m)
+        elif (m := _END.match(line)) and open_batches:  # an end line with no batch since began none
+            sittings.append(Sitting(open_batches[0].group(1), m.group(1), int(open_batches[0].group(2)),
+                                    int(open_batches[-1].group(3))))
+            open_batches = []
     if not batches:
         raise InputError("no batch lines (TIME batch FIRST..LAST load L1 L5 L15 [nice N])", file=path)
-    if not ends:
-        raise InputError("the run has not ended (no 'done up to seed' or 'stop time' line)", file=path)
-    return Run(started=batches[0].group(1), finished=ends[-1].group(1),
-               loads=tuple(float(m.group(4)) for m in batches),
-               nices=tuple(int(m.group(7) or 19) for m in batches), last_seed_started=int(batches[-1].group(3)))
+    if open_batches:
+        raise InputError("the run has not ended (no 'done up to seed' or 'stop time' line after batch "
+                         f"{open_batches[-1].group(2)}..{open_batches[-1].group(3)})", file=path)
+    return Run(sittings=tuple(sittings), loads=tuple(float(m.group(4)) for m in batches),
+               nices=tuple(int(m.group(7) or 19) for m in batches))
 
 
 def draw_cpu(bench_dir: str, seeds: Sequence[int], root: str = ".") -> pd.DataFrame:
@@ -163,7 +190,9 @@ def report(cov: pd.DataFrame, run: Run, cpu: pd.DataFrame, command: str, planned
         f"- Draws: {draws} synthetic worlds at scale `{scale}`, seeds {seeds[0]}-{seeds[-1]} in order, "
         f"each taken through the whole chain (synthesize ... estimate) and compared with its own "
         f"truth.{short}",
-        f"- Started {run.started}, ended {run.finished} (UTC).",
+        (f"- Started {run.started}, ended {run.finished} (UTC)." if len(run.sittings) == 1 else
+         f"- Run in {len(run.sittings)} sittings (UTC): " + "; ".join(
+             f"{s.started} to {s.finished} (seeds {s.first_seed}-{s.last_seed})" for s in run.sittings) + "."),
         f"- Code: commit `{commit}`. Command (from the repository root): `{command}`",
         f"- Machine: {cores} cores shared with other work; the draws ran at {niceness}. "
         f"1-minute load average when each batch started: median {loads.median():.1f}, "
