@@ -39,9 +39,9 @@ def test_marks_and_truth():
 def test_the_note_names_the_industries_of_the_rows():
     tex, _ = elasticity_table(frame(), None, "acf", {13: "Agricultural and sideline food processing",
                                                      14: "Food manufacturing", 15: "Beverages"})
-    assert ("Industries (CIC 2002 divisions): 13 Agricultural and sideline food processing; "
-            "14 Food manufacturing.") in tex
-    assert "Industries (CIC" not in elasticity_table(frame(), None, "acf")[0]
+    assert ("Industries (divisions of the Chinese Industrial Classification, CIC 2002): "
+            "13 Agricultural and sideline food processing; 14 Food manufacturing.") in tex
+    assert "Industries (" not in elasticity_table(frame(), None, "acf")[0]
     with pytest.raises(InputError, match="names no industry 14"):
         elasticity_table(frame(), None, "acf", {13: "Agricultural and sideline food processing"})
 

@@ -13,6 +13,11 @@ from upgrading.exhibits import plan as _exh_plan
 from upgrading.exhibits import settings as _exh_settings
 
 EXH = _exh_settings.from_mapping(config.get("exhibits"))
+# A Monte Carlo run made by hand, shown beside the build's draws (synthetic world only).
+MC_REFERENCE = EXH.montecarlo_reference if SYNTHETIC else None
+if MC_REFERENCE and not os.path.isfile(MC_REFERENCE):
+    raise WorkflowError(f"exhibits.montecarlo_reference: {MC_REFERENCE} not found (a montecarlo-aggregate "
+                        "coverage CSV; null leaves it out)")
 _EXH_FAMILIES = [RESOLVED[f] for f in FAMILIES]
 TABLE_PLANS = _exh_plan.tables(_EXH_FAMILIES, EXH, SPECS.get("samples"))
 FIGURE_PLAN = _exh_plan.figures(_EXH_FAMILIES, EXH, SYNTHETIC)
@@ -38,13 +43,16 @@ EXHIBIT_PLANS = {
     "labels": _exh_plan.as_json(EXH.labels),
     # Term labels and the models' reader names ('family/model' keys).
     "coverage-labels": _exh_plan.as_json({**EXH.labels, **FIGURE_PLAN["model_labels"]}),
-    # With the production-function settings the text quotes (bootstrap replications, admissibility
-    # bounds) and the measures' (the frontier quantile of absorptive capacity, the cluster thresholds).
+    # With the settings the text quotes: the ownership rule of the cleaning, the production
+    # function's (bootstrap replications, admissibility bounds) and the measures' (the frontier
+    # quantile of absorptive capacity, the cluster thresholds).
     "numbers": _exh_plan.as_json({**{k: _EXH_PLAIN[k] for k in ("auto_numbers", "quotes", "shock_year")},
+                                  "cleaning": json.loads(settings_json("cleaning")),
                                   "productivity": json.loads(settings_json("productivity")),
                                   "measures": json.loads(settings_json("measures"))}),
     "exhibit-map": _exh_plan.as_json(
-        {k: _EXH_PLAIN[k] for k in ("auto_numbers", "quotes", "shock_year", "use_montecarlo")}),
+        {**{k: _EXH_PLAIN[k] for k in ("auto_numbers", "quotes", "shock_year", "use_montecarlo")},
+         "montecarlo_reference": MC_REFERENCE}),
 }
 
 
@@ -151,12 +159,15 @@ rule numbers:
         oracle=[f"{RAW}/truth/oracle.json", f"{RAW}/truth/parameters.json"] if SYNTHETIC else [],
         # The Monte Carlo reruns the whole chain per seed: quoted only when asked for.
         coverage=[f"{RESULTS}/montecarlo/coverage.csv"] if SYNTHETIC and EXH.use_montecarlo else [],
+        coverage_reference=[MC_REFERENCE] if MC_REFERENCE else [],
         settings=plan_file("numbers"),
     output:
         f"{RESULTS}/numbers.tex",
     params:
         validation=lambda wc, input: f"--validation {shlex.quote(str(input.validation))}" if SYNTHETIC else "",
-        coverage=lambda wc, input: f"--coverage {shlex.quote(str(input.coverage))}" if input.coverage else "",
+        coverage=lambda wc, input: (
+            (f"--coverage {shlex.quote(str(input.coverage))}" if input.coverage else "")
+            + (f" --coverage-reference {shlex.quote(str(input.coverage_reference))}" if input.coverage_reference else "")),
         capital=lambda wc, input: (
             "--capital " + " ".join(shlex.quote(str(f)) for f in input.capital) if input.capital else ""),
         linking_truth=lambda wc, input: (
@@ -198,6 +209,29 @@ rule coverage_table:
         runtime=5,
     shell:
         "upgrading coverage-table --coverage {input.coverage:q} --labels @{input.labels:q} --out {output:q} > {log:q} 2>&1"
+
+
+# The same table of a Monte Carlo run made by hand (exhibits.montecarlo_reference), beside the build's.
+rule coverage_table_reference:
+    input:
+        coverage=MC_REFERENCE or [],
+        labels=plan_file("coverage-labels"),
+    output:
+        f"{RESULTS}/tables/coverage_reference.tex",
+    params:
+        note=lambda wc, input: (
+            rf"The draws were run by hand, not by the build: \nolinkurl{{{os.path.splitext(str(input.coverage))[0]}.md}} "
+            "gives their commands, code versions, times and load."),
+    log:
+        f"{LOGS}/coverage_table_reference.log",
+    benchmark:
+        f"{BENCH}/coverage_table_reference.tsv"
+    resources:
+        mem_mb=500,
+        runtime=5,
+    shell:
+        "upgrading coverage-table --coverage {input.coverage:q} --labels @{input.labels:q}"
+        " --label tab:coverage_reference --run-note {params.note:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule specs_appendix:

@@ -17,6 +17,7 @@ rule paper:
         appendix=f"{RESULTS}/tables/specs_appendix.tex",
         additional=f"{RESULTS}/tables/additional.tex",
         coverage=[f"{RESULTS}/tables/coverage.tex"] if USE_COVERAGE else [],
+        coverage_reference=[f"{RESULTS}/tables/coverage_reference.tex"] if MC_REFERENCE else [],
         figures=[f"{RESULTS}/figures/{n}.pdf" for n in FIGURES],
     output:
         report("paper/paper.pdf", caption="../report/paper.rst", category="Paper"),

@@ -8,9 +8,13 @@ times: speed_all is the whole job of seven models, s1..s4 one model (s4: four ou
 Per job it records wall time, user and system CPU and peak resident memory (os.wait4, the
 rusage of that process alone, as /usr/bin/time -v reports it), the seconds the job spent
 fitting (its --timings file) and the machine's load average before and after: the machine
-may be shared, so every figure carries its load. Writes results/benchmarks/estimate/summary.csv
-(one row per job) and its section of docs/benchmarks.md (medians over repeats, beside R fixest's
-figures parsed from the bench folder's README.md; bench_dag.py writes the DAG's sections).
+may be shared, so every figure carries its load. Then, in memory: one process per family reads
+the panel once and fits the family `repeats` + 1 times in a row (`estimate.estimate_family`,
+design and fit, as a `feols` call on a loaded data.frame builds its own), the way R fixest's
+"in memory" figures are taken; the first call also imports the engine and is reported apart.
+Writes results/benchmarks/estimate/summary.csv (one row per job), in_memory.csv (one row per
+call) and its section of docs/benchmarks.md (medians, beside R fixest's figures parsed from the
+bench folder's README.md; bench_dag.py writes the DAG's sections).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import json
 import os
 import platform
 import re
@@ -40,6 +45,7 @@ FIXEST_ROWS = {
 PEAK_ROW = "peak memory of the whole job"
 FIELDS = ["family", "repeat", "wall_s", "user_s", "sys_s", "cpu_s", "peak_rss_mb", "fit_s", "fit_cpu_s", "models",
           "load1_before", "load1_after", "load5_after", "engines"]
+CALL_FIELDS = ["family", "call", "wall_s", "cpu_s", "fit_s", "fit_cpu_s", "models", "load1_before", "load1_after"]
 
 
 def fail(message: str) -> None:
@@ -95,13 +101,58 @@ def run_job(family: str, panel: Path, specs: Path, out_dir: Path) -> dict:
             "load1_before": load_before, "load1_after": load[0], "load5_after": load[1], "engines": engines}
 
 
-def markdown(rows: list[dict], ref: dict, repeats: int, bench: Path) -> str:
+def fit_in_memory(family_id: str, panel: Path, specs: Path, calls: int) -> list[dict]:
+    """`calls` fits of one family in this process, its columns read once: per call wall, CPU and
+    fitting seconds (the models' timing rows) and the load average around it."""
+    from upgrading.analysis import estimate as est
+
+    family = est.resolve(str(specs), family_id)
+    df = est.read_data(str(panel), family)
+    out = []
+    for call in range(1, calls + 1):
+        load_before = os.getloadavg()[0]
+        t0, c0 = time.perf_counter(), time.process_time()
+        _, timings = est.estimate_family(df, family, data_file=str(panel))
+        out.append({"family": family_id, "call": call, "wall_s": time.perf_counter() - t0,
+                    "cpu_s": time.process_time() - c0, "fit_s": sum(t["seconds"] for t in timings),
+                    "fit_cpu_s": sum(t["cpu_seconds"] for t in timings),
+                    "models": len(family["models"]),
+                    "load1_before": load_before, "load1_after": os.getloadavg()[0]})
+    return out
+
+
+def run_in_memory(family: str, panel: Path, specs: Path, calls: int, out_dir: Path) -> list[dict]:
+    """fit_in_memory in a fresh process (this script with --in-memory), so that no family's
+    memory or imports carry over to the next."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--in-memory", family, "--panel", str(panel),
+           "--specs", str(specs), "--calls", str(calls)]
+    with open(out_dir / f"{family}_in_memory.log", "w") as log:
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=log, text=True,
+                              env={**os.environ, "PYTHONHASHSEED": "0"})
+    if proc.returncode != 0:
+        fail(f"{' '.join(cmd)} failed; see {out_dir / (family + '_in_memory.log')}")
+    return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+
+
+def _medians(rows: list[dict], fields: list[str]) -> dict:
+    """{family: {field: median over its rows}} for the numeric fields."""
     by_family: dict = {}
     for r in rows:
         by_family.setdefault(r["family"], []).append(r)
-    med = {f: {k: statistics.median(r[k] for r in rs) for k in FIELDS if k not in ("family", "repeat", "engines")}
-           for f, rs in by_family.items()}
-    loads = [r["load1_before"] for r in rows] + [r["load1_after"] for r in rows]
+    skip = ("family", "repeat", "call", "engines")
+    return {f: {k: statistics.median(r[k] for r in rs) for k in fields if k not in skip} for f, rs in by_family.items()}
+
+
+def _fixest(ref: dict, family: str) -> tuple[float | None, str | None]:
+    label, kind = FIXEST_ROWS.get(family, (None, None))
+    return next((v for k, v in ref.items() if label and k.startswith(label)), None), kind
+
+
+def markdown(rows: list[dict], calls: list[dict], ref: dict, repeats: int, bench: Path) -> str:
+    med = _medians(rows, FIELDS)
+    warm = _medians([c for c in calls if c["call"] > 1], CALL_FIELDS)
+    first = {c["family"]: c for c in calls if c["call"] == 1}
+    loads = [r[k] for r in [*rows, *calls] for k in ("load1_before", "load1_after")]
     mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
     lines = [
         "## Estimation benchmark",
@@ -122,8 +173,7 @@ def markdown(rows: list[dict], ref: dict, repeats: int, bench: Path) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for fam, m in med.items():
-        label, kind = FIXEST_ROWS.get(fam, (None, None))
-        fixest = next((v for k, v in ref.items() if label and k.startswith(label)), None)
+        fixest, kind = _fixest(ref, fam)
         wall, cpu = (m["wall_s"], m["cpu_s"]) if kind == "job" else (m["fit_s"], m["fit_cpu_s"])
         ratios = f"{wall / fixest:.2f} | {cpu / fixest:.2f}" if fixest else " | "
         load = f"{m['load1_before']:.1f} / {m['load1_after']:.1f}"
@@ -143,6 +193,36 @@ def markdown(rows: list[dict], ref: dict, repeats: int, bench: Path) -> str:
               "(median over runs). On a loaded machine the wall ratio overstates the cost; CPU time "
               "hardly depends on load, and on an idle machine the wall time is at most about the CPU "
               "time (the demeaner may use both cores).", ""]
+    if not warm:
+        return "\n".join(lines)
+    lines += [
+        "### In memory",
+        "",
+        f"One process per family reads the panel once and estimates the family {repeats + 1} times in a row "
+        "(`upgrading.analysis.estimate.estimate_family`: the design and the fit, as a `feols` call builds "
+        "its own from a loaded data.frame), the way R fixest's `in memory` figures are taken. Figures are "
+        f"medians over calls 2 to {repeats + 1}; the first call also imports the engine (pyfixest, scipy) "
+        "and is shown apart.",
+        "",
+        "| family | models | call wall (s) | call CPU (s) | fitting wall (s) | fitting CPU (s) | first call wall (s) "
+        "| R fixest in memory (s) | ratio, wall | load (1 min) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for fam, m in warm.items():
+        fixest, kind = _fixest(ref, fam)
+        fixest = fixest if kind == "fit" else None
+        ratio = f"{m['wall_s'] / fixest:.2f}" if fixest else ""
+        lines.append(f"| {fam} | {int(m['models'])} | {m['wall_s']:.2f} | {m['cpu_s']:.2f} | {m['fit_s']:.2f} | "
+                     f"{m['fit_cpu_s']:.2f} | {first[fam]['wall_s']:.2f} | {fixest if fixest else ''} | {ratio} | "
+                     f"{m['load1_before']:.1f} / {m['load1_after']:.1f} |")
+    lines.append("")
+    if "s4" in warm and "s1" in warm:
+        lines.append(f"Four outcomes in one call (s4) against one of them alone (s1), in memory: "
+                     f"{warm['s4']['wall_s'] / warm['s1']['wall_s']:.2f}x the wall time of the call "
+                     f"({warm['s4']['cpu_s'] / warm['s1']['cpu_s']:.2f}x its CPU time), "
+                     f"{warm['s4']['fit_s'] / warm['s1']['fit_s']:.2f}x the fitting's wall time. "
+                     f"R fixest: {_fixest(ref, 's4')[0]} s against {_fixest(ref, 's1')[0]} s.")
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -154,7 +234,16 @@ def main() -> None:
     ap.add_argument("--work-dir", default=str(REPO / "data" / "processed" / "bench"))
     ap.add_argument("--out-dir", default=str(REPO / "results" / "benchmarks" / "estimate"))
     ap.add_argument("--doc", default=str(REPO / "docs" / "benchmarks.md"))
+    ap.add_argument("--in-memory", metavar="FAMILY", help=argparse.SUPPRESS)  # the worker of run_in_memory
+    ap.add_argument("--panel", help=argparse.SUPPRESS)
+    ap.add_argument("--specs", help=argparse.SUPPRESS)
+    ap.add_argument("--calls", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.in_memory:
+        sys.path.insert(0, str(REPO / "src"))
+        for call in fit_in_memory(args.in_memory, Path(args.panel), Path(args.specs), args.calls):
+            print(json.dumps(call), flush=True)
+        return
     bench = Path(args.bench_dir)
     for need in ("gen_panel.py", "specs_speed.yaml", "README.md"):
         if not (bench / need).is_file():
@@ -176,16 +265,22 @@ def main() -> None:
             print(f"{fam} #{rep}: wall {r['wall_s']:.1f}s cpu {r['cpu_s']:.1f}s peak {r['peak_rss_mb']:.0f} MB "
                   f"fit {r['fit_s']:.2f}s load {r['load1_before']:.1f}->{r['load1_after']:.1f}", file=sys.stderr)
             rows.append(r)
-    with open(out_dir / "summary.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=FIELDS)
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: (f"{v:.3f}" if isinstance(v, float) else v) for k, v in r.items()})
+    calls = []
+    for fam in families:
+        calls += run_in_memory(fam, panel, specs, args.repeats + 1, jobs_dir)
+        print(f"{fam} in memory: calls " + ", ".join(f"{c['wall_s']:.2f}s" for c in calls if c["family"] == fam),
+              file=sys.stderr)
+    for name, fields, table in (("summary.csv", FIELDS, rows), ("in_memory.csv", CALL_FIELDS, calls)):
+        with open(out_dir / name, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=fields)
+            w.writeheader()
+            for r in table:
+                w.writerow({k: (f"{v:.3f}" if isinstance(v, float) else v) for k, v in r.items()})
     from bench_dag import write_section
 
-    write_section(Path(args.doc), "estimate", markdown(rows, fixest_reference(bench / "README.md"),
+    write_section(Path(args.doc), "estimate", markdown(rows, calls, fixest_reference(bench / "README.md"),
                                                         args.repeats, bench))
-    print(f"wrote {out_dir / 'summary.csv'} and {args.doc}", file=sys.stderr)
+    print(f"wrote {out_dir / 'summary.csv'}, {out_dir / 'in_memory.csv'} and {args.doc}", file=sys.stderr)
 
 
 if __name__ == "__main__":

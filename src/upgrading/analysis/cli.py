@@ -262,7 +262,8 @@ def montecarlo_report_main(argv: list[str]) -> int:
         if len(seeds) != draws:
             raise InputError(f"{len(seeds)} draws given, the coverage table counts {draws}", file=a.coverage)
         cpu = mr.draw_cpu(a.benchmarks, [int(s) for s in seeds], a.root)
-        io.write_text(mr.report(cov, run, cpu, a.command, a.planned, a.scale, a.cores, a.commit), a.out)
+        io.write_text(mr.report(cov, run, cpu, a.command, a.planned, a.scale, a.cores, a.commit,
+                                coverage_file=a.coverage), a.out)
 
     return _run("montecarlo-report", step, args)
 

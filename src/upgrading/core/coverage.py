@@ -3,6 +3,9 @@ the paper's numbers quote it."""
 
 from __future__ import annotations
 
+# The coverage every validation term's 95 % interval should reach over the Monte Carlo draws.
+COVERAGE_TARGET = (0.92, 0.98)
+
 
 def mc_se(share, draws):
     """A coverage share of n draws is itself an estimate, known to about sqrt(p (1 - p) / n)."""

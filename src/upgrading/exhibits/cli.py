@@ -132,6 +132,7 @@ def numbers_main(argv: list[str]) -> int:
     ap.add_argument("--audit", help="results/audit/cleaning.csv")
     ap.add_argument("--validation", help="results/estimates/validation.csv")
     ap.add_argument("--coverage", help="results/montecarlo/coverage.csv")
+    ap.add_argument("--coverage-reference", help="coverage CSV of a Monte Carlo run made by hand")
     ap.add_argument("--linking-truth", help="results/audit/linking_truth.csv (synthetic only)")
     ap.add_argument("--capital", nargs=2, metavar=("RECOVERY", "BETA_K"),
                     help="results/estimates/capital_recovery.csv and capital_beta_k.csv")
@@ -155,7 +156,8 @@ def numbers_main(argv: list[str]) -> int:
         have = set(pq.read_schema(args.analysis).names)
         analysis = _read_analysis(args.analysis, numbers.analysis_columns(have))
         files = {flag: (path, pd.read_csv(path)) for flag in
-                 ("audit", "validation", "coverage", "linking_truth", "crosscheck", "production")
+                 ("audit", "validation", "coverage", "coverage_reference", "linking_truth", "crosscheck",
+                  "production")
                  if (path := getattr(args, flag))}
         if args.capital:
             files["capital"] = (args.capital, [pd.read_csv(p) for p in args.capital])
@@ -178,6 +180,8 @@ def coverage_table_main(argv: list[str]) -> int:
                                  description="Write the Monte Carlo coverage table (CRV1, CRV3, WCR).")
     ap.add_argument("--coverage", required=True, help="results/montecarlo/coverage.csv")
     ap.add_argument("--labels", default="{}", help="term labels as JSON or @FILE")
+    ap.add_argument("--label", default="tab:coverage", help="the table's LaTeX label")
+    ap.add_argument("--run-note", default="", help="a sentence that ends the notes (LaTeX)")
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
     import pandas as pd
@@ -190,7 +194,8 @@ def coverage_table_main(argv: list[str]) -> int:
             cov = pd.read_csv(args.coverage)
         except (OSError, ValueError) as exc:
             raise InputError(f"cannot read the coverage table: {exc}", file=args.coverage) from exc
-        text = coverage_table.render(cov, read_json_option(args.labels, "--labels"))
+        text = coverage_table.render(cov, read_json_option(args.labels, "--labels"), source=args.coverage,
+                                     label=args.label, run_note=args.run_note)
     except (InputError, ValueError, json.JSONDecodeError) as exc:
         return cli.fail("coverage-table", exc)
     io.write_text(text, args.out)

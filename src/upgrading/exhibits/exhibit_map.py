@@ -44,10 +44,16 @@ STAGE_TABLES = {
                  "program": "upgrading coverage-table (src/upgrading/exhibits/coverage_table.py)",
                  "spec": "config estimation.montecarlo (seeds); config/specs.yaml inference of the validation models",
                  "inputs": ["results/montecarlo/coverage.csv"]},
+    "coverage_reference": {"title": "Monte Carlo coverage of a run made by hand (appendix)",
+                           "rule": "coverage_table_reference",
+                           "program": "upgrading coverage-table (src/upgrading/exhibits/coverage_table.py)",
+                           "spec": "config exhibits.montecarlo_reference (the run's commands: its .md beside it)",
+                           "inputs": ["{montecarlo_reference}"]},
 }
-# Listed only when the paper places them (the Monte Carlo runs on the synthetic world only).
-PLACED_ONLY_TABLES = {"coverage"}
-NO_CSV_TABLES = {"specs_appendix", "coverage"}
+# Listed only when the paper places them (the Monte Carlo runs on the synthetic world only);
+# the hand-made run also only when the settings name it.
+PLACED_ONLY_TABLES = {"coverage", "coverage_reference"}
+NO_CSV_TABLES = {"specs_appendix", "coverage", "coverage_reference"}
 COLUMNS = ["exhibit", "title", "rule", "program", "spec", "inputs", "upstream", "raw_inputs", "output"]
 NOT_TRACED = "not traced (no --trail)"
 _TABLE_RE = re.compile(r"\\input\{[^}]*tables/([A-Za-z0-9_\-]+)(?:\.tex)?\}")
@@ -111,11 +117,13 @@ def from_plans(table_plan: dict, figure_plan: dict, paper_tex: str, results: str
                   "inputs": [f"{r}/estimates/{f}.parquet" for f in p["families"]]}
               for t, p in table_plan.items()}
     placed_tables = placed(paper_tex)[0]
-    tables.update({t: {**v, "inputs": [analysis if i == "{analysis}" else
+    reference = settings.get("montecarlo_reference")
+    fill = {"{analysis}": analysis, "{montecarlo_reference}": reference}
+    tables.update({t: {**v, "inputs": [fill[i] if i in fill else
                                        i.replace("results/", f"{r}/", 1) if i.startswith("results/") else i
                                        for i in v["inputs"]]}
                    for t, v in STAGE_TABLES.items()
-                   if t not in PLACED_ONLY_TABLES or t in placed_tables})
+                   if t not in PLACED_ONLY_TABLES or (t in placed_tables and (t != "coverage_reference" or reference))})
     # Data figures read the analysis table and side files of the raw folder (industry names).
     fig_job = trail.producer(f"{r}/figures/{figure_plan['names'][0]}.pdf") if trail and figure_plan["names"] else None
     raw_figure_inputs = [f for f in (fig_job or {}).get("inputs", []) if trail.is_raw(f)]

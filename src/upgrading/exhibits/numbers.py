@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from upgrading.core.coverage import mc_se
+from upgrading.core.coverage import COVERAGE_TARGET, mc_se
 from upgrading.core.errors import InputError
 from upgrading.core.industries import SYNTH_LOCK_IN
 from upgrading.core.within import demean
@@ -535,6 +535,38 @@ def coverage_mc_se(share: float, draws: int) -> str:
     if draws <= 0:
         raise InputError(f"coverage over {draws} draws", file="coverage.csv", column="draws")
     return fmt_float(100 * float(mc_se(float(share), draws)), 1)
+
+
+REFERENCE_KINDS = {"crv1": "CrvOne", "crv3": "CrvThree", "wcr": "Wcr"}
+
+
+def coverage_reference_numbers(cov: pd.DataFrame, sources: dict[str, str] | None = None) -> dict[str, str]:
+    """A Monte Carlo run made by hand (exhibits.montecarlo_reference): its draws, the target band
+    and, for each kind of interval (CrvOne, CrvThree, Wcr), the lowest and highest coverage over
+    the validation terms and how many of them lie in the band: \\CoverageReferenceWcrInBand."""
+    need = {"draws"} | {f"coverage_{k}" for k in REFERENCE_KINDS}
+    if not need <= set(cov.columns):
+        raise InputError(f"coverage table needs columns {sorted(need)}", file="coverage.csv",
+                         column=sorted(need - set(cov.columns))[0])
+    low, high = COVERAGE_TARGET
+    draws = int(cov["draws"].max())
+    out = {"CoverageReferenceDraws": fmt_int(draws), "CoverageReferenceRows": fmt_int(len(cov)),
+           "CoverageReferenceBandLow": fmt_float(low, 2), "CoverageReferenceBandHigh": fmt_float(high, 2),
+           "CoverageReferenceMcSe": fmt_float(float(mc_se(0.95, draws)), 3)}
+    part = {"CoverageReferenceDraws": "max of draws", "CoverageReferenceRows": "rows",
+            "CoverageReferenceBandLow": "upgrading.core.coverage.COVERAGE_TARGET",
+            "CoverageReferenceBandHigh": "upgrading.core.coverage.COVERAGE_TARGET",
+            "CoverageReferenceMcSe": "sqrt(0.95 x 0.05 / max of draws)"}
+    for kind, name in REFERENCE_KINDS.items():
+        p = cov[f"coverage_{kind}"].astype(float)
+        base = f"CoverageReference{name}"
+        out[base + "Low"], out[base + "High"] = fmt_float(p.min(), 3), fmt_float(p.max(), 3)
+        out[base + "InBand"] = fmt_int(int(((p >= low) & (p <= high)).sum()))
+        part.update({base + "Low": f"min of coverage_{kind}", base + "High": f"max of coverage_{kind}",
+                     base + "InBand": f"rows with coverage_{kind} in the target band"})
+    if sources is not None:
+        sources.update(part)
+    return out
 
 
 def coverage_numbers(cov: pd.DataFrame, sources: dict[str, str] | None = None) -> dict[str, str]:
@@ -1094,6 +1126,18 @@ def measure_settings_numbers(meas: dict) -> dict[str, str]:
     return out
 
 
+def cleaning_settings_numbers(clean: dict) -> dict[str, str]:
+    """The ownership rule the text states (config cleaning.*): OwnershipThreshold, the share of
+    paid-in capital from HMT and other foreign investors that makes a firm HMT or foreign, and
+    SoeStateShare, the state share that makes a firm of a mixed registration type state-owned
+    (the cleaning's typed settings: its defaults where the section leaves a key out)."""
+    from upgrading.asif.settings import from_mapping
+
+    rule = from_mapping(clean)
+    return {"OwnershipThreshold": percent(rule.ownership_threshold, 0),
+            "SoeStateShare": percent(rule.soe_state_share, 0)}
+
+
 def production_settings_numbers(prod: dict) -> dict[str, str]:
     """Settings of the production-function stage the text quotes (config productivity.*):
     bootstrap replications and the m-out-of-n cap, and the admissibility bounds of a root."""
@@ -1157,7 +1201,8 @@ def collect(analysis: pd.DataFrame, analysis_file: str, est: pd.DataFrame, estim
     for k, v in est_sources.items():
         fam_file, _, what = v.partition(": ")
         sources[k] = f"{by_family.get(Path(fam_file).stem, fam_file)}: {what}"
-    for name, fn in (("validation", validation_numbers), ("coverage", coverage_numbers)):
+    for name, fn in (("validation", validation_numbers), ("coverage", coverage_numbers),
+                     ("coverage_reference", coverage_reference_numbers)):
         if name in files:
             path, table = files[name]
             part: dict[str, str] = {}
@@ -1224,6 +1269,9 @@ def collect(analysis: pd.DataFrame, analysis_file: str, est: pd.DataFrame, estim
     meas = measure_settings_numbers(settings.get("measures") or {})
     out.update(meas)
     sources.update({k: "config measures (frontier_quantile, lq_threshold, cluster_min_firms)" for k in meas})
+    own = cleaning_settings_numbers(settings.get("cleaning") or {})
+    out.update(own)
+    sources.update({k: "config cleaning (ownership_threshold, soe_state_share)" for k in own})
     prod = production_settings_numbers(settings.get("productivity") or {})
     out.update(prod)
     sources.update({k: "config productivity (bootstrap_reps, bootstrap_max_firms, max_elasticity, "

@@ -105,7 +105,7 @@ def elasticity_table(el: pd.DataFrame, truth: dict | None, tfp_method: str,
             # the table compilable on its own.
             r"(LP, ACF\ifdefined\ProdBootstrapReps; \ProdBootstrapReps{} replications, so each of these "
             r"standard errors is itself uncertain by about \ProdBootstrapSeRelError{} of its size\fi). "
-            r"LP: NLLS second stage \citep{levinsohn2003estimating}; ACF: the root "
+            r"LP: non-linear least-squares second stage \citep{levinsohn2003estimating}; ACF: the root "
             r"chosen by the multi-start search. " + searches_sentence(el)
             + used_marks(legend, lines) + unused_fallback_sentence(lines)
             + industry_key(el, names)
@@ -130,7 +130,7 @@ def searches_sentence(el: pd.DataFrame) -> str:
 
 
 def industry_key(el: pd.DataFrame, names: dict[int, str] | None) -> str:
-    """'Industries (CIC 2002 divisions): 13 Agricultural and sideline food processing; ...' for
+    """'Industries (divisions of the Chinese Industrial Classification, CIC 2002): 13 Agricultural ...' for
     the industries of the table, so the codes of the rows (and of the text) have names."""
     if not names:
         return ""
@@ -139,7 +139,8 @@ def industry_key(el: pd.DataFrame, names: dict[int, str] | None) -> str:
     if missing:
         raise InputError(f"industries file names no industry {missing[0]}", file="industries.csv",
                          column="industry2")
-    return "Industries (CIC 2002 divisions): " + "; ".join(f"{c} {escape(names[c])}" for c in codes) + ". "
+    return ("Industries (divisions of the Chinese Industrial Classification, CIC 2002): "
+            + "; ".join(f"{c} {escape(names[c])}" for c in codes) + ". ")
 
 
 def unused_fallback_sentence(lines: list[str]) -> str:

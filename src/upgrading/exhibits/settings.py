@@ -21,6 +21,9 @@ class Settings:
     source_date_epoch: int = 1704067200  # 2024-01-01 UTC: fixed date for PDF and figure metadata
     auto_numbers: tuple[str, ...] = ()  # families whose every coefficient gets a macro
     use_montecarlo: bool = False  # quote the Monte Carlo coverage (adds it to the build)
+    # coverage CSV of a Monte Carlo run made by hand (montecarlo-aggregate's output), shown beside
+    # the build's own draws; its commands and times are in the document its run generated
+    montecarlo_reference: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
     # Per-table overrides (title, notes, keep, drop, digits) and extra quoted numbers; their
     # entries are checked by the config schema and passed on as the mappings they are.
