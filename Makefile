@@ -17,7 +17,8 @@
 #                  docs/benchmarks.md (critical path included). Rewrites the outputs of that scale;
 #                  FORCE=no runs only out-of-date jobs; BENCH_CONFIG adds --config items (e.g. other dirs).
 #   make bench-estimate [BENCH_DIR=../shared/bench] [REPEATS=3]
-#                  time the estimation engine on the bench panel; writes results/benchmarks/estimate/summary.csv
+#                  time the estimation engine on the bench panel (each family as a job, then in memory);
+#                  writes results/benchmarks/estimate/summary.csv, in_memory.csv
 #                  and its section of docs/benchmarks.md
 #   make bench-noop [REPEATS=10]
 #                  time `make reproduce` on a complete build (a start with nothing to do); writes

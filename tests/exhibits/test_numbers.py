@@ -205,16 +205,16 @@ def test_linking_numbers_read_the_overall_row():
 
 def test_significance_words_name_the_test_and_quote_the_bootstrap():
     words = numbers.significance_words(0.004, "CRV1:industry2", 0.0004)
-    assert words == (r"statistically significant at the 1\,\% level by the wild cluster bootstrap, "
-                     r"$p\ensuremath{<}0.001$; CRV1 cluster-robust $t$ test $p=0.004$")
+    assert words == (r"significant at the 1\,\% level by the WCR bootstrap, "
+                     r"$p\ensuremath{<}0.001$; CRV1 $t$ test $p=0.004$")
     # the verdict follows the bootstrap, as the tables' stars do, when the two disagree
     assert numbers.significance_words(0.004, "CRV1:industry2", 0.21).startswith(
-        r"not statistically significant at the 10\,\% level by the wild cluster bootstrap, $p=0.210$")
+        r"not significant at the 10\,\% level by the WCR bootstrap, $p=0.210$")
     assert numbers.significance_words(0.2, "hetero", None) == \
-        r"not statistically significant at the 10\,\% level by the $t$ test"
+        r"not significant at the 10\,\% level by the $t$ test"
     # maximum-likelihood models are tested against the normal, as their table's stars are
     assert numbers.significance_words(0.064, "CRV1:industry2", None, "probit") == \
-        r"statistically significant at the 10\,\% level by the CRV1 cluster-robust $z$ test"
+        r"significant at the 10\,\% level by the CRV1 $z$ test"
 
 
 def test_lock_in_industry_numbers_lists_the_analysis_set_and_the_synthetic_extras():

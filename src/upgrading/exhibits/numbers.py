@@ -262,23 +262,22 @@ def significance_words(p, vcov=None, p_wild=None, estimator=None) -> str:
         return "of unknown significance"
     kind = str(vcov or "").partition(":")[0].upper()
     stat = "$z$" if str(estimator or "").lower() in LIKELIHOOD_ESTIMATORS else "$t$"
-    test = (rf"by the {kind} cluster-robust {stat} test" if kind in {"CRV1", "CRV3"}
-            else rf"by the {stat} test")
+    test = rf"{kind} {stat} test" if kind in {"CRV1", "CRV3"} else rf"{stat} test"
 
     def verdict(q) -> str:
         for level, words in ((0.01, "1"), (0.05, "5"), (0.10, "10")):
             if float(q) < level:
-                return rf"statistically significant at the {words}\,\% level"
-        return "not statistically significant at the 10\\,\\% level"
+                return rf"significant at the {words}\,\% level"
+        return "not significant at the 10\\,\\% level"
 
     def equals(q) -> str:
         shown = pvalue(q)
         return shown if shown.startswith(r"\ensuremath{<}") else "=" + shown  # 'p<0.001', never 'p=<0.001'
 
     if is_missing(p_wild):
-        return f"{verdict(p)} {test}"
-    t_test = test.removeprefix("by the ")
-    return f"{verdict(p_wild)} by the wild cluster bootstrap, $p{equals(p_wild)}$; {t_test} $p{equals(p)}$"
+        return f"{verdict(p)} by the {test}"
+    # the text defines WCR and CRV1 once (the inference paragraph); the phrase recurs for every quote
+    return f"{verdict(p_wild)} by the WCR bootstrap, $p{equals(p_wild)}$; {test} $p{equals(p)}$"
 
 
 def auto_estimate_numbers(est: pd.DataFrame, family: str, terms: list[str],
