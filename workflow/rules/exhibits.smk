@@ -15,7 +15,8 @@ from upgrading.exhibits import settings as _exh_settings
 EXH = _exh_settings.from_mapping(config.get("exhibits"))
 _EXH_FAMILIES = [RESOLVED[f] for f in FAMILIES]
 TABLE_PLANS = _exh_plan.tables(_EXH_FAMILIES, EXH, SPECS.get("samples"))
-FIGURE_PLAN = _exh_plan.figures(_EXH_FAMILIES, EXH, SYNTHETIC)
+# With the measures stage's cluster rule, whose cells the cluster view outlines.
+FIGURE_PLAN = _exh_plan.figures(_EXH_FAMILIES, EXH, SYNTHETIC, json.loads(settings_json(CLUSTER_RULE)))
 SUMMARY_PLAN = _exh_plan.summary(_EXH_FAMILIES, EXH, SPECS.get("samples"))
 _EXH_PLAIN = stage_settings.as_plain(EXH)
 TABLES = list(TABLE_PLANS)
