@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 
 from upgrading.core import registry
+from upgrading.core.cluster_rule import ClusterRule
+from upgrading.core.clusters import cluster_indicator
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[2]
@@ -61,6 +63,11 @@ def make_analysis(n_firms: int = 120, seed: int = 7) -> pd.DataFrame:
     i = df.groupby(["industry2", "year"])["output"].transform("sum")
     t = df.groupby("year")["output"].transform("sum")
     df["location_quotient"] = (ci / c) / (i / t)
+    # Firms per cell and the cluster indicator by the measures stage's default rule.
+    df["n_firms_cell"] = df.groupby(["city", "industry2", "year"])["firm_id"].transform("size").astype("int64")
+    rule = ClusterRule()
+    df["cluster"] = cluster_indicator(df["location_quotient"], df["n_firms_cell"], df["location_quotient"] * np.nan,
+                                      rule.lq_threshold, rule.cluster_min_firms, None)
     return df
 
 

@@ -91,7 +91,7 @@ def test_smile_curve_names_industries_whole_and_panel_b_varies(analysis):
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     joined = [lab.replace("\n", " ") for lab in labels]
     assert f"40 {long_name}" in joined  # wrapped at spaces, nothing cut
-    assert all(len(line) <= 40 for lab in labels for line in lab.split("\n"))
+    assert all(len(line) <= figures.SMILE_LABEL_CHARS for lab in labels for line in lab.split("\n"))
     b = data[data["panel"].str.startswith("(b)")]
     groups = b.groupby("group")["value"].mean()
     assert len(groups) == 4
@@ -109,7 +109,7 @@ def test_smile_curve_says_where_a_group_has_no_firms(analysis):
     assert sum("(no " in lab for lab in labels) == 1
     gap = data[(data["industry2"] == 17) & (data["group"] == "Foreign-invested")]
     assert gap["value"].isna().all() and gap["note"].str.startswith("no firms").all()
-    assert "Domestic firms by year" in fig.axes[1].get_title()
+    assert "Domestic firms by year" in fig.subfigs[1].get_suptitle()
 
 
 def test_recovery_rows_are_grouped_by_model_and_the_axis_names_the_standard_errors():
@@ -208,6 +208,77 @@ def test_clusters_grey_where_no_firms_and_scale_centred_on_one(analysis):
     assert lo == -hi == -np.log2(figures.LQ_CLIP)  # LQ = 1 sits in the middle of the scale
     assert tuple(im.cmap.get_bad()[:3]) != (1.0, 1.0, 1.0)  # no firms is not the white of LQ = 1
     assert "grey: no firms" in fig.axes[0].get_title()
+
+
+def _overlaps(boxes) -> list[tuple[int, int]]:
+    return [(i, j) for i in range(len(boxes)) for j in range(i + 1, len(boxes)) if boxes[i].overlaps(boxes[j])]
+
+
+def test_smile_curve_labels_do_not_collide_and_panel_b_has_room(analysis):
+    """Every industry name of panel (a) clear of its neighbours (two-line names included, 29
+    industries as in the data); panel (b) at least half the figure's width, a tick for every year,
+    and its legend beside the axes, not on them."""
+    df = analysis.copy()
+    codes = [13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37,
+             39, 40, 41, 42]
+    df["industry2"] = np.array(codes)[df["firm_id"].to_numpy() % len(codes)]
+    df["open_network"] = np.where(df["city"].isin([440100, 310100, 110100]), 0.8, 0.2)
+    names = {c: f"Industry {c}" for c in codes}
+    names.update({20: "Timber, wood, bamboo, rattan, palm and straw products",
+                  40: "Communication equipment, computers and other electronic equipment",
+                  41: "Instruments, meters, cultural and office machinery"})
+    fig, _ = figures.smile_curve(df, names)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax1, ax2, key = fig.axes
+    ticks = ax1.get_yticklabels()
+    assert len(ticks) == len(codes) and sum("\n" in t.get_text() for t in ticks) >= 2
+    assert not _overlaps([t.get_window_extent(renderer) for t in ticks])
+    assert ax2.get_position().width >= 0.5
+    years = sorted(df["year"].unique())
+    assert [int(t) for t in ax2.get_xticks()] == years
+    assert not _overlaps([t.get_window_extent(renderer) for t in ax2.get_xticklabels()])
+    legend = key.get_legend()
+    assert legend is not None and len(legend.get_texts()) == 4
+    assert not legend.get_window_extent(renderer).overlaps(ax2.get_window_extent(renderer))
+    assert fig.get_size_inches()[1] <= 7.4
+
+
+def _with_cluster_rule(analysis, rule):
+    from upgrading.core.clusters import cluster_indicator
+
+    return analysis.assign(cluster=cluster_indicator(analysis["location_quotient"], analysis["n_firms_cell"],
+                                                     analysis["location_quotient"] * np.nan, rule.lq_threshold,
+                                                     rule.cluster_min_firms, None))
+
+
+def test_clusters_outline_the_cells_of_the_cluster_rule_and_name_it(analysis):
+    """The outlined cells are the cells the regressions' indicator marks, the legend states the
+    rule with the thresholds of the settings given, and the axis says which cities are shown."""
+    from upgrading.core.cluster_rule import ClusterRule
+
+    rule = ClusterRule(lq_threshold=1.1, cluster_min_firms=3)
+    df = _with_cluster_rule(analysis, rule)
+    fig, data = figures.clusters(df, 5, rule=rule)
+    ax = fig.axes[0]
+    last = df[df["year"] == df["year"].max()]
+    expected = data[(data["location_quotient"] >= 1.1) & (data["n_firms_cell"] >= 3)]
+    assert len(expected) and (data["cluster"] == ((data["location_quotient"] >= 1.1)
+                                                   & (data["n_firms_cell"] >= 3)).astype(int)).all()
+    cols = {c: i for i, c in enumerate(sorted(data["industry2"].unique()))}
+    drawn = sorted((round(p.get_x() + p.get_width() / 2), round(p.get_y() + p.get_height() / 2))
+                   for p in ax.patches)
+    assert drawn == sorted((cols[i], r - 1) for i, r in zip(expected["industry2"], expected["row"]))
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["Outlined: cluster cells of the regressions' indicator (LQ \u2265 1.1 with \u2265 3 firms)"]
+    assert f"The 5 largest of the {last['city'].nunique()} cities by output in 2007" in ax.get_ylabel()
+
+
+def test_clusters_refuse_an_indicator_that_does_not_follow_the_rule(analysis):
+    from upgrading.core.cluster_rule import ClusterRule
+
+    with pytest.raises(InputError, match="does not follow the cluster rule"):
+        figures.clusters(analysis, 5, rule=ClusterRule(lq_threshold=0.5, cluster_min_firms=1))
 
 
 def test_smile_curve_fits_the_page_and_uses_an_en_dash(analysis):

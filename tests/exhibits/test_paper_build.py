@@ -6,6 +6,7 @@ files built from the real registry, then latexmk exactly as the `paper` rule doe
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import shutil
@@ -16,6 +17,7 @@ import yaml
 
 from placeholders import find_internal_ids, find_placeholders
 from upgrading.core import stage_settings
+from upgrading.core.cluster_rule import ClusterRule
 from upgrading.exhibits import cli, plan
 from upgrading.exhibits import settings as exhibit_settings
 
@@ -33,7 +35,9 @@ def built(tmp_path_factory):
                     ignore=shutil.ignore_patterns("build", "*.pdf", "*.aux", "*.log", "*.fls", "*.fdb_latexmk"))
     ex = exhibit_settings.from_mapping(cfg.get("exhibits"))
     tplan = plan.tables(ctx["families"], ex, ctx["spec"].get("samples"))
-    fplan = plan.figures(ctx["families"], ex, synthetic=True)
+    # The cluster rule as the workflow passes it: the measures section's cluster keys.
+    fplan = plan.figures(ctx["families"], ex, synthetic=True,
+                         cluster_rule=dataclasses.asdict(ClusterRule.from_section(cfg.get("measures"))))
     r = root / "results"
     for t, p in tplan.items():
         assert cli.table_main(["--table", t, "--estimates",

@@ -50,6 +50,9 @@ def test_figure_plan():
     assert fp["curve_models"] == [["a", "m1"], ["a", "m2"], ["b", "m1"], ["c", "g"]]
     assert "recovery" in plan.figures(FAMS, Settings(), synthetic=True)["names"]
     assert plan.figure_families(fp) == ["a", "b", "c"]
+    # The measures stage's cluster rule travels with the plan (the cluster view outlines its cells).
+    rule = {"lq_threshold": 1.5, "cluster_min_firms": 3, "eg_threshold": None, "cluster_year": "current"}
+    assert plan.figures(FAMS, Settings(), synthetic=False, cluster_rule=rule)["cluster_rule"] == rule
 
 
 def test_table_columns_carry_sample_and_canonical_terms():

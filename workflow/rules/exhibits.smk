@@ -20,7 +20,8 @@ if MC_REFERENCE and not os.path.isfile(MC_REFERENCE):
                         "coverage CSV; null leaves it out)")
 _EXH_FAMILIES = [RESOLVED[f] for f in FAMILIES]
 TABLE_PLANS = _exh_plan.tables(_EXH_FAMILIES, EXH, SPECS.get("samples"))
-FIGURE_PLAN = _exh_plan.figures(_EXH_FAMILIES, EXH, SYNTHETIC)
+# With the measures stage's cluster rule, whose cells the cluster view outlines.
+FIGURE_PLAN = _exh_plan.figures(_EXH_FAMILIES, EXH, SYNTHETIC, json.loads(settings_json(CLUSTER_RULE)))
 SUMMARY_PLAN = _exh_plan.summary(_EXH_FAMILIES, EXH, SPECS.get("samples"))
 _EXH_PLAIN = stage_settings.as_plain(EXH)
 TABLES = list(TABLE_PLANS)

@@ -7,11 +7,12 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from upgrading.core.cluster_rule import ClusterRule
 from upgrading.core.errors import InputError
 from upgrading.exhibits import figures
 
 ANALYSIS_COLUMNS = ["firm_id", "year", "city", "region", "industry2", "ownership", "domestic",
-                    "foreign_share", "output", "va_ratio", "location_quotient"]
+                    "foreign_share", "output", "va_ratio", "location_quotient", "n_firms_cell", "cluster"]
 # Read when present; the smile curve's panel (b) says so in its title when it is absent or empty.
 OPTIONAL_ANALYSIS_COLUMNS = ["open_network"]
 
@@ -31,8 +32,10 @@ def drawers(plan: dict, analysis: pd.DataFrame, est: pd.DataFrame, estimates_fil
     draw: dict[str, Callable] = {}
     draw["foreign_presence"] = lambda: figures.foreign_presence(analysis, labels)
     draw["smile_curve"] = lambda: figures.smile_curve(analysis, industry_names, plan["shock_year"])
+    # The cluster rule of the measures stage (the plan carries its settings), which the figure outlines.
+    rule = ClusterRule.from_section(plan.get("cluster_rule"))
     draw["clusters"] = lambda: figures.clusters(analysis, plan["cluster_cities"], city_names, industry_names,
-                                                 labels)
+                                                 labels, rule)
     for key, entry in plan["registry"].items():
         pairs = {tuple(p) for p in entry["models"]}
         sub = est[[(f, m) in pairs for f, m in zip(est["family"], est["model"])]]

@@ -13,7 +13,11 @@ import textwrap
 import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib import patheffects
+from matplotlib.patches import Patch, Rectangle
 
+from upgrading.core import clusters as cluster_measures
+from upgrading.core.cluster_rule import ClusterRule
 from upgrading.core.errors import InputError
 from upgrading.exhibits import style
 
@@ -117,40 +121,72 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False))
 
 
+# Panel (a) of the smile curve: SMILE_ROW_IN per one-line industry name (7.5 pt and a gap); a
+# name longer than SMILE_LABEL_CHARS breaks into two lines and its row is SMILE_TWO_LINE_ROWS
+# rows tall (each further line half a row more), so no name reaches its neighbour's.
+# SMILE_PANEL_B_IN: panel (b) and the titles and axis labels of both panels (the figure and its
+# caption within the text height: about 7.4 in for the 29 two-digit industries).
+SMILE_ROW_IN = 0.15
+SMILE_LABEL_CHARS = 50
+SMILE_TWO_LINE_ROWS = 1.5
+SMILE_PANEL_B_IN = 2.7
+
+
+def row_positions(heights: list[float]) -> np.ndarray:
+    """Centres of rows of the given heights stacked from 0 (the first row's centre)."""
+    h = np.asarray(heights, dtype=float)
+    return np.r_[0.0, np.cumsum((h[:-1] + h[1:]) / 2)] if len(h) else h
+
+
+def industry_label(name: str, note: str = "") -> str:
+    """`name` and `note` on one line when they fit in SMILE_LABEL_CHARS, else the note on a line
+    of its own (a long name broken at spaces)."""
+    if len(f"{name} {note}".strip()) <= SMILE_LABEL_CHARS:
+        return f"{name} {note}".strip()
+    return "\n".join(filter(None, [_wrap(name, SMILE_LABEL_CHARS), note]))
+
+
 def smile_curve(analysis: pd.DataFrame, industry_names: dict[int, str] | None = None,
                 shock_year: int = 2002):
     """Value added / output: (a) by industry, domestic vs foreign-invested; (b) over time for the
     labour-intensive industries of H5 against the others, in cities with open and captive networks.
 
+    Panel (a) spans the width and gives a two-line industry name a taller row, so no name meets
+    its neighbour's; panel (b), below it, spans most of the width, with a tick for every year and
+    its legend beside it.
     Panel (b) does not split by ownership: in the data-generating process (and in the ASIF) the
     value-added ratio is an industry and local trait, so ownership means differ by a few thousandths.
     """
     industry_names = industry_names or {}
     df = analysis[np.isfinite(analysis["va_ratio"])]
-    n_ind = df["industry2"].nunique()
-    # 0.22 in per industry: two lines of a wrapped name at 7.5 pt, and the whole figure with its
-    # caption within the text height (about 7.6 in for the 29 two-digit industries).
-    fig, (ax1, ax2) = style.figure(height=max(4.2, 0.22 * n_ind + 1.2), ncols=2,
-                                   gridspec_kw={"width_ratios": [1.5, 1]})
     dom = df["domestic"].astype(bool)
     by_ind = pd.DataFrame({
         "Domestic": df[dom].groupby("industry2")["va_ratio"].mean(),
         "Foreign-invested": df[~dom].groupby("industry2")["va_ratio"].mean(),
     }).sort_values("Domestic")
-    y = np.arange(len(by_ind))
-    ax1.scatter(by_ind["Domestic"], y, s=12, label="Domestic", zorder=3)
-    ax1.scatter(by_ind["Foreign-invested"], y, s=12, marker="D", label="Foreign-invested", zorder=3)
-    ax1.set_yticks(y)
     # An industry without firms of a group has no marker of that group: its label says so (in
     # the synthetic world as in the ASIF, tobacco, a state monopoly, has no foreign-invested firm).
     absent = {i: [g.lower() for g in by_ind.columns if pd.isna(by_ind.at[i, g])] for i in by_ind.index}
-    ax1.set_yticklabels([_wrap(f"{int(i)} {industry_names.get(int(i), '')}".strip()
-                               + (f" (no {' or '.join(absent[i])} firms)" if absent[i] else ""), 42)
-                         for i in by_ind.index], fontsize=7.5, linespacing=0.9)
-    ax1.set_ylim(-0.6, len(by_ind) - 0.4)
+    names = [industry_label(f"{int(i)} {industry_names.get(int(i), '')}".strip(),
+                            f"(no {' or '.join(absent[i])} firms)" if absent[i] else "")
+             for i in by_ind.index]
+    heights = [1.0 + (SMILE_TWO_LINE_ROWS - 1.0) * n.count("\n") for n in names]
+    y = row_positions(heights)
+    rows = float(sum(heights))
+    # Two figures in one: panel (a)'s long names would otherwise set panel (b)'s left margin too.
+    fig = style.blank(height=max(4.2, SMILE_ROW_IN * rows + SMILE_PANEL_B_IN), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=[SMILE_ROW_IN * rows + 0.75, SMILE_PANEL_B_IN - 0.75])
+    ax1 = top.subplots()
+    ax2, key = bottom.subplots(1, 2, width_ratios=[2.4, 1])
+    ax1.scatter(by_ind["Domestic"], y, s=12, label="Domestic", zorder=3)
+    ax1.scatter(by_ind["Foreign-invested"], y, s=12, marker="D", label="Foreign-invested", zorder=3)
+    ax1.set_yticks(y, labels=names, fontsize=7.5, linespacing=0.95)
+    ax1.set_ylim(-heights[0] / 2 - 0.1, y[-1] + heights[-1] / 2 + 0.1)
     ax1.set_xlabel("Mean value added / output")
-    ax1.set_title("(a) By 2-digit industry (CIC)")
-    ax1.legend(frameon=False, loc="lower right", fontsize=7)
+    # The key sits between the title and the markers, where it can cover none of them.
+    ax1.set_title("(a) By 2-digit industry (CIC)", pad=16)
+    ax1.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=7.5,
+               borderaxespad=0.1, handletextpad=0.3, columnspacing=1.5)
 
     li = df["industry2"].astype(int).isin(LABOUR_INTENSIVE_CIC)
     first, last = min(LABOUR_INTENSIVE_CIC), max(LABOUR_INTENSIVE_CIC)
@@ -167,22 +203,25 @@ def smile_curve(analysis: pd.DataFrame, industry_names: dict[int, str] | None = 
     by_year = dom_df.groupby([dom_df["year"], group[dom]])["va_ratio"].mean().unstack()
     styles = {"open networks": "-", "captive networks": "--"}
     for col in sorted(by_year.columns):
-        ls = next((v for key, v in styles.items() if col.endswith(key)), "-")
+        ls = next((v for k, v in styles.items() if col.endswith(k)), "-")
         color = style.PALETTE[1] if col.startswith("Textiles") else style.PALETTE[0]
         ax2.plot(by_year.index, by_year[col], ls=ls, marker="o", ms=2.5, color=color,
-                 label=_wrap(col, 34))
+                 label=_wrap(col, 30))
     ax2.axvline(shock_year - 0.5, color="0.4", lw=0.8, ls=":")
     ax2.set_xlabel("Year")
-    ax2.set_ylabel("Mean value added / output (domestic firms)")
+    ax2.set_ylabel("Mean value added / output\n(domestic firms)")
     # Without city network data (cities.csv lacks open_network) the split is not drawn: say so.
-    ax2.set_title("(b) Domestic firms by year: labour-\nintensive and other industries"
-                  + ("" if has_network else "\n(no city network data: cities not split)"))
-    ax2.xaxis.get_major_locator().set_params(integer=True)
-    # Below the x-axis label, not on it: about half an inch under the axis, whatever the figure's height.
-    axis_height = fig.get_size_inches()[1] * ax2.get_position().height
-    ax2.legend(frameon=False, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.45 / axis_height),
-               ncol=1, handlelength=3.5)
-    fig.tight_layout()
+    # Over panel (b) and its legend: the title is wider than the axes alone.
+    bottom.suptitle("(b) Domestic firms by year: labour-intensive and other industries"
+                    + ("" if has_network else "\n(no city network data: cities not split)"), fontsize=9)
+    years = [int(t) for t in by_year.index]
+    ax2.set_xticks(years, labels=[str(t) for t in years])
+    ax2.set_xlim(years[0] - 0.4, years[-1] + 0.4)
+    # Beside panel (b), in a cell of its own: inside the axes it would cover the lines.
+    handles, labels = ax2.get_legend_handles_labels()
+    key.axis("off")
+    key.legend(handles, labels, frameon=False, fontsize=7.5, loc="center left", bbox_to_anchor=(0.0, 0.5),
+               handlelength=3.0, labelspacing=0.9)
     a = by_ind.rename_axis(index="industry2").reset_index().melt(
         id_vars="industry2", var_name="group", value_name="value")
     a.insert(0, "panel", "(a) mean va_ratio by industry")
@@ -267,34 +306,90 @@ def cluster_city_order(last: pd.DataFrame, n_cities: int) -> pd.DataFrame:
     return cities.drop(columns="region_rank").reset_index(drop=True)
 
 
+def cluster_rule_text(rule: ClusterRule) -> str:
+    """The cluster rule in the figure's words: 'LQ ≥ 1.25 with ≥ 5 firms' (and the EG bound and
+    the year the rule looks at, when the settings ask for them)."""
+    text = f"LQ \u2265 {rule.lq_threshold:g} with \u2265 {rule.cluster_min_firms} firms"
+    if rule.eg_threshold is not None:
+        text += f", 4-digit EG index \u2265 {rule.eg_threshold:g}"
+    if rule.cluster_year == "first":
+        text += ", in the cell's first sample year"
+    return text
+
+
+def cluster_cells(sub: pd.DataFrame, rule: ClusterRule) -> pd.DataFrame:
+    """city x industry2 cells of `sub` (one year of the analysis table): location_quotient,
+    n_firms_cell and cluster (1 where the regressions' indicator marks the cell's firms).
+
+    The mark is the analysis table's own `cluster` column, so it is the indicator the models
+    use whatever `rule` says; where the rule reads only this year's quotient and firm count, the
+    column must agree with it, or the table was built with other settings than the figure names.
+    """
+    cells = sub.groupby(["city", "industry2"]).agg(
+        location_quotient=("location_quotient", "mean"), n_firms_cell=("n_firms_cell", "max"),
+        cluster=("cluster", "max"))
+    cells["cluster"] = cells["cluster"].fillna(0).astype("int8")
+    if rule.cluster_year == "current" and rule.eg_threshold is None:
+        expected = cluster_measures.cluster_indicator(cells["location_quotient"], cells["n_firms_cell"],
+                                                      pd.Series(np.nan, index=cells.index), rule.lq_threshold,
+                                                      rule.cluster_min_firms, None)
+        off = cells.index[expected.to_numpy() != cells["cluster"].to_numpy()]
+        if len(off):
+            city, ind = off[0]
+            raise InputError(f"cluster indicator of city {city}, industry {ind} does not follow the cluster rule "
+                             f"({cluster_rule_text(rule)}): the analysis table and the figure's settings differ",
+                             column="cluster")
+    return cells
+
+
+# Outline of a cluster cell, inset from the cell's edges so that neighbouring clusters stay apart;
+# black with a white rim, so that it shows on the darkest reds as on the palest cells.
+CLUSTER_OUTLINE_INSET = 0.1
+CLUSTER_OUTLINE_LW = 1.2
+CLUSTER_OUTLINE_RIM = [patheffects.Stroke(linewidth=2.6, foreground="white"), patheffects.Normal()]
+
+
 def clusters(analysis: pd.DataFrame, n_cities: int = 20, city_names: dict[int, str] | None = None,
-             industry_names: dict[int, str] | None = None, labels: dict[str, str] | None = None):
+             industry_names: dict[int, str] | None = None, labels: dict[str, str] | None = None,
+             rule: ClusterRule | None = None):
     """Location quotients of the largest cities (by output) across 2-digit industries, last year;
-    cities grouped by region (coastal to inland), largest first within each region."""
+    cities grouped by region (coastal to inland), largest first within each region. The cells the
+    regressions count as clusters (`rule`, the measures stage's settings) are outlined."""
     city_names = city_names or {}
     industry_names = industry_names or {}
+    rule = rule or ClusterRule()
     region_names = _names(REGION_ORDER, labels or {})
     last = analysis[analysis["year"] == analysis["year"].max()]
     order = cluster_city_order(last, n_cities)
     sub = last[last["city"].isin(order["city"])]
-    # LQ is constant within city x industry x year; take the mean to be safe.
-    lq = sub.groupby(["city", "industry2"])["location_quotient"].mean().unstack("industry2")
-    lq = lq.reindex(order["city"])
+    cells = cluster_cells(sub, rule)
+    lq = cells["location_quotient"].unstack("industry2").reindex(order["city"])
+    marked = cells["cluster"].unstack("industry2").reindex(index=lq.index, columns=lq.columns).fillna(0)
     raw = lq.to_numpy(dtype=float)
     values = np.log2(np.where(raw > 0, raw, np.nan))  # no firms (0 or missing): grey
-    fig, ax = style.figure(height=max(4.0, 0.22 * len(lq) + 1.9))
+    height = max(4.0, 0.22 * len(lq) + 2.2)
+    fig, ax = style.figure(height=height)
     # Diverging scale centred on LQ = 1 (white), saturated at LQ_CLIP and its inverse, so a few
     # extreme quotients do not wash out the rest; cells without firms are grey, not white.
     lim = float(np.log2(LQ_CLIP))
     cmap = matplotlib.colormaps["RdBu_r"].with_extremes(bad=NO_FIRMS_GREY)
     im = ax.imshow(np.ma.masked_invalid(values), aspect="auto", cmap=cmap, vmin=-lim, vmax=lim,
                    interpolation="nearest")
+    side = 1 - 2 * CLUSTER_OUTLINE_INSET
+    for r, c in zip(*np.nonzero(marked.to_numpy(dtype=float) > 0)):
+        ax.add_patch(Rectangle((c - 0.5 + CLUSTER_OUTLINE_INSET, r - 0.5 + CLUSTER_OUTLINE_INSET), side, side,
+                               fill=False, edgecolor="black", lw=CLUSTER_OUTLINE_LW,
+                               path_effects=CLUSTER_OUTLINE_RIM))
     ax.set_xticks(range(lq.shape[1]))
     ax.set_xticklabels([str(int(c)) for c in lq.columns], fontsize=CLUSTER_TICK_PT, rotation=90)
     ax.set_yticks(range(lq.shape[0]))
     ax.set_yticklabels([city_names.get(int(c), str(int(c))) for c in lq.index], fontsize=CLUSTER_LABEL_PT)
     ax.set_xlabel("2-digit industry (CIC 2002 code)")
-    ax.set_ylabel("City: by region, then by output")
+    year = int(analysis["year"].max())
+    n_all = int(last["city"].nunique())
+    which = (f"All {n_all} cities" if len(order) >= n_all else
+             f"The {len(order)} largest of the {n_all} cities by output in {year}")
+    ax.set_ylabel(f"{which},\nby region, then by output")
     ax.grid(False)
     # Regions: a white rule between them and the region's name beside its cities.
     starts = np.flatnonzero(np.r_[True, order["region"].to_numpy()[1:] != order["region"].to_numpy()[:-1]])
@@ -305,20 +400,29 @@ def clusters(analysis: pd.DataFrame, n_cities: int = 20, city_names: dict[int, s
         name = region_names.get(order["region"].iat[a], str(order["region"].iat[a]))
         ax.text(lq.shape[1] - 0.2, (a + b - 1) / 2, _wrap(name, 12), fontsize=CLUSTER_LABEL_PT,
                 va="center", ha="left", linespacing=0.9, clip_on=False)
-    cbar = fig.colorbar(im, ax=ax, orientation="horizontal", fraction=0.04, pad=0.11, aspect=40, extend="both")
+    # The colour bar about half an inch below the cells (pad is a share of the cells' height), under
+    # the industry codes and their axis label whatever the number of cities.
+    cbar = fig.colorbar(im, ax=ax, orientation="horizontal", fraction=0.04, pad=0.5 / max(height - 2.2, 1.0),
+                        aspect=40, extend="both")
     ticks = np.arange(-int(lim), int(lim) + 1)
     cbar.set_ticks(ticks, labels=[f"1/{2 ** -t:g}" if t < 0 else f"{2 ** t:g}" for t in ticks])
     cbar.ax.tick_params(labelsize=CLUSTER_TICK_PT)
     cbar.set_label("Location quotient (log scale)")
-    year = int(analysis["year"].max())
-    ax.set_title(f"Location quotients, {year} (white: LQ = 1, the national share; grey: no firms)")
+    ax.set_title(f"Location quotients, {year} (white: LQ = 1, the national share; grey: no firms)", pad=18)
+    # Between the title and the cells, where it covers none of them.
+    outline = Patch(facecolor="none", edgecolor="black", lw=CLUSTER_OUTLINE_LW, path_effects=CLUSTER_OUTLINE_RIM,
+                    label=f"Outlined: cluster cells of the regressions' indicator ({cluster_rule_text(rule)})")
+    ax.legend(handles=[outline], frameon=False, fontsize=CLUSTER_LABEL_PT, loc="lower center",
+              bbox_to_anchor=(0.5, 1.0), borderaxespad=0.2, handlelength=1.2, handleheight=1.2)
     fig.tight_layout()
-    data = lq.rename_axis(index="city", columns="industry2").stack().rename(
-        "location_quotient").reset_index()
+    data = cells.reset_index()
+    data = data[data["location_quotient"].notna()]
+    data["row"] = data["city"].map({c: i + 1 for i, c in enumerate(order["city"])})
+    data = data.sort_values(["row", "industry2"], kind="stable").reset_index(drop=True)
     data.insert(0, "year", year)
     data.insert(2, "city_name", data["city"].map(lambda c: city_names.get(int(c), "")))
     data.insert(3, "region", data["city"].map(dict(zip(order["city"], order["region"]))))
-    data.insert(4, "row", data["city"].map({c: i + 1 for i, c in enumerate(order["city"])}))
+    data.insert(4, "row", data.pop("row"))
     data["industry_name"] = data["industry2"].map(lambda i: industry_names.get(int(i), ""))
     return fig, data
 

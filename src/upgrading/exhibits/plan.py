@@ -8,6 +8,8 @@ one family changes only the plans (and so reruns only the jobs) that use it.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from upgrading.core import grammar
 from upgrading.exhibits.figures_meta import DATA_FIGURES, FIGURE_TITLES, SYNTHETIC_FIGURES
@@ -72,8 +74,11 @@ def tables(resolved_families: list[dict], s: Settings, samples: dict | None = No
     return plans
 
 
-def figures(resolved_families: list[dict], s: Settings, synthetic: bool) -> dict:
-    """Figure names (fixed data figures + one per registry `figure:` key + spec curve + recovery)."""
+def figures(resolved_families: list[dict], s: Settings, synthetic: bool,
+            cluster_rule: Mapping[str, Any] | None = None) -> dict:
+    """Figure names (fixed data figures + one per registry `figure:` key + spec curve + recovery);
+    `cluster_rule`: the measures stage's cluster settings (ClusterRule's keys), whose cells the
+    cluster view outlines (their defaults when not given)."""
     registry: dict[str, dict] = {}
     for fam, m in _models(resolved_families):
         key = m.get("figure")
@@ -104,6 +109,7 @@ def figures(resolved_families: list[dict], s: Settings, synthetic: bool) -> dict
         "event_ref_year": s.event_ref_year,
         "shock_year": s.shock_year,
         "cluster_cities": s.cluster_cities,
+        "cluster_rule": dict(cluster_rule or {}),
         "headline_term": headline,
         "curve_families": curve_families,
         "curve_models": curve_models,

@@ -70,6 +70,12 @@ def figure(height: float = 3.0, ncols: int = 1, nrows: int = 1, **kwargs):
     return plt.subplots(nrows, ncols, figsize=(WIDTH, height), **kwargs)
 
 
+def blank(height: float = 3.0, **kwargs):
+    """A figure without axes (for subfigures), at the shared width and style."""
+    apply()
+    return plt.figure(figsize=(WIDTH, height), **kwargs)
+
+
 def out_paths(outdir: str | os.PathLike, name: str) -> tuple[Path, Path]:
     d = Path(outdir)
     return d / f"{name}.pdf", d / f"{name}.png"
