@@ -9,7 +9,6 @@ the data only through Waterfall.drop, so rows read = rows kept + rows dropped.
 from __future__ import annotations
 
 import dataclasses
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -74,10 +73,20 @@ def slip_score(data: pd.DataFrame, industry2: pd.Series) -> pd.Series:
         per_worker = data[col].astype(float) / emp
         r = np.log10(per_worker.where(per_worker > 0))
         devs.append((r - r.groupby(keys).transform("median")).to_numpy())
-    with warnings.catch_warnings():  # all-missing rows give NaN, which is not a slip
-        warnings.simplefilter("ignore", RuntimeWarning)
-        score = np.nanmedian(np.vstack(devs), axis=0)
-    return pd.Series(score, index=data.index)
+    return pd.Series(nanmedian_columns(np.vstack(devs)), index=data.index)
+
+
+def nanmedian_columns(stack: np.ndarray) -> np.ndarray:
+    """np.nanmedian(stack, axis=0), the same numbers (NaN where a column has no value), from one
+    sort: numpy's masks the array for a short axis and holds several copies of it, which raised the
+    clean stage's peak memory at full scale (and took five times as long)."""
+    ordered = np.sort(stack, axis=0)  # NaN last
+    n = (~np.isnan(stack)).sum(axis=0)
+    low = np.take_along_axis(ordered, np.maximum((n - 1) // 2, 0)[None], axis=0)[0]
+    high = np.take_along_axis(ordered, (n // 2)[None], axis=0)[0]
+    out = (low + high) / 2
+    out[n == 0] = np.nan  # all-missing rows give NaN, which is not a slip
+    return out
 
 
 def _other_rows_min(values: pd.Series, groups: pd.Series) -> np.ndarray:
