@@ -226,3 +226,20 @@ def test_lock_in_industry_numbers_lists_the_analysis_set_and_the_synthetic_extra
     assert numbers.lock_in_industry_numbers(analysis, {17, 18, 19})["SynthLockInOutsideAnalysis"] == "none"
     with pytest.raises(InputError, match="labour_intensive"):
         numbers.lock_in_industry_numbers(analysis.assign(labour_intensive=0))
+
+
+def test_validation_misses_in_words():
+    """The estimates more than two standard errors from their estimands, counted and listed by
+    term and side with the models' appendix names, so the text states what the table shows."""
+    val = pd.DataFrame({
+        "family": ["baseline", "validation", "validation", "validation"],
+        "model": ["firm_year", "local", "structural", "structural"],
+        "term": ["backward", "backward", "horizontal_hmt", "forward"],
+        "estimate": [1.2, 1.5, -0.2, 0.1], "truth": [0.6, 0.7, -0.5, 0.1], "std_error": [0.25, 0.3, 0.1, 0.2]})
+    out = numbers.validation_numbers(val, labels={"backward": "Backward", "horizontal_hmt": "Horizontal (HMT)"})
+    assert out["ValidNumMisses"] == "3" and out["ValidNumWithinTwoSe"] == "1"
+    assert out["ValidMissList"] == ("backward in the baseline and local models, above their estimands; "
+                                    "horizontal (HMT) in the structural model, above its estimand")
+    below = numbers.validation_numbers(val.assign(estimate=[0.0, 0.7, -0.5, 0.1]))
+    assert below["ValidMissList"] == "backward in the baseline model, below its estimand"
+    assert numbers.validation_numbers(val.assign(estimate=val["truth"]))["ValidMissList"] == "none"

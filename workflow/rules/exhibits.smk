@@ -47,7 +47,7 @@ EXHIBIT_PLANS = {
     # With the settings the text quotes: the ownership rule of the cleaning, the production
     # function's (bootstrap replications, admissibility bounds) and the measures' (the frontier
     # quantile of absorptive capacity, the cluster thresholds).
-    "numbers": _exh_plan.as_json({**{k: _EXH_PLAIN[k] for k in ("auto_numbers", "quotes", "shock_year")},
+    "numbers": _exh_plan.as_json({**{k: _EXH_PLAIN[k] for k in ("auto_numbers", "quotes", "shock_year", "labels")},
                                   "cleaning": json.loads(settings_json("cleaning")),
                                   "productivity": json.loads(settings_json("productivity")),
                                   "measures": json.loads(settings_json("measures"))}),

@@ -374,11 +374,40 @@ def crosscheck_numbers(cross: pd.DataFrame) -> dict[str, str]:
     }
 
 
-def validation_numbers(val: pd.DataFrame, sources: dict[str, str] | None = None) -> dict[str, str]:
+def _validation_model(row) -> str:
+    """The model's name in the validation appendix: the validation family's models by their own
+    name (local, structural), any other family by its name (baseline)."""
+    family, model = str(row.get("family", "")), str(row.get("model", ""))
+    return model if family == "validation" else family
+
+
+def miss_list(misses: list[tuple[str, str, float]], labels: dict[str, str] | None = None) -> str:
+    """'backward in the baseline, local and structural models, above its estimand; ...' from
+    (term, model, z) of the estimates more than two standard errors from their estimands,
+    grouped by term and side, in the order given."""
+    from upgrading.exhibits.tables import term_label
+
+    groups: dict[tuple[str, bool], list[str]] = {}
+    for term, model, z in misses:
+        groups.setdefault((term, z > 0), []).append(model)
+    parts = []
+    for (term, above), models in groups.items():
+        label = term_label(term, labels or {})
+        label = label[:1].lower() + label[1:] if label[1:2].islower() else label
+        names = models[0] if len(models) == 1 else ", ".join(models[:-1]) + " and " + models[-1]
+        parts.append(f"{label} in the {escape(names)} model{'s' if len(models) > 1 else ''}, "
+                     f"{'above' if above else 'below'} {'its estimand' if len(models) == 1 else 'their estimands'}")
+    return "; ".join(parts)
+
+
+def validation_numbers(val: pd.DataFrame, sources: dict[str, str] | None = None,
+                       labels: dict[str, str] | None = None) -> dict[str, str]:
     """Estimate vs synthetic truth per term (results/estimates/validation.csv).
 
     Macros Valid<Family><Model><Term>{Truth,Est,Z,Oracle} (Oracle: the same regression on true
-    productivity, where the table has it), plus counts over all compared parameters.
+    productivity, where the table has it), plus counts over all compared parameters and the
+    estimates more than two standard errors from their estimands (ValidNumMisses, ValidMissList,
+    in words, with the terms' reader names from `labels`).
     """
     need = ["term", "estimate", "truth"]
     for col in need:
@@ -387,6 +416,7 @@ def validation_numbers(val: pd.DataFrame, sources: dict[str, str] | None = None)
     out: dict[str, str] = {}
     rows = val.dropna(subset=["estimate", "truth"])
     zs = []
+    misses: list[tuple[str, str, float]] = []
     for _, r in rows.iterrows():
         parts = ["Valid"] + [r[c] for c in ("family", "model") if c in rows.columns] + [r["term"]]
         base = macro_name(*parts)
@@ -405,6 +435,8 @@ def validation_numbers(val: pd.DataFrame, sources: dict[str, str] | None = None)
             z = (float(r["estimate"]) - float(r["truth"])) / float(r["std_error"])
             zs.append(abs(z))
             out[base + "Z"] = signed(z, 2)
+            if abs(z) > 2:
+                misses.append((str(r["term"]), _validation_model(r), z))
     out["ValidNumParams"] = str(len(rows))
     if sources is not None:
         sources.update({"ValidNumParams": "rows with estimate and truth",
@@ -413,6 +445,11 @@ def validation_numbers(val: pd.DataFrame, sources: dict[str, str] | None = None)
     if zs:
         out["ValidMaxAbsZ"] = fmt_float(max(zs), 2)
         out["ValidNumWithinTwoSe"] = str(sum(z <= 2 for z in zs))
+        out["ValidNumMisses"] = str(len(misses))
+        out["ValidMissList"] = miss_list(misses, labels) if misses else "none"
+        if sources is not None:
+            sources.update({"ValidNumMisses": "rows with |estimate - truth| / std_error > 2",
+                            "ValidMissList": "those rows: term, model, sign of estimate - truth"})
     return out
 
 
@@ -1200,7 +1237,8 @@ def collect(analysis: pd.DataFrame, analysis_file: str, est: pd.DataFrame, estim
     for k, v in est_sources.items():
         fam_file, _, what = v.partition(": ")
         sources[k] = f"{by_family.get(Path(fam_file).stem, fam_file)}: {what}"
-    for name, fn in (("validation", validation_numbers), ("coverage", coverage_numbers),
+    labels = settings.get("labels") or {}
+    for name, fn in (("validation", lambda t, part: validation_numbers(t, part, labels)), ("coverage", coverage_numbers),
                      ("coverage_reference", coverage_reference_numbers)):
         if name in files:
             path, table = files[name]
