@@ -238,8 +238,9 @@ def test_validation_misses_in_words():
         "estimate": [1.2, 1.5, -0.2, 0.1], "truth": [0.6, 0.7, -0.5, 0.1], "std_error": [0.25, 0.3, 0.1, 0.2]})
     out = numbers.validation_numbers(val, labels={"backward": "Backward", "horizontal_hmt": "Horizontal (HMT)"})
     assert out["ValidNumMisses"] == "3" and out["ValidNumWithinTwoSe"] == "1"
-    assert out["ValidMissList"] == ("backward in the baseline and local models, above their estimands; "
-                                    "horizontal (HMT) in the structural model, above its estimand")
+    assert out["ValidMissList"] == ("the backward coefficient in the baseline and local models, above their "
+                                    "estimands; the horizontal (HMT) coefficient in the structural model, "
+                                    "above its estimand")
     below = numbers.validation_numbers(val.assign(estimate=[0.0, 0.7, -0.5, 0.1]))
-    assert below["ValidMissList"] == "backward in the baseline model, below its estimand"
+    assert below["ValidMissList"] == "the backward coefficient in the baseline model, below its estimand"
     assert numbers.validation_numbers(val.assign(estimate=val["truth"]))["ValidMissList"] == "none"

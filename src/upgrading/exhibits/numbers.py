@@ -382,9 +382,9 @@ def _validation_model(row) -> str:
 
 
 def miss_list(misses: list[tuple[str, str, float]], labels: dict[str, str] | None = None) -> str:
-    """'backward in the baseline, local and structural models, above its estimand; ...' from
-    (term, model, z) of the estimates more than two standard errors from their estimands,
-    grouped by term and side, in the order given."""
+    """'the backward coefficient in the baseline, local and structural models, above their
+    estimands; ...' from (term, model, z) of the estimates more than two standard errors from
+    their estimands, grouped by term and side, in the order given."""
     from upgrading.exhibits.tables import term_label
 
     groups: dict[tuple[str, bool], list[str]] = {}
@@ -395,7 +395,7 @@ def miss_list(misses: list[tuple[str, str, float]], labels: dict[str, str] | Non
         label = term_label(term, labels or {})
         label = label[:1].lower() + label[1:] if label[1:2].islower() else label
         names = models[0] if len(models) == 1 else ", ".join(models[:-1]) + " and " + models[-1]
-        parts.append(f"{label} in the {escape(names)} model{'s' if len(models) > 1 else ''}, "
+        parts.append(f"the {label} coefficient in the {escape(names)} model{'s' if len(models) > 1 else ''}, "
                      f"{'above' if above else 'below'} {'its estimand' if len(models) == 1 else 'their estimands'}")
     return "; ".join(parts)
 
