@@ -244,3 +244,9 @@ def test_validation_misses_in_words():
     below = numbers.validation_numbers(val.assign(estimate=[0.0, 0.7, -0.5, 0.1]))
     assert below["ValidMissList"] == "the backward coefficient in the baseline model, below its estimand"
     assert numbers.validation_numbers(val.assign(estimate=val["truth"]))["ValidMissList"] == "none"
+
+
+def test_cleaning_settings_numbers_state_the_ownership_rule():
+    assert numbers.cleaning_settings_numbers({"ownership_threshold": 0.25, "soe_state_share": 0.5}) == \
+        {"OwnershipThreshold": r"25\,\%", "SoeStateShare": r"50\,\%"}
+    assert numbers.cleaning_settings_numbers({}) == {}

@@ -60,7 +60,10 @@ def built(tmp_path_factory):
                              "--audit", str(r / "audit/cleaning.csv"),
                              "--crosscheck", str(r / "estimates/crosscheck.csv"),
                              "--validation", str(r / "estimates/validation.csv"),
-                             "--settings", plan.as_json({k: s[k] for k in ("auto_numbers", "quotes", "shock_year")}),
+                             # as rule numbers passes them (workflow/rules/exhibits.smk)
+                             "--settings", plan.as_json({**{k: s[k] for k in ("auto_numbers", "quotes", "shock_year",
+                                                                                "labels")},
+                                                         "cleaning": cfg["cleaning"]}),
                              "--data-source", "synthetic", "--out", str(r / "numbers.tex")]) == 0
     assert cli.specs_appendix_main(["--specs", str(REPO / cfg["specs"]), "--paper", str(root / "paper/paper.tex"),
                                     "--tables", plan.as_json(list(tplan)), "--figures", plan.as_json(fplan),

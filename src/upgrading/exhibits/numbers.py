@@ -1163,15 +1163,13 @@ def measure_settings_numbers(meas: dict) -> dict[str, str]:
 
 
 def cleaning_settings_numbers(clean: dict) -> dict[str, str]:
-    """The ownership rule the text states (config cleaning.*): OwnershipThreshold, the share of
-    paid-in capital from HMT and other foreign investors that makes a firm HMT or foreign, and
-    SoeStateShare, the state share that makes a firm of a mixed registration type state-owned
-    (the cleaning's typed settings: its defaults where the section leaves a key out)."""
-    from upgrading.asif.settings import from_mapping
-
-    rule = from_mapping(clean)
-    return {"OwnershipThreshold": percent(rule.ownership_threshold, 0),
-            "SoeStateShare": percent(rule.soe_state_share, 0)}
+    """The ownership rule the text states (config cleaning.*, its defaults filled in by the
+    config check): OwnershipThreshold, the share of paid-in capital from HMT and other foreign
+    investors that makes a firm HMT or foreign, and SoeStateShare, the state share that makes a
+    firm of a mixed registration type state-owned."""
+    return {name: percent(clean[key], 0) for key, name in
+            (("ownership_threshold", "OwnershipThreshold"), ("soe_state_share", "SoeStateShare"))
+            if clean.get(key) is not None}
 
 
 def production_settings_numbers(prod: dict) -> dict[str, str]:
