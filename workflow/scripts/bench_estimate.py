@@ -148,6 +148,11 @@ def _fixest(ref: dict, family: str) -> tuple[float | None, str | None]:
     return next((v for k, v in ref.items() if label and k.startswith(label)), None), kind
 
 
+def _table_head(columns: list[str]) -> list[str]:
+    """A markdown table's header line and rule line."""
+    return ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+
+
 def markdown(rows: list[dict], calls: list[dict], ref: dict, repeats: int, bench: Path) -> str:
     med = _medians(rows, FIELDS)
     warm = _medians([c for c in calls if c["call"] > 1], CALL_FIELDS)
@@ -168,9 +173,8 @@ def markdown(rows: list[dict], calls: list[dict], ref: dict, repeats: int, bench
         f"{min(loads):.1f} to {max(loads):.1f}. The machine may be shared: a load above the number of "
         "cores slows every figure.",
         "",
-        "| family | models | job wall (s) | job CPU (s) | peak memory (GB) | fitting wall (s) | fitting CPU (s) "
-        "| R fixest (s) | compared | ratio, wall | ratio, CPU | load (1 min) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        *_table_head(["family", "models", "job wall (s)", "job CPU (s)", "peak memory (GB)", "fitting wall (s)",
+                      "fitting CPU (s)", "R fixest (s)", "compared", "ratio, wall", "ratio, CPU", "load (1 min)"]),
     ]
     for fam, m in med.items():
         fixest, kind = _fixest(ref, fam)
@@ -204,9 +208,8 @@ def markdown(rows: list[dict], calls: list[dict], ref: dict, repeats: int, bench
         f"medians over calls 2 to {repeats + 1}; the first call also imports the engine (pyfixest, scipy) "
         "and is shown apart.",
         "",
-        "| family | models | call wall (s) | call CPU (s) | fitting wall (s) | fitting CPU (s) | first call wall (s) "
-        "| R fixest in memory (s) | ratio, wall | load (1 min) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        *_table_head(["family", "models", "call wall (s)", "call CPU (s)", "fitting wall (s)", "fitting CPU (s)",
+                      "first call wall (s)", "R fixest in memory (s)", "ratio, wall", "load (1 min)"]),
     ]
     for fam, m in warm.items():
         fixest, kind = _fixest(ref, fam)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from upgrading.core.coverage import COVERAGE_TARGET, clopper_pearson, mc_se
+from upgrading.core.coverage import COVERAGE_TARGET, clopper_pearson, in_target, mc_se
 from upgrading.core.errors import InputError
 
 from .montecarlo import INTERVALS
@@ -24,7 +24,6 @@ from .montecarlo import INTERVALS
 # The interval the paper's tables print (config/specs.yaml: CRV1 SEs, WCR p-values and WCR
 # intervals) and the coverage it should reach in every validation term.
 TABLE_INTERVAL = "wcr"
-TARGET = COVERAGE_TARGET
 METHOD_NAMES = {"crv1": "CRV1", "crv3": "CRV3", "wcr": "WCR"}
 MODEL_NAMES = {("baseline", "firm_year"): "baseline", ("validation", "local"): "local",
                ("validation", "structural"): "structural"}
@@ -125,10 +124,10 @@ def coverage_table(cov: pd.DataFrame) -> pd.DataFrame:
         p = float(getattr(r, f"coverage_{TABLE_INTERVAL}"))
         lo, hi = clopper_pearson(round(p * n), n)
         row[f"{METHOD_NAMES[TABLE_INTERVAL]} exact 95 %"] = f"[{lo:.3f}, {hi:.3f}]"
-        row["Target"] = ("met" if TARGET[0] <= p <= TARGET[1]
-                         else "not met (above)" if p > TARGET[1] else "not met (below)")
+        row["Target"] = ("met" if in_target(p)
+                         else "not met (above)" if p > COVERAGE_TARGET[1] else "not met (below)")
         # Whether the draws can tell the coverage from the band: does the exact interval reach it?
-        row["Band in exact 95 %"] = "yes" if lo <= TARGET[1] and hi >= TARGET[0] else "no"
+        row["Band in exact 95 %"] = "yes" if lo <= COVERAGE_TARGET[1] and hi >= COVERAGE_TARGET[0] else "no"
         own = f"coverage_{TABLE_INTERVAL}_own"
         if own in cov.columns:
             row[f"{METHOD_NAMES[TABLE_INTERVAL]}, own-draw estimand"] = _cell(
@@ -165,11 +164,11 @@ def report(cov: pd.DataFrame, run: Run, cpu: pd.DataFrame, command: str, planned
     if draws != len(seeds) or int(cov["draws"].min()) != draws:
         raise InputError(f"the coverage table counts {sorted(set(cov['draws']))} draws, the run {len(seeds)}")
     table = coverage_table(cov)
-    low, high = TARGET
+    low, high = COVERAGE_TARGET
     by_method = []
     for k in INTERVALS.values():
         p = cov[f"coverage_{k}"]
-        by_method.append(f"{METHOD_NAMES[k]} {int(((p >= low) & (p <= high)).sum())} / "
+        by_method.append(f"{METHOD_NAMES[k]} {int(in_target(p).sum())} / "
                          f"{int((p < low).sum())} / {int((p > high).sum())}")
     short = ("" if draws >= planned else
              f" **{draws} of the {planned} planned draws** finished in the time the run had; "

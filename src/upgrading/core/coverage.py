@@ -7,6 +7,12 @@ from __future__ import annotations
 COVERAGE_TARGET = (0.92, 0.98)
 
 
+def in_target(share):
+    """Whether a coverage share (or each of an array of them) lies in COVERAGE_TARGET."""
+    low, high = COVERAGE_TARGET
+    return (share >= low) & (share <= high)
+
+
 def mc_se(share, draws):
     """A coverage share of n draws is itself an estimate, known to about sqrt(p (1 - p) / n)."""
     return (share * (1 - share) / draws) ** 0.5

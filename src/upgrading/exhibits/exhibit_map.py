@@ -48,10 +48,10 @@ STAGE_TABLES = {
                            "rule": "coverage_table_reference",
                            "program": "upgrading coverage-table (src/upgrading/exhibits/coverage_table.py)",
                            "spec": "config exhibits.montecarlo_reference (the run's commands: its .md beside it)",
-                           "inputs": ["{montecarlo_reference}"]},
+                           "inputs": ["{montecarlo_reference}"], "setting": "montecarlo_reference"},
 }
-# Listed only when the paper places them (the Monte Carlo runs on the synthetic world only);
-# the hand-made run also only when the settings name it.
+# Listed only when the paper places them (the Monte Carlo runs on the synthetic world only), and
+# a table with a "setting" only when the exhibits settings give it.
 PLACED_ONLY_TABLES = {"coverage", "coverage_reference"}
 NO_CSV_TABLES = {"specs_appendix", "coverage", "coverage_reference"}
 COLUMNS = ["exhibit", "title", "rule", "program", "spec", "inputs", "upstream", "raw_inputs", "output"]
@@ -123,7 +123,7 @@ def from_plans(table_plan: dict, figure_plan: dict, paper_tex: str, results: str
                                        i.replace("results/", f"{r}/", 1) if i.startswith("results/") else i
                                        for i in v["inputs"]]}
                    for t, v in STAGE_TABLES.items()
-                   if t not in PLACED_ONLY_TABLES or (t in placed_tables and (t != "coverage_reference" or reference))})
+                   if (t not in PLACED_ONLY_TABLES or t in placed_tables) and (not v.get("setting") or settings.get(v["setting"]))})
     # Data figures read the analysis table and side files of the raw folder (industry names).
     fig_job = trail.producer(f"{r}/figures/{figure_plan['names'][0]}.pdf") if trail and figure_plan["names"] else None
     raw_figure_inputs = [f for f in (fig_job or {}).get("inputs", []) if trail.is_raw(f)]

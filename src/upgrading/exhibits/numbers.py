@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from upgrading.core.coverage import COVERAGE_TARGET, mc_se
+from upgrading.core.coverage import COVERAGE_TARGET, in_target, mc_se
 from upgrading.core.errors import InputError
 from upgrading.core.industries import SYNTH_LOCK_IN
 from upgrading.core.within import demean
@@ -597,7 +597,7 @@ def coverage_reference_numbers(cov: pd.DataFrame, sources: dict[str, str] | None
         p = cov[f"coverage_{kind}"].astype(float)
         base = f"CoverageReference{name}"
         out[base + "Low"], out[base + "High"] = fmt_float(p.min(), 3), fmt_float(p.max(), 3)
-        out[base + "InBand"] = fmt_int(int(((p >= low) & (p <= high)).sum()))
+        out[base + "InBand"] = fmt_int(int(in_target(p).sum()))
         part.update({base + "Low": f"min of coverage_{kind}", base + "High": f"max of coverage_{kind}",
                      base + "InBand": f"rows with coverage_{kind} in the target band"})
     if sources is not None:
