@@ -1,7 +1,7 @@
 """The spread of the oracle around its estimand over further synthetic worlds of one configuration.
 
     .venv/bin/python tools/estimand_replications.py --scale full --seed 20240601 \
-        --replications 16 --out gaps.csv [--config config/config.yaml]
+        --replications 16 --out gaps.csv [--hold-design] [--config config/config.yaml]
 
 For each of the first N replication seeds of SEED (upgrading.synth.truth.replication_seeds: the
 worlds whose mean gives the estimand's feedback part, the first `synth.estimand_replications`
@@ -13,8 +13,12 @@ worlds its mean estimates the feedback and its standard deviation the sampling s
 oracle, which the CRV1 standard error claims to measure. It then prints, per term, the mean
 gap, its standard deviation over the mean standard error, and how far a given world's gap
 (--world-gap MODEL:TERM=VALUE, e.g. from the build's truth) lies from the mean in standard
-deviations. Each world's rows are appended when it is done, so a stopped run keeps its worlds
-and a second run adds only the missing ones. The years are the config's first_year-last_year.
+deviations. With --hold-design, every world keeps SEED's design (cities, industries, the
+input-output table, the catalogue, cluster cells, city and industry effects) and draws only its
+firms and shocks from its replication seed (upgrading.synth.world.build_world's shock_seed): the
+spread of the gap given the design, and whether the design explains a world's gap. Each
+world's rows are appended when it is done, so a stopped run keeps its worlds and a second run
+adds only the missing ones. The years are the config's first_year-last_year.
 
 Cost: at full scale about 18 s and 2.8 GB per world on one core.
 """
@@ -30,10 +34,10 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-FIELDS = ["seed", "model", "term", "oracle", "std_error", "gap"]
+FIELDS = ["seed", "design_seed", "model", "term", "oracle", "std_error", "gap"]
 
 
-def run(scale: str, seed: int, replications: int, out: Path, config: Path) -> None:
+def run(scale: str, seed: int, replications: int, out: Path, config: Path, hold_design: bool = False) -> None:
     from upgrading.synth import truth
     from upgrading.synth.cli import load_cluster_rule, load_synth_params
     from upgrading.synth.generate import normalise_params
@@ -43,10 +47,15 @@ def run(scale: str, seed: int, replications: int, out: Path, config: Path) -> No
     cfg = yaml.safe_load(config.read_text(encoding="utf-8"))
     years = list(range(int(cfg["first_year"]), int(cfg["last_year"]) + 1))
     terms = sum(len(t) for t in truth.MODELS.values())
+    design_seed = seed if hold_design else None
     rows_by_seed: dict[int, int] = {}
     if out.exists():
         with out.open(encoding="utf-8") as fh:
             for r in csv.DictReader(fh):
+                if r.get("design_seed", "") != ("" if design_seed is None else str(design_seed)):
+                    raise SystemExit(f"{out}: world {r['seed']} was simulated with design seed "
+                                     f"{r.get('design_seed') or 'its own'}, this run's is "
+                                     f"{design_seed or 'its own'}: use another file")
                 rows_by_seed[int(r["seed"])] = rows_by_seed.get(int(r["seed"]), 0) + 1
     broken = sorted(s for s, n in rows_by_seed.items() if n != terms)
     if broken:
@@ -60,9 +69,10 @@ def run(scale: str, seed: int, replications: int, out: Path, config: Path) -> No
             if r_seed in rows_by_seed:
                 continue
             t0 = time.time()
-            oracle, estimands = truth.replication_world(params, scale, r_seed, years, rule)
+            oracle, estimands = truth.replication_world(params, scale, r_seed, years, rule, design_seed)
             gaps = truth.oracle_gaps(oracle, estimands)
-            writer.writerows({"seed": r_seed, "model": model, "term": term,
+            writer.writerows({"seed": r_seed, "design_seed": "" if design_seed is None else design_seed,
+                              "model": model, "term": term,
                               "oracle": oracle[model]["terms"][term]["estimate"],
                               "std_error": oracle[model]["terms"][term]["std_error"], "gap": f"{gap:.8g}"}
                              for model, by_term in gaps.items() for term, gap in by_term.items())
@@ -93,6 +103,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--replications", type=int, required=True)
     ap.add_argument("--out", type=Path, required=True, help="CSV, one row per world, model and term (appended)")
     ap.add_argument("--config", type=Path, default=Path("config/config.yaml"))
+    ap.add_argument("--hold-design", action="store_true",
+                    help="keep SEED's design in every world; draw only firms and shocks afresh")
     ap.add_argument("--world-gap", action="append", default=[], metavar="MODEL:TERM=VALUE",
                     help="a world's own gap to place in the spread (repeatable)")
     args = ap.parse_args(argv)
@@ -103,7 +115,7 @@ def main(argv: list[str]) -> int:
         if not (model and term and value):
             ap.error(f"--world-gap {item!r}: expected MODEL:TERM=VALUE")
         world_gaps[(model, term)] = float(value)
-    run(args.scale, args.seed, args.replications, args.out, args.config)
+    run(args.scale, args.seed, args.replications, args.out, args.config, args.hold_design)
     print(summarise(args.out, world_gaps))
     return 0
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from .conftest import CONFIG, SEED
@@ -42,6 +43,34 @@ def test_mean_gap_is_the_truths_feedback_part_and_a_rerun_adds_only_new_worlds(w
 
 def test_a_world_with_missing_rows_stops_the_run(tmp_path):
     out = tmp_path / "gaps.csv"
-    out.write_text("seed,model,term,oracle,std_error,gap\n1,baseline,backward,0.1,0.2,0.01\n", encoding="utf-8")
+    out.write_text("seed,design_seed,model,term,oracle,std_error,gap\n1,,baseline,backward,0.1,0.2,0.01\n",
+                   encoding="utf-8")
     with pytest.raises(SystemExit, match=r"worlds \[1\] have not 16 rows"):
         estimand_replications.run("small", SEED, 1, out, CONFIG)
+
+
+def test_held_design_keeps_the_design_and_draws_new_firms(params):
+    """build_world's shock_seed: the design (cities, industries, input-output table, cluster
+    cells, effects) is the design seed's; the firms and their shocks are another world's."""
+    from upgrading.synth.generate import normalise_params
+    from upgrading.synth.world import build_world
+
+    p, years = normalise_params(params), list(range(1998, 2001))
+    own, held, other = (build_world(p, "small", 3, years), build_world(p, "small", 3, years, shock_seed=11),
+                        build_world(p, "small", 11, years))
+    for a, b in ((own, held), (own, other)):
+        assert not a.panel["omega"].head(1000).equals(b.panel["omega"].head(1000))
+    same = (lambda w: w.io, lambda w: w.cities, lambda w: w.catalogue, lambda w: w.tab.cluster,
+            lambda w: w.tab.j_intercept, lambda w: w.tab.city_effect)
+    for get in same:
+        assert np.array_equal(np.asarray(get(own)), np.asarray(get(held)))
+    assert not np.array_equal(own.tab.cluster, other.tab.cluster)
+    pd.testing.assert_frame_equal(build_world(p, "small", 3, years, shock_seed=11).panel, held.panel)
+
+
+def test_worlds_of_another_design_stop_the_run(tmp_path):
+    out = tmp_path / "gaps.csv"
+    out.write_text("seed,design_seed,model,term,oracle,std_error,gap\n"
+                   "1,,baseline,backward,0.1,0.2,0.01\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="simulated with design seed its own, this run's is 7"):
+        estimand_replications.run("small", SEED, 1, out, CONFIG, hold_design=True)

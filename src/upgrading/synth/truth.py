@@ -198,11 +198,14 @@ def truth_frame(world) -> pd.DataFrame:
         **{m: pn[m].to_numpy() for m in MEASURES}})
 
 
-def replication_world(p: dict, scale: str, seed: int, years: list[int], rule: ClusterRule) -> tuple[dict, dict]:
-    """(oracle, estimands without feedback) of the world of `seed`, simulated afresh."""
+def replication_world(p: dict, scale: str, seed: int, years: list[int], rule: ClusterRule,
+                      design_seed: int | None = None) -> tuple[dict, dict]:
+    """(oracle, estimands without feedback) of the world of `seed`, simulated afresh; with
+    design_seed, of the world with design_seed's design and seed's simulation draws."""
     from upgrading.synth.world import build_world
 
-    world = build_world(p, scale, seed, years)
+    world = (build_world(p, scale, seed, years) if design_seed is None
+             else build_world(p, scale, design_seed, years, shock_seed=seed))
     frame, unsurveyed = truth_frame(world), world.unsurveyed
     del world  # the simulation's own tables are not needed by the regressions: keep the peak down
     oracle, estimands, _ = oracle_and_estimands(frame, unsurveyed, rule)

@@ -84,7 +84,11 @@ def _tables(params, rng, cities, county_map, div, cls, cat) -> Tables:
         c4_status=status, city_cdf_by_j=cdf)
 
 
-def build_world(params: dict, scale: str, seed: int, years: list[int]) -> World:
+def build_world(params: dict, scale: str, seed: int, years: list[int], shock_seed: int | None = None) -> World:
+    """The world of `seed`. With shock_seed, the design (cities, industries, input-output table,
+    deflators, catalogue, cluster cells, city and industry effects) is still seed's, and the
+    simulation (firms, shocks, book values) draws from shock_seed instead: another world of the
+    same design."""
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {SCALES}, not {scale!r}")
     rng = np.random.default_rng(seed)
@@ -104,9 +108,11 @@ def build_world(params: dict, scale: str, seed: int, years: list[int]) -> World:
          .reindex(index=codes, columns=years).to_numpy() for name in ("output", "input", "investment")}
     targets = year_targets(params, scale, years)
     national = books.national_prices(params["book_values"], years[0])
+    if shock_seed is not None:
+        rng = np.random.default_rng(shock_seed)
     # Book values draw from their own stream ([seed, 2]; identities and mess use [seed, 1]).
-    ledger = books.Ledger.build(np.random.default_rng([seed, 2]), params["book_values"], params["delta"], tables,
-                                national, d["investment"])
+    ledger = books.Ledger.build(np.random.default_rng([seed if shock_seed is None else shock_seed, 2]),
+                                params["book_values"], params["delta"], tables, national, d["investment"])
     static, panel, diag, unsurveyed = simulate(tables, params, io, d, years, targets, rng, ledger)
     return World(params, scale, seed, years, cities, div, cls, conc, io, defl, national, cat, tables, static,
                  panel, diag, targets, unsurveyed)
