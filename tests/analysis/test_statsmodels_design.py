@@ -48,3 +48,23 @@ def test_no_fixed_effects():
     frame = _frame(n=10)
     X = design_matrix(frame, ["x1"], [])
     assert list(X.columns) == ["const", "x1"] and (X["const"] == 1.0).all()
+
+
+def test_rank_check_names_the_dependent_columns_and_passes_a_full_rank_design():
+    import pytest
+
+    from upgrading.analysis.engine_statsmodels import check_full_rank
+
+    frame = _frame(n=500)
+    X = design_matrix(frame, ["x1", "x2"], ["year", "industry2"])
+    check_full_rank(X, "fam/m")  # full rank: no error
+    # statsmodels' own check agrees on the rank of both designs
+    from statsmodels.tools.tools import matrix_rank
+    assert matrix_rank(X.to_numpy(), method="qr") == X.shape[1]
+    X["x3"] = 2.0 * X["x1"] - X["x2"]
+    assert matrix_rank(X.to_numpy(), method="qr") == X.shape[1] - 1
+    with pytest.raises(ValueError, match=r"fam/m: the design has rank 8 of 9 columns; linearly dependent on the others: "):
+        check_full_rank(X, "fam/m")
+    X["x3"] = 0.0
+    with pytest.raises(ValueError, match="design columns without a non-zero value: x3"):
+        check_full_rank(X, "fam/m")

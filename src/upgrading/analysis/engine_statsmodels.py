@@ -79,6 +79,30 @@ def design_matrix(frame: pd.DataFrame, exog: list[str], fe_cols: list[str]) -> p
     return pd.DataFrame(X, columns=names, index=frame.index, copy=False)
 
 
+def check_full_rank(X: pd.DataFrame, what: str) -> None:
+    """Raise if the design's columns are linearly dependent, naming the dependent columns.
+
+    statsmodels' own check (check_rank=True) is a pivoted QR of the N x K design, which copies it:
+    at full scale that copy was the job's memory peak. This is statsmodels' other method
+    (tools.matrix_rank, method="ip": the rank of the cross-product of the columns scaled to unit
+    length) on X'X, a K x K matrix, so no N x K array is made. A dependent column is an error:
+    statsmodels would fit on and report a coefficient the data do not identify."""
+    import scipy.linalg
+
+    xtx = X.to_numpy().T @ X.to_numpy()
+    norm = np.sqrt(np.diag(xtx))
+    zero = [str(c) for c, n in zip(X.columns, norm) if n == 0]
+    if zero:
+        raise ValueError(f"{what}: design columns without a non-zero value: {', '.join(zero)}")
+    scaled = xtx / np.outer(norm, norm)
+    rank = np.linalg.matrix_rank(scaled, hermitian=True)
+    if rank < X.shape[1]:
+        _, _, pivots = scipy.linalg.qr(scaled, pivoting=True)
+        dependent = [str(X.columns[i]) for i in sorted(pivots[rank:])]
+        raise ValueError(f"{what}: the design has rank {rank} of {X.shape[1]} columns; linearly dependent on "
+                         f"the others: {', '.join(dependent)}")
+
+
 def average_marginal_effects(params: pd.Series, X: pd.DataFrame, estimator: str) -> dict[str, float]:
     """dy/dx averaged over the sample: mean density of the index times each coefficient.
 
@@ -130,13 +154,14 @@ def estimate(family: dict, design: dsg.Design) -> tuple[list[dict], list[dict]]:
         # of the family) before the Newton steps make their N x K temporaries.
         y = pd.Series(y.to_numpy(dtype="float64", copy=True), name=cols["y"])
         del data
-        model_cls = sm.Probit if m["estimator"] == "probit" else sm.Logit
+        check_full_rank(X, f"{family['id']}/{m['id']}")
+        model = (sm.Probit if m["estimator"] == "probit" else sm.Logit)(y, X, check_rank=False)
         if groups is not None:
-            fit = model_cls(y, X).fit(disp=0, maxiter=200, cov_type="cluster", cov_kwds={"groups": groups})
+            fit = model.fit(disp=0, maxiter=200, cov_type="cluster", cov_kwds={"groups": groups})
             G = int(len(np.unique(groups)))
         else:
             cov = "HC1" if m["vcov"] == "hetero" else "nonrobust"
-            fit = model_cls(y, X).fit(disp=0, maxiter=200, cov_type=cov)
+            fit = model.fit(disp=0, maxiter=200, cov_type=cov)
             G = None
         if not fit.mle_retvals.get("converged", True):
             raise RuntimeError(f"{family['id']}/{m['id']}: {m['estimator']} did not converge")
@@ -156,5 +181,5 @@ def estimate(family: dict, design: dsg.Design) -> tuple[list[dict], list[dict]]:
         timings.append({"fml": f"{m['estimator']}:{cols['y']}", "models": [m["id"]],
                         "seconds": time.perf_counter() - t0})
         # The fit keeps its design matrix: let it go before the next model builds its own.
-        del fit, X, y
+        del fit, model, X, y
     return rows, timings

@@ -25,8 +25,13 @@ def _on(cfg: Settings, rule: str) -> bool:
     return getattr(cfg, rule).enabled
 
 
+# Identity columns only the linker and the exact-duplicate test read: not carried into the copies.
+LINKER_ONLY = ["representative", "phone", "main_product", "link_stage"]
+
+
 def resolve_duplicates(data: pd.DataFrame, wf: Waterfall, cfg: Settings) -> pd.DataFrame:
-    """Exact duplicates, then the same firm-year with different values (one copy at the end)."""
+    """Exact duplicates, then the same firm-year with different values (one copy at the end,
+    without the LINKER_ONLY columns)."""
     value_cols = [c for c in data.columns if c not in ("source_file", "source_row", "link_stage")]
     fy = data[["firm_id", "year"]]
     exact = np.zeros(len(data), dtype=bool)
@@ -42,9 +47,9 @@ def resolve_duplicates(data: pd.DataFrame, wf: Waterfall, cfg: Settings) -> pd.D
         logy = np.log(data["output"].astype(float).where(data["output"] > 0)).where(alive)
         ref = logy.where(~dup).groupby(data["firm_id"]).transform("median")
         distance = (logy - ref).abs().fillna(np.inf).to_numpy()
-        filled = data[value_cols].notna().sum(axis=1).to_numpy()
         idx = np.flatnonzero(dup)
-        order = idx[np.lexsort((data["source_row"].to_numpy()[idx], -filled[idx], distance[idx],
+        filled = data.iloc[idx][value_cols].notna().sum(axis=1).to_numpy()  # the repeated rows only
+        order = idx[np.lexsort((data["source_row"].to_numpy()[idx], -filled, distance[idx],
                                 data["year"].to_numpy()[idx], data["firm_id"].to_numpy()[idx]))]
         loser = fy.iloc[order].duplicated(keep="first").to_numpy()
         conflict[order[loser]] = True
@@ -56,7 +61,7 @@ def resolve_duplicates(data: pd.DataFrame, wf: Waterfall, cfg: Settings) -> pd.D
         rules.append(("duplicate_firm_year", conflict,
                       "same firm-year twice with different values: kept the record whose log output is "
                       "closest to the firm's other years (else most non-missing values, else earlier raw line)"))
-    return wf.drop_many(data, rules)
+    return wf.drop_many(data.drop(columns=LINKER_ONLY, errors="ignore"), rules)
 
 
 SLIP_SIGNALS = ["output", "sales", "intermediate", "total_assets", "fixed_assets", "wage_bill"]
@@ -311,8 +316,6 @@ def clean(linked: pd.DataFrame, side: dict[str, pd.DataFrame], cfg: Settings,
     data = linked.reset_index(drop=True)
     del linked  # a caller that hands over its only reference frees one copy of every raw row
     data = resolve_duplicates(data, wf, cfg)
-    # identity columns used only by the linker: not carried through the copies below
-    data = data.drop(columns=["representative", "phone", "main_product", "link_stage"], errors="ignore")
     data["industry4_code"] = industry.to_cic2002(data["industry_code"], data["year"], side["cic_concordance"])
     data["industry2"] = industry.industry2_of(data["industry4_code"])
     data = repair_unit_slips(data, wf, cfg, data["industry2"])
@@ -325,6 +328,7 @@ def clean(linked: pd.DataFrame, side: dict[str, pd.DataFrame], cfg: Settings,
     data = data.astype({"city": "int64", "county": "int64", "province": "int64",
                         "industry2": "int64", "reg_type": "Int64", "founding_year": "int64"})
     panel = drop_unusable(finish(data, wf, cfg), wf, cfg)
+    del data  # the rows before the last filters: not held beside the sorted copy
     panel = panel.sort_values(["firm_id", "year"], kind="mergesort").reset_index(drop=True)
     audit = wf.table(len(panel))
     dup = panel.duplicated(["firm_id", "year"])
