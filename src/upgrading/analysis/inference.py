@@ -86,10 +86,10 @@ def label(s: InferenceSettings, crv3_by_pyfixest: bool = False) -> str:
 
 def _crv3_columns(names: list[str], b: np.ndarray, deviations_sq: np.ndarray, G: int) -> dict:
     """name -> (SE, low, high) from the sum over clusters of squared jackknife deviations."""
-    from scipy import stats
+    from scipy import special
 
     se = np.sqrt(np.asarray(deviations_sq, dtype=float) * (G - 1) / G)
-    crit = float(stats.t.ppf(0.975, G - 1))
+    crit = float(special.stdtrit(G - 1, 0.975))
     return {name: (float(s), float(bi - crit * s), float(bi + crit * s)) for name, bi, s in zip(names, b, se)}
 
 
@@ -126,7 +126,7 @@ def jackknife_outer(b: np.ndarray, jack: np.ndarray) -> np.ndarray:
 def joint_f_test(b: np.ndarray, outer: np.ndarray, G: int, where: str) -> tuple[float, int, int, float]:
     """(F, q, G-1, p) of the Wald test that the q coefficients b are all zero, with the CRV3
     covariance (G-1)/G * outer of those coefficients; F = W / q referred to F(q, G-1)."""
-    from scipy import stats
+    from scipy import special
 
     b = np.asarray(b, dtype=float)
     q = len(b)
@@ -135,7 +135,7 @@ def joint_f_test(b: np.ndarray, outer: np.ndarray, G: int, where: str) -> tuple[
         raise RuntimeError(f"{where}: the CRV3 covariance of the {q} jointly tested coefficients has rank "
                            f"{np.linalg.matrix_rank(V)} with {G} clusters: the joint test needs q < G and full rank")
     F = float(b @ np.linalg.solve(V, b)) / q
-    return F, q, G - 1, float(stats.f.sf(F, q, G - 1))
+    return F, q, G - 1, float(special.fdtrc(q, G - 1, F))
 
 
 def _solve(gram: np.ndarray, ix: list[int], i: int, where: str) -> np.ndarray:
@@ -348,7 +348,7 @@ def iv_diagnostics(f, clusters, level: float = 0.95) -> dict:
     interval, two rays or the whole line (a weak instrument), whatever the strength of the
     instrument. Same small-sample factor and t(G-1) critical value as the fit's CRV1.
     """
-    from scipy import stats
+    from scipy import special
 
     xnames, znames = list(f._coefnames), list(f._coefnames_z)
     endog = [n for n in xnames if n not in znames]
@@ -371,7 +371,7 @@ def iv_diagnostics(f, clusters, level: float = 0.95) -> dict:
     V = ssc * infl.T @ infl  # [[V_gg, V_gp], [V_gp, V_pp]]
     gamma, pi = coef[znames.index(instr[0])]
     F = pi ** 2 / V[1, 1]
-    c2 = float(stats.t.ppf(0.5 + level / 2, G - 1)) ** 2
+    c2 = float(special.stdtrit(G - 1, 0.5 + level / 2)) ** 2
     A = pi ** 2 - c2 * V[1, 1]
     B = -2.0 * (gamma * pi - c2 * V[0, 1])
     C = gamma ** 2 - c2 * V[0, 0]

@@ -16,7 +16,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from upgrading.core.coverage import COVERAGE_TARGET, in_target, mc_se
 from upgrading.core.errors import InputError
@@ -557,7 +557,7 @@ def production_miss_numbers(table: pd.DataFrame, method: str = "acf", source: st
         worst = z.abs().idxmax()
         out[stem + "Industries"] = str(int(ok.sum()))
         out[stem + "Misses"] = str(int((z.abs() > MISS_Z).sum()))
-        out[stem + "MissesExpected"] = fmt_float(2 * stats.norm.sf(MISS_Z) * int(ok.sum()), 1)
+        out[stem + "MissesExpected"] = fmt_float(2 * special.ndtr(-MISS_Z) * int(ok.sum()), 1)
         out[stem + "WorstIndustry"] = escape(str(rows.loc[worst, "industry"]))
         out[stem + "WorstZ"] = signed(z[worst], 1)
         out[stem + "WorstEstimate"] = signed(est[worst])
@@ -882,7 +882,7 @@ def few_cluster_test(row) -> tuple[bool | None, float | None, str]:
     if not is_missing(row.get("std_error_crv3")) and not is_missing(row.get("n_clusters")) \
             and float(row["std_error_crv3"]) > 0 and int(row["n_clusters"]) > 1:
         t = float(row["estimate"]) / float(row["std_error_crv3"])
-        p = float(2 * stats.t.sf(abs(t), int(row["n_clusters"]) - 1))
+        p = float(2 * special.stdtr(int(row["n_clusters"]) - 1, -abs(t)))
         return p < VERDICT_LEVEL, p, f"jackknife (CRV3) $t$ test $p{equals(p)}$"
     if is_missing(row.get("p_value")):
         return None, None, "no test"
