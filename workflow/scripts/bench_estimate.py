@@ -103,9 +103,12 @@ def run_job(family: str, panel: Path, specs: Path, out_dir: Path) -> dict:
 
 def fit_in_memory(family_id: str, panel: Path, specs: Path, calls: int) -> list[dict]:
     """`calls` fits of one family in this process, its columns read once: per call wall, CPU and
-    fitting seconds (the models' timing rows) and the load average around it."""
+    fitting seconds (the models' timing rows) and the load average around it. The allocator is
+    set as `upgrading estimate` sets it."""
     from upgrading.analysis import estimate as est
+    from upgrading.core.memory import keep_freed_memory
 
+    keep_freed_memory()
     family = est.resolve(str(specs), family_id)
     df = est.read_data(str(panel), family)
     out = []
