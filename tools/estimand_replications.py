@@ -38,10 +38,12 @@ FIELDS = ["seed", "design_seed", "model", "term", "oracle", "std_error", "gap"]
 
 
 def run(scale: str, seed: int, replications: int, out: Path, config: Path, hold_design: bool = False) -> None:
+    from upgrading.core.memory import keep_freed_memory
     from upgrading.synth import truth
     from upgrading.synth.cli import load_cluster_rule, load_synth_params
     from upgrading.synth.generate import normalise_params
 
+    keep_freed_memory()  # as the estimand_feedback step
     params = normalise_params(load_synth_params(str(config), None))
     rule = load_cluster_rule(str(config), None)
     cfg = yaml.safe_load(config.read_text(encoding="utf-8"))
@@ -51,11 +53,15 @@ def run(scale: str, seed: int, replications: int, out: Path, config: Path, hold_
     rows_by_seed: dict[int, int] = {}
     if out.exists():
         with out.open(encoding="utf-8") as fh:
-            for r in csv.DictReader(fh):
-                if r.get("design_seed", "") != ("" if design_seed is None else str(design_seed)):
+            reader = csv.DictReader(fh)
+            if reader.fieldnames != FIELDS:
+                raise SystemExit(f"{out}: columns {reader.fieldnames}, not {FIELDS}: use another file")
+            wanted = "" if design_seed is None else str(design_seed)
+            for r in reader:
+                if r["design_seed"] != wanted:
                     raise SystemExit(f"{out}: world {r['seed']} was simulated with design seed "
-                                     f"{r.get('design_seed') or 'its own'}, this run's is "
-                                     f"{design_seed or 'its own'}: use another file")
+                                     f"{r['design_seed'] or 'its own'}, this run's is {wanted or 'its own'}: "
+                                     "use another file")
                 rows_by_seed[int(r["seed"])] = rows_by_seed.get(int(r["seed"]), 0) + 1
     broken = sorted(s for s, n in rows_by_seed.items() if n != terms)
     if broken:

@@ -41,6 +41,17 @@ STEPS: dict[str, str] = {
 }
 
 
+# Steps that make and free column-sized arrays at every iteration keep freed memory in the heap
+# for reuse (upgrading.core.memory); the world's own synthesis does not, since that raises its
+# peak to 3 GB at full scale (its replication worlds, --feedback-out, do).
+KEEP_FREED_MEMORY = {"estimate", "crosscheck", "productivity"}
+
+
+def _keeps_freed_memory(step: str, rest: list[str]) -> bool:
+    return step in KEEP_FREED_MEMORY or (
+        step == "synthesize" and any(a == "--feedback-out" or a.startswith("--feedback-out=") for a in rest))
+
+
 def _usage() -> str:
     return "usage: upgrading <step> [options]\nsteps: " + ", ".join(sorted(STEPS))
 
@@ -68,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     if step not in STEPS:
         print(f"upgrading: unknown step {step!r}\n{_usage()}", file=sys.stderr)
         return 2
+    if _keeps_freed_memory(step, rest):
+        from upgrading.core.memory import keep_freed_memory
+
+        keep_freed_memory()
     module_name, func_name = STEPS[step].split(":")
     func = getattr(importlib.import_module(module_name), func_name)
     return int(func(rest) or 0)

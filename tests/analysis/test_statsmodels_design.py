@@ -50,21 +50,28 @@ def test_no_fixed_effects():
     assert list(X.columns) == ["const", "x1"] and (X["const"] == 1.0).all()
 
 
-def test_rank_check_names_the_dependent_columns_and_passes_a_full_rank_design():
+def test_rank_check_agrees_with_statsmodels_qr_and_names_the_dependent_columns():
     import pytest
+    from statsmodels.tools.tools import matrix_rank
 
     from upgrading.analysis.engine_statsmodels import check_full_rank
 
-    frame = _frame(n=500)
-    X = design_matrix(frame, ["x1", "x2"], ["year", "industry2"])
-    check_full_rank(X, "fam/m")  # full rank: no error
-    # statsmodels' own check agrees on the rank of both designs
-    from statsmodels.tools.tools import matrix_rank
-    assert matrix_rank(X.to_numpy(), method="qr") == X.shape[1]
-    X["x3"] = 2.0 * X["x1"] - X["x2"]
-    assert matrix_rank(X.to_numpy(), method="qr") == X.shape[1] - 1
-    with pytest.raises(ValueError, match=r"fam/m: the design has rank 8 of 9 columns; linearly dependent on the others: "):
-        check_full_rank(X, "fam/m")
-    X["x3"] = 0.0
-    with pytest.raises(ValueError, match="design columns without a non-zero value: x3"):
-        check_full_rank(X, "fam/m")
+    frame = _frame(n=3000)
+    base = design_matrix(frame, ["x1", "x2"], ["year", "industry2"])
+    rng = np.random.default_rng(9)
+    full_rank = {
+        "plain": base,
+        "a column a million times smaller": base.assign(x2=base["x2"] * 1e-6),
+        "two columns correlated at 1 - 1e-9": base.assign(x3=base["x1"] + 1e-9 * rng.normal(size=len(base))),
+    }
+    for name, X in full_rank.items():
+        assert matrix_rank(X.to_numpy(), method="qr") == X.shape[1], name  # statsmodels: full rank
+        check_full_rank(X, "fam/m", block_rows=500)  # several blocks: no error
+    dependent = {"x3": base.assign(x3=2.0 * base["x1"] - base["x2"]), "zeros": base.assign(zeros=0.0)}
+    for X in dependent.values():
+        assert matrix_rank(X.to_numpy(), method="qr") == X.shape[1] - 1
+        with pytest.raises(ValueError, match=r"fam/m: the design has rank 8 of 9 columns; linearly "
+                                             r"dependent on the others: .+"):
+            check_full_rank(X, "fam/m", block_rows=500)
+    with pytest.raises(ValueError, match="dependent on the others: zeros$"):
+        check_full_rank(dependent["zeros"], "fam/m")

@@ -66,6 +66,7 @@ def test_held_design_keeps_the_design_and_draws_new_firms(params):
         assert np.array_equal(np.asarray(get(own)), np.asarray(get(held)))
     assert not np.array_equal(own.tab.cluster, other.tab.cluster)
     pd.testing.assert_frame_equal(build_world(p, "small", 3, years, shock_seed=11).panel, held.panel)
+    assert (own.shock_seed, held.shock_seed) == (None, 11)
 
 
 def test_worlds_of_another_design_stop_the_run(tmp_path):
@@ -74,3 +75,10 @@ def test_worlds_of_another_design_stop_the_run(tmp_path):
                    "1,,baseline,backward,0.1,0.2,0.01\n", encoding="utf-8")
     with pytest.raises(SystemExit, match="simulated with design seed its own, this run's is 7"):
         estimand_replications.run("small", SEED, 1, out, CONFIG, hold_design=True)
+
+
+def test_a_file_of_other_columns_stops_the_run(tmp_path):
+    out = tmp_path / "gaps.csv"
+    out.write_text("seed,model,term,oracle,std_error,gap\n1,baseline,backward,0.1,0.2,0.01\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="columns .* not .*design_seed"):
+        estimand_replications.run("small", SEED, 1, out, CONFIG)

@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 
 from upgrading.core.within import Demeaner, NotDirect, cluster_rows
 
@@ -83,16 +82,6 @@ def _cluster_sums(a: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray
     flat = np.asarray(a, dtype=float).reshape(len(a), -1)
     out = np.column_stack([np.bincount(codes, flat[:, c], n_groups) for c in range(flat.shape[1])])
     return out.reshape((n_groups,) + a.shape[1:])
-
-
-def factorize(labels) -> tuple[np.ndarray, np.ndarray]:
-    """(codes 0..G-1 in the sorted order of the labels, sorted labels): np.unique(labels,
-    return_inverse=True), by hashing instead of sorting every row (ten times faster at 2 M rows)."""
-    labels = np.asarray(labels)
-    codes, uniq = pd.factorize(labels.ravel(), sort=True)
-    if (codes < 0).any():  # missing labels: np.unique's order, which puts them last
-        uniq, codes = np.unique(labels, return_inverse=True)
-    return codes.ravel().astype(np.intp, copy=False), np.asarray(uniq)
 
 
 class WCRModel:

@@ -44,11 +44,9 @@ def estimate_main(argv: list[str]) -> int:
         import pandas as pd
 
         from upgrading.core import io
-        from upgrading.core.memory import keep_freed_memory
 
         from . import estimate
 
-        keep_freed_memory()
         t0 = time.perf_counter()
         family = estimate.resolve(a.specs, a.family, a.spec_sha256)
         if a.models is not None:
@@ -89,11 +87,8 @@ def crosscheck_main(argv: list[str]) -> int:
         p.error("give either --data and --estimates, or --parts")
 
     def step(a):
-        from upgrading.core.memory import keep_freed_memory
-
         from . import crosscheck
 
-        keep_freed_memory()
         if a.parts is not None:
             ok = crosscheck.combine(a.specs, a.parts, a.out)
         else:

@@ -33,7 +33,9 @@ from typing import Literal
 
 import numpy as np
 
-from .bootstrap import WCRModel, WildSettings, factorize, partial_weights, wcr
+from upgrading.core.demean import sorted_codes
+
+from .bootstrap import WCRModel, WildSettings, partial_weights, wcr
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +173,7 @@ def jackknife(values: np.ndarray, names: list[str], fe_codes: np.ndarray, weight
 
     fe_codes = np.asarray(fe_codes)
     fe_codes = fe_codes if fe_codes.ndim == 2 else fe_codes[:, None]
-    cl, labels = factorize(clusters)
+    cl, labels = sorted_codes(clusters)
     G = len(labels)
     if cluster_names is not None:
         labels = [cluster_names[int(c)] for c in labels]
@@ -271,7 +273,7 @@ def wild(data: WildData, clusters: np.ndarray, names: list[str], s: WildSettings
     of `names`; the statistics of the model (cross terms, cluster cross-products) computed once."""
     if not names:
         return {}
-    codes = factorize(clusters)[0]
+    codes = sorted_codes(clusters)[0]
     X, Y, coefnames = data.X, data.Y, data.coefnames
     model = WCRModel(X, Y, codes, _demeaner_of(data.fe))
     out = {}
@@ -358,7 +360,7 @@ def iv_diagnostics(f, clusters, level: float = 0.95) -> dict:
     Z = np.asarray(f._Z, dtype=float)
     x = np.asarray(f._X, dtype=float)[:, xnames.index(endog[0])]
     y = np.asarray(f._Y, dtype=float).ravel()
-    codes, _ = factorize(clusters)
+    codes, _ = sorted_codes(clusters)
     G = int(codes.max()) + 1
     ZZinv = np.linalg.inv(Z.T @ Z)
     coef = ZZinv @ Z.T @ np.column_stack([y, x])  # reduced form, first stage

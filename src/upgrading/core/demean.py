@@ -7,11 +7,23 @@ For one set of group effects; several crossed effects need alternating projectio
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+
+
+def sorted_codes(labels) -> tuple[np.ndarray, np.ndarray]:
+    """(codes 0..G-1 in sorted label order, the sorted labels): np.unique(labels,
+    return_inverse=True), from a hash table and a sort of the distinct labels only, not of every
+    row (ten times faster at 2 M rows). Missing labels take np.unique's way, which orders them last."""
+    labels = np.asarray(labels)
+    codes, uniq = pd.factorize(labels.ravel(), sort=True)
+    if (codes < 0).any():
+        uniq, codes = np.unique(labels, return_inverse=True)
+    return codes.ravel().astype(np.intp, copy=False), np.asarray(uniq)
 
 
 def group_codes(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(codes 0..G-1 in sorted label order, number of rows of each group as floats)."""
-    _, codes = np.unique(labels, return_inverse=True)
+    codes, _ = sorted_codes(labels)
     return codes, np.bincount(codes).astype(float)
 
 

@@ -96,7 +96,7 @@ def group_indicators(df: pd.DataFrame, cfg: Config) -> pd.DataFrame:
 def build(panel: pd.DataFrame, io: pd.DataFrame, catalogue: pd.DataFrame, cities: pd.DataFrame,
           cfg: Config, log=sys.stdout) -> pd.DataFrame:
     """The analysis table (panel already merged with TFP), sorted by firm_id, year."""
-    df = panel.copy(deep=False)  # copy-on-write: the columns added below do not touch the panel
+    df = panel.copy(deep=False)  # shallow: the build adds columns and writes none of the panel's
     df["domestic"] = (df["hmt_share"] == 0) & (df["other_foreign_share"] == 0)
 
     iy = spillovers.industry_year_measures(panel, io)

@@ -51,10 +51,9 @@ def main(argv: list[str]) -> int:
         catalogue = policy.read_catalogue(str(raw / "fdi_catalogue_2002.csv"))
         cities = _read_csv(raw / "cities.csv", ["city"])
         merged = assemble.merge_tfp(panel, pd.read_parquet(args.tfp), args.tfp)
-        del panel  # the merge is a copy of every column: the build holds one panel, not two
     except InputError as err:
         return cli.fail("measures", err)
-    print(f"read {len(merged)} firm-years ({time.perf_counter() - t0:.1f}s); settings {cfg}", flush=True)
+    print(f"read {len(panel)} firm-years ({time.perf_counter() - t0:.1f}s); settings {cfg}", flush=True)
     analysis = assemble.build(merged, io_table, catalogue, cities, cfg)
     book = codebook.codebook(list(analysis.columns))
     io.write_parquet(analysis, args.out)

@@ -19,7 +19,6 @@ import pandas as pd  # noqa: E402
 
 from upgrading.core import cli, io  # noqa: E402
 from upgrading.core.errors import InputError  # noqa: E402
-from upgrading.core.memory import keep_freed_memory  # noqa: E402
 from upgrading.productivity import controls  # noqa: E402
 from upgrading.productivity import panel as firm_panel  # noqa: E402
 from upgrading.productivity.by_industry import EstimationError, estimate_all  # noqa: E402
@@ -42,7 +41,6 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     args = parse(argv)
-    keep_freed_memory()
     t0 = time.perf_counter()
     try:
         cfg = from_mapping(io.read_json_option(args.config_json, "--config-json"), args.columns)

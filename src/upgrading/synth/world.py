@@ -34,6 +34,7 @@ class World:
     diagnostics: pd.DataFrame
     targets: dict
     unsurveyed: pd.DataFrame      # alive domestic firm-years below the survey threshold (truth only)
+    shock_seed: int | None = None  # the seed of firms and shocks when not `seed`'s (build_world)
 
 
 def year_targets(params: dict, scale: str, years: list[int]) -> dict[int, int]:
@@ -88,7 +89,8 @@ def build_world(params: dict, scale: str, seed: int, years: list[int], shock_see
     """The world of `seed`. With shock_seed, the design (cities, industries, input-output table,
     deflators, catalogue, cluster cells, city and industry effects) is still seed's, and the
     simulation (firms, shocks, book values) draws from shock_seed instead: another world of the
-    same design."""
+    same design. (shock_seed == seed is not seed's own world, whose simulation continues seed's
+    stream after the design's draws.)"""
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {SCALES}, not {scale!r}")
     rng = np.random.default_rng(seed)
@@ -115,4 +117,4 @@ def build_world(params: dict, scale: str, seed: int, years: list[int], shock_see
                                 params["book_values"], params["delta"], tables, national, d["investment"])
     static, panel, diag, unsurveyed = simulate(tables, params, io, d, years, targets, rng, ledger)
     return World(params, scale, seed, years, cities, div, cls, conc, io, defl, national, cat, tables, static,
-                 panel, diag, targets, unsurveyed)
+                 panel, diag, targets, unsurveyed, shock_seed)
