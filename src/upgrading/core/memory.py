@@ -1,9 +1,9 @@
 """glibc's allocator setting for the steps that free and allocate large arrays over and over.
 
 glibc maps every allocation above its mmap threshold (at most 32 MB) afresh and unmaps it when it
-is freed. A step that makes and frees an array the size of a column at every iteration (pyhdfe's
-group sums in the cross-check, the GMM of the production functions, the replication worlds of the
-estimand) then has the kernel zero a fresh page for every 4 KB each time, and on a virtual machine
+is freed. A step that makes and frees an array the size of a column at every iteration (the wild
+bootstrap's set-up, the GMM of the production functions, the replication worlds of the estimand)
+then has the kernel zero a fresh page for every 4 KB each time, and on a virtual machine
 that reports free memory to its host, a first touch can fault on the host as well. With mmap off
 and no trimming, freed blocks stay in the heap and are reused. The price is a peak that can rise
 where freed blocks are not reused, so only steps whose peak stays well under 3 GB at full scale
