@@ -42,14 +42,9 @@ STEPS: dict[str, str] = {
 
 
 # Steps that make and free column-sized arrays at every iteration keep freed memory in the heap
-# for reuse (upgrading.core.memory). Not the world's own synthesis (its replication worlds,
-# --feedback-out, do) nor the cross-check: at full scale it raises their peaks to 3.0 and 2.8 GB.
+# for reuse (upgrading.core.memory; synthesize sets it for its replication worlds alone). Not the
+# cross-check: at full scale that raises its peak to 2.8 GB.
 KEEP_FREED_MEMORY = {"estimate", "productivity"}
-
-
-def _keeps_freed_memory(step: str, rest: list[str]) -> bool:
-    return step in KEEP_FREED_MEMORY or (
-        step == "synthesize" and any(a == "--feedback-out" or a.startswith("--feedback-out=") for a in rest))
 
 
 def _usage() -> str:
@@ -79,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     if step not in STEPS:
         print(f"upgrading: unknown step {step!r}\n{_usage()}", file=sys.stderr)
         return 2
-    if _keeps_freed_memory(step, rest):
+    if step in KEEP_FREED_MEMORY:
         from upgrading.core.memory import keep_freed_memory
 
         keep_freed_memory()

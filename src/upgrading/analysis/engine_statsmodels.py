@@ -97,7 +97,7 @@ def check_full_rank(X: pd.DataFrame, what: str, block_rows: int = 65_536) -> Non
         R = scipy.linalg.qr(np.vstack([R, A[start:start + block_rows]]), mode="r")[0][:k]
     r, pivots = scipy.linalg.qr(R, mode="r", pivoting=True)
     diag = np.abs(np.diag(r))
-    rank = int((diag > diag[0] * k * np.finfo(float).eps).sum()) if len(diag) else 0
+    rank = int((diag > diag[0] * k * np.finfo(float).eps).sum())
     if rank < k:
         dependent = [str(X.columns[i]) for i in sorted(pivots[rank:])]
         raise ValueError(f"{what}: the design has rank {rank} of {k} columns; linearly dependent on "

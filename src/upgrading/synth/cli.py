@@ -93,8 +93,10 @@ def main(argv: list[str]) -> int:
         params = load_synth_params(args.config, args.synth_json)
         rule = load_cluster_rule(args.config, args.measures_json)
         if args.feedback_out:
+            from upgrading.core.memory import keep_freed_memory
             from upgrading.synth.generate import feedback
 
+            keep_freed_memory()  # the replication worlds only: the world's own synthesis would peak at 3 GB
             feedback(args.feedback_out, params, args.scale, args.seed, years, rule)
             return 0
         if not Path(args.headers).exists():
