@@ -8,6 +8,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parents[1] / "workflow" / "scripts" / "bench_dag.py"
 spec = importlib.util.spec_from_file_location("bench_dag", SCRIPT)
 bench_dag = importlib.util.module_from_spec(spec)
@@ -166,3 +168,43 @@ def test_chains_pass_through_jobs_without_benchmark():
     deps = bench_dag.attach_rules(rows, trail)
     assert deps["validate"] == ["estimand_feedback", "synthesize"]
     assert set(deps) == {"synthesize", "estimand_feedback", "validate"}
+
+
+def test_jobs_are_sampled_every_half_second_for_their_whole_run(tmp_path):
+    """bench_dag runs Snakemake through snakemake_sampled.py, whose benchmarks sample a job every
+    0.5 s throughout: a job that burns CPU for 17 s (past Snakemake's 15 s of fine sampling) is
+    written with nearly all of that CPU time, not with what it had used by 15 s."""
+    import subprocess
+    import sys
+
+    sampled = SCRIPT.with_name("snakemake_sampled.py")
+    cmd = bench_dag.snakemake_command("small", None, [], [])
+    assert cmd[:2] == [sys.executable, str(sampled.relative_to(SCRIPT.parents[2]))]
+    (tmp_path / "Snakefile").write_text(
+        'rule spin:\n    output: "done"\n    benchmark: "bench.tsv"\n'
+        f'    shell: "{sys.executable} -c \'import time\\nt = time.process_time()\\n'
+        'while time.process_time() - t < 17: pass\' && touch {output}"\n')
+    subprocess.run([sys.executable, str(sampled), "--cores", "1", "--quiet", "all"], cwd=tmp_path, check=True,
+                   capture_output=True)
+    with (tmp_path / "bench.tsv").open() as fh:
+        rec = list(csv.DictReader(fh, delimiter="\t"))[-1]
+    assert float(rec["s"]) >= 17.0
+    assert float(rec["cpu_time"]) >= 16.0, rec  # Snakemake alone: about 15
+
+
+def test_sampling_patch_refuses_a_snakemake_it_does_not_know(monkeypatch):
+    import contextlib
+
+    from snakemake import benchmark
+
+    spec = importlib.util.spec_from_file_location("snakemake_sampled", SCRIPT.with_name("snakemake_sampled.py"))
+    sampled = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sampled)
+
+    @contextlib.contextmanager
+    def other(pid=None, interval=30):
+        yield None
+
+    monkeypatch.setattr(benchmark, "benchmarked", other)
+    with pytest.raises(RuntimeError, match="samples jobs differently"):
+        sampled.sample_every(0.5)

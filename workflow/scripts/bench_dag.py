@@ -9,10 +9,10 @@ DAG (`--forceall`), or only the named target (`--force`), or with `--no-force` o
 that are out of date, while a thread samples the load average every few seconds. Each rule's
 `benchmark:` directive (every rule's but the `run:` rules', which run inside Snakemake's own
 process and take no measurable time) has Snakemake write one file per job under
-RESULTS/benchmarks/<scale>/jobs/ (wall seconds `s`, `cpu_time`, `max_rss` in
-MB; a Monte Carlo world's jobs under worlds/mc<seed>/RESULTS/..., listed as
-worlds/mc<seed>/<job>). This script reads the files of this run, the load samples and RESULTS/trail.json (every
-job's inputs and outputs), and writes
+RESULTS/benchmarks/<scale>/jobs/ (wall seconds `s`, `cpu_time`, `max_rss` in MB, from samples
+of the job's processes every 0.5 s: workflow/scripts/snakemake_sampled.py; a Monte Carlo world's
+jobs under worlds/mc<seed>/RESULTS/..., listed as worlds/mc<seed>/<job>). This script reads the
+files of this run, the load samples and RESULTS/trail.json (every job's inputs and outputs), and writes
   RESULTS/benchmarks/summary.csv   one row per job (wall, CPU, peak memory, load during it)
   docs/benchmarks.md               its own generated section per scale and target, beside the
                                    estimation benchmark's (workflow/scripts/bench_estimate.py)
@@ -37,6 +37,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+SAMPLED_SNAKEMAKE = REPO / "workflow" / "scripts" / "snakemake_sampled.py"
 LOAD_EVERY_S = 5.0
 FIELDS = ["scale", "job", "rule", "start_utc", "end_utc", "wall_s", "cpu_s", "max_rss_mb",
           "job_cpu_pct", "machine_load1", "critical_path"]
@@ -98,7 +99,9 @@ def snakemake_command(scale: str, target: str | None, extra: list[str], settings
         chosen = [target] if target else []
     # --config takes every word after it up to the next option: it goes last, so a target
     # named without --force is not read as a config item.
-    return [str(Path(sys.executable).with_name("snakemake")), "--workflow-profile", "profiles/default",
+    # Snakemake through snakemake_sampled.py: every job sampled every 0.5 s, not every 30 s
+    # after its first 15 s, so CPU time and peak memory of the long jobs are theirs.
+    return [sys.executable, str(SAMPLED_SNAKEMAKE.relative_to(REPO)), "--workflow-profile", "profiles/default",
             *chosen, *extra, "--config", f"scale={scale}", *settings]
 
 
@@ -358,9 +361,10 @@ def markdown(rows: list[dict], totals: dict, info: dict) -> str:
                      f"{_f(r['max_rss_mb'])} | {_f(r['job_cpu_pct'])} | {_f(r['machine_load1'], 1)} | "
                      f"{'yes' if r['critical_path'] else ''} |")
     lines += ["", "Per-job figures are Snakemake's `benchmark:` files "
-              f"(`results/benchmarks/{info['scale']}/jobs/`). Snakemake samples a job's process tree "
-              "every half second for its first 30 s, then every 30 s: for longer jobs, CPU time and "
-              "peak memory are what the samples saw (a lower bound), wall time is exact. "
+              f"(`results/benchmarks/{info['scale']}/jobs/`), with the job's process tree sampled every "
+              "half second throughout (`workflow/scripts/snakemake_sampled.py`; Snakemake alone samples "
+              "every 30 s after a job's first 15 s). CPU time and peak memory are what the samples saw "
+              "and miss at most the job's last half second; wall time is exact. "
               "`job CPU (%)` is the job's CPU time over its wall time (100 = one core busy).", ""]
     return "\n".join(lines)
 
