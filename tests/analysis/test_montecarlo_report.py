@@ -12,7 +12,7 @@ from upgrading.analysis import montecarlo_report as mr
 from upgrading.core.errors import InputError
 
 LOG = ("2026-11-29T09:11:30Z batch 7001..7002 load 7.58 5.92 3.84\n"
-       "2026-11-29T09:20:00Z batch 7003..7003 load 2.50 3.00 3.10 nice 0\n"
+       "2026-11-29T09:20:00Z batch 7003..7003 load 2.50 3.00 3.10 nice 0 configfile full.yaml\n"
        "2026-11-29T09:30:00Z stop time 09:30 reached before seed 7004\n")
 BENCH = "results/benchmarks/small/jobs"
 

@@ -29,7 +29,7 @@ MODEL_NAMES = {("baseline", "firm_year"): "baseline", ("validation", "local"): "
                ("validation", "structural"): "structural"}
 OUTCOME_NAMES = {"pipeline": "pipeline TFP", "true_omega": "true omega"}
 # A batch line's niceness is optional: logs written before the script took NICE ran at 19.
-_BATCH = re.compile(r"^(\S+Z) batch (\d+)\.\.(\d+) load (\S+) (\S+) (\S+)(?: nice (-?\d+))?$")
+_BATCH = re.compile(r"^(\S+Z) batch (\d+)\.\.(\d+) load (\S+) (\S+) (\S+)(?: nice (-?\d+))?(?: configfile \S+)?$")
 _END = re.compile(r"^(\S+Z) (?:done up to seed (\d+)|stop time \S+ reached before seed (\d+))")
 
 
