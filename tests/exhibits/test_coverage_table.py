@@ -30,8 +30,8 @@ def test_coverage_table_rows_and_note():
     tex = coverage_table.render(_cov(), {"backward": "Backward"})
     assert r"\label{tab:coverage}" in tex and r"\multicolumn{2}{c}{CRV1}" in tex
     lo, hi = clopper_pearson(164, 200)  # 0.82 of 200 draws
-    assert (r"\quad Backward $\times$ post2002 & 0.400 & \ensuremath{-}0.012 & 0.82 (0.03) & "
-            rf"{lo:.2f}--{hi:.2f} & 0.90 (0.02) & ") in tex
+    assert (r"\quad Backward $\times$ post2002 & 0.400 & \ensuremath{-}0.012 & 0.820 (0.027) & "
+            rf"{lo:.2f}--{hi:.2f} & 0.900 (0.021) & ") in tex
     assert r"\multicolumn{9}{l}{validation/structural} \\" in tex  # the model heads its terms
     assert tex.count("validation/structural") == 2 and "True productivity" in tex
     assert "Share: of the 200 Monte Carlo draws" in tex and "Clopper--Pearson" in tex

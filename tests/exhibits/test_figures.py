@@ -162,6 +162,19 @@ def test_spec_curve_marks_the_main_term_of_an_interacted_model_as_conditional():
                for t in fig.axes[0].get_legend().get_texts())
 
 
+def test_spec_curve_axis_follows_the_average_effects_not_a_far_conditional_one():
+    """A main term at -16 of an interacted model (an effect where the other variable is zero) does
+    not set the axis: it is drawn at the edge, and the legend and the CSV say so."""
+    est = pd.DataFrame({"family": ["f", "f", "g", "g"], "model": ["a", "b", "c", "c"],
+                        "term": ["backward", "backward", "backward", "backward:frontier"],
+                        "estimate": [0.8, 1.2, -16.3, 20.0], "std_error": [0.2, 0.3, 3.0, 4.0]})
+    fig, data = figures.spec_curve(_with_t_intervals(est), "backward", "Backward")
+    lo, hi = fig.axes[0].get_ylim()
+    assert -3 < lo < 0 < 1.2 < hi < 4
+    assert dict(zip(data["model"], data["point_beyond_axis"])) == {"a": False, "b": False, "c": True}
+    assert any("1 point beyond the axis" in t.get_text() for t in fig.axes[0].get_legend().get_texts())
+
+
 def test_spec_curve_draws_identical_specifications_once():
     """A model two families repeat (same outcome, terms, effects, vcov, sample) is one point, marked in both."""
     base = {"depvar": "tfp_acf", "vcov": "CRV1:industry2", "sample": "domestic", "nobs": 100}

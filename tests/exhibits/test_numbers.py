@@ -250,3 +250,12 @@ def test_cleaning_settings_numbers_state_the_ownership_rule():
     assert numbers.cleaning_settings_numbers({"ownership_threshold": 0.25, "soe_state_share": 0.5}) == \
         {"OwnershipThreshold": r"25\,\%", "SoeStateShare": r"50\,\%"}
     assert numbers.cleaning_settings_numbers({}) == {}
+
+
+@pytest.mark.parametrize(("f", "ar", "start"), [
+    (3.2, (-1.0, 1.0), "weak, and"), (14.49, (-np.inf, np.inf), "weak, and"),
+    (14.49, (-0.7, 1.2), "weak by the robust test"), (30.0, (0.1, 0.9), "not weak: its effective")])
+def test_instrument_strength_by_the_robust_test(f, ar, start):
+    """F below 10 or an unbounded Anderson-Rubin set: weak; between 10 and Montiel Olea and
+    Pflueger's critical value of 23.1 (one instrument, 10 % bias, 5 % test): weak by that test."""
+    assert numbers.instrument_strength(f, *ar).startswith(start)

@@ -174,6 +174,9 @@ def test_verdict_summary_names_every_hypothesis_once():
         "one of the three hypotheses is supported: H1 is supported, H2 is partly supported and H3 is contradicted")
     assert numbers.verdict_summary({"One": "supported", "Two": "supported"}) == "both hypotheses are supported"
     assert numbers.verdict_summary({"One": "not supported", "Two": "not supported"}) == "neither hypothesis is supported"
+    assert numbers.verdict_summary({"One": "not supported", "Two": "supported in part and contradicted in part"}) == (
+        "neither hypothesis is supported in full: H2 is supported in part and contradicted in part and H1 is "
+        "not supported")
     hyp = {"One": [Prediction("X", "fam", "a", "x", "positive")], "Two": [Prediction("Z", "fam", "a", "z", "positive")]}
     got = numbers.verdict_numbers(_verdict_estimates(), hyp, {})
     assert got["VerdictSummary"] == "one of the two hypotheses is supported: H1 is supported and H2 is not supported"

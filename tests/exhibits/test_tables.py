@@ -456,3 +456,12 @@ def test_a_term_without_the_bootstrap_shows_its_jackknife_p_value(baseline_est):
     assert list(row["(1)"]) == [f"[{p:.3f}]"]
     assert f"[{p:.3f}]" + tables.CRV3_MARK in tex and "cluster-jackknife (CRV3)" in tex
     assert not (csv["term"].eq("backward") & csv["row"].str.contains("CRV3")).any()
+
+
+def test_a_coefficient_that_would_print_as_zero_gets_the_decimals_to_be_read():
+    """A slope per year of -0.000098 (SE 0.000050) prints with two significant digits, not as
+    0.000 (0.000); a row that reads at three decimals keeps them."""
+    tiny = [pd.DataFrame({"estimate": [-0.000098], "std_error": [0.00005]})]
+    assert tables.term_digits(tiny, 3) == 6
+    assert tables.term_digits([pd.DataFrame({"estimate": [0.00002], "std_error": [0.0012]})], 3) == 3
+    assert tables.term_digits([pd.DataFrame({"estimate": [0.0], "std_error": [0.0]}), pd.DataFrame()], 3) == 3

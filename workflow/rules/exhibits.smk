@@ -48,6 +48,7 @@ EXHIBIT_PLANS = {
     # function's (bootstrap replications, admissibility bounds) and the measures' (the frontier
     # quantile of absorptive capacity, the cluster thresholds).
     "numbers": _exh_plan.as_json({**{k: _EXH_PLAIN[k] for k in ("auto_numbers", "quotes", "shock_year", "labels")},
+                                  "scales": {"build": config["scale"], "montecarlo": MC.scale} if SYNTHETIC else {},
                                   "cleaning": json.loads(settings_json("cleaning")),
                                   "productivity": json.loads(settings_json("productivity")),
                                   "measures": json.loads(settings_json("measures"))}),

@@ -6,8 +6,8 @@ how often it covers and the exact (Clopper-Pearson) 95% interval of that coverag
 written "a--b" (brackets hold bootstrap p-values in the other tables).
 
 How often: with fewer than COUNT_BELOW draws, the count of covering draws ("7 of 8"); a share
-to two decimals from a handful of draws would claim a precision it lacks. From COUNT_BELOW
-draws on, the share with its Monte Carlo standard error sqrt(p(1-p)/R) in parentheses, as
+from a handful of draws would claim a precision it lacks. From COUNT_BELOW draws on, the share
+to three decimals with its Monte Carlo standard error sqrt(p(1-p)/R) in parentheses, as
 standard errors are in every table (left out where all or none cover: it would be zero).
 """
 
@@ -43,8 +43,10 @@ def _cells(p, se, draws, counts: bool) -> list[str]:
     interval = f"{fmt_float(lo, 2)}--{fmt_float(hi, 2)}"
     if counts:
         return [f"{k} of {n}", interval]
-    share = fmt_float(p, 2)
-    return [share if k in (0, n) else f"{share} ({fmt_float(se, 2)})", interval]
+    # Three decimals: the text counts the rows in the target band from the unrounded shares, and
+    # at two decimals 0.9175 would print as 0.92, inside it.
+    share = fmt_float(p, 3)
+    return [share if k in (0, n) else f"{share} ({fmt_float(se, 3)})", interval]
 
 
 def _model(family: str, model: str, labels: dict[str, str]) -> str:

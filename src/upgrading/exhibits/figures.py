@@ -552,7 +552,9 @@ def clip_limits(estimates: np.ndarray, low: np.ndarray, high: np.ndarray, widen:
     half = np.nanmedian((high - low) / 2) if len(estimates) else 1.0
     lo = min(np.nanmin(estimates), 0.0) - widen * half
     hi = max(np.nanmax(estimates), 0.0) + widen * half
-    lo, hi = max(lo, np.nanmin(low)), min(hi, np.nanmax(high))
+    # No further than the intervals reach, but never short of zero and the estimates.
+    lo = max(lo, min(np.nanmin(low), np.nanmin(estimates), 0.0))
+    hi = min(hi, max(np.nanmax(high), np.nanmax(estimates), 0.0))
     pad = 0.04 * (hi - lo if hi > lo else 1.0)
     return lo - pad, hi + pad
 
@@ -593,7 +595,9 @@ def spec_curve(est: pd.DataFrame, term: str, label: str, family_titles: dict[str
     An interval far wider than the others is cut at the axis and marked with an arrow head there
     (the figure's CSV keeps its full bounds and says `clipped`). A model that also interacts `term`
     with another variable (a term `term:z` or `z:term`) estimates in `term` the effect where z is
-    zero, not the average effect: its point is drawn hollow and the CSV says `conditional`.
+    zero, not the average effect: its point is drawn hollow and the CSV says `conditional`. The axis
+    is set by the other points; a hollow point beyond it is drawn at its edge as a hollow triangle
+    (the CSV says `point_beyond_axis`).
     """
     family_titles = family_titles or {}
     with_term = est.groupby(["family", "model"], sort=False)["term"].transform(lambda t: (t == term).any())
@@ -613,8 +617,13 @@ def spec_curve(est: pd.DataFrame, term: str, label: str, family_titles: dict[str
                   if t != term and term in t.split(":")}
     conditional = np.array([(str(f), str(m)) in interacted for f, m in zip(sub["family"], sub["model"])], dtype=bool)
     low, high = t_bounds(sub)
-    ymin, ymax = clip_limits(b, low, high)
+    # The axis is set by the average effects (and zero): a main term of an interacted model is an
+    # effect at zero of another variable, which can lie far out (a distance to the frontier that
+    # no firm has) and would flatten the rest; such a point is drawn at the axis's edge instead.
+    avg = ~conditional if (~conditional).any() else np.ones(len(b), dtype=bool)
+    ymin, ymax = clip_limits(b[avg], low[avg], high[avg])
     cut_low, cut_high = low < ymin, high > ymax
+    out_low, out_high = conditional & (b < ymin), conditional & (b > ymax)
     sig = (np.abs(b) > high - b)
     ax1.vlines(x, np.maximum(low, ymin), np.minimum(high, ymax), color="0.65", lw=1)
     ax1.scatter(x[sig & ~conditional], b[sig & ~conditional], s=10, color=style.PALETTE[0], zorder=3,
@@ -622,10 +631,18 @@ def spec_curve(est: pd.DataFrame, term: str, label: str, family_titles: dict[str
     ax1.scatter(x[~sig & ~conditional], b[~sig & ~conditional], s=10, color=style.PALETTE[1], zorder=3,
                 label="Estimate whose 95% interval includes zero")
     if conditional.any():
-        colours = [style.PALETTE[0] if s_ else style.PALETTE[1] for s_ in sig[conditional]]
-        ax1.scatter(x[conditional], b[conditional], s=14, facecolors="white", edgecolors=colours, linewidths=1,
+        inside = conditional & ~out_low & ~out_high
+        colours = [style.PALETTE[0] if s_ else style.PALETTE[1] for s_ in sig[inside]]
+        beyond = (f"; {_count((out_low | out_high).sum(), 'point')} beyond the axis, drawn at its edge as a "
+                  "hollow triangle" if (out_low | out_high).any() else "")
+        ax1.scatter(x[inside], b[inside], s=14, facecolors="white", edgecolors=colours, linewidths=1,
                     zorder=3, label=f"Hollow: effect where the interacted variable is zero "
-                                    f"({_count(conditional.sum(), 'model')} with an interaction)")
+                                    f"({_count(conditional.sum(), 'model')} with an interaction{beyond})")
+        for out, edge, marker in ((out_high, ymax, "^"), (out_low, ymin, "v")):
+            if out.any():
+                ax1.scatter(x[out], np.full(out.sum(), edge), marker=marker, s=30, facecolors="white",
+                            edgecolors=[style.PALETTE[0] if s_ else style.PALETTE[1] for s_ in sig[out]],
+                            linewidths=1, zorder=4, clip_on=False)
     if (cut_low | cut_high).any():
         ax1.scatter(x[cut_high], np.full(cut_high.sum(), ymax), marker="^", s=14, color="0.35", zorder=3,
                     clip_on=False, label=f"Interval cut at the axis ({_count((cut_low | cut_high).sum(), 'specification')})")
@@ -653,6 +670,7 @@ def spec_curve(est: pd.DataFrame, term: str, label: str, family_titles: dict[str
     data["family_title"] = data["family"].map(lambda f: family_titles.get(f, ""))
     data["clipped"] = cut_low | cut_high
     data["conditional"] = conditional
+    data["point_beyond_axis"] = out_low | out_high
     # The other registry models that are the same specification (drawn once).
     data["same_as"] = ["; ".join(f"{f}/{m}" for f, m in ms[1:]) for ms in members]
     return fig, data

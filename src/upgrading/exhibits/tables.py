@@ -10,6 +10,7 @@ mean of the dependent variable.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -256,6 +257,7 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
 
     disagreements = 0
     for term in terms:
+        digits = term_digits([rows[rows["term"].astype(str) == term] for rows in per_col], spec.digits)
         coef, se = [], []
         for i, rows in enumerate(per_col):
             hit = rows[rows["term"].astype(str) == term]
@@ -268,9 +270,9 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
             p_bracket = bracket_p(r.to_dict(), i in wild_cols)
             disagree = bool(mark) and p_bracket is not None and p_bracket >= STAR_LEVELS[-1][0]
             disagreements += disagree
-            coef.append(minus(fmt_float(r["estimate"], spec.digits)) + (f"$^{{{mark}}}$" if mark else "")
+            coef.append(minus(fmt_float(r["estimate"], digits)) + (f"$^{{{mark}}}$" if mark else "")
                         + (DISAGREE_MARK if disagree else ""))
-            se.append(f"({fmt_float(r['std_error'], spec.digits)})" if not is_missing(r["std_error"]) else "")
+            se.append(f"({fmt_float(r['std_error'], digits)})" if not is_missing(r["std_error"]) else "")
         grid.append({"kind": "coef", "label": term_label(term, labels), "cells": coef, "term": term})
         grid.append({"kind": "se", "label": "", "cells": se, "term": term})
         # Extra inference rows only where some model reports them (wild bootstrap, probit AMEs).
@@ -309,7 +311,7 @@ def build(est: pd.DataFrame, spec: TableSpec) -> tuple[list[dict], list[str]]:
             lo, hi = ((hit[c].iloc[0] if c in hit.columns and len(hit) else None)
                       for c in ("ci_low_wild", "ci_high_wild"))
             cells.append("" if is_missing(lo) or is_missing(hi) else
-                         rf"$\langle${minus(fmt_float(lo, spec.digits))}, {minus(fmt_float(hi, spec.digits))}$\rangle$")
+                         rf"$\langle${minus(fmt_float(lo, digits))}, {minus(fmt_float(hi, digits))}$\rangle$")
         if any(cells):
             grid.append({"kind": "se", "label": "", "cells": cells, "term": term, "extra": "ci_wild"})
 
@@ -435,6 +437,18 @@ def clusters_note(per_col: list[pd.DataFrame], labels: dict[str, str], left_out:
         note += (f"; with two-way clustering by {who} in {_columns_phrase(idx)}, the count of the "
                  "smaller dimension, which sets the degrees of freedom of the $t$ test (as in fixest)")
     return note + (f"; {left_out}" if left_out else "") + "."
+
+
+def term_digits(hits: list[pd.DataFrame], digits: int, most: int = 8) -> int:
+    """Decimals of one coefficient's row: the table's, unless its largest estimate and standard
+    error would print as zero at them (a slope per year, say); then enough for two significant
+    digits of the largest, so the sign and size can be read off the table."""
+    values = [abs(float(h[c].iloc[0])) for h in hits if len(h) for c in ("estimate", "std_error")
+              if c in h.columns and not is_missing(h[c].iloc[0])]
+    largest = max(values, default=0.0)
+    if largest == 0.0 or largest >= 0.5 * 10.0 ** -digits:
+        return digits
+    return min(most, max(digits, 1 - math.floor(math.log10(largest))))
 
 
 def sample_notes(per_col: list[pd.DataFrame], spec: TableSpec) -> list[str]:
