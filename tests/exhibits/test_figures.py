@@ -172,7 +172,8 @@ def test_spec_curve_axis_follows_the_average_effects_not_a_far_conditional_one()
     lo, hi = fig.axes[0].get_ylim()
     assert -3 < lo < 0 < 1.2 < hi < 4
     assert dict(zip(data["model"], data["point_beyond_axis"])) == {"a": False, "b": False, "c": True}
-    assert any("1 point beyond the axis" in t.get_text() for t in fig.axes[0].get_legend().get_texts())
+    assert any("beyond the axis, drawn at its edge (1 model)" in t.get_text()
+               for t in fig.axes[0].get_legend().get_texts())
 
 
 def test_spec_curve_draws_identical_specifications_once():

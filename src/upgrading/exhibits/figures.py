@@ -633,16 +633,16 @@ def spec_curve(est: pd.DataFrame, term: str, label: str, family_titles: dict[str
     if conditional.any():
         inside = conditional & ~out_low & ~out_high
         colours = [style.PALETTE[0] if s_ else style.PALETTE[1] for s_ in sig[inside]]
-        beyond = (f"; {_count((out_low | out_high).sum(), 'point')} beyond the axis, drawn at its edge as a "
-                  "hollow triangle" if (out_low | out_high).any() else "")
         ax1.scatter(x[inside], b[inside], s=14, facecolors="white", edgecolors=colours, linewidths=1,
                     zorder=3, label=f"Hollow: effect where the interacted variable is zero "
-                                    f"({_count(conditional.sum(), 'model')} with an interaction{beyond})")
+                                    f"({_count(conditional.sum(), 'model')} with an interaction)")
+        beyond = f"Hollow point beyond the axis, drawn at its edge ({_count((out_low | out_high).sum(), 'model')})"
         for out, edge, marker in ((out_high, ymax, "^"), (out_low, ymin, "v")):
             if out.any():
                 ax1.scatter(x[out], np.full(out.sum(), edge), marker=marker, s=30, facecolors="white",
                             edgecolors=[style.PALETTE[0] if s_ else style.PALETTE[1] for s_ in sig[out]],
-                            linewidths=1, zorder=4, clip_on=False)
+                            linewidths=1, zorder=4, clip_on=False, label=beyond)
+                beyond = None  # one legend entry for both edges
     if (cut_low | cut_high).any():
         ax1.scatter(x[cut_high], np.full(cut_high.sum(), ymax), marker="^", s=14, color="0.35", zorder=3,
                     clip_on=False, label=f"Interval cut at the axis ({_count((cut_low | cut_high).sum(), 'specification')})")
