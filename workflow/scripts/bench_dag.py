@@ -363,8 +363,9 @@ def markdown(rows: list[dict], totals: dict, info: dict) -> str:
     lines += ["", "Per-job figures are Snakemake's `benchmark:` files "
               f"(`results/benchmarks/{info['scale']}/jobs/`), with the job's process tree sampled every "
               "half second throughout (`workflow/scripts/snakemake_sampled.py`; Snakemake alone samples "
-              "every 30 s after a job's first 15 s). CPU time and peak memory are what the samples saw "
-              "and miss at most the job's last half second; wall time is exact. "
+              "every 30 s after a job's first 15 s). CPU time and peak memory are what the samples saw: "
+              "they miss the CPU time of a job's last half second and a peak shorter than half a second "
+              "(`/usr/bin/time -v make bench` gives the run's largest process exactly); wall time is exact. "
               "`job CPU (%)` is the job's CPU time over its wall time (100 = one core busy).", ""]
     return "\n".join(lines)
 

@@ -6,7 +6,8 @@ Snakemake samples a job's process tree every 0.5 s for its first 15 s and every 
 and writes what the last sample saw: a job of 40 s reports the CPU time it had used by 15 s and
 the largest memory seen by then, so both fall short for every job longer than 15 s (measured:
 productivity at full scale, 37.6 s wall, was written as 14.2 s CPU). Here every sample is
-0.5 s apart; what a job uses in its last half second is still missed. Snakemake itself is
+0.5 s apart; the CPU time of a job's last half second and a peak shorter than half a second
+are still missed. Snakemake itself is
 unchanged: only the default interval of `snakemake.benchmark.benchmarked` is set before its
 command line runs.
 """
