@@ -636,7 +636,8 @@ def spec_curve(est: pd.DataFrame, term: str, label: str, family_titles: dict[str
         ax1.scatter(x[inside], b[inside], s=14, facecolors="white", edgecolors=colours, linewidths=1,
                     zorder=3, label=f"Hollow: effect where the interacted variable is zero "
                                     f"({_count(conditional.sum(), 'model')} with an interaction)")
-        beyond = f"Hollow point beyond the axis, drawn at its edge ({_count((out_low | out_high).sum(), 'model')})"
+        beyond: str | None = (f"Hollow point beyond the axis, drawn at its edge "
+                              f"({_count((out_low | out_high).sum(), 'model')})")
         for out, edge, marker in ((out_high, ymax, "^"), (out_low, ymin, "v")):
             if out.any():
                 ax1.scatter(x[out], np.full(out.sum(), edge), marker=marker, s=30, facecolors="white",
