@@ -27,8 +27,11 @@ while [ "$s" -le "$LAST" ]; do
   targets=""
   for ((i = s; i < s + BATCH && i <= LAST; i++)); do targets="$targets results/montecarlo/draws/seed_$i.csv"; done
   echo "$(date -u +%FT%TZ) batch $s..$((i - 1)) load $(cut -d' ' -f1-3 /proc/loadavg) nice $NICE${CONFIGFILE:+ configfile $CONFIGFILE}"
+  # Snakemake with every job sampled every half second (workflow/scripts/snakemake_sampled.py), so
+  # the CPU time of a draw's long jobs, which montecarlo-report sums, is theirs.
   # shellcheck disable=SC2086 # one argument per target; --configfile takes every word after it: last
-  if ! nice -n "$NICE" .venv-snakemake/bin/snakemake --workflow-profile profiles/default --cores "$CORES" $targets \
+  if ! nice -n "$NICE" .venv-snakemake/bin/python workflow/scripts/snakemake_sampled.py --workflow-profile profiles/default \
+      --cores "$CORES" $targets \
       "${overlay[@]}" > "logs/montecarlo_batches/batch_$s.log" 2>&1; then
     echo "$(date -u +%FT%TZ) batch $s failed: logs/montecarlo_batches/batch_$s.log"; exit 1
   fi
