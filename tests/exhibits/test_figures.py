@@ -174,6 +174,27 @@ def test_spec_curve_axis_follows_the_average_effects_not_a_far_conditional_one()
     assert dict(zip(data["model"], data["point_beyond_axis"])) == {"a": False, "b": False, "c": True}
     assert any("beyond the axis, drawn at its edge (1 model)" in t.get_text()
                for t in fig.axes[0].get_legend().get_texts())
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def test_coefficients_draw_the_bootstrap_interval_the_text_follows(baseline_est):
+    """Where a model has a wild cluster bootstrap interval, it is drawn (thick) over the t(G-1)
+    interval, the axis says so, and the CSV keeps both."""
+    est = _with_t_intervals(baseline_est) if "ci_low" not in baseline_est else baseline_est
+    est = est.assign(ci_low_wild=est["estimate"] - 0.5, ci_high_wild=est["estimate"] + 0.7)
+    fig, data = figures.coefficients(est, ["backward"], {})
+    assert "wild cluster bootstrap" in fig.axes[0].get_xlabel()
+    assert {"ci_low", "ci_high", "ci_low_wild", "ci_high_wild"} <= set(data.columns)
+    wide = [c for c in fig.axes[0].collections if max(c.get_linewidths()) >= 3.0]
+    assert sum(len(c.get_segments()) for c in wide) == len(data)  # one bar per model and term
+    fig, data = figures.coefficients(baseline_est.drop(columns=["ci_low_wild", "ci_high_wild"], errors="ignore"),
+                                     ["backward"], {})
+    assert "wild" not in fig.axes[0].get_xlabel()
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
 
 
 def test_spec_curve_draws_identical_specifications_once():

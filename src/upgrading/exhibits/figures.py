@@ -460,9 +460,14 @@ def coefficients(est: pd.DataFrame, terms: list[str], labels: dict[str, str],
     fig, ax = style.figure(height=max(2.4, 0.3 * len(terms) * max(1, len(models)) ** 0.5 + 1.2))
     n = len(models)
     offsets = np.linspace(-0.3, 0.3, n) if n > 1 else np.zeros(1)
+    # The wild cluster bootstrap's interval, where a model has one, is the one the text's
+    # statements of significance follow: drawn as a thick bar over the thin t(G-1) interval.
+    has_wild = {"ci_low_wild", "ci_high_wild"} <= set(sub.columns)
     for k, (fam, mod) in enumerate(models):
-        rows = _interval_rows(sub[(sub["family"] == fam) & (sub["model"] == mod)]).set_index("term")
-        ys, xs, lo, hi = [], [], [], []
+        part = sub[(sub["family"] == fam) & (sub["model"] == mod)]
+        rows = _interval_rows(part).set_index("term")
+        wild = part.set_index("term")
+        ys, xs, lo, hi, wys, wxs, wlo, whi = [], [], [], [], [], [], [], []
         for i, t in enumerate(terms):
             if t in rows.index:
                 r = rows.loc[t]
@@ -470,17 +475,29 @@ def coefficients(est: pd.DataFrame, terms: list[str], labels: dict[str, str],
                 xs.append(r["estimate"])
                 lo.append(r["ci_low"])
                 hi.append(r["ci_high"])
+                if has_wild and np.isfinite(wild.loc[t, "ci_low_wild"]) and np.isfinite(wild.loc[t, "ci_high_wild"]):
+                    wys.append(i + offsets[k])
+                    wxs.append(r["estimate"])
+                    wlo.append(wild.loc[t, "ci_low_wild"])
+                    whi.append(wild.loc[t, "ci_high_wild"])
         label = names[(fam, mod)]
-        ax.errorbar(xs, ys, xerr=[np.subtract(xs, lo), np.subtract(hi, xs)], fmt="o", ms=3.5,
-                    capsize=2, label=label)
+        bars = ax.errorbar(xs, ys, xerr=[np.subtract(xs, lo), np.subtract(hi, xs)], fmt="o", ms=3.5,
+                           capsize=2, elinewidth=0.8, label=label)
+        if wys:
+            ax.hlines(wys, wlo, whi, colors=bars[0].get_color(), lw=3.0, alpha=0.45, zorder=1)
     ax.axvline(0, color="0.4", lw=0.8)
     ax.set_yticks(range(len(terms)))
     ax.set_yticklabels([term_label(t, labels) for t in terms])
     ax.invert_yaxis()
-    ax.set_xlabel(f"Coefficient and {T_INTERVAL}")
+    data = _interval_rows(sub[sub["term"].isin(terms)])
+    if has_wild:
+        data["ci_low_wild"] = sub.loc[sub["term"].isin(terms), "ci_low_wild"].to_numpy(dtype=float)
+        data["ci_high_wild"] = sub.loc[sub["term"].isin(terms), "ci_high_wild"].to_numpy(dtype=float)
+    drawn_wild = has_wild and bool(np.isfinite(data["ci_low_wild"]).any())
+    ax.set_xlabel(f"Coefficient and {T_INTERVAL}" + ("; thick: wild cluster bootstrap (WCR) 95% interval"
+                                                      if drawn_wild else ""))
     ax.legend(frameon=False, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
-    data = _interval_rows(sub[sub["term"].isin(terms)])
     data["model_label"] = [names[(f, m)] for f, m in zip(data["family"], data["model"])]
     return fig, data
 
