@@ -220,10 +220,14 @@ def test_coverage_averages_each_worlds_own_estimand(tmp_path):
         pd.DataFrame([r]).to_csv(p, index=False)
         paths.append(str(p))
     out = tmp_path / "coverage.csv"
-    assert cli.montecarlo_aggregate_main(["--draws", *paths, "--out", str(out)]) == 0
+    judged = tmp_path / "judged.csv"
+    assert cli.montecarlo_aggregate_main(["--draws", *paths, "--out", str(out), "--draws-out", str(judged)]) == 0
     cov = pd.read_csv(out).iloc[0]
     assert cov["truth"] == pytest.approx(0.6) and cov["sd_truth"] == pytest.approx(0.2)
     assert cov["bias"] == pytest.approx(0.1)
+    # Every draw's row with the error the bias averages
+    rows_out = pd.read_csv(judged)
+    assert rows_out["seed"].tolist() == [1, 2, 3] and rows_out["error"].tolist() == pytest.approx([0.1] * 3)
 
 
 def test_crosscheck_bytes_do_not_depend_on_the_blas_threads(tmp_path):

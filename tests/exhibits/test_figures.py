@@ -372,3 +372,19 @@ def test_spread_positions_keeps_labels_apart_and_in_order():
     out = figures.spread_positions([0.02, 0.05, 0.5, 0.97, 0.99], 0.1)
     assert all(b - a >= 0.1 - 1e-12 for a, b in zip(out, out[1:]))
     assert out[2] == 0.5
+
+
+def test_axis_limits_keep_zero_when_every_interval_is_on_one_side():
+    lo, hi = figures.clip_limits(np.array([1.0, 1.2]), np.array([0.9, 1.1]), np.array([1.1, 1.3]))
+    assert lo < 0.0 < 1.3 <= hi
+
+
+def test_coefficients_draw_bootstrap_bars_only_for_the_models_that_have_them(baseline_est):
+    est = baseline_est.assign(ci_low_wild=baseline_est["estimate"] - 0.5, ci_high_wild=baseline_est["estimate"] + 0.7)
+    est.loc[est["model"] == est["model"].iloc[0], ["ci_low_wild", "ci_high_wild"]] = np.nan
+    fig, data = figures.coefficients(est, ["backward"], {})
+    wide = [c for c in fig.axes[0].collections if max(c.get_linewidths()) >= 3.0]
+    assert sum(len(c.get_segments()) for c in wide) == len(data) - 1
+    import matplotlib.pyplot as plt
+
+    plt.close("all")

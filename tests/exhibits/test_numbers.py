@@ -253,9 +253,23 @@ def test_cleaning_settings_numbers_state_the_ownership_rule():
 
 
 @pytest.mark.parametrize(("f", "ar", "start"), [
-    (3.2, (-1.0, 1.0), "weak, and"), (14.49, (-np.inf, np.inf), "weak, and"),
-    (14.49, (-0.7, 1.2), "weak by the robust test"), (30.0, (0.1, 0.9), "not weak: its effective")])
+    (3.2, (-1.0, 1.0), "weak, and"), (14.49, (-np.inf, np.inf), "weak, and"), (30.0, (-np.inf, 1.0), "weak, and"),
+    (9.99, (-0.7, 1.2), "weak, and"), (10.0, (-0.7, 1.2), "weak by the robust test"),
+    (14.49, (-0.7, 1.2), "weak by the robust test"), (23.09, (-0.7, 1.2), "weak by the robust test"),
+    (23.1, (0.1, 0.9), "not weak by the robust test"), (30.0, (0.1, 0.9), "not weak by the robust test")])
 def test_instrument_strength_by_the_robust_test(f, ar, start):
     """F below 10 or an unbounded Anderson-Rubin set: weak; between 10 and Montiel Olea and
     Pflueger's critical value of 23.1 (one instrument, 10 % bias, 5 % test): weak by that test."""
     assert numbers.instrument_strength(f, *ar).startswith(start)
+
+
+def test_firms_a_year_and_whether_the_world_is_at_reduced_scale():
+    def panel(firms_per_year: int) -> pd.DataFrame:
+        n = 2 * firms_per_year
+        return pd.DataFrame({"firm_id": np.tile(np.arange(firms_per_year), 2), "year": np.repeat([2001, 2002], firms_per_year),
+                             "city": 1, "industry2": 13, "domestic": True, "output": np.ones(n)})
+
+    small = numbers.data_numbers(panel(6716))
+    assert small["FirmsPerYear"] == "6{,}716" and small["IsReducedScale"] == "1"
+    full = numbers.data_numbers(panel(numbers.REDUCED_SCALE_BELOW_FIRMS_PER_YEAR))
+    assert full["IsReducedScale"] == "0"

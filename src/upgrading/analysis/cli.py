@@ -214,6 +214,8 @@ def montecarlo_aggregate_main(argv: list[str]) -> int:
                    help="[{family, model, truth, oracle}] as JSON (config estimation.validation): with --truths, "
                         "whose estimand parts belong to which truth source")
     p.add_argument("--out", required=True, help="coverage CSV")
+    p.add_argument("--draws-out", help="also every draw's rows against the estimand they are judged by "
+                                       "(truth, error, z, covered95*), one CSV")
     args = p.parse_args(argv)
     if args.truths and not args.targets_json:
         p.error("--truths needs --targets-json")
@@ -228,6 +230,8 @@ def montecarlo_aggregate_main(argv: list[str]) -> int:
 
         targets = targets_from_json(json.loads(a.targets_json)) if a.targets_json else ()
         io.write_csv(montecarlo.coverage(a.draws, a.truths, targets), a.out)
+        if a.draws_out:
+            io.write_csv(montecarlo.judged_draws(a.draws, a.truths, targets), a.draws_out)
 
     return _run("montecarlo-aggregate", step, args)
 

@@ -141,6 +141,27 @@ def pool_feedback(draws: pd.DataFrame, parts: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def judged_draws(paths: list[str], truth_paths: Sequence[str] | None = None,
+                 targets: Sequence[ValidationTarget] = ()) -> pd.DataFrame:
+    """Every draw's rows, against the estimand `coverage` judges them by (pooled feedback part with
+    `truth_paths`, else the draw's own), with `error` = estimate - truth and `z` recomputed."""
+    draws = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
+    if draws.empty:
+        raise InputError("no Monte Carlo draws", file=paths[0] if paths else None)
+    for col in DRAW_COLUMNS:
+        if col not in draws:
+            draws[col] = float("nan")
+    if truth_paths is not None:
+        parts = read_feedback(truth_paths or [], targets)
+        seeds, truth_seeds = set(draws["seed"].astype(int)), set(parts["seed"])
+        if seeds != truth_seeds:
+            raise InputError(f"draws of seeds {sorted(seeds - truth_seeds)} have no truth file and truth files "
+                             f"of seeds {sorted(truth_seeds - seeds)} no draw", column="seed")
+        draws = pool_feedback(draws, parts)
+    draws["error"] = draws["estimate"] - draws["truth"]
+    return draws
+
+
 def coverage(paths: list[str], truth_paths: Sequence[str] | None = None,
              targets: Sequence[ValidationTarget] = ()) -> pd.DataFrame:
     """Per term: draws, coverage of the 95% CRV1, CRV3 and WCR intervals, each with its Monte Carlo
@@ -153,23 +174,10 @@ def coverage(paths: list[str], truth_paths: Sequence[str] | None = None,
     feedback part pooled over the draws (`pool_feedback`); the coverage against each draw's own
     estimand stays beside it (coverage_<kind>_own), with the pooled feedback and the number of
     further worlds behind it (feedback_worlds)."""
-    draws = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
-    if draws.empty:
-        raise InputError("no Monte Carlo draws", file=paths[0] if paths else None)
-    for col in DRAW_COLUMNS:
-        if col not in draws:
-            draws[col] = float("nan")
     pooled = truth_paths is not None
-    if pooled:
-        parts = read_feedback(truth_paths or [], targets)
-        seeds, truth_seeds = set(draws["seed"].astype(int)), set(parts["seed"])
-        if seeds != truth_seeds:
-            raise InputError(f"draws of seeds {sorted(seeds - truth_seeds)} have no truth file and truth files "
-                             f"of seeds {sorted(truth_seeds - seeds)} no draw", column="seed")
-        draws = pool_feedback(draws, parts)
     # Every world has its own estimand (its projection and selection parts depend on the firms it
     # draws): the table gives their mean, and the bias averages each draw's own error.
-    draws["error"] = draws["estimate"] - draws["truth"]
+    draws = judged_draws(paths, truth_paths, targets)
     extra = {}
     if pooled:
         extra = {"feedback_pooled": ("feedback_pooled", "first"),

@@ -29,7 +29,7 @@ MODEL_NAMES = {("baseline", "firm_year"): "baseline", ("validation", "local"): "
                ("validation", "structural"): "structural"}
 OUTCOME_NAMES = {"pipeline": "pipeline TFP", "true_omega": "true omega"}
 # A batch line's niceness is optional: logs written before the script took NICE ran at 19.
-_BATCH = re.compile(r"^(\S+Z) batch (\d+)\.\.(\d+) load (\S+) (\S+) (\S+)(?: nice (-?\d+))?(?: configfile \S+)?$")
+_BATCH = re.compile(r"^(\S+Z) batch (\d+)\.\.(\d+) load (\S+) (\S+) (\S+)(?: nice (-?\d+))?(?: configfile .+)?$")
 _END = re.compile(r"^(\S+Z) (?:done up to seed (\d+)|stop time \S+ reached before seed (\d+))")
 
 
@@ -77,7 +77,7 @@ def read_run_log(path: str) -> Run:
                                     int(open_batches[-1].group(3))))
             open_batches = []
     if not batches:
-        raise InputError("no batch lines (TIME batch FIRST..LAST load L1 L5 L15 [nice N])", file=path)
+        raise InputError("no batch lines (TIME batch FIRST..LAST load L1 L5 L15 [nice N] [configfile FILE])", file=path)
     if open_batches:
         raise InputError("the run has not ended (no 'done up to seed' or 'stop time' line after batch "
                          f"{open_batches[-1].group(2)}..{open_batches[-1].group(3)})", file=path)

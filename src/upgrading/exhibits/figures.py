@@ -466,7 +466,7 @@ def coefficients(est: pd.DataFrame, terms: list[str], labels: dict[str, str],
     for k, (fam, mod) in enumerate(models):
         part = sub[(sub["family"] == fam) & (sub["model"] == mod)]
         rows = _interval_rows(part).set_index("term")
-        wild = part.set_index("term")
+        by_term = part.set_index("term")
         ys, xs, lo, hi, wys, wxs, wlo, whi = [], [], [], [], [], [], [], []
         for i, t in enumerate(terms):
             if t in rows.index:
@@ -475,11 +475,11 @@ def coefficients(est: pd.DataFrame, terms: list[str], labels: dict[str, str],
                 xs.append(r["estimate"])
                 lo.append(r["ci_low"])
                 hi.append(r["ci_high"])
-                if has_wild and np.isfinite(wild.loc[t, "ci_low_wild"]) and np.isfinite(wild.loc[t, "ci_high_wild"]):
+                if has_wild and np.isfinite(by_term.loc[t, ["ci_low_wild", "ci_high_wild"]].to_numpy(float)).all():
                     wys.append(i + offsets[k])
                     wxs.append(r["estimate"])
-                    wlo.append(wild.loc[t, "ci_low_wild"])
-                    whi.append(wild.loc[t, "ci_high_wild"])
+                    wlo.append(by_term.loc[t, "ci_low_wild"])
+                    whi.append(by_term.loc[t, "ci_high_wild"])
         label = names[(fam, mod)]
         bars = ax.errorbar(xs, ys, xerr=[np.subtract(xs, lo), np.subtract(hi, xs)], fmt="o", ms=3.5,
                            capsize=2, elinewidth=0.8, label=label)
@@ -493,7 +493,7 @@ def coefficients(est: pd.DataFrame, terms: list[str], labels: dict[str, str],
     if has_wild:
         data["ci_low_wild"] = sub.loc[sub["term"].isin(terms), "ci_low_wild"].to_numpy(dtype=float)
         data["ci_high_wild"] = sub.loc[sub["term"].isin(terms), "ci_high_wild"].to_numpy(dtype=float)
-    drawn_wild = has_wild and bool(np.isfinite(data["ci_low_wild"]).any())
+    drawn_wild = has_wild and bool((np.isfinite(data["ci_low_wild"]) & np.isfinite(data["ci_high_wild"])).any())
     ax.set_xlabel(f"Coefficient and {T_INTERVAL}" + ("; thick: wild cluster bootstrap (WCR) 95% interval"
                                                       if drawn_wild else ""))
     ax.legend(frameon=False, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
@@ -647,10 +647,12 @@ def spec_curve(est: pd.DataFrame, term: str, label: str, family_titles: dict[str
                 label="Estimate whose 95% interval (t(G−1), as in the tables) excludes zero")
     ax1.scatter(x[~sig & ~conditional], b[~sig & ~conditional], s=10, color=style.PALETTE[1], zorder=3,
                 label="Estimate whose 95% interval includes zero")
+    def colours(mask: np.ndarray) -> list:
+        return [style.PALETTE[0] if s_ else style.PALETTE[1] for s_ in sig[mask]]
+
     if conditional.any():
         inside = conditional & ~out_low & ~out_high
-        colours = [style.PALETTE[0] if s_ else style.PALETTE[1] for s_ in sig[inside]]
-        ax1.scatter(x[inside], b[inside], s=14, facecolors="white", edgecolors=colours, linewidths=1,
+        ax1.scatter(x[inside], b[inside], s=14, facecolors="white", edgecolors=colours(inside), linewidths=1,
                     zorder=3, label=f"Hollow: effect where the interacted variable is zero "
                                     f"({_count(conditional.sum(), 'model')} with an interaction)")
         beyond: str | None = (f"Hollow point beyond the axis, drawn at its edge "
@@ -658,8 +660,7 @@ def spec_curve(est: pd.DataFrame, term: str, label: str, family_titles: dict[str
         for out, edge, marker in ((out_high, ymax, "^"), (out_low, ymin, "v")):
             if out.any():
                 ax1.scatter(x[out], np.full(out.sum(), edge), marker=marker, s=30, facecolors="white",
-                            edgecolors=[style.PALETTE[0] if s_ else style.PALETTE[1] for s_ in sig[out]],
-                            linewidths=1, zorder=4, clip_on=False, label=beyond)
+                            edgecolors=colours(out), linewidths=1, zorder=4, clip_on=False, label=beyond)
                 beyond = None  # one legend entry for both edges
     if (cut_low | cut_high).any():
         ax1.scatter(x[cut_high], np.full(cut_high.sum(), ymax), marker="^", s=14, color="0.35", zorder=3,

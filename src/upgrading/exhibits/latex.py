@@ -38,6 +38,15 @@ def is_missing(x) -> bool:
         return False
 
 
+def readable_digits(largest: float, digits: int = 3, most: int = 8) -> int:
+    """Decimals that show a number, or the largest of a row of numbers, as more than zeros: `digits`,
+    unless it is non-zero and below 10**-digits; then enough for two significant digits (0.00034)."""
+    largest = abs(float(largest))
+    if largest == 0.0 or largest >= 10.0 ** -digits or not math.isfinite(largest):
+        return digits
+    return min(most, 1 - math.floor(math.log10(largest)))
+
+
 def fmt_float(x, digits: int = 3) -> str:
     """Fixed decimals; a real minus sign in text mode would need math, so keep ASCII '-'."""
     if is_missing(x):

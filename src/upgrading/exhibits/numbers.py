@@ -22,7 +22,18 @@ from upgrading.core.coverage import COVERAGE_TARGET, in_target, mc_se
 from upgrading.core.errors import InputError
 from upgrading.core.industries import SYNTH_LOCK_IN
 from upgrading.core.within import demean
-from upgrading.exhibits.latex import _AR_BOUNDED, _AR_RAYS, MACRO_NAME_RE, ar_set_text, escape, fmt_float, fmt_int, is_missing, macro_name
+from upgrading.exhibits.latex import (
+    _AR_BOUNDED,
+    _AR_RAYS,
+    MACRO_NAME_RE,
+    ar_set_text,
+    escape,
+    fmt_float,
+    fmt_int,
+    is_missing,
+    macro_name,
+    readable_digits,
+)
 
 # Columns of the analysis table the data numbers read; the optional ones when the table has them.
 ANALYSIS_COLUMNS = ["firm_id", "year", "city", "industry2", "domestic", "output"]
@@ -42,8 +53,8 @@ def signed(x, digits: int = 3) -> str:
     Small non-zero values keep two significant digits (0.00034, not 0.000), so a sentence
     calling a coefficient negative never shows a zero.
     """
-    if not is_missing(x) and 0 < abs(float(x)) < 10 ** (-digits):
-        digits = min(8, -int(math.floor(math.log10(abs(float(x))))) + 1)
+    if not is_missing(x):
+        digits = readable_digits(float(x), digits)
     s = fmt_float(x, digits)
     return r"\ensuremath{-}" + s[1:] if s.startswith("-") else s
 
@@ -110,7 +121,7 @@ DATA_SOURCES = {
     "NumFirmYears": "rows", "NumFirms": "distinct firm_id", "FirstYear": "min of year",
     "LastYear": "max of year", "NumYears": "distinct year", "NumCities": "distinct city",
     "FirmsPerYear": "mean over years of distinct firm_id",
-    "IsReducedScale": "mean over years of distinct firm_id below SURVEY_FEWEST_FIRMS_PER_YEAR",
+    "IsReducedScale": "1 if the mean over years of distinct firm_id is below 100,000",
     "NumIndustries": "distinct industry2", "DomesticShareFirmYears": "mean of domestic",
     "NumDomesticFirmYears": "sum of domestic",
     "FIEShareOutput": "output-weighted share of rows with domestic false (columns domestic, output)",
@@ -131,7 +142,7 @@ DATA_SOURCES = {
 # The survey never held fewer firms in a year than about 160,000 (NBS yearbooks: 162,885 in 2000;
 # the raw files about 165,000 in 1998, 337,000 in 2007): a sample of under 100,000 a year is a
 # reduced-scale world, whose standard errors the paper says are larger than the survey's.
-SURVEY_FEWEST_FIRMS_PER_YEAR = 100_000
+REDUCED_SCALE_BELOW_FIRMS_PER_YEAR = 100_000
 
 
 def data_numbers(analysis: pd.DataFrame, shock_year: int = 2002) -> dict[str, str]:
@@ -141,7 +152,7 @@ def data_numbers(analysis: pd.DataFrame, shock_year: int = 2002) -> dict[str, st
     out["NumFirms"] = fmt_int(analysis["firm_id"].nunique())
     per_year = float(analysis.groupby("year")["firm_id"].nunique().mean())
     out["FirmsPerYear"] = fmt_int(round(per_year))
-    out["IsReducedScale"] = "1" if per_year < SURVEY_FEWEST_FIRMS_PER_YEAR else "0"
+    out["IsReducedScale"] = "1" if per_year < REDUCED_SCALE_BELOW_FIRMS_PER_YEAR else "0"
     out["FirstYear"] = str(int(analysis["year"].min()))
     out["LastYear"] = str(int(analysis["year"].max()))
     out["NumYears"] = str(int(analysis["year"].nunique()))
@@ -233,12 +244,11 @@ def instrument_strength(first_stage_f: float, ar_low: float, ar_high: float) -> 
     """What the text says of the instrument: it reads `the instrument is <this>`."""
     if first_stage_f < RULE_OF_THUMB_F or not (math.isfinite(ar_low) and math.isfinite(ar_high)):
         return "weak, and the data do not pin down the coefficient"
+    # The phrases name the tests, not the F: the text gives the F beside them.
     if first_stage_f < EFFECTIVE_F_CRITICAL:
-        return (f"weak by the robust test of Montiel Olea and Pflueger, whose critical value of "
-                f"{EFFECTIVE_F_CRITICAL:g} its effective $F$ does not reach, though it exceeds the rule of thumb "
-                f"of {RULE_OF_THUMB_F:g}")
-    return (f"not weak: its effective $F$ exceeds the critical value of {EFFECTIVE_F_CRITICAL:g} of the robust test "
-            "of Montiel Olea and Pflueger")
+        return (f"weak by the robust test of Montiel Olea and Pflueger (critical value {EFFECTIVE_F_CRITICAL:g}), "
+                f"though not by the rule of thumb ({RULE_OF_THUMB_F:g})")
+    return f"not weak by the robust test of Montiel Olea and Pflueger (critical value {EFFECTIVE_F_CRITICAL:g})"
 
 
 def word_list(items) -> str:

@@ -10,14 +10,13 @@ mean of the dependent variable.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from upgrading.core.errors import InputError
-from upgrading.exhibits.latex import ar_set_text, escape, fmt_float, fmt_int, is_missing, minus
+from upgrading.exhibits.latex import ar_set_text, escape, fmt_float, fmt_int, is_missing, minus, readable_digits
 from upgrading.exhibits.numbers import LIKELIHOOD_ESTIMATORS, few_cluster_test
 
 # Conventional thresholds; the note under every table states them and the test behind them.
@@ -439,16 +438,13 @@ def clusters_note(per_col: list[pd.DataFrame], labels: dict[str, str], left_out:
     return note + (f"; {left_out}" if left_out else "") + "."
 
 
-def term_digits(hits: list[pd.DataFrame], digits: int, most: int = 8) -> int:
+def term_digits(hits: list[pd.DataFrame], digits: int) -> int:
     """Decimals of one coefficient's row: the table's, unless its largest estimate and standard
-    error would print as zero at them (a slope per year, say); then enough for two significant
-    digits of the largest, so the sign and size can be read off the table."""
+    error would print as zeros at them (a slope per year, say); then enough for two significant
+    digits of the largest, as the text prints it (latex.readable_digits)."""
     values = [abs(float(h[c].iloc[0])) for h in hits if len(h) for c in ("estimate", "std_error")
               if c in h.columns and not is_missing(h[c].iloc[0])]
-    largest = max(values, default=0.0)
-    if largest == 0.0 or largest >= 0.5 * 10.0 ** -digits:
-        return digits
-    return min(most, max(digits, 1 - math.floor(math.log10(largest))))
+    return readable_digits(max(values, default=0.0), digits)
 
 
 def sample_notes(per_col: list[pd.DataFrame], spec: TableSpec) -> list[str]:
