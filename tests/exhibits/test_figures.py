@@ -132,6 +132,24 @@ def test_recovery_rows_are_grouped_by_model_and_the_axis_names_the_standard_erro
     assert set(data["standard_errors"]) == {"CRV1 standard errors clustered by industry"}
 
 
+def test_recovery_draws_the_bootstrap_interval_where_there_is_one_and_keeps_the_estimand_visible():
+    val = pd.DataFrame({"family": ["validation"] * 2, "model": ["structural"] * 2, "term": ["backward", "forward"],
+                        "estimate": [0.5, 0.3], "std_error": [0.1, 0.1], "ci_low": [0.29, 0.09],
+                        "ci_high": [0.71, 0.51], "truth": [0.5, 0.4], "ci_low_wild": [0.2, np.nan],
+                        "ci_high_wild": [0.8, np.nan]})
+    fig, data = figures.recovery(val, {})
+    ax = fig.axes[0]
+    wide = [c for c in ax.collections if max(c.get_linewidths(), default=0) >= 3.0]
+    assert sum(len(c.get_segments()) for c in wide) == 1  # only the row with a bootstrap interval
+    assert data["ci_low_wild"].tolist()[0] == 0.2
+    # The estimand's marker is hollow and drawn under the estimate's dot.
+    diamonds = [c for c in ax.collections if c.get_label() == "Estimand (truth)"]
+    assert diamonds and len(diamonds[0].get_facecolors()) == 0 and diamonds[0].get_zorder() < 3
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
 def test_legend_names_keep_the_family_only_when_models_span_families():
     labels = {"baseline/firm_year": "Baseline: Firm, year", "validation/local": "Validation: Local"}
     assert figures.legend_names([("baseline", "firm_year")], labels) == {("baseline", "firm_year"): "Firm, year"}

@@ -711,7 +711,8 @@ def se_phrase(vcov: str, labels: dict[str, str]) -> str:
 
 def recovery(validation: pd.DataFrame, labels: dict[str, str], model_labels: dict[str, str] | None = None,
              est: pd.DataFrame | None = None):
-    """Each validated estimate with its 95% interval, and its estimand from the truth (x) beside it.
+    """Each validated estimate with its 95% interval (and its WCR interval where it has one), and its
+    estimand from the truth (a hollow diamond) beside it.
 
     Rows are grouped by model under a heading row with the model's name; the intervals are the
     validation's own (ci_low, ci_high: the t(G-1) intervals of the tables), else estimate +- 1.96
@@ -749,10 +750,19 @@ def recovery(validation: pd.DataFrame, labels: dict[str, str], model_labels: dic
         # One colour: the models are told apart by their heading rows, so the legend's marker
         # stands for every estimate.
         ax.errorbar(b, y[m], xerr=[b - lo[m].to_numpy(), hi[m].to_numpy() - b], fmt="o", ms=3.5, capsize=2,
-                    color=style.PALETTE[0], label="Estimate with 95% confidence interval" if k == 0 else None)
+                    elinewidth=0.8, color=style.PALETTE[0], zorder=3,
+                    label="Estimate with 95% confidence interval" if k == 0 else None)
         if k:
             ax.axhline(heads[k] - 0.5, color="0.75", lw=0.6)
-    ax.scatter(v["truth"], y, marker="x", s=30, color="black", zorder=4, label="Estimand (truth)")
+    # The bootstrap's interval, which the text's significance follows, as in the coefficient figure.
+    wild = (np.isfinite(v["ci_low_wild"].to_numpy(float)) & np.isfinite(v["ci_high_wild"].to_numpy(float))
+            if {"ci_low_wild", "ci_high_wild"} <= set(v.columns) else np.zeros(len(v), dtype=bool))
+    if wild.any():
+        ax.hlines(y[wild], v.loc[wild, "ci_low_wild"], v.loc[wild, "ci_high_wild"], colors=style.PALETTE[0], lw=3.0,
+                  alpha=0.45, zorder=1, label="Wild cluster bootstrap (WCR) 95% interval")
+    # A hollow diamond under the dot: where estimate and estimand coincide, both stay visible.
+    ax.scatter(v["truth"], y, marker="D", s=34, facecolors="none", edgecolors="black", linewidths=0.9, zorder=2,
+               label="Estimand (truth)")
     ax.axvline(0, color="0.6", lw=0.6)
     ax.set_yticks(ticks)
     ax.set_yticklabels(tick_labels, fontsize=7.5)
@@ -777,6 +787,8 @@ def recovery(validation: pd.DataFrame, labels: dict[str, str], model_labels: dic
     data["ci_low"], data["ci_high"] = lo.to_numpy(), hi.to_numpy()
     data["model_label"] = [names[g] for g in zip(fam, mod)]
     data["truth"] = v["truth"].to_numpy()
+    if wild.any():
+        data["ci_low_wild"], data["ci_high_wild"] = v["ci_low_wild"].to_numpy(), v["ci_high_wild"].to_numpy()
     data["standard_errors"] = [se_phrase(vcovs[groups.index(g)], labels) if len(vcovs) == len(groups) else ""
                                for g in zip(fam, mod)]
     return fig, data
