@@ -406,3 +406,14 @@ def test_coefficients_draw_bootstrap_bars_only_for_the_models_that_have_them(bas
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def test_smile_curve_draws_the_two_groups_apart_so_neither_hides_the_other(analysis):
+    fig, _ = figures.smile_curve(analysis)
+    dom, fie = (c for c in fig.axes[0].collections if c.get_label() in ("Domestic", "Foreign-invested"))
+    ys_dom, ys_fie = dom.get_offsets()[:, 1], fie.get_offsets()[:, 1]
+    assert len(ys_dom) and len(ys_fie)
+    assert set(np.round(ys_fie - 2 * figures.SMILE_GROUP_OFFSET, 6)) <= set(np.round(ys_dom, 6))
+    import matplotlib.pyplot as plt
+
+    plt.close("all")

@@ -132,6 +132,10 @@ SMILE_TWO_LINE_ROWS = 1.5
 SMILE_PANEL_B_IN = 2.7
 
 
+# Rows of panel (a) of the smile curve: the two groups' markers this far above and below the row.
+SMILE_GROUP_OFFSET = 0.2
+
+
 def row_positions(heights: list[float]) -> np.ndarray:
     """Centres of rows of the given heights stacked from 0 (the first row's centre)."""
     h = np.asarray(heights, dtype=float)
@@ -178,8 +182,11 @@ def smile_curve(analysis: pd.DataFrame, industry_names: dict[int, str] | None = 
     top, bottom = fig.subfigures(2, 1, height_ratios=[SMILE_ROW_IN * rows + 0.75, SMILE_PANEL_B_IN - 0.75])
     ax1 = top.subplots()
     ax2, key = bottom.subplots(1, 2, width_ratios=[2.4, 1])
-    ax1.scatter(by_ind["Domestic"], y, s=12, label="Domestic", zorder=3)
-    ax1.scatter(by_ind["Foreign-invested"], y, s=12, marker="D", label="Foreign-invested", zorder=3)
+    # The two groups a little above and below the industry's row: where their means nearly
+    # coincide, one marker would hide the other.
+    ax1.scatter(by_ind["Domestic"], y - SMILE_GROUP_OFFSET, s=12, label="Domestic", zorder=3)
+    ax1.scatter(by_ind["Foreign-invested"], y + SMILE_GROUP_OFFSET, s=12, marker="D", label="Foreign-invested",
+                zorder=3)
     ax1.set_yticks(y, labels=names, fontsize=7.5, linespacing=0.95)
     ax1.set_ylim(-heights[0] / 2 - 0.1, y[-1] + heights[-1] / 2 + 0.1)
     ax1.set_xlabel("Mean value added / output")
