@@ -451,10 +451,31 @@ def t_bounds(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _interval_rows(rows: pd.DataFrame) -> pd.DataFrame:
-    """Estimate, standard error and the plotted 95% bounds of each row, for the figures' CSVs."""
+    """Estimate, standard error and the plotted 95% bounds of each row (with the wild cluster
+    bootstrap's where `rows` has them), for the figures' CSVs."""
     out = rows[["family", "model", "term", "estimate", "std_error"]].copy()
     out["ci_low"], out["ci_high"] = t_bounds(rows)
+    for c in WILD_BOUNDS:
+        if c in rows.columns:
+            out[c] = rows[c].to_numpy(dtype=float)
     return out.reset_index(drop=True)
+
+
+WILD_BOUNDS = ["ci_low_wild", "ci_high_wild"]
+WILD_BAR_LABEL = "wild cluster bootstrap (WCR) 95% interval"
+
+
+def wild_bars(ax, y, rows: pd.DataFrame, colour, label: str | None = None) -> bool:
+    """The wild cluster bootstrap's interval of each row that has one, the interval the text's
+    statements of significance follow: a thick bar under the thin t(G-1) one. True if any drawn."""
+    if not set(WILD_BOUNDS) <= set(rows.columns):
+        return False
+    lo, hi = (rows[c].to_numpy(dtype=float) for c in WILD_BOUNDS)
+    has = np.isfinite(lo) & np.isfinite(hi)
+    if has.any():
+        ax.hlines(np.asarray(y, dtype=float)[has], lo[has], hi[has], colors=colour, lw=3.0, alpha=0.45, zorder=1,
+                  label=label)
+    return bool(has.any())
 
 
 def coefficients(est: pd.DataFrame, terms: list[str], labels: dict[str, str],
@@ -467,44 +488,23 @@ def coefficients(est: pd.DataFrame, terms: list[str], labels: dict[str, str],
     fig, ax = style.figure(height=max(2.4, 0.3 * len(terms) * max(1, len(models)) ** 0.5 + 1.2))
     n = len(models)
     offsets = np.linspace(-0.3, 0.3, n) if n > 1 else np.zeros(1)
-    # The wild cluster bootstrap's interval, where a model has one, is the one the text's
-    # statements of significance follow: drawn as a thick bar over the thin t(G-1) interval.
-    has_wild = {"ci_low_wild", "ci_high_wild"} <= set(sub.columns)
+    drawn_wild = False
     for k, (fam, mod) in enumerate(models):
-        part = sub[(sub["family"] == fam) & (sub["model"] == mod)]
-        rows = _interval_rows(part).set_index("term")
-        by_term = part.set_index("term")
-        ys, xs, lo, hi, wys, wxs, wlo, whi = [], [], [], [], [], [], [], []
-        for i, t in enumerate(terms):
-            if t in rows.index:
-                r = rows.loc[t]
-                ys.append(i + offsets[k])
-                xs.append(r["estimate"])
-                lo.append(r["ci_low"])
-                hi.append(r["ci_high"])
-                if has_wild and np.isfinite(by_term.loc[t, ["ci_low_wild", "ci_high_wild"]].to_numpy(float)).all():
-                    wys.append(i + offsets[k])
-                    wxs.append(r["estimate"])
-                    wlo.append(by_term.loc[t, "ci_low_wild"])
-                    whi.append(by_term.loc[t, "ci_high_wild"])
-        label = names[(fam, mod)]
-        bars = ax.errorbar(xs, ys, xerr=[np.subtract(xs, lo), np.subtract(hi, xs)], fmt="o", ms=3.5,
-                           capsize=2, elinewidth=0.8, label=label)
-        if wys:
-            ax.hlines(wys, wlo, whi, colors=bars[0].get_color(), lw=3.0, alpha=0.45, zorder=1)
+        rows = _interval_rows(sub[(sub["family"] == fam) & (sub["model"] == mod)])
+        rows = rows[rows["term"].isin(terms)]
+        ys = np.array([terms.index(t) for t in rows["term"]]) + offsets[k]
+        b = rows["estimate"].to_numpy(dtype=float)
+        bars = ax.errorbar(b, ys, xerr=[b - rows["ci_low"].to_numpy(float), rows["ci_high"].to_numpy(float) - b],
+                           fmt="o", ms=3.5, capsize=2, elinewidth=0.8, label=names[(fam, mod)])
+        drawn_wild |= wild_bars(ax, ys, rows, bars[0].get_color())
     ax.axvline(0, color="0.4", lw=0.8)
     ax.set_yticks(range(len(terms)))
     ax.set_yticklabels([term_label(t, labels) for t in terms])
     ax.invert_yaxis()
-    data = _interval_rows(sub[sub["term"].isin(terms)])
-    if has_wild:
-        data["ci_low_wild"] = sub.loc[sub["term"].isin(terms), "ci_low_wild"].to_numpy(dtype=float)
-        data["ci_high_wild"] = sub.loc[sub["term"].isin(terms), "ci_high_wild"].to_numpy(dtype=float)
-    drawn_wild = has_wild and bool((np.isfinite(data["ci_low_wild"]) & np.isfinite(data["ci_high_wild"])).any())
-    ax.set_xlabel(f"Coefficient and {T_INTERVAL}" + ("; thick: wild cluster bootstrap (WCR) 95% interval"
-                                                      if drawn_wild else ""))
+    ax.set_xlabel(f"Coefficient and {T_INTERVAL}" + (f"; thick: {WILD_BAR_LABEL}" if drawn_wild else ""))
     ax.legend(frameon=False, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
+    data = _interval_rows(sub[sub["term"].isin(terms)])
     data["model_label"] = [names[(f, m)] for f, m in zip(data["family"], data["model"])]
     return fig, data
 
@@ -649,14 +649,15 @@ def spec_curve(est: pd.DataFrame, term: str, label: str, family_titles: dict[str
     cut_low, cut_high = low < ymin, high > ymax
     out_low, out_high = conditional & (b < ymin), conditional & (b > ymax)
     sig = (np.abs(b) > high - b)
+
+    def colours(mask: np.ndarray) -> list:
+        return [style.PALETTE[0] if s_ else style.PALETTE[1] for s_ in sig[mask]]
+
     ax1.vlines(x, np.maximum(low, ymin), np.minimum(high, ymax), color="0.65", lw=1)
     ax1.scatter(x[sig & ~conditional], b[sig & ~conditional], s=10, color=style.PALETTE[0], zorder=3,
                 label="Estimate whose 95% interval (t(G−1), as in the tables) excludes zero")
     ax1.scatter(x[~sig & ~conditional], b[~sig & ~conditional], s=10, color=style.PALETTE[1], zorder=3,
                 label="Estimate whose 95% interval includes zero")
-    def colours(mask: np.ndarray) -> list:
-        return [style.PALETTE[0] if s_ else style.PALETTE[1] for s_ in sig[mask]]
-
     if conditional.any():
         inside = conditional & ~out_low & ~out_high
         ax1.scatter(x[inside], b[inside], s=14, facecolors="white", edgecolors=colours(inside), linewidths=1,
@@ -761,12 +762,7 @@ def recovery(validation: pd.DataFrame, labels: dict[str, str], model_labels: dic
                     label="Estimate with 95% confidence interval" if k == 0 else None)
         if k:
             ax.axhline(heads[k] - 0.5, color="0.75", lw=0.6)
-    # The bootstrap's interval, which the text's significance follows, as in the coefficient figure.
-    wild = (np.isfinite(v["ci_low_wild"].to_numpy(float)) & np.isfinite(v["ci_high_wild"].to_numpy(float))
-            if {"ci_low_wild", "ci_high_wild"} <= set(v.columns) else np.zeros(len(v), dtype=bool))
-    if wild.any():
-        ax.hlines(y[wild], v.loc[wild, "ci_low_wild"], v.loc[wild, "ci_high_wild"], colors=style.PALETTE[0], lw=3.0,
-                  alpha=0.45, zorder=1, label="Wild cluster bootstrap (WCR) 95% interval")
+    drawn_wild = wild_bars(ax, y, v, style.PALETTE[0], label=WILD_BAR_LABEL[0].upper() + WILD_BAR_LABEL[1:])
     # A hollow diamond under the dot: where estimate and estimand coincide, both stay visible.
     ax.scatter(v["truth"], y, marker="D", s=34, facecolors="none", edgecolors="black", linewidths=0.9, zorder=2,
                label="Estimand (truth)")
@@ -794,8 +790,9 @@ def recovery(validation: pd.DataFrame, labels: dict[str, str], model_labels: dic
     data["ci_low"], data["ci_high"] = lo.to_numpy(), hi.to_numpy()
     data["model_label"] = [names[g] for g in zip(fam, mod)]
     data["truth"] = v["truth"].to_numpy()
-    if wild.any():
-        data["ci_low_wild"], data["ci_high_wild"] = v["ci_low_wild"].to_numpy(), v["ci_high_wild"].to_numpy()
+    if drawn_wild:
+        for c in WILD_BOUNDS:
+            data[c] = v[c].to_numpy(dtype=float)
     data["standard_errors"] = [se_phrase(vcovs[groups.index(g)], labels) if len(vcovs) == len(groups) else ""
                                for g in zip(fam, mod)]
     return fig, data

@@ -117,11 +117,17 @@ def render(numbers: dict[str, str], header: str = "", sources: dict[str, str] | 
 
 
 # What each descriptive number is, in terms of the analysis table's columns.
+# The survey never held fewer firms in a year than about 160,000 (NBS yearbooks: 162,885 in 2000;
+# the raw files about 165,000 in 1998, 337,000 in 2007): a sample of under 100,000 a year is a
+# reduced-scale world, whose standard errors the paper says are larger than the survey's.
+REDUCED_SCALE_BELOW_FIRMS_PER_YEAR = 100_000
+
+
 DATA_SOURCES = {
     "NumFirmYears": "rows", "NumFirms": "distinct firm_id", "FirstYear": "min of year",
     "LastYear": "max of year", "NumYears": "distinct year", "NumCities": "distinct city",
     "FirmsPerYear": "mean over years of distinct firm_id",
-    "IsReducedScale": "1 if the mean over years of distinct firm_id is below 100,000",
+    "IsReducedScale": f"1 if the mean over years of distinct firm_id is below {REDUCED_SCALE_BELOW_FIRMS_PER_YEAR:,}",
     "NumIndustries": "distinct industry2", "DomesticShareFirmYears": "mean of domestic",
     "NumDomesticFirmYears": "sum of domestic",
     "FIEShareOutput": "output-weighted share of rows with domestic false (columns domestic, output)",
@@ -137,12 +143,6 @@ DATA_SOURCES = {
                                        "every such row (rows with it missing left out)")
        for c, n in (("export_intensity", "Exporting"), ("new_product_share", "NewProduct"))},
 }
-
-
-# The survey never held fewer firms in a year than about 160,000 (NBS yearbooks: 162,885 in 2000;
-# the raw files about 165,000 in 1998, 337,000 in 2007): a sample of under 100,000 a year is a
-# reduced-scale world, whose standard errors the paper says are larger than the survey's.
-REDUCED_SCALE_BELOW_FIRMS_PER_YEAR = 100_000
 
 
 def data_numbers(analysis: pd.DataFrame, shock_year: int = 2002) -> dict[str, str]:
