@@ -45,7 +45,7 @@ CASES = [  # (method, settings beyond ALIGNED, reference (beta_l, beta_k))
 
 def run(path: Path, method: str, settings: dict, columns: str = COLUMNS) -> tuple[dict, float]:
     cfg = from_mapping(ALIGNED | settings, columns)
-    panel = read_panel(str(path), (), cfg).sort_values(["firm_id", "year"]).reset_index(drop=True)
+    panel = read_panel(str(path), cfg).sort_values(["firm_id", "year"]).reset_index(drop=True)
     data = _arrays(panel, ("y", *cfg.free, "k", "m"))
     module = {"acf": acf, "lp": lp}[method]
     t0 = time.perf_counter()
@@ -57,7 +57,7 @@ def default_rule(path: Path, est: dict, settings: dict) -> str:
     """Why the estimate fails the default admissibility rule ("" if it passes)."""
     default = from_mapping({})
     cfg = from_mapping(ALIGNED | settings, COLUMNS)
-    panel = read_panel(str(path), (), cfg).sort_values(["firm_id", "year"]).reset_index(drop=True)
+    panel = read_panel(str(path), cfg).sort_values(["firm_id", "year"]).reset_index(drop=True)
     data = _arrays(panel, ("y", *cfg.free, "k", "m"))
     reference = lp.first_stage(data, cfg.poly_degree, None, cfg.free,
                                cfg.first_stage_year_effects)[0]

@@ -8,6 +8,7 @@ import pytest
 
 from upgrading.asif import ownership
 from upgrading.asif.cli import clean_main, ingest_main, link_main
+from upgrading.core import presence
 
 from . import builders
 
@@ -17,13 +18,14 @@ def built(tmp_path_factory):
     d = tmp_path_factory.mktemp("tiny")
     builders.make_raw_files(d / "raw")
     p = {k: str(d / k) for k in ["ing.parquet", "ing.csv", "link.parquet", "link.csv", "panel.parquet",
-                                 "clean.csv", "cb.csv"]}
+                                 "clean.csv", "cb.csv", "presence.parquet"]}
     assert ingest_main(["--raw-dir", str(d / "raw"), "--years", "1998-2000", "--out", p["ing.parquet"],
                         "--audit", p["ing.csv"]]) == 0
     assert link_main(["--data", p["ing.parquet"], "--out", p["link.parquet"], "--audit", p["link.csv"],
                       "--raw-dir", str(d / "raw")]) == 0
     assert clean_main(["--data", p["link.parquet"], "--raw-dir", str(d / "raw"), "--out", p["panel.parquet"],
-                       "--audit", p["clean.csv"], "--codebook", p["cb.csv"]]) == 0
+                       "--audit", p["clean.csv"], "--codebook", p["cb.csv"],
+                       "--presence", p["presence.parquet"]]) == 0
     return d, p
 
 
@@ -72,6 +74,38 @@ def test_ownership_rules():
                    "collective", "private"]
 
 
+def test_presence_counts_rows_dropped_for_sample_reasons(built):
+    """Firm G (fewer than 8 employees, three years) leaves the panel but its output counts in
+    its neighbours' presence measures; the exact duplicate of firm H counts once; the audit
+    says how many dropped rows still count."""
+    _, p = built
+    panel = pd.read_parquet(p["panel.parquet"])
+    population = pd.read_parquet(p["presence.parquet"])
+    presence.check(population, p["presence.parquet"])
+    audit = pd.read_csv(p["clean.csv"]).set_index("rule")
+    outside = population[~population["in_panel"]]
+    assert len(outside) == 3 and set(outside["cleaning_rule"]) == {"min_employment"}
+    assert outside["firm_id"].nunique() == 1 and sorted(outside["year"]) == [1998, 1999, 2000]
+    assert audit.loc["min_employment", "in_presence"] == 3
+    assert audit.loc["exact_duplicates", "in_presence"] == 0
+    assert audit.loc["rows_kept", "in_presence"] == len(panel) == int(population["in_panel"].sum())
+    own = population[population["in_panel"]].drop(columns=["in_panel", "cleaning_rule"])
+    cols = list(own.columns)
+    assert own.reset_index(drop=True).equals(panel[cols].astype(own.dtypes.to_dict()))
+    assert population[["firm_id", "year"]].equals(population[["firm_id", "year"]].sort_values(["firm_id", "year"]))
+
+
+def test_presence_counts_nothing_when_asked(built, tmp_path):
+    d, p = built
+    assert clean_main(["--data", p["link.parquet"], "--raw-dir", str(d / "raw"), "--out", str(tmp_path / "x"),
+                       "--audit", str(tmp_path / "a.csv"), "--codebook", str(tmp_path / "c.csv"),
+                       "--presence", str(tmp_path / "p.parquet"),
+                       "--config-json", json.dumps({"presence_counts": []})]) == 0
+    population = pd.read_parquet(tmp_path / "p.parquet")
+    assert population["in_panel"].all() and len(population) == len(pd.read_parquet(tmp_path / "x"))
+    assert (pd.read_csv(tmp_path / "a.csv").set_index("rule")["in_presence"].drop("rows_kept") == 0).all()
+
+
 def test_codebook_covers_panel(built):
     _, p = built
     book = pd.read_csv(p["cb.csv"])
@@ -83,6 +117,7 @@ def test_bad_cleaning_setting(built, capsys, tmp_path):
     d, p = built
     code = clean_main(["--data", p["link.parquet"], "--raw-dir", str(d / "raw"), "--out", str(tmp_path / "x"),
                        "--audit", str(tmp_path / "a"), "--codebook", str(tmp_path / "c"),
+                       "--presence", str(tmp_path / "p"),
                        "--config-json", json.dumps({"min_employmnt": {"threshold": 10}})])
     assert code == 1 and "min_employmnt" in capsys.readouterr().err and not (tmp_path / "x").exists()
 
@@ -92,6 +127,7 @@ def test_config_changes_threshold(built, tmp_path):
     out = tmp_path / "panel.parquet"
     assert clean_main(["--data", p["link.parquet"], "--raw-dir", str(d / "raw"), "--out", str(out),
                        "--audit", str(tmp_path / "a.csv"), "--codebook", str(tmp_path / "c.csv"),
+                       "--presence", str(tmp_path / "p.parquet"),
                        "--config-json", json.dumps({"min_employment": {"threshold": 4}})]) == 0
     assert len(pd.read_parquet(out)) == 26
 
@@ -100,8 +136,10 @@ def test_deterministic_bytes(built, tmp_path):
     d, p = built
     out = tmp_path / "panel.parquet"
     assert clean_main(["--data", p["link.parquet"], "--raw-dir", str(d / "raw"), "--out", str(out),
-                       "--audit", str(tmp_path / "a.csv"), "--codebook", str(tmp_path / "c.csv")]) == 0
+                       "--audit", str(tmp_path / "a.csv"), "--codebook", str(tmp_path / "c.csv"),
+                       "--presence", str(tmp_path / "p.parquet")]) == 0
     assert out.read_bytes() == open(p["panel.parquet"], "rb").read()
+    assert (tmp_path / "p.parquet").read_bytes() == open(p["presence.parquet"], "rb").read()
 
 
 def test_duplicate_rules_by_hand():

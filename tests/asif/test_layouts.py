@@ -25,7 +25,8 @@ def _chain(raw, d):
     assert link_main(["--data", str(p["ing.parquet"]), "--raw-dir", str(raw), "--out", str(p["link.parquet"]),
                       "--audit", str(p["link.csv"])]) == 0
     assert clean_main(["--data", str(p["link.parquet"]), "--raw-dir", str(raw), "--out", str(p["panel.parquet"]),
-                       "--audit", str(p["clean.csv"]), "--codebook", str(p["cb.csv"])]) == 0
+                       "--audit", str(p["clean.csv"]), "--codebook", str(p["cb.csv"]),
+                       "--presence", str(p["clean.csv"]) + ".presence.parquet"]) == 0
     return p
 
 

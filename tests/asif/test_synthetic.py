@@ -24,14 +24,14 @@ DEFECT_RULE = {"duplicate_row": "exact_duplicates", "conflict_duplicate": "dupli
 
 def run_chain(raw, d):
     p = {k: d / k for k in ["ing.parquet", "ing.csv", "link.parquet", "link.csv", "panel.parquet",
-                            "clean.csv", "cb.csv", "trace.parquet"]}
+                            "clean.csv", "cb.csv", "trace.parquet", "presence.parquet"]}
     assert ingest_main(["--raw-dir", str(raw), "--years", "1998-2007", "--out", str(p["ing.parquet"]),
                         "--audit", str(p["ing.csv"])]) == 0
     assert link_main(["--data", str(p["ing.parquet"]), "--raw-dir", str(raw), "--out", str(p["link.parquet"]),
                       "--audit", str(p["link.csv"])]) == 0
     assert clean_main(["--data", str(p["link.parquet"]), "--raw-dir", str(raw), "--out", str(p["panel.parquet"]),
                        "--audit", str(p["clean.csv"]), "--codebook", str(p["cb.csv"]),
-                       "--trace", str(p["trace.parquet"])]) == 0
+                       "--trace", str(p["trace.parquet"]), "--presence", str(p["presence.parquet"])]) == 0
     return p
 
 
@@ -127,6 +127,22 @@ def test_audit_accounts_for_every_injected_defect(world):
     assert audit.loc["rows_read", "rows_left"] == len(world["truth"])
     assert audit.loc["rows_kept", "rows_left"] == len(world["panel"])
     assert audit["dropped"].iloc[:-1].sum() + len(world["panel"]) == len(world["truth"])
+
+
+def test_presence_holds_every_firm_year_with_usable_output(world):
+    """The presence table holds one row for every firm-year of the raw files (duplicates
+    resolved) but those whose output is unusable: negative, a twentyfold outlier, or missing."""
+    population = pd.read_parquet(world["p"]["presence.parquet"])
+    t = world["truth"]
+    m = population.merge(t.drop(columns="year"), on=["source_file", "source_row"], how="left",
+                         validate="one_to_one")
+    assert m["true_firm_id"].notna().all()
+    got = set(zip(m["true_firm_id"], m["year"]))
+    unusable = (t["defect"].isin(["duplicate_row", "conflict_duplicate", "negative_output", "outlier"])
+                | ((t["defect"] == "missing_key") & (t["missing_field"].astype(str) == "output")))
+    expected = set(zip(t.loc[~unusable, "true_firm_id"], t.loc[~unusable, "year"]))
+    assert len(got) == len(population) and got == expected
+    assert population["in_panel"].sum() == len(world["panel"])
 
 
 def test_unit_slips_repaired(world):

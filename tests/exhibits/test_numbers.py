@@ -128,6 +128,9 @@ def test_audit_and_validation_numbers():
                            "dropped": [0, 120, 80, 200], "rows_left": [10_000, 9_880, 9_800, 9_800]})
     assert numbers.audit_numbers(totals) == {"RawRows": "10{,}000", "CleanRows": "9{,}800",
                                              "DroppedRows": "200", "NumCleaningRules": "2"}
+    # dropped rows that still count in the presence measures: the rules' in_presence, not the kept rows'
+    totals["in_presence"] = [0, 0, 30, 9_800]
+    assert numbers.audit_numbers(totals)["PresenceOutsideRows"] == "30"
     val = numbers.validation_numbers(pd.read_csv(FIXTURES / "validation.csv"))
     assert val["ValidBaselineFirmYearBackwardTruth"] == "0.400"
     assert val["ValidBaselineFirmYearBackwardZ"] == "0.12"  # (0.412 - 0.4) / 0.1

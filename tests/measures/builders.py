@@ -32,6 +32,8 @@ def make_world(seed: int = 3, n_firms: int = 300, years=range(2000, 2005)) -> tu
     panel["value_added"] = panel["output"] * rng.uniform(0.2, 0.35, n)
     panel["employment"] = np.round(np.exp(rng.normal(4.5, 1, n))) + 8
     panel["year"] = panel["year"].astype("int16")
+    panel["source_file"] = "asif_" + panel["year"].astype(str)
+    panel["source_row"] = panel.groupby("year").cumcount().astype("int64") + 1
     tfp = panel[["firm_id", "year"]].copy()
     for i, m in enumerate(["ols", "fe", "lp", "acf"]):
         tfp[f"tfp_{m}"] = rng.normal(i, 0.5, n)

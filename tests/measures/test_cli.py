@@ -3,7 +3,7 @@ import json
 import pandas as pd
 import pytest
 
-from upgrading.core import io, spillovers
+from upgrading.core import io, presence, spillovers
 from upgrading.measures.cli import main
 
 from .builders import make_world
@@ -23,6 +23,7 @@ def inputs(tmp_path_factory):
     panel, tfp = make_world()
     io.write_parquet(panel, d / "panel.parquet")
     io.write_parquet(tfp, d / "tfp.parquet")
+    io.write_parquet(presence.from_panel(panel), d / "presence.parquet")
     raw = d / "raw"
     raw.mkdir()
     codes = sorted(panel["industry2"].unique())
@@ -39,9 +40,16 @@ def inputs(tmp_path_factory):
     return d
 
 
-def run(d, out_dir, cfg=None, raw=None):
+def run(d, out_dir, cfg=None, raw=None, population=None):
+    """measures on d's panel and tfp; d's presence table, or that beside `raw` (the `inputs`
+    folder), unless `population` names another."""
     out, book = out_dir / "analysis.parquet", out_dir / "codebook.csv"
+    if population is None:
+        population = d / "presence.parquet"
+        if not population.exists() and raw is not None:
+            population = raw.parent / "presence.parquet"
     code = main(["--panel", str(d / "panel.parquet"), "--tfp", str(d / "tfp.parquet"),
+                 "--presence", str(population),
                  "--raw-dir", str(raw or d / "raw"), "--out", str(out), "--codebook", str(book),
                  "--config-json", json.dumps(cfg or {})])
     return code, out, book
@@ -127,6 +135,53 @@ def test_share_out_of_range_is_an_error(inputs, tmp_path, capsys):
     assert code == 1 and not out.exists()
     err = capsys.readouterr().err
     assert "column 'hmt_share'" in err and "row(s) 7" in err
+
+
+def test_presence_rows_outside_the_panel_count_in_the_neighbours_measures(inputs, tmp_path):
+    """A firm-year the cleaning dropped but the presence table keeps is a neighbour: its output
+    and foreign share enter the others' horizontal and local shares, and it gets no row."""
+    panel = pd.read_parquet(inputs / "panel.parquet")
+    base = presence.from_panel(panel)
+    cell = panel.iloc[0]
+    extra = pd.DataFrame({"firm_id": [10_000], "year": [cell.year], "source_file": ["asif_x"],
+                          "source_row": [1], "city": [cell.city],
+                          "industry2": [cell.industry2], "output": [5_000.0], "exports": [0.0],
+                          "foreign_share": [1.0], "hmt_share": [0.0], "other_foreign_share": [1.0],
+                          "in_panel": [False], "cleaning_rule": ["min_employment"]})
+    wider = pd.concat([base, extra.astype({"cleaning_rule": "string"})], ignore_index=True)
+    io.write_parquet(wider, tmp_path / "presence.parquet")
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    run(inputs, tmp_path / "a")
+    assert run(inputs, tmp_path / "b", population=tmp_path / "presence.parquet")[0] == 0
+    keys = ["firm_id", "year"]
+    order = panel[keys]  # the analysis is sorted by firm_id, year; compare in the panel's order
+    a = order.merge(pd.read_parquet(tmp_path / "a" / "analysis.parquet"), on=keys, how="left")
+    b = pd.read_parquet(tmp_path / "b" / "analysis.parquet")
+    assert len(b) == len(panel) and 10_000 not in set(b["firm_id"])
+    b = order.merge(b, on=keys, how="left")
+    same = ((panel["city"] == cell.city) & (panel["industry2"] == cell.industry2)
+            & (panel["year"] == cell.year)).to_numpy()
+    # by hand: the leave-one-out local share with the extra firm among the neighbours
+    cellp = panel[same]
+    for i in cellp.index:
+        others = cellp.drop(index=i)
+        num = (others["output"] * others["foreign_share"]).sum() + 5_000.0
+        den = others["output"].sum() + 5_000.0
+        assert b.loc[i, "horizontal_local"] == pytest.approx(num / den)
+    assert (b.loc[same, "horizontal"] > a.loc[same, "horizontal"]).all()
+    elsewhere = ~(panel["industry2"] == cell.industry2).to_numpy() | (panel["year"] != cell.year).to_numpy()
+    cols = ["horizontal", "horizontal_local"]
+    assert a.loc[elsewhere & (panel["year"] == cell.year).to_numpy(), cols].equals(
+        b.loc[elsewhere & (panel["year"] == cell.year).to_numpy(), cols])
+
+
+def test_panel_firm_year_missing_from_presence_is_an_error(inputs, tmp_path, capsys):
+    panel = pd.read_parquet(inputs / "panel.parquet")
+    io.write_parquet(presence.from_panel(panel).iloc[1:], tmp_path / "presence.parquet")
+    code, out, _ = run(inputs, tmp_path, population=tmp_path / "presence.parquet")
+    assert code == 1 and not out.exists()
+    err = capsys.readouterr().err
+    assert "absent from the presence table" in err and "row(s) 0" in err
 
 
 def test_cluster_year_first_holds_the_first_years_indicator(inputs, tmp_path):

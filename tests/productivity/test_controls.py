@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from upgrading.core import presence
 from upgrading.productivity import controls
 
 
@@ -11,7 +12,8 @@ def test_attach_industry_year_and_local_measures():
                           "output": [100.0, 300.0, 100.0, 50.0],
                           "foreign_share": [1.0, 0.0, 0.5, 0.2], "hmt_share": [1.0, 0.0, 0.0, 0.0],
                           "other_foreign_share": [0.0, 0.0, 0.5, 0.2]})
-    out = controls.attach(panel, ("horizontal", "horizontal_local"), None)
+    out = controls.attach(panel, presence.from_panel(panel.assign(exports=0.0, source_file="asif_2000", source_row=range(4))),
+                          ("horizontal", "horizontal_local"), None)
     assert len(out) == 4
     # 2000, the firm's own output left out: firm 1 sees (0 x 300 + 0.5 x 100) / 400, firm 2
     # (100 + 50) / 200, firm 3 100 / 400; firm 4 is alone in its industry-year (NaN).

@@ -1,4 +1,5 @@
-# Stages 2-4: raw ASIF year files -> ingested -> linked (firm_id) -> cleaned firm panel.
+# Stages 2-4: raw ASIF year files -> ingested -> linked (firm_id) -> cleaned firm panel and the
+# presence table (the firm-years the spillover measures count).
 # Each rule is a thin call of the package CLI (src/upgrading/asif/cli.py). Ingest, link and
 # clean run in every world ({world}: common.smk); link_truth in the main world only.
 import os
@@ -83,6 +84,7 @@ rule clean:
         concordance=side_file("cic_concordance.csv", WORLD),
     output:
         data=world_path(WORLD, f"{PROC}/panel.parquet"),
+        presence=world_path(WORLD, f"{PROC}/presence.parquet"),
         audit=world_path(WORLD, f"{RESULTS}/audit/cleaning.csv"),
         codebook=world_path(WORLD, f"{RESULTS}/codebook/panel.csv"),
         trace=world_path(WORLD, f"{RESULTS}/audit/cleaning_rows.parquet"),
@@ -99,4 +101,5 @@ rule clean:
     shell:
         "upgrading clean --data {input.data:q} --raw-dir {params.raw_dir:q} --headers {input.headers:q}"
         " --config-json @{input.settings:q} --out {output.data:q} --audit {output.audit:q}"
-        " --codebook {output.codebook:q} --trace {output.trace:q} > {log:q} 2>&1"
+        " --codebook {output.codebook:q} --trace {output.trace:q} --presence {output.presence:q}"
+        " > {log:q} 2>&1"

@@ -1,4 +1,4 @@
-# Stage 6: panel + TFP + side files -> analysis.parquet (spillovers, clusters, upgrading
+# Stage 6: panel + presence table + TFP + side files -> analysis.parquet (spillovers, clusters, upgrading
 # outcomes, 2002 catalogue treatment, city traits) and its codebook.
 # Thin call of src/upgrading/measures/cli.py; runs in every world ({world}: common.smk).
 import os
@@ -7,6 +7,7 @@ import os
 rule measures:
     input:
         panel=world_path(WORLD, f"{PROC}/panel.parquet"),
+        presence=world_path(WORLD, f"{PROC}/presence.parquet"),
         tfp=world_path(WORLD, f"{PROC}/tfp.parquet"),
         io_table=side_file("io_table.csv", WORLD),
         catalogue=side_file("fdi_catalogue_2002.csv", WORLD),
@@ -26,6 +27,6 @@ rule measures:
         mem_mb=8000,
         runtime=20,
     shell:
-        "upgrading measures --panel {input.panel:q} --tfp {input.tfp:q} --raw-dir {params.raw_dir:q}"
+        "upgrading measures --panel {input.panel:q} --presence {input.presence:q} --tfp {input.tfp:q} --raw-dir {params.raw_dir:q}"
         " --out {output.data:q} --codebook {output.codebook:q} --config-json @{input.settings:q}"
         " > {log:q} 2>&1"

@@ -1,7 +1,7 @@
 # Stage 5: panel -> firm-year log TFP (OLS, FE, LP, ACF) + elasticities by 2-digit industry.
-# Thin call of src/upgrading/productivity/cli.py. Productivity reads only the panel and the
-# IO table (used when the law of motion includes backward/forward), so the DAG has no cycle
-# with measures. `productivity` runs in every world ({world}: common.smk).
+# Thin call of src/upgrading/productivity/cli.py. Productivity reads only the clean stage's
+# outputs (the presence table for spillover controls in the law of motion) and the IO table
+# (backward/forward controls), so the DAG has no cycle with measures. `productivity` runs in every world ({world}: common.smk).
 import shlex
 
 from upgrading.measures import settings as _measure_settings
@@ -10,6 +10,7 @@ from upgrading.measures import settings as _measure_settings
 rule productivity:
     input:
         panel=world_path(WORLD, f"{PROC}/panel.parquet"),
+        presence=world_path(WORLD, f"{PROC}/presence.parquet"),
         io_table=side_file("io_table.csv", WORLD),
         settings=world_settings_file("productivity"),
     output:
@@ -25,7 +26,8 @@ rule productivity:
         mem_mb=6000,
         runtime=20,
     shell:
-        "upgrading productivity --panel {input.panel:q} --io-table {input.io_table:q}"
+        "upgrading productivity --panel {input.panel:q} --presence {input.presence:q}"
+        " --io-table {input.io_table:q}"
         " --out {output.tfp:q} --elasticities {output.elasticities:q} --audit {output.audit:q}"
         " --config-json @{input.settings:q} > {log:q} 2>&1"
 

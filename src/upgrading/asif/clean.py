@@ -16,6 +16,7 @@ import pandas as pd
 from upgrading.asif import capital, industry, ownership
 from upgrading.asif.audit import Waterfall
 from upgrading.asif.settings import Settings
+from upgrading.core import presence
 from upgrading.core.columns import MONEY
 from upgrading.core.errors import InputError
 
@@ -123,7 +124,7 @@ def repair_unit_slips(data: pd.DataFrame, wf: Waterfall, cfg: Settings, industry
                      f"median; every money column divided by {c.factor:g}")
 
 
-def apply_filters(data: pd.DataFrame, wf: Waterfall, cfg: Settings, cities: pd.DataFrame) -> pd.DataFrame:
+def filter_rules(data: pd.DataFrame, cfg: Settings, cities: pd.DataFrame) -> list[tuple[str, np.ndarray, str]]:
     """Row-wise filters on reported values (before deflation), in this order: reporting errors
     first, then sample selection (employment), so an erroneous row is counted as an error."""
     rules = []
@@ -157,7 +158,7 @@ def apply_filters(data: pd.DataFrame, wf: Waterfall, cfg: Settings, cities: pd.D
         t = cfg.min_employment.threshold
         rules.append(("min_employment", (data["employment"] < t).fillna(False).to_numpy(),
                       f"employment below {t} persons"))
-    return wf.drop_many(data, rules)
+    return rules
 
 
 def attach_deflators(data: pd.DataFrame, deflators: pd.DataFrame) -> pd.DataFrame:
@@ -264,7 +265,7 @@ def _robust_deviation(x: pd.Series, keys: list[pd.Series]) -> tuple[pd.Series, p
     return dev, dev.groupby(keys).transform("median") * 1.4826
 
 
-def drop_unusable(panel: pd.DataFrame, wf: Waterfall, cfg: Settings) -> pd.DataFrame:
+def unusable_rules(panel: pd.DataFrame, cfg: Settings) -> list[tuple[str, np.ndarray, str]]:
     """Rows without positive VA, K, M, L (logs undefined), then outliers among the rest.
 
     Outliers: far from their industry2-year cell in log VA per worker or in log output /
@@ -292,7 +293,52 @@ def drop_unusable(panel: pd.DataFrame, wf: Waterfall, cfg: Settings) -> pd.DataF
         rules.append(("outliers", bad,
                       f"log real VA per worker or log real output / intermediate more than {k:g} robust "
                       f"SDs and more than {floor:g} log points from its industry2-year median"))
-    return wf.drop_many(panel, rules)
+    return rules
+
+
+def presence_outside(rows: pd.DataFrame, rules: list[tuple[str, np.ndarray, str]], counted: tuple[str, ...],
+                     cities: pd.DataFrame, raw: bool) -> pd.DataFrame:
+    """Presence rows (upgrading.core.presence.COLUMNS) of the rows that `rules` drop and whose
+    output still counts in their neighbours' presence: dropped by a rule of `counted` (the
+    first rule that hits a row is its rule, as in the audit), with positive real output, no
+    negative exports, a manufacturing industry and a known city. `raw`: `rows` holds reported
+    values with deflators (before `finish`), else panel columns."""
+    hits = Waterfall.first_hits(rules, len(rows))
+    rule = np.full(len(rows), "", dtype=object)
+    for name, mask in hits.items():
+        if name in counted:
+            rule[mask] = name
+    take = rule != ""
+    sub = rows.loc[take]
+    if raw:
+        shares = ownership.capital_shares(sub)
+        out = pd.DataFrame({"firm_id": sub["firm_id"], "year": sub["year"], "source_file": sub["source_file"],
+                            "source_row": sub["source_row"], "city": sub["city"],
+                            "industry2": sub["industry2"],
+                            "output": sub["output"] / sub["output_deflator"],
+                            "exports": sub["exports"] / sub["output_deflator"]}, index=sub.index)
+        for col in presence.SHARES:
+            out[col] = shares[col]
+        valid4 = sub["industry4_code"].str.fullmatch(r"\d{4}").fillna(False).to_numpy(dtype=bool)
+        usable = (industry.is_manufacturing(sub["industry2"]) & valid4
+                  & sub["city"].isin(cities["city"]).fillna(False).to_numpy(dtype=bool))
+    else:
+        out = sub[presence.COLUMNS[:-2]].copy()
+        usable = np.ones(len(sub), dtype=bool)
+    usable &= (out["output"] > 0).fillna(False).to_numpy(dtype=bool)
+    usable &= ~(out["exports"] < 0).fillna(False).to_numpy(dtype=bool)
+    out = out.loc[usable]
+    out["in_panel"] = False
+    out["cleaning_rule"] = pd.array(rule[take][usable], dtype="string")
+    return out.astype({"firm_id": "int64", "year": "int64", "city": "int64", "industry2": "int64"})
+
+
+def presence_table(panel: pd.DataFrame, outside: list[pd.DataFrame]) -> pd.DataFrame:
+    """The panel's firm-years and the dropped rows that still count, sorted by firm_id, year."""
+    own = presence.from_panel(panel).astype({"firm_id": "int64", "year": "int64", "city": "int64",
+                                              "industry2": "int64"})
+    out = pd.concat([own, *outside], ignore_index=True)
+    return out.sort_values(["firm_id", "year"], kind="mergesort").reset_index(drop=True)
 
 
 def geography(data: pd.DataFrame, cities: pd.DataFrame) -> pd.DataFrame:
@@ -310,8 +356,9 @@ def geography(data: pd.DataFrame, cities: pd.DataFrame) -> pd.DataFrame:
 
 
 def clean(linked: pd.DataFrame, side: dict[str, pd.DataFrame], cfg: Settings,
-          log=print) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The whole clean stage: (panel sorted by firm_id, year; audit waterfall; row trace)."""
+          log=print) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The whole clean stage: (panel sorted by firm_id, year; audit waterfall; row trace;
+    presence table, upgrading.core.presence)."""
     wf = Waterfall(linked, log)
     data = linked.reset_index(drop=True)
     del linked  # a caller that hands over its only reference frees one copy of every raw row
@@ -322,16 +369,29 @@ def clean(linked: pd.DataFrame, side: dict[str, pd.DataFrame], cfg: Settings,
     data = geography(data, side["cities"])
     data = attach_deflators(data, side["deflators"])
     data = attach_capital(data, wf, cfg, side)
-    data = apply_filters(data, wf, cfg, side["cities"])
+    rules = filter_rules(data, cfg, side["cities"])
+    outside = [presence_outside(data, rules, cfg.presence_counts, side["cities"], raw=True)]
+    data = wf.drop_many(data, rules)
     check_deflators(data)
     data["industry4"] = industry.digits_to_int(data["industry4_code"]).astype("int64")
     data = data.astype({"city": "int64", "county": "int64", "province": "int64",
                         "industry2": "int64", "reg_type": "Int64", "founding_year": "int64"})
-    panel = drop_unusable(finish(data, wf, cfg), wf, cfg)
-    del data  # the rows before the last filters: not held beside the sorted copy
+    panel = finish(data, wf, cfg)
+    del data  # the rows before the last filters: not held beside the panel
+    rules = unusable_rules(panel, cfg)
+    outside.append(presence_outside(panel, rules, cfg.presence_counts, side["cities"], raw=False))
+    panel = wf.drop_many(panel, rules)
     panel = panel.sort_values(["firm_id", "year"], kind="mergesort").reset_index(drop=True)
+    counted = pd.concat([o["cleaning_rule"] for o in outside]).value_counts()
     audit = wf.table(len(panel))
+    # dropped rows that still count in the presence measures; the kept rows all count
+    in_presence = np.where(audit["rule"] == "rows_kept", len(panel),
+                           audit["rule"].map(counted).fillna(0).to_numpy())
+    audit.insert(audit.columns.get_loc("rows_left"), "in_presence", in_presence.astype("int64"))
     dup = panel.duplicated(["firm_id", "year"])
     if dup.any():
         raise AssertionError(f"{int(dup.sum())} firm-years twice in the panel")
-    return panel, audit, wf.row_trace()
+    population = presence_table(panel, outside)
+    log(f"clean: presence measures count {len(population)} firm-years: the panel's {len(panel)} and "
+        f"{len(population) - len(panel)} dropped by {', '.join(cfg.presence_counts) or 'no rule'}")
+    return panel, audit, wf.row_trace(), population

@@ -185,6 +185,8 @@ def clean_main(argv: list[str]) -> int:
     ap.add_argument("--audit", required=True)
     ap.add_argument("--codebook", required=True)
     ap.add_argument("--trace", help="parquet: every dropped or changed raw line with its rule (optional)")
+    ap.add_argument("--presence", required=True,
+                    help="parquet: the firm-years the presence measures count (upgrading.core.presence)")
     args = ap.parse_args(argv)
 
     def step():
@@ -196,12 +198,13 @@ def clean_main(argv: list[str]) -> int:
         cfg = cleaning_settings(io.read_json_option(args.config_json, "--config-json"))
         fields = load_header_map(args.headers)
         side = read_side_files(args.raw_dir)
-        panel, audit, trace = clean(pd.read_parquet(args.data), side, cfg, log=_log)
+        panel, audit, trace, population = clean(pd.read_parquet(args.data), side, cfg, log=_log)
         book = codebook(list(panel.columns), fields)
         io.write_csv(audit, args.audit)
         io.write_csv(book, args.codebook)
         if args.trace:
             io.write_parquet(trace, args.trace)
+        io.write_parquet(population, args.presence)
         io.write_parquet(panel, args.out)
         _log(f"clean: {len(panel)} firm-years -> {args.out}")
 

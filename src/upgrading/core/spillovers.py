@@ -1,8 +1,10 @@
 """Javorcik (2004) spillover measures: Horizontal, Backward, Forward.
 
 The one implementation of these formulas. The cleaned-data pipeline applies it
-to the observed panel and the synthetic DGP to its true values, so that the
-truth's spillover coefficients are estimands of the same regressors.
+to the presence population (upgrading.core.presence: every firm-year the survey
+shows with usable output, not only the estimation sample) and the synthetic DGP
+to its true values over the firms in its raw files, so that the truth's
+spillover coefficients are estimands of the same regressors.
 
 The firm-level regressors `horizontal*` leave the firm's own output out of its
 industry-year share (`own_excluded_horizontal`): with the firm in the denominator, a
@@ -191,6 +193,29 @@ def local_horizontal_lag1(firms: pd.DataFrame, weight: str = "output") -> pd.Ser
     out = np.full(len(cur), np.nan)
     out[ok] = np.clip(num[ok] / den[ok], 0.0, 1.0)
     return pd.Series(out, index=firms.index, name="horizontal_local_lag1")
+
+
+def firm_year_measures(firms: pd.DataFrame, io: pd.DataFrame | None,
+                       weight: str = "output") -> pd.DataFrame:
+    """Every presence measure of each firm-year of `firms` (the presence population; aligned to
+    its index): firm_id, year, the industry-year measures of INDUSTRY_YEAR with the three
+    horizontal ones leaving the firm's own output out, their `_lag1` (industry-year values of
+    t - 1), horizontal_local and horizontal_local_lag1. Without `io`, no backward or forward."""
+    if io is None:
+        iy = horizontal(firms, HORIZONTAL_KEYS, weight=weight).reset_index()
+    else:
+        iy = industry_year_measures(firms, io, weight=weight)
+    names = [c for c in INDUSTRY_YEAR if c in iy.columns]
+    iy = iy.join(lagged(iy, HORIZONTAL_KEYS, names).drop(columns=HORIZONTAL_KEYS))
+    out = firms[["firm_id", "year", "industry2"]].merge(iy, on=HORIZONTAL_KEYS, how="left",
+                                                        validate="many_to_one")
+    out.index = firms.index
+    own = own_excluded_horizontal(firms, weight=weight)
+    for name in SHARE_COLUMNS:
+        out[name] = own[name].to_numpy()
+    out["horizontal_local"] = local_horizontal(firms, weight=weight).to_numpy()
+    out["horizontal_local_lag1"] = local_horizontal_lag1(firms, weight=weight).to_numpy()
+    return out.drop(columns="industry2")
 
 
 def lagged(table: pd.DataFrame, keys: list[str], columns: list[str]) -> pd.DataFrame:

@@ -197,6 +197,7 @@ AUDIT_SOURCES = {
     "RawRows": "rows_left + dropped of the first row (rows read)",
     "CleanRows": "rows_left of the last rule", "DroppedRows": "sum of dropped over the rules",
     "NumCleaningRules": "number of rules (rows other than the rows_read and rows_kept totals)",
+    "PresenceOutsideRows": "sum of in_presence over the rules (dropped rows that still count in the presence measures)",
 }
 # Rows of the cleaning audit that are totals, not rules: the rows read and the rows kept.
 AUDIT_TOTAL_ROWS = {"rows_read", "rows_kept"}
@@ -213,12 +214,15 @@ def audit_numbers(cleaning: pd.DataFrame) -> dict[str, str]:
     first_left = float(cleaning[left].iloc[0]) + float(cleaning[dropped].iloc[0])
     rule = cols.get("rule")
     rules = cleaning[~cleaning[rule].astype(str).isin(AUDIT_TOTAL_ROWS)] if rule else cleaning
-    return {
+    out = {
         "RawRows": fmt_int(first_left),
         "CleanRows": fmt_int(cleaning[left].iloc[-1]),
         "DroppedRows": fmt_int(float(rules[dropped].sum())),
         "NumCleaningRules": str(len(rules)),
     }
+    if "in_presence" in cols:
+        out["PresenceOutsideRows"] = fmt_int(float(rules[cols["in_presence"]].sum()))
+    return out
 
 
 def source_notice(data_source: str) -> dict[str, str]:

@@ -93,23 +93,20 @@ def group_indicators(df: pd.DataFrame, cfg: Config) -> pd.DataFrame:
     }, index=df.index)
 
 
-def build(panel: pd.DataFrame, io: pd.DataFrame, catalogue: pd.DataFrame, cities: pd.DataFrame,
-          cfg: Config, log=sys.stdout) -> pd.DataFrame:
-    """The analysis table (panel already merged with TFP), sorted by firm_id, year."""
+def build(panel: pd.DataFrame, presence: pd.DataFrame, io: pd.DataFrame, catalogue: pd.DataFrame,
+          cities: pd.DataFrame, cfg: Config, log=sys.stdout) -> pd.DataFrame:
+    """The analysis table (panel already merged with TFP), sorted by firm_id, year. The presence
+    measures come from `presence` (upgrading.core.presence), which holds every panel firm-year."""
     df = panel.copy(deep=False)  # shallow: the build adds columns and writes none of the panel's
     df["domestic"] = (df["hmt_share"] == 0) & (df["other_foreign_share"] == 0)
 
-    iy = spillovers.industry_year_measures(panel, io)
-    iy = iy.join(spillovers.lagged(iy, ["industry2", "year"], list(spillovers.INDUSTRY_YEAR)).drop(
-        columns=["industry2", "year"]))
-    df = df.merge(iy, on=["industry2", "year"], how="left", validate="many_to_one")
-    # Firm-level horizontal presence leaves the firm's own output out (module docstring of
-    # spillovers); the *_lag1 columns stay industry-year values of t - 1.
-    df = spillovers.with_own_excluded_horizontal(df)
-
-    # Leave-one-out local presence: a firm's own output is not in its own regressor.
-    df["horizontal_local"] = spillovers.local_horizontal(df).to_numpy()
-    df["horizontal_local_lag1"] = spillovers.local_horizontal_lag1(df).to_numpy()
+    # Horizontal (the firm's own output left out), backward, forward, their lags and the
+    # leave-one-out local share, over every firm-year that counts in its neighbours' presence.
+    measures = spillovers.firm_year_measures(presence, io)
+    df = df.merge(measures, on=["firm_id", "year"], how="left", validate="one_to_one")
+    outside = int(len(presence) - len(panel))
+    print(f"presence measures over {len(presence)} firm-years: the panel's {len(panel)} and "
+          f"{outside} the estimation sample leaves out", file=log)
     lq = clusters.location_quotient(panel)
     eg = clusters.ellison_glaeser(panel)
     df = df.merge(lq, on=["city", "industry2", "year"], how="left", validate="many_to_one")

@@ -1,4 +1,4 @@
-"""`upgrading measures`: panel + tfp + raw side files -> analysis.parquet and its codebook."""
+"""`upgrading measures`: panel + presence + tfp + raw side files -> analysis.parquet and its codebook."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from upgrading.core import cli, io
+from upgrading.core import cli, io, presence
 from upgrading.core.errors import InputError
 from upgrading.measures import assemble, codebook, policy
 from upgrading.measures.settings import from_mapping
@@ -18,6 +18,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="upgrading measures", description=__doc__)
     p.add_argument("--panel", required=True)
     p.add_argument("--tfp", required=True)
+    p.add_argument("--presence", required=True,
+                   help="presence.parquet of the clean stage: the firm-years the presence measures "
+                        "count (upgrading.core.presence)")
     p.add_argument("--raw-dir", required=True,
                    help="folder with io_table.csv, fdi_catalogue_2002.csv, cities.csv")
     p.add_argument("--out", required=True, help="analysis.parquet")
@@ -44,6 +47,9 @@ def main(argv: list[str]) -> int:
         cfg = from_mapping(io.read_json_option(args.config_json, "--config-json"))
         panel = pd.read_parquet(args.panel)
         assemble.check_panel(panel, args.panel)
+        population = pd.read_parquet(args.presence)
+        presence.check(population, args.presence)
+        presence.check_covers(panel, population, args.panel, args.presence)
         io_table = _read_csv(raw / "io_table.csv", assemble.IO_COLUMNS)
         assemble.check_io(io_table, str(raw / "io_table.csv"))
         if not (raw / "fdi_catalogue_2002.csv").exists():
@@ -54,7 +60,7 @@ def main(argv: list[str]) -> int:
     except InputError as err:
         return cli.fail("measures", err)
     print(f"read {len(panel)} firm-years ({time.perf_counter() - t0:.1f}s); settings {cfg}", flush=True)
-    analysis = assemble.build(merged, io_table, catalogue, cities, cfg)
+    analysis = assemble.build(merged, population, io_table, catalogue, cities, cfg)
     book = codebook.codebook(list(analysis.columns))
     io.write_parquet(analysis, args.out)
     io.write_csv(book, args.codebook)

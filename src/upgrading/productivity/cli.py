@@ -17,7 +17,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import pandas as pd  # noqa: E402
 
-from upgrading.core import cli, io  # noqa: E402
+from upgrading.core import cli, io, presence  # noqa: E402
 from upgrading.core.errors import InputError  # noqa: E402
 from upgrading.productivity import controls  # noqa: E402
 from upgrading.productivity import panel as firm_panel  # noqa: E402
@@ -32,6 +32,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--elasticities", required=True, help="production_elasticities.csv")
     p.add_argument("--config-json", default="{}", help="the productivity: section as JSON, or @FILE")
     p.add_argument("--io-table", help="io_table.csv; needed only for backward/forward controls")
+    p.add_argument("--presence", help="presence.parquet of the clean stage (upgrading.core.presence), "
+                                      "over which the spillover controls are computed; needed only "
+                                      "with productivity.markov_controls")
     p.add_argument("--audit", help="audit CSV: rows used and dropped, status and reason per "
                                    "industry and method")
     p.add_argument("--columns", help="column map, e.g. y=Y,l=fX1+fX2,k=sX,m=pX,firm_id=idvar,"
@@ -44,13 +47,21 @@ def main(argv: list[str]) -> int:
     t0 = time.perf_counter()
     try:
         cfg = from_mapping(io.read_json_option(args.config_json, "--config-json"), args.columns)
-        panel = firm_panel.read_panel(args.panel, cfg.markov_controls, cfg)
+        panel = firm_panel.read_panel(args.panel, cfg)
         io_table = None
         if any(c in controls.NEEDS_IO for c in cfg.markov_controls):
             if not args.io_table:
                 raise InputError("backward/forward controls need --io-table")
             io_table = pd.read_csv(args.io_table)
-        panel = firm_panel.prepare(panel, cfg, io_table)
+        population = None
+        if cfg.markov_controls:
+            if not args.presence:
+                raise InputError("productivity.markov_controls need --presence (the clean stage's "
+                                 "presence.parquet)")
+            population = pd.read_parquet(args.presence)
+            presence.check(population, args.presence)
+            presence.check_covers(panel, population, args.panel, args.presence)
+        panel = firm_panel.prepare(panel, cfg, io_table, population)
     except InputError as err:
         return cli.fail("productivity", err)
     print(f"read {len(panel)} firm-years, {panel['industry2'].nunique()} industries "

@@ -11,9 +11,6 @@ from upgrading.core.errors import InputError
 from upgrading.productivity import controls
 from upgrading.productivity.settings import FIRST_STAGE_GROUP, FOREIGN_INVESTED
 
-# Panel columns the spillover controls are built from (only read when asked for).
-CONTROL_INPUTS = ["output", "foreign_share", "hmt_share", "other_foreign_share"]
-
 
 def _schema(path: str) -> list[str]:
     if str(path).endswith(".csv"):
@@ -21,7 +18,7 @@ def _schema(path: str) -> list[str]:
     return pq.read_schema(path).names
 
 
-def read_panel(path: str, cfg_controls: tuple[str, ...], cfg) -> pd.DataFrame:
+def read_panel(path: str, cfg) -> pd.DataFrame:
     """The panel with the roles of `cfg.columns` under their internal names (y, l or l1.., k,
     m, firm_id, year, industry2, city). No industry column: one industry (code 0)."""
     present = set(_schema(path))
@@ -50,14 +47,6 @@ def read_panel(path: str, cfg_controls: tuple[str, ...], cfg) -> pd.DataFrame:
                          file=path, column="foreign_share")
     if cfg.markov_year_effects_by == "foreign":
         wanted.setdefault("foreign_share", "foreign_share")
-    if cfg_controls:
-        for col in CONTROL_INPUTS + (["exports"] if "forward" in cfg_controls else []):
-            if col not in present:
-                raise InputError("required column is missing (needed by "
-                                 "productivity.markov_controls)", file=path, column=col)
-            wanted.setdefault(col, col)
-        if "horizontal_local" in cfg_controls:
-            need("city", "productivity.markov_controls: horizontal_local")
     if len(set(wanted.values())) != len(wanted):
         raise InputError(f"productivity.columns: two roles share an internal name ({wanted})")
     cols = list(wanted)
@@ -94,10 +83,12 @@ def add_estimation_columns(panel: pd.DataFrame, cfg) -> pd.DataFrame:
     return out
 
 
-def prepare(panel: pd.DataFrame, cfg, io_table: pd.DataFrame | None) -> pd.DataFrame:
+def prepare(panel: pd.DataFrame, cfg, io_table: pd.DataFrame | None,
+            presence: pd.DataFrame | None = None) -> pd.DataFrame:
     """The panel estimation runs on: first-stage groups, the law-of-motion controls of
-    `cfg.markov_controls` (`io_table` for the vertical ones), sorted by industry, firm, year."""
+    `cfg.markov_controls` (over `presence`, with `io_table` for the vertical ones), sorted by
+    industry, firm, year."""
     panel = add_estimation_columns(panel, cfg)
     if cfg.markov_controls:
-        panel = controls.attach(panel, cfg.markov_controls, io_table)
+        panel = controls.attach(panel, presence, cfg.markov_controls, io_table)
     return panel.sort_values(["industry2", "firm_id", "year"], kind="stable").reset_index(drop=True)
