@@ -321,8 +321,8 @@ def significance_words(p, vcov=None, p_wild=None, estimator=None) -> str:
 
     if is_missing(p_wild):
         return f"{verdict(p)} by the {test}"
-    # the text defines WCR and CRV1 once (the inference paragraph); the phrase recurs for every quote
-    return f"{verdict(p_wild)} by the WCR bootstrap, $p{equals(p_wild)}$; {test} $p{equals(p)}$"
+    # the text defines WCR and CRV1 once (the inference paragraph), so each quote names them only
+    return f"{verdict(p_wild)} (WCR $p{equals(p_wild)}$; {kind or test} $p{equals(p)}$)"
 
 
 def auto_estimate_numbers(est: pd.DataFrame, family: str, terms: list[str],
