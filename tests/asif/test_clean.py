@@ -95,6 +95,24 @@ def test_presence_counts_rows_dropped_for_sample_reasons(built):
     assert population[["firm_id", "year"]].equals(population[["firm_id", "year"]].sort_values(["firm_id", "year"]))
 
 
+def test_presence_rows_of_dropped_firm_years_hold_what_the_panel_would(built, tmp_path):
+    """Firm G's counted rows (dropped by min_employment, before deflation) carry the deflated
+    output and exports, ownership shares, city and industry its panel rows have when a lower
+    threshold keeps it."""
+    d, p = built
+    out = tmp_path / "panel.parquet"
+    assert clean_main(["--data", p["link.parquet"], "--raw-dir", str(d / "raw"), "--out", str(out),
+                       "--audit", str(tmp_path / "a.csv"), "--codebook", str(tmp_path / "c.csv"),
+                       "--presence", str(tmp_path / "p.parquet"),
+                       "--config-json", json.dumps({"min_employment": {"threshold": 4}})]) == 0
+    kept = pd.read_parquet(out)
+    population = pd.read_parquet(p["presence.parquet"])
+    counted = population[~population["in_panel"]].set_index(["firm_id", "year"])
+    cols = ["source_file", "source_row", "city", "industry2", "output", "exports", *presence.SHARES]
+    same = kept.set_index(["firm_id", "year"]).loc[counted.index, cols]
+    pd.testing.assert_frame_equal(counted[cols], same, check_dtype=False)
+
+
 def test_presence_counts_nothing_when_asked(built, tmp_path):
     d, p = built
     assert clean_main(["--data", p["link.parquet"], "--raw-dir", str(d / "raw"), "--out", str(tmp_path / "x"),

@@ -205,3 +205,36 @@ def test_foreign_invested_marks_missing_shares():
     panel = pd.DataFrame({"foreign_share": [0.0, 0.25, np.nan, 1.0]})
     out = add_estimation_columns(panel, cfg)[FOREIGN_INVESTED].to_numpy()
     np.testing.assert_array_equal(out, [0.0, 1.0, np.nan, 1.0])
+
+
+def test_spillover_controls_need_a_presence_table_and_count_its_rows(panel_path, tmp_path, capsys):
+    """markov_controls read the measures from --presence; without it the stage stops and writes
+    nothing; a row there outside the panel moves its neighbours' controls and so their TFP."""
+    cfg = {"methods": ["acf"], "bootstrap_reps": 0, "markov_controls": ["horizontal"],
+           "first_stage_effects": "none"}
+    code, out, _ = run(panel_path, tmp_path, cfg)
+    assert code == 1 and not out.exists()
+    assert "--presence" in capsys.readouterr().err
+    panel = pd.read_parquet(panel_path)
+    rng = np.random.default_rng(5)
+    own = panel[["firm_id", "year", "industry2"]].assign(
+        source_file="asif", source_row=range(len(panel)), city=110100,
+        output=np.exp(rng.normal(5, 1, len(panel))), exports=0.0, hmt_share=0.0,
+        other_foreign_share=np.where(rng.random(len(panel)) < 0.2, 1.0, 0.0), in_panel=True,
+        cleaning_rule=pd.array([pd.NA] * len(panel), dtype="string"))
+    own["foreign_share"] = own["other_foreign_share"]
+    extra = own[own["industry2"] == 40].drop_duplicates("year").assign(
+        firm_id=99_999, output=1e7, other_foreign_share=1.0, foreign_share=1.0, in_panel=False,
+        cleaning_rule="min_employment")
+    tfps = []
+    for name, table in (("own", own), ("wider", pd.concat([own, extra], ignore_index=True))):
+        io.write_parquet(table, tmp_path / f"{name}.parquet")
+        d = tmp_path / name
+        d.mkdir()
+        assert main(["--panel", str(panel_path), "--presence", str(tmp_path / f"{name}.parquet"),
+                     "--out", str(d / "tfp.parquet"), "--elasticities", str(d / "el.csv"),
+                     "--config-json", json.dumps(cfg)]) == 0
+        tfps.append(pd.read_parquet(d / "tfp.parquet").merge(panel[["firm_id", "year", "industry2"]]))
+    a, b = tfps
+    assert not np.allclose(a.loc[a.industry2 == 40, "tfp_acf"], b.loc[b.industry2 == 40, "tfp_acf"])
+    np.testing.assert_array_equal(a.loc[a.industry2 == 17, "tfp_acf"], b.loc[b.industry2 == 17, "tfp_acf"])

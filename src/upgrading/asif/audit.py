@@ -26,20 +26,20 @@ class Waterfall:
         self.traced.append(rows)
 
     @staticmethod
-    def first_hits(rules: list[tuple[str, np.ndarray, str]], n: int) -> dict[str, np.ndarray]:
-        """The rows each rule drops: those it hits that no rule before it hit."""
+    def first_hits(rules: list[tuple[str, np.ndarray, str]], n: int) -> list[np.ndarray]:
+        """The rows each rule drops (aligned with `rules`): those it hits that no rule before it hit."""
         alive = np.ones(n, dtype=bool)
-        hits = {}
-        for rule, mask, _ in rules:
-            hits[rule] = np.asarray(mask, dtype=bool) & alive
-            alive &= ~hits[rule]
+        hits = []
+        for _, mask, _ in rules:
+            hits.append(np.asarray(mask, dtype=bool) & alive)
+            alive &= ~hits[-1]
         return hits
 
     def drop_many(self, data: pd.DataFrame, rules: list[tuple[str, np.ndarray, str]]) -> pd.DataFrame:
         """Row-wise rules in order, one copy of the data at the end: each rule counts only rows
         still alive after the rules before it."""
         alive = np.ones(len(data), dtype=bool)
-        for (rule, _, description), hit in zip(rules, Waterfall.first_hits(rules, len(data)).values()):
+        for (rule, _, description), hit in zip(rules, Waterfall.first_hits(rules, len(data))):
             self._trace(data, hit, rule, "dropped")
             alive &= ~hit
             self._record(rule, int(hit.sum()), 0, int(alive.sum()), description)

@@ -258,15 +258,47 @@ def finish(data: pd.DataFrame, wf: Waterfall, cfg: Settings) -> pd.DataFrame:
     return panel
 
 
-def _robust_deviation(x: pd.Series, keys: list[pd.Series]) -> tuple[pd.Series, pd.Series]:
-    """(|x - group median|, robust SD = 1.4826 MAD) within industry2-year cells."""
-    med = x.groupby(keys).transform("median")
-    dev = (x - med).abs()
-    return dev, dev.groupby(keys).transform("median") * 1.4826
+def production_ratios(output: pd.Series, intermediate: pd.Series, employment: pd.Series) -> list[pd.Series]:
+    """The outlier rule's two ratios of real values: log VA per worker (log VA - log L) and log
+    output / intermediate; NaN where a log is undefined."""
+    value_added = output - intermediate
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = np.log(value_added.where(value_added > 0))
+        lab = np.log(employment.where(employment > 0))
+        return [y - lab, np.log(output / intermediate)]
 
 
-def unusable_rules(panel: pd.DataFrame, cfg: Settings) -> list[tuple[str, np.ndarray, str]]:
-    """Rows without positive VA, K, M, L (logs undefined), then outliers among the rest.
+def outlier_reference(ratios: list[pd.Series], keys: list[pd.Series]) -> list[pd.DataFrame]:
+    """Per ratio, its industry2-year median and robust SD (1.4826 MAD) over the rows given."""
+    out = []
+    for ratio in ratios:
+        med = ratio.groupby(keys).transform("median")
+        dev = (ratio - med).abs()
+        cells = pd.DataFrame({"median": med, "sd": dev.groupby(keys).transform("median") * 1.4826})
+        cells.index = pd.MultiIndex.from_arrays([k.to_numpy() for k in keys], names=["industry2", "year"])
+        out.append(cells[~cells.index.duplicated()].dropna())
+    return out
+
+
+def far_from_cell(ratios: list[pd.Series], keys: list[pd.Series], reference: list[pd.DataFrame],
+                  cfg: Settings) -> np.ndarray:
+    """Rows more than `mad_multiple` robust SDs and `min_log_deviation` log points from their
+    industry2-year median in either ratio (rows of a cell without a reference: not far)."""
+    k, floor = cfg.outliers.mad_multiple, cfg.outliers.min_log_deviation
+    at = pd.MultiIndex.from_arrays([key.to_numpy() for key in keys])
+    bad = np.zeros(len(at), dtype=bool)
+    for ratio, cells in zip(ratios, reference):
+        cell = cells.reindex(at)
+        dev = np.abs(ratio.to_numpy(dtype=float) - cell["median"].to_numpy())
+        sd = cell["sd"].to_numpy()
+        with np.errstate(invalid="ignore"):
+            bad |= (dev > k * sd) & (dev > floor)
+    return bad
+
+
+def unusable_rules(panel: pd.DataFrame, cfg: Settings) -> tuple[list[tuple[str, np.ndarray, str]], list[pd.DataFrame]]:
+    """Rows without positive VA, K, M, L (logs undefined), then outliers among the rest; and the
+    outlier rule's reference cells (empty when the rule is off).
 
     Outliers: far from their industry2-year cell in log VA per worker or in log output /
     intermediate. Output misreported by a large factor (e.g. x20) with inputs right shows up in
@@ -274,6 +306,7 @@ def unusable_rules(panel: pd.DataFrame, cfg: Settings) -> list[tuple[str, np.nda
     more than `min_log_deviation` log points from its cell median.
     """
     rules = []
+    reference: list[pd.DataFrame] = []
     usable = np.ones(len(panel), dtype=bool)
     if _on(cfg, "nonpositive_production"):
         usable = ((panel["value_added"] > 0) & (panel["capital"] > 0) & (panel["intermediate"] > 0)
@@ -283,30 +316,29 @@ def unusable_rules(panel: pd.DataFrame, cfg: Settings) -> list[tuple[str, np.nda
                       "(logs undefined)"))
     if _on(cfg, "outliers"):
         keys = [panel["industry2"], panel["year"]]
+        ratios = [r.where(usable) for r in production_ratios(panel["output"], panel["intermediate"],
+                                                               panel["employment"])]
+        reference = outlier_reference(ratios, keys)
         k, floor = cfg.outliers.mad_multiple, cfg.outliers.min_log_deviation
-        bad = np.zeros(len(panel), dtype=bool)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratios = (panel["y"] - panel["l"], np.log(panel["output"] / panel["intermediate"]))
-        for ratio in ratios:
-            dev, sd = _robust_deviation(ratio.where(usable), keys)
-            bad |= ((dev > k * sd) & (dev > floor)).fillna(False).to_numpy(dtype=bool)
-        rules.append(("outliers", bad,
+        rules.append(("outliers", far_from_cell(ratios, keys, reference, cfg),
                       f"log real VA per worker or log real output / intermediate more than {k:g} robust "
                       f"SDs and more than {floor:g} log points from its industry2-year median"))
-    return rules
+    return rules, reference
 
 
-def presence_outside(rows: pd.DataFrame, rules: list[tuple[str, np.ndarray, str]], counted: tuple[str, ...],
+def presence_outside(rows: pd.DataFrame, rules: list[tuple[str, np.ndarray, str]], cfg: Settings,
                      cities: pd.DataFrame, raw: bool) -> pd.DataFrame:
     """Presence rows (upgrading.core.presence.COLUMNS) of the rows that `rules` drop and whose
-    output still counts in their neighbours' presence: dropped by a rule of `counted` (the
-    first rule that hits a row is its rule, as in the audit), with positive real output, no
-    negative exports, a manufacturing industry and a known city. `raw`: `rows` holds reported
-    values with deflators (before `finish`), else panel columns."""
+    output still counts in their neighbours' presence: dropped by a rule of
+    `cfg.presence_counts` (the first rule that hits a row is its rule, as in the audit), with
+    positive real output, no negative exports, an industry and a city (manufacturing and
+    listed in cities.csv where those rules are on). `raw`: `rows` holds reported values with
+    deflators (before `finish`), else panel columns. The outlier rule's two ratios ride along
+    (RATIO_COLUMNS) for `screen_outliers`."""
     hits = Waterfall.first_hits(rules, len(rows))
     rule = np.full(len(rows), "", dtype=object)
-    for name, mask in hits.items():
-        if name in counted:
+    for (name, _, _), mask in zip(rules, hits):
+        if name in cfg.presence_counts:
             rule[mask] = name
     take = rule != ""
     sub = rows.loc[take]
@@ -319,25 +351,48 @@ def presence_outside(rows: pd.DataFrame, rules: list[tuple[str, np.ndarray, str]
                             "exports": sub["exports"] / sub["output_deflator"]}, index=sub.index)
         for col in presence.SHARES:
             out[col] = shares[col]
-        valid4 = sub["industry4_code"].str.fullmatch(r"\d{4}").fillna(False).to_numpy(dtype=bool)
-        usable = (industry.is_manufacturing(sub["industry2"]) & valid4
-                  & sub["city"].isin(cities["city"]).fillna(False).to_numpy(dtype=bool))
+        usable = (sub["industry2"].notna() & sub["city"].notna()).to_numpy(dtype=bool, copy=True)
+        if _on(cfg, "non_manufacturing"):
+            usable &= industry.is_manufacturing(sub["industry2"])
+            usable &= sub["industry4_code"].str.fullmatch(r"\d{4}").fillna(False).to_numpy(dtype=bool)
+        if _on(cfg, "unknown_city"):
+            usable &= sub["city"].isin(cities["city"]).fillna(False).to_numpy(dtype=bool)
+        check_deflators(sub.loc[usable & sub["output"].notna().to_numpy()])
+        ratios = production_ratios(out["output"], sub["intermediate"] / sub["input_deflator"],
+                                   sub["employment"].astype(float))
     else:
         out = sub[presence.COLUMNS[:-2]].copy()
         usable = np.ones(len(sub), dtype=bool)
+        ratios = production_ratios(sub["output"], sub["intermediate"], sub["employment"])
+    for col, ratio in zip(RATIO_COLUMNS, ratios):
+        out[col] = ratio.to_numpy()
     usable &= (out["output"] > 0).fillna(False).to_numpy(dtype=bool)
     usable &= ~(out["exports"] < 0).fillna(False).to_numpy(dtype=bool)
     out = out.loc[usable]
     out["in_panel"] = False
     out["cleaning_rule"] = pd.array(rule[take][usable], dtype="string")
-    return out.astype({"firm_id": "int64", "year": "int64", "city": "int64", "industry2": "int64"})
+    return out
+
+
+# The outlier rule's ratios of a dropped row, kept until the rule's reference cells are known.
+RATIO_COLUMNS = ["_log_va_per_worker", "_log_output_per_input"]
+
+
+def screen_outliers(outside: pd.DataFrame, reference: list[pd.DataFrame], cfg: Settings) -> pd.DataFrame:
+    """The dropped rows that count, less those the outlier rule would call outliers against the
+    panel's industry2-year cells (a misreported output is no neighbour's weight)."""
+    if reference:
+        keys = [outside["industry2"].astype("int64"), outside["year"].astype("int64")]
+        far = far_from_cell([outside[c] for c in RATIO_COLUMNS], keys, reference, cfg)
+        outside = outside.loc[~far]
+    return outside.drop(columns=RATIO_COLUMNS)
 
 
 def presence_table(panel: pd.DataFrame, outside: list[pd.DataFrame]) -> pd.DataFrame:
     """The panel's firm-years and the dropped rows that still count, sorted by firm_id, year."""
-    own = presence.from_panel(panel).astype({"firm_id": "int64", "year": "int64", "city": "int64",
-                                              "industry2": "int64"})
-    out = pd.concat([own, *outside], ignore_index=True)
+    keys = {"firm_id": "int64", "year": panel["year"].dtype, "city": "int64", "industry2": "int64"}
+    out = pd.concat([presence.from_panel(panel).astype(keys), *[o.astype(keys) for o in outside]],
+                    ignore_index=True)
     return out.sort_values(["firm_id", "year"], kind="mergesort").reset_index(drop=True)
 
 
@@ -370,7 +425,7 @@ def clean(linked: pd.DataFrame, side: dict[str, pd.DataFrame], cfg: Settings,
     data = attach_deflators(data, side["deflators"])
     data = attach_capital(data, wf, cfg, side)
     rules = filter_rules(data, cfg, side["cities"])
-    outside = [presence_outside(data, rules, cfg.presence_counts, side["cities"], raw=True)]
+    outside = [presence_outside(data, rules, cfg, side["cities"], raw=True)]
     data = wf.drop_many(data, rules)
     check_deflators(data)
     data["industry4"] = industry.digits_to_int(data["industry4_code"]).astype("int64")
@@ -378,8 +433,9 @@ def clean(linked: pd.DataFrame, side: dict[str, pd.DataFrame], cfg: Settings,
                         "industry2": "int64", "reg_type": "Int64", "founding_year": "int64"})
     panel = finish(data, wf, cfg)
     del data  # the rows before the last filters: not held beside the panel
-    rules = unusable_rules(panel, cfg)
-    outside.append(presence_outside(panel, rules, cfg.presence_counts, side["cities"], raw=False))
+    rules, reference = unusable_rules(panel, cfg)
+    outside.append(presence_outside(panel, rules, cfg, side["cities"], raw=False))
+    outside = [screen_outliers(o, reference, cfg) for o in outside]
     panel = wf.drop_many(panel, rules)
     panel = panel.sort_values(["firm_id", "year"], kind="mergesort").reset_index(drop=True)
     counted = pd.concat([o["cleaning_rule"] for o in outside]).value_counts()
@@ -392,6 +448,7 @@ def clean(linked: pd.DataFrame, side: dict[str, pd.DataFrame], cfg: Settings,
     if dup.any():
         raise AssertionError(f"{int(dup.sum())} firm-years twice in the panel")
     population = presence_table(panel, outside)
+    presence.check(population, "presence table of the clean stage")
     log(f"clean: presence measures count {len(population)} firm-years: the panel's {len(panel)} and "
         f"{len(population) - len(panel)} dropped by {', '.join(cfg.presence_counts) or 'no rule'}")
     return panel, audit, wf.row_trace(), population

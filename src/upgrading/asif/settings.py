@@ -87,7 +87,8 @@ class Capital:
 
 
 # Rules whose dropped rows can still count in the presence measures (upgrading.core.presence):
-# every row rule but those that leave a row without a manufacturing industry or a known city.
+# the row filters but the duplicate rules (one record per firm-year counts) and those that
+# leave a row without a manufacturing industry or a known city.
 PresenceRule = Literal["missing_key", "accounting_identities", "negative_values", "invalid_founding_year",
                        "min_employment", "nonpositive_production", "outliers"]
 
@@ -113,8 +114,9 @@ class Settings:
     capital: Capital = Capital()
     ownership_threshold: float = 0.25  # foreign (HMT) share of paid-in capital that makes a firm foreign (HMT)
     soe_state_share: float = 0.5  # state share of paid-in capital that makes a firm state-owned
-    # Rows these rules drop still count in their neighbours' presence measures where their output,
-    # industry and city are usable; outliers (output misreported) and rows without output do not.
+    # Rows these rules drop still count in their neighbours' presence measures where their output
+    # is positive and not an outlier by the panel's own rule, their exports not negative and their
+    # industry and city known.
     presence_counts: tuple[PresenceRule, ...] = ("missing_key", "accounting_identities", "negative_values",
                                                  "invalid_founding_year", "min_employment",
                                                  "nonpositive_production")

@@ -63,14 +63,6 @@ def own_excluded_horizontal(firms: pd.DataFrame, weight: str = "output") -> pd.D
                          for name, share in SHARE_COLUMNS.items()}, index=firms.index)
 
 
-def with_own_excluded_horizontal(firms: pd.DataFrame, names=tuple(SHARE_COLUMNS)) -> pd.DataFrame:
-    """`firms` with the columns `names` (some of horizontal, horizontal_hmt, horizontal_other)
-    set to their firm-level, own-output-excluded values: the one step the measures stage and
-    the productivity controls share after merging the industry-year table."""
-    values = own_excluded_horizontal(firms)
-    return firms.assign(**{n: values[n].to_numpy() for n in names})
-
-
 def off_diagonal(io: pd.DataFrame, row: str, col: str, value: str) -> pd.DataFrame:
     """Square matrix io[row, col] = value with a zero diagonal (own-sector flows excluded)."""
     mat = io.pivot(index=row, columns=col, values=value).fillna(0.0)

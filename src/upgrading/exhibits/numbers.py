@@ -322,7 +322,7 @@ def significance_words(p, vcov=None, p_wild=None, estimator=None) -> str:
     if is_missing(p_wild):
         return f"{verdict(p)} by the {test}"
     # the text defines WCR and CRV1 once (the inference paragraph), so each quote names them only
-    return f"{verdict(p_wild)} (WCR $p{equals(p_wild)}$; {kind or test} $p{equals(p)}$)"
+    return f"{verdict(p_wild)} with WCR $p{equals(p_wild)}$ and {kind if kind in {'CRV1', 'CRV3'} else test} $p{equals(p)}$"
 
 
 def auto_estimate_numbers(est: pd.DataFrame, family: str, terms: list[str],
@@ -1271,7 +1271,7 @@ def collect(analysis: pd.DataFrame, analysis_file: str, est: pd.DataFrame, estim
     if "audit" in files:
         path, audit = files["audit"]
         out.update(audit_numbers(audit))
-        sources.update({k: f"{path}: {v}" for k, v in AUDIT_SOURCES.items()})
+        sources.update({k: f"{path}: {v}" for k, v in AUDIT_SOURCES.items() if k in out})
     est_sources: dict[str, str] = {}
     for fam in settings.get("auto_numbers") or []:
         out.update(auto_estimate_numbers(est, fam, list(est["term"].astype(str).unique()), est_sources))

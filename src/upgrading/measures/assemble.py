@@ -106,7 +106,7 @@ def build(panel: pd.DataFrame, presence: pd.DataFrame, io: pd.DataFrame, catalog
     df = df.merge(measures, on=["firm_id", "year"], how="left", validate="one_to_one")
     outside = int(len(presence) - len(panel))
     print(f"presence measures over {len(presence)} firm-years: the panel's {len(panel)} and "
-          f"{outside} the estimation sample leaves out", file=log)
+          f"{outside} the cleaning dropped for reasons other than their output", file=log)
     lq = clusters.location_quotient(panel)
     eg = clusters.ellison_glaeser(panel)
     df = df.merge(lq, on=["city", "industry2", "year"], how="left", validate="many_to_one")

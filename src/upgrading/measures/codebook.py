@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-_SPILL = "measures stage, upgrading.core.spillovers (docs/contracts.md formulas)"
+_SPILL = "measures stage, upgrading.core.spillovers over PROC/presence.parquet (docs/contracts.md formulas)"
 _IY = "2-digit industry x year"
 
 # name -> (meaning, unit, source)

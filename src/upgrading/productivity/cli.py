@@ -1,4 +1,5 @@
-"""`upgrading productivity`: panel -> tfp.parquet + production_elasticities.csv (+ audit).
+"""`upgrading productivity`: panel (+ presence table for spillover controls) -> tfp.parquet +
+production_elasticities.csv (+ audit).
 
 The panel is the pipeline's panel.parquet or any firm-year panel (parquet or CSV) whose
 columns are mapped to roles with --columns or productivity.columns.
@@ -33,8 +34,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--config-json", default="{}", help="the productivity: section as JSON, or @FILE")
     p.add_argument("--io-table", help="io_table.csv; needed only for backward/forward controls")
     p.add_argument("--presence", help="presence.parquet of the clean stage (upgrading.core.presence), "
-                                      "over which the spillover controls are computed; needed only "
-                                      "with productivity.markov_controls")
+                                      "over which the spillover controls are computed, or any panel "
+                                      "with its measure columns (e.g. the panel itself); needed "
+                                      "only with productivity.markov_controls")
     p.add_argument("--audit", help="audit CSV: rows used and dropped, status and reason per "
                                    "industry and method")
     p.add_argument("--columns", help="column map, e.g. y=Y,l=fX1+fX2,k=sX,m=pX,firm_id=idvar,"
@@ -60,7 +62,7 @@ def main(argv: list[str]) -> int:
                                  "presence.parquet)")
             population = pd.read_parquet(args.presence)
             presence.check(population, args.presence)
-            presence.check_covers(panel, population, args.panel, args.presence)
+            presence.check_covers(panel, population, args.panel, args.presence, keys=("firm_id", "year"))
         panel = firm_panel.prepare(panel, cfg, io_table, population)
     except InputError as err:
         return cli.fail("productivity", err)
