@@ -208,11 +208,14 @@ def test_linking_numbers_read_the_overall_row():
 
 def test_significance_words_name_the_test_and_quote_the_bootstrap():
     words = numbers.significance_words(0.004, "CRV1:industry2", 0.0004)
-    assert words == r"significant at the 1\,\% level with WCR $p\ensuremath{<}0.001$ and CRV1 $p=0.004$"
+    assert words == r"significant at the 1\,\% level by the WCR bootstrap, $p\ensuremath{<}0.001$, CRV1 $p=0.004$"
     # the verdict follows the bootstrap, as the tables' stars do, when the two disagree
     assert numbers.significance_words(0.004, "CRV1:industry2", 0.21).startswith(
-        r"not significant at the 10\,\% level with WCR $p=0.210$")
-    assert numbers.significance_words(0.2, "hetero", 0.3).endswith(r"and $t$ test $p=0.200$")
+        r"not significant at the 10\,\% level by the WCR bootstrap, $p=0.210$")
+    assert numbers.significance_words(0.2, "hetero", 0.3).endswith(r", $t$ test $p=0.200$")
+    # a p-value just below a level reads below it: 0.0096 is not printed as 0.010
+    assert numbers.significance_words(0.0096, "CRV1:industry2", 0.2).endswith("CRV1 $p=0.0096$")
+    assert numbers.pvalue(0.0496) == "0.0496" and numbers.pvalue(0.0104) == "0.010"
     assert numbers.significance_words(0.2, "hetero", None) == \
         r"not significant at the 10\,\% level by the $t$ test"
     # maximum-likelihood models are tested against the normal, as their table's stars are

@@ -59,11 +59,20 @@ def signed(x, digits: int = 3) -> str:
     return r"\ensuremath{-}" + s[1:] if s.startswith("-") else s
 
 
+# Levels of the verdicts and stars: a p-value just below one is printed so that it reads below it.
+SIGNIFICANCE_LEVELS = (0.01, 0.05, 0.10)
+
+
 def pvalue(p) -> str:
-    """p-values: three decimals, and '<0.001' rather than a misleading 0.000."""
+    """p-values: three decimals ('<0.001' rather than a misleading 0.000), four where three would
+    round a p-value below a significance level up to it (0.0096, not 0.010)."""
     if is_missing(p):
         return ""
-    return r"\ensuremath{<}0.001" if float(p) < 0.001 else fmt_float(p, 3)
+    q = float(p)
+    if q < 0.001:
+        return r"\ensuremath{<}0.001"
+    crosses = any(q < level <= round(q, 3) for level in SIGNIFICANCE_LEVELS)
+    return fmt_float(q, 4 if crosses else 3)
 
 
 SMALL_COUNT_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
@@ -322,7 +331,7 @@ def significance_words(p, vcov=None, p_wild=None, estimator=None) -> str:
     if is_missing(p_wild):
         return f"{verdict(p)} by the {test}"
     # the text defines WCR and CRV1 once (the inference paragraph), so each quote names them only
-    return f"{verdict(p_wild)} with WCR $p{equals(p_wild)}$ and {kind if kind in {'CRV1', 'CRV3'} else test} $p{equals(p)}$"
+    return f"{verdict(p_wild)} by the WCR bootstrap, $p{equals(p_wild)}$, {kind if kind in {'CRV1', 'CRV3'} else test} $p{equals(p)}$"
 
 
 def auto_estimate_numbers(est: pd.DataFrame, family: str, terms: list[str],
