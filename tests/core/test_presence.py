@@ -67,3 +67,17 @@ def test_outlier_screen_drops_a_counted_row_with_misreported_output():
     assert kept["output"].tolist() == [32.0, 640.0]  # the second is an outlier in 13; 14 has no cells
     assert not set(clean.RATIO_COLUMNS) & set(kept.columns)
     assert clean.screen_outliers(counted, [], cfg)["output"].tolist() == [32.0, 640.0, 640.0]  # rule off
+
+
+def test_rows_dropped_after_deflation_count_with_their_panel_values():
+    """A row the non-positive-production rule drops (here: no capital) counts with its panel
+    columns; one with negative exports, or dropped by a rule not counted, does not."""
+    t = table().drop(columns=["in_panel", "cleaning_rule"]).assign(
+        intermediate=[40.0, 10.0, 20.0], employment=[10.0, 10.0, 10.0], output=[100.0, 30.0, 50.0],
+        exports=[0.0, -1.0, 5.0])
+    rules = [("nonpositive_production", np.array([True, True, False]), "no capital"),
+             ("outliers", np.array([False, False, True]), "far")]
+    out = clean.presence_outside(t, rules, Settings(), pd.DataFrame({"city": [110100]}), raw=False)
+    assert out["firm_id"].tolist() == [1] and out["cleaning_rule"].tolist() == ["nonpositive_production"]
+    assert out["output"].tolist() == [100.0] and not out["in_panel"].any()
+    assert set(clean.RATIO_COLUMNS) <= set(out.columns)  # for the outlier screen that follows
