@@ -95,10 +95,10 @@ def test_presence_counts_rows_dropped_for_sample_reasons(built):
     assert population[["firm_id", "year"]].equals(population[["firm_id", "year"]].sort_values(["firm_id", "year"]))
 
 
-def test_presence_rows_of_dropped_firm_years_hold_what_the_panel_would(built, tmp_path):
-    """Firm G's counted rows (dropped by min_employment, before deflation) carry the deflated
-    output and exports, ownership shares, city and industry its panel rows have when a lower
-    threshold keeps it."""
+def test_config_changes_threshold_and_presence_rows_hold_the_panel_values(built, tmp_path):
+    """A lower employment threshold keeps firm G; its counted rows under the default threshold
+    (dropped by min_employment, before deflation) carry the deflated output and exports,
+    ownership shares, city and industry of those panel rows."""
     d, p = built
     out = tmp_path / "panel.parquet"
     assert clean_main(["--data", p["link.parquet"], "--raw-dir", str(d / "raw"), "--out", str(out),
@@ -106,6 +106,7 @@ def test_presence_rows_of_dropped_firm_years_hold_what_the_panel_would(built, tm
                        "--presence", str(tmp_path / "p.parquet"),
                        "--config-json", json.dumps({"min_employment": {"threshold": 4}})]) == 0
     kept = pd.read_parquet(out)
+    assert len(kept) == 26
     population = pd.read_parquet(p["presence.parquet"])
     counted = population[~population["in_panel"]].set_index(["firm_id", "year"])
     cols = ["source_file", "source_row", "city", "industry2", "output", "exports", *presence.SHARES]
@@ -138,16 +139,6 @@ def test_bad_cleaning_setting(built, capsys, tmp_path):
                        "--presence", str(tmp_path / "p"),
                        "--config-json", json.dumps({"min_employmnt": {"threshold": 10}})])
     assert code == 1 and "min_employmnt" in capsys.readouterr().err and not (tmp_path / "x").exists()
-
-
-def test_config_changes_threshold(built, tmp_path):
-    d, p = built
-    out = tmp_path / "panel.parquet"
-    assert clean_main(["--data", p["link.parquet"], "--raw-dir", str(d / "raw"), "--out", str(out),
-                       "--audit", str(tmp_path / "a.csv"), "--codebook", str(tmp_path / "c.csv"),
-                       "--presence", str(tmp_path / "p.parquet"),
-                       "--config-json", json.dumps({"min_employment": {"threshold": 4}})]) == 0
-    assert len(pd.read_parquet(out)) == 26
 
 
 def test_deterministic_bytes(built, tmp_path):

@@ -40,13 +40,19 @@ def check(presence: pd.DataFrame, path: str) -> None:
     if len(bad):
         raise InputError("output must be present and not negative (0-based rows)", file=path,
                          column="output", rows=bad.tolist())
+    check_shares_and_firm_years(presence, path, "0-based rows")
+
+
+def check_shares_and_firm_years(frame: pd.DataFrame, path: str, rows_label: str) -> None:
+    """The ownership shares in [0, 1] and one row per firm-year: the checks the presence table and
+    the measures stage's panel share (`rows_label` says how the rows are numbered)."""
     for col in SHARES:
-        v = presence[col].to_numpy(dtype=float)
+        v = frame[col].to_numpy(dtype=float)
         bad = np.flatnonzero(~((v >= 0) & (v <= 1)))
         if len(bad):
-            raise InputError("share must be in [0, 1] (0-based rows)", file=path, column=col,
+            raise InputError(f"share must be in [0, 1] ({rows_label})", file=path, column=col,
                              rows=bad.tolist())
-    dup = np.flatnonzero(presence.duplicated(["firm_id", "year"], keep=False).to_numpy())
+    dup = np.flatnonzero(frame.duplicated(["firm_id", "year"], keep=False).to_numpy())
     if len(dup):
         raise InputError("duplicate firm_id-year rows", file=path, column="firm_id", rows=dup.tolist())
 

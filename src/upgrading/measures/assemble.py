@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pandas as pd
 
-from upgrading.core import clusters, spillovers
+from upgrading.core import clusters, presence, spillovers
 from upgrading.core.errors import InputError
 from upgrading.measures import policy, upgrading
 from upgrading.measures.settings import Config
@@ -18,27 +18,18 @@ PANEL_COLUMNS = ["firm_id", "year", "city", "province", "region", "industry2", "
 TFP_COLUMNS = ["tfp_ols", "tfp_fe", "tfp_lp", "tfp_acf"]
 IO_COLUMNS = ["industry2_supplier", "industry2_buyer", "alpha", "sigma"]
 CITY_TRAITS = ["bargaining", "symmetry", "open_network"]
-SHARES = ["foreign_share", "hmt_share", "other_foreign_share"]
 
 
 def check_panel(panel: pd.DataFrame, path: str) -> None:
     for col in PANEL_COLUMNS:
         if col not in panel.columns:
             raise InputError("required column is missing", file=path, column=col)
-    for col in SHARES:
-        v = panel[col].to_numpy(dtype=float)
-        bad = np.flatnonzero(~((v >= 0) & (v <= 1)))
-        if len(bad):
-            raise InputError("share must be in [0, 1] (0-based panel rows)", file=path, column=col,
-                             rows=bad.tolist())
     for col in ("firm_id", "year", "city", "industry2", "industry4", "output", "employment"):
         bad = np.flatnonzero(panel[col].isna().to_numpy())
         if len(bad):
             raise InputError("missing values (0-based panel rows)", file=path, column=col,
                              rows=bad.tolist())
-    dup = np.flatnonzero(panel.duplicated(["firm_id", "year"], keep=False).to_numpy())
-    if len(dup):
-        raise InputError("duplicate firm_id-year rows", file=path, column="firm_id", rows=dup.tolist())
+    presence.check_shares_and_firm_years(panel, path, "0-based panel rows")
 
 
 def check_io(io: pd.DataFrame, path: str) -> None:
@@ -93,19 +84,20 @@ def group_indicators(df: pd.DataFrame, cfg: Config) -> pd.DataFrame:
     }, index=df.index)
 
 
-def build(panel: pd.DataFrame, presence: pd.DataFrame, io: pd.DataFrame, catalogue: pd.DataFrame,
+def build(panel: pd.DataFrame, population: pd.DataFrame, io: pd.DataFrame, catalogue: pd.DataFrame,
           cities: pd.DataFrame, cfg: Config, log=sys.stdout) -> pd.DataFrame:
     """The analysis table (panel already merged with TFP), sorted by firm_id, year. The presence
-    measures come from `presence` (upgrading.core.presence), which holds every panel firm-year."""
+    measures come from `population`, the presence table (upgrading.core.presence), which holds
+    every panel firm-year."""
     df = panel.copy(deep=False)  # shallow: the build adds columns and writes none of the panel's
     df["domestic"] = (df["hmt_share"] == 0) & (df["other_foreign_share"] == 0)
 
     # Horizontal (the firm's own output left out), backward, forward, their lags and the
     # leave-one-out local share, over every firm-year that counts in its neighbours' presence.
-    measures = spillovers.firm_year_measures(presence, io)
+    measures = spillovers.firm_year_measures(population, io)
     df = df.merge(measures, on=["firm_id", "year"], how="left", validate="one_to_one")
-    outside = int(len(presence) - len(panel))
-    print(f"presence measures over {len(presence)} firm-years: the panel's {len(panel)} and "
+    outside = int(len(population) - len(panel))
+    print(f"presence measures over {len(population)} firm-years: the panel's {len(panel)} and "
           f"{outside} the cleaning dropped for reasons other than their output", file=log)
     lq = clusters.location_quotient(panel)
     eg = clusters.ellison_glaeser(panel)
