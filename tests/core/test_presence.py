@@ -81,3 +81,13 @@ def test_rows_dropped_after_deflation_count_with_their_panel_values():
     assert out["firm_id"].tolist() == [1] and out["cleaning_rule"].tolist() == ["nonpositive_production"]
     assert out["output"].tolist() == [100.0] and not out["in_panel"].any()
     assert set(clean.RATIO_COLUMNS) <= set(out.columns)  # for the outlier screen that follows
+
+
+def test_presence_counts_accepts_only_rules_whose_rows_can_count():
+    """Outliers fail the screen every counted row passes, and duplicates count once: neither is a
+    rule whose dropped rows can count."""
+    from upgrading.asif.settings import from_mapping
+    assert from_mapping({"presence_counts": ["min_employment"]}).presence_counts == ("min_employment",)
+    for rule in ("outliers", "exact_duplicates", "unknown_city"):
+        with pytest.raises(InputError, match="presence_counts"):
+            from_mapping({"presence_counts": [rule]})

@@ -361,7 +361,7 @@ def presence_outside(rows: pd.DataFrame, rules: list[tuple[str, np.ndarray, str]
         ratios = production_ratios(out["output"], sub["intermediate"] / sub["input_deflator"],
                                    sub["employment"].astype(float))
     else:
-        out = sub[presence.COLUMNS[:-2]].copy()
+        out = sub[presence.VALUE_COLUMNS].copy()
         usable = np.ones(len(sub), dtype=bool)
         ratios = production_ratios(sub["output"], sub["intermediate"], sub["employment"])
     for col, ratio in zip(RATIO_COLUMNS, ratios):

@@ -87,10 +87,11 @@ class Capital:
 
 
 # Rules whose dropped rows can still count in the presence measures (upgrading.core.presence):
-# the row filters but the duplicate rules (one record per firm-year counts) and those that
-# leave a row without a manufacturing industry or a known city.
+# the row filters but the duplicate rules (one record per firm-year counts), those that leave a
+# row without a manufacturing industry or a known city, and the outlier rule (its rows fail the
+# outlier screen every counted row passes).
 PresenceRule = Literal["missing_key", "accounting_identities", "negative_values", "invalid_founding_year",
-                       "min_employment", "nonpositive_production", "outliers"]
+                       "min_employment", "nonpositive_production"]
 
 
 @dataclass(frozen=True)

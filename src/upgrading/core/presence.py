@@ -20,6 +20,8 @@ from upgrading.core.errors import InputError
 COLUMNS = ["firm_id", "year", "source_file", "source_row", "city", "industry2", "output", "exports",
            "foreign_share", "hmt_share", "other_foreign_share", "in_panel", "cleaning_rule"]
 SHARES = ["foreign_share", "hmt_share", "other_foreign_share"]
+# A row's own values: every column but the two that say whether and why it left the panel.
+VALUE_COLUMNS = COLUMNS[:-2]
 # The columns the measures read: any firm-year panel that has them can serve as its own presence table.
 MEASURE_INPUTS = ["firm_id", "year", "city", "industry2", "output", "exports", *SHARES]
 
@@ -79,7 +81,7 @@ def check_covers(panel: pd.DataFrame, presence: pd.DataFrame, panel_path: str, p
 
 def from_panel(panel: pd.DataFrame) -> pd.DataFrame:
     """The presence rows of the panel's own firm-years (in_panel true, no cleaning rule)."""
-    out = panel[COLUMNS[:-2]].copy()
+    out = panel[VALUE_COLUMNS].copy()
     out["in_panel"] = True
     out["cleaning_rule"] = pd.Series(pd.NA, index=out.index, dtype="string")
     return out
