@@ -245,10 +245,16 @@ def test_validation_misses_in_words():
     out = numbers.validation_numbers(val, labels={"backward": "Backward", "horizontal_hmt": "Horizontal (HMT)"})
     assert out["ValidNumMisses"] == "3" and out["ValidNumWithinTwoSe"] == "1"
     assert out["ValidMissList"] == ("the backward coefficient in the baseline and local models, above their "
-                                    "estimands; the horizontal (HMT) coefficient in the structural model, "
-                                    "above its estimand")
+                                    "estimands ($z=2.40$ and $2.67$); the horizontal (HMT) coefficient in the "
+                                    "structural model, above its estimand ($z=3.00$)")
     below = numbers.validation_numbers(val.assign(estimate=[0.0, 0.7, -0.5, 0.1]))
-    assert below["ValidMissList"] == "the backward coefficient in the baseline model, below its estimand"
+    assert below["ValidMissList"] == "the backward coefficient in the baseline model, below its estimand ($z=-2.40$)"
+    # With the regressions on true productivity, each miss says whether they miss too.
+    oracle = val.assign(oracle_estimate=[0.9, 0.8, -0.45, 0.1], oracle_std_error=[0.2, 0.25, 0.1, 0.2])
+    assert numbers.validation_numbers(oracle)["ValidMissList"] == (
+        "the backward coefficient in the baseline and local models, above their estimands ($z=2.40$ and "
+        "$2.67$; on true productivity $z=1.50$ and $0.40$); the horizontal\\_hmt coefficient in the structural "
+        "model, above its estimand ($z=3.00$; on true productivity $z=0.50$)")
     assert numbers.validation_numbers(val.assign(estimate=val["truth"]))["ValidMissList"] == "none"
 
 
@@ -267,6 +273,8 @@ def test_instrument_strength_by_the_robust_test(f, ar, start):
     """F below 10 or an unbounded Anderson-Rubin set: weak; between 10 and Montiel Olea and
     Pflueger's critical value of 23.1 (one instrument, 10 % bias, 5 % test): weak by that test."""
     assert numbers.instrument_strength(f, *ar).startswith(start)
+    short = {"weak, and": "weak", "weak by the robust test": "weak by the robust test", "not weak by the robust test": "not weak"}
+    assert numbers.instrument_strength_short(f, *ar) == short[start]
 
 
 def test_firms_a_year_and_whether_the_world_is_at_reduced_scale():

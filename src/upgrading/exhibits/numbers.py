@@ -253,15 +253,29 @@ EFFECTIVE_F_CRITICAL = 23.1
 RULE_OF_THUMB_F = 10.0
 
 
-def instrument_strength(first_stage_f: float, ar_low: float, ar_high: float) -> str:
-    """What the text says of the instrument: it reads `the instrument is <this>`."""
+def instrument_class(first_stage_f: float, ar_low: float, ar_high: float) -> str:
+    """"weak" (F below the rule of thumb, or an unbounded Anderson-Rubin set), "weak_robust"
+    (weak by the robust test only) or "not_weak"."""
     if first_stage_f < RULE_OF_THUMB_F or not (math.isfinite(ar_low) and math.isfinite(ar_high)):
-        return "weak, and the data do not pin down the coefficient"
-    # The phrases name the tests, not the F: the text gives the F beside them.
-    if first_stage_f < EFFECTIVE_F_CRITICAL:
-        return (f"weak by the robust test of Montiel Olea and Pflueger (critical value {EFFECTIVE_F_CRITICAL:g}), "
-                f"though not by the rule of thumb ({RULE_OF_THUMB_F:g})")
-    return f"not weak by the robust test of Montiel Olea and Pflueger (critical value {EFFECTIVE_F_CRITICAL:g})"
+        return "weak"
+    return "weak_robust" if first_stage_f < EFFECTIVE_F_CRITICAL else "not_weak"
+
+
+def instrument_strength(first_stage_f: float, ar_low: float, ar_high: float) -> str:
+    """What the text says of the instrument where it reports the tests: it reads `the instrument
+    is <this>`. The phrases name the tests, not the F: the text gives the F beside them."""
+    return {
+        "weak": "weak, and the data do not pin down the coefficient",
+        "weak_robust": (f"weak by the robust test of Montiel Olea and Pflueger (critical value "
+                        f"{EFFECTIVE_F_CRITICAL:g}), though not by the rule of thumb ({RULE_OF_THUMB_F:g})"),
+        "not_weak": f"not weak by the robust test of Montiel Olea and Pflueger (critical value {EFFECTIVE_F_CRITICAL:g})",
+    }[instrument_class(first_stage_f, ar_low, ar_high)]
+
+
+def instrument_strength_short(first_stage_f: float, ar_low: float, ar_high: float) -> str:
+    """The same verdict where the text refers back to the tests: `the instrument is <this>`."""
+    return {"weak": "weak", "weak_robust": "weak by the robust test",
+            "not_weak": "not weak"}[instrument_class(first_stage_f, ar_low, ar_high)]
 
 
 def word_list(items) -> str:
@@ -377,12 +391,13 @@ def auto_estimate_numbers(est: pd.DataFrame, family: str, terms: list[str],
         if "first_stage_f" in r and not is_missing(r["first_stage_f"]):
             out[base + "FirstStageF"] = fmt_float(r["first_stage_f"], 2)
             out[base + "ArSet"] = ar_set_text(r["ar_set"])  # as the tables write it
-            out[base + "InstrumentStrength"] = instrument_strength(float(r["first_stage_f"]), r["ar_ci_low"],
-                                                                   r["ar_ci_high"])
+            strength = (float(r["first_stage_f"]), r["ar_ci_low"], r["ar_ci_high"])
+            out[base + "InstrumentStrength"] = instrument_strength(*strength)
+            out[base + "InstrumentStrengthShort"] = instrument_strength_short(*strength)
             if sources is not None:
+                rule = f"first_stage_f against {RULE_OF_THUMB_F:g} and {EFFECTIVE_F_CRITICAL:g}; ar_ci_low/ar_ci_high finite"
                 for suffix, stat in (("FirstStageF", "first_stage_f"), ("ArSet", "ar_set"),
-                                     ("InstrumentStrength", f"first_stage_f against {RULE_OF_THUMB_F:g} and "
-                                      f"{EFFECTIVE_F_CRITICAL:g}; ar_ci_low/ar_ci_high finite")):
+                                     ("InstrumentStrength", rule), ("InstrumentStrengthShort", rule)):
                     sources[base + suffix] = estimate_row(r["family"], r["model"], r["term"], stat)
     for (fam, mod), g in est[est["family"].astype(str) == family].groupby(["family", "model"], sort=False):
         base = macro_name(fam, mod)
@@ -434,22 +449,32 @@ def _validation_model(row) -> str:
     return model if family == "validation" else family
 
 
-def miss_list(misses: list[tuple[str, str, float]], labels: dict[str, str] | None = None) -> str:
-    """'the backward coefficient in the baseline, local and structural models, above their
-    estimands; ...' from (term, model, z) of the estimates more than two standard errors from
-    their estimands, grouped by term and side, in the order given."""
+def z_list(zs: list[float]) -> str:
+    """'$z=2.40$', '$z=2.40$ and $2.67$'."""
+    return word_list([f"$z={zs[0]:.2f}$", *(f"${z:.2f}$" for z in zs[1:])])
+
+
+def miss_list(misses: list[tuple[str, str, float, float | None]], labels: dict[str, str] | None = None) -> str:
+    """'the backward coefficient in the baseline and local models, above their estimands ($z=2.40$
+    and $2.67$; on true productivity $z=1.10$ and $1.50$); ...' from (term, model, z, z of the same
+    regression on true productivity or None) of the estimates more than two standard errors from
+    their estimands, grouped by term and side, in the order given. The true-productivity z tells
+    the reader whether measured TFP or the world's draw of firms and shocks made the miss."""
     from upgrading.exhibits.tables import term_label
 
-    groups: dict[tuple[str, bool], list[str]] = {}
-    for term, model, z in misses:
-        groups.setdefault((term, z > 0), []).append(model)
+    groups: dict[tuple[str, bool], list[tuple[str, float, float | None]]] = {}
+    for term, model, z, oracle_z in misses:
+        groups.setdefault((term, z > 0), []).append((model, z, oracle_z))
     parts = []
-    for (term, above), models in groups.items():
+    for (term, above), group in groups.items():
         label = term_label(term, labels or {})
         label = label[:1].lower() + label[1:] if label[1:2].islower() else label
-        names = models[0] if len(models) == 1 else ", ".join(models[:-1]) + " and " + models[-1]
-        parts.append(f"the {label} coefficient in the {escape(names)} model{'s' if len(models) > 1 else ''}, "
-                     f"{'above' if above else 'below'} {'its estimand' if len(models) == 1 else 'their estimands'}")
+        models = [m for m, _, _ in group]
+        zs = z_list([z for _, z, _ in group])
+        if all(o is not None for _, _, o in group):
+            zs += "; on true productivity " + z_list([o for _, _, o in group])
+        parts.append(f"the {label} coefficient in the {escape(word_list(models))} model{'s' if len(models) > 1 else ''}, "
+                     f"{'above' if above else 'below'} {'its estimand' if len(models) == 1 else 'their estimands'} ({zs})")
     return "; ".join(parts)
 
 
@@ -469,7 +494,7 @@ def validation_numbers(val: pd.DataFrame, sources: dict[str, str] | None = None,
     out: dict[str, str] = {}
     rows = val.dropna(subset=["estimate", "truth"])
     zs = []
-    misses: list[tuple[str, str, float]] = []
+    misses: list[tuple[str, str, float, float | None]] = []
     for _, r in rows.iterrows():
         parts = ["Valid"] + [r[c] for c in ("family", "model") if c in rows.columns] + [r["term"]]
         base = macro_name(*parts)
@@ -489,7 +514,10 @@ def validation_numbers(val: pd.DataFrame, sources: dict[str, str] | None = None,
             zs.append(abs(z))
             out[base + "Z"] = signed(z, 2)
             if abs(z) > 2:
-                misses.append((str(r["term"]), _validation_model(r), z))
+                oracle_z = None
+                if not is_missing(r.get("oracle_estimate")) and not is_missing(r.get("oracle_std_error")):
+                    oracle_z = (float(r["oracle_estimate"]) - float(r["truth"])) / float(r["oracle_std_error"])
+                misses.append((str(r["term"]), _validation_model(r), z, oracle_z))
     out["ValidNumParams"] = str(len(rows))
     if sources is not None:
         sources.update({"ValidNumParams": "rows with estimate and truth",
@@ -502,7 +530,8 @@ def validation_numbers(val: pd.DataFrame, sources: dict[str, str] | None = None,
         out["ValidMissList"] = miss_list(misses, labels) if misses else "none"
         if sources is not None:
             sources.update({"ValidNumMisses": "rows with |estimate - truth| / std_error > 2",
-                            "ValidMissList": "those rows: term, model, sign of estimate - truth"})
+                            "ValidMissList": "those rows: term, model, (estimate - truth) / std_error and "
+                                             "(oracle_estimate - truth) / oracle_std_error"})
     return out
 
 
