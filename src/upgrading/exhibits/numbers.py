@@ -471,8 +471,9 @@ def miss_list(misses: list[tuple[str, str, float, float | None]], labels: dict[s
         label = label[:1].lower() + label[1:] if label[1:2].islower() else label
         models = [m for m, _, _ in group]
         zs = z_list([z for _, z, _ in group])
-        if all(o is not None for _, _, o in group):
-            zs += "; on true productivity " + z_list([o for _, _, o in group])
+        oracle = [o for _, _, o in group if o is not None]
+        if len(oracle) == len(group):
+            zs += "; on true productivity " + z_list(oracle)
         parts.append(f"the {label} coefficient in the {escape(word_list(models))} model{'s' if len(models) > 1 else ''}, "
                      f"{'above' if above else 'below'} {'its estimand' if len(models) == 1 else 'their estimands'} ({zs})")
     return "; ".join(parts)
