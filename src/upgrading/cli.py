@@ -43,8 +43,8 @@ STEPS: dict[str, str] = {
 
 # Steps that make and free column-sized arrays over and over keep freed memory in the heap for
 # reuse (upgrading.core.memory; synthesize sets it for its replication worlds alone). Not link and
-# clean, which gain nothing by it, and not the world's own synthesis, whose peak it takes past 3 GB
-# at full scale (docs/benchmarks.md).
+# clean, which are slower with it, and not the world's own synthesis, whose peak it takes past
+# 3 GB at full scale (docs/benchmarks.md).
 KEEP_FREED_MEMORY = {"crosscheck", "estimate", "ingest", "measures", "productivity", "validate-capital"}
 
 

@@ -6,8 +6,8 @@ bootstrap's set-up, the GMM of the production functions, the replication worlds 
 then has the kernel zero a fresh page for every 4 KB each time, and on a virtual machine
 that reports free memory to its host, a first touch can fault on the host as well. With mmap off
 and no trimming, freed blocks stay in the heap and are reused. The price is a peak that can rise
-where freed blocks are not reused, so only steps whose peak stays under 3 GB at full scale with
-it take it (docs/benchmarks.md has the measurements).
+where freed blocks are not reused, so only steps that gain from it and whose peak stays under
+3 GB at full scale with it take it (docs/benchmarks.md has the measurements).
 """
 
 from __future__ import annotations

@@ -75,6 +75,12 @@ def pvalue(p) -> str:
     return fmt_float(q, 4 if crosses else 3)
 
 
+def p_equals(p) -> str:
+    """What follows $p$ in math mode: '=0.305', or '<0.001' (never 'p=<0.001')."""
+    shown = pvalue(p)
+    return shown if shown.startswith(r"\ensuremath{<}") else "=" + shown
+
+
 SMALL_COUNT_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 
@@ -274,8 +280,10 @@ def instrument_strength(first_stage_f: float, ar_low: float, ar_high: float) -> 
 
 def instrument_strength_short(first_stage_f: float, ar_low: float, ar_high: float) -> str:
     """The same verdict where the text refers back to the tests: `the instrument is <this>`."""
+    if instrument_class(first_stage_f, ar_low, ar_high) == "weak" and first_stage_f >= RULE_OF_THUMB_F:
+        return "weak (its Anderson--Rubin set is unbounded)"  # an F beside it would read as strong
     return {"weak": "weak", "weak_robust": "weak by the robust test",
-            "not_weak": "not weak"}[instrument_class(first_stage_f, ar_low, ar_high)]
+            "not_weak": "not weak by the robust test"}[instrument_class(first_stage_f, ar_low, ar_high)]
 
 
 def word_list(items) -> str:
@@ -338,14 +346,19 @@ def significance_words(p, vcov=None, p_wild=None, estimator=None) -> str:
                 return rf"significant at the {words}\,\% level"
         return "not significant at the 10\\,\\% level"
 
-    def equals(q) -> str:
-        shown = pvalue(q)
-        return shown if shown.startswith(r"\ensuremath{<}") else "=" + shown  # 'p<0.001', never 'p=<0.001'
-
     if is_missing(p_wild):
         return f"{verdict(p)} by the {test}"
     # the text defines WCR and CRV1 once (the inference paragraph), so each quote names them only
-    return f"{verdict(p_wild)} by the WCR bootstrap, $p{equals(p_wild)}$, {kind if kind in {'CRV1', 'CRV3'} else test} $p{equals(p)}$"
+    return f"{verdict(p_wild)} by the WCR bootstrap, $p{p_equals(p_wild)}$, {kind if kind in {'CRV1', 'CRV3'} else test} $p{p_equals(p)}$"
+
+
+def brief_pvalue(p, vcov=None, p_wild=None) -> str:
+    """The p-value behind the tables' verdict, named in two words: 'WCR $p=0.305$' where the model
+    has the wild cluster bootstrap, else 'CRV1 $p=0.305$' (the model's own standard errors)."""
+    if is_missing(p_wild):
+        kind = str(vcov or "").partition(":")[0].upper()
+        return f"{kind + ' ' if kind in {'CRV1', 'CRV3'} else ''}$p{p_equals(p)}$"
+    return f"WCR $p{p_equals(p_wild)}$"
 
 
 def auto_estimate_numbers(est: pd.DataFrame, family: str, terms: list[str],
@@ -357,7 +370,8 @@ def auto_estimate_numbers(est: pd.DataFrame, family: str, terms: list[str],
         base = macro_name(r["family"], r["model"], r["term"])
         if sources is not None:
             for suffix, stat in (("Coef", "estimate"), ("Se", "std_error"), ("Pval", "p_value"),
-                                 ("Sign", "estimate (sign)"), ("Signif", "p_value (in words), vcov, p_value_wild, estimator")):
+                                 ("Sign", "estimate (sign)"), ("Signif", "p_value (in words), vcov, p_value_wild, estimator"),
+                                 ("PvalBrief", "p_value_wild, else p_value with vcov")):
                 sources[base + suffix] = estimate_row(r["family"], r["model"], r["term"], stat)
         out[base + "Coef"] = signed(r["estimate"])
         out[base + "Se"] = fmt_float(r["std_error"])
@@ -366,6 +380,7 @@ def auto_estimate_numbers(est: pd.DataFrame, family: str, terms: list[str],
         out[base + "Sign"] = "positive" if float(r["estimate"]) > 0 else "negative"
         out[base + "Signif"] = significance_words(r["p_value"], r.get("vcov"), r.get("p_value_wild"),
                                                      r.get("estimator"))
+        out[base + "PvalBrief"] = brief_pvalue(r["p_value"], r.get("vcov"), r.get("p_value_wild"))
         if "p_value_wild" in r and not is_missing(r["p_value_wild"]):
             out[base + "PvalWild"] = pvalue(r["p_value_wild"])
             wild_stats = [("PvalWild", "p_value_wild")]
@@ -391,13 +406,15 @@ def auto_estimate_numbers(est: pd.DataFrame, family: str, terms: list[str],
         if "first_stage_f" in r and not is_missing(r["first_stage_f"]):
             out[base + "FirstStageF"] = fmt_float(r["first_stage_f"], 2)
             out[base + "ArSet"] = ar_set_text(r["ar_set"])  # as the tables write it
-            strength = (float(r["first_stage_f"]), r["ar_ci_low"], r["ar_ci_high"])
-            out[base + "InstrumentStrength"] = instrument_strength(*strength)
-            out[base + "InstrumentStrengthShort"] = instrument_strength_short(*strength)
+            f_and_ar_set = (float(r["first_stage_f"]), r["ar_ci_low"], r["ar_ci_high"])
+            out[base + "InstrumentStrength"] = instrument_strength(*f_and_ar_set)
+            out[base + "InstrumentStrengthShort"] = instrument_strength_short(*f_and_ar_set)
             if sources is not None:
-                rule = f"first_stage_f against {RULE_OF_THUMB_F:g} and {EFFECTIVE_F_CRITICAL:g}; ar_ci_low/ar_ci_high finite"
+                strength_source = (f"first_stage_f against {RULE_OF_THUMB_F:g} and {EFFECTIVE_F_CRITICAL:g}; "
+                                   "ar_ci_low/ar_ci_high finite")
                 for suffix, stat in (("FirstStageF", "first_stage_f"), ("ArSet", "ar_set"),
-                                     ("InstrumentStrength", rule), ("InstrumentStrengthShort", rule)):
+                                     ("InstrumentStrength", strength_source),
+                                     ("InstrumentStrengthShort", strength_source)):
                     sources[base + suffix] = estimate_row(r["family"], r["model"], r["term"], stat)
     for (fam, mod), g in est[est["family"].astype(str) == family].groupby(["family", "model"], sort=False):
         base = macro_name(fam, mod)
@@ -449,17 +466,26 @@ def _validation_model(row) -> str:
     return model if family == "validation" else family
 
 
+def z_score(estimate, truth, std_error) -> float | None:
+    """(estimate - truth) / std_error, or None where any is missing or the standard error is not
+    positive."""
+    if any(is_missing(x) for x in (estimate, truth, std_error)) or float(std_error) <= 0:
+        return None
+    return (float(estimate) - float(truth)) / float(std_error)
+
+
 def z_list(zs: list[float]) -> str:
-    """'$z=2.40$', '$z=2.40$ and $2.67$'."""
-    return word_list([f"$z={zs[0]:.2f}$", *(f"${z:.2f}$" for z in zs[1:])])
+    """'$z=2.40$', '$z=2.40$ and $2.67$', as the appendix's z macros print them."""
+    return word_list([f"$z={signed(zs[0], 2)}$", *(f"${signed(z, 2)}$" for z in zs[1:])])
 
 
 def miss_list(misses: list[tuple[str, str, float, float | None]], labels: dict[str, str] | None = None) -> str:
     """'the backward coefficient in the baseline and local models, above their estimands ($z=2.40$
     and $2.67$; on true productivity $z=1.10$ and $1.50$); ...' from (term, model, z, z of the same
     regression on true productivity or None) of the estimates more than two standard errors from
-    their estimands, grouped by term and side, in the order given. The true-productivity z tells
-    the reader whether measured TFP or the world's draw of firms and shocks made the miss."""
+    their estimands, grouped by term and side, in the order given. The true-productivity z shows
+    how much of a miss the world's draw of firms and shocks makes without measured TFP; a group
+    gives it only if each of its models has it."""
     from upgrading.exhibits.tables import term_label
 
     groups: dict[tuple[str, bool], list[tuple[str, float, float | None]]] = {}
@@ -470,12 +496,12 @@ def miss_list(misses: list[tuple[str, str, float, float | None]], labels: dict[s
         label = term_label(term, labels or {})
         label = label[:1].lower() + label[1:] if label[1:2].islower() else label
         models = [m for m, _, _ in group]
-        zs = z_list([z for _, z, _ in group])
+        z_text = z_list([z for _, z, _ in group])
         oracle = [o for _, _, o in group if o is not None]
         if len(oracle) == len(group):
-            zs += "; on true productivity " + z_list(oracle)
+            z_text += "; on true productivity " + z_list(oracle)
         parts.append(f"the {label} coefficient in the {escape(word_list(models))} model{'s' if len(models) > 1 else ''}, "
-                     f"{'above' if above else 'below'} {'its estimand' if len(models) == 1 else 'their estimands'} ({zs})")
+                     f"{'above' if above else 'below'} {'its estimand' if len(models) == 1 else 'their estimands'} ({z_text})")
     return "; ".join(parts)
 
 
@@ -510,14 +536,12 @@ def validation_numbers(val: pd.DataFrame, sources: dict[str, str] | None = None,
             out[base + "Oracle"] = signed(r["oracle_estimate"])
             if sources is not None:
                 sources[base + "Oracle"] = f"{row}; column oracle_estimate (regression on true omega)"
-        if "std_error" in rows.columns and not is_missing(r["std_error"]) and float(r["std_error"]) > 0:
-            z = (float(r["estimate"]) - float(r["truth"])) / float(r["std_error"])
+        z = z_score(r["estimate"], r["truth"], r.get("std_error"))
+        if z is not None:
             zs.append(abs(z))
             out[base + "Z"] = signed(z, 2)
             if abs(z) > 2:
-                oracle_z = None
-                if not is_missing(r.get("oracle_estimate")) and not is_missing(r.get("oracle_std_error")):
-                    oracle_z = (float(r["oracle_estimate"]) - float(r["truth"])) / float(r["oracle_std_error"])
+                oracle_z = z_score(r.get("oracle_estimate"), r["truth"], r.get("oracle_std_error"))
                 misses.append((str(r["term"]), _validation_model(r), z, oracle_z))
     out["ValidNumParams"] = str(len(rows))
     if sources is not None:
@@ -951,13 +975,9 @@ def few_cluster_test(row) -> tuple[bool | None, float | None, str]:
     p-value or None, evidence in words). The wild cluster restricted bootstrap where the row has
     it; else, for 2SLS, the Anderson-Rubin set; else the t test with the cluster-jackknife (CRV3)
     standard error and G-1 degrees of freedom; else the row's own (CRV1) t test."""
-    def equals(p) -> str:
-        shown = pvalue(p)
-        return shown if shown.startswith(r"\ensuremath{<}") else "=" + shown
-
     if not is_missing(row.get("p_value_wild")):
         p = float(row["p_value_wild"])
-        return p < VERDICT_LEVEL, p, f"wild cluster bootstrap $p{equals(p)}$"
+        return p < VERDICT_LEVEL, p, f"wild cluster bootstrap $p{p_equals(p)}$"
     if not is_missing(row.get("ar_set")) and str(row.get("ar_set")).strip():
         rejects = ar_excludes(row["ar_set"])
         return rejects, None, ("the 95\\,\\% Anderson--Rubin set excludes zero" if rejects
@@ -966,11 +986,11 @@ def few_cluster_test(row) -> tuple[bool | None, float | None, str]:
             and float(row["std_error_crv3"]) > 0 and int(row["n_clusters"]) > 1:
         t = float(row["estimate"]) / float(row["std_error_crv3"])
         p = float(2 * special.stdtr(int(row["n_clusters"]) - 1, -abs(t)))
-        return p < VERDICT_LEVEL, p, f"jackknife (CRV3) $t$ test $p{equals(p)}$"
+        return p < VERDICT_LEVEL, p, f"jackknife (CRV3) $t$ test $p{p_equals(p)}$"
     if is_missing(row.get("p_value")):
         return None, None, "no test"
     p = float(row["p_value"])
-    return p < VERDICT_LEVEL, p, f"CRV1 $t$ test $p{equals(p)}$"
+    return p < VERDICT_LEVEL, p, f"CRV1 $t$ test $p{p_equals(p)}$"
 
 
 def prediction_verdict(estimate: float, rejects: bool | None, expected: str) -> str:
