@@ -41,7 +41,9 @@ def test_no_internal_ids_in_the_rows(appendix):
     # Samples by their reader names, as the tables' notes give them (no 'domestic pre2002' keys).
     assert "domestic firm-years" in text and "pre2002" not in text and "domestic balanced" not in text
     assert r"Firm + Industry \ensuremath{\times} year" in text
-    assert "Clustered by industry (CRV1); CRV3 jackknife; wild cluster bootstrap, 999 draws, Rademacher weights" in text
+    # standard errors in the abbreviations the table's note defines
+    assert "CRV1 by industry; CRV3; WCR (999, Rademacher)" in text
+    assert "CRV3, the cluster jackknife; WCR (draws, weights), the wild cluster restricted bootstrap" in appendix
 
 
 def test_family_heading_is_its_tables_title_without_doubled_parentheses(appendix):

@@ -32,8 +32,21 @@ def _vcov(v, labels: dict[str, str]) -> str:
         who = [c] if isinstance(c, str) else list(c)
         names = [_interacted(w, labels) for w in who]
         names = [n[:1].lower() + n[1:] if n[1:2].islower() else n for n in names]
-        return "Clustered by " + " and ".join(names) + " (CRV1)"
+        return "CRV1 by " + " and ".join(names)
     return {"hetero": "Heteroskedasticity-robust", "iid": "Conventional (iid)"}.get(str(v), str(v))
+
+
+def _standard_errors(m: dict, labels: dict[str, str]) -> str:
+    """The model's standard errors and few-cluster inference, in the abbreviations the table's
+    note defines: 'CRV1 by industry; CRV3; WCR (999, Rademacher)'; weights where it has them."""
+    parts = [f"weights: {_reader(m['weights'], labels)}"] if m.get("weights") else []
+    parts.append(_vcov(m.get("vcov"), labels))
+    inf = m.get("inference") or {}
+    if inf.get("crv3"):
+        parts.append("CRV3")
+    if wild := inf.get("wild"):
+        parts.append(f"WCR ({wild['reps']}, {str(wild.get('weights', 'rademacher')).capitalize()})")
+    return "; ".join(parts)
 
 
 def _term(t: str, labels: dict[str, str]) -> str:
@@ -80,13 +93,9 @@ def _grid_row(part: list[dict], samples: dict[str, list], labels: dict[str, str]
     fes = list(dict.fromkeys(" + ".join(_interacted(f, labels) for f in m.get("fixed_effects") or []) or "none"
                              for m in part))
     samples_used = list(dict.fromkeys(sample_name(m.get("sample"), samples, labels) for m in part))
-    inf = m0.get("inference") or {}
-    extra = (["CRV3 jackknife"] if inf.get("crv3") else []) + (
-        [f"wild cluster bootstrap, {inf['wild']['reps']} draws"] if inf.get("wild") else [])
-    vc = _vcov(m0.get("vcov"), labels) + ("; " + "; ".join(extra) if extra else "")
     return " & ".join([
         _cell(f"{len(part)} models"), _cell("; ".join(outcomes)), _cell(_terms(m0, labels)),
-        _cell("; ".join(fes)), _cell(vc), _cell("; ".join(samples_used)),
+        _cell("; ".join(fes)), _cell(_standard_errors(m0, labels)), _cell("; ".join(samples_used)),
     ]) + r" \\"
 
 
@@ -155,23 +164,14 @@ def render(families: list[dict], samples: dict[str, list], labels: dict[str, str
                 if fam["id"] not in grid_families:
                     grid_families.append(fam["id"])
             fe = " + ".join(_interacted(f, labels) for f in m.get("fixed_effects") or []) or "none"
-            extra = []
-            if m.get("weights"):
-                extra.append(f"weights: {_reader(m['weights'], labels)}")
-            inf = m.get("inference") or {}
-            if inf.get("crv3"):
-                extra.append("CRV3 jackknife")
-            wild = inf.get("wild")
-            if wild:
-                extra.append(f"wild cluster bootstrap, {wild['reps']} draws, "
-                             f"{str(wild.get('weights', 'rademacher')).capitalize()} weights")
-            vc = _vcov(m.get("vcov"), labels) + ("; " + "; ".join(extra) if extra else "")
             sample = sample_name(m.get("sample"), samples, labels)
             body.append(" & ".join([
                 _cell(name or _reader(m["id"], labels)), _cell(_outcome(m, labels)),
-                _cell(_terms(m, labels)), _cell(fe), _cell(vc), _cell(sample),
+                _cell(_terms(m, labels)), _cell(fe), _cell(_standard_errors(m, labels)), _cell(sample),
             ]) + r" \\")
     notes = []
+    notes.append("Standard errors: CRV1 by a variable, clustered by it; CRV3, the cluster jackknife; "
+                 "WCR (draws, weights), the wild cluster restricted bootstrap.")
     notes.append("Sample: the firm-years a model uses, named as in the tables' notes.")
     if any(_grid_row(part, samples, labels) for *_, part in groups):
         notes.append("A grid (one row): one model for every combination of the outcomes, fixed effects and "
