@@ -260,10 +260,12 @@ RULE_OF_THUMB_F = 10.0
 
 
 def instrument_class(first_stage_f: float, ar_low: float, ar_high: float) -> str:
-    """"weak" (F below the rule of thumb, or an unbounded Anderson-Rubin set), "weak_robust"
-    (weak by the robust test only) or "not_weak"."""
-    if first_stage_f < RULE_OF_THUMB_F or not (math.isfinite(ar_low) and math.isfinite(ar_high)):
+    """"weak" (F below the rule of thumb), "ar_unbounded" (F above it, but an unbounded
+    Anderson-Rubin set), "weak_robust" (weak by the robust test only) or "not_weak"."""
+    if first_stage_f < RULE_OF_THUMB_F:
         return "weak"
+    if not (math.isfinite(ar_low) and math.isfinite(ar_high)):
+        return "ar_unbounded"
     return "weak_robust" if first_stage_f < EFFECTIVE_F_CRITICAL else "not_weak"
 
 
@@ -272,6 +274,7 @@ def instrument_strength(first_stage_f: float, ar_low: float, ar_high: float) -> 
     is <this>`. The phrases name the tests, not the F: the text gives the F beside them."""
     return {
         "weak": "weak, and the data do not pin down the coefficient",
+        "ar_unbounded": "weak, and the data do not pin down the coefficient",
         "weak_robust": (f"weak by the robust test of Montiel Olea and Pflueger (critical value "
                         f"{EFFECTIVE_F_CRITICAL:g}), though not by the rule of thumb ({RULE_OF_THUMB_F:g})"),
         "not_weak": f"not weak by the robust test of Montiel Olea and Pflueger (critical value {EFFECTIVE_F_CRITICAL:g})",
@@ -279,10 +282,10 @@ def instrument_strength(first_stage_f: float, ar_low: float, ar_high: float) -> 
 
 
 def instrument_strength_short(first_stage_f: float, ar_low: float, ar_high: float) -> str:
-    """The same verdict where the text refers back to the tests: `the instrument is <this>`."""
-    if instrument_class(first_stage_f, ar_low, ar_high) == "weak" and first_stage_f >= RULE_OF_THUMB_F:
-        return "weak (its Anderson--Rubin set is unbounded)"  # an F beside it would read as strong
-    return {"weak": "weak", "weak_robust": "weak by the robust test",
+    """The same verdict where the text refers back to the tests: `the instrument is <this>`.
+    An unbounded Anderson-Rubin set is named, since the F beside it would read as strong."""
+    return {"weak": "weak", "ar_unbounded": "weak (its Anderson--Rubin set is unbounded)",
+            "weak_robust": "weak by the robust test",
             "not_weak": "not weak by the robust test"}[instrument_class(first_stage_f, ar_low, ar_high)]
 
 
@@ -329,6 +332,12 @@ def estimate_numbers(est: pd.DataFrame, quotes: dict[str, dict], source: str = "
     return out
 
 
+def cluster_vcov_kind(vcov) -> str:
+    """'CRV1' or 'CRV3' for a clustered vcov as the estimates store it ('CRV1:industry2'), else ''."""
+    kind = str(vcov or "").partition(":")[0].upper()
+    return kind if kind in {"CRV1", "CRV3"} else ""
+
+
 def significance_words(p, vcov=None, p_wild=None, estimator=None) -> str:
     """The verdict of the test behind the tables' stars, naming it: the wild cluster bootstrap
     where the model has one (the CRV1 t test's p-value quoted beside it: with few clusters the
@@ -336,9 +345,9 @@ def significance_words(p, vcov=None, p_wild=None, estimator=None) -> str:
     maximum-likelihood `estimator` (probit, logit), whose p-values are normal ones."""
     if is_missing(p):
         return "of unknown significance"
-    kind = str(vcov or "").partition(":")[0].upper()
+    kind = cluster_vcov_kind(vcov)
     stat = "$z$" if str(estimator or "").lower() in LIKELIHOOD_ESTIMATORS else "$t$"
-    test = rf"{kind} {stat} test" if kind in {"CRV1", "CRV3"} else rf"{stat} test"
+    test = rf"{kind} {stat} test" if kind else rf"{stat} test"
 
     def verdict(q) -> str:
         for level, words in ((0.01, "1"), (0.05, "5"), (0.10, "10")):
@@ -349,15 +358,15 @@ def significance_words(p, vcov=None, p_wild=None, estimator=None) -> str:
     if is_missing(p_wild):
         return f"{verdict(p)} by the {test}"
     # the text defines WCR and CRV1 once (the inference paragraph), so each quote names them only
-    return f"{verdict(p_wild)} by the WCR bootstrap, $p{p_equals(p_wild)}$, {kind if kind in {'CRV1', 'CRV3'} else test} $p{p_equals(p)}$"
+    return f"{verdict(p_wild)} by the WCR bootstrap, $p{p_equals(p_wild)}$, {kind or test} $p{p_equals(p)}$"
 
 
 def brief_pvalue(p, vcov=None, p_wild=None) -> str:
     """The p-value behind the tables' verdict, named in two words: 'WCR $p=0.305$' where the model
     has the wild cluster bootstrap, else 'CRV1 $p=0.305$' (the model's own standard errors)."""
     if is_missing(p_wild):
-        kind = str(vcov or "").partition(":")[0].upper()
-        return f"{kind + ' ' if kind in {'CRV1', 'CRV3'} else ''}$p{p_equals(p)}$"
+        kind = cluster_vcov_kind(vcov)
+        return f"{kind + ' ' if kind else ''}$p{p_equals(p)}$"
     return f"WCR $p{p_equals(p_wild)}$"
 
 
