@@ -2,6 +2,7 @@
 
     .venv/bin/python tools/estimand_replications.py --scale full --seed 20240601 \
         --replications 16 --out gaps.csv [--hold-design] [--config config/config.yaml]
+    .venv/bin/python tools/estimand_replications.py --scale full --worlds 7001-7020 --out gaps.csv
 
 For each of the first N replication seeds of SEED (upgrading.synth.truth.replication_seeds: the
 worlds whose mean gives the estimand's feedback part, the first `synth.estimand_replications`
@@ -18,7 +19,10 @@ input-output table, the catalogue, cluster cells, city and industry effects) and
 firms and shocks from its replication seed (upgrading.synth.world.build_world's shock_seed): the
 spread of the gap given the design, and whether the design explains a world's gap. Each
 world's rows are appended when it is done, so a stopped run keeps its worlds and a second run
-adds only the missing ones. The years are the config's first_year-last_year.
+adds only the missing ones. The years are the config's first_year-last_year. With --worlds
+FIRST-LAST instead of --seed and --replications, the worlds are those of the seeds FIRST to LAST
+themselves (e.g. a Monte Carlo run's draws, whose gaps can then be set beside their further
+worlds' mean, the feedback part their estimands use).
 
 Cost: at full scale about 18 s and 2.8 GB per world on one core.
 """
@@ -37,7 +41,7 @@ import yaml
 FIELDS = ["seed", "design_seed", "model", "term", "oracle", "std_error", "gap"]
 
 
-def run(scale: str, seed: int, replications: int, out: Path, config: Path, hold_design: bool = False) -> None:
+def run(scale: str, seeds: list[int], out: Path, config: Path, design_seed: int | None = None) -> None:
     from upgrading.core.memory import keep_freed_memory
     from upgrading.synth import truth
     from upgrading.synth.cli import load_cluster_rule, load_synth_params
@@ -49,7 +53,6 @@ def run(scale: str, seed: int, replications: int, out: Path, config: Path, hold_
     cfg = yaml.safe_load(config.read_text(encoding="utf-8"))
     years = list(range(int(cfg["first_year"]), int(cfg["last_year"]) + 1))
     terms = sum(len(t) for t in truth.MODELS.values())
-    design_seed = seed if hold_design else None
     rows_by_seed: dict[int, int] = {}
     if out.exists():
         with out.open(encoding="utf-8") as fh:
@@ -71,7 +74,7 @@ def run(scale: str, seed: int, replications: int, out: Path, config: Path, hold_
         writer = csv.DictWriter(fh, FIELDS, lineterminator="\n")
         if new:
             writer.writeheader()
-        for r_seed in truth.replication_seeds(seed, replications):
+        for r_seed in seeds:
             if r_seed in rows_by_seed:
                 continue
             t0 = time.time()
@@ -105,8 +108,9 @@ def summarise(out: Path, world_gaps: dict[tuple[str, str], float]) -> str:
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", choices=["small", "medium", "full"], required=True)
-    ap.add_argument("--seed", type=int, required=True, help="the world whose replication seeds to run")
-    ap.add_argument("--replications", type=int, required=True)
+    ap.add_argument("--seed", type=int, help="the world whose replication seeds to run")
+    ap.add_argument("--replications", type=int)
+    ap.add_argument("--worlds", metavar="FIRST-LAST", help="run the worlds of these seeds themselves instead")
     ap.add_argument("--out", type=Path, required=True, help="CSV, one row per world, model and term (appended)")
     ap.add_argument("--config", type=Path, default=Path("config/config.yaml"))
     ap.add_argument("--hold-design", action="store_true",
@@ -121,7 +125,20 @@ def main(argv: list[str]) -> int:
         if not (model and term and value):
             ap.error(f"--world-gap {item!r}: expected MODEL:TERM=VALUE")
         world_gaps[(model, term)] = float(value)
-    run(args.scale, args.seed, args.replications, args.out, args.config, args.hold_design)
+    if args.worlds:
+        if args.seed is not None or args.replications is not None or args.hold_design:
+            ap.error("--worlds replaces --seed, --replications and --hold-design")
+        first, _, last = args.worlds.partition("-")
+        if not (first.isdigit() and last.isdigit() and int(first) <= int(last)):
+            ap.error(f"--worlds {args.worlds!r}: expected FIRST-LAST, e.g. 7001-7020")
+        seeds = list(range(int(first), int(last) + 1))
+    elif args.seed is None or args.replications is None:
+        ap.error("give --seed and --replications, or --worlds")
+    else:
+        from upgrading.synth.truth import replication_seeds
+
+        seeds = replication_seeds(args.seed, args.replications)
+    run(args.scale, seeds, args.out, args.config, args.seed if args.hold_design else None)
     print(summarise(args.out, world_gaps))
     return 0
 

@@ -79,3 +79,35 @@ def test_a_truth_that_is_not_the_sum_of_its_parts_or_a_missing_truth_is_an_error
     open(truths[1], "w").write(json.dumps(bad))
     with pytest.raises(InputError, match="not the sum of its truth's projection, selection and feedback"):
         montecarlo.coverage(paths, truths, LOCAL)
+
+
+def _oracle(tmp_path, seed: int, estimate: float) -> str:
+    path = tmp_path / f"oracle_{seed}.json"
+    path.write_text(json.dumps({"local": {"terms": {"horizontal_local": {"estimate": estimate, "std_error": 0.1}}}}))
+    return str(path)
+
+
+def test_the_bias_splits_at_each_worlds_oracle_into_the_pipelines_error_and_the_worlds_draw(tmp_path):
+    # Pooled estimand 0.35 + 0.2 = 0.55 in every world; oracles 0.50, 0.60, 0.58.
+    paths, truths = _world(tmp_path, [(1, 0.55, 0.35, 0.0), (2, 0.5, 0.35, 0.5), (3, 0.6, 0.35, 0.1)])
+    oracles = [_oracle(tmp_path, s, o) for s, o in ((1, 0.50), (2, 0.60), (3, 0.58))]
+    draws = montecarlo.judged_draws(paths, truths, LOCAL, oracles)
+    assert draws["oracle"].tolist() == [0.50, 0.60, 0.58]
+    assert draws["estimate_minus_oracle"].to_numpy() == pytest.approx([0.05, -0.10, 0.02])
+    assert draws["oracle_minus_truth"].to_numpy() == pytest.approx([-0.05, 0.05, 0.03])
+    assert (draws["estimate_minus_oracle"] + draws["oracle_minus_truth"]).to_numpy() == pytest.approx(
+        draws["error"].to_numpy())
+    row = montecarlo.coverage(paths, truths, LOCAL, oracles).iloc[0]
+    assert row["bias_vs_oracle"] == pytest.approx(-0.01) and row["oracle_bias"] == pytest.approx(0.01)
+    assert row["bias_vs_oracle"] + row["oracle_bias"] == pytest.approx(row["bias"])
+    assert row["mcse_bias_vs_oracle"] == pytest.approx(pd.Series([0.05, -0.10, 0.02]).std() / 3 ** 0.5)
+    assert row["mcse_oracle_bias"] == pytest.approx(pd.Series([-0.05, 0.05, 0.03]).std() / 3 ** 0.5)
+    # The oracle files follow the truth files one for one, and each names every target's term.
+    with pytest.raises(InputError, match="2 oracle files for 3 truth files"):
+        montecarlo.coverage(paths, truths, LOCAL, oracles[:2])
+    (tmp_path / "oracle_3.json").write_text(json.dumps({"local": {"terms": {"backward": {"estimate": 1.0}}}}))
+    with pytest.raises(InputError, match="seed 3: no oracle estimate of spillovers_local/horizontal_local"):
+        montecarlo.coverage(paths, truths, LOCAL, oracles)
+    (tmp_path / "oracle_3.json").write_text(json.dumps({"structural": {}}))
+    with pytest.raises(InputError, match="no oracle model 'local'"):
+        montecarlo.coverage(paths, truths, LOCAL, oracles)

@@ -177,6 +177,12 @@ def test_coverage_macros_name_outcome_model_and_term():
     assert spread["CoveragePipelineValidationStructuralBackwardPostTwoZeroZeroTwoSdEst"] == "0.180"
     assert spread["CoveragePipelineValidationStructuralBackwardPostTwoZeroZeroTwoMeanSe"] == "0.139"
     assert "CoveragePipelineValidationStructuralBackwardPostTwoZeroZeroTwoMeanSeCrvThree" not in spread
+    assert "CoveragePipelineValidationStructuralBackwardPostTwoZeroZeroTwoVsOracle" not in spread
+    split = numbers.coverage_numbers(cov.assign(bias_vs_oracle=0.024, mcse_bias_vs_oracle=0.003,
+                                                oracle_bias=-0.024, mcse_oracle_bias=0.011), {})
+    base = "CoveragePipelineValidationStructuralBackwardPostTwoZeroZeroTwo"
+    assert (split[base + "VsOracle"], split[base + "VsOracleMcSe"]) == ("0.024", "0.003")
+    assert (split[base + "OracleBias"], split[base + "OracleBiasMcSe"]) == (numbers.signed(-0.024), "0.011")
     with pytest.raises(InputError):
         numbers.coverage_numbers(cov.drop(columns="outcome"))
 

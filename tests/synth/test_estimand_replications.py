@@ -17,12 +17,14 @@ from .conftest import CONFIG, SEED
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 import estimand_replications  # noqa: E402
 
+from upgrading.synth.truth import replication_seeds  # noqa: E402
+
 
 def test_mean_gap_is_the_truths_feedback_part_and_a_rerun_adds_only_new_worlds(world, params, tmp_path):
     out = tmp_path / "gaps.csv"
     reps = params["estimand_replications"]
-    estimand_replications.run("small", SEED, reps - 1, out, CONFIG)
-    estimand_replications.run("small", SEED, reps, out, CONFIG)  # resumes: one more world
+    estimand_replications.run("small", replication_seeds(SEED, reps - 1), out, CONFIG)
+    estimand_replications.run("small", replication_seeds(SEED, reps), out, CONFIG)  # resumes: one more world
     with out.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     seeds = list(dict.fromkeys(int(r["seed"]) for r in rows))
@@ -41,12 +43,28 @@ def test_mean_gap_is_the_truths_feedback_part_and_a_rerun_adds_only_new_worlds(w
     assert line.endswith(f"| {(0.0 - gaps.mean()) / gaps.std(ddof=1):+.1f} |")
 
 
+def test_worlds_option_runs_the_seeds_own_worlds_as_synthesize_draws_them(world, tmp_path, capsys):
+    """--worlds SEED-SEED: the oracle of the world of SEED itself, the one in its truth/oracle.json."""
+    out = tmp_path / "gaps.csv"
+    assert estimand_replications.main(["--scale", "small", "--worlds", f"{SEED}-{SEED}", "--out", str(out),
+                                       "--config", str(CONFIG)]) == 0
+    rows = pd.read_csv(out)
+    assert set(rows["seed"]) == {SEED} and len(rows) == 16
+    oracle = json.loads((world / "truth" / "oracle.json").read_text(encoding="utf-8"))
+    for r in rows.itertuples(index=False):
+        assert r.oracle == pytest.approx(oracle[r.model]["terms"][r.term]["estimate"], rel=1e-7), (r.model, r.term)
+    for bad in (["--worlds", "9-7"], ["--worlds", "7-9", "--seed", "7"], ["--seed", "7"]):
+        with pytest.raises(SystemExit):
+            estimand_replications.main(["--scale", "small", "--out", str(out), *bad])
+    assert "expected FIRST-LAST" in capsys.readouterr().err
+
+
 def test_a_world_with_missing_rows_stops_the_run(tmp_path):
     out = tmp_path / "gaps.csv"
     out.write_text("seed,design_seed,model,term,oracle,std_error,gap\n1,,baseline,backward,0.1,0.2,0.01\n",
                    encoding="utf-8")
     with pytest.raises(SystemExit, match=r"worlds \[1\] have not 16 rows"):
-        estimand_replications.run("small", SEED, 1, out, CONFIG)
+        estimand_replications.run("small", replication_seeds(SEED, 1), out, CONFIG)
 
 
 def test_held_design_keeps_the_design_and_draws_new_firms(params):
@@ -74,11 +92,11 @@ def test_worlds_of_another_design_stop_the_run(tmp_path):
     out.write_text("seed,design_seed,model,term,oracle,std_error,gap\n"
                    "1,,baseline,backward,0.1,0.2,0.01\n", encoding="utf-8")
     with pytest.raises(SystemExit, match="simulated with design seed its own, this run's is 7"):
-        estimand_replications.run("small", SEED, 1, out, CONFIG, hold_design=True)
+        estimand_replications.run("small", replication_seeds(SEED, 1), out, CONFIG, design_seed=SEED)
 
 
 def test_a_file_of_other_columns_stops_the_run(tmp_path):
     out = tmp_path / "gaps.csv"
     out.write_text("seed,model,term,oracle,std_error,gap\n1,baseline,backward,0.1,0.2,0.01\n", encoding="utf-8")
     with pytest.raises(SystemExit, match="columns .* not .*design_seed"):
-        estimand_replications.run("small", SEED, 1, out, CONFIG)
+        estimand_replications.run("small", replication_seeds(SEED, 1), out, CONFIG)

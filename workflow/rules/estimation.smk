@@ -207,11 +207,13 @@ if SYNTHETIC:
 
 
 # Coverage over the draws, each judged against the estimand whose within-cell feedback part is
-# pooled over the draws' further worlds (upgrading.analysis.montecarlo.pool_feedback).
+# pooled over the draws' further worlds (upgrading.analysis.montecarlo.pool_feedback), its
+# error split at its world's oracle (upgrading.analysis.montecarlo.split_by_oracle).
 rule montecarlo_aggregate:
     input:
         draws=expand(f"{RESULTS}/montecarlo/draws/seed_{{seed}}.csv", seed=MC_SEEDS),
         truths=expand(world_path(MC_WORLD, f"{RAW}/truth/parameters.json"), seed=MC_SEEDS),
+        oracles=expand(world_path(MC_WORLD, f"{RAW}/truth/oracle.json"), seed=MC_SEEDS),
     output:
         f"{RESULTS}/montecarlo/coverage.csv",
     params:
@@ -226,7 +228,7 @@ rule montecarlo_aggregate:
         runtime=5,
     shell:
         "upgrading montecarlo-aggregate --draws {input.draws:q} --truths {input.truths:q}"
-        " --targets-json {params.targets:q} --out {output:q} > {log:q} 2>&1"
+        " --oracles {input.oracles:q} --targets-json {params.targets:q} --out {output:q} > {log:q} 2>&1"
 
 
 # Every output of this stage (a convenience target: `snakemake estimation_all`).

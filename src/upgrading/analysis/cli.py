@@ -213,12 +213,17 @@ def montecarlo_aggregate_main(argv: list[str]) -> int:
     p.add_argument("--targets-json",
                    help="[{family, model, truth, oracle}] as JSON (config estimation.validation): with --truths, "
                         "whose estimand parts belong to which truth source")
+    p.add_argument("--oracles", nargs="+",
+                   help="the draws' truth/oracle.json, in the order of --truths: split each draw's error at its "
+                        "world's oracle (estimate minus oracle, oracle minus estimand)")
     p.add_argument("--out", required=True, help="coverage CSV")
     p.add_argument("--draws-out", help="also every draw's rows against the estimand they are judged by "
                                        "(truth, error, z, covered95*), one CSV")
     args = p.parse_args(argv)
     if args.truths and not args.targets_json:
         p.error("--truths needs --targets-json")
+    if args.oracles and not args.truths:
+        p.error("--oracles needs --truths")
 
     def step(a):
         import json
@@ -229,9 +234,9 @@ def montecarlo_aggregate_main(argv: list[str]) -> int:
         from .settings import targets_from_json
 
         targets = targets_from_json(json.loads(a.targets_json)) if a.targets_json else ()
-        io.write_csv(montecarlo.coverage(a.draws, a.truths, targets), a.out)
+        io.write_csv(montecarlo.coverage(a.draws, a.truths, targets, a.oracles), a.out)
         if a.draws_out:
-            io.write_csv(montecarlo.judged_draws(a.draws, a.truths, targets), a.draws_out)
+            io.write_csv(montecarlo.judged_draws(a.draws, a.truths, targets, a.oracles), a.draws_out)
 
     return _run("montecarlo-aggregate", step, args)
 

@@ -86,6 +86,44 @@ def read_feedback(truth_paths: Sequence[str], targets: Sequence[ValidationTarget
     return pd.DataFrame(rows)
 
 
+def read_oracles(oracle_paths: Sequence[str], truth_paths: Sequence[str],
+                 targets: Sequence[ValidationTarget]) -> pd.DataFrame:
+    """seed, source, term, oracle: each draw's oracle estimate (its world's regression on true omega
+    and the true measures over every surveyed firm-year, truth/oracle.json) of every target term;
+    `oracle_paths[i]` belongs to the world of `truth_paths[i]` (whose seed it takes)."""
+    if len(oracle_paths) != len(truth_paths):
+        raise InputError(f"{len(oracle_paths)} oracle files for {len(truth_paths)} truth files",
+                         file=oracle_paths[0] if oracle_paths else None)
+    rows: list[dict] = []
+    for path, truth_path in zip(oracle_paths, truth_paths):
+        oracle, seed = validation.read_json(path, "oracle"), validation.read_json(truth_path, "truth").get("seed")
+        if seed is None:
+            raise InputError("no seed in the truth", file=truth_path)
+        for source, model in {t.truth: t.oracle for t in targets if t.oracle}.items():
+            terms = validation.oracle_terms(oracle.get(model))
+            if not terms:
+                raise InputError(f"no oracle model {model!r} of {source}", file=path)
+            rows.extend({"seed": int(seed), "source": source, "term": term, "oracle": est}
+                        for term, (est, _) in terms.items())
+    return pd.DataFrame(rows, columns=["seed", "source", "term", "oracle"])
+
+
+def split_by_oracle(draws: pd.DataFrame, oracles: pd.DataFrame) -> pd.DataFrame:
+    """The draws with their world's oracle (`oracle`) and the error split at it: estimate minus
+    oracle (the pipeline's own error on that world: cleaning, TFP, measures and, on true omega,
+    rows and measures alone) and oracle minus estimand (the world's draw of firms and shocks,
+    which the oracle's own standard error measures). The two add up to `error`."""
+    m = draws.merge(oracles, on=["seed", "source", "term"], how="left", validate="m:1")
+    if m["oracle"].isna().any():
+        r = m[m["oracle"].isna()].iloc[0]
+        raise InputError(f"seed {r['seed']}: no oracle estimate of {r['source']}/{r['term']}", column="term")
+    out = draws.copy()
+    out["oracle"] = m["oracle"].to_numpy()
+    out["estimate_minus_oracle"] = out["estimate"] - out["oracle"]
+    out["oracle_minus_truth"] = out["oracle"] - out["truth"]
+    return out
+
+
 def pool_feedback(draws: pd.DataFrame, parts: pd.DataFrame) -> pd.DataFrame:
     """The draws against the estimand whose feedback part is pooled over the draws.
 
@@ -142,9 +180,11 @@ def pool_feedback(draws: pd.DataFrame, parts: pd.DataFrame) -> pd.DataFrame:
 
 
 def judged_draws(paths: list[str], truth_paths: Sequence[str] | None = None,
-                 targets: Sequence[ValidationTarget] = ()) -> pd.DataFrame:
+                 targets: Sequence[ValidationTarget] = (), oracle_paths: Sequence[str] | None = None) -> pd.DataFrame:
     """Every draw's rows, against the estimand `coverage` judges them by (pooled feedback part with
-    `truth_paths`, else the draw's own), with `error` = estimate - truth and `z` recomputed."""
+    `truth_paths`, else the draw's own), with `error` = estimate - truth and `z` recomputed; with
+    `oracle_paths` (the draws' truth/oracle.json, in the order of `truth_paths`) the error split
+    at each world's oracle (`split_by_oracle`)."""
     draws = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
     if draws.empty:
         raise InputError("no Monte Carlo draws", file=paths[0] if paths else None)
@@ -159,11 +199,15 @@ def judged_draws(paths: list[str], truth_paths: Sequence[str] | None = None,
                              f"of seeds {sorted(truth_seeds - seeds)} no draw", column="seed")
         draws = pool_feedback(draws, parts)
     draws["error"] = draws["estimate"] - draws["truth"]
+    if oracle_paths is not None:
+        if truth_paths is None:
+            raise InputError("oracle files need the truth files of the same worlds", file=oracle_paths[0])
+        draws = split_by_oracle(draws, read_oracles(oracle_paths, truth_paths, targets))
     return draws
 
 
 def coverage(paths: list[str], truth_paths: Sequence[str] | None = None,
-             targets: Sequence[ValidationTarget] = ()) -> pd.DataFrame:
+             targets: Sequence[ValidationTarget] = (), oracle_paths: Sequence[str] | None = None) -> pd.DataFrame:
     """Per term: draws, coverage of the 95% CRV1, CRV3 and WCR intervals, each with its Monte Carlo
     standard error sqrt(p(1-p)/R), mean and SD of the draws' estimands, mean estimate, bias (mean of
     estimate minus its draw's estimand) with its Monte Carlo standard error (mcse_bias), SD of
@@ -173,16 +217,23 @@ def coverage(paths: list[str], truth_paths: Sequence[str] | None = None,
     model's estimand parts belong to which truth source): judge every draw against the estimand with the
     feedback part pooled over the draws (`pool_feedback`); the coverage against each draw's own
     estimand stays beside it (coverage_<kind>_own), with the pooled feedback and the number of
-    further worlds behind it (feedback_worlds)."""
+    further worlds behind it (feedback_worlds).
+
+    oracle_paths: the bias split at each world's oracle, mean estimate minus oracle
+    (bias_vs_oracle) and mean oracle minus estimand (oracle_bias), each with its Monte Carlo
+    standard error (mcse_bias_vs_oracle, mcse_oracle_bias)."""
     pooled = truth_paths is not None
     # Every world has its own estimand (its projection and selection parts depend on the firms it
     # draws): the table gives their mean, and the bias averages each draw's own error.
-    draws = judged_draws(paths, truth_paths, targets)
+    draws = judged_draws(paths, truth_paths, targets, oracle_paths)
     extra = {}
     if pooled:
         extra = {"feedback_pooled": ("feedback_pooled", "first"),
                  "feedback_worlds": ("feedback_replications", "sum"),
                  **{f"coverage_{k}_own": (f"{c}_own", "mean") for c, k in INTERVALS.items()}}
+    if oracle_paths is not None:
+        extra |= {"bias_vs_oracle": ("estimate_minus_oracle", "mean"), "sd_vs_oracle": ("estimate_minus_oracle", "std"),
+                  "oracle_bias": ("oracle_minus_truth", "mean"), "sd_oracle_error": ("oracle_minus_truth", "std")}
     g = draws.groupby(KEYS, sort=False)
     out = g.agg(draws=("seed", "nunique"), coverage=("covered95", "mean"), truth=("truth", "mean"),
                 sd_truth=("truth", "std"), bias=("error", "mean"), sd_error=("error", "std"),
@@ -194,6 +245,9 @@ def coverage(paths: list[str], truth_paths: Sequence[str] | None = None,
     out = out.reset_index()
     # The bias is a mean over R draws: its Monte Carlo standard error is the errors' SD / sqrt(R).
     out["mcse_bias"] = out["sd_error"] / out["draws"] ** 0.5
+    if oracle_paths is not None:
+        out["mcse_bias_vs_oracle"] = out.pop("sd_vs_oracle") / out["draws"] ** 0.5
+        out["mcse_oracle_bias"] = out.pop("sd_oracle_error") / out["draws"] ** 0.5
     for k in INTERVALS.values():
         p, n = out[f"coverage_{k}"], out[f"draws_{k}"]
         out[f"mcse_{k}"] = mc_se(p, n.where(n > 0))

@@ -104,8 +104,8 @@ def draw_cpu(bench_dir: str, seeds: Sequence[int], root: str = ".") -> pd.DataFr
     return pd.DataFrame(rows)
 
 
-def _cell(p: float, se: float) -> str:
-    return f"{p:.3f} ({se:.3f})"
+def _cell(p: float, se: float, digits: int = 3) -> str:
+    return f"{p:.{digits}f} ({se:.{digits}f})"
 
 
 def coverage_table(cov: pd.DataFrame) -> pd.DataFrame:
@@ -118,6 +118,10 @@ def coverage_table(cov: pd.DataFrame) -> pd.DataFrame:
                "Term": f"`{r.term}`", "Estimand (mean)": f"{r.truth:.3f}", "Draws": int(r.draws)}
         if "mcse_bias" in cov.columns:
             row["Bias (MC SE)"] = _cell(r.bias, r.mcse_bias)
+        if "mcse_bias_vs_oracle" in cov.columns:
+            # four digits: the pipeline's own error on a world can be a tenth of the bias's MC SE
+            row["Estimate - oracle (MC SE)"] = _cell(r.bias_vs_oracle, r.mcse_bias_vs_oracle, 4)
+            row["Oracle - estimand (MC SE)"] = _cell(r.oracle_bias, r.mcse_oracle_bias, 4)
         for k in INTERVALS.values():
             row[METHOD_NAMES[k]] = _cell(getattr(r, f"coverage_{k}"), getattr(r, f"mcse_{k}"))
         n = int(getattr(r, f"draws_{TABLE_INTERVAL}"))
@@ -147,6 +151,17 @@ def _estimand_note(cov: pd.DataFrame) -> list[str]:
             "own feedback estimates, since a world's own estimate of that expectation rests on a few further "
             "worlds and carries noise of the order of the standard errors. The last column gives the "
             f"{METHOD_NAMES[TABLE_INTERVAL]} coverage against each draw's own estimand.", ""]
+
+
+def _oracle_note(cov: pd.DataFrame) -> list[str]:
+    """What the two columns that split the bias at each world's oracle say."""
+    if "mcse_bias_vs_oracle" not in cov.columns:
+        return []
+    return ["The bias splits at each world's oracle (the same regression on true omega and the true "
+            "measures over every surveyed firm-year of that world, its truth/oracle.json): estimate minus "
+            "oracle is the pipeline's own error on the world (on true omega: its rows and measures alone), "
+            "oracle minus estimand the world's own draw of firms and shocks, which the standard errors are "
+            "meant to cover; the two add up to the bias.", ""]
 
 
 def _markdown(table: pd.DataFrame) -> str:
@@ -214,6 +229,7 @@ def report(cov: pd.DataFrame, run: Run, cpu: pd.DataFrame, command: str, planned
         "with the true log productivity as outcome.",
         "",
         *_estimand_note(cov),
+        *_oracle_note(cov),
         _markdown(table),
         "",
         f"Rows with coverage in / below / above {low:.2f}-{high:.2f}, of {len(table)}: "

@@ -57,7 +57,7 @@ def _numbers(d) -> dict[str, float]:
     return {k: float(v) for k, v in d.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
-def _oracle_terms(obj) -> dict[str, tuple[float, float]]:
+def oracle_terms(obj) -> dict[str, tuple[float, float]]:
     """term -> (estimate, se) from an oracle entry {terms: {t: {estimate, std_error}}} (or flat)."""
     if not isinstance(obj, dict):
         return {}
@@ -78,7 +78,7 @@ def compare(est: pd.DataFrame, truth_obj: dict, oracle_obj: dict | None,
     for tg in targets:
         sub = est[(est["family"] == tg.family) & (est["model"] == tg.model)]
         truth = _numbers(truth_obj.get(tg.truth))
-        oracle = _oracle_terms((oracle_obj or {}).get(tg.oracle or "", {}))
+        oracle = oracle_terms((oracle_obj or {}).get(tg.oracle or "", {}))
         for r in sub.itertuples(index=False):
             param = TERM_TO_PARAM.get(r.term, r.term) if tg.truth == "spillovers_structural" else r.term
             if param not in truth:

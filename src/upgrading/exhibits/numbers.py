@@ -752,8 +752,12 @@ def coverage_numbers(cov: pd.DataFrame, sources: dict[str, str] | None = None) -
             out[base + "Bias"] = signed(r["bias"])
         # The spread of the estimates over the draws beside the mean CRV1 and CRV3 standard
         # errors: how well each standard error measures the sampling variation.
+        # With each world's oracle, the bias split into the pipeline's own error (estimate minus
+        # oracle) and the worlds' draw (oracle minus estimand), each with its MC SE.
         for suffix, col in (("SdEst", "sd_estimate"), ("MeanSe", "mean_std_error"),
-                            ("MeanSeCrvThree", "mean_std_error_crv3")):
+                            ("MeanSeCrvThree", "mean_std_error_crv3"), ("VsOracle", "bias_vs_oracle"),
+                            ("VsOracleMcSe", "mcse_bias_vs_oracle"), ("OracleBias", "oracle_bias"),
+                            ("OracleBiasMcSe", "mcse_oracle_bias"), ("BiasMcSe", "mcse_bias")):
             if col in cov.columns and not is_missing(r[col]):
                 out[base + suffix] = signed(r[col])
                 if sources is not None:
