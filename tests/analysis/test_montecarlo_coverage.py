@@ -100,6 +100,9 @@ def test_the_bias_splits_at_each_worlds_oracle_into_the_pipelines_error_and_the_
     row = montecarlo.coverage(paths, truths, LOCAL, oracles).iloc[0]
     assert row["bias_vs_oracle"] == pytest.approx(-0.01) and row["oracle_bias"] == pytest.approx(0.01)
     assert row["bias_vs_oracle"] + row["oracle_bias"] == pytest.approx(row["bias"])
+    # |estimate - oracle| / SE: 0.5, 1.0, 0.2 (SE 0.1): all three within two
+    assert draws["z_vs_oracle"].to_numpy() == pytest.approx([0.5, -1.0, 0.2])
+    assert row["within_2se_of_oracle"] == 1.0
     assert row["mcse_bias_vs_oracle"] == pytest.approx(pd.Series([0.05, -0.10, 0.02]).std() / 3 ** 0.5)
     assert row["mcse_oracle_bias"] == pytest.approx(pd.Series([-0.05, 0.05, 0.03]).std() / 3 ** 0.5)
     # The oracle files follow the truth files one for one, and each names every target's term.

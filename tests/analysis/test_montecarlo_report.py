@@ -109,11 +109,11 @@ def test_pooled_estimand_adds_the_own_estimand_column_and_says_so():
 def test_the_bias_split_at_the_oracle_gets_two_columns_and_a_note():
     cov = _coverage(10, {"crv1": 9, "crv3": 9, "wcr": 9}).assign(
         bias=-0.011, mcse_bias=0.003, bias_vs_oracle=-0.002, mcse_bias_vs_oracle=0.0004,
-        oracle_bias=-0.009, mcse_oracle_bias=0.0029)
+        oracle_bias=-0.009, mcse_oracle_bias=0.0029, within_2se_of_oracle=0.9)
     row = mr.coverage_table(cov).iloc[0]
     assert row["Bias (MC SE)"] == "-0.011 (0.003)"
     assert row["Estimate - oracle (MC SE)"] == "-0.0020 (0.0004)"
-    assert row["Oracle - estimand (MC SE)"] == "-0.0090 (0.0029)"
+    assert row["Oracle - estimand (MC SE)"] == "-0.0090 (0.0029)" and row["Within 2 SE of oracle"] == "0.900"
     assert "the two add up to the bias" in mr._oracle_note(cov)[0]
     assert mr._oracle_note(cov.drop(columns=["mcse_bias_vs_oracle"])) == []
 

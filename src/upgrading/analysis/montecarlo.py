@@ -121,6 +121,7 @@ def split_by_oracle(draws: pd.DataFrame, oracles: pd.DataFrame) -> pd.DataFrame:
     out["oracle"] = m["oracle"].to_numpy()
     out["estimate_minus_oracle"] = out["estimate"] - out["oracle"]
     out["oracle_minus_truth"] = out["oracle"] - out["truth"]
+    out["z_vs_oracle"] = out["estimate_minus_oracle"] / out["std_error"]
     return out
 
 
@@ -221,19 +222,21 @@ def coverage(paths: list[str], truth_paths: Sequence[str] | None = None,
 
     oracle_paths: the bias split at each world's oracle, mean estimate minus oracle
     (bias_vs_oracle) and mean oracle minus estimand (oracle_bias), each with its Monte Carlo
-    standard error (mcse_bias_vs_oracle, mcse_oracle_bias)."""
+    standard error (mcse_bias_vs_oracle, mcse_oracle_bias), and the share of draws whose estimate
+    lies within two of its standard errors of its world's oracle (within_2se_of_oracle)."""
     pooled = truth_paths is not None
     # Every world has its own estimand (its projection and selection parts depend on the firms it
     # draws): the table gives their mean, and the bias averages each draw's own error.
     draws = judged_draws(paths, truth_paths, targets, oracle_paths)
-    extra = {}
+    extra: dict[str, tuple] = {}
     if pooled:
         extra = {"feedback_pooled": ("feedback_pooled", "first"),
                  "feedback_worlds": ("feedback_replications", "sum"),
                  **{f"coverage_{k}_own": (f"{c}_own", "mean") for c, k in INTERVALS.items()}}
     if oracle_paths is not None:
         extra |= {"bias_vs_oracle": ("estimate_minus_oracle", "mean"), "sd_vs_oracle": ("estimate_minus_oracle", "std"),
-                  "oracle_bias": ("oracle_minus_truth", "mean"), "sd_oracle_error": ("oracle_minus_truth", "std")}
+                  "oracle_bias": ("oracle_minus_truth", "mean"), "sd_oracle_error": ("oracle_minus_truth", "std"),
+                  "within_2se_of_oracle": ("z_vs_oracle", lambda z: (z.abs() <= 2).mean())}
     g = draws.groupby(KEYS, sort=False)
     out = g.agg(draws=("seed", "nunique"), coverage=("covered95", "mean"), truth=("truth", "mean"),
                 sd_truth=("truth", "std"), bias=("error", "mean"), sd_error=("error", "std"),

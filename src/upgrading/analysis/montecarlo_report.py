@@ -122,6 +122,7 @@ def coverage_table(cov: pd.DataFrame) -> pd.DataFrame:
             # four digits: the pipeline's own error on a world can be a tenth of the bias's MC SE
             row["Estimate - oracle (MC SE)"] = _cell(r.bias_vs_oracle, r.mcse_bias_vs_oracle, 4)
             row["Oracle - estimand (MC SE)"] = _cell(r.oracle_bias, r.mcse_oracle_bias, 4)
+            row["Within 2 SE of oracle"] = f"{r.within_2se_of_oracle:.3f}"
         for k in INTERVALS.values():
             row[METHOD_NAMES[k]] = _cell(getattr(r, f"coverage_{k}"), getattr(r, f"mcse_{k}"))
         n = int(getattr(r, f"draws_{TABLE_INTERVAL}"))
@@ -161,7 +162,8 @@ def _oracle_note(cov: pd.DataFrame) -> list[str]:
             "measures over every surveyed firm-year of that world, its truth/oracle.json): estimate minus "
             "oracle is the pipeline's own error on the world (on true omega: its rows and measures alone), "
             "oracle minus estimand the world's own draw of firms and shocks, which the standard errors are "
-            "meant to cover; the two add up to the bias.", ""]
+            "meant to cover; the two add up to the bias. \"Within 2 SE of oracle\": the share of draws whose "
+            "estimate lies within two of its own (CRV1) standard errors of its world's oracle.", ""]
 
 
 def _markdown(table: pd.DataFrame) -> str:
