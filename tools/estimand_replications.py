@@ -22,7 +22,8 @@ world's rows are appended when it is done, so a stopped run keeps its worlds and
 adds only the missing ones. The years are the config's first_year-last_year. With --worlds
 FIRST-LAST instead of --seed and --replications, the worlds are those of the seeds FIRST to LAST
 themselves (e.g. a Monte Carlo run's draws, whose gaps can then be set beside their further
-worlds' mean, the feedback part their estimands use).
+worlds' mean, the feedback part their estimands use). The summary pools every world of the
+file: keep each set of worlds in a file of its own.
 
 Cost: at full scale about 18 s and 2.8 GB per world on one core.
 """

@@ -35,7 +35,8 @@ def _truth(tmp_path, seed: int, own_parts: float, feedback: float) -> str:
     parts = {"local": {"projection": {"horizontal_local": own_parts - 0.01},
                        "selection": {"horizontal_local": 0.01},
                        "feedback": {"horizontal_local": feedback}, "feedback_replications": 4}}
-    path = tmp_path / f"truth_{seed}.json"
+    path = tmp_path / f"mc{seed}" / "parameters.json"  # each world's truth folder
+    path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps({"seed": seed, "estimand_parts": parts}))
     return str(path)
 
@@ -82,35 +83,51 @@ def test_a_truth_that_is_not_the_sum_of_its_parts_or_a_missing_truth_is_an_error
 
 
 def _oracle(tmp_path, seed: int, estimate: float) -> str:
-    path = tmp_path / f"oracle_{seed}.json"
+    path = tmp_path / f"mc{seed}" / "oracle.json"
     path.write_text(json.dumps({"local": {"terms": {"horizontal_local": {"estimate": estimate, "std_error": 0.1}}}}))
     return str(path)
 
 
 def test_the_bias_splits_at_each_worlds_oracle_into_the_pipelines_error_and_the_worlds_draw(tmp_path):
-    # Pooled estimand 0.35 + 0.2 = 0.55 in every world; oracles 0.50, 0.60, 0.58.
+    # Pooled estimand 0.35 + 0.2 = 0.55 in every world; oracles 0.50, 0.60, 0.58 (SE 0.1).
     paths, truths = _world(tmp_path, [(1, 0.55, 0.35, 0.0), (2, 0.5, 0.35, 0.5), (3, 0.6, 0.35, 0.1)])
     oracles = [_oracle(tmp_path, s, o) for s, o in ((1, 0.50), (2, 0.60), (3, 0.58))]
+    # World 3 also estimated on true omega: 0.35, 2.3 SEs below its oracle; it shares that oracle.
+    true_omega = pd.read_csv(paths[2]).assign(outcome="true_omega", estimate=0.35)
+    pd.concat([pd.read_csv(paths[2]), true_omega]).to_csv(paths[2], index=False)
     draws = montecarlo.judged_draws(paths, truths, LOCAL, oracles)
-    assert draws["oracle"].tolist() == [0.50, 0.60, 0.58]
-    assert draws["estimate_minus_oracle"].to_numpy() == pytest.approx([0.05, -0.10, 0.02])
-    assert draws["oracle_minus_truth"].to_numpy() == pytest.approx([-0.05, 0.05, 0.03])
+    assert draws["oracle"].tolist() == [0.50, 0.60, 0.58, 0.58]
+    assert draws["estimate_minus_oracle"].to_numpy() == pytest.approx([0.05, -0.10, 0.02, -0.23])
+    assert draws["oracle_minus_truth"].to_numpy() == pytest.approx([-0.05, 0.05, 0.03, 0.03])
     assert (draws["estimate_minus_oracle"] + draws["oracle_minus_truth"]).to_numpy() == pytest.approx(
         draws["error"].to_numpy())
-    row = montecarlo.coverage(paths, truths, LOCAL, oracles).iloc[0]
+    assert draws["z_vs_oracle"].to_numpy() == pytest.approx([0.5, -1.0, 0.2, -2.3])
+    cov = montecarlo.coverage(paths, truths, LOCAL, oracles).set_index("outcome")
+    row = cov.loc["pipeline"]
     assert row["bias_vs_oracle"] == pytest.approx(-0.01) and row["oracle_bias"] == pytest.approx(0.01)
     assert row["bias_vs_oracle"] + row["oracle_bias"] == pytest.approx(row["bias"])
-    # |estimate - oracle| / SE: 0.5, 1.0, 0.2 (SE 0.1): all three within two
-    assert draws["z_vs_oracle"].to_numpy() == pytest.approx([0.5, -1.0, 0.2])
-    assert row["within_2se_of_oracle"] == 1.0
     assert row["mcse_bias_vs_oracle"] == pytest.approx(pd.Series([0.05, -0.10, 0.02]).std() / 3 ** 0.5)
     assert row["mcse_oracle_bias"] == pytest.approx(pd.Series([-0.05, 0.05, 0.03]).std() / 3 ** 0.5)
-    # The oracle files follow the truth files one for one, and each names every target's term.
+    assert row["within_2se_of_oracle"] == 1.0 and cov.loc["true_omega", "within_2se_of_oracle"] == 0.0
+    # The oracle files follow the truth files one for one, from the same folders, and each names
+    # every target's term.
     with pytest.raises(InputError, match="2 oracle files for 3 truth files"):
         montecarlo.coverage(paths, truths, LOCAL, oracles[:2])
-    (tmp_path / "oracle_3.json").write_text(json.dumps({"local": {"terms": {"backward": {"estimate": 1.0}}}}))
+    with pytest.raises(InputError, match="not in the folder of its truth file"):
+        montecarlo.coverage(paths, truths, LOCAL, [oracles[1], oracles[0], oracles[2]])
+    with pytest.raises(InputError, match="oracle files need the truth files"):
+        montecarlo.judged_draws(paths, None, LOCAL, oracles)
+    (tmp_path / "mc3" / "oracle.json").write_text(json.dumps({"local": {"terms": {"backward": {"estimate": 1.0}}}}))
     with pytest.raises(InputError, match="seed 3: no oracle estimate of spillovers_local/horizontal_local"):
         montecarlo.coverage(paths, truths, LOCAL, oracles)
-    (tmp_path / "oracle_3.json").write_text(json.dumps({"structural": {}}))
+    (tmp_path / "mc3" / "oracle.json").write_text(json.dumps({"structural": {}}))
     with pytest.raises(InputError, match="no oracle model 'local'"):
         montecarlo.coverage(paths, truths, LOCAL, oracles)
+
+
+def test_aggregate_cli_asks_for_the_truths_beside_the_oracles(tmp_path, capsys):
+    from upgrading.analysis import cli
+
+    with pytest.raises(SystemExit):
+        cli.montecarlo_aggregate_main(["--draws", "d.csv", "--oracles", "o.json", "--out", str(tmp_path / "c.csv")])
+    assert "--oracles needs --truths" in capsys.readouterr().err

@@ -178,11 +178,13 @@ def test_coverage_macros_name_outcome_model_and_term():
     assert spread["CoveragePipelineValidationStructuralBackwardPostTwoZeroZeroTwoMeanSe"] == "0.139"
     assert "CoveragePipelineValidationStructuralBackwardPostTwoZeroZeroTwoMeanSeCrvThree" not in spread
     assert "CoveragePipelineValidationStructuralBackwardPostTwoZeroZeroTwoVsOracle" not in spread
+    sources: dict[str, str] = {}
     split = numbers.coverage_numbers(cov.assign(bias_vs_oracle=0.024, mcse_bias_vs_oracle=0.003,
-                                                oracle_bias=-0.024, mcse_oracle_bias=0.011), {})
+                                                oracle_bias=-0.024, mcse_oracle_bias=0.011, mcse_bias=0.012), sources)
     base = "CoveragePipelineValidationStructuralBackwardPostTwoZeroZeroTwo"
     assert (split[base + "VsOracle"], split[base + "VsOracleMcSe"]) == ("0.024", "0.003")
     assert (split[base + "OracleBias"], split[base + "OracleBiasMcSe"]) == (numbers.signed(-0.024), "0.011")
+    assert split[base + "BiasMcSe"] == "0.012" and sources[base + "VsOracle"].endswith("column bias_vs_oracle")
     with pytest.raises(InputError):
         numbers.coverage_numbers(cov.drop(columns="outcome"))
 

@@ -53,10 +53,13 @@ def test_worlds_option_runs_the_seeds_own_worlds_as_synthesize_draws_them(world,
     oracle = json.loads((world / "truth" / "oracle.json").read_text(encoding="utf-8"))
     for r in rows.itertuples(index=False):
         assert r.oracle == pytest.approx(oracle[r.model]["terms"][r.term]["estimate"], rel=1e-7), (r.model, r.term)
-    for bad in (["--worlds", "9-7"], ["--worlds", "7-9", "--seed", "7"], ["--seed", "7"]):
+    for bad, message in ((["--worlds", "9-7"], "expected FIRST-LAST"),
+                         (["--worlds", "7-9", "--seed", "7"], "--worlds replaces --seed"),
+                         (["--worlds", "7-9", "--hold-design"], "--worlds replaces --seed"),
+                         (["--seed", "7"], "give --seed and --replications, or --worlds")):
         with pytest.raises(SystemExit):
             estimand_replications.main(["--scale", "small", "--out", str(out), *bad])
-    assert "expected FIRST-LAST" in capsys.readouterr().err
+        assert message in capsys.readouterr().err
 
 
 def test_a_world_with_missing_rows_stops_the_run(tmp_path):

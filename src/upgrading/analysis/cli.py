@@ -218,7 +218,8 @@ def montecarlo_aggregate_main(argv: list[str]) -> int:
                         "world's oracle (estimate minus oracle, oracle minus estimand)")
     p.add_argument("--out", required=True, help="coverage CSV")
     p.add_argument("--draws-out", help="also every draw's rows against the estimand they are judged by "
-                                       "(truth, error, z, covered95*), one CSV")
+                                       "(truth, error, z, covered95*; with --oracles also oracle, "
+                                       "estimate_minus_oracle, oracle_minus_truth, z_vs_oracle), one CSV")
     args = p.parse_args(argv)
     if args.truths and not args.targets_json:
         p.error("--truths needs --targets-json")

@@ -10,6 +10,7 @@ omega of the same rows; `coverage` aggregates the draws.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 
@@ -90,12 +91,15 @@ def read_oracles(oracle_paths: Sequence[str], truth_paths: Sequence[str],
                  targets: Sequence[ValidationTarget]) -> pd.DataFrame:
     """seed, source, term, oracle: each draw's oracle estimate (its world's regression on true omega
     and the true measures over every surveyed firm-year, truth/oracle.json) of every target term;
-    `oracle_paths[i]` belongs to the world of `truth_paths[i]` (whose seed it takes)."""
+    `oracle_paths[i]` belongs to the world of `truth_paths[i]` (whose seed it takes): the two lie
+    in the same truth folder, which oracle.json, holding no seed of its own, must share."""
     if len(oracle_paths) != len(truth_paths):
         raise InputError(f"{len(oracle_paths)} oracle files for {len(truth_paths)} truth files",
                          file=oracle_paths[0] if oracle_paths else None)
     rows: list[dict] = []
     for path, truth_path in zip(oracle_paths, truth_paths):
+        if Path(path).parent != Path(truth_path).parent:
+            raise InputError(f"the oracle file is not in the folder of its truth file {truth_path}", file=path)
         oracle, seed = validation.read_json(path, "oracle"), validation.read_json(truth_path, "truth").get("seed")
         if seed is None:
             raise InputError("no seed in the truth", file=truth_path)
@@ -223,7 +227,10 @@ def coverage(paths: list[str], truth_paths: Sequence[str] | None = None,
     oracle_paths: the bias split at each world's oracle, mean estimate minus oracle
     (bias_vs_oracle) and mean oracle minus estimand (oracle_bias), each with its Monte Carlo
     standard error (mcse_bias_vs_oracle, mcse_oracle_bias), and the share of draws whose estimate
-    lies within two of its standard errors of its world's oracle (within_2se_of_oracle)."""
+    lies within two of its standard errors of its world's oracle (within_2se_of_oracle). The MC
+    SEs of the bias and of oracle minus estimand treat the draws as independent; the pooled
+    feedback part they share adds its own noise, smaller by the square root of the further worlds
+    behind it."""
     pooled = truth_paths is not None
     # Every world has its own estimand (its projection and selection parts depend on the firms it
     # draws): the table gives their mean, and the bias averages each draw's own error.

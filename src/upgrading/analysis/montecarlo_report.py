@@ -161,7 +161,7 @@ def _oracle_note(cov: pd.DataFrame) -> list[str]:
     return ["The bias splits at each world's oracle (the same regression on true omega and the true "
             "measures over every surveyed firm-year of that world, its truth/oracle.json): estimate minus "
             "oracle is the pipeline's own error on the world (on true omega: its rows and measures alone), "
-            "oracle minus estimand the world's own draw of firms and shocks, which the standard errors are "
+            "oracle minus estimand the world's own draw of firms and shocks, which the intervals are "
             "meant to cover; the two add up to the bias. \"Within 2 SE of oracle\": the share of draws whose "
             "estimate lies within two of its own (CRV1) standard errors of its world's oracle.", ""]
 

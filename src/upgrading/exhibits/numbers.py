@@ -725,7 +725,8 @@ def coverage_numbers(cov: pd.DataFrame, sources: dict[str, str] | None = None) -
     """Monte Carlo coverage of 95% intervals (results/montecarlo/coverage.csv), one macro per
     outcome, model and term: \\CoveragePipelineBaselineFirmYearBackward is the coverage of the
     pipeline's baseline/firm_year backward coefficient; TrueOmega the same model on true omega.
-    With the bias and the ratio of the spread of the estimates to the mean standard error."""
+    With the bias and its Monte Carlo standard error, the spread of the estimates beside the mean
+    standard errors and, where the aggregate has each world's oracle, the bias split at it."""
     need = {"outcome", "family", "model", "term", "coverage", "draws", "mcse_crv1"}
     if not need <= set(cov.columns):
         raise InputError(f"coverage table needs columns {sorted(need)}", file="coverage.csv")
@@ -751,9 +752,9 @@ def coverage_numbers(cov: pd.DataFrame, sources: dict[str, str] | None = None) -
         if "bias" in cov.columns:
             out[base + "Bias"] = signed(r["bias"])
         # The spread of the estimates over the draws beside the mean CRV1 and CRV3 standard
-        # errors: how well each standard error measures the sampling variation.
-        # With each world's oracle, the bias split into the pipeline's own error (estimate minus
-        # oracle) and the worlds' draw (oracle minus estimand), each with its MC SE.
+        # errors (how well each standard error measures the sampling variation); with each
+        # world's oracle, the bias split into the pipeline's own error (estimate minus oracle)
+        # and the worlds' draw (oracle minus estimand), each with its MC SE.
         for suffix, col in (("SdEst", "sd_estimate"), ("MeanSe", "mean_std_error"),
                             ("MeanSeCrvThree", "mean_std_error_crv3"), ("VsOracle", "bias_vs_oracle"),
                             ("VsOracleMcSe", "mcse_bias_vs_oracle"), ("OracleBias", "oracle_bias"),
