@@ -227,3 +227,21 @@ def test_split_sample_gaps_are_the_pooled_interactions_and_quoted(built):
                   "LockInResponseHorizontalHmtLabourIntensiveSignif", "PostFromYear",
                   "ValidationStructuralBackwardPostTwoZeroZeroTwoTopClusterShare"):
         assert f"\\newcommand{{\\{macro}}}" in numbers, macro
+
+
+def test_presence_error_tool_sets_the_same_city_share_beside_the_truths(built, capsys):
+    """tools/presence_error.py on the built world: the truth's share reproduced from its rows (else
+    it stops), each variant's gap, and the local coefficient on true omega with each share."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    import presence_error
+
+    table = presence_error.compare(built).set_index("share")
+    assert list(table.index) == ["truth", "rows", "values", "pipeline"]
+    assert table.loc["truth", "sd_gap"] == 0.0 and table["firm_years"].nunique() == 1
+    # the rows the presence table lacks move the share; reported values add at most rounding to them
+    assert table.loc["rows", "sd_gap"] > 0 and table.loc["pipeline", "moved"] >= table.loc["rows", "moved"]
+    assert (table["coef"] - table.loc["truth", "coef"]).abs().max() < 2 * table["se"].max()
+    assert presence_error.main(["--root", str(built)]) == 0
+    assert "| pipeline | " in capsys.readouterr().out
