@@ -41,11 +41,14 @@ VARIANTS = {"rows": ("true_city", "true_industry2", "true_foreign", "true_output
 
 
 def local_share(df: pd.DataFrame, city: str, industry: str, share: str, weight: str) -> np.ndarray:
-    """The measures stage's leave-one-out same-city share (upgrading.core.spillovers) over `df`."""
-    from upgrading.core import spillovers as sp
+    """The measures stage's same-city share (upgrading.core.spillovers.local_horizontal) over `df`,
+    with `df`'s columns in the roles of city, industry2, foreign_share and output."""
+    from upgrading.core.spillovers import local_horizontal
 
-    cells = pd.MultiIndex.from_arrays([df[city], df[industry], df["year"]])
-    return sp.leave_one_out_share(pd.factorize(cells)[0], df[share].to_numpy(float), df[weight].to_numpy(float))
+    firms = pd.DataFrame({"city": df[city].to_numpy(), "industry2": df[industry].to_numpy(),
+                          "year": df["year"].to_numpy(), "foreign_share": df[share].to_numpy(float),
+                          "output": df[weight].to_numpy(float)})
+    return local_horizontal(firms).to_numpy()
 
 
 def compare(root: Path) -> pd.DataFrame:

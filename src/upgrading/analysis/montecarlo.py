@@ -66,13 +66,17 @@ def _true_omega(path: str) -> pd.DataFrame:
 KEYS = ["outcome", "family", "model", "term", "param", "source"]
 
 
-def read_feedback(truth_paths: Sequence[str], targets: Sequence[ValidationTarget]) -> pd.DataFrame:
+def read_truths(truth_paths: Sequence[str]) -> list[tuple[str, dict]]:
+    """(path, parsed truth/parameters.json) of each draw's world, read once for every use."""
+    return [(path, validation.read_json(path, "truth")) for path in truth_paths]
+
+
+def read_feedback(truths: Sequence[tuple[str, dict]], targets: Sequence[ValidationTarget]) -> pd.DataFrame:
     """seed, source, param, projection + selection, feedback, replications: each draw's estimand
-    parts from its world's truth/parameters.json (the seed is the file's own), for each target's
-    truth source from the parts of its oracle model."""
+    parts from its world's truth/parameters.json (`read_truths`; the seed is the file's own), for
+    each target's truth source from the parts of its oracle model."""
     rows = []
-    for path in truth_paths:
-        truth = validation.read_json(path, "truth")
+    for path, truth in truths:
         parts, seed = truth.get("estimand_parts"), truth.get("seed")
         if not parts or seed is None:
             raise InputError("no estimand_parts or seed in the truth", file=path)
@@ -87,20 +91,20 @@ def read_feedback(truth_paths: Sequence[str], targets: Sequence[ValidationTarget
     return pd.DataFrame(rows)
 
 
-def read_oracles(oracle_paths: Sequence[str], truth_paths: Sequence[str],
+def read_oracles(oracle_paths: Sequence[str], truths: Sequence[tuple[str, dict]],
                  targets: Sequence[ValidationTarget]) -> pd.DataFrame:
     """seed, source, term, oracle: each draw's oracle estimate (its world's regression on true omega
     and the true measures over every surveyed firm-year, truth/oracle.json) of every target term;
-    `oracle_paths[i]` belongs to the world of `truth_paths[i]` (whose seed it takes): the two lie
-    in the same truth folder, which oracle.json, holding no seed of its own, must share."""
-    if len(oracle_paths) != len(truth_paths):
-        raise InputError(f"{len(oracle_paths)} oracle files for {len(truth_paths)} truth files",
+    `oracle_paths[i]` belongs to the world of `truths[i]` (`read_truths`, whose seed it takes): the
+    two lie in the same truth folder, which oracle.json, holding no seed of its own, must share."""
+    if len(oracle_paths) != len(truths):
+        raise InputError(f"{len(oracle_paths)} oracle files for {len(truths)} truth files",
                          file=oracle_paths[0] if oracle_paths else None)
     rows: list[dict] = []
-    for path, truth_path in zip(oracle_paths, truth_paths):
+    for path, (truth_path, truth) in zip(oracle_paths, truths):
         if Path(path).parent != Path(truth_path).parent:
             raise InputError(f"the oracle file is not in the folder of its truth file {truth_path}", file=path)
-        oracle, seed = validation.read_json(path, "oracle"), validation.read_json(truth_path, "truth").get("seed")
+        oracle, seed = validation.read_json(path, "oracle"), truth.get("seed")
         if seed is None:
             raise InputError("no seed in the truth", file=truth_path)
         for source, model in {t.truth: t.oracle for t in targets if t.oracle}.items():
@@ -196,8 +200,9 @@ def judged_draws(paths: list[str], truth_paths: Sequence[str] | None = None,
     for col in DRAW_COLUMNS:
         if col not in draws:
             draws[col] = float("nan")
+    truths = read_truths(truth_paths or [])
     if truth_paths is not None:
-        parts = read_feedback(truth_paths or [], targets)
+        parts = read_feedback(truths, targets)
         seeds, truth_seeds = set(draws["seed"].astype(int)), set(parts["seed"])
         if seeds != truth_seeds:
             raise InputError(f"draws of seeds {sorted(seeds - truth_seeds)} have no truth file and truth files "
@@ -207,7 +212,7 @@ def judged_draws(paths: list[str], truth_paths: Sequence[str] | None = None,
     if oracle_paths is not None:
         if truth_paths is None:
             raise InputError("oracle files need the truth files of the same worlds", file=oracle_paths[0])
-        draws = split_by_oracle(draws, read_oracles(oracle_paths, truth_paths, targets))
+        draws = split_by_oracle(draws, read_oracles(oracle_paths, truths, targets))
     return draws
 
 
